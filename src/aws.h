@@ -1,0 +1,85 @@
+/*
+ * aws: a client for one service in one region: endpoint resolution, the
+ * Query (form/XML) and JSON 1.1 protocols, SigV4 signing, retries with
+ * backoff bounded by the invocation's deadline, and one error type.
+ */
+#ifndef SNAPFERRY_AWS_H
+#define SNAPFERRY_AWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <libxml/tree.h>
+
+#include "credentials.h"
+
+struct http_client;
+
+struct aws_error {
+	char	*code;		/* e.g. "DBSnapshotNotFound", "Throttling", "NetworkError" */
+	char	*message;
+	char	*request_id;
+	long	 http_status;	/* 0 for transport failures */
+	int	 retryable;	/* throttling, 5xx, transport */
+};
+
+/** aws_error_clear(e): free the fields, zero the struct. */
+void	aws_error_clear(struct aws_error *e);
+/** aws_error_is(e, code): 1 when ${e}->code equals ${code}. */
+int	aws_error_is(const struct aws_error *e, const char *code);
+/** aws_error_set(e, code, message): replace ${e}'s contents (for local errors). */
+void	aws_error_set(struct aws_error *e, const char *code, const char *message);
+
+struct aws_client {
+	struct http_client	*http;		/* not owned */
+	struct aws_creds	 creds;		/* owned copy */
+	char			*service;	/* signing name: "rds", "sts", "kms" */
+	char			*region;
+	char			*endpoint;	/* "https://rds.eu-west-1.amazonaws.com" or override */
+	int64_t			 deadline_ms;	/* epoch ms; 0 = none */
+	int			 max_attempts;	/* default 3 (SDK standard mode) */
+};
+
+/** aws_endpoint(service, region): endpoint URL honouring AWS_ENDPOINT_URL_<SVC> > AWS_ENDPOINT_URL
+ *  > regional endpoint of the partition (aws, aws-cn, aws-us-gov); malloc'd. */
+char	*aws_endpoint(const char *service, const char *region);
+/** aws_client_init(c, http, service, region, creds): 0 or -1 (ENOMEM). */
+int	aws_client_init(struct aws_client *c, struct http_client *http,
+	    const char *service, const char *region, const struct aws_creds *creds);
+/** aws_client_clean(c): release and wipe. */
+void	aws_client_clean(struct aws_client *c);
+
+/* Query protocol parameters, form-encoded in the order added. */
+struct aws_params {
+	char	**kv;	/* key0, value0, key1, value1, ... */
+	size_t	 n;	/* number of pairs */
+	size_t	 cap;
+};
+void	aws_params_init(struct aws_params *p);
+/** aws_params_add(p, key, value): copies both; -1 on ENOMEM. */
+int	aws_params_add(struct aws_params *p, const char *key, const char *value);
+/** aws_params_addi(p, prefix, i, suffix, value): key "<prefix>.<i>[.<suffix>]", e.g.
+ *  ("Tags.Tag", 1, "Key", "owner") -> "Tags.Tag.1.Key=owner". */
+int	aws_params_addi(struct aws_params *p, const char *prefix, size_t i,
+	    const char *suffix, const char *value);
+void	aws_params_clean(struct aws_params *p);
+
+/** aws_query(c, version, action, params, out, err): POST a Query request; on
+ *  success 0 and ${out} the parsed XML document (xmlFreeDoc it), else -1 with ${err}. */
+int	aws_query(struct aws_client *c, const char *version, const char *action,
+	    const struct aws_params *params, xmlDocPtr *out, struct aws_error *err);
+/** aws_json(c, target, body, out, err): POST a JSON 1.1 request (X-Amz-Target ${target});
+ *  0 with ${out} (cJSON_Delete it), or -1 with ${err}. */
+int	aws_json(struct aws_client *c, const char *target, const cJSON *body,
+	    cJSON **out, struct aws_error *err);
+
+/* XML helpers that ignore namespace prefixes. */
+/** xml_child(n, name): first element child of ${n} with local name ${name}, or NULL. */
+xmlNodePtr xml_child(xmlNodePtr n, const char *name);
+/** xml_find(n, name): first descendant element (depth first) with local name ${name}. */
+xmlNodePtr xml_find(xmlNodePtr n, const char *name);
+/** xml_text(n, name): malloc'd text of child ${name} of ${n}, or NULL when absent. */
+char	*xml_text(xmlNodePtr n, const char *name);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * buf: bounded growable buffers and secret wiping.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+void
+free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	wipe(s, strlen(s));
+	free(s);
+}
+
+void
+buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	size_t need, ncap;
+	char *nd;
+
+	if (n > b->max || b->len > b->max - n)
+		return (-1);
+	need = b->len + n + 1;
+	if (need > b->cap) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap < need)
+			ncap = (ncap > ((size_t)-1) / 2) ? need : ncap * 2;
+		if (ncap > b->max + 1)
+			ncap = b->max + 1;
+		if ((nd = malloc(ncap)) == NULL)
+			return (-1);
+		/* Copy then wipe rather than realloc: the old block may hold secrets. */
+		if (b->data != NULL) {
+			memcpy(nd, b->data, b->len);
+			wipe(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = nd;
+		b->cap = ncap;
+	}
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return (0);
+}
+
+int
+buf_append_str(struct buf *b, const char *s)
+{
+	return (buf_append(b, s, strlen(s)));
+}
+
+void
+buf_reset(struct buf *b)
+{
+	if (b->data != NULL) {
+		wipe(b->data, b->len);
+		b->data[0] = '\0';
+	}
+	b->len = 0;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char *d = b->data;
+
+	if (d == NULL)
+		d = calloc(1, 1);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return (d);
+}
+
+void
+buf_free(struct buf *b)
+{
+	if (b->data != NULL) {
+		wipe(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

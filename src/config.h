@@ -1,0 +1,52 @@
+/*
+ * config: the environment-variable interface of ../shared/DESIGN.md,
+ * parsed and validated once at start-up.
+ */
+#ifndef SNAPFERRY_CONFIG_H
+#define SNAPFERRY_CONFIG_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include "log.h"
+
+struct config {
+	char	*region;		/* AWS_REGION (or AWS_DEFAULT_REGION) */
+	char	*account_id;		/* own account, if known (from function ARN or STS); may be NULL */
+	char	*backup_account_id;	/* BACKUP_ACCOUNT_ID, 12 digits */
+	char	*backup_role_arn;	/* BACKUP_ROLE_ARN */
+	char	*backup_external_id;	/* BACKUP_EXTERNAL_ID or NULL */
+	char	*share_kms_key_id;	/* SHARE_KMS_KEY_ID */
+	char	*backup_kms_key_id;	/* BACKUP_KMS_KEY_ID */
+	char	*backup_region;		/* BACKUP_REGION, default region */
+	char	*name_prefix;		/* NAME_PREFIX, default "snapferry" */
+	int	 has_include, has_exclude;
+	regex_t	 include_re, exclude_re;	/* INCLUDE_PATTERN / EXCLUDE_PATTERN (POSIX ERE) */
+	int	 transit_cleanup;	/* TRANSIT_CLEANUP, default 1 */
+	long	 retention_days;	/* RETENTION_DAYS, default 0 = keep all */
+	long	 retention_min_copies;	/* RETENTION_MIN_COPIES, default 1 */
+	int	 restore;		/* RESTORE on/off */
+	char	*restore_instance_class;	/* or NULL = source's */
+	char	*restore_subnet_group;		/* or NULL = default */
+	char	**restore_sg_ids;		/* RESTORE_SECURITY_GROUP_IDS, comma separated */
+	size_t	 n_restore_sg_ids;
+	long	 wait_seconds;		/* WAIT_SECONDS, default 0 */
+	int	 dry_run;		/* DRY_RUN */
+	enum log_level log_level;	/* LOG_LEVEL */
+};
+
+struct config_error {
+	char	var[64];	/* the variable at fault */
+	char	msg[256];	/* what is wrong, naming the variable */
+};
+
+typedef const char *(*config_getenv_fn)(const char *name);
+
+/** config_load(c, get, err): fill ${c} from ${get} (getenv when NULL); 0, or -1 with ${err}. */
+int	config_load(struct config *c, config_getenv_fn get, struct config_error *err);
+/** config_db_selected(c, db_id): 1 when INCLUDE/EXCLUDE_PATTERN let ${db_id} through. */
+int	config_db_selected(const struct config *c, const char *db_id);
+/** config_free(c): release everything config_load allocated; safe on a zeroed struct. */
+void	config_free(struct config *c);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * kms: DescribeKey, to tell AWS-managed keys (aws/rds) from customer keys.
+ */
+#ifndef SNAPFERRY_KMS_H
+#define SNAPFERRY_KMS_H
+
+struct aws_client;
+struct aws_error;
+
+struct kms_key {
+	char	*key_id;
+	char	*arn;
+	char	*account;
+	char	*key_manager;	/* "AWS" or "CUSTOMER" */
+	char	*key_state;	/* "Enabled", ... */
+	int	 enabled;
+};
+
+/** kms_describe_key(c, key_id, out, err): 0 with ${out} or -1. */
+int	kms_describe_key(struct aws_client *c, const char *key_id, struct kms_key *out,
+	    struct aws_error *err);
+/** kms_key_clean(k): free the fields. */
+void	kms_key_clean(struct kms_key *k);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * log: one JSON object per line (timestamp, level, requestId, message,
+ * fields), filtered by LOG_LEVEL, and CloudWatch Embedded Metric Format
+ * records.  Never pass a secret to these functions.
+ */
+#ifndef SNAPFERRY_LOG_H
+#define SNAPFERRY_LOG_H
+
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/** log_parse_level(s, out): "debug"|"info"|"warn"|"error" (any case); -1 otherwise. */
+int	log_parse_level(const char *s, enum log_level *out);
+/** log_set_level(l): drop lines below ${l}. */
+void	log_set_level(enum log_level l);
+/** log_set_stream(f): where lines go (stdout by default; stderr for CLI runs). */
+void	log_set_stream(FILE *f);
+/** log_set_request_id(id): request id stamped on each line; NULL clears it. */
+void	log_set_request_id(const char *id);
+/** log_msg(l, msg, fields): write a line; takes ownership of ${fields} (object or NULL). */
+void	log_msg(enum log_level l, const char *msg, cJSON *fields);
+/** log_metric(name, value, unit, dim, dimval): one EMF record in namespace "snapferry";
+ *  ${dim} may be NULL for a metric without dimensions. */
+void	log_metric(const char *name, double value, const char *unit,
+	    const char *dim, const char *dimval);
+
+#define log_debug(msg, f)	log_msg(LOG_DEBUG, (msg), (f))
+#define log_info(msg, f)	log_msg(LOG_INFO, (msg), (f))
+#define log_warn(msg, f)	log_msg(LOG_WARN, (msg), (f))
+#define log_error(msg, f)	log_msg(LOG_ERROR, (msg), (f))
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * rds: the RDS operations snapferry uses, for DB instance snapshots and
+ * DB cluster snapshots alike (the kind selects the API family).
+ */
+#ifndef SNAPFERRY_RDS_H
+#define SNAPFERRY_RDS_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct aws_client;
+struct aws_error;
+
+enum rds_kind { RDS_INSTANCE = 0, RDS_CLUSTER = 1 };
+
+struct rds_tag {
+	char	*key;
+	char	*value;
+};
+
+struct rds_snapshot {
+	enum rds_kind	 kind;
+	char		*id;		/* DBSnapshotIdentifier / DBClusterSnapshotIdentifier */
+	char		*arn;		/* DBSnapshotArn / DBClusterSnapshotArn */
+	char		*db_id;		/* DBInstanceIdentifier / DBClusterIdentifier */
+	char		*status;	/* "available", "creating", "copying", ... */
+	char		*snapshot_type;	/* "manual", "automated", "shared", "awsbackup", ... */
+	char		*engine;
+	char		*engine_mode;	/* clusters only, may be NULL */
+	char		*engine_version;
+	char		*kms_key_id;	/* NULL when unencrypted */
+	int		 encrypted;	/* Encrypted / StorageEncrypted */
+	char		*option_group;	/* instances only, may be NULL */
+	char		*tde_credential_arn; /* instances only, may be NULL */
+	char		*storage_type;
+	char		*source_arn;	/* SourceDBSnapshotIdentifier / SourceDBClusterSnapshotArn */
+	char		*create_time;	/* SnapshotCreateTime as sent (ISO-8601) */
+	time_t		 created;	/* parsed SnapshotCreateTime, 0 if absent */
+	int		 percent;	/* PercentProgress */
+	struct rds_tag	*tags;		/* TagList when the response carried it */
+	size_t		 n_tags;
+};
+
+/** rds_snapshot_clean(s): free the fields of ${s}. */
+void	rds_snapshot_clean(struct rds_snapshot *s);
+/** rds_tags_free(tags, n): free an array of tags. */
+void	rds_tags_free(struct rds_tag *tags, size_t n);
+/** rds_tag_get(tags, n, key): value of ${key} or NULL. */
+const char *rds_tag_get(const struct rds_tag *tags, size_t n, const char *key);
+
+/** rds_describe_snapshot(c, kind, id_or_arn, out, err): 1 found (${out} filled), 0 not found, -1 error.
+ *  Finds manual, automated, awsbackup and (by ARN) shared snapshots. */
+int	rds_describe_snapshot(struct aws_client *c, enum rds_kind kind,
+	    const char *id_or_arn, struct rds_snapshot *out, struct aws_error *err);
+
+struct rds_list_opts {
+	const char	*snapshot_type;	/* NULL = automated + manual; or "manual", "automated", "shared", "awsbackup" */
+	const char	*db_id;		/* NULL = all DBs */
+	int		 include_shared;
+	int		 max_records;	/* page size, 20..100; 0 = 100 */
+};
+/** Callback for each snapshot of a page; return non-zero to stop the listing. */
+typedef int (*rds_snapshot_cb)(const struct rds_snapshot *s, void *arg);
+/** rds_list_snapshots(c, kind, opts, cb, arg, err): page through every match, Marker by Marker,
+ *  keeping one page in memory; 0 (also when ${cb} stopped it), or -1 with ${err}. */
+int	rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
+	    const struct rds_list_opts *opts, rds_snapshot_cb cb, void *arg,
+	    struct aws_error *err);
+
+/** rds_copy_snapshot(c, kind, source, target, kms_key_id, tags, n_tags, out, err):
+ *  CopyDB(Cluster)Snapshot; ${kms_key_id} may be NULL; ${out} may be NULL. 0 or -1. */
+int	rds_copy_snapshot(struct aws_client *c, enum rds_kind kind,
+	    const char *source, const char *target, const char *kms_key_id,
+	    const struct rds_tag *tags, size_t n_tags, struct rds_snapshot *out,
+	    struct aws_error *err);
+
+/** rds_modify_share(c, kind, id, account, add, err): add (${add}=1) or remove ${account}
+ *  from the "restore" attribute. 0 or -1. */
+int	rds_modify_share(struct aws_client *c, enum rds_kind kind, const char *id,
+	    const char *account, int add, struct aws_error *err);
+/** rds_shared_accounts(c, kind, id, accounts, n, err): the "restore" attribute values
+ *  (NULL-free array of malloc'd strings). 0 or -1. */
+int	rds_shared_accounts(struct aws_client *c, enum rds_kind kind, const char *id,
+	    char ***accounts, size_t *n, struct aws_error *err);
+/** rds_strv_free(v, n): free an array of strings. */
+void	rds_strv_free(char **v, size_t n);
+
+/** rds_delete_snapshot(c, kind, id, err): DeleteDB(Cluster)Snapshot. 0 or -1. */
+int	rds_delete_snapshot(struct aws_client *c, enum rds_kind kind, const char *id,
+	    struct aws_error *err);
+
+/** rds_add_tags(c, arn, tags, n, err): AddTagsToResource. 0 or -1. */
+int	rds_add_tags(struct aws_client *c, const char *arn, const struct rds_tag *tags,
+	    size_t n, struct aws_error *err);
+/** rds_list_tags(c, arn, tags, n, err): ListTagsForResource. 0 or -1. */
+int	rds_list_tags(struct aws_client *c, const char *arn, struct rds_tag **tags,
+	    size_t *n, struct aws_error *err);
+
+struct rds_restore_opts {
+	enum rds_kind	 kind;
+	const char	*snapshot;	/* id or ARN */
+	const char	*db_id;		/* new DB instance / cluster id */
+	const char	*engine;	/* required for clusters */
+	const char	*instance_class;	/* NULL = snapshot's */
+	const char	*subnet_group;		/* NULL = default */
+	char * const	*sg_ids;
+	size_t		 n_sg_ids;
+	const struct rds_tag *tags;
+	size_t		 n_tags;
+	/* Always sent: PubliclyAccessible=false (instances). */
+};
+/** rds_restore(c, opts, err): RestoreDBInstanceFromDBSnapshot / RestoreDBClusterFromSnapshot. 0 or -1. */
+int	rds_restore(struct aws_client *c, const struct rds_restore_opts *opts,
+	    struct aws_error *err);
+
+/** rds_db_exists(c, kind, db_id, err): DescribeDBInstances / DescribeDBClusters:
+ *  1 exists, 0 not found, -1 error. */
+int	rds_db_exists(struct aws_client *c, enum rds_kind kind, const char *db_id,
+	    struct aws_error *err);
+
+/** rds_option_group_blocks_share(c, name, err): DescribeOptionGroups: 1 when an option is
+ *  persistent or permanent, 0 otherwise, -1 error. */
+int	rds_option_group_blocks_share(struct aws_client *c, const char *name,
+	    struct aws_error *err);
+
+#endif

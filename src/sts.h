@@ -1,0 +1,20 @@
+/*
+ * sts: AssumeRole and GetCallerIdentity.
+ */
+#ifndef SNAPFERRY_STS_H
+#define SNAPFERRY_STS_H
+
+struct aws_client;
+struct aws_error;
+struct aws_creds;
+
+/** sts_assume_role(c, role_arn, session, external_id, duration_s, out, err): ${external_id}
+ *  may be NULL, ${duration_s} 0 = default. 0 with ${out} (creds_free it) or -1. */
+int	sts_assume_role(struct aws_client *c, const char *role_arn, const char *session,
+	    const char *external_id, int duration_s, struct aws_creds *out,
+	    struct aws_error *err);
+/** sts_caller_identity(c, account, arn, err): malloc'd account id and ARN (either may be NULL). */
+int	sts_caller_identity(struct aws_client *c, char **account, char **arn,
+	    struct aws_error *err);
+
+#endif
