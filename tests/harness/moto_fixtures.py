@@ -1,0 +1,1 @@
+"""moto server + fidelity layer fixtures (owned by the fidelity work)."""

@@ -1,0 +1,1 @@
+"""Runtime Interface Emulator fixtures (owned by the runtime work)."""
