@@ -19,6 +19,9 @@ INC       := -Isrc
 LIB_SRCS  := $(sort $(wildcard src/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_NAMES:= $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
+# Small C programs the Python suites drive (signing oracle, one AWS call, ...).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_NAMES:= $(patsubst tests/tools/%.c,%,$(TOOL_SRCS))
 
 # Development builds use Debian's -dev packages (dynamic); the deployable
 # build links the pinned, checksum-verified sources of mk/deps.mk statically.
@@ -51,7 +54,9 @@ $(BUILD)/$(1)/bootstrap: $(BUILD)/$(1)/obj/bootstrap.o $(patsubst src/%.c,$(BUIL
 	$$(CC) $(2) -o $$@ $$^ $$(DEV_LIBS)
 $(BUILD)/$(1)/tests/%: tests/unit/%.c tests/unit/unit.h $(patsubst src/%.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS)) | $(BUILD)/$(1)/tests
 	$$(CC) $$(STD) $$(WARN) $(2) $$(INC) -Itests/unit $$(DEV_CFLAGS) -o $$@ $$< $(patsubst src/%.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS)) $$(DEV_LIBS)
-$(BUILD)/$(1)/obj $(BUILD)/$(1)/tests:
+$(BUILD)/$(1)/tools/%: tests/tools/%.c $(patsubst src/%.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS)) | $(BUILD)/$(1)/tools
+	$$(CC) $$(STD) $$(WARN) $(2) $$(INC) $$(DEV_CFLAGS) -o $$@ $$< $(patsubst src/%.c,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS)) $$(DEV_LIBS)
+$(BUILD)/$(1)/obj $(BUILD)/$(1)/tests $(BUILD)/$(1)/tools:
 	mkdir -p $$@
 endef
 
@@ -60,8 +65,8 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 $(eval $(call variant,dev,$(DEV_FLAGS)))
 $(eval $(call variant,asan,$(ASAN_FLAGS)))
 
-dev: $(BUILD)/dev/bootstrap $(addprefix $(BUILD)/dev/tests/,$(UNIT_NAMES))
-asan: $(BUILD)/asan/bootstrap $(addprefix $(BUILD)/asan/tests/,$(UNIT_NAMES))
+dev: $(BUILD)/dev/bootstrap $(addprefix $(BUILD)/dev/tests/,$(UNIT_NAMES)) $(addprefix $(BUILD)/dev/tools/,$(TOOL_NAMES))
+asan: $(BUILD)/asan/bootstrap $(addprefix $(BUILD)/asan/tests/,$(UNIT_NAMES)) $(addprefix $(BUILD)/asan/tools/,$(TOOL_NAMES))
 unit-bins: dev asan
 
 # ---- the deployable static binary -----------------------------------------
