@@ -1,0 +1,50 @@
+# SAM: the build target `sam build` calls (BuildMethod makefile), and thin
+# helpers around the SAM CLI and cfn-lint for the two templates.  Included by
+# the Makefile.  See docs/deployment.md.
+
+SAM_VENV      ?= .venv-sam
+SAM_VERSION   ?= 1.170.0
+SAM           ?= $(SAM_VENV)/bin/sam
+CFN_LINT      ?= $(VENV)/bin/cfn-lint
+# sam validate --lint needs a region, nothing else (it runs offline).
+SAM_REGION    ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
+# The file packaged as the function's bootstrap: the static build by default;
+# pass the arm64 cross build here when the Architecture parameter is arm64.
+SAM_BOOTSTRAP ?= bootstrap
+SAM_BUILD_DIR ?= .aws-sam/build
+SAM_TEMPLATES := template.yaml templates/backup-account.yaml
+
+export SAM_CLI_TELEMETRY = 0
+
+.PHONY: build-SnapferryFunction sam-build validate deploy deploy-backup
+
+# `sam build` runs this with ARTIFACTS_DIR set (logical id SnapferryFunction).
+build-SnapferryFunction: $(SAM_BOOTSTRAP)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build (make sam-build)" >&2; exit 1; }
+	@if command -v readelf >/dev/null 2>&1 && readelf -l $(SAM_BOOTSTRAP) | grep -q 'program interpreter'; then \
+		echo "$(SAM_BOOTSTRAP) is dynamically linked; provided.al2023 needs the static build" >&2; exit 1; fi
+	mkdir -p "$(ARTIFACTS_DIR)"
+	cp $(SAM_BOOTSTRAP) "$(ARTIFACTS_DIR)/bootstrap"
+	chmod 0755 "$(ARTIFACTS_DIR)/bootstrap"
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+
+# Build in the source tree: the copy SAM would otherwise make holds build/ and the venvs.
+sam-build: $(SAM)
+	$(SAM) build --template-file template.yaml --build-in-source --build-dir $(SAM_BUILD_DIR)
+
+validate: $(SAM)
+	$(CFN_LINT) $(SAM_TEMPLATES)
+	for t in $(SAM_TEMPLATES); do AWS_DEFAULT_REGION=$(SAM_REGION) $(SAM) validate --lint --template-file $$t || exit 1; done
+
+# Production account: asks for the parameters once and keeps them in samconfig.toml.
+deploy: sam-build
+	$(SAM) deploy --guided --template-file $(SAM_BUILD_DIR)/template.yaml \
+		--capabilities CAPABILITY_NAMED_IAM --config-env production
+
+# Backup account (deployed first, with that account's credentials).
+deploy-backup: $(SAM)
+	$(SAM) deploy --guided --template-file templates/backup-account.yaml \
+		--capabilities CAPABILITY_NAMED_IAM --config-env backup
