@@ -8,11 +8,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <libxml/tree.h>
 
 #include "credentials.h"
+#include "http.h"
 
 struct http_client;
 
@@ -39,7 +41,14 @@ struct aws_client {
 	char			*endpoint;	/* "https://rds.eu-west-1.amazonaws.com" or override */
 	int64_t			 deadline_ms;	/* epoch ms; 0 = none */
 	int			 max_attempts;	/* default 3 (SDK standard mode) */
+	long			 attempt_timeout_ms;	/* per attempt; default AWS_ATTEMPT_TIMEOUT_MS */
+	long			 margin_ms;	/* kept before deadline_ms; default AWS_DEADLINE_MARGIN_MS */
+	size_t			 max_response;	/* response body bound; default AWS_MAX_RESPONSE */
 };
+
+#define AWS_ATTEMPT_TIMEOUT_MS	30000L
+#define AWS_DEADLINE_MARGIN_MS	2000L
+#define AWS_MAX_RESPONSE	(8u * 1024 * 1024)
 
 /** aws_endpoint(service, region): endpoint URL honouring AWS_ENDPOINT_URL_<SVC> > AWS_ENDPOINT_URL
  *  > regional endpoint of the partition (aws, aws-cn, aws-us-gov); malloc'd. */
@@ -73,6 +82,41 @@ int	aws_query(struct aws_client *c, const char *version, const char *action,
  *  0 with ${out} (cJSON_Delete it), or -1 with ${err}. */
 int	aws_json(struct aws_client *c, const char *target, const cJSON *body,
 	    cJSON **out, struct aws_error *err);
+
+/** aws_form_encode(out, action, version, params): the Query body
+ *  "Action=..&Version=..&k=v.." with the unreserved set; 0 or -1. */
+struct buf;
+int	aws_form_encode(struct buf *out, const char *action, const char *version,
+	    const struct aws_params *params);
+
+/* The signed headers of one request (Host, X-Amz-Date, token, type, target, Authorization). */
+struct aws_signed {
+	struct http_header	*h;
+	size_t			 n;
+	char			*host;
+	char			*auth;
+};
+/** aws_sign(creds, region, service, t, method, url, content_type, target, body, len, out):
+ *  the headers to send for this request, signed at ${t}; ${content_type} and
+ *  ${target} may be NULL.  0 or -1; aws_signed_free(out) after. */
+int	aws_sign(const struct aws_creds *creds, const char *region, const char *service,
+	    time_t t, const char *method, const char *url, const char *content_type,
+	    const char *target, const void *body, size_t len, struct aws_signed *out);
+void	aws_signed_free(struct aws_signed *s);
+
+/** aws_is_throttle(code): 1 for the SDKs' throttling error codes. */
+int	aws_is_throttle(const char *code);
+/** aws_retryable(code, status): 1 when an error with ${code} and HTTP ${status} is retried. */
+int	aws_retryable(const char *code, long status);
+/** aws_parse_error(body, len, status, json, request_id, err): fill ${err} from an error
+ *  response (XML ErrorResponse/Error or Errors/Error; JSON __type/message); 0 or -1. */
+int	aws_parse_error(const char *body, size_t len, long status, int json,
+	    const char *request_id, struct aws_error *err);
+/** aws_xml_parse(data, len): a document parsed without network, DTDs or entity
+ *  expansion; NULL when malformed. */
+xmlDocPtr aws_xml_parse(const char *data, size_t len);
+/** aws_now_ms(): wall-clock epoch milliseconds (the clock deadline_ms uses). */
+int64_t	aws_now_ms(void);
 
 /* XML helpers that ignore namespace prefixes. */
 /** xml_child(n, name): first element child of ${n} with local name ${name}, or NULL. */

@@ -1,0 +1,866 @@
+/*
+ * aws: one service client -- endpoint resolution, the Query (form/XML) and
+ * JSON 1.1 protocols, signing each attempt, SDK standard-mode retries bounded
+ * by the invocation deadline, and the single aws_error type.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include "aws.h"
+#include "buf.h"
+#include "http.h"
+#include "log.h"
+#include "sigv4.h"
+
+#define AWS_BACKOFF_BASE_MS	100L
+#define AWS_BACKOFF_CAP_MS	20000L
+#define AWS_BODY_MAX		(16u * 1024 * 1024)
+
+static char *
+xstrdup(const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL)
+		return (NULL);
+	n = strlen(s) + 1;
+	if ((d = malloc(n)) != NULL)
+		memcpy(d, s, n);
+	return (d);
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+void
+aws_error_clear(struct aws_error *e)
+{
+	if (e == NULL)
+		return;
+	free(e->code);
+	free(e->message);
+	free(e->request_id);
+	memset(e, 0, sizeof(*e));
+}
+
+int
+aws_error_is(const struct aws_error *e, const char *code)
+{
+	return (e != NULL && e->code != NULL && code != NULL && strcmp(e->code, code) == 0);
+}
+
+void
+aws_error_set(struct aws_error *e, const char *code, const char *message)
+{
+	char *c = xstrdup(code), *m = xstrdup(message);
+
+	aws_error_clear(e);
+	e->code = c;
+	e->message = m;
+}
+
+static const char *const throttle_codes[] = {
+	"Throttling", "ThrottlingException", "ThrottledException",
+	"RequestThrottledException", "TooManyRequestsException",
+	"ProvisionedThroughputExceededException", "TransactionInProgressException",
+	"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
+	"RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+	"EC2ThrottledException",
+};
+static const char *const transient_codes[] = {
+	"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+	/* KMS marks these as server faults. */
+	"KMSInternalException", "DependencyTimeoutException",
+	/* Our own transport codes. */
+	"NetworkError", "Timeout", "InternalFailure", "ServiceUnavailable",
+};
+
+static int
+in_list(const char *code, const char *const *l, size_t n)
+{
+	size_t i;
+
+	if (code == NULL)
+		return (0);
+	for (i = 0; i < n; i++)
+		if (strcmp(code, l[i]) == 0)
+			return (1);
+	return (0);
+}
+
+int
+aws_is_throttle(const char *code)
+{
+	return (in_list(code, throttle_codes, sizeof(throttle_codes) / sizeof(throttle_codes[0])));
+}
+
+int
+aws_retryable(const char *code, long status)
+{
+	if (aws_is_throttle(code) ||
+	    in_list(code, transient_codes, sizeof(transient_codes) / sizeof(transient_codes[0])))
+		return (1);
+	/* 5xx except 501 (not implemented will not get better); 429 is throttling. */
+	return (status == 429 || (status >= 500 && status <= 599 && status != 501));
+}
+
+/* ---- endpoints ------------------------------------------------------------ */
+
+static int
+env_true(const char *name)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && strcasecmp(v, "true") == 0);
+}
+
+char *
+aws_endpoint(const char *service, const char *region)
+{
+	static const struct { const char *prefix, *suffix; } parts[] = {
+		{ "cn-", "amazonaws.com.cn" },
+		{ "us-isob-", "sc2s.sgov.gov" },
+		{ "us-isof-", "csp.hci.ic.gov" },
+		{ "us-iso-", "c2s.ic.gov" },
+		{ "eu-isoe-", "cloud.adc-e.uk" },
+	};
+	const char *suffix = "amazonaws.com", *v;
+	char var[64], *url;
+	size_t i, n;
+
+	if (!env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+		/* AWS_ENDPOINT_URL_<SERVICE ID upper-cased, spaces and dashes as '_'>. */
+		n = (size_t)snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", service);
+		if (n < sizeof(var)) {
+			for (i = strlen("AWS_ENDPOINT_URL_"); var[i]; i++) {
+				if (var[i] == ' ' || var[i] == '-')
+					var[i] = '_';
+				else
+					var[i] = (char)toupper((unsigned char)var[i]);
+			}
+			if ((v = getenv(var)) != NULL && *v != '\0')
+				return (xstrdup(v));
+		}
+		if ((v = getenv("AWS_ENDPOINT_URL")) != NULL && *v != '\0')
+			return (xstrdup(v));
+	}
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (strncmp(region, parts[i].prefix, strlen(parts[i].prefix)) == 0) {
+			suffix = parts[i].suffix;
+			break;
+		}
+	/* aws-us-gov shares the amazonaws.com suffix; STS is regional everywhere. */
+	n = strlen("https://") + strlen(service) + 1 + strlen(region) + 1 + strlen(suffix) + 1;
+	if ((url = malloc(n)) == NULL)
+		return (NULL);
+	snprintf(url, n, "https://%s.%s.%s", service, region, suffix);
+	return (url);
+}
+
+int
+aws_client_init(struct aws_client *c, struct http_client *http,
+    const char *service, const char *region, const struct aws_creds *creds)
+{
+	memset(c, 0, sizeof(*c));
+	c->http = http;
+	c->max_attempts = 3;
+	c->attempt_timeout_ms = AWS_ATTEMPT_TIMEOUT_MS;
+	c->margin_ms = AWS_DEADLINE_MARGIN_MS;
+	c->max_response = AWS_MAX_RESPONSE;
+	if ((c->service = xstrdup(service)) == NULL ||
+	    (c->region = xstrdup(region)) == NULL ||
+	    (c->endpoint = aws_endpoint(service, region)) == NULL ||
+	    creds_copy(&c->creds, creds) != 0) {
+		aws_client_clean(c);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+aws_client_clean(struct aws_client *c)
+{
+	if (c == NULL)
+		return;
+	creds_free(&c->creds);
+	free(c->service);
+	free(c->region);
+	free(c->endpoint);
+	c->service = c->region = c->endpoint = NULL;
+}
+
+/* ---- Query parameters ----------------------------------------------------- */
+
+void
+aws_params_init(struct aws_params *p)
+{
+	p->kv = NULL;
+	p->n = p->cap = 0;
+}
+
+int
+aws_params_add(struct aws_params *p, const char *key, const char *value)
+{
+	char *k, *v, **nkv;
+	size_t ncap;
+
+	if (p->n == p->cap) {
+		ncap = p->cap ? p->cap * 2 : 8;
+		if ((nkv = realloc(p->kv, ncap * 2 * sizeof(*nkv))) == NULL)
+			return (-1);
+		p->kv = nkv;
+		p->cap = ncap;
+	}
+	if ((k = xstrdup(key)) == NULL)
+		return (-1);
+	if ((v = xstrdup(value ? value : "")) == NULL) {
+		free(k);
+		return (-1);
+	}
+	p->kv[2 * p->n] = k;
+	p->kv[2 * p->n + 1] = v;
+	p->n++;
+	return (0);
+}
+
+int
+aws_params_addi(struct aws_params *p, const char *prefix, size_t i,
+    const char *suffix, const char *value)
+{
+	size_t n = strlen(prefix) + 24 + (suffix ? strlen(suffix) : 0);
+	char *k;
+	int rc;
+
+	if ((k = malloc(n)) == NULL)
+		return (-1);
+	if (suffix != NULL && *suffix != '\0')
+		snprintf(k, n, "%s.%zu.%s", prefix, i, suffix);
+	else
+		snprintf(k, n, "%s.%zu", prefix, i);
+	rc = aws_params_add(p, k, value);
+	free(k);
+	return (rc);
+}
+
+void
+aws_params_clean(struct aws_params *p)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * p->n; i++)
+		free_secret(p->kv[i]);	/* values may be secrets (e.g. a token code) */
+	free(p->kv);
+	aws_params_init(p);
+}
+
+static int
+form_append(struct buf *b, const char *k, const char *v)
+{
+	char *ek = NULL, *ev = NULL;
+	int rc = -1;
+
+	if ((ek = sigv4_uri_encode(k, strlen(k), 0)) == NULL ||
+	    (ev = sigv4_uri_encode(v, strlen(v), 0)) == NULL)
+		goto done;
+	if ((b->len > 0 && buf_append(b, "&", 1) != 0) || buf_append_str(b, ek) != 0 ||
+	    buf_append(b, "=", 1) != 0 || buf_append_str(b, ev) != 0)
+		goto done;
+	rc = 0;
+done:
+	free(ek);
+	free_secret(ev);
+	return (rc);
+}
+
+int
+aws_form_encode(struct buf *out, const char *action, const char *version,
+    const struct aws_params *params)
+{
+	size_t i;
+
+	if (form_append(out, "Action", action) != 0 ||
+	    form_append(out, "Version", version) != 0)
+		return (-1);
+	for (i = 0; params != NULL && i < params->n; i++)
+		if (form_append(out, params->kv[2 * i], params->kv[2 * i + 1]) != 0)
+			return (-1);
+	return (0);
+}
+
+/* ---- signing -------------------------------------------------------------- */
+
+void
+aws_signed_free(struct aws_signed *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	/* Values are ours except host/auth/date; the token is the creds' copy. */
+	for (i = 0; s->h != NULL && i < s->n; i++)
+		if (strcasecmp(s->h[i].name, "X-Amz-Date") == 0)
+			free((char *)(uintptr_t)s->h[i].value);
+	free(s->h);
+	free(s->host);
+	free(s->auth);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+aws_sign(const struct aws_creds *creds, const char *region, const char *service,
+    time_t t, const char *method, const char *url, const char *content_type,
+    const char *target, const void *body, size_t len, struct aws_signed *out)
+{
+	struct sigv4_signer sg;
+	struct sigv4_request r;
+	char *path = NULL, *query = NULL, *date = NULL;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (creds == NULL || creds->access_key_id == NULL || creds->secret_access_key == NULL)
+		return (-1);
+	memset(&sg, 0, sizeof(sg));
+	sg.access_key_id = creds->access_key_id;
+	sg.secret_access_key = creds->secret_access_key;
+	sg.session_token = creds->session_token;
+	sg.region = region;
+	sg.service = service;
+	sigv4_amz_date(t, sg.amz_date);
+	if (sigv4_url_split(url, &out->host, &path, &query) != 0 ||
+	    (date = xstrdup(sg.amz_date)) == NULL ||
+	    (out->h = calloc(6, sizeof(*out->h))) == NULL)
+		goto fail;
+	/* Only headers libcurl sends unchanged are signed (never User-Agent,
+	 * Expect, Content-Length or Transfer-Encoding). */
+	out->h[n].name = "Host";
+	out->h[n++].value = out->host;
+	out->h[n].name = "X-Amz-Date";
+	out->h[n++].value = date;
+	date = NULL;
+	if (creds->session_token != NULL) {
+		out->h[n].name = "X-Amz-Security-Token";
+		out->h[n++].value = creds->session_token;
+	}
+	if (content_type != NULL) {
+		out->h[n].name = "Content-Type";
+		out->h[n++].value = content_type;
+	}
+	if (target != NULL) {
+		out->h[n].name = "X-Amz-Target";
+		out->h[n++].value = target;
+	}
+	out->n = n;
+	memset(&r, 0, sizeof(r));
+	r.method = method;
+	r.path = path;
+	r.query = query;
+	r.headers = out->h;
+	r.n_headers = n;
+	r.body = body;
+	r.body_len = len;
+	if ((out->auth = sigv4_authorization(&sg, &r)) == NULL)
+		goto fail;
+	out->h[n].name = "Authorization";
+	out->h[n].value = out->auth;
+	out->n = n + 1;
+	free(path);
+	free(query);
+	return (0);
+fail:
+	free(date);
+	free(path);
+	free(query);
+	aws_signed_free(out);
+	return (-1);
+}
+
+/* ---- XML ------------------------------------------------------------------ */
+
+xmlDocPtr
+aws_xml_parse(const char *data, size_t len)
+{
+	xmlDocPtr d;
+
+	if (data == NULL || len == 0 || len > (size_t)0x7fffffff)
+		return (NULL);
+	/* No XML_PARSE_NOENT (no entity substitution), no DTD loading, no network. */
+	d = xmlReadMemory(data, (int)len, "response.xml", NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	if (d == NULL)
+		return (NULL);
+	/* AWS never sends a DOCTYPE; refuse one rather than reason about entities. */
+	if (d->intSubset != NULL || xmlDocGetRootElement(d) == NULL) {
+		xmlFreeDoc(d);
+		return (NULL);
+	}
+	return (d);
+}
+
+xmlNodePtr
+xml_child(xmlNodePtr n, const char *name)
+{
+	xmlNodePtr c;
+
+	if (n == NULL)
+		return (NULL);
+	for (c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+			return (c);
+	return (NULL);
+}
+
+xmlNodePtr
+xml_find(xmlNodePtr n, const char *name)
+{
+	xmlNodePtr c, f;
+
+	if (n == NULL)
+		return (NULL);
+	for (c = n->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp((const char *)c->name, name) == 0)
+			return (c);
+		if ((f = xml_find(c, name)) != NULL)
+			return (f);
+	}
+	return (NULL);
+}
+
+char *
+xml_text(xmlNodePtr n, const char *name)
+{
+	xmlNodePtr c = xml_child(n, name);
+	xmlChar *t;
+	char *s;
+
+	if (c == NULL)
+		return (NULL);
+	if ((t = xmlNodeGetContent(c)) == NULL)
+		return (xstrdup(""));
+	s = xstrdup((const char *)t);
+	/* The text may be a secret (SecretAccessKey, SessionToken). */
+	wipe(t, strlen((const char *)t));
+	xmlFree(t);
+	return (s);
+}
+
+/* ---- error responses ------------------------------------------------------ */
+
+static int
+parse_xml_error(const char *body, size_t len, struct aws_error *err)
+{
+	xmlDocPtr d;
+	xmlNodePtr root, e;
+
+	if ((d = aws_xml_parse(body, len)) == NULL)
+		return (-1);
+	root = xmlDocGetRootElement(d);
+	/* ErrorResponse/Error, Response/Errors/Error, or a bare Error root. */
+	if (strcmp((const char *)root->name, "Error") == 0)
+		e = root;
+	else
+		e = xml_find(root, "Error");
+	if (e == NULL) {
+		xmlFreeDoc(d);
+		return (-1);
+	}
+	err->code = xml_text(e, "Code");
+	err->message = xml_text(e, "Message");
+	if ((err->request_id = xml_text(root, "RequestId")) == NULL &&
+	    (err->request_id = xml_text(root, "RequestID")) == NULL) {
+		xmlNodePtr rid = xml_find(root, "RequestId");
+
+		if (rid != NULL && rid->parent != NULL)
+			err->request_id = xml_text(rid->parent, "RequestId");
+	}
+	xmlFreeDoc(d);
+	return (err->code != NULL ? 0 : -1);
+}
+
+static int
+parse_json_error(const char *body, size_t len, struct aws_error *err)
+{
+	cJSON *j, *t, *m;
+	const char *code, *p;
+	size_t n;
+
+	if ((j = cJSON_ParseWithLength(body, len)) == NULL)
+		return (-1);
+	t = cJSON_GetObjectItemCaseSensitive(j, "__type");
+	if (!cJSON_IsString(t) || t->valuestring[0] == '\0') {
+		cJSON_Delete(j);
+		return (-1);
+	}
+	/* botocore: cut at ':' first, then keep what follows the last '#'. */
+	code = t->valuestring;
+	n = strcspn(code, ":");
+	if ((p = memchr(code, '#', n)) != NULL) {
+		const char *q;
+
+		while ((q = memchr(p + 1, '#', n - (size_t)(p + 1 - code))) != NULL)
+			p = q;
+		n -= (size_t)(p + 1 - code);
+		code = p + 1;
+	}
+	if ((err->code = malloc(n + 1)) != NULL) {
+		memcpy(err->code, code, n);
+		err->code[n] = '\0';
+	}
+	m = cJSON_GetObjectItemCaseSensitive(j, "message");
+	if (!cJSON_IsString(m))
+		m = cJSON_GetObjectItemCaseSensitive(j, "Message");
+	if (cJSON_IsString(m))
+		err->message = xstrdup(m->valuestring);
+	cJSON_Delete(j);
+	return (err->code != NULL && err->code[0] != '\0' ? 0 : -1);
+}
+
+int
+aws_parse_error(const char *body, size_t len, long status, int json,
+    const char *request_id, struct aws_error *err)
+{
+	char msg[96];
+	int rc;
+
+	aws_error_clear(err);
+	rc = (body == NULL || len == 0) ? -1 :
+	    json ? parse_json_error(body, len, err) : parse_xml_error(body, len, err);
+	if (rc != 0) {
+		aws_error_clear(err);
+		snprintf(msg, sizeof(msg), "HTTP %ld with no parsable %s error body",
+		    status, json ? "JSON" : "XML");
+		/* An unparsable error body: name it by status, as botocore does. */
+		err->code = xstrdup(status >= 500 ? "InternalFailure" :
+		    status == 429 ? "TooManyRequestsException" : "HttpError");
+		err->message = xstrdup(msg);
+	}
+	if (err->request_id == NULL && request_id != NULL)
+		err->request_id = xstrdup(request_id);
+	err->http_status = status;
+	err->retryable = aws_retryable(err->code, status);
+	return (rc);
+}
+
+/* Redact the secret and the token should a server echo them in a message. */
+static void
+redact(char *msg, const struct aws_creds *cr)
+{
+	const char *secrets[2];
+	size_t i, n;
+	char *p;
+
+	if (msg == NULL || cr == NULL)
+		return;
+	secrets[0] = cr->secret_access_key;
+	secrets[1] = cr->session_token;
+	for (i = 0; i < 2; i++) {
+		if (secrets[i] == NULL || (n = strlen(secrets[i])) < 8)
+			continue;
+		while ((p = strstr(msg, secrets[i])) != NULL)
+			memset(p, '*', n);
+	}
+}
+
+/* ---- the request loop ----------------------------------------------------- */
+
+int64_t
+aws_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* xorshift64*: jitter only, no security role. */
+static uint64_t
+jitter_next(void)
+{
+	static uint64_t s;
+
+	if (s == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+		    ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ULL;
+	}
+	s ^= s >> 12;
+	s ^= s << 25;
+	s ^= s >> 27;
+	return (s * 0x2545F4914F6CDD1DULL);
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]. */
+static long
+backoff_ms(int attempt)
+{
+	long ceil = AWS_BACKOFF_BASE_MS;
+	int i;
+
+	for (i = 1; i < attempt && ceil < AWS_BACKOFF_CAP_MS; i++)
+		ceil *= 2;
+	if (ceil > AWS_BACKOFF_CAP_MS)
+		ceil = AWS_BACKOFF_CAP_MS;
+	return ((long)(jitter_next() % (uint64_t)(ceil + 1)));
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Milliseconds left before the deadline minus the margin; LONG_MAX-ish when none. */
+static long
+time_left(const struct aws_client *c)
+{
+	int64_t left;
+
+	if (c->deadline_ms <= 0)
+		return (0x7fffffffL);
+	left = c->deadline_ms - c->margin_ms - aws_now_ms();
+	if (left <= 0)
+		return (0);
+	return (left > 0x7fffffffL ? 0x7fffffffL : (long)left);
+}
+
+static void
+deadline_error(struct aws_error *err, const char *action, const char *last)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "%s: no time left before the invocation deadline%s%s%s",
+	    action, last ? " (last error: " : "", last ? last : "", last ? ")" : "");
+	aws_error_set(err, "DeadlineExceeded", msg);
+	err->retryable = 1;
+}
+
+static void
+transport_error(struct aws_error *err, const struct http_response *r, const char *action)
+{
+	char msg[200];
+	const char *code;
+
+	switch (r->fail) {
+	case HTTP_FAIL_CONNECT:
+	case HTTP_FAIL_IO:
+		code = "NetworkError";
+		break;
+	case HTTP_FAIL_TIMEOUT:
+		code = "Timeout";
+		break;
+	case HTTP_FAIL_TOO_LARGE:
+		code = "ResponseTooLarge";
+		break;
+	default:
+		code = "HttpError";
+		break;
+	}
+	snprintf(msg, sizeof(msg), "%s: %s", action, r->errstr);
+	aws_error_set(err, code, msg);
+	err->http_status = 0;
+	err->retryable = (r->fail == HTTP_FAIL_CONNECT || r->fail == HTTP_FAIL_IO ||
+	    r->fail == HTTP_FAIL_TIMEOUT);
+}
+
+static void
+log_attempt(const struct aws_client *c, const char *action, int attempt, long status,
+    const char *code, int64_t ms)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	if (f != NULL) {
+		cJSON_AddStringToObject(f, "service", c->service);
+		cJSON_AddStringToObject(f, "action", action);
+		cJSON_AddNumberToObject(f, "attempt", attempt);
+		cJSON_AddNumberToObject(f, "status", (double)status);
+		cJSON_AddNumberToObject(f, "ms", (double)ms);
+		if (code != NULL)
+			cJSON_AddStringToObject(f, "code", code);
+	}
+	log_debug("aws call attempt", f);
+}
+
+/*
+ * send_with_retries(c, action, content_type, target, body, len, json, resp, err):
+ * 0 with a 2xx ${resp} (caller frees), or -1 with ${err}.
+ */
+static int
+send_with_retries(struct aws_client *c, const char *action, const char *content_type,
+    const char *target, const char *body, size_t len, int json,
+    struct http_response *resp, struct aws_error *err)
+{
+	struct http_request req;
+	struct aws_signed sg;
+	char *url = NULL;
+	const char *p;
+	int attempt, max = c->max_attempts > 0 ? c->max_attempts : 3;
+	long left, tmo;
+	int64_t t0;
+	size_t n;
+
+	aws_error_clear(err);
+	/* Query and JSON calls POST to the endpoint's path, "/" when it has none. */
+	p = strstr(c->endpoint, "://");
+	p = p ? p + 3 : c->endpoint;
+	n = strlen(c->endpoint) + 2;
+	if ((url = malloc(n)) == NULL) {
+		aws_error_set(err, "OutOfMemory", "out of memory");
+		return (-1);
+	}
+	snprintf(url, n, "%s%s", c->endpoint, strchr(p, '/') ? "" : "/");
+
+	for (attempt = 1; ; attempt++) {
+		if ((left = time_left(c)) <= 0) {
+			deadline_error(err, action, err->code);
+			break;
+		}
+		tmo = c->attempt_timeout_ms > 0 ? c->attempt_timeout_ms : AWS_ATTEMPT_TIMEOUT_MS;
+		if (tmo > left)
+			tmo = left;
+		if (aws_sign(&c->creds, c->region, c->service, time(NULL), "POST", url,
+		    content_type, target, body, len, &sg) != 0) {
+			aws_error_set(err, "SigningFailed",
+			    "could not sign the request (missing credentials or out of memory)");
+			break;
+		}
+		memset(&req, 0, sizeof(req));
+		req.method = "POST";
+		req.url = url;
+		req.headers = sg.h;
+		req.n_headers = sg.n;
+		req.body = body;
+		req.body_len = len;
+		req.timeout_ms = tmo;
+		req.max_response = c->max_response ? c->max_response : AWS_MAX_RESPONSE;
+		t0 = mono_ms();
+		if (http_perform(c->http, &req, resp) != 0) {
+			aws_signed_free(&sg);
+			/* A timeout that the deadline forced is the deadline's fault. */
+			if (resp->fail == HTTP_FAIL_TIMEOUT && tmo == left)
+				deadline_error(err, action, "Timeout");
+			else
+				transport_error(err, resp, action);
+			if (resp->request_id != NULL)
+				err->request_id = xstrdup(resp->request_id);
+		} else {
+			aws_signed_free(&sg);
+			if (resp->status >= 200 && resp->status < 300) {
+				log_attempt(c, action, attempt, resp->status, NULL, mono_ms() - t0);
+				free(url);
+				return (0);
+			}
+			aws_parse_error(resp->body.data, resp->body.len, resp->status, json,
+			    resp->request_id, err);
+			redact(err->message, &c->creds);
+		}
+		log_attempt(c, action, attempt, resp->status, err->code, mono_ms() - t0);
+		http_response_free(resp);
+		if (!err->retryable || attempt >= max || aws_error_is(err, "DeadlineExceeded"))
+			break;
+		tmo = backoff_ms(attempt);
+		if ((left = time_left(c)) <= tmo) {
+			char *last = xstrdup(err->code);
+
+			deadline_error(err, action, last);
+			free(last);
+			break;
+		}
+		sleep_ms(tmo);
+	}
+	free(url);
+	return (-1);
+}
+
+int
+aws_query(struct aws_client *c, const char *version, const char *action,
+    const struct aws_params *params, xmlDocPtr *out, struct aws_error *err)
+{
+	struct http_response resp;
+	struct buf body;
+	int rc = -1;
+
+	*out = NULL;
+	buf_init(&body, AWS_BODY_MAX);
+	if (aws_form_encode(&body, action, version, params) != 0) {
+		aws_error_set(err, "RequestTooLarge", "could not encode the request parameters");
+		goto done;
+	}
+	if (send_with_retries(c, action, "application/x-www-form-urlencoded; charset=utf-8",
+	    NULL, body.data, body.len, 0, &resp, err) != 0)
+		goto done;
+	if ((*out = aws_xml_parse(resp.body.data, resp.body.len)) == NULL) {
+		aws_error_set(err, "MalformedResponse", "the response is not well-formed XML");
+		err->http_status = resp.status;
+		if (resp.request_id != NULL)
+			err->request_id = xstrdup(resp.request_id);
+	} else
+		rc = 0;
+	http_response_free(&resp);
+done:
+	buf_free(&body);	/* wiped: parameters may be secrets */
+	return (rc);
+}
+
+int
+aws_json(struct aws_client *c, const char *target, const cJSON *body,
+    cJSON **out, struct aws_error *err)
+{
+	struct http_response resp;
+	const char *action;
+	char *text;
+	int rc = -1;
+
+	*out = NULL;
+	text = body != NULL ? cJSON_PrintUnformatted(body) : xstrdup("{}");
+	if (text == NULL) {
+		aws_error_set(err, "OutOfMemory", "could not encode the JSON request");
+		return (-1);
+	}
+	action = strrchr(target, '.');
+	action = action ? action + 1 : target;
+	if (send_with_retries(c, action, "application/x-amz-json-1.1", target, text,
+	    strlen(text), 1, &resp, err) != 0)
+		goto done;
+	if (resp.body.len == 0)
+		*out = cJSON_CreateObject();
+	else
+		*out = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+	if (*out == NULL || !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		aws_error_set(err, "MalformedResponse", "the response is not a JSON object");
+		err->http_status = resp.status;
+		if (resp.request_id != NULL)
+			err->request_id = xstrdup(resp.request_id);
+	} else
+		rc = 0;
+	http_response_free(&resp);
+done:
+	free_secret(text);
+	return (rc);
+}

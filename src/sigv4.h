@@ -1,0 +1,75 @@
+/*
+ * sigv4: AWS Signature Version 4 on mbedTLS SHA-256/HMAC -- canonical
+ * request, string to sign, signing key, Authorization header and presigned
+ * query URLs.  The intermediate steps are exported so tests compare them.
+ */
+#ifndef SNAPFERRY_SIGV4_H
+#define SNAPFERRY_SIGV4_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "http.h"
+
+/* What is being signed: the request as it will go on the wire. */
+struct sigv4_request {
+	const char		*method;	/* "GET", "POST" */
+	const char		*path;		/* URL path as sent (percent-encoded form), "" = "/" */
+	const char		*query;		/* URL query without '?', or NULL */
+	const struct http_header *headers;	/* every header to sign (host, x-amz-date, ...) */
+	size_t			 n_headers;
+	const void		*body;
+	size_t			 body_len;
+	const char		*payload_hash;	/* hex SHA-256 of the body, or NULL to compute */
+	int			 s3;		/* 1: no path normalisation, single encoding */
+};
+
+/* Who signs, where and when. */
+struct sigv4_signer {
+	const char	*access_key_id;
+	const char	*secret_access_key;
+	const char	*session_token;	/* NULL for long-term keys */
+	const char	*region;
+	const char	*service;
+	char		 amz_date[17];	/* "YYYYMMDDTHHMMSSZ" */
+};
+
+/** sigv4_amz_date(t, out): format ${t} (UTC) as "YYYYMMDDTHHMMSSZ" into ${out}. */
+void	sigv4_amz_date(time_t t, char out[17]);
+/** sigv4_uri_encode(s, n, keep_slash): percent-encode all but A-Za-z0-9-_.~ (and '/'
+ *  when ${keep_slash}), uppercase hex; malloc'd or NULL on ENOMEM. */
+char	*sigv4_uri_encode(const char *s, size_t n, int keep_slash);
+/** sigv4_uri_decode(s, n): percent-decode (no '+' rule); malloc'd, NULL on ENOMEM. */
+char	*sigv4_uri_decode(const char *s, size_t n);
+/** sigv4_canonical_path(path, s3): RFC 3986 dot-segment removal, '//' collapsed and
+ *  each segment encoded again (not for S3); malloc'd. */
+char	*sigv4_canonical_path(const char *path, int s3);
+/** sigv4_canonical_query(q): names and values decoded, re-encoded, sorted; malloc'd. */
+char	*sigv4_canonical_query(const char *q);
+/** sigv4_sha256_hex(p, n, out): lowercase hex SHA-256 of ${n} bytes at ${p}; 0 or -1. */
+int	sigv4_sha256_hex(const void *p, size_t n, char out[65]);
+/** sigv4_canonical_request(r, signed_headers): the canonical request; also the
+ *  "a;b;c" signed header list in ${signed_headers} when non-NULL. malloc'd. */
+char	*sigv4_canonical_request(const struct sigv4_request *r, char **signed_headers);
+/** sigv4_scope(s): "YYYYMMDD/<region>/<service>/aws4_request"; malloc'd. */
+char	*sigv4_scope(const struct sigv4_signer *s);
+/** sigv4_string_to_sign(s, creq): "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256(creq)>". */
+char	*sigv4_string_to_sign(const struct sigv4_signer *s, const char *creq);
+/** sigv4_signature(s, sts, out): hex HMAC of ${sts} under the derived key (wiped); 0 or -1. */
+int	sigv4_signature(const struct sigv4_signer *s, const char *sts, char out[65]);
+/** sigv4_authorization(s, r): the Authorization header value for ${r}, which must
+ *  already carry host and x-amz-date (and x-amz-security-token if used); malloc'd. */
+char	*sigv4_authorization(const struct sigv4_signer *s, const struct sigv4_request *r);
+/**
+ * sigv4_presign(s, method, url, expires_s): ${url} with the X-Amz-* query
+ * authentication parameters and X-Amz-Signature appended (only "host" is
+ * signed, payload hash of the empty body as botocore's SigV4QueryAuth does
+ * for GET); malloc'd, NULL on a bad URL or ENOMEM.
+ */
+char	*sigv4_presign(const struct sigv4_signer *s, const char *method,
+	    const char *url, long expires_s);
+/** sigv4_url_split(url, host, path, query): malloc'd host[:port], path ("/" if empty)
+ *  and query (NULL if none) of an http(s) URL; 0 or -1. */
+int	sigv4_url_split(const char *url, char **host, char **path, char **query);
+
+#endif
