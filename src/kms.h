@@ -4,6 +4,8 @@
 #ifndef SNAPFERRY_KMS_H
 #define SNAPFERRY_KMS_H
 
+#include <cjson/cJSON.h>
+
 struct aws_client;
 struct aws_error;
 
@@ -21,5 +23,9 @@ int	kms_describe_key(struct aws_client *c, const char *key_id, struct kms_key *o
 	    struct aws_error *err);
 /** kms_key_clean(k): free the fields. */
 void	kms_key_clean(struct kms_key *k);
+
+/** kms_parse_key(resp, out): the KeyMetadata of a DescribeKey response into ${out}.
+ *  0, or -1 when KeyMetadata or its KeyId is missing (or ENOMEM). */
+int	kms_parse_key(const cJSON *resp, struct kms_key *out);
 
 #endif

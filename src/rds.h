@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <libxml/tree.h>
+
 struct aws_client;
 struct aws_error;
 
@@ -122,5 +124,30 @@ int	rds_db_exists(struct aws_client *c, enum rds_kind kind, const char *db_id,
  *  persistent or permanent, 0 otherwise, -1 error. */
 int	rds_option_group_blocks_share(struct aws_client *c, const char *name,
 	    struct aws_error *err);
+
+/* ---- response parsers (exposed for the unit tests; no network) ---- */
+
+/** rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+hh:mm|-hh:mm]" to ${out}. 0 or -1. */
+int	rds_parse_time(const char *s, time_t *out);
+/** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
+ *  0, or -1 (ENOMEM, or the element lacks its identifier). */
+int	rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out);
+/** rds_parse_snapshot_page(result, kind, cb, arg, marker, stopped): call ${cb} for every
+ *  snapshot of one Describe*Snapshots result; ${marker} gets the next page's Marker
+ *  (malloc'd) or NULL; ${stopped} 1 when ${cb} asked to stop. 0 or -1. */
+int	rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb cb,
+	    void *arg, char **marker, int *stopped);
+/** rds_parse_tags(parent, tags, n): the Tag elements of ${parent}'s TagList child (or of
+ *  ${parent} itself when it is a TagList). An absent list gives 0 tags. 0 or -1 (ENOMEM). */
+int	rds_parse_tags(xmlNodePtr parent, struct rds_tag **tags, size_t *n);
+/** rds_parse_restore_accounts(result, accounts, n): the values of the "restore" attribute in a
+ *  DB(Cluster)SnapshotAttributesResult (or any ancestor of it). 0 or -1 (ENOMEM). */
+int	rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n);
+/** rds_parse_option_groups(result): 1 when any option of any OptionGroup under ${result}
+ *  is Persistent or Permanent, else 0. */
+int	rds_parse_option_groups(xmlNodePtr result);
+/** rds_snapshot_not_found(kind, err): 1 when ${err} is the kind's snapshot-not-found code
+ *  (DBSnapshotNotFound vs DBClusterSnapshotNotFoundFault). */
+int	rds_snapshot_not_found(enum rds_kind kind, const struct aws_error *err);
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef SNAPFERRY_STS_H
 #define SNAPFERRY_STS_H
 
+#include <libxml/tree.h>
+
 struct aws_client;
 struct aws_error;
 struct aws_creds;
@@ -16,5 +18,10 @@ int	sts_assume_role(struct aws_client *c, const char *role_arn, const char *sess
 /** sts_caller_identity(c, account, arn, err): malloc'd account id and ARN (either may be NULL). */
 int	sts_caller_identity(struct aws_client *c, char **account, char **arn,
 	    struct aws_error *err);
+
+/** sts_parse_credentials(result, out): the Credentials of an AssumeRoleResult (or an ancestor)
+ *  into ${out}; the secret key and session token are then wiped in the document.
+ *  0, or -1 when a member is missing or the expiration is unreadable. */
+int	sts_parse_credentials(xmlNodePtr result, struct aws_creds *out);
 
 #endif

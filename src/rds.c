@@ -1,0 +1,941 @@
+/*
+ * rds: the RDS Query-API operations snapferry uses, for DB instance and DB
+ * cluster snapshots alike, and the parsers that turn their XML into structs
+ * (exposed so the unit tests can feed them canned responses).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libxml/tree.h>
+
+#include "aws.h"
+#include "rds.h"
+
+#define RDS_VERSION	"2014-10-31"
+/* A full listing is bounded: 100 per page x 10000 pages is far beyond any account's quota. */
+#define RDS_MAX_PAGES	10000
+
+/* Element and parameter names that differ between the instance and cluster APIs. */
+struct rds_names {
+	const char	*describe;	/* action */
+	const char	*describe_result;
+	const char	*list;		/* list wrapper in a describe result */
+	const char	*item;		/* one snapshot element */
+	const char	*id_param;	/* snapshot id parameter */
+	const char	*db_param;	/* DB id parameter of the describe call */
+	const char	*copy;
+	const char	*copy_result;
+	const char	*copy_source;
+	const char	*copy_target;
+	const char	*modify_attr;
+	const char	*describe_attr;
+	const char	*describe_attr_result;
+	const char	*delete;
+};
+
+static const struct rds_names names[2] = {
+	[RDS_INSTANCE] = {
+		"DescribeDBSnapshots", "DescribeDBSnapshotsResult", "DBSnapshots",
+		"DBSnapshot", "DBSnapshotIdentifier", "DBInstanceIdentifier",
+		"CopyDBSnapshot", "CopyDBSnapshotResult",
+		"SourceDBSnapshotIdentifier", "TargetDBSnapshotIdentifier",
+		"ModifyDBSnapshotAttribute", "DescribeDBSnapshotAttributes",
+		"DescribeDBSnapshotAttributesResult", "DeleteDBSnapshot"
+	},
+	[RDS_CLUSTER] = {
+		"DescribeDBClusterSnapshots", "DescribeDBClusterSnapshotsResult",
+		"DBClusterSnapshots", "DBClusterSnapshot",
+		"DBClusterSnapshotIdentifier", "DBClusterIdentifier",
+		"CopyDBClusterSnapshot", "CopyDBClusterSnapshotResult",
+		"SourceDBClusterSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier",
+		"ModifyDBClusterSnapshotAttribute", "DescribeDBClusterSnapshotAttributes",
+		"DescribeDBClusterSnapshotAttributesResult", "DeleteDBClusterSnapshot"
+	}
+};
+
+/* String fields of struct rds_snapshot and their element names per kind (NULL: absent). */
+static const struct {
+	size_t		 off;
+	const char	*name[2];
+} str_fields[] = {
+	{ offsetof(struct rds_snapshot, id),
+	    { "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier" } },
+	{ offsetof(struct rds_snapshot, arn), { "DBSnapshotArn", "DBClusterSnapshotArn" } },
+	{ offsetof(struct rds_snapshot, db_id),
+	    { "DBInstanceIdentifier", "DBClusterIdentifier" } },
+	{ offsetof(struct rds_snapshot, status), { "Status", "Status" } },
+	{ offsetof(struct rds_snapshot, snapshot_type), { "SnapshotType", "SnapshotType" } },
+	{ offsetof(struct rds_snapshot, engine), { "Engine", "Engine" } },
+	{ offsetof(struct rds_snapshot, engine_mode), { NULL, "EngineMode" } },
+	{ offsetof(struct rds_snapshot, engine_version), { "EngineVersion", "EngineVersion" } },
+	{ offsetof(struct rds_snapshot, kms_key_id), { "KmsKeyId", "KmsKeyId" } },
+	{ offsetof(struct rds_snapshot, option_group), { "OptionGroupName", NULL } },
+	{ offsetof(struct rds_snapshot, tde_credential_arn), { "TdeCredentialArn", NULL } },
+	{ offsetof(struct rds_snapshot, storage_type), { "StorageType", "StorageType" } },
+	{ offsetof(struct rds_snapshot, source_arn),
+	    { "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotArn" } },
+	{ offsetof(struct rds_snapshot, create_time),
+	    { "SnapshotCreateTime", "SnapshotCreateTime" } },
+};
+
+/* Text of child ${name}, NULL when absent or empty. */
+static char *
+text_or_null(xmlNodePtr n, const char *name)
+{
+	char *s;
+
+	if ((s = xml_text(n, name)) != NULL && s[0] == '\0') {
+		free(s);
+		s = NULL;
+	}
+	return (s);
+}
+
+/* 1 when child ${name} reads "true". */
+static int
+child_true(xmlNodePtr n, const char *name)
+{
+	char *s;
+	int r;
+
+	s = xml_text(n, name);
+	r = (s != NULL && strcmp(s, "true") == 0);
+	free(s);
+	return (r);
+}
+
+static int
+is_element(xmlNodePtr n, const char *name)
+{
+	return (n->type == XML_ELEMENT_NODE && n->name != NULL &&
+	    strcmp((const char *)n->name, name) == 0);
+}
+
+/* A local error for conditions found on our side (bad arguments, bad XML, ENOMEM). */
+static int
+fail(struct aws_error *err, const char *code, const char *msg)
+{
+	if (err != NULL)
+		aws_error_set(err, code, msg);
+	return (-1);
+}
+
+/** rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+hh:mm|-hh:mm]" to ${out}. 0 or -1. */
+int
+rds_parse_time(const char *s, time_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, n = 0, oh, om, sign;
+	const char *p;
+	time_t t;
+
+	if (s == NULL)
+		return (-1);
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return (-1);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return (-1);
+	p = s + n;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return (-1);
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	oh = om = 0;
+	sign = 0;
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = (*p == '-') ? -1 : 1;
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 ||
+		    oh > 23 || om > 59)
+			return (-1);
+		p += 1 + n;
+	}
+	/* No zone at all is read as UTC, as botocore does. */
+	if (*p != '\0')
+		return (-1);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return (-1);
+	*out = t - sign * (time_t)(oh * 3600 + om * 60);
+	return (0);
+}
+
+void
+rds_tags_free(struct rds_tag *tags, size_t n)
+{
+	size_t i;
+
+	if (tags == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(tags[i].key);
+		free(tags[i].value);
+	}
+	free(tags);
+}
+
+const char *
+rds_tag_get(const struct rds_tag *tags, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tags[i].key != NULL && strcmp(tags[i].key, key) == 0)
+			return (tags[i].value != NULL ? tags[i].value : "");
+	return (NULL);
+}
+
+void
+rds_snapshot_clean(struct rds_snapshot *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++)
+		free(*(char **)(void *)((char *)s + str_fields[i].off));
+	rds_tags_free(s->tags, s->n_tags);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+rds_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/** rds_parse_tags(parent, tags, n): the Tag elements of ${parent}'s TagList child (or of
+ *  ${parent} itself when it is a TagList). An absent list gives 0 tags. 0 or -1 (ENOMEM). */
+int
+rds_parse_tags(xmlNodePtr parent, struct rds_tag **tags, size_t *n)
+{
+	xmlNodePtr list, t;
+	struct rds_tag *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+
+	*tags = NULL;
+	*n = 0;
+	list = is_element(parent, "TagList") ? parent : xml_child(parent, "TagList");
+	if (list == NULL)
+		return (0);
+	for (t = list->children; t != NULL; t = t->next) {
+		if (!is_element(t, "Tag"))
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				goto err0;
+			v = nv;
+		}
+		v[cnt].key = xml_text(t, "Key");
+		v[cnt].value = xml_text(t, "Value");
+		if (v[cnt].key == NULL) {
+			/* A tag without a key is not a tag: skip it. */
+			free(v[cnt].value);
+			continue;
+		}
+		cnt++;
+		if (v[cnt - 1].value == NULL && (v[cnt - 1].value = strdup("")) == NULL)
+			goto err0;
+	}
+	*tags = v;
+	*n = cnt;
+	return (0);
+err0:
+	rds_tags_free(v, cnt);
+	return (-1);
+}
+
+/** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
+ *  0, or -1 (ENOMEM, or the element lacks its identifier). */
+int
+rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out)
+{
+	size_t i;
+	char *s;
+	long pct;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++) {
+		if (str_fields[i].name[kind] == NULL)
+			continue;
+		*(char **)(void *)((char *)out + str_fields[i].off) =
+		    text_or_null(n, str_fields[i].name[kind]);
+	}
+	if (out->id == NULL)
+		goto err0;
+	out->encrypted = child_true(n, kind == RDS_INSTANCE ? "Encrypted" : "StorageEncrypted");
+	if (out->create_time != NULL && rds_parse_time(out->create_time, &out->created) != 0)
+		out->created = 0;
+	if ((s = xml_text(n, "PercentProgress")) != NULL) {
+		errno = 0;
+		pct = strtol(s, NULL, 10);
+		out->percent = (errno == 0 && pct >= 0 && pct <= 100) ? (int)pct : 0;
+		free(s);
+	}
+	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
+		goto err0;
+	return (0);
+err0:
+	rds_snapshot_clean(out);
+	return (-1);
+}
+
+/** rds_parse_snapshot_page(result, kind, cb, arg, marker, stopped): call ${cb} for every
+ *  snapshot of one Describe*Snapshots result; ${marker} gets the next page's Marker
+ *  (malloc'd) or NULL; ${stopped} 1 when ${cb} asked to stop. 0 or -1. */
+int
+rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb cb,
+    void *arg, char **marker, int *stopped)
+{
+	xmlNodePtr list, it;
+	struct rds_snapshot s;
+	int r;
+
+	*marker = NULL;
+	*stopped = 0;
+	if ((list = xml_child(result, names[kind].list)) != NULL) {
+		for (it = list->children; it != NULL; it = it->next) {
+			if (!is_element(it, names[kind].item))
+				continue;
+			if (rds_parse_snapshot(it, kind, &s) != 0)
+				return (-1);
+			r = cb(&s, arg);
+			rds_snapshot_clean(&s);
+			if (r != 0) {
+				*stopped = 1;
+				return (0);
+			}
+		}
+	}
+	*marker = text_or_null(result, "Marker");
+	return (0);
+}
+
+/** rds_parse_restore_accounts(result, accounts, n): the values of the "restore" attribute in a
+ *  DB(Cluster)SnapshotAttributesResult (or any ancestor of it). 0 or -1 (ENOMEM). */
+int
+rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n)
+{
+	xmlNodePtr list, a, vals, v;
+	char **out = NULL, **nv, *name, *s;
+	size_t cnt = 0, cap = 0;
+
+	*accounts = NULL;
+	*n = 0;
+	if ((list = xml_find(result, "DBSnapshotAttributes")) == NULL &&
+	    (list = xml_find(result, "DBClusterSnapshotAttributes")) == NULL)
+		return (0);
+	for (a = list->children; a != NULL; a = a->next) {
+		if (!is_element(a, "DBSnapshotAttribute") &&
+		    !is_element(a, "DBClusterSnapshotAttribute"))
+			continue;
+		name = xml_text(a, "AttributeName");
+		if (name == NULL || strcmp(name, "restore") != 0) {
+			free(name);
+			continue;
+		}
+		free(name);
+		if ((vals = xml_child(a, "AttributeValues")) == NULL)
+			continue;
+		for (v = vals->children; v != NULL; v = v->next) {
+			if (!is_element(v, "AttributeValue"))
+				continue;
+			s = (char *)xmlNodeGetContent(v);
+			if (s == NULL)
+				goto err0;
+			if (s[0] == '\0') {
+				xmlFree(s);
+				continue;
+			}
+			if (cnt == cap) {
+				cap = cap ? cap * 2 : 4;
+				if ((nv = realloc(out, cap * sizeof(*out))) == NULL) {
+					xmlFree(s);
+					goto err0;
+				}
+				out = nv;
+			}
+			out[cnt] = strdup(s);
+			xmlFree(s);
+			if (out[cnt] == NULL)
+				goto err0;
+			cnt++;
+		}
+	}
+	*accounts = out;
+	*n = cnt;
+	return (0);
+err0:
+	rds_strv_free(out, cnt);
+	return (-1);
+}
+
+/** rds_parse_option_groups(result): 1 when any option of any OptionGroup under ${result}
+ *  is Persistent or Permanent, else 0. */
+int
+rds_parse_option_groups(xmlNodePtr result)
+{
+	xmlNodePtr list, g, opts, o;
+
+	if ((list = xml_find(result, "OptionGroupsList")) == NULL)
+		return (0);
+	for (g = list->children; g != NULL; g = g->next) {
+		if (!is_element(g, "OptionGroup"))
+			continue;
+		if ((opts = xml_child(g, "Options")) == NULL)
+			continue;
+		for (o = opts->children; o != NULL; o = o->next) {
+			if (!is_element(o, "Option"))
+				continue;
+			if (child_true(o, "Persistent") || child_true(o, "Permanent"))
+				return (1);
+		}
+	}
+	return (0);
+}
+
+int
+rds_snapshot_not_found(enum rds_kind kind, const struct aws_error *err)
+{
+	if (kind == RDS_CLUSTER)
+		return (aws_error_is(err, "DBClusterSnapshotNotFoundFault"));
+	/* AWS sends DBSnapshotNotFound; moto sends DBSnapshotNotFoundFault. */
+	return (aws_error_is(err, "DBSnapshotNotFound") ||
+	    aws_error_is(err, "DBSnapshotNotFoundFault"));
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static int
+add_tags(struct aws_params *p, const struct rds_tag *tags, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (aws_params_addi(p, "Tags.Tag", i + 1, "Key", tags[i].key) != 0 ||
+		    aws_params_addi(p, "Tags.Tag", i + 1, "Value",
+		    tags[i].value != NULL ? tags[i].value : "") != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* aws_query, then the named result element (NULL when the response has none). */
+static int
+query(struct aws_client *c, const char *action, const struct aws_params *p,
+    xmlDocPtr *doc, struct aws_error *err)
+{
+	return (aws_query(c, RDS_VERSION, action, p, doc, err));
+}
+
+static xmlNodePtr
+result_of(xmlDocPtr doc, const char *name)
+{
+	xmlNodePtr root;
+
+	if ((root = xmlDocGetRootElement(doc)) == NULL)
+		return (NULL);
+	return (xml_find(root, name));
+}
+
+/*
+ * The resource id of an RDS ARN "arn:<partition>:rds:<region>:<account>:<type>:<id>",
+ * where <id> may itself hold colons (automated "rds:..." snapshots).  Points into ${arn}.
+ */
+static const char *
+arn_resource(const char *arn)
+{
+	const char *p = arn;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		if ((p = strchr(p, ':')) == NULL)
+			return (NULL);
+		p++;
+	}
+	return (*p != '\0' ? p : NULL);
+}
+
+/* SnapshotType to send when describing by id: required by AWS for automated snapshots. */
+static const char *
+type_of_id(const char *id)
+{
+	if (strncmp(id, "rds:", 4) == 0)
+		return ("automated");
+	if (strncmp(id, "awsbackup:", 10) == 0)
+		return ("awsbackup");
+	/* Manual: leave SnapshotType out (the default covers manual and automated). */
+	return (NULL);
+}
+
+/*
+ * The first snapshot of a describe result (the one whose ARN is ${want_arn}
+ * when given) into ${out}: 1 found, 0 none, -1 bad element or ENOMEM.
+ */
+static int
+page_first(xmlNodePtr result, enum rds_kind kind, const char *want_arn,
+    struct rds_snapshot *out)
+{
+	xmlNodePtr list, it;
+
+	if ((list = xml_child(result, names[kind].list)) == NULL)
+		return (0);
+	for (it = list->children; it != NULL; it = it->next) {
+		if (!is_element(it, names[kind].item))
+			continue;
+		if (rds_parse_snapshot(it, kind, out) != 0)
+			return (-1);
+		if (want_arn == NULL || (out->arn != NULL && strcmp(out->arn, want_arn) == 0))
+			return (1);
+		rds_snapshot_clean(out);
+	}
+	return (0);
+}
+
+/* One DescribeDB(Cluster)Snapshots call by identifier: 1 found, 0 not found, -1 error. */
+static int
+describe_one(struct aws_client *c, enum rds_kind kind, const char *ident,
+    const char *type, int include_shared, const char *want_arn,
+    struct rds_snapshot *out, struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr res;
+	int rc = -1;
+
+	aws_params_init(&p);
+	if (aws_params_add(&p, names[kind].id_param, ident) != 0 ||
+	    (type != NULL && aws_params_add(&p, "SnapshotType", type) != 0) ||
+	    (include_shared && aws_params_add(&p, "IncludeShared", "true") != 0)) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (query(c, names[kind].describe, &p, &doc, err) != 0) {
+		if (rds_snapshot_not_found(kind, err)) {
+			aws_error_clear(err);
+			rc = 0;
+		}
+		goto done;
+	}
+	if ((res = result_of(doc, names[kind].describe_result)) == NULL) {
+		fail(err, "MalformedResponse", "no DescribeDB*SnapshotsResult in the response");
+		goto done;
+	}
+	if ((rc = page_first(res, kind, want_arn, out)) < 0)
+		fail(err, "MalformedResponse", "bad snapshot element in the response");
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(&p);
+	return (rc);
+}
+
+int
+rds_describe_snapshot(struct aws_client *c, enum rds_kind kind, const char *id_or_arn,
+    struct rds_snapshot *out, struct aws_error *err)
+{
+	const char *res;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (id_or_arn == NULL || id_or_arn[0] == '\0')
+		return (fail(err, "InvalidParameterValue", "empty snapshot identifier"));
+	if (strncmp(id_or_arn, "arn:", 4) != 0)
+		return (describe_one(c, kind, id_or_arn, type_of_id(id_or_arn), 0, NULL,
+		    out, err));
+	if ((res = arn_resource(id_or_arn)) == NULL)
+		return (fail(err, "InvalidParameterValue", "malformed snapshot ARN"));
+	/*
+	 * An ARN may name one of our own snapshots or one another account shared
+	 * with us, and the client does not know its own account.  So first look
+	 * it up as our own, by its plain id (with the SnapshotType automated and
+	 * AWS Backup ids require), keeping it only when the ARN matches; then as
+	 * a shared snapshot: SnapshotType=shared with IncludeShared=true, by ARN,
+	 * as AWS requires for snapshots owned by another account.
+	 */
+	if ((r = describe_one(c, kind, res, type_of_id(res), 0, id_or_arn, out, err)) != 0)
+		return (r);
+	return (describe_one(c, kind, id_or_arn, "shared", 1, NULL, out, err));
+}
+
+int
+rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
+    const struct rds_list_opts *opts, rds_snapshot_cb cb, void *arg,
+    struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc;
+	xmlNodePtr res;
+	char *marker = NULL, *next = NULL, num[16];
+	int pages, stopped, rc = -1, max;
+
+	max = (opts != NULL && opts->max_records > 0) ? opts->max_records : 100;
+	if (max < 20)
+		max = 20;
+	if (max > 100)
+		max = 100;
+	snprintf(num, sizeof(num), "%d", max);
+	for (pages = 0; pages < RDS_MAX_PAGES; pages++) {
+		doc = NULL;
+		aws_params_init(&p);
+		if ((opts != NULL && opts->snapshot_type != NULL &&
+		    aws_params_add(&p, "SnapshotType", opts->snapshot_type) != 0) ||
+		    (opts != NULL && opts->db_id != NULL &&
+		    aws_params_add(&p, names[kind].db_param, opts->db_id) != 0) ||
+		    (opts != NULL && opts->include_shared &&
+		    aws_params_add(&p, "IncludeShared", "true") != 0) ||
+		    aws_params_add(&p, "MaxRecords", num) != 0 ||
+		    (marker != NULL && aws_params_add(&p, "Marker", marker) != 0)) {
+			aws_params_clean(&p);
+			fail(err, "ClientError", "out of memory");
+			goto done;
+		}
+		if (query(c, names[kind].describe, &p, &doc, err) != 0) {
+			aws_params_clean(&p);
+			goto done;
+		}
+		aws_params_clean(&p);
+		res = result_of(doc, names[kind].describe_result);
+		if (res == NULL || rds_parse_snapshot_page(res, kind, cb, arg, &next,
+		    &stopped) != 0) {
+			xmlFreeDoc(doc);
+			fail(err, "MalformedResponse", "bad DescribeDB*Snapshots response");
+			goto done;
+		}
+		xmlFreeDoc(doc);
+		if (stopped || next == NULL) {
+			rc = 0;
+			goto done;
+		}
+		if (marker != NULL && strcmp(marker, next) == 0) {
+			fail(err, "MalformedResponse", "the service repeated a Marker");
+			goto done;
+		}
+		free(marker);
+		marker = next;
+		next = NULL;
+	}
+	fail(err, "ClientError", "listing exceeded the page limit");
+done:
+	free(marker);
+	free(next);
+	return (rc);
+}
+
+int
+rds_copy_snapshot(struct aws_client *c, enum rds_kind kind, const char *source,
+    const char *target, const char *kms_key_id, const struct rds_tag *tags,
+    size_t n_tags, struct rds_snapshot *out, struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr res, snap;
+	int rc = -1;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	aws_params_init(&p);
+	/*
+	 * Tags are passed explicitly and CopyTags is false: tags do not travel
+	 * across accounts, and the copy carries exactly the lineage we give it.
+	 */
+	if (aws_params_add(&p, names[kind].copy_source, source) != 0 ||
+	    aws_params_add(&p, names[kind].copy_target, target) != 0 ||
+	    (kms_key_id != NULL && aws_params_add(&p, "KmsKeyId", kms_key_id) != 0) ||
+	    add_tags(&p, tags, n_tags) != 0 ||
+	    aws_params_add(&p, "CopyTags", "false") != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (query(c, names[kind].copy, &p, &doc, err) != 0)
+		goto done;
+	if (out != NULL) {
+		if ((res = result_of(doc, names[kind].copy_result)) == NULL ||
+		    (snap = xml_child(res, names[kind].item)) == NULL ||
+		    rds_parse_snapshot(snap, kind, out) != 0) {
+			fail(err, "MalformedResponse", "bad CopyDB*Snapshot response");
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(&p);
+	return (rc);
+}
+
+int
+rds_modify_share(struct aws_client *c, enum rds_kind kind, const char *id,
+    const char *account, int add, struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc = NULL;
+	int rc = -1;
+
+	aws_params_init(&p);
+	if (aws_params_add(&p, names[kind].id_param, id) != 0 ||
+	    aws_params_add(&p, "AttributeName", "restore") != 0 ||
+	    aws_params_addi(&p, add ? "ValuesToAdd.AttributeValue" :
+	    "ValuesToRemove.AttributeValue", 1, NULL, account) != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (query(c, names[kind].modify_attr, &p, &doc, err) != 0)
+		goto done;
+	rc = 0;
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(&p);
+	return (rc);
+}
+
+int
+rds_shared_accounts(struct aws_client *c, enum rds_kind kind, const char *id,
+    char ***accounts, size_t *n, struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr res;
+	int rc = -1;
+
+	*accounts = NULL;
+	*n = 0;
+	aws_params_init(&p);
+	if (aws_params_add(&p, names[kind].id_param, id) != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (query(c, names[kind].describe_attr, &p, &doc, err) != 0)
+		goto done;
+	if ((res = result_of(doc, names[kind].describe_attr_result)) == NULL) {
+		fail(err, "MalformedResponse", "no DescribeDB*SnapshotAttributesResult");
+		goto done;
+	}
+	if (rds_parse_restore_accounts(res, accounts, n) != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(&p);
+	return (rc);
+}
+
+/* A call whose response we only need to be a success. */
+static int
+simple_call(struct aws_client *c, const char *action, struct aws_params *p,
+    struct aws_error *err)
+{
+	xmlDocPtr doc = NULL;
+	int rc;
+
+	rc = query(c, action, p, &doc, err);
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(p);
+	return (rc == 0 ? 0 : -1);
+}
+
+int
+rds_delete_snapshot(struct aws_client *c, enum rds_kind kind, const char *id,
+    struct aws_error *err)
+{
+	struct aws_params p;
+
+	aws_params_init(&p);
+	if (aws_params_add(&p, names[kind].id_param, id) != 0) {
+		aws_params_clean(&p);
+		return (fail(err, "ClientError", "out of memory"));
+	}
+	return (simple_call(c, names[kind].delete, &p, err));
+}
+
+int
+rds_add_tags(struct aws_client *c, const char *arn, const struct rds_tag *tags,
+    size_t n, struct aws_error *err)
+{
+	struct aws_params p;
+
+	aws_params_init(&p);
+	if (aws_params_add(&p, "ResourceName", arn) != 0 || add_tags(&p, tags, n) != 0) {
+		aws_params_clean(&p);
+		return (fail(err, "ClientError", "out of memory"));
+	}
+	return (simple_call(c, "AddTagsToResource", &p, err));
+}
+
+int
+rds_list_tags(struct aws_client *c, const char *arn, struct rds_tag **tags, size_t *n,
+    struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr res;
+	int rc = -1;
+
+	*tags = NULL;
+	*n = 0;
+	aws_params_init(&p);
+	if (aws_params_add(&p, "ResourceName", arn) != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (query(c, "ListTagsForResource", &p, &doc, err) != 0)
+		goto done;
+	if ((res = result_of(doc, "ListTagsForResourceResult")) == NULL) {
+		fail(err, "MalformedResponse", "no ListTagsForResourceResult");
+		goto done;
+	}
+	if (rds_parse_tags(res, tags, n) != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(&p);
+	return (rc);
+}
+
+int
+rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_error *err)
+{
+	struct aws_params p;
+	size_t i;
+	int bad = 0;
+
+	if (o->snapshot == NULL || o->db_id == NULL)
+		return (fail(err, "InvalidParameterValue", "restore needs a snapshot and a DB id"));
+	if (o->kind == RDS_CLUSTER && o->engine == NULL)
+		return (fail(err, "InvalidParameterValue", "restoring a cluster needs its engine"));
+	aws_params_init(&p);
+	if (o->kind == RDS_INSTANCE) {
+		bad |= aws_params_add(&p, "DBInstanceIdentifier", o->db_id);
+		bad |= aws_params_add(&p, "DBSnapshotIdentifier", o->snapshot);
+		if (o->instance_class != NULL)
+			bad |= aws_params_add(&p, "DBInstanceClass", o->instance_class);
+		/* A restored copy of production data is never reachable from the internet. */
+		bad |= aws_params_add(&p, "PubliclyAccessible", "false");
+	} else {
+		/*
+		 * Aurora: the restored cluster has no instances yet, and takes no
+		 * instance class (DBClusterInstanceClass is for Multi-AZ DB clusters,
+		 * whose snapshots can't be shared anyway).
+		 */
+		bad |= aws_params_add(&p, "DBClusterIdentifier", o->db_id);
+		bad |= aws_params_add(&p, "SnapshotIdentifier", o->snapshot);
+		bad |= aws_params_add(&p, "Engine", o->engine);
+	}
+	if (o->subnet_group != NULL)
+		bad |= aws_params_add(&p, "DBSubnetGroupName", o->subnet_group);
+	for (i = 0; i < o->n_sg_ids; i++)
+		bad |= aws_params_addi(&p, "VpcSecurityGroupIds.VpcSecurityGroupId", i + 1,
+		    NULL, o->sg_ids[i]);
+	bad |= add_tags(&p, o->tags, o->n_tags);
+	if (bad) {
+		aws_params_clean(&p);
+		return (fail(err, "ClientError", "out of memory"));
+	}
+	return (simple_call(c, o->kind == RDS_INSTANCE ? "RestoreDBInstanceFromDBSnapshot" :
+	    "RestoreDBClusterFromSnapshot", &p, err));
+}
+
+int
+rds_db_exists(struct aws_client *c, enum rds_kind kind, const char *db_id,
+    struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr res, list, it;
+	int rc = -1;
+
+	aws_params_init(&p);
+	if (aws_params_add(&p, kind == RDS_INSTANCE ? "DBInstanceIdentifier" :
+	    "DBClusterIdentifier", db_id) != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (query(c, kind == RDS_INSTANCE ? "DescribeDBInstances" : "DescribeDBClusters",
+	    &p, &doc, err) != 0) {
+		if (aws_error_is(err, kind == RDS_INSTANCE ? "DBInstanceNotFound" :
+		    "DBClusterNotFoundFault")) {
+			aws_error_clear(err);
+			rc = 0;
+		}
+		goto done;
+	}
+	res = result_of(doc, kind == RDS_INSTANCE ? "DescribeDBInstancesResult" :
+	    "DescribeDBClustersResult");
+	if (res == NULL) {
+		fail(err, "MalformedResponse", "no DescribeDB*Result");
+		goto done;
+	}
+	/* Found only when the list holds an element. */
+	rc = 0;
+	list = xml_child(res, kind == RDS_INSTANCE ? "DBInstances" : "DBClusters");
+	for (it = list != NULL ? list->children : NULL; it != NULL; it = it->next)
+		if (is_element(it, kind == RDS_INSTANCE ? "DBInstance" : "DBCluster"))
+			rc = 1;
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(&p);
+	return (rc);
+}
+
+int
+rds_option_group_blocks_share(struct aws_client *c, const char *name,
+    struct aws_error *err)
+{
+	struct aws_params p;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr res;
+	int rc = -1;
+
+	aws_params_init(&p);
+	if (aws_params_add(&p, "OptionGroupName", name) != 0) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (query(c, "DescribeOptionGroups", &p, &doc, err) != 0)
+		goto done;
+	if ((res = result_of(doc, "DescribeOptionGroupsResult")) == NULL) {
+		fail(err, "MalformedResponse", "no DescribeOptionGroupsResult");
+		goto done;
+	}
+	rc = rds_parse_option_groups(res);
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(&p);
+	return (rc);
+}
