@@ -1,0 +1,183 @@
+/*
+ * log: JSON log lines (one object per line, filtered by level) and
+ * CloudWatch Embedded Metric Format records, written with one fwrite each
+ * so that lines never interleave.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+
+static enum log_level	 log_level = LOG_INFO;
+static FILE		*log_stream;
+static char		*log_request_id;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+int
+log_parse_level(const char *s, enum log_level *out)
+{
+	size_t i;
+
+	if (s == NULL)
+		return (-1);
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcasecmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return (0);
+		}
+	}
+	/* "warning" is what people type. */
+	if (strcasecmp(s, "warning") == 0) {
+		*out = LOG_WARN;
+		return (0);
+	}
+	return (-1);
+}
+
+void
+log_set_level(enum log_level l)
+{
+	log_level = l;
+}
+
+void
+log_set_stream(FILE *f)
+{
+	log_stream = f;
+}
+
+void
+log_set_request_id(const char *id)
+{
+	free(log_request_id);
+	log_request_id = (id != NULL) ? strdup(id) : NULL;
+}
+
+/* Print o as one line and free it. */
+static void
+emit(cJSON *o)
+{
+	FILE *f = log_stream ? log_stream : stdout;
+	char *s;
+	size_t n;
+
+	if (o == NULL)
+		return;
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	s[n] = '\n';	/* replaces the NUL: fwrite knows the length */
+	fwrite(s, 1, n + 1, f);
+	fflush(f);
+	free(s);
+}
+
+/* "2024-05-01T12:34:56.789Z" into out[64]; ms = epoch milliseconds. */
+static void
+iso8601(char out[64], long long ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, 64, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+void
+log_msg(enum log_level l, const char *msg, cJSON *fields)
+{
+	char ts[64];
+	cJSON *o, *it;
+
+	if (l < log_level || l > LOG_ERROR) {
+		cJSON_Delete(fields);
+		return;
+	}
+	if ((o = cJSON_CreateObject()) == NULL) {
+		cJSON_Delete(fields);
+		return;
+	}
+	iso8601(ts, now_ms());
+	cJSON_AddStringToObject(o, "timestamp", ts);
+	cJSON_AddStringToObject(o, "level", level_names[l]);
+	if (log_request_id != NULL)
+		cJSON_AddStringToObject(o, "requestId", log_request_id);
+	cJSON_AddStringToObject(o, "message", msg ? msg : "");
+	/* Merge the fields; they never overwrite the four above. */
+	if (cJSON_IsObject(fields)) {
+		while ((it = fields->child) != NULL) {
+			cJSON_DetachItemViaPointer(fields, it);
+			if (it->string == NULL ||
+			    cJSON_GetObjectItemCaseSensitive(o, it->string) != NULL) {
+				cJSON_Delete(it);
+				continue;
+			}
+			/* it->string moves with the item. */
+			cJSON_AddItemToObject(o, it->string, it);
+		}
+	} else if (fields != NULL) {
+		/* A bare value: keep it rather than lose it. */
+		cJSON_AddItemToObject(o, "detail", fields);
+		fields = NULL;
+	}
+	cJSON_Delete(fields);
+	emit(o);
+}
+
+void
+log_metric(const char *name, double value, const char *unit,
+    const char *dim, const char *dimval)
+{
+	cJSON *o, *aws, *cwm, *dir, *dims, *set, *metrics, *m;
+
+	if (name == NULL || (o = cJSON_CreateObject()) == NULL)
+		return;
+	if ((aws = cJSON_AddObjectToObject(o, "_aws")) == NULL)
+		goto fail;
+	cJSON_AddNumberToObject(aws, "Timestamp", (double)now_ms());
+	if ((cwm = cJSON_AddArrayToObject(aws, "CloudWatchMetrics")) == NULL ||
+	    (dir = cJSON_CreateObject()) == NULL)
+		goto fail;
+	cJSON_AddItemToArray(cwm, dir);
+	cJSON_AddStringToObject(dir, "Namespace", "snapferry");
+	if ((dims = cJSON_AddArrayToObject(dir, "Dimensions")) == NULL ||
+	    (set = cJSON_CreateArray()) == NULL)
+		goto fail;
+	cJSON_AddItemToArray(dims, set);
+	if (dim != NULL)
+		cJSON_AddItemToArray(set, cJSON_CreateString(dim));
+	if ((metrics = cJSON_AddArrayToObject(dir, "Metrics")) == NULL ||
+	    (m = cJSON_CreateObject()) == NULL)
+		goto fail;
+	cJSON_AddItemToArray(metrics, m);
+	cJSON_AddStringToObject(m, "Name", name);
+	cJSON_AddStringToObject(m, "Unit", unit ? unit : "None");
+	if (dim != NULL)
+		cJSON_AddStringToObject(o, dim, dimval ? dimval : "");
+	cJSON_AddNumberToObject(o, name, value);
+	if (log_request_id != NULL && cJSON_GetObjectItemCaseSensitive(o, "requestId") == NULL)
+		cJSON_AddStringToObject(o, "requestId", log_request_id);
+	emit(o);
+	return;
+fail:
+	cJSON_Delete(o);
+}
