@@ -1,0 +1,576 @@
+"""The SAM/CloudFormation templates: linted, built, least privilege, event patterns.
+
+Owns the checks of template.yaml (production account) and
+templates/backup-account.yaml (backup account) against the code in src/ and the
+sample events in events/.  Tools: cfn-lint (pinned, .venv), SAM CLI (.venv-sam).
+"""
+import copy
+import glob
+import json
+import os
+import pathlib
+import re
+import struct
+import subprocess
+
+import pytest
+import yaml
+
+from harness.paths import ROOT, SHARED
+
+PROD = ROOT / "template.yaml"
+BACKUP = ROOT / "templates" / "backup-account.yaml"
+TEMPLATES = [PROD, BACKUP]
+IN_CI = os.environ.get("CI") == "true"
+CFN_LINT_VERSION = "1.58.0"
+
+
+def skip_or_fail(reason):
+    """Outside CI a missing tool skips; in CI everything must run."""
+    if IN_CI:
+        pytest.fail(reason + " (CI must run this)")
+    pytest.skip(reason)
+
+
+# ---- loading CloudFormation YAML ---------------------------------------------
+class CfnLoader(yaml.SafeLoader):
+    """YAML with the short intrinsic forms (!Ref, !Sub, !If, ...) as their long forms."""
+
+
+def _intrinsic(loader, suffix, node):
+    name = "Ref" if suffix == "Ref" else ("Fn::GetAtt" if suffix == "GetAtt" else "Fn::" + suffix)
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return load(PROD)
+
+
+@pytest.fixture(scope="module")
+def backup():
+    return load(BACKUP)
+
+
+# ---- tools ---------------------------------------------------------------------
+def cfn_lint_path():
+    for cand in (os.environ.get("CFN_LINT"), ROOT / ".venv" / "bin" / "cfn-lint"):
+        if cand and os.access(str(cand), os.X_OK):
+            return str(cand)
+    return None
+
+
+def sam_path():
+    for cand in (os.environ.get("SAM_CLI"), ROOT / ".venv-sam" / "bin" / "sam"):
+        if cand and os.access(str(cand), os.X_OK):
+            return str(cand)
+    return None
+
+
+def sam_env():
+    env = dict(os.environ)
+    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
+    return env
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_cfn_lint_clean(template):
+    exe = cfn_lint_path()
+    if exe is None:
+        skip_or_fail("cfn-lint not installed in .venv (set CFN_LINT to another one)")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+    assert CFN_LINT_VERSION in version.stdout, "cfn-lint must be the pinned " + CFN_LINT_VERSION
+    r = subprocess.run([exe, str(template)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_sam_validate_lint(template):
+    exe = sam_path()
+    if exe is None:
+        skip_or_fail("SAM CLI not installed in .venv-sam (set SAM_CLI to another one)")
+    r = subprocess.run([exe, "validate", "--lint", "--template-file", str(template)],
+                       capture_output=True, text=True, timeout=300, env=sam_env(), cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "is a valid SAM Template" in r.stdout + r.stderr
+
+
+def elf_info(path):
+    """(machine, has PT_INTERP, has PT_DYNAMIC) of a 64-bit little-endian ELF file."""
+    data = pathlib.Path(path).read_bytes()
+    assert data[:4] == b"\x7fELF", "%s is not an ELF file" % path
+    assert data[4] == 2 and data[5] == 1, "expected ELF64 little-endian"
+    machine = struct.unpack_from("<H", data, 18)[0]
+    phoff = struct.unpack_from("<Q", data, 32)[0]
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    types = {struct.unpack_from("<I", data, phoff + i * phentsize)[0] for i in range(phnum)}
+    return machine, 3 in types, 2 in types
+
+
+def test_sam_build_packages_the_static_bootstrap(tmp_path, prod):
+    exe = sam_path()
+    if exe is None:
+        skip_or_fail("SAM CLI not installed in .venv-sam")
+    if not (ROOT / "bootstrap").exists():
+        skip_or_fail("the static ./bootstrap is not built yet (make)")
+    out = tmp_path / "sam-build"
+    r = subprocess.run([exe, "build", "--template-file", str(PROD), "--build-in-source",
+                        "--build-dir", str(out)],
+                       capture_output=True, text=True, timeout=600, env=sam_env(), cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    built = out / "SnapferryFunction" / "bootstrap"
+    assert built.is_file() and os.access(built, os.X_OK)
+    machine, interp, dynamic = elf_info(built)
+    assert not interp, "bootstrap asks for a program interpreter: not static"
+    assert not dynamic, "bootstrap has a dynamic section: not static"
+    default_arch = prod["Parameters"]["Architecture"]["Default"]
+    assert {"x86_64": 62, "arm64": 183}[default_arch] == machine
+    assert built.read_bytes() == (ROOT / "bootstrap").read_bytes()
+    # The built template points the function at the artefact directory.
+    tpl = load(out / "template.yaml")
+    assert tpl["Resources"]["SnapferryFunction"]["Properties"]["CodeUri"] == "SnapferryFunction"
+
+
+# ---- the function resource and the configuration contract -------------------
+def test_function_shape(prod):
+    fn = prod["Resources"]["SnapferryFunction"]
+    p = fn["Properties"]
+    assert fn["Type"] == "AWS::Serverless::Function"
+    assert fn["Metadata"]["BuildMethod"] == "makefile"
+    assert p["Runtime"] == "provided.al2023" and p["Handler"] == "bootstrap" and p["CodeUri"] == "."
+    assert p["Architectures"] == [{"Ref": "Architecture"}]
+    assert prod["Parameters"]["Architecture"]["AllowedValues"] == ["x86_64", "arm64"]
+    assert p["MemorySize"] <= 256
+    # The build target is the one sam build calls for this logical id.
+    assert re.search(r"^build-SnapferryFunction:", (ROOT / "mk" / "sam.mk").read_text(), re.M)
+    eic = p["EventInvokeConfig"]
+    assert eic["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    assert "MaximumRetryAttempts" in eic and "MaximumEventAgeInSeconds" in eic
+
+
+def contract_variables():
+    """Variable names of the configuration table of DESIGN.md (the contract)."""
+    design = SHARED / "DESIGN.md"
+    if not design.exists():
+        skip_or_fail("../shared/DESIGN.md not found")
+    text = design.read_text(encoding="utf-8")
+    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    names = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", first))
+            # "`AWS_ENDPOINT_URL_RDS`, `_STS`, `_KMS`" abbreviates the siblings
+            names.update("AWS_ENDPOINT_URL" + s for s in re.findall(r"`(_[A-Z]+)`", first))
+    return names
+
+
+# Not template parameters: the endpoint overrides exist for local emulators only
+# (a deployed function talks to the real endpoints).
+NOT_DEPLOYED = {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
+                "AWS_ENDPOINT_URL_KMS"}
+
+
+def test_every_contract_variable_is_a_parameter(prod):
+    names = contract_variables()
+    assert "BACKUP_ROLE_ARN" in names and "RESTORE_SECURITY_GROUP_IDS" in names
+    env = prod["Resources"]["SnapferryFunction"]["Properties"]["Environment"]["Variables"]
+    assert set(env) == names - NOT_DEPLOYED
+    for var, value in env.items():
+        # each variable comes from a parameter (or the share key this stack creates),
+        # and an empty optional parameter leaves the variable unset
+        refs = json.dumps(value)
+        assert '"Ref"' in refs, var
+        if "Fn::If" in value:
+            cond = value["Fn::If"][0]
+            assert {"Ref": "AWS::NoValue"} in value["Fn::If"][1:] or var == "SHARE_KMS_KEY_ID", var
+            assert cond in prod["Conditions"], var
+    # the variables the code reads are all in the contract
+    config_c = ROOT / "src" / "config.c"
+    if config_c.exists():
+        read = set(re.findall(r'"([A-Z][A-Z0-9_]{3,})"', config_c.read_text()))
+        read -= {"AWS_REGION", "AWS_DEFAULT_REGION"}   # set by Lambda
+        assert read <= names, "config.c reads variables outside the contract: %s" % (read - names)
+
+
+# ---- IAM: what the code calls, what the templates grant ---------------------
+def service_operations(service):
+    """Operation names of ${service} from botocore's model (the SDKs' own list)."""
+    botocore_session = pytest.importorskip("botocore.session")
+    return set(botocore_session.get_session().get_service_model(service).operation_names)
+
+
+# Each service client lives in src/<service>.c; JSON targets may appear anywhere.
+CLIENT_FILES = {"rds": "rds.c", "sts": "sts.c", "kms": "kms.c"}
+
+
+def code_actions():
+    """IAM actions the code can call: every string literal in a service's client module
+    that is an operation of that service, and every TrentService.<Op> JSON target."""
+    src = ROOT / "src"
+    missing = [f for f in CLIENT_FILES.values() if not (src / f).exists()]
+    if missing:
+        skip_or_fail("service clients not written yet: " + ", ".join(missing))
+    actions = set()
+    for service, name in CLIENT_FILES.items():
+        ops = service_operations(service)
+        text = (src / name).read_text(encoding="utf-8")
+        literals = set(re.findall(r'"([A-Za-z]+)"', text))
+        actions |= {service + ":" + op for op in literals & ops}
+    kms_ops = service_operations("kms")
+    for path in sorted(src.glob("*.c")):
+        for op in re.findall(r'"TrentService\.([A-Za-z]+)"', path.read_text(encoding="utf-8")):
+            assert op in kms_ops, "%s: unknown KMS operation %s" % (path.name, op)
+            actions.add("kms:" + op)
+    return actions
+
+
+def iam_statements(template):
+    """(resource logical id, statement) of every identity policy (roles and AWS::IAM::Policy),
+    both branches of Fn::If included: everything the template can grant."""
+    out = []
+
+    def add(owner, doc):
+        for st in doc["Statement"]:
+            if isinstance(st, dict) and "Fn::If" in st:
+                out.extend((owner, s) for s in st["Fn::If"][1:] if s != {"Ref": "AWS::NoValue"})
+            else:
+                out.append((owner, st))
+
+    for lid, res in template["Resources"].items():
+        props = res.get("Properties", {})
+        if res["Type"] == "AWS::IAM::Role":
+            for pol in props.get("Policies", []):
+                add(lid, pol["PolicyDocument"])
+        elif res["Type"] == "AWS::IAM::Policy":
+            role = props["Roles"][0]["Ref"]
+            add(role, props["PolicyDocument"])
+        elif res["Type"] == "AWS::Serverless::Function":
+            assert "Policies" not in props, "the function's permissions live in its role"
+    return out
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def granted(template):
+    return {a for _, st in iam_statements(template) if st["Effect"] == "Allow"
+            for a in as_list(st["Action"])}
+
+
+# Granted although the code never calls them: RDS calls KMS on the caller's behalf
+# when it copies or restores an encrypted snapshot, and it needs the caller to be
+# allowed to.  Each is granted only under kms:ViaService / kms:GrantIsForAWSResource.
+SERVICE_REQUIRED = {
+    "kms:CreateGrant": "RDS creates grants on the source, share and backup keys for a copy or restore",
+    "kms:Decrypt": "RDS decrypts the source snapshot's data key (source key / share key)",
+    "kms:ReEncrypt*": "RDS re-encrypts the data key under the target key of a copy",
+    "kms:GenerateDataKey*": "RDS generates the data key of the copy under the target key",
+}
+# Called by the code but granted to everyone: no IAM permission exists for it.
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+# What the Lambda service does with the function's role (not API calls of snapferry).
+PLATFORM = {
+    "logs:CreateLogStream": "the Lambda service writes the function's stdout to its log group",
+    "logs:PutLogEvents": "same",
+    "sqs:SendMessage": "failed asynchronous invocations go to the dead-letter queue",
+}
+
+
+def test_templates_grant_exactly_what_the_code_calls(prod, backup):
+    calls = code_actions()
+    assert {"rds:CopyDBSnapshot", "sts:AssumeRole", "kms:DescribeKey"} <= calls, calls
+    grants = granted(prod) | granted(backup)
+    api = {a for a in grants if a.split(":")[0] in ("rds", "kms", "sts")}
+    missing = calls - NEEDS_NO_PERMISSION - api
+    extra = api - calls - set(SERVICE_REQUIRED)
+    assert not missing, "the code calls actions no template grants: %s" % sorted(missing)
+    assert not extra, "the templates grant actions the code never calls: %s" % sorted(extra)
+    other = grants - api
+    assert other <= set(PLATFORM), sorted(other - set(PLATFORM))
+
+
+def test_no_wildcards_and_conditions_on_service_actions(prod, backup):
+    for template in (prod, backup):
+        for owner, st in iam_statements(template):
+            actions = as_list(st["Action"])
+            for a in actions:
+                assert a != "*" and not a.endswith(":*"), (owner, a)
+            cond = json.dumps(st.get("Condition", {}))
+            if set(actions) & set(SERVICE_REQUIRED):
+                assert "kms:ViaService" in cond or "kms:GrantIsForAWSResource" in cond, (owner, st)
+            if "kms:CreateGrant" in actions:
+                assert "kms:GrantIsForAWSResource" in cond, (owner, st)
+            if st.get("Resource") == "*":
+                assert actions == ["kms:DescribeKey"], (owner, st)
+            for a in actions:
+                if a.startswith(("rds:Delete", "rds:Restore")) or a == "rds:AddTagsToResource":
+                    res = json.dumps(st["Resource"])
+                    assert ":snapshot:${NamePrefix}-*" in res, (owner, a)
+                if a.startswith("rds:Delete"):
+                    assert st["Condition"]["Null"] == {"aws:ResourceTag/snapferry:source-arn": "false"}
+
+
+def test_split_between_the_accounts(prod, backup):
+    p = {a: st for _, st in iam_statements(prod) for a in as_list(st["Action"])}
+    b = {a: st for _, st in iam_statements(backup) for a in as_list(st["Action"])}
+    # production: shares and assumes; backup: restores. Both copy, tag, describe.
+    assert p["sts:AssumeRole"]["Resource"] == {"Ref": "BackupRoleArn"}
+    assert "sts:AssumeRole" not in b
+    assert "rds:ModifyDBSnapshotAttribute" in p and "rds:ModifyDBSnapshotAttribute" not in b
+    assert "rds:RestoreDBInstanceFromDBSnapshot" in b and "rds:RestoreDBInstanceFromDBSnapshot" not in p
+    assert "rds:CopyDBSnapshot" in p and "rds:CopyDBSnapshot" in b
+
+
+def conditional_statement(template, sid):
+    for res in template["Resources"].values():
+        for pol in res.get("Properties", {}).get("Policies", []):
+            for st in pol["PolicyDocument"]["Statement"]:
+                if "Fn::If" in st and st["Fn::If"][1].get("Sid") == sid:
+                    return st["Fn::If"][0], st["Fn::If"][2]
+    raise AssertionError("no conditional statement " + sid)
+
+
+def test_backup_role_trust_restore_and_retention(backup):
+    role = backup["Resources"]["BackupRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}
+    assert trust["Condition"]["ArnEquals"] == {"aws:PrincipalArn": {"Ref": "ProductionFunctionRoleArn"}}
+    assert "Service" not in trust["Principal"]
+    assert backup["Parameters"]["ExternalId"]["MinLength"] >= 2   # no default: required
+    cond, otherwise = conditional_statement(backup, "RestoreBackupCopies")
+    assert cond == "RestoreOn" and otherwise == {"Ref": "AWS::NoValue"}
+    assert backup["Conditions"]["RestoreOn"] == {"Fn::Equals": [{"Ref": "Restore"}, "on"]}
+    cond, otherwise = conditional_statement(backup, "DeleteOwnCopiesForRetention")
+    assert cond == "RetentionOn" and otherwise == {"Ref": "AWS::NoValue"}
+    assert backup["Resources"]["BackupKey"]["DeletionPolicy"] == "Retain"
+    assert {"BackupRoleArn", "BackupKeyArn"} <= set(backup["Outputs"])
+
+
+def key_statements(template, lid):
+    return template["Resources"][lid]["Properties"]["KeyPolicy"]["Statement"]
+
+
+def test_share_key_policy_lets_the_backup_account_copy(prod):
+    stmts = key_statements(prod, "ShareKey")
+    backup_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${BackupAccountId}:root"}
+    to_backup = [s for s in stmts if s["Principal"]["AWS"] == backup_root]
+    acts = {a for s in to_backup for a in as_list(s["Action"])}
+    # RDS user guide, "Allowing access to an AWS KMS key" (sharing encrypted snapshots)
+    assert acts == {"kms:DescribeKey", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                    "kms:CreateGrant"}
+    for s in to_backup:
+        if "kms:CreateGrant" in as_list(s["Action"]):
+            assert s["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    fn_role = {"Fn::GetAtt": ["FunctionRole", "Arn"]}
+    assert any(s["Principal"]["AWS"] == fn_role for s in stmts)
+    assert prod["Resources"]["ShareKey"]["Condition"] == "CreateShareKey"
+    assert {"FunctionArn", "FunctionRoleArn", "ShareKeyArn", "DeadLetterQueueUrl",
+            "NotificationTopicArn"} <= set(prod["Outputs"])
+
+
+def test_alarms(prod):
+    res = prod["Resources"]
+    alarms = {lid: r["Properties"] for lid, r in res.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    by_metric = {(a["Namespace"], a["MetricName"]): a for a in alarms.values()}
+    errors = by_metric[("AWS/Lambda", "Errors")]
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "SnapferryFunction"}}]
+    rpo = by_metric[("snapferry", "NewestBackupAgeSecondsMax")]
+    assert "Dimensions" not in rpo and rpo["Threshold"] == {"Ref": "RpoSeconds"}
+    assert rpo["TreatMissingData"] == "breaching"   # no sweep is as bad as an old copy
+    for a in alarms.values():
+        assert a["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+    log_group = [r for r in res.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert len(log_group) == 1 and "RetentionInDays" in log_group[0]["Properties"]
+
+
+# ---- EventBridge patterns ------------------------------------------------------
+# Home-made: no offline implementation of EventBridge pattern matching exists (the
+# real one is the service, or its TestEventPattern API).  It covers the subset the
+# templates use and refuses anything else, so a new operator can't pass silently.
+def _match_value(alternatives, value):
+    values = value if isinstance(value, list) else [value]
+    for alt in alternatives:
+        if isinstance(alt, dict):
+            (op, arg), = alt.items()
+            if op != "prefix":
+                raise NotImplementedError("pattern operator %r" % op)
+            if any(isinstance(v, str) and v.startswith(arg) for v in values):
+                return True
+        elif any(v == alt and type(v) is type(alt) for v in values):
+            return True
+    return False
+
+
+def pattern_matches(pattern, event):
+    if not isinstance(event, dict):
+        return False
+    for key, want in pattern.items():
+        if key not in event:
+            return False
+        if isinstance(want, dict):
+            if not pattern_matches(want, event[key]):
+                return False
+        elif isinstance(want, list):
+            if not _match_value(want, event[key]):
+                return False
+        else:
+            raise ValueError("pattern leaves must be arrays: %r" % (want,))
+    return True
+
+
+def test_pattern_matcher_itself():
+    p = {"source": ["aws.rds"], "detail": {"EventID": ["A", "B"], "Message": [{"prefix": "Fin"}]}}
+    ok = {"source": "aws.rds", "detail": {"EventID": "B", "Message": "Finished copy", "X": 1}}
+    assert pattern_matches(p, ok)
+    for broken in ({"source": "aws.ec2"}, {"detail": {"EventID": "C"}},
+                   {"detail": {"Message": "Started copy"}}, {"detail": "flat"}):
+        ev = copy.deepcopy(ok)
+        for k, v in broken.items():
+            if isinstance(v, dict) and isinstance(ev[k], dict):
+                ev[k].update(v)
+            else:
+                ev[k] = v
+        assert not pattern_matches(p, ev), broken
+    assert not pattern_matches(p, {"source": "aws.rds"})
+    assert pattern_matches({"detail": {"EventCategories": ["backup"]}},
+                           {"detail": {"EventCategories": ["creation", "backup"]}})
+    assert not pattern_matches({"n": [1]}, {"n": "1"})
+    with pytest.raises(NotImplementedError):
+        pattern_matches({"a": [{"anything-but": "x"}]}, {"a": "y"})
+
+
+def rds_patterns(template):
+    out = []
+    for lid, res in template["Resources"].items():
+        if res["Type"] == "AWS::Serverless::Function":
+            for ev in res["Properties"].get("Events", {}).values():
+                if ev["Type"] in ("EventBridgeRule", "CloudWatchEvent"):
+                    out.append(ev["Properties"]["Pattern"])
+        elif res["Type"] == "AWS::Events::Rule" and "EventPattern" in res["Properties"]:
+            out.append(res["Properties"]["EventPattern"])
+    return out
+
+
+# DESIGN.md, "Triggers": the RDS events that advance a snapshot.
+TRIGGERS = {
+    "RDS DB Snapshot Event": {"RDS-EVENT-0042", "RDS-EVENT-0091", "RDS-EVENT-0197", "RDS-EVENT-0060"},
+    "RDS DB Cluster Snapshot Event": {"RDS-EVENT-0075", "RDS-EVENT-0169"},
+}
+
+
+def test_trigger_list_agrees_with_design():
+    design = SHARED / "DESIGN.md"
+    if not design.exists():
+        skip_or_fail("../shared/DESIGN.md not found")
+    table = design.read_text(encoding="utf-8").split("## Triggers", 1)[1].split("\n## ", 1)[0]
+    ids = set()
+    for m in re.finditer(r"RDS-EVENT-(\d{4})((?:\s*/\s*\d{4})*)", table):
+        ids.add("RDS-EVENT-" + m.group(1))
+        ids.update("RDS-EVENT-" + n for n in re.findall(r"\d{4}", m.group(2)))
+    assert ids == set().union(*TRIGGERS.values())
+
+
+def must_trigger(event):
+    """The oracle: an RDS snapshot event whose (detail-type, EventID) the design lists."""
+    if not isinstance(event, dict) or event.get("source") != "aws.rds":
+        return False
+    detail = event.get("detail")
+    ids = TRIGGERS.get(event.get("detail-type"), set())
+    return isinstance(detail, dict) and detail.get("EventID") in ids
+
+
+def sample_events():
+    files = sorted(glob.glob(str(ROOT / "events" / "*.json")))
+    files += sorted(glob.glob(str(SHARED / "reference" / "events" / "*.json")))
+    out = []
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            out.append((os.path.relpath(f, ROOT.parent), json.load(fh)))
+    return out
+
+
+def synthesized_events():
+    """Every trigger built into the AWS sample envelopes (aws-facts §8 suggests it), and
+    near misses: right EventID under the wrong detail-type or source, neighbour IDs."""
+    base = {"version": "0", "id": "00000000-0000-0000-0000-000000000000", "source": "aws.rds",
+            "account": "123456789012", "time": "2024-01-01T00:00:00Z", "region": "us-east-1",
+            "resources": ["arn:aws:rds:us-east-1:123456789012:snapshot:s"],
+            "detail": {"EventCategories": ["creation"], "SourceType": "SNAPSHOT",
+                       "SourceArn": "arn:aws:rds:us-east-1:123456789012:snapshot:s",
+                       "Date": "2024-01-01T00:00:00.000Z", "Message": "m",
+                       "SourceIdentifier": "s"}}
+    out = []
+    for dt, ids in TRIGGERS.items():
+        others = sorted(set().union(*TRIGGERS.values()) - ids)
+        for eid in sorted(ids) + others + ["RDS-EVENT-0040", "RDS-EVENT-0041", "RDS-EVENT-0074",
+                                  "RDS-EVENT-0196", "RDS-EVENT-0059", "RDS-EVENT-0168"]:
+            ev = copy.deepcopy(base)
+            ev["detail-type"], ev["detail"]["EventID"] = dt, eid
+            out.append(("synth %s %s" % (dt, eid), ev))
+        for eid in sorted(ids):
+            for field, value in (("source", "aws.events"), ("source", "custom.rds"),
+                                 ("detail-type", "RDS DB Instance Event"),
+                                 ("detail-type", "RDS DB Cluster Event")):
+                ev = copy.deepcopy(base)
+                ev["detail-type"], ev["detail"]["EventID"] = dt, eid
+                ev[field] = value
+                out.append(("synth %s %s %s=%s" % (dt, eid, field, value), ev))
+            ev = copy.deepcopy(base)
+            ev["detail-type"] = dt
+            ev["detail"].pop("EventID", None)
+            out.append(("synth %s without EventID" % dt, ev))
+    out.append(("synth scheduled", {"version": "0", "id": "1", "detail-type": "Scheduled Event",
+                                    "source": "aws.events", "account": "123456789012",
+                                    "time": "2024-01-01T00:00:00Z", "region": "us-east-1",
+                                    "resources": ["arn:aws:events:us-east-1:123456789012:rule/r"],
+                                    "detail": {}}))
+    for payload in ({"action": "sweep"}, {"action": "restore", "db": "orders"},
+                    {"action": "advance", "snapshot": "rds:orders-2024"}):
+        out.append(("synth manual %s" % payload["action"], payload))
+    return out
+
+
+def test_rules_match_exactly_the_triggering_events(prod):
+    patterns = rds_patterns(prod)
+    assert patterns, "no EventBridge rule for RDS events"
+    samples = sample_events() + synthesized_events()
+    positives = 0
+    for name, event in samples:
+        want = must_trigger(event)
+        got = any(pattern_matches(p, event) for p in patterns)
+        assert got == want, "%s: rule %s, design says %s" % (name, "matches" if got else
+                                                          "does not match", want)
+        positives += want
+    # every trigger (detail-type, EventID) is exercised, and some real samples are negative
+    assert positives >= sum(len(v) for v in TRIGGERS.values())
+    assert any(not must_trigger(e) for n, e in samples if not n.startswith("synth"))
+
+
+def test_schedule_sends_a_scheduled_event(prod):
+    events = prod["Resources"]["SnapferryFunction"]["Properties"]["Events"]
+    sched = [e["Properties"] for e in events.values() if e["Type"] == "Schedule"]
+    assert len(sched) == 1
+    assert sched[0]["Schedule"] == {"Ref": "SweepSchedule"}
+    assert prod["Parameters"]["SweepSchedule"]["Default"] == "rate(1 hour)"
+    # no Input: EventBridge delivers its own "Scheduled Event" document, which the
+    # function classifies as a sweep
+    assert "Input" not in sched[0]
