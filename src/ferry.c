@@ -1,0 +1,1247 @@
+/*
+ * ferry: advance(S).  Each invocation observes S, its transit copy T (in
+ * this account), the share, and its backup copy B (in the backup account),
+ * and takes every step that is ready now; the deterministic names of
+ * names.c and the lineage tags make every step safe to repeat.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "credentials.h"
+#include "ferry.h"
+#include "kms.h"
+#include "log.h"
+#include "names.h"
+
+#define SESSION_NAME	"snapferry"
+
+/* What one call of advance learns about S and its copies. */
+struct flow {
+	enum rds_kind		 kind;
+	struct rds_snapshot	 s, t, b;
+	int			 have_s, have_t, have_b;
+	char			*s_id;		/* id of S (from S, the reference or T's tags) */
+	char			*s_arn;
+	char			*db_id;
+	int			 need_transit;
+	const char		*transit_key;	/* KmsKeyId of T; NULL = S's own key */
+	char			*copy_id;	/* name of T and of B */
+	int			 encrypted;
+};
+
+int64_t
+ferry_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int64_t
+ferry_time_left_ms(const struct ferry *f)
+{
+	if (f->deadline_ms == 0)
+		return (INT64_MAX);
+	return (f->deadline_ms - FERRY_MARGIN_MS - ferry_now_ms());
+}
+
+static const char *
+op(enum rds_kind kind, const char *which)
+{
+	static const struct { const char *k, *i, *c; } t[] = {
+		{ "describe", "DescribeDBSnapshots", "DescribeDBClusterSnapshots" },
+		{ "copy", "CopyDBSnapshot", "CopyDBClusterSnapshot" },
+		{ "share", "ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute" },
+		{ "attrs", "DescribeDBSnapshotAttributes", "DescribeDBClusterSnapshotAttributes" },
+		{ "delete", "DeleteDBSnapshot", "DeleteDBClusterSnapshot" },
+		{ "restore", "RestoreDBInstanceFromDBSnapshot", "RestoreDBClusterFromSnapshot" },
+		{ "dbs", "DescribeDBInstances", "DescribeDBClusters" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].k, which) == 0)
+			return (kind == RDS_CLUSTER ? t[i].c : t[i].i);
+	return (which);
+}
+
+int
+ferry_is_quota(const char *code)
+{
+	static const char *q[] = {
+		"SnapshotQuotaExceeded", "SnapshotQuotaExceededFault",
+		"SharedSnapshotQuotaExceeded", "SharedSnapshotQuotaExceededFault",
+		"InstanceQuotaExceeded", "InstanceQuotaExceededFault",
+		"StorageQuotaExceeded", "StorageQuotaExceededFault",
+		"DBClusterQuotaExceededFault", "ResourceLimitExceeded",
+		"LimitExceededException",
+	};
+	size_t i;
+
+	if (code == NULL)
+		return (0);
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		if (strcmp(code, q[i]) == 0)
+			return (1);
+	return (0);
+}
+
+static int
+code_has(const struct aws_error *e, const char *part)
+{
+	return (e->code != NULL && strstr(e->code, part) != NULL);
+}
+
+static int
+is_access_denied(const struct aws_error *e)
+{
+	return (aws_error_is(e, "AccessDenied") || aws_error_is(e, "AccessDeniedException") ||
+	    aws_error_is(e, "UnauthorizedOperation") || aws_error_is(e, "NotAuthorized") ||
+	    aws_error_is(e, "AuthorizationError"));
+}
+
+static void
+count_metric(struct ferry *f, unsigned *counter, const char *name)
+{
+	(*counter)++;
+	if (!f->quiet_metrics)
+		log_metric(name, 1, "Count", NULL, NULL);
+}
+
+void
+ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
+    const char *opname, const char *what, const char *fix)
+{
+	const char *code = e->code ? e->code : "Unknown";
+	const char *msg = e->message ? e->message : "";
+
+	if (ferry_is_quota(code)) {
+		result_warn(r, "%s on %s hit a quota (%s: %s); snapferry retries on the "
+		    "next trigger", opname, what, code, msg);
+		count_metric(f, &f->counts.quota, "QuotaExceeded");
+		count_metric(f, &f->counts.pending, "CopiesPending");
+		result_finish(r, RESULT_PENDING, "quota: %s (%s)", code, opname);
+		return;
+	}
+	if (e->retryable || code_has(e, "Throttl") || aws_error_is(e, "RequestExpired")) {
+		result_warn(r, "%s on %s kept failing (%s: %s); the next trigger or sweep "
+		    "continues", opname, what, code, msg);
+		count_metric(f, &f->counts.pending, "CopiesPending");
+		result_finish(r, RESULT_PENDING, "transient AWS error %s on %s", code, opname);
+		return;
+	}
+	if (aws_error_is(e, "InvalidDBSnapshotState") ||
+	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault")) {
+		count_metric(f, &f->counts.pending, "CopiesPending");
+		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s)", opname,
+		    what, msg);
+		return;
+	}
+	count_metric(f, &f->counts.failed, "CopiesFailed");
+	if (is_access_denied(e))
+		result_fail(r, "Snapferry.AccessDenied", "%s on %s was denied (%s: %s). "
+		    "To fix: %s", opname, what, code, msg, fix);
+	else if (aws_error_is(e, "KMSKeyNotAccessibleFault") ||
+	    aws_error_is(e, "KMSKeyNotAccessible"))
+		result_fail(r, "Snapferry.KMSKeyNotAccessible", "%s on %s: a KMS key is not "
+		    "accessible (%s). To fix: %s", opname, what, msg, fix);
+	else if (aws_error_is(e, "InvalidClientTokenId") ||
+	    aws_error_is(e, "SignatureDoesNotMatch") ||
+	    aws_error_is(e, "UnrecognizedClientException") ||
+	    code_has(e, "ExpiredToken"))
+		result_fail(r, "Snapferry.Credentials", "%s on %s: the credentials were "
+		    "refused (%s: %s)", opname, what, code, msg);
+	else if (aws_error_is(e, "NotFoundException") || aws_error_is(e, "DisabledException") ||
+	    aws_error_is(e, "KMSInvalidStateException"))
+		result_fail(r, "Snapferry.KMSKey", "%s on %s: %s: %s. To fix: %s", opname,
+		    what, code, msg, fix);
+	else
+		result_fail(r, "Snapferry.AWSError", "%s on %s failed (%s: %s). To fix: %s",
+		    opname, what, code, msg, fix);
+}
+
+/* ---- clients --------------------------------------------------------------- */
+
+int
+ferry_init(struct ferry *f, const struct config *cfg, struct http_client *http,
+    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->cfg = cfg;
+	f->http = http;
+	f->role_cache = role_cache;
+	f->deadline_ms = deadline_ms;
+	if (creds_from_env(&f->creds) != 0) {
+		aws_error_set(err, "MissingCredentials", "AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY are not set");
+		goto err0;
+	}
+	if (aws_client_init(&f->rds, http, "rds", cfg->region, &f->creds) != 0)
+		goto err1;
+	if (aws_client_init(&f->kms, http, "kms", cfg->region, &f->creds) != 0)
+		goto err2;
+	if (aws_client_init(&f->sts, http, "sts", cfg->region, &f->creds) != 0)
+		goto err3;
+	f->rds.deadline_ms = f->kms.deadline_ms = f->sts.deadline_ms = deadline_ms;
+
+	/* Success! */
+	return (0);
+
+err3:
+	aws_client_clean(&f->kms);
+err2:
+	aws_client_clean(&f->rds);
+err1:
+	aws_error_set(err, "ENOMEM", "out of memory");
+	creds_free(&f->creds);
+err0:
+	/* Failure! */
+	return (-1);
+}
+
+void
+ferry_clean(struct ferry *f)
+{
+	if (f->cfg == NULL)
+		return;
+	if (f->have_brds)
+		aws_client_clean(&f->brds);
+	aws_client_clean(&f->sts);
+	aws_client_clean(&f->kms);
+	aws_client_clean(&f->rds);
+	creds_free(&f->creds);
+	memset(f, 0, sizeof(*f));
+}
+
+struct aws_client *
+ferry_backup(struct ferry *f, struct aws_error *err)
+{
+	struct aws_creds bc;
+	const struct config *cfg = f->cfg;
+	int rc;
+
+	if (f->have_brds)
+		return (&f->brds);
+	memset(&bc, 0, sizeof(bc));
+	if (creds_assume(f->role_cache, &f->sts, cfg->backup_role_arn, SESSION_NAME,
+	    cfg->backup_external_id, 0, &bc, err) != 0)
+		return (NULL);
+	rc = aws_client_init(&f->brds, f->http, "rds", cfg->backup_region ?
+	    cfg->backup_region : cfg->region, &bc);
+	creds_free(&bc);
+	if (rc != 0) {
+		aws_error_set(err, "ENOMEM", "out of memory");
+		return (NULL);
+	}
+	f->brds.deadline_ms = f->deadline_ms;
+	f->have_brds = 1;
+	return (&f->brds);
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+void
+ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
+    const char *role, struct rds_tag *tags, size_t *n)
+{
+	size_t i = 0;
+
+	tags[i].key = NAMES_TAG_CREATED_BY;
+	tags[i++].value = "snapferry";
+	tags[i].key = NAMES_TAG_VERSION;
+	tags[i++].value = SNAPFERRY_VERSION;
+	tags[i].key = NAMES_TAG_ROLE;
+	tags[i++].value = (char *)(uintptr_t)role;
+	tags[i].key = NAMES_TAG_SOURCE_ARN;
+	tags[i++].value = snap->arn;
+	if (snap->db_id != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_DB;
+		tags[i++].value = snap->db_id;
+	}
+	tags[i].key = NAMES_TAG_SOURCE_KEY;
+	tags[i++].value = snap->kms_key_id ? snap->kms_key_id : "none";
+	if (snap->create_time != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_TIME;
+		tags[i++].value = snap->create_time;
+	}
+	(void)f;
+	*n = i;
+}
+
+/*
+ * describe_tagged(c, kind, id, out, err): rds_describe_snapshot, then the tags
+ * through ListTagsForResource when the description carried none.
+ */
+static int
+describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
+    struct rds_snapshot *out, struct aws_error *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rds_describe_snapshot(c, kind, id, out, err)) != 1)
+		return (rc);
+	if (out->n_tags == 0 && out->arn != NULL) {
+		rds_tags_free(out->tags, out->n_tags);
+		out->tags = NULL;
+		out->n_tags = 0;
+		if (rds_list_tags(c, out->arn, &out->tags, &out->n_tags, err) != 0) {
+			rds_snapshot_clean(out);
+			return (-1);
+		}
+	}
+	return (1);
+}
+
+static int
+is_terminal(const char *status)
+{
+	static const char *t[] = { "failed", "deleted", "deleting", "incompatible-restore",
+	    "incompatible-parameters", "incompatible-network", "unavailable" };
+	size_t i;
+
+	if (status == NULL)
+		return (0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(status, t[i]) == 0)
+			return (1);
+	return (0);
+}
+
+static int
+is_available(const struct rds_snapshot *s)
+{
+	return (s->status != NULL && strcmp(s->status, "available") == 0);
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * wait_available(f, c, kind, id, snap, err): poll ${id} while WAIT_SECONDS and
+ * the deadline allow.  1 available (${snap} refreshed), 0 still not, 2 gone,
+ * -1 error.
+ */
+static int
+wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+    const char *id, struct rds_snapshot *snap, struct aws_error *err)
+{
+	int64_t end, left, step = 1000;
+	struct rds_snapshot n;
+	int rc;
+
+	if (is_available(snap))
+		return (1);
+	if (f->cfg->wait_seconds <= 0 || f->cfg->dry_run || f->no_wait)
+		return (0);
+	end = ferry_now_ms() + (int64_t)f->cfg->wait_seconds * 1000;
+	for (;;) {
+		left = end - ferry_now_ms();
+		if (ferry_time_left_ms(f) < left)
+			left = ferry_time_left_ms(f);
+		if (left <= 0)
+			return (0);
+		sleep_ms(step < left ? step : left);
+		if (step < 10000)
+			step *= 2;
+		if ((rc = describe_tagged(c, kind, id, &n, err)) == -1)
+			return (-1);
+		if (rc == 0)
+			return (2);
+		rds_snapshot_clean(snap);
+		*snap = n;
+		if (is_available(snap))
+			return (1);
+		if (is_terminal(snap->status))
+			return (0);
+	}
+}
+
+#define PENDING(f, r, ...) do {						\
+	count_metric((f), &(f)->counts.pending, "CopiesPending");		\
+	result_finish((r), RESULT_PENDING, __VA_ARGS__);			\
+} while (0)
+
+static void
+flow_clean(struct flow *fl)
+{
+	if (fl->have_s)
+		rds_snapshot_clean(&fl->s);
+	if (fl->have_t)
+		rds_snapshot_clean(&fl->t);
+	if (fl->have_b)
+		rds_snapshot_clean(&fl->b);
+	free(fl->s_id);
+	free(fl->s_arn);
+	free(fl->db_id);
+	free(fl->copy_id);
+	memset(fl, 0, sizeof(*fl));
+}
+
+/* A stand-in for S built from T's lineage when S itself is gone. */
+static int
+source_from_tags(struct flow *fl, const struct rds_snapshot *t)
+{
+	const char *arn = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_ARN);
+	const char *db = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_DB);
+
+	if (arn == NULL || result_set_str(&fl->s_arn, arn) != 0)
+		return (-1);
+	if (db != NULL && result_set_str(&fl->db_id, db) != 0)
+		return (-1);
+	return (0);
+}
+
+/* ---- the steps ------------------------------------------------------------------ */
+
+/*
+ * delete_ours(f, c, kind, snap, s_arn, r, what): delete ${snap} when it carries
+ * snapferry's lineage for ${s_arn}; never the source.  0 done or nothing to
+ * do, -1 with ${r} set.
+ */
+static int
+delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+    const struct rds_snapshot *snap, const char *s_arn, struct result *r,
+    const char *what)
+{
+	struct aws_error e;
+
+	if (!names_has_lineage(snap->tags, snap->n_tags, s_arn, NULL) ||
+	    (snap->arn != NULL && strcmp(snap->arn, s_arn) == 0)) {
+		result_warn(r, "not deleting %s %s: it does not carry snapferry's lineage",
+		    what, snap->id);
+		return (0);
+	}
+	if (f->cfg->dry_run) {
+		result_step(r, "would:%s %s", op(kind, "delete"), snap->id);
+		return (0);
+	}
+	memset(&e, 0, sizeof(e));
+	if (rds_delete_snapshot(c, kind, snap->id, &e) != 0) {
+		if (code_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
+		    aws_error_is(&e, "InvalidDBClusterSnapshotStateFault")) {
+			/* Gone or already being deleted by a concurrent invocation. */
+			result_step(r, "%s %s: already gone (%s)", op(kind, "delete"),
+			    snap->id, e.code);
+			aws_error_clear(&e);
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, op(kind, "delete"), snap->id,
+		    "allow rds:DeleteDBSnapshot / rds:DeleteDBClusterSnapshot on snapferry's "
+		    "copies to the role that owns them");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	result_step(r, "%s %s", op(kind, "delete"), snap->id);
+	return (0);
+}
+
+/* unshare(f, kind, id, r): remove the backup account from ${id}'s "restore" attribute. */
+static int
+unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct aws_error e;
+	char **acc = NULL;
+	size_t n = 0, i;
+	int shared = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (rds_shared_accounts(&f->rds, kind, id, &acc, &n, &e) != 0) {
+		if (code_has(&e, "NotFound")) {
+			aws_error_clear(&e);
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, op(kind, "attrs"), id,
+		    "allow rds:DescribeDBSnapshotAttributes / "
+		    "rds:DescribeDBClusterSnapshotAttributes to the function's role");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(acc[i], cfg->backup_account_id) == 0)
+			shared = 1;
+	rds_strv_free(acc, n);
+	if (!shared)
+		return (0);
+	if (cfg->dry_run) {
+		result_step(r, "would:%s %s remove %s", op(kind, "share"), id,
+		    cfg->backup_account_id);
+		return (0);
+	}
+	if (rds_modify_share(&f->rds, kind, id, cfg->backup_account_id, 0, &e) != 0) {
+		if (code_has(&e, "NotFound")) {
+			aws_error_clear(&e);
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, op(kind, "share"), id,
+		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
+		    "to the function's role");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	result_step(r, "%s %s remove %s", op(kind, "share"), id, cfg->backup_account_id);
+	return (0);
+}
+
+/* restore_copy(f, c, kind, snap_id, db_id, engine, target, r): never over an existing DB.
+ *  1 restored (or would), 0 not (target exists), -1 failure in ${r}. */
+static int
+restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+    const char *snap_id, const char *engine, const char *target, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct rds_restore_opts o;
+	struct aws_error e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
+		ferry_fail_aws(f, r, &e, op(kind, "dbs"), target,
+		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	if (rc == 1) {
+		result_step(r, "restore skipped: DB %s already exists in the backup account "
+		    "(snapferry never restores over an existing DB)", target);
+		return (0);
+	}
+	if (cfg->dry_run) {
+		result_step(r, "would:%s %s -> %s", op(kind, "restore"), snap_id, target);
+		return (1);
+	}
+	memset(&o, 0, sizeof(o));
+	o.kind = kind;
+	o.snapshot = snap_id;
+	o.db_id = target;
+	o.engine = engine;
+	o.instance_class = cfg->restore_instance_class;
+	o.subnet_group = cfg->restore_subnet_group;
+	o.sg_ids = cfg->restore_sg_ids;
+	o.n_sg_ids = cfg->n_restore_sg_ids;
+	if (rds_restore(c, &o, &e) != 0) {
+		if (code_has(&e, "AlreadyExists")) {
+			result_step(r, "restore skipped: DB %s appeared meanwhile", target);
+			aws_error_clear(&e);
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, op(kind, "restore"), snap_id,
+		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
+		    "rds:RestoreDBClusterFromSnapshot, kms:CreateGrant on BACKUP_KMS_KEY_ID) to "
+		    "BACKUP_ROLE_ARN and check RESTORE_* settings");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	result_step(r, "%s %s -> %s", op(kind, "restore"), snap_id, target);
+	result_set_str(&r->restored, target);
+	return (1);
+}
+
+/* finish(f, fl, bc, r): B is available: un-share, delete T, restore, done. */
+static void
+finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct aws_error e;
+	int worked = 0, rc;
+	char *target = NULL;
+
+	memset(&e, 0, sizeof(e));
+	if (fl->need_transit) {
+		if (!fl->have_t) {
+			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			    &e)) == -1) {
+				ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
+				    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots "
+				    "and rds:ListTagsForResource to the function's role");
+				aws_error_clear(&e);
+				return;
+			}
+			fl->have_t = (rc == 1);
+		}
+		if (fl->have_t && cfg->transit_cleanup) {
+			if (!names_has_lineage(fl->t.tags, fl->t.n_tags, fl->s_arn,
+			    NAMES_ROLE_TRANSIT)) {
+				result_warn(r, "transit copy %s does not carry snapferry's "
+				    "lineage for %s: left alone", fl->copy_id, fl->s_arn);
+			} else {
+				if (unshare(f, fl->kind, fl->t.id, r) != 0)
+					return;
+				if (delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
+				    "transit copy") != 0)
+					return;
+				worked = 1;
+			}
+		}
+	} else if (fl->have_s) {
+		/* S itself was shared: take the share back; S is never deleted. */
+		if (unshare(f, fl->kind, fl->s.id, r) != 0)
+			return;
+	}
+	if (cfg->restore) {
+		if ((target = names_restore_id(cfg->name_prefix, fl->db_id ? fl->db_id :
+		    fl->copy_id)) == NULL) {
+			result_fail(r, "Snapferry.Internal", "out of memory");
+			return;
+		}
+		rc = restore_copy(f, bc, fl->kind, fl->b.id, fl->b.engine ? fl->b.engine :
+		    (fl->have_s ? fl->s.engine : NULL), target, r);
+		free(target);
+		if (rc == -1)
+			return;
+		worked |= rc;
+	}
+	if (worked)
+		count_metric(f, &f->counts.completed, "CopiesCompleted");
+	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
+	    fl->copy_id, cfg->backup_account_id);
+}
+
+/*
+ * check_b(f, fl, bc, r): observe B.  1 when the flow must go on to create B,
+ * 0 when ${r} holds the outcome.
+ */
+static int
+observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+{
+	struct aws_error e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, &e)) == -1) {
+		ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
+		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
+		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return (0);
+	}
+	if (rc == 0)
+		return (1);
+	fl->have_b = 1;
+	if (!names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn, NAMES_ROLE_BACKUP)) {
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.NameConflict", "the backup account already has a "
+		    "snapshot %s that does not carry snapferry's lineage tags for %s; rename "
+		    "or delete it, or set another NAME_PREFIX", fl->copy_id, fl->s_arn);
+		return (0);
+	}
+	if (is_terminal(fl->b.status)) {
+		result_warn(r, "backup copy %s ended in state %s; deleting it so that the "
+		    "next trigger copies again", fl->copy_id, fl->b.status);
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		if (strcmp(fl->b.status, "deleting") != 0 &&
+		    delete_ours(f, bc, fl->kind, &fl->b, fl->s_arn, r, "backup copy") != 0)
+			return (0);
+		PENDING(f, r, "backup copy %s was %s; copying again later", fl->copy_id, fl->b.status);
+		return (0);
+	}
+	switch (wait_available(f, bc, fl->kind, fl->copy_id, &fl->b, &e)) {
+	case 1:
+		finish(f, fl, bc, r);
+		return (0);
+	case 2:
+		fl->have_b = 0;
+		rds_snapshot_clean(&fl->b);
+		return (1);
+	case -1:
+		ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
+		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return (0);
+	default:
+		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->copy_id,
+		    fl->b.status ? fl->b.status : "not ready", fl->b.percent);
+		return (0);
+	}
+}
+
+/*
+ * make_t(f, fl, r): make sure the transit copy exists and is available.
+ * 1 available (fl->t), 0 ${r} holds the outcome.
+ */
+static int
+make_t(struct ferry *f, struct flow *fl, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct rds_tag tags[8];
+	struct aws_error e;
+	size_t nt;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if (!fl->have_t) {
+		if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t, &e)) == -1)
+			goto aws_fail_describe;
+		fl->have_t = (rc == 1);
+	}
+	if (!fl->have_t) {
+		if (!fl->have_s) {
+			result_finish(r, RESULT_SKIPPED, "source snapshot %s no longer exists",
+			    fl->s_arn);
+			return (0);
+		}
+		if (cfg->dry_run) {
+			result_step(r, "would:%s %s -> %s kms=%s", op(fl->kind, "copy"),
+			    fl->s.id, fl->copy_id, fl->transit_key ? fl->transit_key :
+			    "(source key)");
+			result_finish(r, RESULT_PENDING, "dry run: the transit copy %s would "
+			    "be created", fl->copy_id);
+			return (0);
+		}
+		ferry_lineage_tags(f, &fl->s, NAMES_ROLE_TRANSIT, tags, &nt);
+		if (rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
+		    fl->transit_key, tags, nt, &fl->t, &e) == 0) {
+			fl->have_t = 1;
+			count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
+			result_step(r, "%s %s -> %s", op(fl->kind, "copy"), fl->s.id,
+			    fl->copy_id);
+			/* The copy's answer has no tags: read them back for the checks. */
+			rds_snapshot_clean(&fl->t);
+			fl->have_t = 0;
+			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			    &e)) == -1)
+				goto aws_fail_describe;
+			if (rc == 0) {
+				PENDING(f, r, "transit copy %s requested", fl->copy_id);
+				return (0);
+			}
+			fl->have_t = 1;
+		} else if (code_has(&e, "AlreadyExists")) {
+			/* A concurrent invocation got there first. */
+			aws_error_clear(&e);
+			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			    &e)) == -1)
+				goto aws_fail_describe;
+			if (rc == 0) {
+				PENDING(f, r, "transit copy %s is being replaced", fl->copy_id);
+				return (0);
+			}
+			fl->have_t = 1;
+			result_step(r, "%s %s: already exists", op(fl->kind, "copy"),
+			    fl->copy_id);
+		} else {
+			ferry_fail_aws(f, r, &e, op(fl->kind, "copy"), fl->s.id,
+			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
+			    "rds:AddTagsToResource to the function's role; the key policy of "
+			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
+			    "kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*");
+			aws_error_clear(&e);
+			return (0);
+		}
+	}
+	result_set_str(&r->transit, fl->copy_id);
+	if (!names_has_lineage(fl->t.tags, fl->t.n_tags, fl->s_arn, NAMES_ROLE_TRANSIT)) {
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists but does not "
+		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
+		    "another NAME_PREFIX", fl->copy_id, fl->s_arn);
+		return (0);
+	}
+	if (is_terminal(fl->t.status)) {
+		result_warn(r, "transit copy %s ended in state %s; deleting it so that the "
+		    "next trigger copies again", fl->copy_id, fl->t.status);
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		if (strcmp(fl->t.status, "deleting") != 0 &&
+		    delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
+		    "transit copy") != 0)
+			return (0);
+		PENDING(f, r, "transit copy %s was %s; copying again later", fl->copy_id, fl->t.status);
+		return (0);
+	}
+	switch (wait_available(f, &f->rds, fl->kind, fl->copy_id, &fl->t, &e)) {
+	case 1:
+		return (1);
+	case 2:
+		PENDING(f, r, "transit copy %s disappeared", fl->copy_id);
+		return (0);
+	case -1:
+		goto aws_fail_describe;
+	default:
+		PENDING(f, r, "transit copy %s is %s (%d%%)", fl->copy_id,
+		    fl->t.status ? fl->t.status : "not ready", fl->t.percent);
+		return (0);
+	}
+
+aws_fail_describe:
+	ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
+	    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
+	    "rds:ListTagsForResource to the function's role");
+	aws_error_clear(&e);
+	return (0);
+}
+
+/* share_and_copy(f, fl, bc, r): share S or T, copy it into the backup account. */
+static void
+share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
+	struct rds_tag tags[8];
+	struct aws_error e;
+	const char *key;
+	size_t nt;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if (cfg->dry_run) {
+		result_step(r, "would:%s %s add %s", op(fl->kind, "share"), sh->id,
+		    cfg->backup_account_id);
+	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
+	    &e) != 0) {
+		ferry_fail_aws(f, r, &e, op(fl->kind, "share"), sh->id,
+		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
+		    "to the function's role");
+		aws_error_clear(&e);
+		return;
+	} else {
+		result_step(r, "%s %s add %s", op(fl->kind, "share"), sh->id,
+		    cfg->backup_account_id);
+	}
+
+	/* An unencrypted cluster snapshot copy refuses a KmsKeyId. */
+	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
+	if (cfg->dry_run) {
+		result_step(r, "would:%s %s -> %s kms=%s (backup account %s)",
+		    op(fl->kind, "copy"), sh->arn, fl->copy_id, key ? key : "(none)",
+		    cfg->backup_account_id);
+		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
+		    "created", fl->copy_id);
+		return;
+	}
+	/* B's lineage names S, whether T or S was shared. */
+	if (fl->have_s) {
+		ferry_lineage_tags(f, &fl->s, NAMES_ROLE_BACKUP, tags, &nt);
+	} else {
+		struct rds_snapshot pseudo = fl->t;
+
+		pseudo.arn = fl->s_arn;
+		pseudo.db_id = fl->db_id;
+		pseudo.kms_key_id = (char *)(uintptr_t)rds_tag_get(fl->t.tags, fl->t.n_tags,
+		    NAMES_TAG_SOURCE_KEY);
+		pseudo.create_time = (char *)(uintptr_t)rds_tag_get(fl->t.tags,
+		    fl->t.n_tags, NAMES_TAG_SOURCE_TIME);
+		ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, tags, &nt);
+	}
+	if (rds_copy_snapshot(bc, fl->kind, sh->arn, fl->copy_id, key, tags, nt, NULL,
+	    &e) == 0) {
+		count_metric(f, &f->counts.started, "CopiesStarted");
+		result_step(r, "%s %s -> %s (backup account %s)", op(fl->kind, "copy"),
+		    sh->arn, fl->copy_id, cfg->backup_account_id);
+	} else if (code_has(&e, "AlreadyExists")) {
+		result_step(r, "%s %s: already exists in the backup account",
+		    op(fl->kind, "copy"), fl->copy_id);
+		aws_error_clear(&e);
+	} else {
+		ferry_fail_aws(f, r, &e, op(fl->kind, "copy"), sh->arn,
+		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
+		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
+		    "BACKUP_KMS_KEY_ID; the key policy of SHARE_KMS_KEY_ID (or of the "
+		    "snapshot's customer key) must grant the backup account kms:Decrypt, "
+		    "kms:CreateGrant and kms:DescribeKey");
+		aws_error_clear(&e);
+		return;
+	}
+	if ((rc = observe_b(f, fl, bc, r)) == 1)
+		PENDING(f, r, "backup copy %s requested", fl->copy_id);
+}
+
+/* ---- advance ------------------------------------------------------------------ */
+
+/* eligible(f, fl, r): 1 when S can be ferried, 0 with ${r} holding why not. */
+static int
+eligible(struct ferry *f, struct flow *fl, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	const struct rds_snapshot *s = &fl->s;
+	struct aws_error e;
+	struct kms_key k;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
+	    strcmp(s->snapshot_type, "public") == 0)) {
+		result_finish(r, RESULT_IGNORED, "%s snapshot of another account",
+		    s->snapshot_type);
+		return (0);
+	}
+	if (fl->db_id != NULL && !config_db_selected(cfg, fl->db_id)) {
+		result_finish(r, RESULT_SKIPPED, "DB %s is not selected by INCLUDE_PATTERN / "
+		    "EXCLUDE_PATTERN", fl->db_id);
+		return (0);
+	}
+	if (fl->kind == RDS_CLUSTER && (s->engine == NULL ||
+	    strncmp(s->engine, "aurora", 6) != 0)) {
+		result_finish(r, RESULT_SKIPPED, "Multi-AZ DB cluster snapshot (engine %s): "
+		    "AWS does not allow sharing it with another account",
+		    s->engine ? s->engine : "unknown");
+		return (0);
+	}
+	if (s->tde_credential_arn != NULL && *s->tde_credential_arn != '\0') {
+		result_finish(r, RESULT_SKIPPED, "TDE snapshot (TdeCredentialArn %s): AWS does "
+		    "not allow sharing it", s->tde_credential_arn);
+		return (0);
+	}
+	if (fl->kind == RDS_INSTANCE && s->option_group != NULL &&
+	    strncmp(s->option_group, "default:", 8) != 0) {
+		if ((rc = rds_option_group_blocks_share(&f->rds, s->option_group, &e)) == -1) {
+			ferry_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
+			    "allow rds:DescribeOptionGroups to the function's role");
+			aws_error_clear(&e);
+			return (0);
+		}
+		if (rc == 1) {
+			result_finish(r, RESULT_SKIPPED, "option group %s has persistent or "
+			    "permanent options (e.g. TDE): AWS does not allow sharing the "
+			    "snapshot", s->option_group);
+			return (0);
+		}
+	}
+	if ((s->snapshot_type != NULL && (strcmp(s->snapshot_type, "automated") == 0 ||
+	    strcmp(s->snapshot_type, "awsbackup") == 0)) ||
+	    strcmp(names_strip_system_prefix(s->id), s->id) != 0)
+		fl->need_transit = 1;
+	fl->encrypted = s->encrypted || s->kms_key_id != NULL;
+	if (fl->encrypted && s->kms_key_id != NULL) {
+		memset(&k, 0, sizeof(k));
+		if (kms_describe_key(&f->kms, s->kms_key_id, &k, &e) != 0) {
+			ferry_fail_aws(f, r, &e, "kms:DescribeKey", s->kms_key_id,
+			    "allow kms:DescribeKey on the snapshot's key to the function's role");
+			aws_error_clear(&e);
+			return (0);
+		}
+		if (k.key_manager != NULL && strcmp(k.key_manager, "AWS") == 0) {
+			fl->need_transit = 1;
+			fl->transit_key = cfg->share_kms_key_id;
+		}
+		kms_key_clean(&k);
+	}
+	return (1);
+}
+
+/* find_source(f, fl, kind, id, r): describe S (instance then cluster for ANY).
+ *  1 found, 0 not found, -1 ${r} holds the failure. */
+static int
+find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct result *r)
+{
+	struct aws_error e;
+	int rc, k;
+
+	memset(&e, 0, sizeof(e));
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++) {
+		if (kind != FERRY_KIND_ANY && kind != k)
+			continue;
+		if ((rc = describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
+			ferry_fail_aws(f, r, &e, op((enum rds_kind)k, "describe"), id,
+			    "allow rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots and "
+			    "rds:ListTagsForResource to the function's role");
+			aws_error_clear(&e);
+			return (-1);
+		}
+		fl->kind = (enum rds_kind)k;
+		if (rc == 1) {
+			fl->have_s = 1;
+			return (1);
+		}
+	}
+	fl->kind = kind == FERRY_KIND_ANY ? RDS_INSTANCE : (enum rds_kind)kind;
+	return (0);
+}
+
+/* own_arn(f, a, r): 1 when ARN ${a} is in this account and region. */
+static int
+own_arn(struct ferry *f, const struct names_arn *a, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+
+	if (strcmp(a->region, cfg->region) != 0 ||
+	    (cfg->account_id != NULL && strcmp(a->account, cfg->account_id) != 0)) {
+		result_warn(r, "snapshot %s is in account %s region %s, not this function's "
+		    "(%s, %s): not acting on it", a->id, a->account, a->region,
+		    cfg->account_id ? cfg->account_id : "?", cfg->region);
+		result_finish(r, RESULT_IGNORED, "snapshot of another account or region");
+		return (0);
+	}
+	return (1);
+}
+
+static void
+advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied,
+    int depth)
+{
+	const struct config *cfg = f->cfg;
+	struct names_arn a;
+	struct aws_client *bc;
+	struct aws_error e;
+	struct flow fl;
+	const char *id = ref, *src;
+	int rc;
+
+	memset(&fl, 0, sizeof(fl));
+	memset(&e, 0, sizeof(e));
+	r->dry_run = cfg->dry_run;
+	if ((rc = names_parse_arn(ref, &a)) == -1) {
+		result_finish(r, RESULT_IGNORED, "%s is not an RDS snapshot ARN", ref);
+		return;
+	}
+	if (rc == 1) {
+		if (!own_arn(f, &a, r)) {
+			names_arn_clean(&a);
+			return;
+		}
+		kind = (int)a.kind;
+		id = a.id;
+	}
+	fl.s_id = strdup(id);
+	if (rc == 1)
+		names_arn_clean(&a);
+	if (fl.s_id == NULL)
+		goto enomem;
+
+	if ((rc = find_source(f, &fl, kind, fl.s_id, r)) == -1)
+		goto done;
+	if (rc == 1 && names_has_lineage(fl.s.tags, fl.s.n_tags, NULL, NAMES_ROLE_TRANSIT)) {
+		/* One of our transit copies: advance its source. */
+		src = rds_tag_get(fl.s.tags, fl.s.n_tags, NAMES_TAG_SOURCE_ARN);
+		if (depth > 0 || src == NULL) {
+			result_finish(r, RESULT_IGNORED, "transit copy %s names no usable "
+			    "source", fl.s.id);
+			goto done;
+		}
+		result_step(r, "%s is snapferry's transit copy of %s", fl.s.id, src);
+		if ((src = strdup(src)) == NULL)
+			goto enomem;
+		flow_clean(&fl);
+		advance(f, FERRY_KIND_ANY, src, r, 0, depth + 1);
+		free((void *)(uintptr_t)src);
+		return;
+	}
+	if (copied) {
+		result_finish(r, RESULT_IGNORED, "copy of %s finished, but it is not a "
+		    "snapferry transit copy", id);
+		goto done;
+	}
+	if (result_set_str(&r->source, rc == 1 ? fl.s.arn : ref) != 0)
+		goto enomem;
+
+	if (rc == 1) {
+		if (result_set_str(&fl.s_arn, fl.s.arn) != 0 ||
+		    result_set_str(&fl.db_id, fl.s.db_id) != 0)
+			goto enomem;
+		result_set_str(&r->source_db, fl.db_id);
+		if (!is_available(&fl.s)) {
+			if (is_terminal(fl.s.status))
+				result_finish(r, RESULT_SKIPPED, "source snapshot is %s",
+				    fl.s.status);
+			else
+				PENDING(f, r, "source snapshot %s is %s", fl.s.id,
+				    fl.s.status ? fl.s.status : "not available");
+			goto done;
+		}
+		if (!eligible(f, &fl, r))
+			goto done;
+	} else {
+		/* S is gone: its transit copy may still need finishing. */
+		if ((fl.copy_id = names_copy_id(cfg->name_prefix, fl.s_id, fl.kind)) == NULL)
+			goto enomem;
+		if ((rc = describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
+			ferry_fail_aws(f, r, &e, op(fl.kind, "describe"), fl.copy_id,
+			    "allow rds:DescribeDBSnapshots to the function's role");
+			aws_error_clear(&e);
+			goto done;
+		}
+		fl.have_t = (rc == 1);
+		if (!fl.have_t || !names_has_lineage(fl.t.tags, fl.t.n_tags, NULL,
+		    NAMES_ROLE_TRANSIT) || source_from_tags(&fl, &fl.t) != 0) {
+			result_finish(r, RESULT_SKIPPED, "source snapshot %s not found", ref);
+			goto done;
+		}
+		result_warn(r, "source snapshot %s is gone; finishing from its transit copy",
+		    fl.s_arn);
+		result_set_str(&r->source, fl.s_arn);
+		result_set_str(&r->source_db, fl.db_id);
+		fl.need_transit = 1;
+		fl.encrypted = fl.t.encrypted || fl.t.kms_key_id != NULL;
+	}
+	if (fl.copy_id == NULL &&
+	    (fl.copy_id = names_copy_id(cfg->name_prefix, fl.have_s ? fl.s.id : fl.s_id,
+	    fl.kind)) == NULL)
+		goto enomem;
+	result_set_str(&r->backup, fl.copy_id);
+	if (fl.need_transit)
+		result_set_str(&r->transit, fl.copy_id);
+
+	/* B first: after it is done, T is gone and must not come back. */
+	if ((bc = ferry_backup(f, &e)) == NULL) {
+		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
+		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
+		    "role's trust policy must trust it (with sts:ExternalId equal to "
+		    "BACKUP_EXTERNAL_ID when set)");
+		aws_error_clear(&e);
+		goto done;
+	}
+	if (observe_b(f, &fl, bc, r) == 0)
+		goto done;
+	if (fl.need_transit && make_t(f, &fl, r) == 0)
+		goto done;
+	if (!fl.need_transit)
+		result_set_str(&r->transit, NULL);
+	share_and_copy(f, &fl, bc, r);
+
+done:
+	flow_clean(&fl);
+	return;
+
+enomem:
+	flow_clean(&fl);
+	result_fail(r, "Snapferry.Internal", "out of memory");
+}
+
+void
+ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r)
+{
+	advance(f, kind, ref, r, 0, 0);
+	if (r->outcome == RESULT_NONE)
+		result_finish(r, RESULT_PENDING, "no decision");
+}
+
+void
+ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *r)
+{
+	advance(f, kind, ref, r, 1, 0);
+	if (r->outcome == RESULT_NONE)
+		result_finish(r, RESULT_PENDING, "no decision");
+}
+
+/* ---- the manual restore ------------------------------------------------------- */
+
+struct newest {
+	const char	*db;
+	char		*id;
+	char		*engine;
+	char		*when;		/* ISO-8601: compares as text */
+	enum rds_kind	 kind;
+};
+
+static int
+newest_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct newest *nw = arg;
+	const char *db, *when;
+
+	if (!names_has_lineage(s->tags, s->n_tags, NULL, NAMES_ROLE_BACKUP) ||
+	    !is_available(s))
+		return (0);
+	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
+	    strcmp(db, nw->db) != 0)
+		return (0);
+	if ((when = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME)) == NULL)
+		when = s->create_time ? s->create_time : "";
+	if (nw->id != NULL && strcmp(when, nw->when) <= 0)
+		return (0);
+	free(nw->id);
+	free(nw->engine);
+	free(nw->when);
+	nw->id = strdup(s->id);
+	nw->engine = s->engine ? strdup(s->engine) : NULL;
+	nw->when = strdup(when);
+	nw->kind = s->kind;
+	return (nw->id == NULL || nw->when == NULL);
+}
+
+void
+ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
+    struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct rds_list_opts lo;
+	struct aws_client *bc;
+	struct aws_error e;
+	struct newest nw;
+	char *tgt = NULL;
+	int k;
+
+	memset(&e, 0, sizeof(e));
+	memset(&nw, 0, sizeof(nw));
+	r->dry_run = cfg->dry_run;
+	nw.db = db_id;
+	result_set_str(&r->source_db, db_id);
+	if ((bc = ferry_backup(f, &e)) == NULL) {
+		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
+		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.snapshot_type = "manual";
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++) {
+		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
+			ferry_fail_aws(f, r, &e, op((enum rds_kind)k, "describe"),
+			    "the backup account", "allow rds:DescribeDBSnapshots and "
+			    "rds:DescribeDBClusterSnapshots to BACKUP_ROLE_ARN");
+			aws_error_clear(&e);
+			goto out;
+		}
+	}
+	if (nw.id == NULL) {
+		result_fail(r, "Snapferry.NoBackup", "no available backup copy of DB %s "
+		    "(tag %s) in account %s region %s", db_id, NAMES_TAG_SOURCE_DB,
+		    cfg->backup_account_id, cfg->backup_region ? cfg->backup_region :
+		    cfg->region);
+		goto out;
+	}
+	result_set_str(&r->backup, nw.id);
+	result_step(r, "newest backup copy of %s: %s (%s)", db_id, nw.id, nw.when);
+	if (target != NULL)
+		tgt = strdup(target);
+	else
+		tgt = names_restore_id(cfg->name_prefix, db_id);
+	if (tgt == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		goto out;
+	}
+	switch (restore_copy(f, bc, nw.kind, nw.id, nw.engine, tgt, r)) {
+	case 1:
+		result_set_str(&r->restored, tgt);
+		result_finish(r, RESULT_DONE, "%s%s restored from %s",
+		    cfg->dry_run ? "dry run: " : "", tgt, nw.id);
+		break;
+	case 0:
+		result_fail(r, "Snapferry.TargetExists", "DB %s already exists in the backup "
+		    "account; snapferry never restores over an existing DB: pass "
+		    "\"target\":\"<new id>\" or remove it", tgt);
+		break;
+	default:
+		break;
+	}
+out:
+	free(tgt);
+	free(nw.id);
+	free(nw.engine);
+	free(nw.when);
+}
+
+void
+ferry_emit_counts(const struct ferry_counts *c)
+{
+	log_metric("CopiesStarted", c->started, "Count", NULL, NULL);
+	log_metric("TransitCopiesStarted", c->transit_started, "Count", NULL, NULL);
+	log_metric("CopiesCompleted", c->completed, "Count", NULL, NULL);
+	log_metric("CopiesPending", c->pending, "Count", NULL, NULL);
+	log_metric("CopiesFailed", c->failed, "Count", NULL, NULL);
+	log_metric("QuotaExceeded", c->quota, "Count", NULL, NULL);
+}

@@ -1,0 +1,98 @@
+/*
+ * ferry: advance(S) — move one source snapshot S one or more steps along
+ * transit copy -> share -> backup copy -> clean-up -> restore, deciding each
+ * step from what AWS reports now (no local state), and the manual restore.
+ */
+#ifndef SNAPFERRY_FERRY_H
+#define SNAPFERRY_FERRY_H
+
+#include <stdint.h>
+
+#include "aws.h"
+#include "rds.h"
+#include "result.h"
+
+struct config;
+struct creds_cache;
+struct http_client;
+struct rds_tag;
+
+/* Kind hint for a reference that is a plain id: try instance, then cluster. */
+#define FERRY_KIND_ANY	(-1)
+
+/* Time kept free before the deadline to report the result. */
+#define FERRY_MARGIN_MS	5000
+
+/* Counters a sweep sums up into one set of metrics. */
+struct ferry_counts {
+	unsigned	started;	/* backup copies started */
+	unsigned	transit_started;
+	unsigned	completed;	/* backup copies found available and cleaned up */
+	unsigned	pending;
+	unsigned	failed;
+	unsigned	quota;		/* quota / concurrency limits hit */
+};
+
+struct ferry {
+	const struct config	*cfg;
+	struct http_client	*http;
+	struct creds_cache	*role_cache;
+	int64_t			 deadline_ms;	/* epoch ms, 0 = none */
+	int			 quiet_metrics;	/* 1: count only (the sweep emits totals) */
+	int			 no_wait;	/* 1: never poll a copy (the sweep) */
+	struct ferry_counts	 counts;
+	struct aws_creds	 creds;		/* the function's own, from the environment */
+	struct aws_client	 rds, kms, sts;	/* production account, own region */
+	struct aws_client	 brds;		/* backup account, BACKUP_REGION; see ferry_backup */
+	int			 have_brds;
+};
+
+/** ferry_init(f, cfg, http, role_cache, deadline_ms, err): clients for the production
+ *  account from the environment's credentials. 0, or -1 with ${err}. */
+int	ferry_init(struct ferry *f, const struct config *cfg, struct http_client *http,
+	    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err);
+/** ferry_clean(f): release the clients and wipe the credentials. */
+void	ferry_clean(struct ferry *f);
+/** ferry_backup(f, err): the RDS client of the backup account (assumes BACKUP_ROLE_ARN
+ *  with BACKUP_EXTERNAL_ID on first use); NULL with ${err}. */
+struct aws_client *ferry_backup(struct ferry *f, struct aws_error *err);
+
+/** ferry_now_ms(): wall-clock epoch milliseconds. */
+int64_t	ferry_now_ms(void);
+/** ferry_time_left_ms(f): ms before the deadline minus FERRY_MARGIN_MS (INT64_MAX without one). */
+int64_t	ferry_time_left_ms(const struct ferry *f);
+
+/**
+ * ferry_advance(f, kind, ref, r): advance source snapshot ${ref} (ARN or id;
+ * ${kind} RDS_INSTANCE, RDS_CLUSTER or FERRY_KIND_ANY) as far as AWS's state
+ * allows now, recording steps and the outcome in ${r}.  A transit copy given
+ * as ${ref} advances its source instead.
+ */
+void	ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r);
+/**
+ * ferry_advance_copied(f, kind, ref, r): a copy-finished event for ${ref}:
+ * when it is a snapferry transit copy, advance the source named by its
+ * lineage tag; otherwise the result is "ignored".
+ */
+void	ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *r);
+/**
+ * ferry_restore_db(f, db_id, target, r): restore the newest available backup
+ * copy of source DB ${db_id} in the backup account into ${target} (NULL =
+ * "<NAME_PREFIX>-<db_id>"), never over an existing DB.
+ */
+void	ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
+	    struct result *r);
+/** ferry_fail_aws(f, r, e, op, what, fix): classify AWS error ${e} of ${op} on ${what}
+ *  into ${r}: quota/retryable -> pending, needs-a-human -> failed (${fix} says what to do). */
+void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
+	    const char *op, const char *what, const char *fix);
+/** ferry_is_quota(code): 1 for quota and copy-concurrency error codes. */
+int	ferry_is_quota(const char *code);
+/** ferry_emit_counts(c): EMF records for the non-zero counters of ${c}. */
+void	ferry_emit_counts(const struct ferry_counts *c);
+/** ferry_lineage_tags(f, snap, role, tags, n): the lineage tags for a copy of ${snap}
+ *  (pointers into ${snap} and static strings; nothing to free). ${tags} has room for 7. */
+void	ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
+	    const char *role, struct rds_tag *tags, size_t *n);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * names: deterministic copy and restore identifiers (the key to idempotence:
+ * a second delivery of an event computes the same names and finds its own
+ * work), lineage-tag checks and snapshot-ARN parsing.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/md.h>
+
+#include "names.h"
+
+#define HASH_HEX	8
+
+const char *
+names_strip_system_prefix(const char *id)
+{
+	if (strncmp(id, "rds:", 4) == 0)
+		return (id + 4);
+	if (strncmp(id, "awsbackup:", 10) == 0)
+		return (id + 10);
+	return (id);
+}
+
+/* hash8(s, out): the first 8 lowercase hex digits of SHA-256(s). */
+static int
+hash8(const char *s, char out[HASH_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	const mbedtls_md_info_t *md;
+	unsigned char d[32];
+	size_t i;
+
+	if ((md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256)) == NULL)
+		return (-1);
+	if (mbedtls_md(md, (const unsigned char *)s, strlen(s), d) != 0)
+		return (-1);
+	for (i = 0; i < HASH_HEX / 2; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0xf];
+	}
+	out[HASH_HEX] = '\0';
+	return (0);
+}
+
+char *
+names_sanitize(const char *raw, size_t max)
+{
+	size_t n, i, o;
+	char *s, *r;
+	char h[HASH_HEX + 1];
+
+	if (raw == NULL || max < HASH_HEX + 3)
+		return (NULL);
+	n = strlen(raw);
+	/* Room for a leading letter we may have to add. */
+	if ((s = malloc(n + 2)) == NULL)
+		return (NULL);
+	o = 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)raw[i];
+
+		if (isascii(c) && isalnum(c))
+			c = (unsigned char)tolower(c);
+		else
+			c = '-';
+		/* No "--", no leading '-'. */
+		if (c == '-' && (o == 0 || s[o - 1] == '-'))
+			continue;
+		s[o++] = (char)c;
+	}
+	while (o > 0 && s[o - 1] == '-')
+		o--;
+	s[o] = '\0';
+	if (o == 0) {
+		free(s);
+		return (NULL);
+	}
+	if (!isalpha((unsigned char)s[0])) {
+		memmove(s + 1, s, o + 1);
+		s[0] = 's';
+		o++;
+	}
+	if (o <= max)
+		return (s);
+
+	/* Cut, and keep names distinct with a hash of the whole input. */
+	if (hash8(raw, h) != 0) {
+		free(s);
+		return (NULL);
+	}
+	o = max - (HASH_HEX + 1);
+	while (o > 0 && s[o - 1] == '-')
+		o--;
+	if ((r = malloc(o + 1 + HASH_HEX + 1)) == NULL) {
+		free(s);
+		return (NULL);
+	}
+	memcpy(r, s, o);
+	r[o] = '-';
+	memcpy(r + o + 1, h, HASH_HEX + 1);
+	free(s);
+	return (r);
+}
+
+/* joined(prefix, rest): malloc'd "<prefix>-<rest>". */
+static char *
+joined(const char *prefix, const char *rest)
+{
+	size_t lp = strlen(prefix), lr = strlen(rest);
+	char *s;
+
+	if ((s = malloc(lp + 1 + lr + 1)) == NULL)
+		return (NULL);
+	memcpy(s, prefix, lp);
+	s[lp] = '-';
+	memcpy(s + lp + 1, rest, lr + 1);
+	return (s);
+}
+
+char *
+names_copy_id(const char *prefix, const char *source_id, enum rds_kind kind)
+{
+	const char *id;
+	char *raw, *s;
+
+	if (prefix == NULL || source_id == NULL)
+		return (NULL);
+	id = names_strip_system_prefix(source_id);
+	if (*id == '\0')
+		return (NULL);
+	if ((raw = joined(prefix, id)) == NULL)
+		return (NULL);
+	s = names_sanitize(raw, kind == RDS_CLUSTER ? NAMES_MAX_CLUSTER_SNAPSHOT :
+	    NAMES_MAX_INSTANCE_SNAPSHOT);
+	free(raw);
+	return (s);
+}
+
+char *
+names_restore_id(const char *prefix, const char *db_id)
+{
+	char *raw, *s;
+
+	if (prefix == NULL || db_id == NULL || *db_id == '\0')
+		return (NULL);
+	if ((raw = joined(prefix, db_id)) == NULL)
+		return (NULL);
+	s = names_sanitize(raw, NAMES_MAX_DB);
+	free(raw);
+	return (s);
+}
+
+void
+names_arn_clean(struct names_arn *a)
+{
+	free(a->region);
+	free(a->account);
+	free(a->id);
+	memset(a, 0, sizeof(*a));
+}
+
+/* dupn(p, n): malloc'd copy of ${n} bytes of ${p}. */
+static char *
+dupn(const char *p, size_t n)
+{
+	char *s;
+
+	if ((s = malloc(n + 1)) == NULL)
+		return (NULL);
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return (s);
+}
+
+int
+names_parse_arn(const char *s, struct names_arn *out)
+{
+	const char *f[6], *p;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(s, "arn:", 4) != 0)
+		return (0);
+	/* Split on the first 6 colons only: automated ids contain ':'. */
+	f[0] = s;
+	for (i = 1, p = s; i < 6; i++) {
+		if ((p = strchr(p, ':')) == NULL)
+			return (-1);
+		f[i] = ++p;
+	}
+	if ((p = strchr(p, ':')) == NULL)
+		return (-1);
+	/* f[1] partition, f[2] service, f[3] region, f[4] account, f[5] type */
+	if (strncmp(f[2], "rds:", 4) != 0)
+		return (-1);
+	if (strncmp(f[5], "snapshot:", 9) == 0)
+		out->kind = RDS_INSTANCE;
+	else if (strncmp(f[5], "cluster-snapshot:", 17) == 0)
+		out->kind = RDS_CLUSTER;
+	else
+		return (-1);
+	if (p[1] == '\0' || f[4] + 1 >= f[5] || f[3] + 1 >= f[4])
+		return (-1);
+	out->region = dupn(f[3], (size_t)(f[4] - f[3] - 1));
+	out->account = dupn(f[4], (size_t)(f[5] - f[4] - 1));
+	out->id = dupn(p + 1, strlen(p + 1));
+	if (out->region == NULL || out->account == NULL || out->id == NULL) {
+		names_arn_clean(out);
+		return (-1);
+	}
+	return (1);
+}
+
+int
+names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
+    const char *role)
+{
+	const char *v;
+
+	if ((v = rds_tag_get(tags, n, NAMES_TAG_CREATED_BY)) == NULL ||
+	    strcmp(v, "snapferry") != 0)
+		return (0);
+	if ((v = rds_tag_get(tags, n, NAMES_TAG_SOURCE_ARN)) == NULL)
+		return (0);
+	if (source_arn != NULL && strcmp(v, source_arn) != 0)
+		return (0);
+	if (role != NULL && ((v = rds_tag_get(tags, n, NAMES_TAG_ROLE)) == NULL ||
+	    strcmp(v, role) != 0))
+		return (0);
+	return (1);
+}

@@ -1,0 +1,73 @@
+/*
+ * names: the deterministic identifiers snapferry gives its transit and
+ * backup copies and restored DBs, the lineage tags it writes on them, and
+ * the parsing of RDS snapshot ARNs.
+ */
+#ifndef SNAPFERRY_NAMES_H
+#define SNAPFERRY_NAMES_H
+
+#include <stddef.h>
+
+#include "rds.h"
+
+/* Lineage tag keys written on every transit copy (T) and backup copy (B). */
+#define NAMES_TAG_SOURCE_ARN	"snapferry:source-arn"	/* ARN of S */
+#define NAMES_TAG_SOURCE_DB	"snapferry:source-db"	/* DB instance / cluster id of S */
+#define NAMES_TAG_SOURCE_KEY	"snapferry:source-key"	/* KMS key of S, "none" when unencrypted */
+#define NAMES_TAG_SOURCE_TIME	"snapferry:source-time"	/* SnapshotCreateTime of S (age of the data) */
+#define NAMES_TAG_ROLE		"snapferry:role"	/* "transit" or "backup" */
+#define NAMES_TAG_VERSION	"snapferry:version"
+#define NAMES_TAG_CREATED_BY	"snapferry:created-by"	/* always "snapferry" */
+
+#define NAMES_ROLE_TRANSIT	"transit"
+#define NAMES_ROLE_BACKUP	"backup"
+
+/* Longest identifiers RDS accepts. */
+#define NAMES_MAX_INSTANCE_SNAPSHOT	255
+#define NAMES_MAX_CLUSTER_SNAPSHOT	63
+#define NAMES_MAX_DB			63
+
+/**
+ * names_copy_id(prefix, source_id, kind): the id of the transit copy T and of
+ * the backup copy B of source snapshot ${source_id} (the same name, in two
+ * accounts): "<prefix>-<id>" with "rds:"/"awsbackup:" dropped, lower case,
+ * characters outside [a-z0-9-] turned into '-', no "--", no trailing '-',
+ * first character a letter, capped at 255 (instances) or 63 (clusters)
+ * characters with "-<8 hex of SHA-256 of the uncapped name>" when cut.
+ * malloc'd, NULL on ENOMEM or empty input.
+ */
+char	*names_copy_id(const char *prefix, const char *source_id, enum rds_kind kind);
+
+/** names_restore_id(prefix, db_id): the id of a DB restored from a backup copy of
+ *  ${db_id}, same rules as names_copy_id, capped at 63. malloc'd. */
+char	*names_restore_id(const char *prefix, const char *db_id);
+
+/** names_sanitize(raw, max): the rules of names_copy_id applied to ${raw} as a whole. */
+char	*names_sanitize(const char *raw, size_t max);
+
+struct names_arn {
+	char		*region;
+	char		*account;
+	char		*id;		/* the snapshot id, "rds:..." kept */
+	enum rds_kind	 kind;
+};
+
+/**
+ * names_parse_arn(s, out): when ${s} is an RDS snapshot ARN
+ * (arn:<partition>:rds:<region>:<account>:snapshot|cluster-snapshot:<id>),
+ * fill ${out} (names_arn_clean it) and return 1; 0 when ${s} is not an ARN
+ * (a plain id); -1 for an ARN that is not a snapshot ARN, or ENOMEM.
+ */
+int	names_parse_arn(const char *s, struct names_arn *out);
+/** names_arn_clean(a): free the fields. */
+void	names_arn_clean(struct names_arn *a);
+
+/** names_has_lineage(tags, n, source_arn, role): 1 when the tags name snapferry as creator,
+ *  carry ${role} (NULL = any) and, when ${source_arn} is not NULL, that source ARN. */
+int	names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
+	    const char *role);
+
+/** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
+const char *names_strip_system_prefix(const char *id);
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * sweep: what makes snapferry converge when events are lost, reordered or
+ * never sent (no event reaches this account when a copy finishes in the
+ * backup account).  Three listings, each page by page:
+ *   1. the backup account: snapferry's backup copies -> newest age per DB
+ *      (metrics), the set of finished copies, retention candidates;
+ *   2. this account: every source snapshot of the last SWEEP_LOOKBACK_DAYS
+ *      and every transit copy still around -> advance;
+ *   3. the backup account again, only when retention has work: delete
+ *      snapferry's copies older than RETENTION_DAYS beyond the newest
+ *      RETENTION_MIN_COPIES of each source DB.
+ * Memory: one page of a listing, plus 8 bytes per finished backup copy and
+ * a few bytes per source DB.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ferry.h"
+#include "log.h"
+#include "names.h"
+#include "rds.h"
+#include "result.h"
+#include "sweep.h"
+
+struct dbage {
+	char		*db;
+	time_t		 newest;	/* source time of the newest available copy */
+	time_t		*top;		/* the RETENTION_MIN_COPIES newest, descending */
+	size_t		 ntop;
+	unsigned	 copies;
+};
+
+struct sweep {
+	struct ferry	*f;
+	struct result	*r;
+	time_t		 now, since, started;
+	enum rds_kind	 kind;		/* of the listing under way */
+	int		 stopped;	/* deadline reached */
+	int		 error;		/* a listing failed: ${r} says why */
+	unsigned	 seen, advanced, by_outcome[RESULT_FAILED + 1];
+	cJSON		*items;
+	unsigned	 items_left_off;
+	char		*fail_type, *fail_reason;	/* first failure */
+
+	/* Backup account */
+	uint64_t	*done;		/* hashes of available backup copies, sorted */
+	size_t		 ndone, capdone;
+	struct dbage	*dbs;
+	size_t		 ndbs, capdbs;
+	unsigned	 b_pending, b_deleted, b_total;
+	int		 retention_work;
+};
+
+/* FNV-1a, 64 bits, of "<kind>:<id>". */
+static uint64_t
+copy_hash(enum rds_kind kind, const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = (h ^ (uint64_t)('0' + kind)) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)':') * 0x100000001b3ULL;
+	for (; *id != '\0'; id++)
+		h = (h ^ (uint64_t)(unsigned char)*id) * 0x100000001b3ULL;
+	return (h);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+static int
+add_done(struct sweep *sw, uint64_t h)
+{
+	uint64_t *n;
+	size_t cap;
+
+	if (sw->ndone == sw->capdone) {
+		cap = sw->capdone ? sw->capdone * 2 : 256;
+		if ((n = realloc(sw->done, cap * sizeof(*n))) == NULL)
+			return (-1);
+		sw->done = n;
+		sw->capdone = cap;
+	}
+	sw->done[sw->ndone++] = h;
+	return (0);
+}
+
+static int
+is_done(const struct sweep *sw, enum rds_kind kind, const char *copy_id)
+{
+	uint64_t h = copy_hash(kind, copy_id);
+
+	return (sw->ndone > 0 && bsearch(&h, sw->done, sw->ndone, sizeof(h),
+	    cmp_u64) != NULL);
+}
+
+static struct dbage *
+db_get(struct sweep *sw, const char *db)
+{
+	struct dbage *n;
+	size_t i, cap;
+
+	for (i = 0; i < sw->ndbs; i++)
+		if (strcmp(sw->dbs[i].db, db) == 0)
+			return (&sw->dbs[i]);
+	if (sw->ndbs == sw->capdbs) {
+		cap = sw->capdbs ? sw->capdbs * 2 : 16;
+		if ((n = realloc(sw->dbs, cap * sizeof(*n))) == NULL)
+			return (NULL);
+		sw->dbs = n;
+		sw->capdbs = cap;
+	}
+	n = &sw->dbs[sw->ndbs];
+	memset(n, 0, sizeof(*n));
+	if ((n->db = strdup(db)) == NULL)
+		return (NULL);
+	sw->ndbs++;
+	return (n);
+}
+
+/* copy_time(s): the age of the data in a copy: its source's time, else its own. */
+static time_t
+copy_time(const struct rds_snapshot *s)
+{
+	const char *v = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME);
+	time_t t;
+
+	if (v != NULL && rds_parse_time(v, &t) == 0)
+		return (t);
+	return (s->created);
+}
+
+/* db_note(d, t, keep): remember ${t} among the ${keep} newest of ${d}. */
+static int
+db_note(struct dbage *d, time_t t, size_t keep)
+{
+	size_t i;
+
+	d->copies++;
+	if (t > d->newest)
+		d->newest = t;
+	if (keep == 0)
+		return (0);
+	if (d->top == NULL && (d->top = calloc(keep, sizeof(*d->top))) == NULL)
+		return (-1);
+	if (d->ntop == keep && t <= d->top[keep - 1])
+		return (0);
+	i = d->ntop < keep ? d->ntop++ : keep - 1;
+	while (i > 0 && d->top[i - 1] < t) {
+		d->top[i] = d->top[i - 1];
+		i--;
+	}
+	d->top[i] = t;
+	return (0);
+}
+
+/* ours(sw, s, role): 1 when ${s} is one of snapferry's copies with ${role}. */
+static int
+ours(const struct sweep *sw, const struct rds_snapshot *s, const char *role)
+{
+	const char *p = sw->f->cfg->name_prefix;
+	size_t lp = strlen(p);
+
+	return (s->id != NULL && strncmp(s->id, p, lp) == 0 && s->id[lp] == '-' &&
+	    names_has_lineage(s->tags, s->n_tags, NULL, role));
+}
+
+/* ---- 1. the backup account ------------------------------------------------------ */
+
+static int
+backup_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct sweep *sw = arg;
+	const struct config *cfg = sw->f->cfg;
+	const char *db;
+	struct dbage *d;
+
+	if (!ours(sw, s, NAMES_ROLE_BACKUP))
+		return (0);
+	sw->b_total++;
+	if (s->status == NULL || strcmp(s->status, "available") != 0) {
+		sw->b_pending++;
+		return (0);
+	}
+	if (add_done(sw, copy_hash(s->kind, s->id)) != 0)
+		return (1);
+	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
+		return (0);
+	if ((d = db_get(sw, db)) == NULL ||
+	    db_note(d, copy_time(s), cfg->retention_min_copies > 0 ?
+	    (size_t)cfg->retention_min_copies : 0) != 0)
+		return (1);
+	return (0);
+}
+
+/* ---- 3. retention ----------------------------------------------------------------- */
+
+static int
+retention_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct sweep *sw = arg;
+	struct ferry *f = sw->f;
+	const struct config *cfg = f->cfg;
+	size_t keep = cfg->retention_min_copies > 0 ? (size_t)cfg->retention_min_copies : 0;
+	time_t t, cutoff = sw->now - (time_t)cfg->retention_days * 86400;
+	struct aws_error e;
+	struct dbage *d;
+	const char *db;
+
+	if (ferry_time_left_ms(f) < SWEEP_ITEM_MS) {
+		sw->stopped = 1;
+		return (1);
+	}
+	if (!ours(sw, s, NAMES_ROLE_BACKUP) || s->status == NULL ||
+	    strcmp(s->status, "available") != 0)
+		return (0);
+	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
+		return (0);
+	if ((d = db_get(sw, db)) == NULL)
+		return (1);
+	t = copy_time(s);
+	if (t >= cutoff)
+		return (0);
+	/* Always keep the newest RETENTION_MIN_COPIES. */
+	if (keep > 0 && (d->ntop < keep || t >= d->top[keep - 1]))
+		return (0);
+	if (cfg->dry_run) {
+		result_step(sw->r, "would:%s %s (retention: %s, older than %ld days)",
+		    s->kind == RDS_CLUSTER ? "DeleteDBClusterSnapshot" : "DeleteDBSnapshot",
+		    s->id, db, cfg->retention_days);
+		return (0);
+	}
+	memset(&e, 0, sizeof(e));
+	if (rds_delete_snapshot(&f->brds, s->kind, s->id, &e) != 0) {
+		if (strstr(e.code ? e.code : "", "NotFound") == NULL)
+			result_warn(sw->r, "retention: deleting %s failed (%s: %s)", s->id,
+			    e.code ? e.code : "?", e.message ? e.message : "");
+		aws_error_clear(&e);
+		return (0);
+	}
+	sw->b_deleted++;
+	result_step(sw->r, "%s %s (retention: %s, older than %ld days)",
+	    s->kind == RDS_CLUSTER ? "DeleteDBClusterSnapshot" : "DeleteDBSnapshot",
+	    s->id, db, cfg->retention_days);
+	return (0);
+}
+
+/* ---- 2. the sources ---------------------------------------------------------------- */
+
+static void
+note_item(struct sweep *sw, const char *id, const struct result *ir)
+{
+	cJSON *o;
+
+	sw->by_outcome[ir->outcome]++;
+	if (ir->outcome == RESULT_FAILED && sw->fail_type == NULL) {
+		sw->fail_type = strdup(ir->error_type ? ir->error_type : "Snapferry.Failed");
+		sw->fail_reason = strdup(ir->reason ? ir->reason : "failed");
+	}
+	if (ir->outcome == RESULT_DONE || ir->outcome == RESULT_SKIPPED ||
+	    ir->outcome == RESULT_IGNORED)
+		return;
+	if (cJSON_GetArraySize(sw->items) >= SWEEP_MAX_ITEMS) {
+		sw->items_left_off++;
+		return;
+	}
+	if ((o = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(o, "snapshot", id);
+	cJSON_AddStringToObject(o, "outcome", result_outcome_name(ir->outcome));
+	if (ir->reason != NULL)
+		cJSON_AddStringToObject(o, "reason", ir->reason);
+	if (ir->error_type != NULL)
+		cJSON_AddStringToObject(o, "errorType", ir->error_type);
+	cJSON_AddItemToArray(sw->items, o);
+}
+
+/* still_shared(sw, s): 1 when manual ${s} still lists the backup account (0 not, -1 error). */
+static int
+still_shared(struct sweep *sw, const struct rds_snapshot *s)
+{
+	struct aws_error e;
+	char **acc = NULL;
+	size_t n = 0, i;
+	int shared = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (rds_shared_accounts(&sw->f->rds, s->kind, s->id, &acc, &n, &e) != 0) {
+		aws_error_clear(&e);
+		return (-1);
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(acc[i], sw->f->cfg->backup_account_id) == 0)
+			shared = 1;
+	rds_strv_free(acc, n);
+	return (shared);
+}
+
+static int
+source_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct sweep *sw = arg;
+	struct ferry *f = sw->f;
+	const struct config *cfg = f->cfg;
+	struct result ir;
+	char *copy_id;
+	int transit, done;
+
+	if (ferry_time_left_ms(f) < SWEEP_ITEM_MS) {
+		sw->stopped = 1;
+		return (1);
+	}
+	if (s->id == NULL || s->arn == NULL)
+		return (0);
+	sw->seen++;
+	transit = ours(sw, s, NAMES_ROLE_TRANSIT);
+	if (transit) {
+		/* Made during this sweep: nothing to do yet. */
+		if (s->created >= sw->started)
+			return (0);
+		/* Without clean-up, old transit copies stay: only recent ones matter. */
+		if (!cfg->transit_cleanup && s->created != 0 && s->created < sw->since)
+			return (0);
+	} else {
+		if (s->created != 0 && s->created < sw->since)
+			return (0);
+		if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
+		    strcmp(s->snapshot_type, "public") == 0))
+			return (0);
+		if (s->status == NULL || strcmp(s->status, "available") != 0) {
+			/* Its created event will come, or the next sweep. */
+			sw->by_outcome[RESULT_PENDING]++;
+			return (0);
+		}
+		/* Finished before: only a share left on S itself, or a restore, could
+		 * still be outstanding. */
+		if ((copy_id = names_copy_id(cfg->name_prefix, s->id, s->kind)) == NULL)
+			return (1);
+		done = is_done(sw, s->kind, copy_id);
+		free(copy_id);
+		if (done && !cfg->restore) {
+			if (s->snapshot_type != NULL &&
+			    strcmp(s->snapshot_type, "manual") == 0 && still_shared(sw, s) != 0)
+				done = 0;
+			if (done) {
+				sw->by_outcome[RESULT_DONE]++;
+				return (0);
+			}
+		}
+	}
+	if (result_init(&ir, "advance") != 0)
+		return (1);
+	sw->advanced++;
+	if (transit)
+		ferry_advance_copied(f, (int)s->kind, s->arn, &ir);
+	else
+		ferry_advance(f, (int)s->kind, s->arn, &ir);
+	note_item(sw, s->id, &ir);
+	result_clean(&ir);
+	return (0);
+}
+
+/* ---- the sweep ------------------------------------------------------------------------- */
+
+static int
+list(struct sweep *sw, struct aws_client *c, enum rds_kind kind, const char *type,
+    rds_snapshot_cb cb, const char *who)
+{
+	struct rds_list_opts lo;
+	struct aws_error e;
+
+	memset(&lo, 0, sizeof(lo));
+	memset(&e, 0, sizeof(e));
+	lo.snapshot_type = type;
+	sw->kind = kind;
+	if (rds_list_snapshots(c, kind, &lo, cb, sw, &e) == 0)
+		return (0);
+	/* Not every API takes every SnapshotType (clusters have no awsbackup). */
+	if (type != NULL && strcmp(type, "awsbackup") == 0 &&
+	    (aws_error_is(&e, "InvalidParameterValue") ||
+	    aws_error_is(&e, "InvalidParameterCombination"))) {
+		aws_error_clear(&e);
+		return (0);
+	}
+	ferry_fail_aws(sw->f, sw->r, &e, kind == RDS_CLUSTER ? "DescribeDBClusterSnapshots" :
+	    "DescribeDBSnapshots", who, "allow rds:DescribeDBSnapshots and "
+	    "rds:DescribeDBClusterSnapshots (and rds:ListTagsForResource)");
+	aws_error_clear(&e);
+	sw->error = 1;
+	return (-1);
+}
+
+static void
+emit_metrics(struct sweep *sw)
+{
+	double age, max = -1;
+	size_t i;
+
+	ferry_emit_counts(&sw->f->counts);
+	log_metric("BackupCopiesPending", sw->b_pending, "Count", NULL, NULL);
+	log_metric("RetentionDeleted", sw->b_deleted, "Count", NULL, NULL);
+	for (i = 0; i < sw->ndbs; i++) {
+		if (sw->dbs[i].newest == 0)
+			continue;
+		age = (double)(sw->now - sw->dbs[i].newest);
+		if (age < 0)
+			age = 0;
+		log_metric("NewestBackupAgeSeconds", age, "Seconds", "SourceDb",
+		    sw->dbs[i].db);
+		if (age > max)
+			max = age;
+	}
+	if (max >= 0)
+		log_metric("NewestBackupAgeSecondsMax", max, "Seconds", NULL, NULL);
+}
+
+static void
+report(struct sweep *sw)
+{
+	struct result *r = sw->r;
+	cJSON *x, *c;
+	static const enum result_outcome o[] = { RESULT_DONE, RESULT_PENDING,
+	    RESULT_SKIPPED, RESULT_IGNORED, RESULT_FAILED };
+	size_t i;
+
+	if ((x = cJSON_CreateObject()) == NULL)
+		return;
+	if ((c = cJSON_AddObjectToObject(x, "counts")) != NULL) {
+		cJSON_AddNumberToObject(c, "listed", sw->seen);
+		cJSON_AddNumberToObject(c, "advanced", sw->advanced);
+		for (i = 0; i < sizeof(o) / sizeof(o[0]); i++)
+			cJSON_AddNumberToObject(c, result_outcome_name(o[i]),
+			    sw->by_outcome[o[i]]);
+		cJSON_AddNumberToObject(c, "backupCopies", sw->b_total);
+		cJSON_AddNumberToObject(c, "backupPending", sw->b_pending);
+		cJSON_AddNumberToObject(c, "retentionDeleted", sw->b_deleted);
+		cJSON_AddNumberToObject(c, "copiesStarted", sw->f->counts.started);
+		cJSON_AddNumberToObject(c, "transitCopiesStarted",
+		    sw->f->counts.transit_started);
+		cJSON_AddNumberToObject(c, "copiesCompleted", sw->f->counts.completed);
+		cJSON_AddNumberToObject(c, "quotaExceeded", sw->f->counts.quota);
+	}
+	cJSON_AddNumberToObject(x, "lookbackDays", SWEEP_LOOKBACK_DAYS);
+	cJSON_AddItemToObject(x, "items", sw->items);
+	sw->items = NULL;
+	if (sw->items_left_off > 0)
+		cJSON_AddNumberToObject(x, "itemsLeftOff", sw->items_left_off);
+	cJSON_Delete(r->extra);
+	r->extra = x;
+	if (sw->error)
+		return;
+	if (sw->by_outcome[RESULT_FAILED] > 0)
+		result_fail(r, sw->fail_type, "%u snapshot(s) need attention; first: %s",
+		    sw->by_outcome[RESULT_FAILED], sw->fail_reason ? sw->fail_reason : "");
+	else if (sw->stopped)
+		result_finish(r, RESULT_PENDING, "stopped before the deadline after %u "
+		    "snapshot(s); the next sweep continues", sw->seen);
+	else if (sw->by_outcome[RESULT_PENDING] > 0 || sw->b_pending > 0)
+		result_finish(r, RESULT_PENDING, "%u snapshot(s) and %u backup cop%s still "
+		    "in progress", sw->by_outcome[RESULT_PENDING], sw->b_pending,
+		    sw->b_pending == 1 ? "y" : "ies");
+	else
+		result_finish(r, RESULT_DONE, "every recent snapshot has its backup copy");
+}
+
+void
+sweep_run(struct ferry *f, time_t now, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct sweep sw;
+	struct aws_client *bc;
+	struct aws_error e;
+	size_t i;
+	int k;
+
+	memset(&sw, 0, sizeof(sw));
+	memset(&e, 0, sizeof(e));
+	sw.f = f;
+	sw.r = r;
+	sw.now = now;
+	sw.started = now;
+	sw.since = now - (time_t)SWEEP_LOOKBACK_DAYS * 86400;
+	r->dry_run = cfg->dry_run;
+	f->quiet_metrics = 1;
+	f->no_wait = 1;
+	if ((sw.items = cJSON_CreateArray()) == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return;
+	}
+
+	/* 1. What the backup account already holds. */
+	if ((bc = ferry_backup(f, &e)) == NULL) {
+		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
+		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
+		    "role's trust policy must trust it (with sts:ExternalId equal to "
+		    "BACKUP_EXTERNAL_ID when set)");
+		aws_error_clear(&e);
+		sw.error = 1;
+		goto out;
+	}
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++)
+		if (list(&sw, bc, (enum rds_kind)k, "manual", backup_cb,
+		    "the backup account") != 0)
+			goto out;
+	if (sw.ndone > 1)
+		qsort(sw.done, sw.ndone, sizeof(*sw.done), cmp_u64);
+	result_step(r, "backup account: %u snapferry copies (%u in progress) of %zu DBs",
+	    sw.b_total, sw.b_pending, sw.ndbs);
+
+	/* 2. The sources and transit copies of this account. */
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
+		if (list(&sw, &f->rds, (enum rds_kind)k, NULL, source_cb,
+		    "this account") != 0)
+			goto out;
+	if (!sw.stopped && list(&sw, &f->rds, RDS_INSTANCE, "awsbackup", source_cb,
+	    "this account") != 0)
+		goto out;
+
+	/* 3. Retention, when some DB has more copies than it must keep. */
+	if (cfg->retention_days > 0)
+		for (i = 0; i < sw.ndbs; i++)
+			if (sw.dbs[i].copies > (unsigned)(cfg->retention_min_copies > 0 ?
+			    cfg->retention_min_copies : 0))
+				sw.retention_work = 1;
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && sw.retention_work && !sw.stopped; k++)
+		if (list(&sw, bc, (enum rds_kind)k, "manual", retention_cb,
+		    "the backup account") != 0)
+			goto out;
+
+out:
+	emit_metrics(&sw);
+	report(&sw);
+	cJSON_Delete(sw.items);
+	for (i = 0; i < sw.ndbs; i++) {
+		free(sw.dbs[i].db);
+		free(sw.dbs[i].top);
+	}
+	free(sw.dbs);
+	free(sw.done);
+	free(sw.fail_type);
+	free(sw.fail_reason);
+}
