@@ -1,18 +1,25 @@
 /*
  * handler: one invocation, with no knowledge of the Runtime API.  Parses
- * and classifies the event, then hands it to dispatch() — the one place
- * where the snapshot flow plugs in.  Until then it reports the
- * classification and takes no action.
+ * and classifies the event, refuses foreign and malformed ones, then hands
+ * it to dispatch(), which runs the snapshot flow (ferry/sweep) and turns a
+ * failure that needs a human into a function error.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "aws.h"
 #include "config.h"
 #include "event.h"
+#include "ferry.h"
 #include "handler.h"
 #include "log.h"
+#include "rds.h"
+#include "result.h"
+#include "sweep.h"
 
 static int
 set_error(struct handler_result *out, const char *type, const char *msg)
@@ -55,17 +62,94 @@ describe(const struct event *ev, const char *outcome, int foreign)
 	return (o);
 }
 
+static int
+snap_kind(enum snap_kind k)
+{
+	return (k == SNAP_INSTANCE ? RDS_INSTANCE : k == SNAP_CLUSTER ? RDS_CLUSTER :
+	    FERRY_KIND_ANY);
+}
+
 /*
- * dispatch: what to do with a classified event.  The snapshot flow
- * (ferry/sweep) replaces the body of this function; today it only
- * reports what it would be asked to act on.
+ * dispatch: hand a classified event to the snapshot flow (ferry/sweep).
+ * 0 with ${result}; 1 when the flow failed in a way a human must fix
+ * (${out} holds the function error); -1 on ENOMEM.
  */
 static int
-dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result)
+dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
+    struct handler_result *out)
 {
-	(void)ctx;
-	*result = describe(ev, "classified", 0);
-	return (*result != NULL) ? 0 : -1;
+	const char *ref = ev->snapshot_arn ? ev->snapshot_arn : ev->snapshot;
+	struct aws_error e;
+	struct ferry f;
+	struct result r;
+	cJSON *f2;
+	int rc = 0;
+
+	*result = NULL;
+	memset(&e, 0, sizeof(e));
+	if (result_init(&r, ev->action ? ev->action : event_kind_name(ev->kind)) != 0)
+		return (-1);
+	if (ferry_init(&f, ctx->cfg, ctx->http, ctx->role_cache, ctx->deadline_ms,
+	    &e) != 0) {
+		result_fail(&r, "Snapferry.Credentials", "cannot build AWS clients: %s",
+		    e.message ? e.message : "unknown error");
+		aws_error_clear(&e);
+		goto report;
+	}
+	switch (ev->kind) {
+	case EVENT_SNAPSHOT_CREATED:
+	case EVENT_CLUSTER_SNAPSHOT_CREATED:
+	case EVENT_MANUAL_ADVANCE:
+		if (ref == NULL) {
+			result_finish(&r, RESULT_IGNORED, "the event names no snapshot");
+			break;
+		}
+		ferry_advance(&f, snap_kind(ev->snap_kind), ref, &r);
+		break;
+	case EVENT_COPY_FINISHED:
+		if (ref == NULL) {
+			result_finish(&r, RESULT_IGNORED, "the event names no snapshot");
+			break;
+		}
+		ferry_advance_copied(&f, snap_kind(ev->snap_kind), ref, &r);
+		break;
+	case EVENT_SCHEDULED:
+	case EVENT_MANUAL_SWEEP:
+		sweep_run(&f, time(NULL), &r);
+		break;
+	case EVENT_MANUAL_RESTORE:
+		ferry_restore_db(&f, ev->db, ev->target, &r);
+		break;
+	default:
+		result_finish(&r, RESULT_IGNORED, "event %s: nothing to do",
+		    event_kind_name(ev->kind));
+		break;
+	}
+	ferry_clean(&f);
+report:
+	if ((*result = result_json(&r)) == NULL) {
+		result_clean(&r);
+		return (-1);
+	}
+	cJSON_AddStringToObject(*result, "event", event_kind_name(ev->kind));
+	add_opt(*result, "eventId", ev->event_id);
+	if (r.outcome == RESULT_FAILED) {
+		/* A human must act: make it a function error (alarms, DLQ), logged in full. */
+		if ((f2 = cJSON_CreateObject()) != NULL)
+			cJSON_AddItemToObject(f2, "result", cJSON_Duplicate(*result, 1));
+		log_error("invocation failed", f2);
+		set_error(out, r.error_type ? r.error_type : "Snapferry.Failed",
+		    r.reason ? r.reason : "failed");
+		cJSON_Delete(*result);
+		*result = NULL;
+		rc = 1;
+	} else {
+		if ((f2 = cJSON_CreateObject()) != NULL)
+			cJSON_AddItemToObject(f2, "result", cJSON_Duplicate(*result, 1));
+		log_info("result", f2);
+	}
+	result_clean(&r);
+	return (rc);
 }
 
 int
@@ -123,12 +207,16 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		cJSON_AddStringToObject(f, "reason", ev.reason);
 		log_warn("foreign event refused", f);
 	} else {
-		if (dispatch(ctx, &ev, &res) != 0)
-			goto nomem;
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "event", event_kind_name(ev.kind));
 		add_opt(f, "snapshot", ev.snapshot);
 		log_info("event classified", f);
+		if ((rc = dispatch(ctx, &ev, &res, out)) == 1) {
+			rc = -1;
+			goto done;
+		}
+		if (rc != 0)
+			goto nomem;
 	}
 	if (res == NULL || (out->payload = cJSON_PrintUnformatted(res)) == NULL)
 		goto nomem;
