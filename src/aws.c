@@ -261,23 +261,44 @@ aws_params_clean(struct aws_params *p)
 	aws_params_init(p);
 }
 
+/*
+ * One form value as botocore puts it on the wire (urlencode/quote_plus):
+ * A-Za-z0-9-_.~ kept, space as '+', every other byte as %XX.
+ */
+static int
+form_escape(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char enc[3];
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			if (buf_append(b, s, 1) != 0)
+				return (-1);
+		} else if (c == ' ') {
+			if (buf_append(b, "+", 1) != 0)
+				return (-1);
+		} else {
+			enc[0] = '%';
+			enc[1] = hex[c >> 4];
+			enc[2] = hex[c & 15];
+			if (buf_append(b, enc, 3) != 0)
+				return (-1);
+		}
+	}
+	return (0);
+}
+
 static int
 form_append(struct buf *b, const char *k, const char *v)
 {
-	char *ek = NULL, *ev = NULL;
-	int rc = -1;
-
-	if ((ek = sigv4_uri_encode(k, strlen(k), 0)) == NULL ||
-	    (ev = sigv4_uri_encode(v, strlen(v), 0)) == NULL)
-		goto done;
-	if ((b->len > 0 && buf_append(b, "&", 1) != 0) || buf_append_str(b, ek) != 0 ||
-	    buf_append(b, "=", 1) != 0 || buf_append_str(b, ev) != 0)
-		goto done;
-	rc = 0;
-done:
-	free(ek);
-	free_secret(ev);
-	return (rc);
+	if ((b->len > 0 && buf_append(b, "&", 1) != 0) || form_escape(b, k) != 0 ||
+	    buf_append(b, "=", 1) != 0 || form_escape(b, v) != 0)
+		return (-1);
+	return (0);
 }
 
 int

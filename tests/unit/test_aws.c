@@ -32,7 +32,7 @@ test_form(void)
 	    "&DBSnapshotIdentifier=my-snap"
 	    "&ValuesToAdd.AttributeValue.1=444455556666"
 	    "&Tags.Tag.1.Key=owner"
-	    "&Tags.Tag.1.Value=Ana%20Lu%C3%ADs%20%2F%20ops%3D1%262"
+	    "&Tags.Tag.1.Value=Ana+Lu%C3%ADs+%2F+ops%3D1%262"
 	    "&Filters.Filter.1.Values.Value.1=a~b_c.d-e"
 	    "&Marker="
 	    "&SourceDBSnapshotIdentifier=arn%3Aaws%3Ards%3Aeu-west-1%3A111122223333%3A"
@@ -290,6 +290,32 @@ test_sign(void)
 	CHECK(aws_sign(&c, "eu-west-1", "kms", 0, "POST", "http://x", NULL, NULL, "", 0, &s) == -1);
 }
 
+/* aws-facts 6.3: botocore's ModifyDBSnapshotAttribute vector, body built by us. */
+static void
+test_vector_modify_attr(void)
+{
+	struct aws_creds c = { "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0 };
+	struct aws_params p;
+	struct aws_signed s;
+	struct buf b;
+
+	aws_params_init(&p);
+	aws_params_add(&p, "DBSnapshotIdentifier", "my-snap");
+	aws_params_add(&p, "AttributeName", "restore");
+	aws_params_addi(&p, "ValuesToAdd.AttributeValue", 1, NULL, "444455556666");
+	aws_params_addi(&p, "ValuesToAdd.AttributeValue", 2, NULL, "777788889999");
+	buf_init(&b, 4096);
+	CHECK(aws_form_encode(&b, "ModifyDBSnapshotAttribute", "2014-10-31", &p) == 0);
+	CHECK(aws_sign(&c, "us-east-1", "rds", 1440938160, "POST",
+	    "https://rds.us-east-1.amazonaws.com/", "application/x-www-form-urlencoded; charset=utf-8",
+	    NULL, b.data, b.len, &s) == 0);
+	CHECK(s.n == 4 && strstr(s.h[3].value,
+	    "Signature=30b0ad06f9938123c8ba77b53eccfe44b603f58909a799e9375de472e2b306bd") != NULL);
+	aws_signed_free(&s);
+	buf_free(&b);
+	aws_params_clean(&p);
+}
+
 static void
 test_xml_helpers(void)
 {
@@ -334,6 +360,7 @@ main(void)
 	test_endpoints();
 	test_env_creds();
 	test_sign();
+	test_vector_modify_attr();
 	test_xml_helpers();
 	UNIT_DONE();
 }
