@@ -1,0 +1,87 @@
+"""A small client of the fidelity server's control API and of moto's /moto-api (standard
+library only, so scripts can use it without boto3)."""
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class ControlError(RuntimeError):
+    pass
+
+
+class Control:
+    def __init__(self, endpoint, timeout=10.0):
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout = timeout
+
+    def _req(self, method, path, body=None, raw=None):
+        data = raw if raw is not None else (
+            json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.endpoint + path, data=data, method=method)
+        if data is not None and raw is None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                text = resp.read()
+        except urllib.error.HTTPError as e:
+            raise ControlError(f"{method} {path}: HTTP {e.code}: "
+                               f"{e.read().decode(errors='replace')}") from None
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text.decode(errors="replace")
+
+    # fidelity control API
+    def status(self):
+        return self._req("GET", "/_fidelity/status")
+
+    def reset(self):
+        return self._req("POST", "/_fidelity/reset", {})
+
+    def hold(self, enabled=True, accounts=None, actions=None):
+        body = {"enabled": enabled}
+        if accounts:
+            body["accounts"] = list(accounts)
+        if actions:
+            body["actions"] = list(actions)
+        return self._req("POST", "/_fidelity/hold", body)["hold"]
+
+    def release(self, id=None, account=None, region=None):
+        body = {k: v for k, v in (("id", id), ("account", account), ("region", region)) if v}
+        return self._req("POST", "/_fidelity/release", body)["released"]
+
+    def inject(self, action, code, status=400, count=1, message=None, account=None,
+               region=None, service=None, match=None):
+        body = {"action": action, "code": code, "status": status, "count": count}
+        for k, v in (("message", message), ("account", account), ("region", region),
+                     ("service", service), ("match", match)):
+            if v:
+                body[k] = v
+        return self._req("POST", "/_fidelity/inject", body)["injection"]
+
+    def calls(self, account=None, action=None, service=None, since=None):
+        q = {k: v for k, v in (("account", account), ("action", action),
+                               ("service", service), ("since", since)) if v is not None}
+        path = "/_fidelity/calls" + ("?" + urllib.parse.urlencode(q) if q else "")
+        return self._req("GET", path)["calls"]
+
+    def automated_snapshot(self, account, region, db, kind="instance"):
+        return self._req("POST", "/_fidelity/automated-snapshot",
+                         {"account": account, "region": region, "db": db, "kind": kind})
+
+    # moto's own API
+    def moto_reset(self):
+        return self._req("POST", "/moto-api/reset", raw=b"")
+
+    def reset_auth(self, initial_no_auth_action_count=0):
+        """After this many unauthenticated calls moto checks every SigV4 signature and
+        IAM policy (0: from now on)."""
+        return self._req("POST", "/moto-api/reset-auth",
+                         raw=str(initial_no_auth_action_count).encode())
+
+    def reset_all(self):
+        self.moto_reset()
+        self.reset()

@@ -1,0 +1,238 @@
+"""WSGI middleware in front of moto's app: the /_fidelity/ control API, error injection and
+the per-account call log. It only reads requests (service, action, account, parameters);
+moto still authenticates and answers everything it does not intercept.
+
+Control API (JSON in, JSON out):
+  GET  /_fidelity/status                  moto version, hold, injections, held snapshots
+  POST /_fidelity/reset                   clear holds, injections and the call log
+  POST /_fidelity/hold     {"enabled":true,"accounts":[..]?,"actions":[..]?}
+  POST /_fidelity/release  {"id"?, "account"?, "region"?}   held snapshots -> available
+  POST /_fidelity/inject   {"action","code","status"?,"count"?,"message"?,"account"?,
+                            "region"?,"service"?,"match"?:{param:value}}
+  GET  /_fidelity/calls    ?account=&action=&service=&since=
+  POST /_fidelity/automated-snapshot {"account","region","db","kind":"instance"|"cluster"}
+"""
+import io
+import json
+import os
+import re
+import uuid
+from urllib.parse import parse_qs
+
+from . import MOTO_VERSION
+from . import patches
+from .state import STATE
+
+_CRED_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+
+# XML namespaces of the Query-protocol services snapferry calls (botocore models).
+_XMLNS = {
+    "rds": "http://rds.amazonaws.com/doc/2014-10-31/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+}
+
+
+def _xml_escape(s):
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def account_for(environ, access_key):
+    """moto's rule (BaseResponse.get_current_account): MOTO_ACCOUNT_ID, then the
+    x-moto-account-id header, then the account owning the access key, else the default."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    from moto.iam.models import get_account_id_from
+    return get_account_id_from(access_key or "AKIAEXAMPLE")
+
+
+def describe_request(environ, body):
+    """(service, action, region, account, params, is_json) of an AWS API request."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    m = _CRED_RE.search(auth)
+    if not m and "X-Amz-Credential" in query:
+        m = _CRED_RE.search("Credential=" + query["X-Amz-Credential"][0])
+    access_key, region, service = (m.group(1), m.group(3), m.group(4)) if m else \
+        (None, None, None)
+    params = {k: v[0] for k, v in query.items() if not k.startswith("X-Amz-")}
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    ctype = environ.get("CONTENT_TYPE", "")
+    is_json = bool(target) or "json" in ctype
+    action = None
+    if target:
+        action = target.rsplit(".", 1)[-1]
+        try:
+            doc = json.loads(body or b"{}")
+            if isinstance(doc, dict):
+                params.update({k: v for k, v in doc.items()
+                               if isinstance(v, (str, int, float, bool))})
+        except ValueError:
+            pass
+    elif "x-www-form-urlencoded" in ctype or (body and b"Action=" in body[:4096]):
+        try:
+            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            params.update({k: v[0] for k, v in form.items()})
+        except UnicodeDecodeError:
+            pass
+    action = action or params.get("Action")
+    account = account_for(environ, access_key)
+    return service, action, region, account, params, is_json
+
+
+def error_response(inj, service, is_json):
+    """The wire error AWS sends: Query XML (ErrorResponse/Error/{Type,Code,Message} +
+    RequestId, aws-facts.md §2.5) or JSON 1.1 ({"__type","message"}, §4)."""
+    request_id = str(uuid.uuid4())
+    status = inj["status"]
+    if is_json:
+        body = json.dumps({"__type": inj["code"], "message": inj["message"]}).encode()
+        ctype = "application/x-amz-json-1.1"
+    else:
+        ns = _XMLNS.get(service)
+        xmlns = f' xmlns="{ns}"' if ns else ""
+        kind = "Receiver" if status >= 500 else "Sender"
+        body = (f'<ErrorResponse{xmlns}><Error><Type>{kind}</Type>'
+                f'<Code>{_xml_escape(inj["code"])}</Code>'
+                f'<Message>{_xml_escape(inj["message"])}</Message></Error>'
+                f'<RequestId>{request_id}</RequestId></ErrorResponse>').encode()
+        ctype = "text/xml"
+    headers = [("Content-Type", ctype), ("Content-Length", str(len(body))),
+               ("x-amzn-RequestId", request_id)]
+    return status, headers, body
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 409: "Conflict", 429: "Too Many Requests",
+            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+            504: "Gateway Timeout"}
+
+
+def _status_line(code):
+    return f"{code} {_REASONS.get(code, 'Error')}"
+
+
+class FidelityApp:
+    """Wraps moto's DomainDispatcherApplication."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_fidelity/"):
+            return self._control(environ, start_response, path[len("/_fidelity/"):])
+        if path.startswith("/moto-api"):
+            return self.app(environ, start_response)
+        body = self._read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        try:
+            service, action, region, account, params, is_json = describe_request(environ,
+                                                                                 body)
+        except Exception:  # never let the observer break the request
+            return self.app(environ, start_response)
+        if not action:
+            return self.app(environ, start_response)
+        entry = STATE.log_call(service, action, account, region, params)
+        inj = STATE.take_injection(service, action, account, region, params)
+        if inj is not None:
+            status, headers, payload = error_response(inj, service, is_json)
+            entry["status"], entry["error"], entry["injected"] = status, inj["code"], True
+            start_response(_status_line(status), headers)
+            return [payload]
+
+        def observing_start_response(status, headers, exc_info=None):
+            try:
+                entry["status"] = int(status.split()[0])
+            except (ValueError, IndexError):
+                pass
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, observing_start_response)
+        if entry.get("status") and entry["status"] >= 400:
+            chunks = list(result)
+            if hasattr(result, "close"):
+                result.close()
+            entry["error"] = _error_code(b"".join(chunks))
+            return chunks
+        return result
+
+    @staticmethod
+    def _read_body(environ):
+        length = environ.get("CONTENT_LENGTH")
+        stream = environ["wsgi.input"]
+        if length:
+            try:
+                return stream.read(int(length))
+            except ValueError:
+                return b""
+        if environ.get("wsgi.input_terminated"):
+            return stream.read()
+        return b""
+
+    # ---- control API -------------------------------------------------------------------
+    def _control(self, environ, start_response, route):
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            raw = self._read_body(environ)
+            doc = json.loads(raw) if raw.strip() else {}
+            if not isinstance(doc, dict):
+                raise ValueError("the body must be a JSON object")
+            query = {k: v[0] for k, v in
+                     parse_qs(environ.get("QUERY_STRING", "")).items()}
+            status, out = self._route(method, route, doc, query)
+        except (ValueError, KeyError, TypeError) as e:
+            status, out = 400, {"error": f"{type(e).__name__}: {e}"}
+        except Exception as e:  # moto errors while building snapshots etc.
+            status, out = 500, {"error": f"{type(e).__name__}: {e}"}
+        payload = json.dumps(out, default=str).encode()
+        start_response(_status_line(status), [("Content-Type", "application/json"),
+                                              ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def _route(self, method, route, doc, query):
+        if route == "status" and method == "GET":
+            return 200, {"ready": True, "moto_version": MOTO_VERSION,
+                         "hold": STATE.hold_view(), "injections": STATE.injections_view(),
+                         "held": patches.held()}
+        if method != "POST" and route != "calls":
+            return 405, {"error": f"use POST for /_fidelity/{route}"}
+        if route == "reset":
+            STATE.reset()
+            return 200, {"reset": True}
+        if route == "hold":
+            STATE.set_hold(doc.get("enabled", True), doc.get("accounts"), doc.get("actions"))
+            return 200, {"hold": STATE.hold_view()}
+        if route == "release":
+            released = patches.release(doc.get("id"), doc.get("account"), doc.get("region"))
+            return 200, {"released": released}
+        if route == "inject":
+            return 200, {"injection": STATE.add_injection(doc)}
+        if route == "calls":
+            since = query.get("since")
+            calls = STATE.calls_view(query.get("account"), query.get("action"),
+                                     query.get("service"),
+                                     int(since) if since is not None else None)
+            return 200, {"calls": calls, "dropped": STATE.dropped_calls}
+        if route == "automated-snapshot":
+            for k in ("account", "region", "db"):
+                if not doc.get(k):
+                    raise ValueError(f"'{k}' is required")
+            return 200, patches.create_automated_snapshot(
+                doc["account"], doc["region"], doc["db"], doc.get("kind", "instance"))
+        return 404, {"error": f"no control route /_fidelity/{route}"}
+
+
+_CODE_RE = re.compile(rb"<Code>([^<]+)</Code>")
+_TYPE_RE = re.compile(rb'"__type"\s*:\s*"([^"]+)"')
+
+
+def _error_code(body):
+    m = _CODE_RE.search(body) or _TYPE_RE.search(body)
+    if not m:
+        return None
+    return m.group(1).decode("utf-8", "replace").rsplit("#", 1)[-1]

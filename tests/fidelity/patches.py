@@ -1,0 +1,817 @@
+"""In-process patches of moto 5.2.5's RDS, KMS and STS models: the AWS behaviours snapferry
+depends on and moto lacks (DESIGN.md, "Testing with real parts"). apply() installs them once.
+
+Each patch wraps moto's own function and calls it where it can; every deviation from moto is
+the AWS behaviour named in the comment above it. The account a call acts in is the backend's
+account_id, which moto derives from the request's access key (AssumeRole keys act in the
+role's account, unknown keys in 123456789012), so the patches inherit moto's rule unchanged.
+"""
+import base64
+import copy
+import fnmatch
+import json
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+from . import require_pinned_moto
+from .state import STATE
+
+_applied = False
+_local = threading.local()
+
+# AWS's description of the AWS-managed RDS key (aws-facts.md §4).
+RDS_DEFAULT_KEY_DESCRIPTION = ("Default key that protects my RDS database volumes when no "
+                               "other key is defined")
+
+
+def _err(code, message):
+    from moto.rds.exceptions import RDSClientError
+    # moto maps the model's shape name (e.g. DBSnapshotNotFoundFault) to the wire code
+    # (DBSnapshotNotFound) and its HTTP status when it serializes the error.
+    return RDSClientError(code, message)
+
+
+def split_arn(arn):
+    """arn:partition:service:region:account:type:id (RDS; the id may hold colons, as in
+    rds:db-...) or arn:partition:service:region:account:type/id (KMS, IAM)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    resource = parts[5]
+    sep = ":" if ":" in resource and ("/" not in resource or
+                                      resource.index(":") < resource.index("/")) else "/"
+    rtype, _, rid = resource.partition(sep)
+    return {"partition": parts[1], "service": parts[2], "region": parts[3],
+            "account": parts[4], "type": rtype, "id": rid}
+
+
+# ---------------------------------------------------------------------------------------
+# KMS: the AWS-managed keys behind alias/aws/*
+# ---------------------------------------------------------------------------------------
+
+def kms_backend(account, region):
+    from moto.kms.models import kms_backends
+    return kms_backends[account][region]
+
+
+def aws_managed_key_arn(account, region, alias="alias/aws/rds"):
+    """ARN of the account's AWS-managed key behind `alias`, created on first use as AWS does."""
+    kms = kms_backend(account, region)
+    key_id = kms.get_key_id_from_alias(alias)
+    return kms.keys[key_id].arn
+
+
+def resolve_key(kms_key_id, account, region):
+    """The moto Key for a key id, key ARN, alias name or alias ARN, or None."""
+    kms_key_id = kms_key_id or ""
+    acct, reg = account, region
+    if kms_key_id.startswith("arn:"):
+        a = split_arn(kms_key_id)
+        if not a or a["service"] != "kms":
+            return None
+        acct, reg = a["account"], a["region"]
+    try:
+        kms = kms_backend(acct, reg)
+        key = kms.describe_key(kms_key_id)
+    except Exception:  # moto raises KeyError/AttributeError/NotFound for unknown ids
+        return None
+    return key
+
+
+def key_is_aws_managed(key):
+    return key is not None and (key.key_manager == "AWS" or any(
+        a.startswith("alias/aws/") for a in key.aliases))
+
+
+def _patch_kms():
+    from moto.kms.models import KmsBackend
+
+    orig_generate = KmsBackend._generate_default_keys
+    orig_describe = KmsBackend.describe_key
+
+    # AWS: keys behind alias/aws/<service> are AWS-managed — DescribeKey says
+    # KeyManager "AWS" (moto says CUSTOMER for every key).
+    def _generate_default_keys(self, alias_name):
+        key_id = orig_generate(self, alias_name)
+        if key_id is not None:
+            key = self.keys[key_id]
+            key.key_manager = "AWS"
+            if alias_name == "alias/aws/rds":
+                key.description = RDS_DEFAULT_KEY_DESCRIPTION
+            else:
+                service = alias_name.rsplit("/", 1)[-1]
+                key.description = (f"Default key that protects my {service} data when no "
+                                   "other key is defined")
+        return key_id
+
+    def describe_key(self, key_id):
+        key = orig_describe(self, key_id)
+        key.key_manager = "AWS" if any(a.startswith("alias/aws/") for a in key.aliases) \
+            else "CUSTOMER"
+        return key
+
+    KmsBackend._generate_default_keys = _generate_default_keys
+    KmsBackend.describe_key = describe_key
+
+
+def key_policy_allows(key, account, actions=("kms:Decrypt", "kms:CreateGrant")):
+    """Whether the key policy lets `account` use the key for all `actions` (Allow statements
+    only: principal = the account id, its root, any of its principals, or *)."""
+    if key.account_id == account:
+        return True
+    try:
+        policy = json.loads(key.policy)
+    except (TypeError, ValueError):
+        return False
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    allowed = set()
+    for st in statements:
+        if st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal", {})
+        if principal == "*":
+            principals = ["*"]
+        else:
+            principals = principal.get("AWS", []) if isinstance(principal, dict) else []
+            if isinstance(principals, str):
+                principals = [principals]
+        if not any(p == "*" or p == account or f":{account}:" in p for p in principals):
+            continue
+        acts = st.get("Action", [])
+        if isinstance(acts, str):
+            acts = [acts]
+        for want in actions:
+            if any(fnmatch.fnmatchcase(want.lower(), a.lower()) for a in acts):
+                allowed.add(want)
+    return allowed == set(actions)
+
+
+# ---------------------------------------------------------------------------------------
+# RDS
+# ---------------------------------------------------------------------------------------
+
+def rds_backend(account, region):
+    from moto.rds.models import rds_backends
+    return rds_backends[account][region]
+
+
+def _normalise_kms_key_id(backend, kms_key_id, encrypted):
+    """What AWS records as KmsKeyId: the key ARN; for an encrypted resource created without
+    KmsKeyId, the ARN of the account's AWS-managed key behind alias/aws/rds."""
+    if not encrypted:
+        return kms_key_id if kms_key_id not in (None, "default_kms_key_id") else None
+    if kms_key_id in (None, "", "default_kms_key_id"):
+        return aws_managed_key_arn(backend.account_id, backend.region_name)
+    key = resolve_key(kms_key_id, backend.account_id, backend.region_name)
+    return key.arn if key is not None else kms_key_id
+
+
+def _is_shared_with(snapshot, account):
+    values = snapshot.attributes.get("restore", [])
+    return account in values or "all" in values
+
+
+def _kind(resource_type):
+    from moto.rds.models import DBSnapshot
+    return "snapshot" if resource_type is DBSnapshot else "cluster-snapshot"
+
+
+def _not_found(resource_type, identifier):
+    from moto.rds.models import DBSnapshot
+    if resource_type is DBSnapshot:
+        return _err("DBSnapshotNotFoundFault", f"DBSnapshot {identifier} not found.")
+    return _err("DBClusterSnapshotNotFoundFault",
+                f"DBClusterSnapshot {identifier} not found.")
+
+
+def _invalid_state(resource_type, message):
+    from moto.rds.models import DBSnapshot
+    if resource_type is DBSnapshot:
+        return _err("InvalidDBSnapshotStateFault", message)
+    return _err("InvalidDBClusterSnapshotStateFault", message)
+
+
+def _own_id(backend, identifier, resource_type):
+    """Accept the ARN of one of the caller's own snapshots where AWS accepts an id."""
+    if identifier and identifier.startswith("arn:"):
+        a = split_arn(identifier)
+        if (not a or a["account"] != backend.account_id
+                or a["region"] != backend.region_name or a["type"] != _kind(resource_type)):
+            raise _not_found(resource_type, identifier)
+        return a["id"]
+    return identifier
+
+
+def find_snapshot(backend, identifier, resource_type, for_account=None):
+    """A snapshot by id (caller's own) or ARN (own, or another account's shared with the
+    caller), or None. AWS: another account's snapshot is visible only when its `restore`
+    attribute names the caller's account (or `all`)."""
+    caller = for_account or backend.account_id
+    if identifier.startswith("arn:"):
+        a = split_arn(identifier)
+        if not a or a["service"] != "rds" or a["type"] != _kind(resource_type):
+            return None
+        other = rds_backend(a["account"], a["region"])
+        snap = other.resource_map[resource_type].get(a["id"])
+        if snap is None:
+            return None
+        if a["account"] != caller and not _is_shared_with(snap, caller):
+            return None
+        return snap
+    return backend.resource_map[resource_type].get(identifier)
+
+
+def _shared_view(snapshot):
+    """How an account sees another account's snapshot shared with it: identifier = the ARN,
+    SnapshotType `shared`, no tags (tags stay with the owner) — boto/boto3#2335 shows the ARN
+    in DBSnapshotIdentifier / DBClusterSnapshotIdentifier for shared snapshots."""
+    cls = type(snapshot)
+    view_cls = _VIEW_CLASSES.get(cls)
+    if view_cls is None:
+        id_attr = ("_db_snapshot_identifier" if hasattr(snapshot, "_db_snapshot_identifier")
+                   else "_db_cluster_snapshot_identifier")
+        owner_id_prop = property(lambda s: s.__dict__["_fidelity_owner_id"])
+        view_cls = type(cls.__name__, (cls,), {
+            "arn": property(lambda s: s.__dict__["_fidelity_owner_arn"]),
+            "resource_id": owner_id_prop,
+            "_fidelity_id_attr": id_attr,
+        })
+        _VIEW_CLASSES[cls] = view_cls
+    view = copy.copy(snapshot)
+    owner_arn = snapshot.arn
+    view.__class__ = view_cls
+    view.__dict__["_fidelity_owner_arn"] = owner_arn
+    view.__dict__["_fidelity_owner_id"] = snapshot.resource_id
+    view.__dict__[view_cls._fidelity_id_attr] = owner_arn
+    view.__dict__["snapshot_type"] = "shared"
+    view.__dict__["_tags"] = []
+    return view
+
+
+_VIEW_CLASSES = {}
+
+
+def shared_with(backend, resource_type):
+    """Every snapshot of another account in the caller's region shared with the caller."""
+    from moto.rds.models import rds_backends
+    out = []
+    for account, regions in list(rds_backends.items()):
+        if account == backend.account_id:
+            continue
+        other = regions.get(backend.region_name) if hasattr(regions, "get") else None
+        if other is None:
+            continue
+        for snap in list(other.resource_map[resource_type].values()):
+            # SnapshotType=shared: snapshots shared with this account by id (`all` makes
+            # a snapshot public, which is IncludePublic's business).
+            if backend.account_id in snap.attributes.get("restore", []):
+                out.append(_shared_view(snap))
+    return out
+
+
+@contextmanager
+def _resolved(snapshot):
+    """Lets moto's restore functions find a snapshot our lookup already resolved."""
+    _local.resolved = snapshot
+    try:
+        yield
+    finally:
+        _local.resolved = None
+
+
+def _hold(snapshot, action, account):
+    """AWS: a copy is `creating` (instance) / `copying` (cluster) until it finishes; when a
+    hold is on, the new snapshot stays there until POST /_fidelity/release."""
+    if not STATE.should_hold(action, account):
+        return
+    from moto.rds.models import DBSnapshot
+    if isinstance(snapshot, DBSnapshot):
+        snapshot.status = "creating"
+    else:
+        snapshot.status = "copying" if action.startswith("Copy") else "creating"
+    snapshot.percent_progress = 0
+    snapshot._fidelity_held = action
+
+
+def release(snapshot_id=None, account=None, region=None):
+    """Make held snapshots `available`; returns what was released."""
+    from moto.rds.models import rds_backends, DBSnapshot, DBClusterSnapshot
+    released = []
+    for acct, regions in list(rds_backends.items()):
+        if account and acct != account:
+            continue
+        for reg in list(regions.keys()):
+            if region and reg != region:
+                continue
+            backend = regions[reg]
+            for rtype in (DBSnapshot, DBClusterSnapshot):
+                for snap in list(backend.resource_map[rtype].values()):
+                    if not getattr(snap, "_fidelity_held", None):
+                        continue
+                    if snapshot_id and snapshot_id not in (snap.resource_id, snap.arn):
+                        continue
+                    snap.status = "available"
+                    snap.percent_progress = 100
+                    snap._fidelity_held = None
+                    released.append({"account": acct, "region": reg, "kind": _kind(rtype),
+                                     "id": snap.resource_id, "arn": snap.arn})
+    return released
+
+
+def held():
+    from moto.rds.models import rds_backends, DBSnapshot, DBClusterSnapshot
+    out = []
+    for acct, regions in list(rds_backends.items()):
+        for reg in list(regions.keys()):
+            backend = regions[reg]
+            for rtype in (DBSnapshot, DBClusterSnapshot):
+                for snap in list(backend.resource_map[rtype].values()):
+                    if getattr(snap, "_fidelity_held", None):
+                        out.append({"account": acct, "region": reg, "kind": _kind(rtype),
+                                    "id": snap.resource_id, "status": snap.status})
+    return out
+
+
+def create_automated_snapshot(account, region, db, kind="instance", when=None):
+    """An automated snapshot `rds:<db>-YYYY-MM-DD-HH-MM` as RDS's backup window makes it
+    (moto makes one only when the DB is created). A later minute is used if taken."""
+    backend = rds_backend(account, region)
+    t = when or datetime.now(timezone.utc)
+    store = backend.database_snapshots if kind == "instance" else backend.cluster_snapshots
+    for _ in range(1440):
+        sid = f"rds:{db}-{t.strftime('%Y-%m-%d-%H-%M')}"
+        if sid not in store:
+            break
+        t += timedelta(minutes=1)
+    if kind == "instance":
+        snap = backend.create_auto_snapshot(db, sid)
+    elif kind == "cluster":
+        snap = backend.create_auto_cluster_snapshot(db, sid)
+    else:
+        raise ValueError("kind must be 'instance' or 'cluster'")
+    return {"id": snap.resource_id, "arn": snap.arn, "kind": kind, "account": account,
+            "region": region}
+
+
+def _paginate(items, max_records, marker):
+    """AWS's MaxRecords (20..100, default 100) and opaque Marker (aws-facts.md §2.2)."""
+    if max_records is None:
+        limit = 100
+    else:
+        limit = int(max_records)
+        if limit < 20 or limit > 100:
+            raise _err("InvalidParameterValue",
+                       f"Invalid value {limit} for MaxRecords. Must be between 20 and 100")
+    start = 0
+    if marker:
+        try:
+            start = int(json.loads(base64.b64decode(marker))["o"])
+        except (ValueError, KeyError, TypeError):
+            raise _err("InvalidParameterValue", "Invalid marker")
+    page = items[start:start + limit]
+    nxt = None
+    if start + limit < len(items):
+        nxt = base64.b64encode(json.dumps({"o": start + limit}).encode()).decode()
+    return page, nxt
+
+
+def _patch_rds():
+    from moto.rds import models as m
+    from moto.rds.responses import RDSResponse
+    from moto.core.responses import ActionResult
+
+    B = m.RDSBackend
+    DBSnapshot, DBClusterSnapshot = m.DBSnapshot, m.DBClusterSnapshot
+
+    # --- 2. KmsKeyId of encrypted instances/clusters: the aws/rds key's ARN -------------
+    orig_instance_init = m.DBInstance.__init__
+
+    def instance_init(self, *args, **kwargs):
+        orig_instance_init(self, *args, **kwargs)
+        if getattr(self, "db_cluster_identifier", None) is None and hasattr(self, "kms_key_id"):
+            self.kms_key_id = _normalise_kms_key_id(self.backend, self.kms_key_id,
+                                                    bool(self.storage_encrypted))
+
+    m.DBInstance.__init__ = instance_init
+
+    orig_cluster_init = m.DBCluster.__init__
+
+    def cluster_init(self, *args, **kwargs):
+        orig_cluster_init(self, *args, **kwargs)
+        self.kms_key_id = _normalise_kms_key_id(self.backend, self.kms_key_id,
+                                                bool(self.storage_encrypted))
+
+    m.DBCluster.__init__ = cluster_init
+
+    # KmsKeyId given to a copy/create: AWS answers KMSKeyNotAccessibleFault for a key that
+    # does not exist or is not enabled; it records the key ARN.
+    def _validate_kms_key(self, kms_key_id):
+        key = resolve_key(kms_key_id, self.account_id, self.region_name)
+        if key is None or key.region != self.region_name or key.key_state != "Enabled":
+            raise m.KMSKeyNotAccessibleFault(kms_key_id)
+        if key.account_id != self.account_id and not key_policy_allows(key, self.account_id):
+            raise m.KMSKeyNotAccessibleFault(kms_key_id)
+        return key.arn
+
+    B._validate_kms_key = _validate_kms_key
+
+    # --- 1. get_snapshot: ARNs keep their account; other accounts only when shared -----
+    def get_snapshot(self, identifier, resource_type, not_found_exception):
+        snap = find_snapshot(self, identifier, resource_type)
+        if snap is None:
+            raise not_found_exception(identifier)
+        return snap
+
+    B.get_snapshot = get_snapshot
+
+    # --- 4./5. copies ------------------------------------------------------------------
+    def _check_copy_source(self, source, resource_type, kms_key_id):
+        """AWS rules for the source of a copy (aws-facts.md §2.2 CopyDBSnapshot)."""
+        src = find_snapshot(self, source, resource_type)
+        if src is None:
+            raise _not_found(resource_type, source)
+        if src.status != "available":
+            raise _invalid_state(resource_type, f"Snapshot {source} is not in available "
+                                 f"state (status: {src.status}).")
+        encrypted = bool(getattr(src, "encrypted", False) or
+                         getattr(src, "storage_encrypted", False))
+        if src.account_id != self.account_id and encrypted:
+            # AWS requires KmsKeyId to copy an encrypted snapshot shared from another account;
+            # without one it answers KMSKeyNotAccessibleFault "Specified KMS key [None] does
+            # not exist, is not enabled or you do not have permissions to access it."
+            # (awslabs/aurora-snapshot-tool#25, a cross-account copy without a key).
+            if not kms_key_id:
+                raise _err("KMSKeyNotAccessibleFault",
+                           "Specified KMS key [None] does not exist, is not enabled or you "
+                           "do not have permissions to access it.")
+            # ...and the copying account must be allowed to use the source's key.
+            src_key = resolve_key(src.kms_key_id, src.account_id, src.region)
+            if src_key is None or key_is_aws_managed(src_key) or \
+                    not key_policy_allows(src_key, self.account_id):
+                raise _err("KMSKeyNotAccessibleFault",
+                           f"The source snapshot KMS key [{src.kms_key_id}] does not exist, "
+                           "is not enabled or you do not have permissions to access it.")
+        return src
+
+    orig_copy = B.copy_db_snapshot
+
+    def copy_db_snapshot(self, source_db_snapshot_identifier, target_db_snapshot_identifier,
+                         kms_key_id=None, tags=None, copy_tags=False, **kw):
+        src = _check_copy_source(self, source_db_snapshot_identifier, DBSnapshot, kms_key_id)
+        snap = orig_copy(self, source_db_snapshot_identifier, target_db_snapshot_identifier,
+                         kms_key_id=kms_key_id or None, tags=tags, copy_tags=copy_tags, **kw)
+        snap.snapshot_type = "manual"
+        if src.account_id != self.account_id or src.region != self.region_name:
+            snap.source_db_snapshot_identifier = src.arn
+            snap.source_region = src.region
+        if not kms_key_id and src.encrypted:
+            snap.kms_key_id = src.kms_key_id
+            snap.encrypted = snap.storage_encrypted = True
+        _hold(snap, "CopyDBSnapshot", self.account_id)
+        return snap
+
+    B.copy_db_snapshot = copy_db_snapshot
+
+    orig_copy_cluster = B.copy_db_cluster_snapshot
+
+    def copy_db_cluster_snapshot(self, source_db_cluster_snapshot_identifier,
+                                 target_db_cluster_snapshot_identifier, kms_key_id=None,
+                                 copy_tags=False, tags=None, **kw):
+        src = _check_copy_source(self, source_db_cluster_snapshot_identifier,
+                                 DBClusterSnapshot, kms_key_id)
+        snap = orig_copy_cluster(self, source_db_cluster_snapshot_identifier,
+                                 target_db_cluster_snapshot_identifier,
+                                 kms_key_id=kms_key_id or None, copy_tags=copy_tags,
+                                 tags=tags, **kw)
+        snap.snapshot_type = "manual"
+        if src.account_id != self.account_id or src.region != self.region_name:
+            snap.source_db_cluster_snapshot_arn = src.arn
+        _hold(snap, "CopyDBClusterSnapshot", self.account_id)
+        return snap
+
+    B.copy_db_cluster_snapshot = copy_db_cluster_snapshot
+
+    orig_create_snap = B.create_db_snapshot
+
+    def create_db_snapshot(self, db_instance_identifier, db_snapshot_identifier,
+                           snapshot_type="manual", *a, **kw):
+        snap = orig_create_snap(self, db_instance_identifier, db_snapshot_identifier,
+                                snapshot_type, *a, **kw)
+        if snapshot_type == "manual":
+            _hold(snap, "CreateDBSnapshot", self.account_id)
+        return snap
+
+    B.create_db_snapshot = create_db_snapshot
+
+    orig_create_csnap = B.create_db_cluster_snapshot
+
+    def create_db_cluster_snapshot(self, db_cluster_identifier, db_cluster_snapshot_identifier,
+                                   snapshot_type="manual", *a, **kw):
+        snap = orig_create_csnap(self, db_cluster_identifier, db_cluster_snapshot_identifier,
+                                 snapshot_type, *a, **kw)
+        if snapshot_type == "manual":
+            _hold(snap, "CreateDBClusterSnapshot", self.account_id)
+        return snap
+
+    B.create_db_cluster_snapshot = create_db_cluster_snapshot
+
+    # --- deletes: own ARNs accepted; a copy in progress may be deleted (AWS: "If the
+    # snapshot is being copied, the copy operation is terminated"); other non-available
+    # snapshots can't be.
+    def _make_delete(orig, resource_type):
+        def delete(self, identifier, *a, **kw):
+            ident = _own_id(self, identifier, resource_type)
+            snap = self.resource_map[resource_type].get(ident)
+            if snap is None:
+                raise _not_found(resource_type, identifier)
+            held_by = getattr(snap, "_fidelity_held", None)
+            if snap.status != "available" and not (held_by or "").startswith("Copy"):
+                raise _invalid_state(resource_type, f"Snapshot {ident} is in state "
+                                     f"{snap.status}; it can't be deleted now.")
+            out = orig(self, ident, *a, **kw)
+            return out
+        return delete
+
+    B.delete_db_snapshot = _make_delete(B.delete_db_snapshot, DBSnapshot)
+    B.delete_db_cluster_snapshot = _make_delete(B.delete_db_cluster_snapshot,
+                                                DBClusterSnapshot)
+
+    # --- 3. sharing rules ----------------------------------------------------------------
+    def _check_share(self, snap, resource_type, values_to_add):
+        if not values_to_add:
+            return
+        if snap.snapshot_type != "manual":
+            # AWS: only manual snapshots can be shared; automated ones must be copied first
+            # (DESIGN.md flow table; USER_ShareSnapshot.md).
+            raise _invalid_state(resource_type, "Only manual snapshots can be shared; "
+                                 f"{snap.resource_id} is {snap.snapshot_type}.")
+        if snap.status != "available":
+            raise _invalid_state(resource_type, f"Snapshot {snap.resource_id} is not "
+                                 f"available (status: {snap.status}).")
+        encrypted = bool(getattr(snap, "encrypted", False) or
+                         getattr(snap, "storage_encrypted", False))
+        if not encrypted:
+            return
+        # Code: the RDS API's generic InvalidParameterValue. The rules are documented in the
+        # RDS user guide (share-encrypted-snapshot.html: "You can't share encrypted snapshots
+        # as public", "You can't share a snapshot that has been encrypted using the default
+        # KMS key of the AWS account that shared the snapshot") and the API reference of
+        # ModifyDBSnapshotAttribute ("You can't use all as a value ... in this case"); neither
+        # names the error code, and ModifyDB*SnapshotAttribute's modelled errors (NotFound,
+        # InvalidState, SharedSnapshotQuotaExceeded) have none for these cases, so the
+        # common InvalidParameterValue is used. Not verified against a live account.
+        if "all" in values_to_add:
+            raise _err("InvalidParameterValue",
+                       "Encrypted snapshots can't be shared publicly: the value 'all' is not "
+                       "allowed for an encrypted snapshot.")
+        key = resolve_key(snap.kms_key_id, snap.account_id, snap.region)
+        if key_is_aws_managed(key):
+            raise _err("InvalidParameterValue",
+                       "You can't share a snapshot encrypted with the default AWS KMS key of "
+                       "the account (an AWS managed key). Copy it with a customer managed key "
+                       "and share the copy.")
+
+    orig_mod = B.modify_db_snapshot_attribute
+
+    def modify_db_snapshot_attribute(self, db_snapshot_identifier, attribute_name,
+                                     values_to_add=None, values_to_remove=None):
+        ident = _own_id(self, db_snapshot_identifier, DBSnapshot)
+        snap = self.database_snapshots.get(ident)
+        if snap is None:
+            raise _not_found(DBSnapshot, db_snapshot_identifier)
+        _check_share(self, snap, DBSnapshot, values_to_add)
+        if snap.snapshot_type != "manual":  # removing from an automated one: nothing to do
+            return snap.attributes
+        return orig_mod(self, ident, attribute_name, values_to_add, values_to_remove)
+
+    B.modify_db_snapshot_attribute = modify_db_snapshot_attribute
+
+    orig_cmod = B.modify_db_cluster_snapshot_attribute
+
+    def modify_db_cluster_snapshot_attribute(self, db_cluster_snapshot_identifier,
+                                             attribute_name, values_to_add=None,
+                                             values_to_remove=None):
+        ident = _own_id(self, db_cluster_snapshot_identifier, DBClusterSnapshot)
+        snap = self.cluster_snapshots.get(ident)
+        if snap is None:
+            raise _not_found(DBClusterSnapshot, db_cluster_snapshot_identifier)
+        _check_share(self, snap, DBClusterSnapshot, values_to_add)
+        return orig_cmod(self, ident, attribute_name, values_to_add, values_to_remove)
+
+    B.modify_db_cluster_snapshot_attribute = modify_db_cluster_snapshot_attribute
+
+    def _make_describe_attrs(resource_type):
+        def describe_attrs(self, identifier):
+            ident = _own_id(self, identifier, resource_type)
+            snap = self.resource_map[resource_type].get(ident)
+            if snap is None:
+                raise _not_found(resource_type, identifier)
+            return snap.attributes
+        return describe_attrs
+
+    B.describe_db_snapshot_attributes = _make_describe_attrs(DBSnapshot)
+    B.describe_db_cluster_snapshot_attributes = _make_describe_attrs(DBClusterSnapshot)
+
+    # --- 6. Describe: ARNs, IncludeShared, SnapshotType=shared --------------------------
+    def _make_describe(orig, resource_type):
+        parent_name = ("db_instance_identifier" if resource_type is DBSnapshot
+                       else "db_cluster_identifier")
+
+        def describe(self, *args, include_shared=False, **kwargs):
+            # moto calls these positionally and by keyword; accept both.
+            names = (parent_name, "db_snapshot_identifier", "snapshot_type", "filters")
+            bound = dict(zip(names, args))
+            bound.update(kwargs)
+            parent_id = bound.get(parent_name)
+            snapshot_id = bound.get("db_snapshot_identifier")
+            snapshot_type = bound.get("snapshot_type")
+            filters = bound.get("filters")
+            resolved = getattr(_local, "resolved", None)
+            if resolved is not None and snapshot_id == resolved.resource_id:
+                return [resolved]
+            if snapshot_id and snapshot_id.startswith("arn:"):
+                a = split_arn(snapshot_id)
+                if a and a["account"] == self.account_id:
+                    snapshot_id = _own_id(self, snapshot_id, resource_type)
+                else:
+                    snap = find_snapshot(self, snapshot_id, resource_type)
+                    if snap is None or not (include_shared or snapshot_type == "shared"):
+                        raise _not_found(resource_type, snapshot_id)
+                    return [_shared_view(snap)]
+            if snapshot_type == "shared":
+                return shared_with(self, resource_type)
+            own = orig(self, parent_id, snapshot_id, snapshot_type, filters)
+            if include_shared and snapshot_type is None and not snapshot_id:
+                extra = shared_with(self, resource_type)
+                if parent_id:
+                    attr = ("db_instance_identifier" if resource_type is DBSnapshot
+                            else "db_cluster_identifier")
+                    extra = [s for s in extra if getattr(s, attr, None) == parent_id]
+                own = list(own) + extra
+            return own
+        return describe
+
+    B.describe_db_snapshots = _make_describe(B.describe_db_snapshots, DBSnapshot)
+    B.describe_db_cluster_snapshots = _make_describe(B.describe_db_cluster_snapshots,
+                                                     DBClusterSnapshot)
+
+    def _truthy(v):
+        return v is True or str(v).lower() == "true"
+
+    def r_describe_db_snapshots(self):
+        p = self.params
+        filters = {f["Name"]: f["Values"] for f in p.get("Filters", [])}
+        snaps = self.backend.describe_db_snapshots(
+            p.get("DBInstanceIdentifier"), p.get("DBSnapshotIdentifier"),
+            p.get("SnapshotType"), filters, include_shared=_truthy(p.get("IncludeShared")))
+        page, marker = _paginate(list(snaps), p.get("MaxRecords"), p.get("Marker"))
+        result = {"DBSnapshots": page}
+        if marker:
+            result["Marker"] = marker
+        return ActionResult(result)
+
+    def r_describe_db_cluster_snapshots(self):
+        p = self.params
+        filters = {f["Name"]: f["Values"] for f in p.get("Filters", [])}
+        snaps = self.backend.describe_db_cluster_snapshots(
+            p.get("DBClusterIdentifier"), p.get("DBClusterSnapshotIdentifier"),
+            p.get("SnapshotType"), filters, include_shared=_truthy(p.get("IncludeShared")))
+        page, marker = _paginate(list(snaps), p.get("MaxRecords"), p.get("Marker"))
+        result = {"DBClusterSnapshots": page}
+        if marker:
+            result["Marker"] = marker
+        return ActionResult(result)
+
+    RDSResponse.describe_db_snapshots = r_describe_db_snapshots
+    RDSResponse.describe_db_cluster_snapshots = r_describe_db_cluster_snapshots
+
+    # --- restores by ARN of a shared snapshot (AWS: "If you are restoring from a shared
+    # manual DB snapshot, the DBSnapshotIdentifier must be the ARN").
+    orig_restore = B.restore_db_instance_from_db_snapshot
+
+    def restore_db_instance_from_db_snapshot(self, from_snapshot_id, overrides):
+        snap = find_snapshot(self, from_snapshot_id or "", DBSnapshot)
+        if snap is None:
+            raise _not_found(DBSnapshot, from_snapshot_id)
+        if snap.status != "available":
+            raise _invalid_state(DBSnapshot, f"Snapshot {from_snapshot_id} is not available.")
+        with _resolved(snap):
+            return orig_restore(self, snap.resource_id, overrides)
+
+    B.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
+
+    orig_crestore = B.restore_db_cluster_from_snapshot
+
+    def restore_db_cluster_from_snapshot(self, from_snapshot_id, overrides):
+        snap = find_snapshot(self, from_snapshot_id or "", DBClusterSnapshot)
+        if snap is None:
+            raise _not_found(DBClusterSnapshot, from_snapshot_id)
+        if snap.status != "available":
+            raise _invalid_state(DBClusterSnapshot,
+                                 f"Snapshot {from_snapshot_id} is not available.")
+        with _resolved(snap):
+            return orig_crestore(self, snap.resource_id, overrides)
+
+    B.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot
+
+
+# ---------------------------------------------------------------------------------------
+# STS: AssumeRole honours the role's trust policy and its sts:ExternalId condition
+# ---------------------------------------------------------------------------------------
+
+def _caller_arns(account, access_key):
+    """The ARNs a trust policy may name for this caller: the account root, and the IAM user
+    or the role behind the access key."""
+    from moto.iam.models import iam_backends
+    arns = {account, f"arn:aws:iam::{account}:root"}
+    try:
+        iam = iam_backends[account]["aws"]
+        key = iam.access_keys.get(access_key)
+        if key is not None:
+            if getattr(key, "role_arn", None):
+                arns.add(key.role_arn)
+            user = getattr(key, "user_name", None)
+            if user:
+                arns.add(f"arn:aws:iam::{account}:user/{user}")
+    except Exception:
+        pass
+    return arns
+
+
+def trust_allows(role, caller_arns, external_id):
+    try:
+        policy = json.loads(role.assume_role_policy_document)
+    except (TypeError, ValueError):
+        return False
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements:
+        if st.get("Effect") != "Allow":
+            continue
+        acts = st.get("Action", [])
+        acts = [acts] if isinstance(acts, str) else acts
+        if not any(fnmatch.fnmatchcase("sts:assumerole", a.lower()) for a in acts):
+            continue
+        principal = st.get("Principal", {})
+        if principal == "*":
+            ok = True
+        else:
+            p = principal.get("AWS", []) if isinstance(principal, dict) else []
+            p = [p] if isinstance(p, str) else p
+            ok = any(x == "*" or x in caller_arns for x in p)
+        if not ok:
+            continue
+        cond = st.get("Condition", {})
+        want = cond.get("StringEquals", {}).get("sts:ExternalId")
+        if want is not None:
+            want = [want] if isinstance(want, str) else want
+            if external_id not in want:
+                continue
+        return True
+    return False
+
+
+def _patch_sts():
+    from moto.sts.responses import TokenResponse
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError
+
+    orig = TokenResponse.assume_role
+
+    # AWS: AssumeRole fails with AccessDenied unless the role exists and its trust policy
+    # allows the caller (including the sts:ExternalId condition); moto skips both checks.
+    def assume_role(self):
+        role_arn = self._get_param("RoleArn") or ""
+        a = split_arn(role_arn)
+        role = None
+        if a and a["service"] == "iam" and a["id"] is not None:
+            name = role_arn.rsplit("/", 1)[-1]
+            try:
+                role = iam_backends[a["account"]]["aws"].get_role(name)
+            except Exception:
+                role = None
+        caller = _caller_arns(self.current_account, self.get_access_key())
+        if role is None or not trust_allows(role, caller, self._get_param("ExternalId")):
+            caller_arn = sorted(x for x in caller if ":user/" in x or ":role/" in x)
+            who = caller_arn[0] if caller_arn else f"arn:aws:iam::{self.current_account}:root"
+            raise STSClientError("AccessDenied", f"User: {who} is not authorized to perform: "
+                                 f"sts:AssumeRole on resource: {role_arn}")
+        return orig(self)
+
+    TokenResponse.assume_role = assume_role
+
+
+def apply():
+    """Install every patch once (idempotent). Refuses to run on another moto version."""
+    global _applied
+    if _applied:
+        return
+    require_pinned_moto()
+    _patch_kms()
+    _patch_rds()
+    _patch_sts()
+    _applied = True
