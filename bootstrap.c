@@ -16,8 +16,10 @@
 
 #include "buf.h"
 #include "config.h"
+#include "credentials.h"
 #include "event.h"
 #include "handler.h"
+#include "http.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -30,6 +32,12 @@
 #define LOCAL_TIMEOUT_MS (15LL * 60 * 1000)	/* Lambda's longest invocation */
 
 static volatile sig_atomic_t stop;
+
+/* Kept across invocations: AWS connections and assumed-role credentials. */
+struct shared {
+	struct http_client	*http;
+	struct creds_cache	*roles;
+};
 
 static void
 on_signal(int sig)
@@ -47,6 +55,8 @@ usage(FILE *f)
 	    "                                 the result JSON goes to stdout, logs to stderr;\n"
 	    "                                 exit 0 on success, 1 when the handler fails, 2 on a\n"
 	    "                                 usage or configuration error\n"
+	    "       bootstrap --probe-url URL GET URL (TLS verified) and print the status;\n"
+	    "                                 exit 0 on 2xx (checks DNS, TLS and the CA bundle)\n"
 	    "       bootstrap --version | --help\n"
 	    "\n"
 	    "snapferry copies every RDS snapshot to a backup account.  It is configured by\n"
@@ -105,7 +115,7 @@ print_error(const char *type, const char *msg)
 }
 
 static int
-run_local(const char *path)
+run_local(const char *path, struct shared *sh)
 {
 	struct handler_result res;
 	struct handler_ctx ctx;
@@ -138,6 +148,8 @@ run_local(const char *path)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = &cfg;
+	ctx.http = sh->http;
+	ctx.role_cache = sh->roles;
 	ctx.request_id = "local";
 	ctx.deadline_ms = now_ms() + LOCAL_TIMEOUT_MS;
 	log_set_request_id("local");
@@ -154,6 +166,32 @@ done:
 	fflush(stdout);
 	buf_free(&ev);
 	config_free(&cfg);
+	return (rc);
+}
+
+/* --probe-url: one verified GET through the same HTTP client as the AWS calls. */
+static int
+run_probe(const char *url, struct shared *sh)
+{
+	struct http_request req;
+	struct http_response resp;
+	const char *ca = http_ca_bundle();
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	req.method = "GET";
+	req.url = url;
+	req.timeout_ms = 15000;
+	if (http_perform(sh->http, &req, &resp) != 0) {
+		fprintf(stderr, "snapferry: %s: %s (CA bundle: %s)\n", url,
+		    resp.errstr[0] ? resp.errstr : "request failed", ca ? ca : "none found");
+		http_response_free(&resp);
+		return (EXIT_HANDLER);
+	}
+	printf("%ld %s\n", resp.status, url);
+	rc = (resp.status >= 200 && resp.status < 300) ? 0 : EXIT_HANDLER;
+	http_response_free(&resp);
 	return (rc);
 }
 
@@ -174,7 +212,8 @@ learn_account(struct config *cfg, const char *function_arn)
 
 /* One invocation: the handler's result or error goes back to the Runtime API. */
 static enum rt_status
-serve_one(struct rt_client *rt, struct config *cfg, struct rt_invocation *inv)
+serve_one(struct rt_client *rt, struct config *cfg, struct shared *sh,
+    struct rt_invocation *inv)
 {
 	struct handler_result res;
 	struct handler_ctx ctx;
@@ -202,6 +241,8 @@ serve_one(struct rt_client *rt, struct config *cfg, struct rt_invocation *inv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
+	ctx.http = sh->http;
+	ctx.role_cache = sh->roles;
 	ctx.request_id = inv->request_id;
 	ctx.function_arn = inv->function_arn;
 	ctx.deadline_ms = inv->deadline_ms;
@@ -227,7 +268,7 @@ done:
 }
 
 static int
-run_runtime(const char *api)
+run_runtime(const char *api, struct shared *sh)
 {
 	struct rt_invocation inv;
 	struct config_error err;
@@ -262,7 +303,7 @@ run_runtime(const char *api)
 	while (!stop) {
 		if ((st = rt_next(rt, &inv)) != RT_OK)
 			break;
-		if ((st = serve_one(rt, &cfg, &inv)) == RT_FATAL)
+		if ((st = serve_one(rt, &cfg, sh, &inv)) == RT_FATAL)
 			break;
 		served++;
 	}
@@ -281,7 +322,8 @@ run_runtime(const char *api)
 int
 main(int argc, char **argv)
 {
-	const char *event_path = NULL, *api;
+	const char *event_path = NULL, *probe = NULL, *api;
+	struct shared sh = { NULL, NULL };
 	struct sigaction sa;
 	int i, rc;
 
@@ -296,15 +338,23 @@ main(int argc, char **argv)
 			event_path = argv[++i];
 		} else if (strncmp(argv[i], "--event=", 8) == 0 && argv[i][8] != '\0') {
 			event_path = argv[i] + 8;
+		} else if (strcmp(argv[i], "--probe-url") == 0 && i + 1 < argc) {
+			probe = argv[++i];
 		} else {
 			fprintf(stderr, "snapferry: %s: %s\n", argv[i],
-			    strcmp(argv[i], "--event") == 0 ? "needs a FILE (or -)" : "unknown argument");
+			    strcmp(argv[i], "--event") == 0 ? "needs a FILE (or -)" :
+			    strcmp(argv[i], "--probe-url") == 0 ? "needs a URL" : "unknown argument");
 			usage(stderr);
 			return (EXIT_USAGE);
 		}
 	}
 	api = getenv("AWS_LAMBDA_RUNTIME_API");
-	if (event_path == NULL && (api == NULL || *api == '\0')) {
+	if (event_path != NULL && probe != NULL) {
+		fprintf(stderr, "snapferry: --event and --probe-url don't go together\n");
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	if (event_path == NULL && probe == NULL && (api == NULL || *api == '\0')) {
 		fprintf(stderr, "snapferry: AWS_LAMBDA_RUNTIME_API is not set, so this is not "
 		    "running inside Lambda; to run one event locally, use --event FILE.\n\n");
 		usage(stderr);
@@ -323,8 +373,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "snapferry: libcurl failed to initialise\n");
 		return (EXIT_HANDLER);
 	}
-	rc = (event_path != NULL) ? run_local(event_path) : run_runtime(api);
+	if ((sh.http = http_client_new()) == NULL || (sh.roles = creds_cache_new()) == NULL) {
+		fprintf(stderr, "snapferry: out of memory\n");
+		rc = EXIT_HANDLER;
+		goto done;
+	}
+	if (probe != NULL)
+		rc = run_probe(probe, &sh);
+	else if (event_path != NULL)
+		rc = run_local(event_path, &sh);
+	else
+		rc = run_runtime(api, &sh);
+done:
 	log_set_request_id(NULL);
+	creds_cache_free(sh.roles);
+	http_client_free(sh.http);
 	curl_global_cleanup();
 	return (rc);
 }
