@@ -574,3 +574,24 @@ def test_schedule_sends_a_scheduled_event(prod):
     # no Input: EventBridge delivers its own "Scheduled Event" document, which the
     # function classifies as a sweep
     assert "Input" not in sched[0]
+
+
+def test_alarmed_metrics_are_emitted_by_the_code(prod):
+    """Every alarm on the snapferry namespace reads a metric that src/ emits with
+    log_metric() and the same dimensions (none for the recovery point alarm)."""
+    emitted = {}
+    for path in sorted((ROOT / "src").glob("*.c")):
+        for call in re.findall(r'\blog_metric\(([^;]*)\);', path.read_text(encoding="utf-8")):
+            args = [a.strip() for a in call.split(",")]   # name, value, unit, dim, dimval
+            if len(args) != 5 or not re.fullmatch(r'"[A-Za-z]+"', args[0]):
+                continue   # a variable name: not checkable here
+            dim = None if args[3] == "NULL" else args[3].strip('"')
+            emitted.setdefault(args[0].strip('"'), set()).add(dim)
+    if not emitted:
+        skip_or_fail("no log_metric() calls in src/ yet")
+    for lid, res in prod["Resources"].items():
+        props = res.get("Properties", {})
+        if res["Type"] == "AWS::CloudWatch::Alarm" and props["Namespace"] == "snapferry":
+            dims = {d["Name"] for d in props.get("Dimensions", [])}
+            assert props["MetricName"] in emitted, (lid, props["MetricName"], sorted(emitted))
+            assert (next(iter(dims)) if dims else None) in emitted[props["MetricName"]], lid
