@@ -138,8 +138,8 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 	if (aws_error_is(e, "InvalidDBSnapshotState") ||
 	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault")) {
 		count_metric(f, &f->counts.pending, "CopiesPending");
-		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s)", opname,
-		    what, msg);
+		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s: %s)", opname,
+		    what, code, msg);
 		return;
 	}
 	count_metric(f, &f->counts.failed, "CopiesFailed");
@@ -149,7 +149,7 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 	else if (aws_error_is(e, "KMSKeyNotAccessibleFault") ||
 	    aws_error_is(e, "KMSKeyNotAccessible"))
 		result_fail(r, "Snapferry.KMSKeyNotAccessible", "%s on %s: a KMS key is not "
-		    "accessible (%s). To fix: %s", opname, what, msg, fix);
+		    "accessible (%s: %s). To fix: %s", opname, what, code, msg, fix);
 	else if (aws_error_is(e, "InvalidClientTokenId") ||
 	    aws_error_is(e, "SignatureDoesNotMatch") ||
 	    aws_error_is(e, "UnrecognizedClientException") ||
@@ -862,74 +862,123 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 
 /* ---- advance ------------------------------------------------------------------ */
 
+void
+ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
+    const char *key_manager, int og_blocks, struct ferry_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->plan = FERRY_PLAN_SHARE_SOURCE;
+	if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
+	    strcmp(s->snapshot_type, "public") == 0)) {
+		d->plan = FERRY_PLAN_IGNORE;
+		snprintf(d->reason, sizeof(d->reason), "%s snapshot of another account",
+		    s->snapshot_type);
+		return;
+	}
+	if (s->db_id != NULL && !config_db_selected(cfg, s->db_id)) {
+		d->plan = FERRY_PLAN_SKIP;
+		snprintf(d->reason, sizeof(d->reason), "DB %.80s is not selected by "
+		    "INCLUDE_PATTERN / EXCLUDE_PATTERN", s->db_id);
+		return;
+	}
+	if (s->kind == RDS_CLUSTER && (s->engine == NULL ||
+	    strncmp(s->engine, "aurora", 6) != 0)) {
+		d->plan = FERRY_PLAN_SKIP;
+		snprintf(d->reason, sizeof(d->reason), "Multi-AZ DB cluster snapshot (engine "
+		    "%.40s): AWS does not allow sharing it with another account",
+		    s->engine ? s->engine : "unknown");
+		return;
+	}
+	if (s->tde_credential_arn != NULL && *s->tde_credential_arn != '\0') {
+		d->plan = FERRY_PLAN_SKIP;
+		snprintf(d->reason, sizeof(d->reason), "TDE snapshot (TdeCredentialArn "
+		    "%.120s): AWS does not allow sharing it", s->tde_credential_arn);
+		return;
+	}
+	if (s->kind == RDS_INSTANCE && s->option_group != NULL &&
+	    strncmp(s->option_group, "default:", 8) != 0) {
+		if (og_blocks < 0) {
+			d->need_option_check = 1;
+		} else if (og_blocks > 0) {
+			d->plan = FERRY_PLAN_SKIP;
+			snprintf(d->reason, sizeof(d->reason), "option group %.80s has "
+			    "persistent or permanent options (e.g. TDE): AWS does not allow "
+			    "sharing the snapshot", s->option_group);
+			return;
+		}
+	}
+	if ((s->snapshot_type != NULL && (strcmp(s->snapshot_type, "automated") == 0 ||
+	    strcmp(s->snapshot_type, "awsbackup") == 0)) ||
+	    (s->id != NULL && strcmp(names_strip_system_prefix(s->id), s->id) != 0)) {
+		d->plan = FERRY_PLAN_TRANSIT;
+		snprintf(d->reason, sizeof(d->reason), "%s snapshots can't be shared: "
+		    "transit copy", s->snapshot_type ? s->snapshot_type : "automated");
+	}
+	d->encrypted = s->encrypted || s->kms_key_id != NULL;
+	if (d->encrypted && s->kms_key_id != NULL) {
+		if (key_manager == NULL) {
+			d->need_key_check = 1;
+		} else if (strcmp(key_manager, "AWS") == 0) {
+			d->plan = FERRY_PLAN_TRANSIT;
+			d->transit_key = cfg->share_kms_key_id;
+			snprintf(d->reason, sizeof(d->reason), "encrypted with an AWS managed "
+			    "key: transit copy with SHARE_KMS_KEY_ID");
+		}
+	}
+	if (d->plan == FERRY_PLAN_SHARE_SOURCE)
+		snprintf(d->reason, sizeof(d->reason), "%s: shared directly",
+		    d->encrypted ? "customer-managed key" : "unencrypted");
+}
+
 /* eligible(f, fl, r): 1 when S can be ferried, 0 with ${r} holding why not. */
 static int
 eligible(struct ferry *f, struct flow *fl, struct result *r)
 {
-	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *s = &fl->s;
+	struct ferry_decision d;
 	struct aws_error e;
 	struct kms_key k;
-	int rc;
+	int og = -1;
 
 	memset(&e, 0, sizeof(e));
-	if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
-	    strcmp(s->snapshot_type, "public") == 0)) {
-		result_finish(r, RESULT_IGNORED, "%s snapshot of another account",
-		    s->snapshot_type);
-		return (0);
-	}
-	if (fl->db_id != NULL && !config_db_selected(cfg, fl->db_id)) {
-		result_finish(r, RESULT_SKIPPED, "DB %s is not selected by INCLUDE_PATTERN / "
-		    "EXCLUDE_PATTERN", fl->db_id);
-		return (0);
-	}
-	if (fl->kind == RDS_CLUSTER && (s->engine == NULL ||
-	    strncmp(s->engine, "aurora", 6) != 0)) {
-		result_finish(r, RESULT_SKIPPED, "Multi-AZ DB cluster snapshot (engine %s): "
-		    "AWS does not allow sharing it with another account",
-		    s->engine ? s->engine : "unknown");
-		return (0);
-	}
-	if (s->tde_credential_arn != NULL && *s->tde_credential_arn != '\0') {
-		result_finish(r, RESULT_SKIPPED, "TDE snapshot (TdeCredentialArn %s): AWS does "
-		    "not allow sharing it", s->tde_credential_arn);
-		return (0);
-	}
-	if (fl->kind == RDS_INSTANCE && s->option_group != NULL &&
-	    strncmp(s->option_group, "default:", 8) != 0) {
-		if ((rc = rds_option_group_blocks_share(&f->rds, s->option_group, &e)) == -1) {
+	memset(&k, 0, sizeof(k));
+	ferry_decide(f->cfg, s, NULL, og, &d);
+	if (d.need_option_check && d.plan != FERRY_PLAN_IGNORE &&
+	    d.plan != FERRY_PLAN_SKIP) {
+		if ((og = rds_option_group_blocks_share(&f->rds, s->option_group, &e)) == -1) {
 			ferry_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
 			    "allow rds:DescribeOptionGroups to the function's role");
 			aws_error_clear(&e);
 			return (0);
 		}
-		if (rc == 1) {
-			result_finish(r, RESULT_SKIPPED, "option group %s has persistent or "
-			    "permanent options (e.g. TDE): AWS does not allow sharing the "
-			    "snapshot", s->option_group);
-			return (0);
-		}
+		ferry_decide(f->cfg, s, NULL, og, &d);
 	}
-	if ((s->snapshot_type != NULL && (strcmp(s->snapshot_type, "automated") == 0 ||
-	    strcmp(s->snapshot_type, "awsbackup") == 0)) ||
-	    strcmp(names_strip_system_prefix(s->id), s->id) != 0)
-		fl->need_transit = 1;
-	fl->encrypted = s->encrypted || s->kms_key_id != NULL;
-	if (fl->encrypted && s->kms_key_id != NULL) {
-		memset(&k, 0, sizeof(k));
+	if (d.need_key_check && d.plan != FERRY_PLAN_IGNORE && d.plan != FERRY_PLAN_SKIP) {
 		if (kms_describe_key(&f->kms, s->kms_key_id, &k, &e) != 0) {
 			ferry_fail_aws(f, r, &e, "kms:DescribeKey", s->kms_key_id,
 			    "allow kms:DescribeKey on the snapshot's key to the function's role");
 			aws_error_clear(&e);
 			return (0);
 		}
-		if (k.key_manager != NULL && strcmp(k.key_manager, "AWS") == 0) {
-			fl->need_transit = 1;
-			fl->transit_key = cfg->share_kms_key_id;
-		}
+		ferry_decide(f->cfg, s, k.key_manager ? k.key_manager : "CUSTOMER", og, &d);
 		kms_key_clean(&k);
 	}
+	switch (d.plan) {
+	case FERRY_PLAN_IGNORE:
+		result_finish(r, RESULT_IGNORED, "%s", d.reason);
+		return (0);
+	case FERRY_PLAN_SKIP:
+		result_finish(r, RESULT_SKIPPED, "%s", d.reason);
+		return (0);
+	case FERRY_PLAN_TRANSIT:
+		fl->need_transit = 1;
+		break;
+	case FERRY_PLAN_SHARE_SOURCE:
+		break;
+	}
+	fl->transit_key = d.transit_key;
+	fl->encrypted = d.encrypted;
+	result_step(r, "eligible: %s", d.reason);
 	return (1);
 }
 

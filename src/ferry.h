@@ -82,6 +82,31 @@ void	ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct res
  */
 void	ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 	    struct result *r);
+enum ferry_plan {
+	FERRY_PLAN_SHARE_SOURCE = 0,	/* share S itself */
+	FERRY_PLAN_TRANSIT,		/* copy S to a transit copy T, share T */
+	FERRY_PLAN_SKIP,		/* not shareable or filtered out */
+	FERRY_PLAN_IGNORE		/* not this account's snapshot */
+};
+
+struct ferry_decision {
+	enum ferry_plan	 plan;
+	const char	*transit_key;	/* KmsKeyId for T; NULL = keep S's key */
+	int		 encrypted;
+	int		 need_option_check;	/* call again with og_blocks from AWS */
+	int		 need_key_check;	/* call again with the key's KeyManager */
+	char		 reason[256];
+};
+
+/**
+ * ferry_decide(cfg, s, key_manager, og_blocks, d): the eligibility rules, with
+ * no I/O: ${key_manager} is KMS's KeyManager for S's key (NULL = not looked
+ * up yet), ${og_blocks} 1/0 whether S's option group has persistent or
+ * permanent options (-1 = not looked up).  ${d} says what still has to be
+ * looked up, or the plan and why.
+ */
+void	ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
+	    const char *key_manager, int og_blocks, struct ferry_decision *d);
 /** ferry_fail_aws(f, r, e, op, what, fix): classify AWS error ${e} of ${op} on ${what}
  *  into ${r}: quota/retryable -> pending, needs-a-human -> failed (${fix} says what to do). */
 void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,

@@ -1,0 +1,317 @@
+/*
+ * test_ferry: the pure logic of the ferry — eligibility decisions (table),
+ * the classification of AWS errors into outcomes, lineage tags, and the
+ * result JSON.  No network: the configuration comes from config_load with
+ * a table of variables.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "aws.h"
+#include "config.h"
+#include "ferry.h"
+#include "log.h"
+#include "names.h"
+#include "rds.h"
+#include "result.h"
+#include "unit.h"
+
+static const char *env_include;
+static const char *env_exclude;
+
+static const char *
+fake_env(const char *name)
+{
+	static const char *t[][2] = {
+		{ "AWS_REGION", "eu-west-1" },
+		{ "BACKUP_ACCOUNT_ID", "222222222222" },
+		{ "BACKUP_ROLE_ARN", "arn:aws:iam::222222222222:role/snapferry-backup" },
+		{ "SHARE_KMS_KEY_ID", "arn:aws:kms:eu-west-1:111111111111:key/"
+		    "11111111-2222-3333-4444-555555555555" },
+		{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:eu-west-1:222222222222:key/"
+		    "66666666-7777-8888-9999-000000000000" },
+	};
+	size_t i;
+
+	if (strcmp(name, "INCLUDE_PATTERN") == 0)
+		return (env_include);
+	if (strcmp(name, "EXCLUDE_PATTERN") == 0)
+		return (env_exclude);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(name, t[i][0]) == 0)
+			return (t[i][1]);
+	return (NULL);
+}
+
+static void
+test_decide(void)
+{
+	static const struct {
+		const char *name;
+		enum rds_kind kind;
+		const char *id, *type, *db, *engine, *key, *km, *og, *tde;
+		int og_blocks;
+		enum ferry_plan want;
+		int transit_share_key;	/* T with SHARE_KMS_KEY_ID */
+		const char *reason_has;
+	} t[] = {
+		{ "manual unencrypted", RDS_INSTANCE, "s1", "manual", "orders", "postgres",
+		    NULL, NULL, NULL, NULL, 0, FERRY_PLAN_SHARE_SOURCE, 0, "unencrypted" },
+		{ "manual aws key", RDS_INSTANCE, "s2", "manual", "orders", "postgres",
+		    "arn:k", "AWS", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1, "AWS managed" },
+		{ "manual customer key", RDS_INSTANCE, "s3", "manual", "orders", "mysql",
+		    "arn:k", "CUSTOMER", NULL, NULL, 0, FERRY_PLAN_SHARE_SOURCE, 0,
+		    "customer-managed" },
+		{ "automated customer key", RDS_INSTANCE, "rds:orders-2024", "automated",
+		    "orders", "mysql", "arn:k", "CUSTOMER", NULL, NULL, 0, FERRY_PLAN_TRANSIT,
+		    0, "transit" },
+		{ "automated aws key", RDS_INSTANCE, "rds:orders-2024", "automated", "orders",
+		    "mysql", "arn:k", "AWS", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1, NULL },
+		{ "automated unencrypted", RDS_INSTANCE, "rds:orders-2024", "automated",
+		    "orders", "mysql", NULL, NULL, NULL, NULL, 0, FERRY_PLAN_TRANSIT, 0, NULL },
+		{ "awsbackup", RDS_INSTANCE, "awsbackup:job-1", "awsbackup", "orders",
+		    "mysql", NULL, NULL, NULL, NULL, 0, FERRY_PLAN_TRANSIT, 0, NULL },
+		{ "aurora cluster", RDS_CLUSTER, "cl-1", "manual", "aurora-db",
+		    "aurora-postgresql", "arn:k", "AWS", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1,
+		    NULL },
+		{ "multi-az cluster", RDS_CLUSTER, "cl-2", "manual", "maz-db", "postgres",
+		    NULL, NULL, NULL, NULL, 0, FERRY_PLAN_SKIP, 0, "Multi-AZ DB cluster" },
+		{ "tde", RDS_INSTANCE, "o1", "manual", "ora", "oracle-ee", NULL, NULL, NULL,
+		    "arn:aws:rds:eu-west-1:1:tde", 0, FERRY_PLAN_SKIP, 0, "TDE" },
+		{ "persistent option group", RDS_INSTANCE, "o2", "manual", "ora", "oracle-ee",
+		    NULL, NULL, "ora-tde-og", NULL, 1, FERRY_PLAN_SKIP, 0,
+		    "persistent or permanent" },
+		{ "harmless option group", RDS_INSTANCE, "o3", "manual", "ora", "oracle-ee",
+		    NULL, NULL, "ora-plain-og", NULL, 0, FERRY_PLAN_SHARE_SOURCE, 0, NULL },
+		{ "default option group", RDS_INSTANCE, "o4", "manual", "ora", "oracle-ee",
+		    NULL, NULL, "default:oracle-ee-19", NULL, -1, FERRY_PLAN_SHARE_SOURCE, 0,
+		    NULL },
+		{ "shared", RDS_INSTANCE, "arn:x", "shared", "x", "mysql", NULL, NULL, NULL,
+		    NULL, 0, FERRY_PLAN_IGNORE, 0, "another account" },
+		{ "filtered", RDS_INSTANCE, "t1", "manual", "tmp-scratch", "mysql", NULL,
+		    NULL, NULL, NULL, 0, FERRY_PLAN_SKIP, 0, "INCLUDE_PATTERN" },
+	};
+	struct config cfg;
+	struct config_error ce;
+	struct ferry_decision d;
+	struct rds_snapshot s;
+	size_t i;
+
+	env_include = NULL;
+	env_exclude = "^tmp-";
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, fake_env, &ce) == 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		s.kind = t[i].kind;
+		s.id = (char *)(uintptr_t)t[i].id;
+		s.snapshot_type = (char *)(uintptr_t)t[i].type;
+		s.db_id = (char *)(uintptr_t)t[i].db;
+		s.engine = (char *)(uintptr_t)t[i].engine;
+		s.kms_key_id = (char *)(uintptr_t)t[i].key;
+		s.encrypted = t[i].key != NULL;
+		s.option_group = (char *)(uintptr_t)t[i].og;
+		s.tde_credential_arn = (char *)(uintptr_t)t[i].tde;
+		ferry_decide(&cfg, &s, t[i].km, t[i].og_blocks, &d);
+		if (d.plan != t[i].want)
+			fprintf(stderr, "case %s: plan %d, want %d (%s)\n", t[i].name,
+			    d.plan, t[i].want, d.reason);
+		CHECK(d.plan == t[i].want);
+		CHECK(d.need_key_check == 0);
+		if (t[i].transit_share_key)
+			CHECK_STR(d.transit_key, cfg.share_kms_key_id);
+		else
+			CHECK(d.transit_key == NULL);
+		if (t[i].reason_has != NULL)
+			CHECK(strstr(d.reason, t[i].reason_has) != NULL);
+	}
+
+	/* The lookups are asked for only when they matter. */
+	memset(&s, 0, sizeof(s));
+	s.kind = RDS_INSTANCE;
+	s.id = "s";
+	s.snapshot_type = "manual";
+	s.db_id = "orders";
+	s.engine = "oracle-ee";
+	s.kms_key_id = "arn:k";
+	s.encrypted = 1;
+	s.option_group = "custom";
+	ferry_decide(&cfg, &s, NULL, -1, &d);
+	CHECK(d.need_key_check == 1 && d.need_option_check == 1);
+	s.option_group = "default:oracle-ee-19";
+	s.kms_key_id = NULL;
+	s.encrypted = 0;
+	ferry_decide(&cfg, &s, NULL, -1, &d);
+	CHECK(d.need_key_check == 0 && d.need_option_check == 0);
+	/* A filtered DB costs no lookup. */
+	s.db_id = "tmp-1";
+	s.kms_key_id = "arn:k";
+	ferry_decide(&cfg, &s, NULL, -1, &d);
+	CHECK(d.plan == FERRY_PLAN_SKIP && d.need_key_check == 0);
+	config_free(&cfg);
+
+	/* INCLUDE_PATTERN */
+	env_include = "^(orders|billing)$";
+	env_exclude = NULL;
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, fake_env, &ce) == 0);
+	s.kms_key_id = NULL;
+	s.db_id = "billing";
+	ferry_decide(&cfg, &s, NULL, -1, &d);
+	CHECK(d.plan == FERRY_PLAN_SHARE_SOURCE);
+	s.db_id = "billing2";
+	ferry_decide(&cfg, &s, NULL, -1, &d);
+	CHECK(d.plan == FERRY_PLAN_SKIP);
+	config_free(&cfg);
+}
+
+static void
+test_errors(void)
+{
+	static const struct {
+		const char *code;
+		int retryable;
+		enum result_outcome want;
+		const char *type;
+	} t[] = {
+		{ "SnapshotQuotaExceeded", 0, RESULT_PENDING, NULL },
+		{ "SharedSnapshotQuotaExceeded", 0, RESULT_PENDING, NULL },
+		{ "Throttling", 1, RESULT_PENDING, NULL },
+		{ "ThrottlingException", 0, RESULT_PENDING, NULL },
+		{ "InternalFailure", 1, RESULT_PENDING, NULL },
+		{ "InvalidDBSnapshotState", 0, RESULT_PENDING, NULL },
+		{ "AccessDenied", 0, RESULT_FAILED, "Snapferry.AccessDenied" },
+		{ "AccessDeniedException", 0, RESULT_FAILED, "Snapferry.AccessDenied" },
+		{ "KMSKeyNotAccessibleFault", 0, RESULT_FAILED, "Snapferry.KMSKeyNotAccessible" },
+		{ "InvalidClientTokenId", 0, RESULT_FAILED, "Snapferry.Credentials" },
+		{ "DisabledException", 0, RESULT_FAILED, "Snapferry.KMSKey" },
+		{ "InvalidParameterValue", 0, RESULT_FAILED, "Snapferry.AWSError" },
+	};
+	struct config cfg;
+	struct ferry f;
+	struct aws_error e;
+	struct result r;
+	size_t i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&f, 0, sizeof(f));
+	f.cfg = &cfg;
+	f.quiet_metrics = 1;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		aws_error_set(&e, t[i].code, "message from AWS");
+		e.retryable = t[i].retryable;
+		CHECK(result_init(&r, "advance") == 0);
+		ferry_fail_aws(&f, &r, &e, "CopyDBSnapshot", "snap-1", "grant X to Y");
+		if (r.outcome != t[i].want)
+			fprintf(stderr, "code %s: outcome %s\n", t[i].code,
+			    result_outcome_name(r.outcome));
+		CHECK(r.outcome == t[i].want);
+		CHECK_STR(r.error_type, t[i].type);
+		CHECK(r.reason != NULL && strstr(r.reason, t[i].code) != NULL);
+		if (t[i].want == RESULT_FAILED && strcmp(t[i].code, "InvalidClientTokenId") != 0)
+			CHECK(strstr(r.reason, "grant X to Y") != NULL);
+		if (t[i].want == RESULT_PENDING && ferry_is_quota(t[i].code))
+			CHECK(cJSON_GetArraySize(r.warnings) == 1);
+		result_clean(&r);
+		aws_error_clear(&e);
+	}
+	CHECK(f.counts.quota == 2);
+	CHECK(f.counts.failed == 6);
+	CHECK(f.counts.pending == 6);
+	CHECK(ferry_is_quota("SnapshotQuotaExceeded") && !ferry_is_quota("Throttling"));
+	CHECK(!ferry_is_quota(NULL));
+}
+
+static void
+test_tags(void)
+{
+	struct rds_snapshot s;
+	struct rds_tag t[8];
+	struct ferry f;
+	size_t n;
+
+	memset(&f, 0, sizeof(f));
+	memset(&s, 0, sizeof(s));
+	s.arn = "arn:aws:rds:eu-west-1:111111111111:snapshot:rds:orders-2024";
+	s.db_id = "orders";
+	s.kms_key_id = "arn:aws:kms:eu-west-1:111111111111:key/abc";
+	s.create_time = "2024-05-01T00:05:00.123Z";
+	ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, t, &n);
+	CHECK(n == 7);
+	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_ARN), s.arn);
+	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_DB), "orders");
+	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_ROLE), "backup");
+	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_CREATED_BY), "snapferry");
+	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_TIME), s.create_time);
+	CHECK(names_has_lineage(t, n, s.arn, NAMES_ROLE_BACKUP));
+	CHECK(!names_has_lineage(t, n, s.arn, NAMES_ROLE_TRANSIT));
+	s.kms_key_id = NULL;
+	s.create_time = NULL;
+	ferry_lineage_tags(&f, &s, NAMES_ROLE_TRANSIT, t, &n);
+	CHECK(n == 6);
+	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_KEY), "none");
+}
+
+static void
+test_result_json(void)
+{
+	struct result r;
+	cJSON *o, *st;
+	char *s;
+
+	CHECK(result_init(&r, "advance") == 0);
+	result_set_str(&r.source, "arn:aws:rds:eu-west-1:1:snapshot:s");
+	result_set_str(&r.transit, "snapferry-s");
+	result_set_str(&r.backup, "snapferry-s");
+	r.dry_run = 1;
+	result_step(&r, "would:%s %s", "CopyDBSnapshot", "s -> snapferry-s");
+	result_step(&r, "second");
+	result_finish(&r, RESULT_PENDING, "copy %s is %s", "snapferry-s", "creating");
+	s = result_print(&r);
+	CHECK(s != NULL);
+	o = cJSON_Parse(s);
+	CHECK(o != NULL);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "outcome")), "pending");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "source")),
+	    "arn:aws:rds:eu-west-1:1:snapshot:s");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "reason")),
+	    "copy snapferry-s is creating");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "transit")), "snapferry-s");
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(o, "dryRun")));
+	st = cJSON_GetObjectItem(o, "steps");
+	CHECK(cJSON_GetArraySize(st) == 2);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(st, 0)),
+	    "would:CopyDBSnapshot s -> snapferry-s");
+	CHECK(cJSON_GetObjectItem(o, "warnings") == NULL);
+	CHECK(cJSON_GetObjectItem(o, "errorType") == NULL);
+	cJSON_Delete(o);
+	free(s);
+
+	result_fail(&r, "Snapferry.AccessDenied", "denied: %d", 403);
+	o = result_json(&r);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "outcome")), "failed");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "errorType")),
+	    "Snapferry.AccessDenied");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "reason")), "denied: 403");
+	cJSON_Delete(o);
+	result_clean(&r);
+
+	CHECK_STR(result_outcome_name(RESULT_DONE), "done");
+	CHECK_STR(result_outcome_name(RESULT_IGNORED), "ignored");
+	CHECK_STR(result_outcome_name(RESULT_SKIPPED), "skipped");
+}
+
+int
+main(void)
+{
+	log_set_stream(stderr);
+	log_set_level(LOG_ERROR);
+	test_decide();
+	test_errors();
+	test_tags();
+	test_result_json();
+	UNIT_DONE();
+}

@@ -1,0 +1,192 @@
+/*
+ * test_names: deterministic copy/restore ids (tables of input -> expected),
+ * the length caps with their hash suffix, ARN parsing and lineage checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "unit.h"
+
+static int
+valid_id(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max)
+		return (0);
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return (0);
+	if (s[n - 1] == '-' || strstr(s, "--") != NULL)
+		return (0);
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '-'))
+			return (0);
+	return (1);
+}
+
+static void
+test_copy_ids(void)
+{
+	static const struct {
+		const char *prefix, *id;
+		enum rds_kind kind;
+		const char *want;
+	} t[] = {
+		{ "snapferry", "mysnap", RDS_INSTANCE, "snapferry-mysnap" },
+		{ "snapferry", "rds:mydb-2024-05-01-00-05", RDS_INSTANCE,
+		    "snapferry-mydb-2024-05-01-00-05" },
+		{ "snapferry", "awsbackup:job-1234abcd", RDS_INSTANCE, "snapferry-job-1234abcd" },
+		{ "snapferry", "rds:aurora-1-2024-05-01", RDS_CLUSTER,
+		    "snapferry-aurora-1-2024-05-01" },
+		{ "snapferry", "My_Snap.2024", RDS_INSTANCE, "snapferry-my-snap-2024" },
+		{ "snapferry", "a--b", RDS_INSTANCE, "snapferry-a-b" },
+		{ "snapferry", "trailing-", RDS_INSTANCE, "snapferry-trailing" },
+		{ "snapferry", "x:::y", RDS_INSTANCE, "snapferry-x-y" },
+		{ "dr", "Prod", RDS_INSTANCE, "dr-prod" },
+		{ "9lives", "s", RDS_INSTANCE, "s9lives-s" },
+		{ "snapferry-", "-x-", RDS_INSTANCE, "snapferry-x" },
+	};
+	size_t i;
+	char *s;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		s = names_copy_id(t[i].prefix, t[i].id, t[i].kind);
+		CHECK_STR(s, t[i].want);
+		if (s != NULL)
+			CHECK(valid_id(s, 255));
+		free(s);
+	}
+	CHECK(names_copy_id("snapferry", "rds:", RDS_INSTANCE) == NULL);
+	CHECK(names_copy_id("snapferry", NULL, RDS_INSTANCE) == NULL);
+	CHECK(names_sanitize("::", 255) == NULL);
+}
+
+static void
+test_caps(void)
+{
+	char id[400], *a, *b, *c, *d;
+
+	/* A 300-character id: capped at 255 for instances, with a hash suffix. */
+	memset(id, 'a', 300);
+	id[300] = '\0';
+	a = names_copy_id("snapferry", id, RDS_INSTANCE);
+	CHECK(a != NULL && strlen(a) == 255);
+	CHECK(a != NULL && valid_id(a, 255));
+	/* Deterministic. */
+	b = names_copy_id("snapferry", id, RDS_INSTANCE);
+	CHECK_STR(a, b);
+	/* A different long id (differs only past the cut) gets another name. */
+	id[299] = 'b';
+	c = names_copy_id("snapferry", id, RDS_INSTANCE);
+	CHECK(a != NULL && c != NULL && strcmp(a, c) != 0);
+	CHECK(c != NULL && strncmp(a, c, 255 - 9) == 0);
+	CHECK(c != NULL && c[255 - 9] == '-');
+	free(a);
+	free(b);
+	free(c);
+
+	/* Clusters: 63. */
+	memset(id, 'x', 70);
+	id[70] = '\0';
+	d = names_copy_id("snapferry", id, RDS_CLUSTER);
+	CHECK(d != NULL && strlen(d) == 63);
+	CHECK(d != NULL && valid_id(d, 63));
+	free(d);
+
+	/* Exactly at the limit: no hash. 10 + 53 = 63 */
+	memset(id, 'y', 53);
+	id[53] = '\0';
+	d = names_copy_id("snapferry", id, RDS_CLUSTER);
+	CHECK(d != NULL && strlen(d) == 63 && strchr(d + 10, '-') == NULL);
+	free(d);
+
+	/* The cut never leaves "--" before the hash. */
+	memset(id, 'z', 300);
+	id[300] = '\0';
+	id[244] = '-';
+	id[245] = '-';
+	a = names_copy_id("snapferry", id, RDS_INSTANCE);
+	CHECK(a != NULL && valid_id(a, 255));
+	free(a);
+}
+
+static void
+test_restore_ids(void)
+{
+	char db[100], *s;
+
+	s = names_restore_id("snapferry", "orders-db");
+	CHECK_STR(s, "snapferry-orders-db");
+	free(s);
+	memset(db, 'q', 80);
+	db[80] = '\0';
+	s = names_restore_id("snapferry", db);
+	CHECK(s != NULL && strlen(s) == 63 && valid_id(s, 63));
+	free(s);
+	CHECK(names_restore_id("snapferry", "") == NULL);
+}
+
+static void
+test_arns(void)
+{
+	struct names_arn a;
+
+	CHECK(names_parse_arn("arn:aws:rds:eu-west-1:111122223333:snapshot:rds:db-2024-05-01",
+	    &a) == 1);
+	CHECK_STR(a.region, "eu-west-1");
+	CHECK_STR(a.account, "111122223333");
+	CHECK_STR(a.id, "rds:db-2024-05-01");
+	CHECK(a.kind == RDS_INSTANCE);
+	names_arn_clean(&a);
+
+	CHECK(names_parse_arn("arn:aws-us-gov:rds:us-gov-west-1:111122223333:"
+	    "cluster-snapshot:my-cl", &a) == 1);
+	CHECK(a.kind == RDS_CLUSTER);
+	CHECK_STR(a.id, "my-cl");
+	CHECK_STR(a.region, "us-gov-west-1");
+	names_arn_clean(&a);
+
+	CHECK(names_parse_arn("my-snap", &a) == 0);
+	CHECK(names_parse_arn("rds:my-snap", &a) == 0);
+	CHECK(names_parse_arn("arn:aws:rds:eu-west-1:111122223333:db:mydb", &a) == -1);
+	CHECK(names_parse_arn("arn:aws:s3:::bucket", &a) == -1);
+	CHECK(names_parse_arn("arn:aws:rds:eu-west-1:111122223333:snapshot:", &a) == -1);
+	CHECK(names_parse_arn("arn:aws:rds::111122223333:snapshot:x", &a) == -1);
+}
+
+static void
+test_lineage(void)
+{
+	struct rds_tag t[] = {
+		{ NAMES_TAG_CREATED_BY, "snapferry" },
+		{ NAMES_TAG_SOURCE_ARN, "arn:aws:rds:eu-west-1:1:snapshot:s" },
+		{ NAMES_TAG_ROLE, "transit" },
+		{ "owner", "team" },
+	};
+	struct rds_tag u[] = {
+		{ NAMES_TAG_SOURCE_ARN, "arn:aws:rds:eu-west-1:1:snapshot:s" },
+	};
+
+	CHECK(names_has_lineage(t, 4, NULL, NULL) == 1);
+	CHECK(names_has_lineage(t, 4, "arn:aws:rds:eu-west-1:1:snapshot:s", "transit") == 1);
+	CHECK(names_has_lineage(t, 4, "arn:aws:rds:eu-west-1:1:snapshot:other", NULL) == 0);
+	CHECK(names_has_lineage(t, 4, NULL, "backup") == 0);
+	CHECK(names_has_lineage(u, 1, NULL, NULL) == 0);	/* no created-by */
+	CHECK(names_has_lineage(NULL, 0, NULL, NULL) == 0);
+	CHECK_STR(names_strip_system_prefix("rds:x"), "x");
+	CHECK_STR(names_strip_system_prefix("awsbackup:y"), "y");
+	CHECK_STR(names_strip_system_prefix("z"), "z");
+}
+
+int
+main(void)
+{
+	test_copy_ids();
+	test_caps();
+	test_restore_ids();
+	test_arns();
+	test_lineage();
+	UNIT_DONE();
+}
