@@ -595,3 +595,28 @@ def test_alarmed_metrics_are_emitted_by_the_code(prod):
             dims = {d["Name"] for d in props.get("Dimensions", [])}
             assert props["MetricName"] in emitted, (lid, props["MetricName"], sorted(emitted))
             assert (next(iter(dims)) if dims else None) in emitted[props["MetricName"]], lid
+
+
+# events/README.md names the files by what they are: a second oracle, independent
+# of the EventID table above.
+EVENT_NAMES_TRIGGER = re.compile(r"^(snapshot-created-|cluster-snapshot-created-|copy-finished-)")
+EVENT_NAMES_NOT = re.compile(r"^(negative-snapshot-deleted|negative-cluster-snapshot-creating|"
+                             r"negative-instance-event|scheduled-|manual-|invalid-)")
+
+
+def test_rules_against_the_named_sample_events(prod):
+    files = sorted((ROOT / "events").glob("*.json"))
+    if not files:
+        skip_or_fail("events/ has no samples yet")
+    patterns = rds_patterns(prod)
+    seen = {True: 0, False: 0}
+    for f in files:
+        want = True if EVENT_NAMES_TRIGGER.match(f.name) else (
+            False if EVENT_NAMES_NOT.match(f.name) else None)
+        if want is None:
+            continue   # e.g. other-account/region samples: the rule can't tell, the code refuses
+        event = json.loads(f.read_text(encoding="utf-8"))
+        got = any(pattern_matches(p, event) for p in patterns)
+        assert got == want, "%s: the rule %s it" % (f.name, "matches" if got else "misses")
+        seen[want] += 1
+    assert seen[True] >= 6 and seen[False] >= 3, seen
