@@ -3,7 +3,6 @@
 # the Makefile.  See docs/deployment.md.
 
 SAM_VENV      ?= .venv-sam
-SAM_VERSION   ?= 1.170.0
 SAM           ?= $(SAM_VENV)/bin/sam
 CFN_LINT      ?= $(VENV)/bin/cfn-lint
 # sam validate --lint needs a region, nothing else (it runs offline).
@@ -27,9 +26,11 @@ build-SnapferryFunction: $(SAM_BOOTSTRAP)
 	cp $(SAM_BOOTSTRAP) "$(ARTIFACTS_DIR)/bootstrap"
 	chmod 0755 "$(ARTIFACTS_DIR)/bootstrap"
 
-$(SAM):
+# Normally made by `make setup` (scripts/setup.sh); the same pin, for a bare checkout.
+$(SAM): requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	touch $@
 
 # Build in the source tree: the copy SAM would otherwise make holds build/ and the venvs.
 sam-build: $(SAM)
