@@ -27,10 +27,9 @@ build-SnapferryFunction: $(SAM_BOOTSTRAP)
 	chmod 0755 "$(ARTIFACTS_DIR)/bootstrap"
 
 # Normally made by `make setup` (scripts/setup.sh); the same pin, for a bare checkout.
-$(SAM): requirements-sam.txt
+$(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
-	touch $@
 
 # Build in the source tree: the copy SAM would otherwise make holds build/ and the venvs.
 sam-build: $(SAM)
