@@ -309,6 +309,7 @@ source_cb(const struct rds_snapshot *s, void *arg)
 	struct sweep *sw = arg;
 	struct ferry *f = sw->f;
 	const struct config *cfg = f->cfg;
+	struct ferry_decision d;
 	struct result ir;
 	char *copy_id;
 	int transit, done;
@@ -334,6 +335,13 @@ source_cb(const struct rds_snapshot *s, void *arg)
 		if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
 		    strcmp(s->snapshot_type, "public") == 0))
 			return (0);
+		/* What the listing alone rules out costs no call. */
+		ferry_decide(cfg, s, NULL, -1, &d);
+		if (d.plan == FERRY_PLAN_SKIP || d.plan == FERRY_PLAN_IGNORE) {
+			sw->by_outcome[d.plan == FERRY_PLAN_SKIP ? RESULT_SKIPPED :
+			    RESULT_IGNORED]++;
+			return (0);
+		}
 		if (s->status == NULL || strcmp(s->status, "available") != 0) {
 			/* Its created event will come, or the next sweep. */
 			sw->by_outcome[RESULT_PENDING]++;
