@@ -575,11 +575,12 @@ rds_describe_snapshot(struct aws_client *c, enum rds_kind kind, const char *id_o
 	 * it up as our own, by its plain id (with the SnapshotType automated and
 	 * AWS Backup ids require), keeping it only when the ARN matches; then as
 	 * a shared snapshot: SnapshotType=shared with IncludeShared=true, by ARN,
-	 * as AWS requires for snapshots owned by another account.
+	 * as AWS requires for snapshots owned by another account.  Either way
+	 * only the snapshot whose ARN matches counts.
 	 */
 	if ((r = describe_one(c, kind, res, type_of_id(res), 0, id_or_arn, out, err)) != 0)
 		return (r);
-	return (describe_one(c, kind, id_or_arn, "shared", 1, NULL, out, err));
+	return (describe_one(c, kind, id_or_arn, "shared", 1, id_or_arn, out, err));
 }
 
 int
