@@ -1,0 +1,233 @@
+"""The AWS client under faults: retries, clear errors, no crash, no leak.
+
+Drives the aws_call tool (one raw aws_query / aws_json through src/aws.c and
+src/http.c) against harness/faultserver.py -- a home-made server, because no
+real component injects throttling, resets, truncation or oversized bodies --
+under the dev and the ASan+UBSan builds, and a few cases under valgrind.
+The server counts requests, so the number of attempts is asserted server-side.
+"""
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from harness.faultserver import FaultServer, refused_url
+from harness.paths import BUILD
+
+SECRET = "faultTESTsecretKEY/0123456789abcdefXYZ"
+TOKEN = "faultTESTsessionTOKEN+abcdefghijklmnopqrstuvwxyz=="
+VARIANTS = ["dev", "asan"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = FaultServer().start()
+    yield srv
+    srv.stop()
+
+
+def tool(variant):
+    p = BUILD / variant / "tools" / "aws_call"
+    if not p.exists():
+        pytest.skip(f"{p} is not built (make BUILD=... {variant})")
+    return p
+
+
+def call(variant, endpoint, proto="query", extra_env=None, timeout=60, wrapper=None):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k not in ("LOG_LEVEL",)}
+    env.update(AWS_ACCESS_KEY_ID="AKIDFAULTTEST", AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_SESSION_TOKEN=TOKEN, AWS_REGION="eu-west-1", AWS_ENDPOINT_URL=endpoint,
+               LOG_LEVEL="debug")
+    env.update(extra_env or {})
+    if proto == "query":
+        argv = [str(tool(variant)), "query", "rds", "2014-10-31", "DescribeDBSnapshots",
+                "DBSnapshotIdentifier=my-snap"]
+    else:
+        argv = [str(tool(variant)), "json", "kms", "TrentService.DescribeKey",
+                '{"KeyId":"alias/aws/rds"}']
+    t0 = time.monotonic()
+    p = subprocess.run((wrapper or []) + argv, env=env, capture_output=True, timeout=timeout)
+    elapsed = time.monotonic() - t0
+    out, err = p.stdout.decode(), p.stderr.decode()
+    # Never a crash, never a sanitizer report, never a secret in any output.
+    assert p.returncode in (0, 1), f"rc={p.returncode}\n{err[-3000:]}"
+    assert "AddressSanitizer" not in err and "runtime error" not in err, err[-3000:]
+    assert "LeakSanitizer" not in err, err[-3000:]
+    for s in (SECRET, TOKEN):
+        assert s not in out and s not in err
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    assert lines, f"no JSON result; stderr:\n{err[-2000:]}"
+    return json.loads(lines[-1]), elapsed, err
+
+
+def key(scenario):
+    return f"{scenario}/{uuid.uuid4().hex}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("proto", ["query", "json"])
+def test_ok_and_signed(server, variant, proto):
+    path = key("ok")
+    res, _, _ = call(variant, server.url(path), proto)
+    assert res["ok"] is True
+    assert server.count(path) == 1
+    h = server.last_headers
+    assert h["X-Amz-Security-Token"] == TOKEN
+    assert "/eu-west-1/" in h["Authorization"]
+    if proto == "json":
+        assert h["X-Amz-Target"] == "TrentService.DescribeKey"
+        assert h["Content-Type"] == "application/x-amz-json-1.1"
+        assert res["result"]["KeyMetadata"]["KeyId"] == "k-1"
+    else:
+        assert h["Content-Type"] == "application/x-www-form-urlencoded; charset=utf-8"
+        assert server.last_body == (b"Action=DescribeDBSnapshots&Version=2014-10-31"
+                                    b"&DBSnapshotIdentifier=my-snap")
+        assert res["root"] == "DescribeDBSnapshotsResponse"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("proto", ["query", "json"])
+def test_throttled_twice_then_answers(server, variant, proto):
+    path = key("throttle/2")
+    res, elapsed, log = call(variant, server.url(path), proto)
+    assert res["ok"] is True
+    assert server.count(path) == 3
+    # Two backoffs of full jitter (base 100 ms): well under a second.
+    assert elapsed < 5
+    assert log.count('"aws call attempt"') == 3
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("proto", ["query", "json"])
+def test_throttled_beyond_max_attempts(server, variant, proto):
+    path = key("throttle/5")
+    res, _, _ = call(variant, server.url(path), proto)
+    assert res["ok"] is False
+    assert res["code"] == ("Throttling" if proto == "query" else "ThrottlingException")
+    assert res["retryable"] is True
+    assert res["http_status"] == 400
+    assert server.count(path) == 3  # SDK standard mode: 3 attempts
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("status,code", [(500, "InternalFailure"), (503, "ServiceUnavailable")])
+def test_server_errors_retried(server, variant, status, code):
+    path = key(f"status/{status}")
+    res, _, _ = call(variant, server.url(path))
+    assert (res["ok"], res["code"], res["http_status"]) == (False, code, status)
+    assert res["retryable"] is True
+    assert res["request_id"] == f"req-{code}"
+    assert server.count(path) == 3
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_kms_internal_error_retried(server, variant):
+    path = key("status/500")
+    res, _, _ = call(variant, server.url(path), "json")
+    assert res["code"] == "KMSInternalException"
+    assert res["request_id"] == "hdr-req-id"
+    assert server.count(path) == 3
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("proto", ["query", "json"])
+def test_client_error_not_retried(server, variant, proto):
+    path = key("denied")
+    res, _, _ = call(variant, server.url(path), proto)
+    assert (res["code"], res["http_status"], res["retryable"]) == ("AccessDenied", 403, False)
+    assert server.count(path) == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_connection_refused(variant):
+    res, elapsed, log = call(variant, refused_url())
+    assert (res["code"], res["retryable"], res["http_status"]) == ("NetworkError", True, 0)
+    assert log.count('"aws call attempt"') == 3
+    assert elapsed < 10
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("scenario", ["reset", "truncated"])
+def test_reset_and_truncated_retried(server, variant, scenario):
+    path = key(scenario)
+    res, _, _ = call(variant, server.url(path))
+    assert (res["ok"], res["code"], res["retryable"]) == (False, "NetworkError", True)
+    assert server.count(path) == 3
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("proto", ["query", "json"])
+def test_malformed_body(server, variant, proto):
+    path = key("malformed")
+    res, _, _ = call(variant, server.url(path), proto)
+    assert (res["ok"], res["code"], res["retryable"]) == (False, "MalformedResponse", False)
+    assert res["http_status"] == 200
+    assert server.count(path) == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_huge_response_refused(server, variant):
+    path = key("huge/64")  # 64 MiB; the bound is 8 MiB and no real response is near it
+    res, elapsed, _ = call(variant, server.url(path))
+    assert (res["ok"], res["code"], res["retryable"]) == (False, "ResponseTooLarge", False)
+    assert server.count(path) == 1
+    assert elapsed < 20
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_slow_response_past_deadline(server, variant):
+    path = key("slow/8")
+    # 3.5 s to the deadline minus the 2 s margin: one attempt of 1.5 s, then stop.
+    res, elapsed, _ = call(variant, server.url(path), extra_env={"AWS_CALL_DEADLINE_MS": "3500"})
+    assert (res["ok"], res["code"]) == (False, "DeadlineExceeded")
+    assert "deadline" in res["message"]
+    assert server.count(path) == 1
+    assert elapsed < 3.5
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_time_left_sends_nothing(server, variant):
+    path = key("ok")
+    res, _, _ = call(variant, server.url(path), extra_env={"AWS_CALL_DEADLINE_MS": "1500"})
+    assert res["code"] == "DeadlineExceeded"
+    assert server.count(path) == 0
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_attempt_timeout_retried(server, variant):
+    path = key("slow/3")
+    res, elapsed, _ = call(variant, server.url(path),
+                           extra_env={"AWS_CALL_ATTEMPT_TIMEOUT_MS": "400"})
+    assert (res["code"], res["retryable"]) == ("Timeout", True)
+    assert server.count(path) == 3
+    assert elapsed < 3
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_connection_kept_alive(server, variant):
+    """Many calls on one client: the server sees one TCP connection reused."""
+    path = key("ok")
+    res, _, _ = call(variant, server.url(path), extra_env={"AWS_CALL_REPEAT": "20"})
+    assert res["calls"] == 20
+    assert server.count(path) == 20
+    assert server.connections(path) == 1
+
+
+VALGRIND_CASES = ["throttle/1", "malformed", "huge/16", "reset", "denied"]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.parametrize("scenario", VALGRIND_CASES)
+def test_valgrind_clean(server, scenario):
+    path = key(scenario)
+    wrapper = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
+               "--error-exitcode=99"]
+    res, _, err = call("dev", server.url(path), wrapper=wrapper, timeout=120)
+    assert "definitely lost" not in err and "Invalid read" not in err, err[-3000:]
+    assert server.count(path) >= 1
+    assert res["ok"] is (scenario == "throttle/1")
