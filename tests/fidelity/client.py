@@ -19,8 +19,11 @@ class Control:
         data = raw if raw is not None else (
             json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(self.endpoint + path, data=data, method=method)
-        if data is not None and raw is None:
-            req.add_header("Content-Type", "application/json")
+        if data is not None:
+            # raw bodies go to /moto-api, which reads request.data: a form content type
+            # (urllib's default) would make Flask swallow them.
+            req.add_header("Content-Type", "application/json" if raw is None else
+                           "text/plain")
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 text = resp.read()

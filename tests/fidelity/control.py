@@ -19,6 +19,8 @@ import re
 import uuid
 from urllib.parse import parse_qs
 
+from moto.core.exceptions import ServiceException
+
 from . import MOTO_VERSION
 from . import patches
 from .state import STATE
@@ -187,6 +189,8 @@ class FidelityApp:
             status, out = self._route(method, route, doc, query)
         except (ValueError, KeyError, TypeError) as e:
             status, out = 400, {"error": f"{type(e).__name__}: {e}"}
+        except ServiceException as e:  # moto's answer, e.g. DBInstanceNotFound
+            status, out = 400, {"error": f"{e.code}: {e.message}"}
         except Exception as e:  # moto errors while building snapshots etc.
             status, out = 500, {"error": f"{type(e).__name__}: {e}"}
         payload = json.dumps(out, default=str).encode()

@@ -604,7 +604,8 @@ def _patch_rds():
     B.modify_db_cluster_snapshot_attribute = modify_db_cluster_snapshot_attribute
 
     def _make_describe_attrs(resource_type):
-        def describe_attrs(self, identifier):
+        def describe_attrs(self, *args, **kwargs):
+            identifier = args[0] if args else next(iter(kwargs.values()))
             ident = _own_id(self, identifier, resource_type)
             snap = self.resource_map[resource_type].get(ident)
             if snap is None:

@@ -19,14 +19,20 @@ BACKUP_ACCOUNT = "210987654321"
 REGION = "us-east-1"
 
 
+def _config():
+    """Clients make one attempt: tests must see the errors the server (or an injection)
+    returns, not botocore's retries of them."""
+    from botocore.config import Config
+    return Config(retries={"total_max_attempts": 1})
+
+
 def admin_client(endpoint, service, account, region=REGION):
     """A boto3 client acting in `account` through moto's x-moto-account-id header: for
     setting the world up while signature checking is off (moto's default)."""
     import boto3
-    from botocore.config import Config
     c = boto3.client(service, endpoint_url=endpoint, region_name=region,
                      aws_access_key_id="AKIAFIDELITYADMIN000", aws_secret_access_key="admin",
-                     config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+                     config=_config())
 
     def add_account(request, **_):
         request.headers["x-moto-account-id"] = account
@@ -102,7 +108,7 @@ class World:
             self._clients[k] = boto3.client(
                 service, endpoint_url=self.endpoint, region_name=self.region,
                 aws_access_key_id=self.access_key_id,
-                aws_secret_access_key=self.secret_access_key)
+                aws_secret_access_key=self.secret_access_key, config=_config())
         return self._clients[k]
 
     def backup(self, service, region=None):
@@ -119,7 +125,7 @@ class World:
                 service, endpoint_url=self.endpoint, region_name=region,
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"])
+                aws_session_token=creds["SessionToken"], config=_config())
         return self._clients[k]
 
     # configuration -----------------------------------------------------------------------

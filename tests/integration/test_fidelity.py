@@ -1,0 +1,588 @@
+"""The fidelity layer against boto3: each moto gap of DESIGN.md is closed with AWS's
+behaviour, moto's own behaviour is otherwise intact, and the control API (hold/release,
+error injection, call log, automated snapshots) works; signature checking still works."""
+
+import pytest
+
+botocore_exc = pytest.importorskip("botocore.exceptions")
+ClientError = botocore_exc.ClientError
+
+
+def code_of(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def status_of(excinfo):
+    return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def share(world, snapshot_id="share-src", db=None):
+    """A manual snapshot encrypted with the share CMK (a transit copy), shared with the
+    backup account; returns its ARN."""
+    rds = world.prod("rds")
+    t = rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier=snapshot_id,
+                             KmsKeyId=world.share_key_arn)["DBSnapshot"]
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier=snapshot_id, AttributeName="restore",
+                                     ValuesToAdd=[world.backup_account])
+    return t["DBSnapshotArn"]
+
+
+# ---- server ----------------------------------------------------------------------------
+
+def test_server_is_pinned_and_starts_fast(fidelity_server, aws):
+    st = aws.status()
+    assert st["ready"] is True and st["moto_version"] == "5.2.5"
+    print(f"fidelity server start-up: {fidelity_server.startup_seconds:.2f}s")
+    assert fidelity_server.startup_seconds < 20
+
+
+def test_refuses_other_moto_version(monkeypatch):
+    import importlib.metadata
+    import fidelity
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "5.0.0")
+    with pytest.raises(fidelity.FidelityVersionError, match=r"moto==5\.2\.5.*found 5\.0\.0"):
+        fidelity.require_pinned_moto()
+
+
+def test_control_api_rejects_bad_requests(aws):
+    from fidelity.client import ControlError
+    with pytest.raises(ControlError, match="HTTP 400"):
+        aws.inject("CopyDBSnapshot", "Throttling", count=0)
+    with pytest.raises(ControlError, match="HTTP 404"):
+        aws._req("POST", "/_fidelity/nope", {})
+    with pytest.raises(ControlError, match="HTTP 400"):
+        aws.hold(True, actions=["DeleteDBSnapshot"])
+
+
+# ---- 2. aws/rds ------------------------------------------------------------------------
+
+def test_default_key_is_the_aws_managed_aws_rds_key(world):
+    kms = world.prod("kms")
+    alias_key = kms.describe_key(KeyId="alias/aws/rds")["KeyMetadata"]
+    assert world.rds_default_key_arn == alias_key["Arn"]
+    assert alias_key["KeyManager"] == "AWS"
+    assert alias_key["AWSAccountId"] == world.prod_account
+    assert alias_key["Description"].startswith("Default key that protects my RDS")
+    by_arn = kms.describe_key(KeyId=world.rds_default_key_arn)["KeyMetadata"]
+    assert by_arn["KeyManager"] == "AWS"
+    assert kms.describe_key(KeyId=world.share_key_arn)["KeyMetadata"]["KeyManager"] == \
+        "CUSTOMER"
+    snap = world.prod("rds").describe_db_snapshots(
+        DBSnapshotIdentifier=world.snapshot_id)["DBSnapshots"][0]
+    assert snap["Encrypted"] is True
+    assert snap["KmsKeyId"] == world.rds_default_key_arn
+    # each account has its own aws/rds key
+    other = world.backup("kms").describe_key(KeyId="alias/aws/rds")["KeyMetadata"]
+    assert other["AWSAccountId"] == world.backup_account
+    assert other["Arn"] != world.rds_default_key_arn and other["KeyManager"] == "AWS"
+
+
+def test_explicit_key_recorded_as_arn_and_unencrypted_has_none(world):
+    db = world.create_db("cmkdb", kms_key_id="alias/snapferry-share")
+    assert db["StorageEncrypted"] is True and db["KmsKeyId"] == world.share_key_arn
+    plain = world.create_db("plaindb", encrypted=False)
+    assert plain["StorageEncrypted"] is False and "KmsKeyId" not in plain
+    snap = world.create_snapshot("plaindb", "plain-1")
+    assert snap["Encrypted"] is False and "KmsKeyId" not in snap
+
+
+# ---- 3. sharing rules ------------------------------------------------------------------
+
+def test_default_key_snapshot_cannot_be_shared(world):
+    rds = world.prod("rds")
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier=world.snapshot_id,
+                                         AttributeName="restore",
+                                         ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "InvalidParameterValue" and status_of(e) == 400
+    assert "default" in e.value.response["Error"]["Message"]
+    attrs = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=world.snapshot_id)
+    assert attrs["DBSnapshotAttributesResult"]["DBSnapshotAttributes"][0][
+        "AttributeValues"] == []
+
+
+def test_encrypted_snapshot_cannot_be_public_but_can_be_shared_by_id(world):
+    rds = world.prod("rds")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="cmk-copy", KmsKeyId=world.share_key_arn)
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="cmk-copy",
+                                         AttributeName="restore", ValuesToAdd=["all"])
+    assert code_of(e) == "InvalidParameterValue"
+    out = rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="cmk-copy",
+                                           AttributeName="restore",
+                                           ValuesToAdd=[world.backup_account])
+    vals = out["DBSnapshotAttributesResult"]["DBSnapshotAttributes"][0]["AttributeValues"]
+    assert vals == [world.backup_account]
+    # moto's own behaviour kept: an unencrypted snapshot may be public; removing works
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plain-1")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="plain-1", AttributeName="restore",
+                                     ValuesToAdd=["all"])
+    out = rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="cmk-copy",
+                                           AttributeName="restore",
+                                           ValuesToRemove=[world.backup_account])
+    assert out["DBSnapshotAttributesResult"]["DBSnapshotAttributes"][0][
+        "AttributeValues"] == []
+
+
+def test_automated_snapshots_cannot_be_shared(world, aws):
+    auto = aws.automated_snapshot(world.prod_account, world.region, world.db_id)
+    assert auto["id"].startswith(f"rds:{world.db_id}-")
+    with pytest.raises(ClientError) as e:
+        world.prod("rds").modify_db_snapshot_attribute(
+            DBSnapshotIdentifier=auto["id"], AttributeName="restore",
+            ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "InvalidDBSnapshotState"
+    world.create_cluster("aur", engine="aurora-postgresql", encrypted=False)
+    cauto = aws.automated_snapshot(world.prod_account, world.region, "aur", kind="cluster")
+    with pytest.raises(ClientError) as e:
+        world.prod("rds").modify_db_cluster_snapshot_attribute(
+            DBClusterSnapshotIdentifier=cauto["id"], AttributeName="restore",
+            ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "InvalidDBClusterSnapshotStateFault"
+
+
+# ---- 1./4. cross-account copies and restores -------------------------------------------
+
+def test_copy_of_unshared_snapshot_by_arn_is_not_found(world):
+    with pytest.raises(ClientError) as e:
+        world.backup("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_arn,
+                                             TargetDBSnapshotIdentifier="stolen",
+                                             KmsKeyId=world.backup_key_arn)
+    assert code_of(e) == "DBSnapshotNotFound" and status_of(e) == 404
+
+
+def test_shared_encrypted_copy_needs_kms_key_and_records_its_arn(world):
+    arn = share(world)
+    brds = world.backup("rds")
+    with pytest.raises(ClientError) as e:
+        brds.copy_db_snapshot(SourceDBSnapshotIdentifier=arn, TargetDBSnapshotIdentifier="b1")
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+    c = brds.copy_db_snapshot(SourceDBSnapshotIdentifier=arn, TargetDBSnapshotIdentifier="b1",
+                              KmsKeyId="alias/snapferry-backup",
+                              Tags=[{"Key": "snapferry:source-arn", "Value": arn}])["DBSnapshot"]
+    assert c["DBSnapshotArn"] == f"arn:aws:rds:{world.region}:{world.backup_account}:snapshot:b1"
+    assert c["Encrypted"] is True and c["KmsKeyId"] == world.backup_key_arn
+    assert c["SourceDBSnapshotIdentifier"] == arn
+    assert c["SnapshotType"] == "manual" and c["Status"] == "available"
+    tags = brds.list_tags_for_resource(ResourceName=c["DBSnapshotArn"])["TagList"]
+    assert {"Key": "snapferry:source-arn", "Value": arn} in tags
+    # the source stays in production, untouched
+    src = world.prod("rds").describe_db_snapshots(DBSnapshotIdentifier="share-src")[
+        "DBSnapshots"][0]
+    assert src["KmsKeyId"] == world.share_key_arn
+    # unshared again: the ARN is no longer visible to the backup account
+    world.prod("rds").modify_db_snapshot_attribute(
+        DBSnapshotIdentifier="share-src", AttributeName="restore",
+        ValuesToRemove=[world.backup_account])
+    with pytest.raises(ClientError) as e:
+        brds.copy_db_snapshot(SourceDBSnapshotIdentifier=arn, TargetDBSnapshotIdentifier="b2",
+                              KmsKeyId=world.backup_key_arn)
+    assert code_of(e) == "DBSnapshotNotFound"
+
+
+def test_shared_copy_needs_key_policy_granting_the_backup_account(world):
+    rds = world.prod("rds")
+    lonely = world.create_key(description="no grant for backup")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="lonely", KmsKeyId=lonely["Arn"])
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="lonely", AttributeName="restore",
+                                     ValuesToAdd=[world.backup_account])
+    arn = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:lonely"
+    with pytest.raises(ClientError) as e:
+        world.backup("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                             TargetDBSnapshotIdentifier="b1",
+                                             KmsKeyId=world.backup_key_arn)
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+
+
+def test_unknown_or_disabled_target_key_is_not_accessible(world):
+    rds = world.prod("rds")
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="x1", KmsKeyId="alias/nope")
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+    k = world.create_key()
+    world.admin("kms").disable_key(KeyId=k["KeyId"])
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="x2", KmsKeyId=k["Arn"])
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+
+
+def test_same_account_copy_keeps_moto_behaviour(world):
+    rds = world.prod("rds")
+    c = rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="same", CopyTags=True)["DBSnapshot"]
+    assert c["KmsKeyId"] == world.rds_default_key_arn and c["Encrypted"] is True
+    assert "SourceDBSnapshotIdentifier" not in c
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="same")
+    assert code_of(e) == "DBSnapshotAlreadyExists"
+    by_arn = rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_arn,
+                                  TargetDBSnapshotIdentifier="same-by-arn")["DBSnapshot"]
+    assert by_arn["Status"] == "available"
+
+
+def test_restore_from_shared_snapshot_by_arn(world):
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plain-1")
+    arn = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:plain-1"
+    brds = world.backup("rds")
+    with pytest.raises(ClientError) as e:
+        brds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="r1",
+                                                  DBSnapshotIdentifier=arn)
+    assert code_of(e) == "DBSnapshotNotFound"
+    world.prod("rds").modify_db_snapshot_attribute(DBSnapshotIdentifier="plain-1",
+                                                   AttributeName="restore",
+                                                   ValuesToAdd=[world.backup_account])
+    db = brds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="r1",
+                                                   DBSnapshotIdentifier=arn,
+                                                   PubliclyAccessible=False)["DBInstance"]
+    assert db["DBInstanceArn"].split(":")[4] == world.backup_account
+    assert brds.describe_db_instances(DBInstanceIdentifier="r1")["DBInstances"]
+    assert not world.prod("rds").describe_db_instances(
+        Filters=[{"Name": "db-instance-id", "Values": ["r1"]}])["DBInstances"]
+
+
+# ---- 6. IncludeShared and ARNs ---------------------------------------------------------
+
+def test_include_shared_and_snapshot_type_shared(world):
+    arn = share(world)
+    brds = world.backup("rds")
+    assert brds.describe_db_snapshots()["DBSnapshots"] == []
+    for kw in ({"IncludeShared": True}, {"SnapshotType": "shared"}):
+        snaps = brds.describe_db_snapshots(**kw)["DBSnapshots"]
+        assert [(s["DBSnapshotIdentifier"], s["SnapshotType"], s["DBSnapshotArn"])
+                for s in snaps] == [(arn, "shared", arn)]
+        assert snaps[0]["KmsKeyId"] == world.share_key_arn
+    one = brds.describe_db_snapshots(DBSnapshotIdentifier=arn, IncludeShared=True)
+    assert one["DBSnapshots"][0]["DBSnapshotArn"] == arn
+    with pytest.raises(ClientError) as e:
+        brds.describe_db_snapshots(DBSnapshotIdentifier=arn)
+    assert code_of(e) == "DBSnapshotNotFound"
+    # the owner still sees its own snapshot as manual, by id
+    own = world.prod("rds").describe_db_snapshots(DBSnapshotIdentifier="share-src")[
+        "DBSnapshots"][0]
+    assert own["DBSnapshotIdentifier"] == "share-src" and own["SnapshotType"] == "manual"
+    # the production account has nothing shared with it
+    assert world.prod("rds").describe_db_snapshots(SnapshotType="shared")["DBSnapshots"] == []
+
+
+def test_own_arns_accepted_by_describe_modify_attributes_delete(world):
+    rds = world.prod("rds")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="own", KmsKeyId=world.share_key_arn)
+    arn = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:own"
+    assert rds.describe_db_snapshots(DBSnapshotIdentifier=arn)["DBSnapshots"][0][
+        "DBSnapshotIdentifier"] == "own"
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier=arn, AttributeName="restore",
+                                     ValuesToAdd=[world.backup_account])
+    got = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=arn)
+    assert got["DBSnapshotAttributesResult"]["DBSnapshotAttributes"][0][
+        "AttributeValues"] == [world.backup_account]
+    # another account can't delete or modify it, even though it is shared with it
+    brds = world.backup("rds")
+    with pytest.raises(ClientError) as e:
+        brds.delete_db_snapshot(DBSnapshotIdentifier=arn)
+    assert code_of(e) == "DBSnapshotNotFound"
+    with pytest.raises(ClientError) as e:
+        brds.modify_db_snapshot_attribute(DBSnapshotIdentifier=arn, AttributeName="restore",
+                                          ValuesToAdd=["111122223333"])
+    assert code_of(e) == "DBSnapshotNotFound"
+    rds.delete_db_snapshot(DBSnapshotIdentifier=arn)
+    with pytest.raises(ClientError) as e:
+        rds.describe_db_snapshots(DBSnapshotIdentifier="own")
+    assert code_of(e) == "DBSnapshotNotFound"
+
+
+def test_describe_paginates_like_aws(world):
+    rds = world.admin("rds")
+    for i in range(44):
+        rds.create_db_snapshot(DBInstanceIdentifier=world.db_id,
+                               DBSnapshotIdentifier=f"page-{i:02d}")
+    seen, marker, pages = [], None, 0
+    while True:
+        kw = {"MaxRecords": 20, "SnapshotType": "manual"}
+        if marker:
+            kw["Marker"] = marker
+        out = world.prod("rds").describe_db_snapshots(**kw)
+        pages += 1
+        seen += [s["DBSnapshotIdentifier"] for s in out["DBSnapshots"]]
+        marker = out.get("Marker")
+        if not marker:
+            break
+        assert pages < 10
+    assert pages == 3 and len(seen) == 45 and len(set(seen)) == 45
+    with pytest.raises(ClientError) as e:
+        world.prod("rds").describe_db_snapshots(MaxRecords=10)
+    assert code_of(e) == "InvalidParameterValue"
+    assert len(world.prod("rds").describe_db_snapshots()["DBSnapshots"]) == 46  # +automated
+
+
+# ---- 5. hold / release -----------------------------------------------------------------
+
+def test_hold_and_release_copies(world, aws):
+    aws.hold(True)
+    rds = world.prod("rds")
+    t = rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="held",
+                             KmsKeyId=world.share_key_arn)["DBSnapshot"]
+    assert t["Status"] == "creating" and t["PercentProgress"] == 0
+    got = rds.describe_db_snapshots(DBSnapshotIdentifier="held")["DBSnapshots"][0]
+    assert got["Status"] == "creating"
+    assert [h["id"] for h in aws.status()["held"]] == ["held"]
+    # a creating snapshot can't be copied or shared yet
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier="held", TargetDBSnapshotIdentifier="x")
+    assert code_of(e) == "InvalidDBSnapshotState"
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="held", AttributeName="restore",
+                                         ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "InvalidDBSnapshotState"
+    # source snapshots made by CreateDBSnapshot are not held by default
+    assert world.create_snapshot(world.db_id, "fresh")["Status"] == "available"
+    released = aws.release(id="held")
+    assert [(r["id"], r["account"]) for r in released] == [("held", world.prod_account)]
+    got = rds.describe_db_snapshots(DBSnapshotIdentifier="held")["DBSnapshots"][0]
+    assert got["Status"] == "available" and got["PercentProgress"] == 100
+    assert aws.release() == []
+
+
+def test_deleting_a_copy_in_progress_cancels_it(world, aws):
+    aws.hold(True)
+    rds = world.prod("rds")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="cancel-me",
+                         KmsKeyId=world.share_key_arn)
+    rds.delete_db_snapshot(DBSnapshotIdentifier="cancel-me")
+    with pytest.raises(ClientError) as e:
+        rds.describe_db_snapshots(DBSnapshotIdentifier="cancel-me")
+    assert code_of(e) == "DBSnapshotNotFound"
+    assert aws.release() == []
+
+
+def test_hold_scoped_to_an_account_and_held_create(world, aws):
+    aws.hold(True, accounts=[world.backup_account])
+    arn = share(world)   # the transit copy in production is not held
+    b = world.backup("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                             TargetDBSnapshotIdentifier="b1",
+                                             KmsKeyId=world.backup_key_arn)["DBSnapshot"]
+    assert b["Status"] == "creating"
+    assert aws.release(account=world.prod_account) == []
+    assert [r["id"] for r in aws.release(account=world.backup_account)] == ["b1"]
+    aws.hold(True, actions=["CreateDBSnapshot"])
+    s = world.create_snapshot(world.db_id, "slow-source")
+    assert s["Status"] == "creating"
+    with pytest.raises(ClientError) as e:   # AWS: the source of a copy must be available
+        world.prod("rds").copy_db_snapshot(SourceDBSnapshotIdentifier="slow-source",
+                                           TargetDBSnapshotIdentifier="t")
+    assert code_of(e) == "InvalidDBSnapshotState"
+    with pytest.raises(ClientError) as e:   # and a snapshot being created can't be deleted
+        world.prod("rds").delete_db_snapshot(DBSnapshotIdentifier="slow-source")
+    assert code_of(e) == "InvalidDBSnapshotState"
+    aws.hold(False)
+    assert world.create_snapshot(world.db_id, "quick")["Status"] == "available"
+
+
+# ---- 8. clusters -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_multi_az_db_cluster_and_snapshot(world, engine):
+    c = world.create_cluster(f"maz-{engine}", engine=engine)
+    assert c["Engine"] == engine and c["StorageEncrypted"] is True
+    assert c["KmsKeyId"] == world.rds_default_key_arn
+    s = world.create_cluster_snapshot(f"maz-{engine}", f"maz-{engine}-1")
+    assert s["Engine"] == engine and s["StorageEncrypted"] is True
+    assert s["KmsKeyId"] == world.rds_default_key_arn and s["SnapshotType"] == "manual"
+
+
+@pytest.mark.parametrize("engine", ["aurora-mysql", "aurora-postgresql"])
+def test_aurora_cluster_snapshot_shared_and_copied_cross_account(world, aws, engine):
+    world.create_cluster("aur", engine=engine)
+    rds = world.prod("rds")
+    src = world.create_cluster_snapshot("aur", "aur-1")
+    assert src["KmsKeyId"] == world.rds_default_key_arn
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="aur-1",
+                                                 AttributeName="restore",
+                                                 ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "InvalidParameterValue"
+    aws.hold(True)
+    t = rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="aur-1",
+                                     TargetDBClusterSnapshotIdentifier="aur-t",
+                                     KmsKeyId=world.share_key_arn)["DBClusterSnapshot"]
+    assert t["Status"] == "copying" and t["KmsKeyId"] == world.share_key_arn
+    aws.release(id="aur-t")
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="aur-t",
+                                             AttributeName="restore",
+                                             ValuesToAdd=[world.backup_account])
+    brds = world.backup("rds")
+    shared = brds.describe_db_cluster_snapshots(IncludeShared=True)["DBClusterSnapshots"]
+    assert [s["SnapshotType"] for s in shared] == ["shared"]
+    arn = shared[0]["DBClusterSnapshotArn"]
+    assert shared[0]["DBClusterSnapshotIdentifier"] == arn
+    with pytest.raises(ClientError) as e:
+        brds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                      TargetDBClusterSnapshotIdentifier="aur-b")
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+    b = brds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                      TargetDBClusterSnapshotIdentifier="aur-b",
+                                      KmsKeyId=world.backup_key_arn)["DBClusterSnapshot"]
+    assert b["Status"] == "copying" and b["KmsKeyId"] == world.backup_key_arn
+    assert b["StorageEncrypted"] is True and b["SourceDBClusterSnapshotArn"] == arn
+    brds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier="aur-b")  # cancel
+    assert brds.describe_db_cluster_snapshots()["DBClusterSnapshots"] == []
+
+
+def test_automated_snapshot_control(world, aws):
+    a = aws.automated_snapshot(world.prod_account, world.region, world.db_id)
+    b = aws.automated_snapshot(world.prod_account, world.region, world.db_id)
+    assert a["id"] != b["id"]
+    snaps = world.prod("rds").describe_db_snapshots(SnapshotType="automated")["DBSnapshots"]
+    ids = {s["DBSnapshotIdentifier"] for s in snaps}
+    assert {a["id"], b["id"]} <= ids
+    s = [x for x in snaps if x["DBSnapshotIdentifier"] == a["id"]][0]
+    assert s["SnapshotType"] == "automated" and s["KmsKeyId"] == world.rds_default_key_arn
+    assert s["DBSnapshotArn"] == a["arn"]
+    from fidelity.client import ControlError
+    with pytest.raises(ControlError):
+        aws.automated_snapshot(world.prod_account, world.region, "no-such-db")
+
+
+# ---- 7. injection and the call log -----------------------------------------------------
+
+def test_injected_query_errors_then_normal_service(world, aws):
+    aws.inject("CopyDBSnapshot", "Throttling", count=2, account=world.prod_account)
+    rds = world.prod("rds")
+    for _ in range(2):
+        with pytest.raises(ClientError) as e:
+            rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                                 TargetDBSnapshotIdentifier="t1",
+                                 KmsKeyId=world.share_key_arn)
+        assert code_of(e) == "Throttling" and status_of(e) == 400
+        assert e.value.response["Error"]["Message"] == "Rate exceeded"
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="t1", KmsKeyId=world.share_key_arn)
+    calls = aws.calls(account=world.prod_account, action="CopyDBSnapshot")
+    assert [(c["status"], c["error"], c["injected"]) for c in calls] == [
+        (400, "Throttling", True), (400, "Throttling", True), (200, None, False)]
+
+
+def test_injection_scoped_by_account_and_parameters(world, aws):
+    aws.inject("DescribeDBSnapshots", "AccessDenied", status=403,
+               account=world.backup_account)
+    aws.inject("ModifyDBSnapshotAttribute", "SharedSnapshotQuotaExceeded",
+               match={"DBSnapshotIdentifier": "quota"})
+    rds = world.prod("rds")
+    rds.describe_db_snapshots()          # production is not affected
+    with pytest.raises(ClientError) as e:
+        world.backup("rds").describe_db_snapshots()
+    assert code_of(e) == "AccessDenied" and status_of(e) == 403
+    world.backup("rds").describe_db_snapshots()   # count 1: served again
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="quota", KmsKeyId=world.share_key_arn)
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="other", KmsKeyId=world.share_key_arn)
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="other", AttributeName="restore",
+                                     ValuesToAdd=[world.backup_account])
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="quota", AttributeName="restore",
+                                         ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "SharedSnapshotQuotaExceeded"
+
+
+def test_injected_server_errors_and_kms_json_errors(world, aws):
+    aws.inject("CopyDBSnapshot", "SnapshotQuotaExceeded")
+    aws.inject("DescribeKey", "KMSInternalException", status=500)
+    aws.inject("DescribeDBSnapshots", "ServiceUnavailable", status=503)
+    with pytest.raises(ClientError) as e:
+        world.prod("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                                           TargetDBSnapshotIdentifier="q")
+    assert code_of(e) == "SnapshotQuotaExceeded"
+    with pytest.raises(ClientError) as e:
+        world.prod("kms").describe_key(KeyId="alias/aws/rds")
+    assert code_of(e) == "KMSInternalException" and status_of(e) == 500
+    with pytest.raises(ClientError) as e:
+        world.prod("rds").describe_db_snapshots()
+    assert code_of(e) == "ServiceUnavailable" and status_of(e) == 503
+    assert world.prod("kms").describe_key(KeyId="alias/aws/rds")["KeyMetadata"]
+    aws.inject("AssumeRole", "AccessDenied", status=403)
+    with pytest.raises(ClientError) as e:
+        world.prod("sts").assume_role(RoleArn=world.role_arn, RoleSessionName="snapferry-test",
+                                      ExternalId=world.external_id)
+    assert code_of(e) == "AccessDenied"
+    aws.inject("*", "Throttling")
+    aws.reset()   # clears injections
+    world.prod("rds").describe_db_snapshots()
+
+
+def test_call_log_counts_calls_per_account_without_secrets(world, aws):
+    aws.reset()
+    share(world)
+    world.backup("rds").describe_db_snapshots(IncludeShared=True)
+    prod = aws.calls(account=world.prod_account)
+    assert [c["action"] for c in prod] == ["CopyDBSnapshot", "ModifyDBSnapshotAttribute",
+                                           "AssumeRole"]
+    assert prod[0]["service"] == "rds" and prod[0]["region"] == world.region
+    assert prod[0]["params"]["TargetDBSnapshotIdentifier"] == "share-src"
+    assert prod[2]["params"]["ExternalId"] == world.external_id
+    backup = aws.calls(account=world.backup_account)
+    assert [(c["action"], c["params"].get("IncludeShared")) for c in backup] == [
+        ("DescribeDBSnapshots", "true")]
+    last = backup[-1]["seq"]
+    world.create_db("pw", encrypted=False)
+    new = aws.calls(since=last)
+    assert [c["action"] for c in new] == ["CreateDBInstance"]
+    assert "MasterUserPassword" not in new[0]["params"]
+    assert new[0]["params"]["DBInstanceIdentifier"] == "pw"
+
+
+# ---- STS trust and signatures ----------------------------------------------------------
+
+def test_assume_role_checks_trust_and_external_id(world):
+    sts = world.prod("sts")
+    for kw in ({}, {"ExternalId": "wrong-external-id"}):
+        with pytest.raises(ClientError) as e:
+            sts.assume_role(RoleArn=world.role_arn, RoleSessionName="snapferry-test", **kw)
+        assert code_of(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=f"arn:aws:iam::{world.backup_account}:role/absent",
+                        RoleSessionName="snapferry-test", ExternalId=world.external_id)
+    assert code_of(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:   # the trust names the function, not any caller
+        world.admin("sts").assume_role(RoleArn=world.role_arn, RoleSessionName="snapferry-test",
+                                       ExternalId=world.external_id)
+    assert code_of(e) == "AccessDenied"
+    ident = world.backup("sts").get_caller_identity()
+    assert ident["Account"] == world.backup_account
+    assert f"assumed-role/{world.role_name}/" in ident["Arn"]
+
+
+def test_signature_checking_still_works(world, aws):
+    import boto3
+    aws.reset_auth(0)
+    # the function's real credentials are accepted, and so is the assumed role
+    assert world.prod("rds").describe_db_snapshots()["DBSnapshots"]
+    assert world.backup("rds").describe_db_snapshots()["DBSnapshots"] == []
+    bad = boto3.client("rds", endpoint_url=world.endpoint, region_name=world.region,
+                       aws_access_key_id=world.access_key_id,
+                       aws_secret_access_key="not-the-secret")
+    with pytest.raises(ClientError) as e:
+        bad.describe_db_snapshots()
+    assert code_of(e) == "SignatureDoesNotMatch"
+    unknown = boto3.client("rds", endpoint_url=world.endpoint, region_name=world.region,
+                           aws_access_key_id="AKIAUNKNOWN000000000",
+                           aws_secret_access_key="x")
+    with pytest.raises(ClientError) as e:
+        unknown.describe_db_snapshots()
+    assert code_of(e) == "InvalidClientTokenId"
+    # the patched paths still run under signature checking
+    arn = share(world, "signed-share")
+    b = world.backup("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                             TargetDBSnapshotIdentifier="signed-b",
+                                             KmsKeyId=world.backup_key_arn)["DBSnapshot"]
+    assert b["KmsKeyId"] == world.backup_key_arn
