@@ -290,6 +290,13 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 
 /* ---- the client -------------------------------------------------------------- */
 
+/* Turning proxies off succeeded, or libcurl was built without proxy support. */
+static int
+no_proxy_ok(CURLcode rc)
+{
+	return (rc == CURLE_OK || rc == CURLE_NOT_BUILT_IN || rc == CURLE_UNKNOWN_OPTION);
+}
+
 struct rt_client *
 rt_client_new(const char *api, const volatile sig_atomic_t *stop)
 {
@@ -316,8 +323,8 @@ rt_client_new(const char *api, const volatile sig_atomic_t *stop)
 	    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L) ||
 	    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 0L) ||
 	    curl_easy_setopt(c->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ||
-	    curl_easy_setopt(c->curl, CURLOPT_PROXY, "") ||
-	    curl_easy_setopt(c->curl, CURLOPT_NOPROXY, "*") ||
+	    !no_proxy_ok(curl_easy_setopt(c->curl, CURLOPT_PROXY, "")) ||
+	    !no_proxy_ok(curl_easy_setopt(c->curl, CURLOPT_NOPROXY, "*")) ||
 	    curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L) ||
 	    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf) ||
 	    curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L) ||
