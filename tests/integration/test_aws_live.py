@@ -10,6 +10,7 @@ client's page-by-page listing is exercised for real.  Nothing else is changed.
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -548,3 +549,36 @@ def test_option_group(world, variant, ident):
     assert ok(world, variant, ident, "option-group-blocks", "og-main") is False
     out, _ = run_awsop(world, variant, ident, "option-group-blocks", "og-absent")
     assert out["error"]["code"] == "OptionGroupNotFoundFault"
+
+
+# ---- valgrind ----------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.parametrize("ident", IDENTS)
+def test_valgrind_clean(world, ident):
+    """The dev build under valgrind: no invalid access, no definite leak, over
+    the paths that allocate most (assumed role, a 3-page listing, copy with tags,
+    a JSON call, an error)."""
+    exe = awsop_path("dev")
+    if not exe.exists():
+        pytest.skip(f"{exe} is not built")
+    calls = [("describe-snapshot", "instance", "snap-main"),
+             ("list-snapshots", "instance", "--max-records", "20", "--limit", "60"),
+             ("copy-snapshot", "cluster", "csnap-main", f"vg-{ident}-copy", "--tag", "a=b c"),
+             ("describe-key", world["data"][ident]["key_id"]),
+             ("describe-snapshot", "cluster", "vg-absent"),
+             ("delete-snapshot", "instance", "vg-absent")]
+    for args in calls:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_ACCESS_KEY_ID": world["user"]["key"],
+                    "AWS_SECRET_ACCESS_KEY": world["user"]["secret"],
+                    "AWS_REGION": REGION, "AWS_ENDPOINT_URL": world["url"]})
+        argv = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                "--error-exitcode=9", str(exe)]
+        if ident == "role":
+            argv += ["--role", ROLE, "--external-id", EXTERNAL_ID]
+        p = subprocess.run(argv + list(args), env=env, capture_output=True, text=True,
+                           timeout=300)
+        assert p.returncode in (0, 1), (args, p.returncode, p.stderr[-3000:])
+        assert "Invalid read" not in p.stderr and "definitely lost" not in p.stderr, p.stderr
+        json.loads(p.stdout)
