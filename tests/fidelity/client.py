@@ -75,6 +75,20 @@ class Control:
         return self._req("POST", "/_fidelity/automated-snapshot",
                          {"account": account, "region": region, "db": db, "kind": kind})
 
+    def snapshot_time(self, account, region, id, time, kind="instance"):
+        """Backdate a snapshot; `time` is ISO-8601 (UTC if no offset)."""
+        return self._req("POST", "/_fidelity/snapshot-time",
+                         {"account": account, "region": region, "id": id, "time": time,
+                          "kind": kind})
+
+    def bulk_snapshots(self, account, region, db, count, prefix=None, kind="instance",
+                       type="manual", spacing_minutes=0):
+        body = {"account": account, "region": region, "db": db, "count": count,
+                "kind": kind, "type": type, "spacing_minutes": spacing_minutes}
+        if prefix:
+            body["prefix"] = prefix
+        return self._req("POST", "/_fidelity/bulk-snapshots", body)
+
     # moto's own API
     def moto_reset(self):
         return self._req("POST", "/moto-api/reset", raw=b"")

@@ -11,6 +11,9 @@ Control API (JSON in, JSON out):
                             "region"?,"service"?,"match"?:{param:value}}
   GET  /_fidelity/calls    ?account=&action=&service=&since=
   POST /_fidelity/automated-snapshot {"account","region","db","kind":"instance"|"cluster"}
+  POST /_fidelity/snapshot-time {"account","region","id","time":ISO-8601,"kind"?}  backdate
+  POST /_fidelity/bulk-snapshots {"account","region","db","count","prefix"?,"kind"?,
+                                  "type"?:"manual"|"automated","spacing_minutes"?}
 """
 import io
 import json
@@ -228,6 +231,20 @@ class FidelityApp:
                     raise ValueError(f"'{k}' is required")
             return 200, patches.create_automated_snapshot(
                 doc["account"], doc["region"], doc["db"], doc.get("kind", "instance"))
+        if route == "snapshot-time":
+            for k in ("account", "region", "id", "time"):
+                if not doc.get(k):
+                    raise ValueError(f"'{k}' is required")
+            return 200, patches.set_snapshot_time(doc["account"], doc["region"], doc["id"],
+                                                  doc["time"], doc.get("kind", "instance"))
+        if route == "bulk-snapshots":
+            for k in ("account", "region", "db", "count"):
+                if not doc.get(k):
+                    raise ValueError(f"'{k}' is required")
+            return 200, patches.bulk_snapshots(
+                doc["account"], doc["region"], doc["db"], doc["count"], doc.get("prefix"),
+                doc.get("kind", "instance"), doc.get("type", "manual"),
+                doc.get("spacing_minutes", 0))
         return 404, {"error": f"no control route /_fidelity/{route}"}
 
 

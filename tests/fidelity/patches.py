@@ -356,6 +356,69 @@ def create_automated_snapshot(account, region, db, kind="instance", when=None):
             "region": region}
 
 
+def _parse_time(value):
+    t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def set_snapshot_time(account, region, snapshot_id, when, kind="instance"):
+    """Backdate a snapshot (SnapshotCreateTime, and OriginalSnapshotCreateTime of DB
+    snapshots) — for look-back and retention tests. moto keeps naive UTC datetimes."""
+    from moto.rds.models import DBSnapshot, DBClusterSnapshot
+    backend = rds_backend(account, region)
+    rtype = DBSnapshot if kind == "instance" else DBClusterSnapshot
+    snap = backend.resource_map[rtype].get(snapshot_id)
+    if snap is None:
+        raise ValueError(f"no {kind} snapshot {snapshot_id} in {account}/{region}")
+    t = _parse_time(when).astimezone(timezone.utc).replace(tzinfo=None)
+    snap.created = t
+    if hasattr(snap, "original_snapshot_create_time"):
+        snap.original_snapshot_create_time = t
+    return {"id": snap.resource_id, "arn": snap.arn, "time": t.isoformat() + "Z"}
+
+
+def bulk_snapshots(account, region, db, count, prefix=None, kind="instance",
+                   snapshot_type="manual", spacing_minutes=0):
+    """Create `count` snapshots of one DB fast (benchmarks): manual ones named
+    <prefix>-00000.., automated ones rds:<db>-<time>; with spacing_minutes each is that
+    much older than the previous one. moto's snapshot quota applies
+    (MOTO_RDS_SNAPSHOT_LIMIT in the server's environment, default 1000)."""
+    count = int(count)
+    if count < 1 or count > 100000:
+        raise ValueError("count must be 1..100000")
+    if kind not in ("instance", "cluster"):
+        raise ValueError("kind must be 'instance' or 'cluster'")
+    if snapshot_type not in ("manual", "automated"):
+        raise ValueError("type must be 'manual' or 'automated'")
+    backend = rds_backend(account, region)
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    step = timedelta(minutes=int(spacing_minutes))
+    prefix = prefix or f"{db}-bulk"
+    made = []
+    if snapshot_type == "automated" and not step:
+        step = timedelta(minutes=1)   # automated ids are per minute: keep them distinct
+    store = backend.database_snapshots if kind == "instance" else backend.cluster_snapshots
+    t = now
+    for i in range(count):
+        if snapshot_type == "automated":
+            while f"rds:{db}-{t.strftime('%Y-%m-%d-%H-%M')}" in store:
+                t -= timedelta(minutes=1)   # taken (e.g. moto's own at DB creation)
+            sid = f"rds:{db}-{t.strftime('%Y-%m-%d-%H-%M')}"
+        else:
+            sid = f"{prefix}-{i:05d}"
+        if kind == "instance":
+            snap = backend.create_db_snapshot(db, sid, snapshot_type=snapshot_type)
+        else:
+            snap = backend.create_db_cluster_snapshot(db, sid, snapshot_type=snapshot_type)
+        if step:
+            snap.created = t.replace(tzinfo=None)
+            if hasattr(snap, "original_snapshot_create_time"):
+                snap.original_snapshot_create_time = snap.created
+        made.append(snap.resource_id)
+        t -= step
+    return {"count": len(made), "first": made[0], "last": made[-1]}
+
+
 def _paginate(items, max_records, marker):
     """AWS's MaxRecords (20..100, default 100) and opaque Marker (aws-facts.md §2.2)."""
     if max_records is None:

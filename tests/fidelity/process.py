@@ -24,7 +24,10 @@ class FidelityServer:
     """`with FidelityServer() as srv: srv.endpoint ...` or start()/stop()."""
 
     def __init__(self, log_path=None, python=None, host="127.0.0.1", port=0,
-                 start_timeout=60.0):
+                 start_timeout=60.0, env=None):
+        """env: extra environment for the server, e.g. {"MOTO_RDS_SNAPSHOT_LIMIT":
+        "20000"} for benchmarks (moto's manual snapshot quota, default 1000)."""
+        self.extra_env = dict(env or {})
         self.python = python or sys.executable
         self.host, self.port = host, port
         self.start_timeout = start_timeout
@@ -43,6 +46,7 @@ class FidelityServer:
         env["PYTHONPATH"] = os.pathsep.join(
             [str(TESTS_DIR)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         env["PYTHONUNBUFFERED"] = "1"
+        env.update({k: str(v) for k, v in self.extra_env.items()})
         t0 = time.monotonic()
         log = open(self.log_path, "wb")
         try:

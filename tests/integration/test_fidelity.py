@@ -586,3 +586,28 @@ def test_signature_checking_still_works(world, aws):
                                              TargetDBSnapshotIdentifier="signed-b",
                                              KmsKeyId=world.backup_key_arn)["DBSnapshot"]
     assert b["KmsKeyId"] == world.backup_key_arn
+
+
+# ---- helpers for look-back, retention and benchmarks -----------------------------------
+
+def test_backdate_and_bulk_snapshots(world, aws):
+    import datetime
+    out = aws.snapshot_time(world.prod_account, world.region, world.snapshot_id,
+                            "2020-01-02T03:04:05Z")
+    assert out["id"] == world.snapshot_id
+    s = world.prod("rds").describe_db_snapshots(DBSnapshotIdentifier=world.snapshot_id)[
+        "DBSnapshots"][0]
+    assert s["SnapshotCreateTime"] == datetime.datetime(2020, 1, 2, 3, 4, 5,
+                                                        tzinfo=datetime.timezone.utc)
+    res = aws.bulk_snapshots(world.prod_account, world.region, world.db_id, 30,
+                             type="automated", spacing_minutes=60)
+    assert res["count"] == 30 and res["first"].startswith(f"rds:{world.db_id}-")
+    autos = world.prod("rds").describe_db_snapshots(SnapshotType="automated",
+                                                    MaxRecords=100)["DBSnapshots"]
+    assert len(autos) == 31   # + the one moto makes at creation
+    times = sorted(a["SnapshotCreateTime"] for a in autos)
+    assert times[-1] - times[0] >= datetime.timedelta(hours=29)
+    assert len({a["DBSnapshotIdentifier"] for a in autos}) == 31
+    res = aws.bulk_snapshots(world.prod_account, world.region, world.db_id, 25,
+                             prefix="bench")
+    assert (res["first"], res["last"]) == ("bench-00000", "bench-00024")
