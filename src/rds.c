@@ -423,7 +423,8 @@ rds_snapshot_not_found(enum rds_kind kind, const struct aws_error *err)
 {
 	if (kind == RDS_CLUSTER)
 		return (aws_error_is(err, "DBClusterSnapshotNotFoundFault"));
-	/* AWS sends DBSnapshotNotFound; moto sends DBSnapshotNotFoundFault. */
+	/* The wire code is DBSnapshotNotFound; DBSnapshotNotFoundFault is the model's
+	 * shape name, which emulators built from the model may send instead. */
 	return (aws_error_is(err, "DBSnapshotNotFound") ||
 	    aws_error_is(err, "DBSnapshotNotFoundFault"));
 }

@@ -467,7 +467,7 @@ static const struct {
 	    "<Code>DBSnapshotNotFound</Code><Message>DBSnapshot mysnap not found.</Message>"
 	    "</Error><RequestId>5e5a8d5c-1</RequestId></ErrorResponse>",
 	    404, "DBSnapshotNotFound", 1, 0 },
-	{ "DBSnapshotNotFoundFault (moto)",
+	{ "DBSnapshotNotFoundFault (the model's shape name)",
 	    "<ErrorResponse><Error><Code>DBSnapshotNotFoundFault</Code>"
 	    "<Message>DBSnapshot x not found.</Message></Error><RequestId>r</RequestId>"
 	    "</ErrorResponse>", 404, "DBSnapshotNotFoundFault", 1, 0 },
