@@ -401,8 +401,8 @@ get_regex(config_getenv_fn get, const char *name, regex_t *re, int *has,
 }
 
 static int
-check_kms(const char *name, const char *v, const char *region, const char *acct_want,
-    int allow_aws_alias, struct config_error *err)
+check_kms(const char *name, const char *v, const char *region, const char *region_var,
+    const char *acct_want, int allow_aws_alias, struct config_error *err)
 {
 	char kregion[40], kacct[13], s[48];
 	const char *alias;
@@ -417,8 +417,8 @@ check_kms(const char *name, const char *v, const char *region, const char *acct_
 		    "(%s) can't be shared with another account", alias));
 	if (sh == KEY_ARN || sh == KEY_ALIAS_ARN) {
 		if (strcmp(kregion, region) != 0)
-			return (fail(err, name, "is a key in %s, but it must be in %s",
-			    kregion, region));
+			return (fail(err, name, "is a key in %s, but it must be in %s (%s)",
+			    kregion, region, region_var));
 		if (acct_want != NULL && strcmp(kacct, acct_want) != 0)
 			return (fail(err, name, "is a key of account %s, but it must belong to "
 			    "BACKUP_ACCOUNT_ID %s", kacct, acct_want));
@@ -580,13 +580,14 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 	    "a customer managed KMS key in this account whose policy lets the backup account use it",
 	    err))
 		goto fail;
-	if (check_kms("SHARE_KMS_KEY_ID", c->share_kms_key_id, c->region, NULL, 0, err))
+	if (check_kms("SHARE_KMS_KEY_ID", c->share_kms_key_id, c->region, "AWS_REGION",
+	    NULL, 0, err))
 		goto fail;
 	if (required(get, "BACKUP_KMS_KEY_ID", &c->backup_kms_key_id,
 	    "the KMS key of the backup account that encrypts the backup copies", err))
 		goto fail;
 	if (check_kms("BACKUP_KMS_KEY_ID", c->backup_kms_key_id, c->backup_region,
-	    c->backup_account_id, 1, err))
+	    "BACKUP_REGION", c->backup_account_id, 1, err))
 		goto fail;
 
 	if (get_str(get, "NAME_PREFIX", "snapferry", &c->name_prefix, err))

@@ -1,0 +1,299 @@
+/*
+ * test_config: every variable of the design's table, good and bad values
+ * (table-driven), defaults, and the rule that an error names its variable
+ * and never repeats the external id.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "unit.h"
+
+#define ACCT	"444455556666"
+#define KEY	"1234abcd-12ab-34cd-56ef-1234567890ab"
+
+/* The environment a test case sees: the good base with one variable changed. */
+static const char *const base[][2] = {
+	{ "AWS_REGION", "us-east-1" },
+	{ "BACKUP_ACCOUNT_ID", ACCT },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::" ACCT ":role/snapferry-backup" },
+	{ "SHARE_KMS_KEY_ID", "alias/snapferry-share" },
+	{ "BACKUP_KMS_KEY_ID", KEY },
+};
+static const char *over_name, *over_value;	/* the change; value NULL = unset */
+static const char *over2_name, *over2_value;
+
+static const char *
+fake_getenv(const char *name)
+{
+	size_t i;
+
+	if (over_name != NULL && strcmp(name, over_name) == 0)
+		return (over_value);
+	if (over2_name != NULL && strcmp(name, over2_name) == 0)
+		return (over2_value);
+	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		if (strcmp(name, base[i][0]) == 0)
+			return (base[i][1]);
+	return (NULL);
+}
+
+static const struct {
+	const char	*var;
+	const char	*value;		/* NULL: unset */
+	int		 ok;
+	const char	*words;		/* in the message when !ok */
+} cases[] = {
+	{ "AWS_REGION", "eu-central-2", 1, NULL },
+	{ "AWS_REGION", "us-gov-west-1", 1, NULL },
+	{ "AWS_REGION", "cn-north-1", 1, NULL },
+	{ "AWS_REGION", NULL, 0, "is required" },
+	{ "AWS_REGION", "", 0, "is required" },
+	{ "AWS_REGION", "US-EAST-1", 0, "region" },
+	{ "AWS_REGION", "useast1", 0, "region" },
+	{ "AWS_REGION", "us-east-", 0, "region" },
+	{ "BACKUP_ACCOUNT_ID", NULL, 0, "is required" },
+	{ "BACKUP_ACCOUNT_ID", "12345678901", 0, "12 digits" },
+	{ "BACKUP_ACCOUNT_ID", "1234567890123", 0, "12 digits" },
+	{ "BACKUP_ACCOUNT_ID", "44445555666a", 0, "12 digits" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::" ACCT ":role/path/to/snapferry+x=y,z.w@v_u-t", 1, NULL },
+	{ "BACKUP_ROLE_ARN", "arn:aws-us-gov:iam::" ACCT ":role/r", 1, NULL },
+	{ "BACKUP_ROLE_ARN", NULL, 0, "is required" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::" ACCT ":user/bob", 0, "role ARN" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::" ACCT ":role/", 0, "role ARN" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam:us-east-1:" ACCT ":role/r", 0, "role ARN" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:sts::" ACCT ":role/r", 0, "role ARN" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::4444:role/r", 0, "role ARN" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::" ACCT ":role/a b", 0, "role ARN" },
+	{ "BACKUP_ROLE_ARN", "arn:azure:iam::" ACCT ":role/r", 0, "role ARN" },
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::111122223333:role/r", 0, "BACKUP_ACCOUNT_ID" },
+	{ "BACKUP_EXTERNAL_ID", "snapferry-2024/ext:id=1", 1, NULL },
+	{ "BACKUP_EXTERNAL_ID", "x", 0, "2 to 1224" },
+	{ "BACKUP_EXTERNAL_ID", "has space", 0, "character 4" },
+	{ "SHARE_KMS_KEY_ID", KEY, 1, NULL },
+	{ "SHARE_KMS_KEY_ID", "mrk-1234abcd12ab34cd56ef1234567890ab", 1, NULL },
+	{ "SHARE_KMS_KEY_ID", "alias/snapferry-share", 1, NULL },
+	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:alias/snapferry-share", 1, NULL },
+	{ "SHARE_KMS_KEY_ID", NULL, 0, "is required" },
+	{ "SHARE_KMS_KEY_ID", "alias/aws/rds", 0, "customer managed" },
+	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:alias/aws/rds", 0, "customer managed" },
+	{ "SHARE_KMS_KEY_ID", "1234ABCD-12ab-34cd-56ef-1234567890ab", 0, "KMS key" },
+	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/nope", 0, "KMS key" },
+	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:eu-west-1:123456789012:key/" KEY, 0, "must be in us-east-1" },
+	{ "SHARE_KMS_KEY_ID", "my-key", 0, "KMS key" },
+	{ "BACKUP_KMS_KEY_ID", "alias/aws/rds", 1, NULL },	/* the backup account's own default key */
+	{ "BACKUP_KMS_KEY_ID", NULL, 0, "is required" },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/" KEY, 0, "BACKUP_ACCOUNT_ID" },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-west-2:" ACCT ":key/" KEY, 0, "must be in us-east-1" },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:" ACCT ":key/" KEY, 1, NULL },
+	{ "BACKUP_REGION", "eu-west-1", 1, NULL },
+	{ "BACKUP_REGION", "nowhere", 0, "region" },
+	{ "NAME_PREFIX", "sf-2", 1, NULL },
+	{ "NAME_PREFIX", "a234567890123456789012345678901234567890", 1, NULL },
+	{ "NAME_PREFIX", "a2345678901234567890123456789012345678901", 0, "at most 40" },
+	{ "NAME_PREFIX", "2fast", 0, "start with a letter" },
+	{ "NAME_PREFIX", "snap_ferry", 0, "letters, digits and hyphens" },
+	{ "NAME_PREFIX", "snap-", 0, "hyphen" },
+	{ "NAME_PREFIX", "snap--ferry", 0, "hyphen" },
+	{ "INCLUDE_PATTERN", "^(orders|billing)-", 1, NULL },
+	{ "INCLUDE_PATTERN", "(unclosed", 0, "regular expression" },
+	{ "EXCLUDE_PATTERN", "[z-a]", 0, "regular expression" },
+	{ "TRANSIT_CLEANUP", "false", 1, NULL },
+	{ "TRANSIT_CLEANUP", "NO", 1, NULL },
+	{ "TRANSIT_CLEANUP", "maybe", 0, "true or false" },
+	{ "DRY_RUN", "True", 1, NULL },
+	{ "DRY_RUN", "2", 0, "true or false" },
+	{ "RESTORE", "on", 1, NULL },
+	{ "RESTORE", "enabled", 0, "true or false" },
+	{ "RETENTION_DAYS", "35", 1, NULL },
+	{ "RETENTION_DAYS", "0", 1, NULL },
+	{ "RETENTION_DAYS", "-1", 0, "between 0 and" },
+	{ "RETENTION_DAYS", "7d", 0, "whole number" },
+	{ "RETENTION_DAYS", "99999999999999999999", 0, "whole number" },
+	{ "RETENTION_MIN_COPIES", "3", 1, NULL },
+	{ "RETENTION_MIN_COPIES", "0", 0, "between 1 and" },
+	{ "WAIT_SECONDS", "840", 1, NULL },
+	{ "WAIT_SECONDS", "841", 0, "between 0 and 840" },
+	{ "WAIT_SECONDS", " 5", 0, "whole number" },
+	{ "RESTORE_INSTANCE_CLASS", "db.r6g.2xlarge", 1, NULL },
+	{ "RESTORE_INSTANCE_CLASS", "r6g.large", 0, "instance class" },
+	{ "RESTORE_SUBNET_GROUP", "private subnets_1.a-b", 1, NULL },
+	{ "RESTORE_SUBNET_GROUP", "bad/name", 0, "subnet group" },
+	{ "RESTORE_SECURITY_GROUP_IDS", "sg-0123456789abcdef0, sg-12345678", 1, NULL },
+	{ "RESTORE_SECURITY_GROUP_IDS", "sg-0123456789abcdef0,,sg-12345678", 0, "security group" },
+	{ "RESTORE_SECURITY_GROUP_IDS", "sg-xyz", 0, "\"sg-xyz\"" },
+	{ "LOG_LEVEL", "debug", 1, NULL },
+	{ "LOG_LEVEL", "verbose", 0, "debug, info, warn or error" },
+	{ "AWS_ENDPOINT_URL", "http://127.0.0.1:5000", 1, NULL },
+	{ "AWS_ENDPOINT_URL_RDS", "https://rds.example.test/path", 1, NULL },
+	{ "AWS_ENDPOINT_URL_STS", "127.0.0.1:5000", 0, "http:// or https://" },
+	{ "AWS_ENDPOINT_URL_KMS", "http://", 0, "host" },
+};
+
+static void
+test_table(void)
+{
+	struct config_error err;
+	struct config c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		over_name = cases[i].var;
+		over_value = cases[i].value;
+		rc = config_load(&c, fake_getenv, &err);
+		if ((rc == 0) != cases[i].ok)
+			fprintf(stderr, "case %zu %s=%s: rc %d (%s)\n", i, cases[i].var,
+			    cases[i].value ? cases[i].value : "(unset)", rc, err.msg);
+		CHECK((rc == 0) == cases[i].ok);
+		if (rc == 0 || cases[i].ok) {
+			if (rc == 0)
+				config_free(&c);
+			continue;
+		}
+		/* The message names the variable at fault and says what is wrong. */
+		CHECK(strstr(err.msg, cases[i].var) != NULL);
+		if (strstr(err.msg, cases[i].words) == NULL)
+			fprintf(stderr, "case %zu: \"%s\" lacks \"%s\"\n", i, err.msg, cases[i].words);
+		CHECK(strstr(err.msg, cases[i].words) != NULL);
+		CHECK(err.var[0] != '\0' && strstr(err.msg, err.var) == err.msg);
+	}
+	over_name = over_value = NULL;
+}
+
+static void
+test_defaults(void)
+{
+	struct config_error err;
+	struct config c;
+
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK_STR(c.region, "us-east-1");
+	CHECK_STR(c.backup_region, "us-east-1");
+	CHECK_STR(c.name_prefix, "snapferry");
+	CHECK(c.account_id == NULL && c.backup_external_id == NULL);
+	CHECK(c.transit_cleanup == 1 && c.dry_run == 0 && c.restore == 0);
+	CHECK(c.retention_days == 0 && c.retention_min_copies == 1 && c.wait_seconds == 0);
+	CHECK(c.log_level == LOG_INFO);
+	CHECK(!c.has_include && !c.has_exclude && c.n_restore_sg_ids == 0);
+	CHECK(c.restore_instance_class == NULL && c.restore_subnet_group == NULL);
+	CHECK(config_db_selected(&c, "anything"));
+	config_free(&c);
+	config_free(&c);	/* twice is fine: zeroed */
+
+	/* AWS_DEFAULT_REGION when AWS_REGION is unset; an empty value counts as unset. */
+	over_name = "AWS_REGION";
+	over_value = "";
+	over2_name = "AWS_DEFAULT_REGION";
+	over2_value = "us-east-1";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK_STR(c.region, "us-east-1");
+	config_free(&c);
+	over2_value = "eu-west-3";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK_STR(c.region, "eu-west-3");
+	CHECK_STR(c.backup_region, "eu-west-3");
+	config_free(&c);
+	over2_value = "bad";
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK_STR(err.var, "AWS_DEFAULT_REGION");
+	over_name = over2_name = NULL;
+
+	/* Values that are set. */
+	over_name = "RESTORE_SECURITY_GROUP_IDS";
+	over_value = " sg-0123456789abcdef0 ,sg-12345678";
+	over2_name = "TRANSIT_CLEANUP";
+	over2_value = "off";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.n_restore_sg_ids == 2);
+	if (c.n_restore_sg_ids == 2) {
+		CHECK_STR(c.restore_sg_ids[0], "sg-0123456789abcdef0");
+		CHECK_STR(c.restore_sg_ids[1], "sg-12345678");
+	}
+	CHECK(c.transit_cleanup == 0);
+	config_free(&c);
+	over_name = over2_name = NULL;
+}
+
+/* A key ARN must be in the region of its use. */
+static void
+test_key_regions(void)
+{
+	struct config_error err;
+	struct config c;
+
+	over_name = "BACKUP_REGION";
+	over_value = "eu-west-1";
+	over2_name = "BACKUP_KMS_KEY_ID";
+	over2_value = "arn:aws:kms:us-east-1:" ACCT ":key/" KEY;
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK_STR(err.var, "BACKUP_KMS_KEY_ID");
+	CHECK(strstr(err.msg, "must be in eu-west-1 (BACKUP_REGION)") != NULL);
+	over2_value = "arn:aws:kms:eu-west-1:" ACCT ":key/" KEY;
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK_STR(c.backup_region, "eu-west-1");
+	config_free(&c);
+	over_name = "AWS_REGION";
+	over_value = "ap-southeast-2";
+	over2_name = "SHARE_KMS_KEY_ID";
+	over2_value = "arn:aws:kms:us-east-1:123456789012:key/" KEY;
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK(strstr(err.msg, "SHARE_KMS_KEY_ID is a key in us-east-1, but it must be in "
+	    "ap-southeast-2 (AWS_REGION)") != NULL);
+	over_name = over2_name = NULL;
+}
+
+static void
+test_secret_not_echoed(void)
+{
+	struct config_error err;
+	struct config c;
+
+	over_name = "BACKUP_EXTERNAL_ID";
+	over_value = "Sup3r secret!";
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK_STR(err.var, "BACKUP_EXTERNAL_ID");
+	CHECK(strstr(err.msg, "Sup3r") == NULL && strstr(err.msg, "secret") == NULL);
+	over_value = "S";
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK(strstr(err.msg, "\"S\"") == NULL);
+	over_value = "Sup3r-secret";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK_STR(c.backup_external_id, "Sup3r-secret");
+	config_free(&c);
+	over_name = NULL;
+}
+
+static void
+test_patterns(void)
+{
+	static const struct { const char *db; int want; } t[] = {
+		{ "orders-db", 1 }, { "billing-aurora", 1 }, { "orders-db-test", 0 },
+		{ "analytics", 0 }, { "", 0 },
+	};
+	struct config_error err;
+	struct config c;
+	size_t i;
+
+	over_name = "INCLUDE_PATTERN";
+	over_value = "^(orders|billing)-";
+	over2_name = "EXCLUDE_PATTERN";
+	over2_value = "-test$";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK(config_db_selected(&c, t[i].db) == t[i].want);
+	CHECK(config_db_selected(&c, NULL) == 0);
+	config_free(&c);
+	over_name = over2_name = NULL;
+}
+
+int
+main(void)
+{
+	test_table();
+	test_defaults();
+	test_key_regions();
+	test_secret_not_echoed();
+	test_patterns();
+	UNIT_DONE();
+}
