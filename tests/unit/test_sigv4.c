@@ -272,11 +272,31 @@ walk(const char *dir)
 	}
 }
 
+/* ../shared/sigv4-testsuite beside the checkout that holds this binary, or NULL. */
+static char *
+suite_near_exe(void)
+{
+	char *exe = realpath("/proc/self/exe", NULL), *slash, *cand;
+	struct stat st;
+
+	while (exe != NULL && (slash = strrchr(exe, '/')) != NULL && slash != exe) {
+		*slash = '\0';
+		cand = joinpath(exe, "../shared/sigv4-testsuite", "");
+		if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+			free(exe);
+			return (cand);
+		}
+		free(cand);
+	}
+	free(exe);
+	return (NULL);
+}
+
 static void
 test_suite(void)
 {
-	const char *dirs[] = { getenv("SIGV4_TESTSUITE"), "../shared/sigv4-testsuite",
-	    "../../shared/sigv4-testsuite" };
+	char *near = suite_near_exe();
+	const char *dirs[] = { getenv("SIGV4_TESTSUITE"), "../shared/sigv4-testsuite", near };
 	struct stat st;
 	size_t i;
 
@@ -284,6 +304,7 @@ test_suite(void)
 		if (dirs[i] != NULL && stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
 			break;
 	if (i == sizeof(dirs) / sizeof(dirs[0])) {
+		free(near);
 		printf("SKIP official SigV4 suite: ../shared/sigv4-testsuite is absent "
 		    "(set SIGV4_TESTSUITE to its path)\n");
 		return;
@@ -293,6 +314,7 @@ test_suite(void)
 	printf("official SigV4 suite: %d cases (canonical request, string to sign and "
 	    "Authorization each), %d of them beyond botocore's runner\n", suite_cases, suite_extra);
 	CHECK(suite_cases >= 30);
+	free(near);
 }
 
 static void
