@@ -37,17 +37,13 @@ def fidelity_server():
 
 
 @pytest.fixture
-def aws(fidelity_server, request):
+def aws(fidelity_server):
     """A clean AWS: moto's state and the fidelity layer's holds/injections/calls reset."""
     ctl = fidelity_server.control
     ctl.reset_all()
     yield ctl
-    rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
-        tail = fidelity_server.log()[-4000:]
-        request.node.add_report_section("call", "fidelity server log (tail)", tail)
     try:
-        ctl.reset_auth(1_000_000)  # signature checking off again for the next test
+        ctl.reset_auth(float("inf"))  # signature checking off again, as moto starts
     except Exception:
         pass
 
@@ -60,6 +56,11 @@ def world(aws):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
+    """A failing test that used the server shows the tail of the server's log."""
     rep = yield
-    setattr(item, "rep_" + rep.when, rep)
+    if rep.failed and rep.when in ("setup", "call"):
+        srv = getattr(item, "funcargs", {}).get("fidelity_server")
+        if srv is not None:
+            rep.sections.append((f"fidelity server log {srv.log_path} (tail)",
+                                 srv.log()[-6000:]))
     return rep
