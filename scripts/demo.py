@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+"""make demo: the whole snapferry flow on local emulators, step by step.
+
+Starts the fidelity server (moto with the project's fidelity layer, tests/fidelity) and AWS's
+Runtime Interface Emulator running the static ./bootstrap, both on free loopback ports; builds
+a production and a backup account; sends a "manual snapshot created" event; lets the copies
+finish the way AWS does (they are held in `creating` until released); shows what the function
+did and the final state of both accounts.  Stops everything it started, also on Ctrl-C or an
+error.  Exits 0 only when the final state is the one the design promises.
+"""
+import argparse
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+# The Runtime Interface Emulator reports arn:aws:lambda:us-east-1:012345678912:function:<name>
+# as the invoked function: the function believes it runs in that account, so that is the
+# production account of the demo (it refuses events of any other account).
+PROD_ACCOUNT = "012345678912"
+FUNCTION_NAME = "snapferry"
+MAX_INVOCATIONS = 6
+TIME_BUDGET_S = 50
+
+
+class DemoFailure(Exception):
+    """The flow did not end in the promised state."""
+
+
+def say(text="", indent=0):
+    print(" " * indent + text, flush=True)
+
+
+def heading(text):
+    say()
+    say("== " + text)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Emulator:
+    """aws-lambda-rie serving one bootstrap; its output (and the bootstrap's) goes to a file."""
+
+    def __init__(self, rie, bootstrap, env, log_path):
+        self.port, self.api_port = free_port(), free_port()
+        self.url = "http://127.0.0.1:%d%s" % (self.port, INVOKE_PATH)
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self._seen = 0
+        self.proc = subprocess.Popen(
+            [str(rie), "--runtime-interface-emulator-address", "127.0.0.1:%d" % self.port,
+             "--runtime-api-address", "127.0.0.1:%d" % self.api_port, str(bootstrap)],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=str(ROOT))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise DemoFailure("the Runtime Interface Emulator did not start:\n" + self.new_output())
+
+    def invoke(self, event, timeout=60):
+        req = urllib.request.Request(self.url, data=json.dumps(event).encode(), method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                status, body = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        try:
+            return status, json.loads(body) if body else None
+        except ValueError:
+            return status, body.decode(errors="replace")
+
+    def new_output(self):
+        """The lines written since the last call."""
+        self._log.flush()
+        data = self.log_path.read_bytes()
+        new, self._seen = data[self._seen:], len(data)
+        return new.decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=5)
+        self._log.close()
+
+
+def show_log_lines(text):
+    """The bootstrap's JSON log lines, one short line each (EMF records as metrics)."""
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue   # the emulator's own lines
+        if not isinstance(rec, dict):
+            continue
+        if "_aws" in rec:
+            for m in rec["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                say("metric %s = %s" % (m["Name"], rec.get(m["Name"])), 6)
+            continue
+        msg = rec.get("message", "")
+        extra = rec.get("step") or rec.get("reason") or rec.get("event") or ""
+        if msg == "result":
+            continue
+        say("%-5s %s%s" % (rec.get("level", "?"), msg, (": " + str(extra)) if extra else ""), 6)
+
+
+def show_result(status, result):
+    if not isinstance(result, dict):
+        say("HTTP %s: %r" % (status, result), 4)
+        return
+    say("HTTP %s, outcome %s%s" % (status, result.get("outcome"),
+                                   (" - " + result["reason"]) if result.get("reason") else ""), 4)
+    say("result steps:", 4)
+    for step in result.get("steps", []):
+        say(step, 6)
+
+
+def adapt(event, world, arn=None, ident=None):
+    """A sample event of events/ moved into the demo's account and region."""
+    event = json.loads(json.dumps(event))
+    event["account"], event["region"] = world.prod_account, world.region
+    if arn:
+        event["resources"] = [arn]
+        event["detail"]["SourceArn"] = arn
+        event["detail"]["SourceIdentifier"] = ident
+    else:
+        event["resources"] = [r.replace("123456789012", world.prod_account)
+                              for r in event.get("resources", [])]
+    return event
+
+
+def snapshots(world, account):
+    rds = world.admin("rds", account)
+    out = []
+    for s in rds.describe_db_snapshots()["DBSnapshots"]:
+        tags = {t["Key"]: t["Value"] for t in
+                rds.list_tags_for_resource(ResourceName=s["DBSnapshotArn"])["TagList"]}
+        attrs = rds.describe_db_snapshot_attributes(
+            DBSnapshotIdentifier=s["DBSnapshotIdentifier"])["DBSnapshotAttributesResult"]
+        shared = [v for a in attrs["DBSnapshotAttributes"] if a["AttributeName"] == "restore"
+                  for v in a.get("AttributeValues", [])]
+        out.append({"id": s["DBSnapshotIdentifier"], "arn": s["DBSnapshotArn"],
+                    "status": s["Status"], "encrypted": s.get("Encrypted", False),
+                    "key": s.get("KmsKeyId"), "tags": tags, "shared": shared})
+    return out
+
+
+def key_label(world, key_arn):
+    if not key_arn:
+        return "unencrypted"
+    acct = key_arn.split(":")[4]
+    kms = world.admin("kms", acct)
+    meta = kms.describe_key(KeyId=key_arn)["KeyMetadata"]
+    names = [a["AliasName"] for a in kms.list_aliases(KeyId=meta["KeyId"]).get("Aliases", [])]
+    return "%s key %s%s of account %s" % (meta.get("KeyManager", "?"), meta["KeyId"][:8],
+                                         (" (" + ", ".join(names) + ")") if names else "", acct)
+
+
+def show_state(world, state):
+    for name, acct in (("production", world.prod_account), ("backup", world.backup_account)):
+        say("%s account %s:" % (name, acct), 2)
+        if not state[name]:
+            say("(no snapshots)", 4)
+        for s in state[name]:
+            say("%s  %s  %s" % (s["id"], s["status"], key_label(world, s["key"])), 4)
+            say("shared with: %s" % (", ".join(s["shared"]) or "nobody"), 6)
+            for k in sorted(s["tags"]):
+                say("tag %s = %s" % (k, s["tags"][k]), 6)
+
+
+def check_final_state(world, state, prefix):
+    """The design's promise: every source snapshot of production (the manual one of the
+    event, and the automated one RDS took when the DB was created, which the sweep finds)
+    has one available backup copy in the backup account, encrypted with the backup key and
+    tagged with its lineage; no transit copy and no share is left in production."""
+    problems = []
+    prod = {s["id"]: s for s in state["production"]}
+    by_source = {}
+    for b in state["backup"]:
+        by_source.setdefault(b["tags"].get("snapferry:source-arn"), []).append(b)
+    leftovers = [i for i in prod if i.startswith(prefix + "-")]
+    if leftovers:
+        problems.append("transit copies left in production: %s" % leftovers)
+    if world.snapshot_id not in prod:
+        problems.append("the source snapshot %s is gone from production" % world.snapshot_id)
+    for s in state["production"]:
+        if s["shared"]:
+            problems.append("%s is still shared with %s" % (s["id"], s["shared"]))
+    sources = [s for s in state["production"] if s["id"] not in leftovers]
+    for s in sources:
+        copies = by_source.pop(s["arn"], [])
+        if len(copies) != 1:
+            problems.append("%s has %d backup copies, want 1" % (s["id"], len(copies)))
+            continue
+        b = copies[0]
+        if not b["id"].startswith(prefix + "-"):
+            problems.append("backup copy %s lacks the prefix %s-" % (b["id"], prefix))
+        if b["status"] != "available":
+            problems.append("%s is %s, not available" % (b["id"], b["status"]))
+        if not b["encrypted"] or b["key"] != world.backup_key_arn:
+            problems.append("%s is encrypted with %s, not the backup key %s"
+                            % (b["id"], b["key"], world.backup_key_arn))
+        if b["tags"].get("snapferry:source-db") != world.db_id:
+            problems.append("%s: tag snapferry:source-db is %r" % (
+                b["id"], b["tags"].get("snapferry:source-db")))
+        if s["key"] != world.rds_default_key_arn:
+            problems.append("source %s changed key" % s["id"])
+    if by_source:
+        problems.append("backup copies of no production snapshot: %s"
+                        % [b["id"] for v in by_source.values() for b in v])
+    if "%s-%s" % (prefix, world.snapshot_id) not in {b["id"] for b in state["backup"]}:
+        problems.append("no backup copy named %s-%s" % (prefix, world.snapshot_id))
+    return problems
+
+
+def find_bootstrap(arg):
+    path = pathlib.Path(arg or os.environ.get("SNAPFERRY_BOOTSTRAP") or ROOT / "bootstrap")
+    if not path.is_absolute():
+        path = ROOT / path
+    if not path.exists():
+        raise DemoFailure("%s is missing: build it with `make`" % path)
+    return path
+
+
+def run(args):
+    t0 = time.monotonic()
+    from fidelity import require_pinned_moto
+    from fidelity.process import FidelityServer
+    from fidelity.world import build_world
+
+    require_pinned_moto()
+    bootstrap = find_bootstrap(args.bootstrap)
+    rie = ROOT / "build" / "tools" / "aws-lambda-rie"
+    if not rie.exists():
+        raise DemoFailure("%s is missing: run `make setup`" % rie)
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="snapferry-demo-"))
+    sample = lambda name: json.loads((ROOT / "events" / name).read_text())  # noqa: E731
+
+    heading("1. Local AWS: moto with snapferry's fidelity layer")
+    server = FidelityServer(log_path=workdir / "fidelity.log")
+    emulator = None
+    try:
+        server.start()
+        say("fidelity server at %s (started in %.1fs, log %s)"
+            % (server.endpoint, server.startup_seconds, server.log_path), 2)
+
+        heading("2. Two accounts")
+        world = build_world(server.endpoint, prod_account=PROD_ACCOUNT)
+        say("production %s: DB %s encrypted with aws/rds, manual snapshot %s"
+            % (world.prod_account, world.db_id, world.snapshot_id), 2)
+        say("  share key %s (its key policy lets the backup account use it)"
+            % world.share_key_arn, 2)
+        say("backup %s: role %s (ExternalId %s), backup key %s"
+            % (world.backup_account, world.role_arn, world.external_id, world.backup_key_arn), 2)
+        # Copies take minutes on AWS: hold every new copy in `creating` until released.
+        server.control.hold(True)
+        say("copies will stay `creating` until the demo lets them finish", 2)
+
+        heading("3. The function: %s under AWS's Runtime Interface Emulator" % bootstrap.name)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+               "LANG": "C.UTF-8", "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME, "LOG_LEVEL": "info"}
+        env.update(world.env())
+        emulator = Emulator(rie, bootstrap, env, workdir / "rie.log")
+        say("emulator at %s, configuration: %s" % (emulator.url, ", ".join(
+            sorted(k for k in world.env() if not k.startswith("AWS_")))), 2)
+
+        created = adapt(sample("snapshot-created-manual.json"), world,
+                        world.snapshot_arn, world.snapshot_id)
+        transit_id = "%s-%s" % (args.prefix, world.snapshot_id)
+        transit_arn = "arn:aws:rds:%s:%s:snapshot:%s" % (world.region, world.prod_account,
+                                                         transit_id)
+        plan = [
+            ("RDS: manual snapshot %s created (RDS-EVENT-0042)" % world.snapshot_id, created),
+            ("RDS: copy %s finished (RDS-EVENT-0197)" % transit_id,
+             adapt(sample("copy-finished-local.json"), world, transit_arn, transit_id)),
+            ("EventBridge schedule: sweep", adapt(sample("scheduled-sweep.json"), world)),
+        ]
+        outcome, n = None, 0
+        while n < MAX_INVOCATIONS and outcome != "done":
+            title, event = plan[min(n, len(plan) - 1)]
+            n += 1
+            heading("%d. Invocation %d - %s" % (3 + n, n, title))
+            status, result = emulator.invoke(event)
+            show_result(status, result)
+            say("log lines:", 4)
+            show_log_lines(emulator.new_output())
+            if status != 200 or not isinstance(result, dict):
+                raise DemoFailure("the invocation failed (HTTP %s)" % status)
+            outcome = result.get("outcome")
+            if outcome == "failed":
+                raise DemoFailure("the function failed: %s" % result.get("reason"))
+            if outcome != "done":
+                # Copies take minutes on AWS; snapshot times have one-second resolution
+                # and the sweep leaves alone what was made in its own second.
+                time.sleep(1.1)
+                released = server.control.release()
+                say("... time passes: %s copy(ies) finish and become available"
+                    % (len(released) if isinstance(released, list) else released), 4)
+            if time.monotonic() - t0 > TIME_BUDGET_S:
+                raise DemoFailure("over the time budget of %ds" % TIME_BUDGET_S)
+        if outcome != "done":
+            raise DemoFailure("not done after %d invocations" % n)
+
+        heading("Final state")
+        state = {"production": snapshots(world, "prod"), "backup": snapshots(world, "backup")}
+        show_state(world, state)
+        problems = check_final_state(world, state, args.prefix)
+        if args.json:
+            pathlib.Path(args.json).write_text(json.dumps(
+                {"outcome": outcome, "invocations": n, "state": state,
+                 "world": {"prod_account": world.prod_account,
+                           "backup_account": world.backup_account,
+                           "snapshot_id": world.snapshot_id, "snapshot_arn": world.snapshot_arn,
+                           "db_id": world.db_id, "backup_key_arn": world.backup_key_arn,
+                           "rds_default_key_arn": world.rds_default_key_arn},
+                 "problems": problems}, indent=2, default=str))
+        if problems:
+            raise DemoFailure("the final state is wrong:\n  " + "\n  ".join(problems))
+        say()
+        say("OK: every snapshot of production (encrypted with aws/rds, which can't be shared) "
+            "has an off-account copy encrypted with the backup account's own key; transit "
+            "copies and shares are gone (%d invocations, %.1fs)" % (n, time.monotonic() - t0))
+        return 0
+    finally:
+        if emulator is not None:
+            emulator.stop()
+        server.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bootstrap", help="the bootstrap to run (default ./bootstrap, or "
+                    "$SNAPFERRY_BOOTSTRAP)")
+    ap.add_argument("--prefix", default="snapferry", help=argparse.SUPPRESS)
+    ap.add_argument("--json", help="also write the final state as JSON to this file")
+    args = ap.parse_args()
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run(args)
+    except DemoFailure as e:
+        say()
+        say("DEMO FAILED: %s" % e)
+        return 1
+    except KeyboardInterrupt:
+        say()
+        say("interrupted: everything the demo started is stopped")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
