@@ -191,7 +191,7 @@ def populate(url, creds, acct, bulk):
 
 
 @pytest.fixture(scope="module")
-def world(moto_url):
+def live(moto_url):
     """IAM first (signature checks are off until reset-auth), then the data."""
     url = moto_url
     iam1 = client(url, "iam")
@@ -224,16 +224,16 @@ def world(moto_url):
     return {"url": url, "user": user, "data": data}
 
 
-def run_awsop(world, variant, ident, *args, secret=None, timeout=120):
+def run_awsop(live, variant, ident, *args, secret=None, timeout=120):
     exe = awsop_path(variant)
     if not exe.exists():
         pytest.skip(f"{exe} is not built (make BUILD=... {variant})")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
-        "AWS_ACCESS_KEY_ID": world["user"]["key"],
-        "AWS_SECRET_ACCESS_KEY": secret or world["user"]["secret"],
+        "AWS_ACCESS_KEY_ID": live["user"]["key"],
+        "AWS_SECRET_ACCESS_KEY": secret or live["user"]["secret"],
         "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL": world["url"],
+        "AWS_ENDPOINT_URL": live["url"],
         "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
     })
     argv = [str(exe)]
@@ -248,20 +248,20 @@ def run_awsop(world, variant, ident, *args, secret=None, timeout=120):
     return out, p
 
 
-def ok(world, variant, ident, *args):
-    out, p = run_awsop(world, variant, ident, *args)
+def ok(live, variant, ident, *args):
+    out, p = run_awsop(live, variant, ident, *args)
     assert out["ok"], (args, out, p.stderr)
     return out["result"]
 
 
-def boto_for(world, ident, service):
+def boto_for(live, ident, service):
     """boto3 as the same identity, to check what the C client did."""
-    u = world["user"]
+    u = live["user"]
     if ident == "user":
-        return client(world["url"], service, u["key"], u["secret"])
-    cr = client(world["url"], "sts", u["key"], u["secret"]).assume_role(
+        return client(live["url"], service, u["key"], u["secret"])
+    cr = client(live["url"], "sts", u["key"], u["secret"]).assume_role(
         RoleArn=ROLE, RoleSessionName="check", ExternalId=EXTERNAL_ID)["Credentials"]
-    return client(world["url"], service, cr["AccessKeyId"], cr["SecretAccessKey"],
+    return client(live["url"], service, cr["AccessKeyId"], cr["SecretAccessKey"],
                   cr["SessionToken"])
 
 
@@ -279,8 +279,8 @@ DB = {"instance": "db-main", "cluster": "cl-main"}
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
-def test_caller_identity(world, variant, ident):
-    r = ok(world, variant, ident, "caller-identity")
+def test_caller_identity(live, variant, ident):
+    r = ok(live, variant, ident, "caller-identity")
     if ident == "user":
         assert r == {"account": ACCT1, "arn": f"arn:aws:iam::{ACCT1}:user/snapferry"}
     else:
@@ -289,8 +289,8 @@ def test_caller_identity(world, variant, ident):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_assume_role(world, variant):
-    r = ok(world, variant, "user", "assume-role", ROLE, "op-session",
+def test_assume_role(live, variant):
+    r = ok(live, variant, "user", "assume-role", ROLE, "op-session",
            "--external-id", EXTERNAL_ID, "--duration", "900")
     assert r["access_key_id"].startswith("ASIA")
     assert r["has_secret"] and r["has_token"]
@@ -301,32 +301,32 @@ def test_assume_role(world, variant):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_wrong_secret_is_signature_does_not_match(world, variant):
+def test_wrong_secret_is_signature_does_not_match(live, variant):
     bad = "not-the-secret/" + "x" * 25
-    out, p = run_awsop(world, variant, "user", "describe-snapshot", "instance", "snap-main",
+    out, p = run_awsop(live, variant, "user", "describe-snapshot", "instance", "snap-main",
                        secret=bad)
     assert p.returncode == 1
     assert out["error"]["code"] == "SignatureDoesNotMatch"
     assert out["error"]["http_status"] == 403
     assert out["error"]["retryable"] is False
     assert bad not in p.stdout and bad not in p.stderr
-    assert world["user"]["secret"] not in p.stdout + p.stderr
+    assert live["user"]["secret"] not in p.stdout + p.stderr
 
 
 # ---- KMS --------------------------------------------------------------------
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
-def test_describe_key(world, variant, ident):
-    d = world["data"][ident]
+def test_describe_key(live, variant, ident):
+    d = live["data"][ident]
     for key in (d["key_id"], d["key_arn"]):
-        r = ok(world, variant, ident, "describe-key", key)
+        r = ok(live, variant, ident, "describe-key", key)
         assert r["key_id"] == d["key_id"]
         assert r["arn"] == d["key_arn"]
         assert r["account"] == d["acct"]
         assert r["key_manager"] == "CUSTOMER"
         assert r["key_state"] == "Enabled" and r["enabled"] is True
-    out, _ = run_awsop(world, variant, ident, "describe-key", "alias/absent-key")
+    out, _ = run_awsop(live, variant, ident, "describe-key", "alias/absent-key")
     assert out["error"]["code"] == "NotFoundException"
 
 
@@ -335,11 +335,11 @@ def test_describe_key(world, variant, ident):
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_describe_snapshot(world, variant, ident, kind):
-    d = world["data"][ident]
+def test_describe_snapshot(live, variant, ident, kind):
+    d = live["data"][ident]
     arn = snapshot_arn(d["acct"], kind, MAIN[kind])
     for ref in (MAIN[kind], arn):
-        r = ok(world, variant, ident, "describe-snapshot", kind, ref)
+        r = ok(live, variant, ident, "describe-snapshot", kind, ref)
         assert r["found"] is True
         s = r["snapshot"]
         assert (s["id"], s["arn"], s["db_id"]) == (MAIN[kind], arn, DB[kind])
@@ -349,30 +349,30 @@ def test_describe_snapshot(world, variant, ident, kind):
     # Automated snapshots ("rds:" ids) need SnapshotType=automated on AWS.
     auto = d[AUTO[kind]]
     assert auto and auto.startswith("rds:")
-    r = ok(world, variant, ident, "describe-snapshot", kind, auto)
+    r = ok(live, variant, ident, "describe-snapshot", kind, auto)
     assert r["found"] and r["snapshot"]["snapshot_type"] == "automated"
     id_param = "DBSnapshotIdentifier" if kind == "instance" else "DBClusterSnapshotIdentifier"
     action = "DescribeDBSnapshots" if kind == "instance" else "DescribeDBClusterSnapshots"
     assert sent(action, **{id_param: auto})[-1]["SnapshotType"] == "automated"
-    r = ok(world, variant, ident, "describe-snapshot", kind,
+    r = ok(live, variant, ident, "describe-snapshot", kind,
            snapshot_arn(d["acct"], kind, auto))
     assert r["found"] and r["snapshot"]["id"] == auto
     # Not found is an answer, not an error (DBSnapshotNotFound vs ...ClusterSnapshotNotFoundFault).
-    assert ok(world, variant, ident, "describe-snapshot", kind, "absent-snap") == {"found": False}
+    assert ok(live, variant, ident, "describe-snapshot", kind, "absent-snap") == {"found": False}
     other = ACCT1 if ident == "role" else ACCT2
-    assert ok(world, variant, ident, "describe-snapshot", kind,
+    assert ok(live, variant, ident, "describe-snapshot", kind,
               snapshot_arn(other, kind, "absent-snap")) == {"found": False}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_describe_shared_snapshot_by_arn(world, variant, kind):
+def test_describe_shared_snapshot_by_arn(live, variant, kind):
     arn = snapshot_arn(ACCT1, kind, MAIN[kind])
     # Not shared yet: the backup account can't see it.
-    assert ok(world, variant, "role", "describe-snapshot", kind, arn) == {"found": False}
-    ok(world, variant, "user", "share", kind, MAIN[kind], ACCT2)
+    assert ok(live, variant, "role", "describe-snapshot", kind, arn) == {"found": False}
+    ok(live, variant, "user", "share", kind, MAIN[kind], ACCT2)
     try:
-        r = ok(world, variant, "role", "describe-snapshot", kind, arn)
+        r = ok(live, variant, "role", "describe-snapshot", kind, arn)
         assert r["found"] is True
         assert r["snapshot"]["arn"] == arn and r["snapshot"]["id"] == MAIN[kind]
         id_param = "DBSnapshotIdentifier" if kind == "instance" else "DBClusterSnapshotIdentifier"
@@ -380,21 +380,21 @@ def test_describe_shared_snapshot_by_arn(world, variant, kind):
         last = sent(action, **{id_param: arn})[-1]
         assert (last["SnapshotType"], last["IncludeShared"]) == ("shared", "true")
     finally:
-        ok(world, variant, "user", "unshare", kind, MAIN[kind], ACCT2)
-    assert ok(world, variant, "user", "shared-accounts", kind, MAIN[kind]) == []
+        ok(live, variant, "user", "unshare", kind, MAIN[kind], ACCT2)
+    assert ok(live, variant, "user", "shared-accounts", kind, MAIN[kind]) == []
 
 
 # ---- listings ---------------------------------------------------------------
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_listing_follows_markers(world, variant):
-    d = world["data"]["user"]
+def test_listing_follows_markers(live, variant):
+    d = live["data"]["user"]
     # The server really pages: 100 and a Marker for a MaxRecords=100 request.
-    page = boto_for(world, "user", "rds").describe_db_snapshots(
+    page = boto_for(live, "user", "rds").describe_db_snapshots(
         DBInstanceIdentifier="db-bulk", MaxRecords=100)
     assert len(page["DBSnapshots"]) == 100 and page.get("Marker")
 
-    r = ok(world, variant, "user", "list-snapshots", "instance", "--db", "db-bulk",
+    r = ok(live, variant, "user", "list-snapshots", "instance", "--db", "db-bulk",
            "--max-records", "100")
     assert r["count"] == len(r["ids"]) == N_BULK + len(d["bulk_auto"])
     assert sorted(r["ids"]) == sorted(d["bulk"] + d["bulk_auto"])
@@ -402,29 +402,29 @@ def test_listing_follows_markers(world, variant):
     pages = sent("DescribeDBSnapshots", DBInstanceIdentifier="db-bulk", MaxRecords="100")
     assert [p.get("Marker") for p in pages[-3:]] == [None, "m100", "m200"]
 
-    r = ok(world, variant, "user", "list-snapshots", "instance", "--db", "db-bulk",
+    r = ok(live, variant, "user", "list-snapshots", "instance", "--db", "db-bulk",
            "--type", "manual", "--max-records", "20", "--limit", "150")
     assert r["count"] == 150 and len(set(r["ids"])) == 150
 
-    r = ok(world, variant, "user", "list-snapshots", "cluster", "--db", "cl-bulk",
+    r = ok(live, variant, "user", "list-snapshots", "cluster", "--db", "cl-bulk",
            "--max-records", "20")
     assert sorted(r["ids"]) == sorted(d["cbulk"] + d["cbulk_auto"])
 
     # Automated only, across all DBs of the account.
-    r = ok(world, variant, "user", "list-snapshots", "instance", "--type", "automated")
+    r = ok(live, variant, "user", "list-snapshots", "instance", "--type", "automated")
     assert d["auto"] in r["ids"] and all(i.startswith("rds:") for i in r["ids"])
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_listing_shared(world, variant, kind):
-    ok(world, variant, "user", "share", kind, MAIN[kind], ACCT2)
+def test_listing_shared(live, variant, kind):
+    ok(live, variant, "user", "share", kind, MAIN[kind], ACCT2)
     try:
-        r = ok(world, variant, "role", "list-snapshots", kind, "--type", "shared",
+        r = ok(live, variant, "role", "list-snapshots", kind, "--type", "shared",
                "--include-shared")
         assert MAIN[kind] in r["ids"]
     finally:
-        ok(world, variant, "user", "unshare", kind, MAIN[kind], ACCT2)
+        ok(live, variant, "user", "unshare", kind, MAIN[kind], ACCT2)
 
 
 # ---- copy, tags, share, delete ----------------------------------------------
@@ -432,13 +432,13 @@ def test_listing_shared(world, variant, kind):
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_copy_tag_share_delete(world, variant, ident, kind):
-    d = world["data"][ident]
+def test_copy_tag_share_delete(live, variant, ident, kind):
+    d = live["data"][ident]
     target = f"{variant}-{ident}-{kind}-copy"
     tags = ["--tag", f"snapferry:source-arn={snapshot_arn(d['acct'], kind, MAIN[kind])}",
             "--tag", "owner=team a \u00e9\u20ac", "--tag", "empty="]
     kms = ["--kms", d["key_arn"]] if kind == "instance" else []
-    s = ok(world, variant, ident, "copy-snapshot", kind, MAIN[kind], target, *kms, *tags)
+    s = ok(live, variant, ident, "copy-snapshot", kind, MAIN[kind], target, *kms, *tags)
     assert s["id"] == target
     target_param = ("TargetDBSnapshotIdentifier" if kind == "instance"
                     else "TargetDBClusterSnapshotIdentifier")
@@ -454,27 +454,27 @@ def test_copy_tag_share_delete(world, variant, ident, kind):
     # Exactly the tags given: CopyTags=false keeps the source's "src-only" away.
     want = {"snapferry:source-arn": snapshot_arn(d["acct"], kind, MAIN[kind]),
             "owner": "team a \u00e9\u20ac", "empty": ""}
-    assert ok(world, variant, ident, "list-tags", arn) == want
+    assert ok(live, variant, ident, "list-tags", arn) == want
 
-    ok(world, variant, ident, "add-tags", arn, "snapferry:version=0.1.0", "k2=v/2")
+    ok(live, variant, ident, "add-tags", arn, "snapferry:version=0.1.0", "k2=v/2")
     want.update({"snapferry:version": "0.1.0", "k2": "v/2"})
-    assert ok(world, variant, ident, "list-tags", arn) == want
-    r = ok(world, variant, ident, "describe-snapshot", kind, target)
+    assert ok(live, variant, ident, "list-tags", arn) == want
+    r = ok(live, variant, ident, "describe-snapshot", kind, target)
     assert r["snapshot"]["tags"] == want
 
     backup = "444455556666"
-    assert ok(world, variant, ident, "shared-accounts", kind, target) == []
-    ok(world, variant, ident, "share", kind, target, backup)
-    assert ok(world, variant, ident, "shared-accounts", kind, target) == [backup]
+    assert ok(live, variant, ident, "shared-accounts", kind, target) == []
+    ok(live, variant, ident, "share", kind, target, backup)
+    assert ok(live, variant, ident, "shared-accounts", kind, target) == [backup]
     req = sent("ModifyDBSnapshotAttribute" if kind == "instance"
                else "ModifyDBClusterSnapshotAttribute", AttributeName="restore")[-1]
     assert req["ValuesToAdd.AttributeValue.1"] == backup
-    ok(world, variant, ident, "unshare", kind, target, backup)
-    assert ok(world, variant, ident, "shared-accounts", kind, target) == []
+    ok(live, variant, ident, "unshare", kind, target, backup)
+    assert ok(live, variant, ident, "shared-accounts", kind, target) == []
 
-    ok(world, variant, ident, "delete-snapshot", kind, target)
-    assert ok(world, variant, ident, "describe-snapshot", kind, target) == {"found": False}
-    out, _ = run_awsop(world, variant, ident, "delete-snapshot", kind, target)
+    ok(live, variant, ident, "delete-snapshot", kind, target)
+    assert ok(live, variant, ident, "describe-snapshot", kind, target) == {"found": False}
+    out, _ = run_awsop(live, variant, ident, "delete-snapshot", kind, target)
     assert out["error"]["code"] == ("DBClusterSnapshotNotFoundFault" if kind == "cluster"
                                     else "DBSnapshotNotFound")
     assert out["error"]["http_status"] == 404
@@ -482,8 +482,8 @@ def test_copy_tag_share_delete(world, variant, ident, kind):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_copy_already_exists(world, variant, kind):
-    out, _ = run_awsop(world, variant, "user", "copy-snapshot", kind, MAIN[kind], MAIN[kind])
+def test_copy_already_exists(live, variant, kind):
+    out, _ = run_awsop(live, variant, "user", "copy-snapshot", kind, MAIN[kind], MAIN[kind])
     assert out["error"]["code"] == ("DBClusterSnapshotAlreadyExistsFault" if kind == "cluster"
                                     else "DBSnapshotAlreadyExists")
 
@@ -492,13 +492,13 @@ def test_copy_already_exists(world, variant, kind):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
-def test_restore_instance(world, variant, ident):
+def test_restore_instance(live, variant, ident):
     db = f"{variant}-{ident}-restored"
-    assert ok(world, variant, ident, "db-exists", "instance", db) is False
-    ok(world, variant, ident, "restore", "instance", "snap-main", db, "--class", "db.t3.small",
+    assert ok(live, variant, ident, "db-exists", "instance", db) is False
+    ok(live, variant, ident, "restore", "instance", "snap-main", db, "--class", "db.t3.small",
        "--sg", "sg-0123456789abcdef0", "--sg", "sg-0fedcba9876543210", "--tag", "restored=yes")
-    assert ok(world, variant, ident, "db-exists", "instance", db) is True
-    inst = boto_for(world, ident, "rds").describe_db_instances(
+    assert ok(live, variant, ident, "db-exists", "instance", db) is True
+    inst = boto_for(live, ident, "rds").describe_db_instances(
         DBInstanceIdentifier=db)["DBInstances"][0]
     # moto drops false-valued overrides on restore, so read the wire instead.
     req = sent("RestoreDBInstanceFromDBSnapshot", DBInstanceIdentifier=db)[-1]
@@ -509,45 +509,45 @@ def test_restore_instance(world, variant, ident):
     assert sorted(g["VpcSecurityGroupId"] for g in inst["VpcSecurityGroups"]) == \
         ["sg-0123456789abcdef0", "sg-0fedcba9876543210"]
     assert {"Key": "restored", "Value": "yes"} in inst["TagList"]
-    out, _ = run_awsop(world, variant, ident, "restore", "instance", "snap-main", db)
+    out, _ = run_awsop(live, variant, ident, "restore", "instance", "snap-main", db)
     assert out["error"]["code"] == "DBInstanceAlreadyExists"
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
-def test_restore_cluster(world, variant, ident):
+def test_restore_cluster(live, variant, ident):
     db = f"{variant}-{ident}-restored-cl"
-    assert ok(world, variant, ident, "db-exists", "cluster", db) is False
-    ok(world, variant, ident, "restore", "cluster", "csnap-main", db,
+    assert ok(live, variant, ident, "db-exists", "cluster", db) is False
+    ok(live, variant, ident, "restore", "cluster", "csnap-main", db,
        "--engine", "aurora-postgresql", "--tag", "restored=yes")
-    assert ok(world, variant, ident, "db-exists", "cluster", db) is True
-    cl = boto_for(world, ident, "rds").describe_db_clusters(
+    assert ok(live, variant, ident, "db-exists", "cluster", db) is True
+    cl = boto_for(live, ident, "rds").describe_db_clusters(
         DBClusterIdentifier=db)["DBClusters"][0]
     assert cl["Engine"] == "aurora-postgresql"
     req = sent("RestoreDBClusterFromSnapshot", DBClusterIdentifier=db)[-1]
     assert (req["SnapshotIdentifier"], req["Engine"]) == ("csnap-main", "aurora-postgresql")
     # The engine is required for clusters: refused before any request.
-    out, p = run_awsop(world, variant, ident, "restore", "cluster", "csnap-main", db + "-x")
+    out, p = run_awsop(live, variant, ident, "restore", "cluster", "csnap-main", db + "-x")
     assert out["error"]["code"] == "InvalidParameterValue"
     assert out["error"]["http_status"] == 0
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
-def test_db_exists(world, variant, ident):
-    assert ok(world, variant, ident, "db-exists", "instance", "db-main") is True
-    assert ok(world, variant, ident, "db-exists", "cluster", "cl-main") is True
-    assert ok(world, variant, ident, "db-exists", "instance", "no-such-db") is False
-    assert ok(world, variant, ident, "db-exists", "cluster", "no-such-cluster") is False
+def test_db_exists(live, variant, ident):
+    assert ok(live, variant, ident, "db-exists", "instance", "db-main") is True
+    assert ok(live, variant, ident, "db-exists", "cluster", "cl-main") is True
+    assert ok(live, variant, ident, "db-exists", "instance", "no-such-db") is False
+    assert ok(live, variant, ident, "db-exists", "cluster", "no-such-cluster") is False
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("ident", IDENTS)
-def test_option_group(world, variant, ident):
+def test_option_group(live, variant, ident):
     # moto models no persistent/permanent options: the live check is the plain case;
     # the blocking cases are covered by the unit test on canned responses.
-    assert ok(world, variant, ident, "option-group-blocks", "og-main") is False
-    out, _ = run_awsop(world, variant, ident, "option-group-blocks", "og-absent")
+    assert ok(live, variant, ident, "option-group-blocks", "og-main") is False
+    out, _ = run_awsop(live, variant, ident, "option-group-blocks", "og-absent")
     assert out["error"]["code"] == "OptionGroupNotFoundFault"
 
 
@@ -555,7 +555,7 @@ def test_option_group(world, variant, ident):
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 @pytest.mark.parametrize("ident", IDENTS)
-def test_valgrind_clean(world, ident):
+def test_valgrind_clean(live, ident):
     """The dev build under valgrind: no invalid access, no definite leak, over
     the paths that allocate most (assumed role, a 3-page listing, copy with tags,
     a JSON call, an error)."""
@@ -565,14 +565,14 @@ def test_valgrind_clean(world, ident):
     calls = [("describe-snapshot", "instance", "snap-main"),
              ("list-snapshots", "instance", "--max-records", "20", "--limit", "60"),
              ("copy-snapshot", "cluster", "csnap-main", f"vg-{ident}-copy", "--tag", "a=b c"),
-             ("describe-key", world["data"][ident]["key_id"]),
+             ("describe-key", live["data"][ident]["key_id"]),
              ("describe-snapshot", "cluster", "vg-absent"),
              ("delete-snapshot", "instance", "vg-absent")]
     for args in calls:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({"AWS_ACCESS_KEY_ID": world["user"]["key"],
-                    "AWS_SECRET_ACCESS_KEY": world["user"]["secret"],
-                    "AWS_REGION": REGION, "AWS_ENDPOINT_URL": world["url"]})
+        env.update({"AWS_ACCESS_KEY_ID": live["user"]["key"],
+                    "AWS_SECRET_ACCESS_KEY": live["user"]["secret"],
+                    "AWS_REGION": REGION, "AWS_ENDPOINT_URL": live["url"]})
         argv = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
                 "--error-exitcode=9", str(exe)]
         if ident == "role":
