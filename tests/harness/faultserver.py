@@ -13,6 +13,8 @@ so the client needs nothing but AWS_ENDPOINT_URL=http://127.0.0.1:<port>/<scenar
   malformed                200 with broken XML / JSON
   huge/<mib>               200 with a body of that many MiB (streamed)
   slow/<seconds>           sleeps before answering ok
+  assume/<seconds>         an AssumeRole answer whose credentials expire in that many
+                           seconds; AccessKeyId ASIAFAULT<n> counts the answers
 
 Requests are counted per path so tests can assert how many attempts were made.  Every
 request must carry SigV4 headers, or it gets 400 MissingAuthenticationToken.
@@ -132,6 +134,16 @@ class _Handler(BaseHTTPRequestHandler):
                 pass  # the client gave up, as it should
             self.close_connection = True
             return None
+        if kind == "assume":
+            exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + int(arg)))
+            xml = (f'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                   f'<AssumeRoleResult><Credentials><AccessKeyId>ASIAFAULT{n}</AccessKeyId>'
+                   f'<SecretAccessKey>assumedSECRET{n}xxxxxxxx</SecretAccessKey>'
+                   f'<SessionToken>assumedTOKEN{n}xxxxxxxxxxxx</SessionToken>'
+                   f'<Expiration>{exp}</Expiration></Credentials></AssumeRoleResult>'
+                   f'<ResponseMetadata><RequestId>req-assume</RequestId></ResponseMetadata>'
+                   f'</AssumeRoleResponse>').encode()
+            return self._send(200, xml, "text/xml")
         if kind == "slow":
             time.sleep(float(arg))
             try:

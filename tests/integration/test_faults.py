@@ -37,7 +37,8 @@ def tool(variant):
     return p
 
 
-def call(variant, endpoint, proto="query", extra_env=None, timeout=60, wrapper=None):
+def call(variant, endpoint, proto="query", extra_env=None, timeout=60, wrapper=None,
+         argv_tail=None):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("AWS_") and k not in ("LOG_LEVEL",)}
     env.update(AWS_ACCESS_KEY_ID="AKIDFAULTTEST", AWS_SECRET_ACCESS_KEY=SECRET,
@@ -47,9 +48,11 @@ def call(variant, endpoint, proto="query", extra_env=None, timeout=60, wrapper=N
     if proto == "query":
         argv = [str(tool(variant)), "query", "rds", "2014-10-31", "DescribeDBSnapshots",
                 "DBSnapshotIdentifier=my-snap"]
-    else:
+    elif proto == "json":
         argv = [str(tool(variant)), "json", "kms", "TrentService.DescribeKey",
                 '{"KeyId":"alias/aws/rds"}']
+    else:
+        argv = [str(tool(variant)), "assume"] + argv_tail
     t0 = time.monotonic()
     p = subprocess.run((wrapper or []) + argv, env=env, capture_output=True, timeout=timeout)
     elapsed = time.monotonic() - t0
@@ -58,7 +61,7 @@ def call(variant, endpoint, proto="query", extra_env=None, timeout=60, wrapper=N
     assert p.returncode in (0, 1), f"rc={p.returncode}\n{err[-3000:]}"
     assert "AddressSanitizer" not in err and "runtime error" not in err, err[-3000:]
     assert "LeakSanitizer" not in err, err[-3000:]
-    for s in (SECRET, TOKEN):
+    for s in (SECRET, TOKEN, "assumedSECRET", "assumedTOKEN"):
         assert s not in out and s not in err
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     assert lines, f"no JSON result; stderr:\n{err[-2000:]}"
@@ -231,3 +234,34 @@ def test_valgrind_clean(server, scenario):
     assert "definitely lost" not in err and "Invalid read" not in err, err[-3000:]
     assert server.count(path) >= 1
     assert res["ok"] is (scenario == "throttle/1")
+
+
+ROLE = "arn:aws:iam::444455556666:role/snapferry-backup"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_assumed_role_credentials_cached(server, variant):
+    """Valid for an hour: three asks, one AssumeRole; another ExternalId is its own entry."""
+    path = key("assume/3600")
+    res, _, _ = call(variant, server.url(path), "assume", argv_tail=[ROLE, "ext/id=1", "3"])
+    assert res["ok"] is True
+    assert res["keys"] == ["ASIAFAULT1"] * 3 + ["ASIAFAULT2"]
+    assert server.count(path) == 2
+    assert b"&ExternalId=other-external-id&DurationSeconds=900" in server.last_body
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_assumed_role_refreshed_near_expiry(server, variant):
+    """Credentials within 5 minutes of Expiration are fetched again each time."""
+    path = key("assume/200")
+    res, _, _ = call(variant, server.url(path), "assume", argv_tail=[ROLE, "-", "3"])
+    assert res["keys"] == ["ASIAFAULT1", "ASIAFAULT2", "ASIAFAULT3", "ASIAFAULT4"]
+    assert server.count(path) == 4
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_assume_role_error_is_clear(server, variant):
+    path = key("denied")
+    res, _, _ = call(variant, server.url(path), "assume", argv_tail=[ROLE, "-", "1"])
+    assert (res["ok"], res["code"], res["http_status"]) == (False, "AccessDenied", 403)
+    assert server.count(path) == 1

@@ -5,6 +5,8 @@
  *
  *   aws_call query <service> <version> <action> [key=value ...]
  *   aws_call json  <service> <target> [json-body]
+ *   aws_call assume <role-arn> <external-id|-> <times>   (creds_assume through a cache;
+ *            prints the access key ids obtained, which are not secret)
  *
  * Environment: AWS_REGION (default us-east-1), AWS_ACCESS_KEY_ID/..., the
  * AWS_ENDPOINT_URL* overrides, AWS_CALL_DEADLINE_MS (deadline, ms from now),
@@ -56,6 +58,42 @@ print_error(const struct aws_error *e)
 	cJSON_AddNumberToObject(o, "http_status", (double)e->http_status);
 	cJSON_AddBoolToObject(o, "retryable", e->retryable);
 	print_json(o);
+}
+
+/* creds_assume ${times} times through one cache, then once for another external id. */
+static int
+assume(struct aws_client *sts, const char *role, const char *ext, long times)
+{
+	struct creds_cache *cc = creds_cache_new();
+	struct aws_error err;
+	struct aws_creds out;
+	cJSON *o, *keys;
+	long i;
+	int rc = 0;
+
+	memset(&err, 0, sizeof(err));
+	o = cJSON_CreateObject();
+	keys = cJSON_AddArrayToObject(o, "keys");
+	for (i = 0; i <= times && rc == 0; i++) {
+		/* The last round asks with a different external id: its own entry. */
+		const char *x = i < times ? (strcmp(ext, "-") ? ext : NULL) : "other-external-id";
+
+		if (creds_assume(cc, sts, role, "snapferry", x, 900, &out, &err) != 0) {
+			print_error(&err);
+			rc = 1;
+			break;
+		}
+		cJSON_AddItemToArray(keys, cJSON_CreateString(out.access_key_id));
+		creds_free(&out);
+	}
+	if (rc == 0) {
+		cJSON_AddTrueToObject(o, "ok");
+		print_json(o);
+	} else
+		cJSON_Delete(o);
+	aws_error_clear(&err);
+	creds_cache_free(cc);
+	return (rc);
 }
 
 static int
@@ -131,10 +169,14 @@ main(int argc, char **argv)
 	int64_t t0;
 	int rc = 1;
 
-	if (argc < 4 || (strcmp(argv[1], "query") == 0 && argc < 5) ||
-	    (strcmp(argv[1], "query") != 0 && strcmp(argv[1], "json") != 0)) {
+	const char *svc = argc > 2 ? argv[2] : "";
+
+	if (argc < 4 || ((strcmp(argv[1], "query") == 0 || strcmp(argv[1], "assume") == 0) &&
+	    argc < 5) || (strcmp(argv[1], "query") != 0 && strcmp(argv[1], "json") != 0 &&
+	    strcmp(argv[1], "assume") != 0)) {
 		fprintf(stderr, "usage: aws_call query <service> <version> <action> [k=v ...]\n"
-		    "       aws_call json <service> <target> [json-body]\n");
+		    "       aws_call json <service> <target> [json-body]\n"
+		    "       aws_call assume <role-arn> <external-id|-> <times>\n");
 		return (2);
 	}
 	log_set_stream(stderr);
@@ -146,7 +188,8 @@ main(int argc, char **argv)
 		return (2);
 	}
 	if ((http = http_client_new()) == NULL ||
-	    aws_client_init(&c, http, argv[2], region ? region : "us-east-1", &cr) != 0) {
+	    aws_client_init(&c, http, strcmp(argv[1], "assume") == 0 ? "sts" : svc,
+	    region ? region : "us-east-1", &cr) != 0) {
 		fprintf(stderr, "aws_call: out of memory\n");
 		creds_free(&cr);
 		http_client_free(http);
@@ -159,6 +202,10 @@ main(int argc, char **argv)
 	c.margin_ms = envl("AWS_CALL_MARGIN_MS", c.margin_ms);
 	c.max_response = (size_t)envl("AWS_CALL_MAX_RESPONSE", (long)c.max_response);
 	t0 = aws_now_ms();
+	if (strcmp(argv[1], "assume") == 0) {
+		rc = assume(&c, argv[2], argv[3], strtol(argv[4], NULL, 10));
+		repeat = 0;
+	}
 	for (i = 0; i < repeat; i++)
 		if ((rc = one_call(&c, argc, argv, repeat > 1)) != 0)
 			break;
