@@ -16,6 +16,7 @@
 #include "kms.h"
 #include "log.h"
 #include "names.h"
+#include "sts.h"
 
 #define SESSION_NAME	"snapferry"
 
@@ -215,6 +216,7 @@ ferry_clean(struct ferry *f)
 	aws_client_clean(&f->kms);
 	aws_client_clean(&f->rds);
 	creds_free(&f->creds);
+	free(f->account);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -1016,12 +1018,22 @@ static int
 own_arn(struct ferry *f, const struct names_arn *a, struct result *r)
 {
 	const struct config *cfg = f->cfg;
+	const char *acct = cfg->account_id;
+	struct aws_error e;
 
+	/* Outside Lambda (no function ARN) the account is not configured: ask STS once. */
+	if (acct == NULL && f->account == NULL) {
+		memset(&e, 0, sizeof(e));
+		if (sts_caller_identity(&f->sts, &f->account, NULL, &e) != 0)
+			aws_error_clear(&e);
+	}
+	if (acct == NULL)
+		acct = f->account;
 	if (strcmp(a->region, cfg->region) != 0 ||
-	    (cfg->account_id != NULL && strcmp(a->account, cfg->account_id) != 0)) {
+	    (acct != NULL && strcmp(a->account, acct) != 0)) {
 		result_warn(r, "snapshot %s is in account %s region %s, not this function's "
 		    "(%s, %s): not acting on it", a->id, a->account, a->region,
-		    cfg->account_id ? cfg->account_id : "?", cfg->region);
+		    acct ? acct : "?", cfg->region);
 		result_finish(r, RESULT_IGNORED, "snapshot of another account or region");
 		return (0);
 	}

@@ -45,6 +45,7 @@ struct ferry {
 	struct aws_client	 rds, kms, sts;	/* production account, own region */
 	struct aws_client	 brds;		/* backup account, BACKUP_REGION; see ferry_backup */
 	int			 have_brds;
+	char			*account;	/* own account from STS, when the config lacks it */
 };
 
 /** ferry_init(f, cfg, http, role_cache, deadline_ms, err): clients for the production

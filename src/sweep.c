@@ -323,8 +323,9 @@ source_cb(const struct rds_snapshot *s, void *arg)
 	sw->seen++;
 	transit = ours(sw, s, NAMES_ROLE_TRANSIT);
 	if (transit) {
-		/* Made during this sweep: nothing to do yet. */
-		if (s->created >= sw->started)
+		/* Made during this sweep: nothing to do yet.  (Within the sweep's first
+		 * second it is advanced once more, which is harmless.) */
+		if (s->created > sw->started)
 			return (0);
 		/* Without clean-up, old transit copies stay: only recent ones matter. */
 		if (!cfg->transit_cleanup && s->created != 0 && s->created < sw->since)

@@ -85,14 +85,16 @@ def tags_of(client, arn):
 
 def instance_snapshots(world, account, snapshot_type="manual"):
     rds = world.admin("rds", account)
+    kw = {"SnapshotType": snapshot_type} if snapshot_type else {}
     return {s["DBSnapshotIdentifier"]: s for s in rds.describe_db_snapshots(
-        SnapshotType=snapshot_type)["DBSnapshots"]}
+        **kw)["DBSnapshots"]}
 
 
 def cluster_snapshots(world, account, snapshot_type="manual"):
     rds = world.admin("rds", account)
+    kw = {"SnapshotType": snapshot_type} if snapshot_type else {}
     return {s["DBClusterSnapshotIdentifier"]: s for s in rds.describe_db_cluster_snapshots(
-        SnapshotType=snapshot_type)["DBClusterSnapshots"]}
+        **kw)["DBClusterSnapshots"]}
 
 
 def shared_with(world, snapshot_id, cluster=False):

@@ -1,0 +1,382 @@
+"""advance(S) end to end, against moto with the fidelity layer (two accounts, AssumeRole,
+aws/rds with KeyManager AWS, AWS's sharing rules, copies held in `creating`), through the
+bootstrap's `--event` path (the handler the Runtime API loop runs) and, for the happy path
+and a function error, under AWS's Runtime Interface Emulator."""
+import concurrent.futures
+import json
+
+import pytest
+
+import ferry_support as fs
+from ferry_support import run_event, snapshot_event, SWEEP
+
+MUTATING = {"CopyDBSnapshot", "CopyDBClusterSnapshot", "ModifyDBSnapshotAttribute",
+            "ModifyDBClusterSnapshotAttribute", "DeleteDBSnapshot", "DeleteDBClusterSnapshot",
+            "RestoreDBInstanceFromDBSnapshot", "RestoreDBClusterFromSnapshot",
+            "AddTagsToResource"}
+
+
+def calls_of(aws, action, account=None):
+    return [c for c in aws.calls(action=action, account=account)]
+
+
+def assert_ferried(world, snapshot_id, copy_id=None, cluster=False):
+    """The backup account holds exactly one copy, encrypted with the backup key, with the
+    lineage tags; no transit copy is left; S is untouched and not shared."""
+    copy_id = copy_id or f"snapferry-{snapshot_id.replace('rds:', '')}"
+    listing = fs.cluster_snapshots if cluster else fs.instance_snapshots
+    backup = listing(world, "backup")
+    assert copy_id in backup, list(backup)
+    src_type = "cluster-snapshot" if cluster else "snapshot"
+    src_arn = f"arn:aws:rds:{world.region}:{world.prod_account}:{src_type}:{snapshot_id}"
+    # Exactly one copy of this source (a sweep may also ferry moto's automated snapshot).
+    of_source = [k for k, v in backup.items() if fs.tags_of(
+        world.admin("rds", "backup"), v["DBClusterSnapshotArn" if cluster else
+                                        "DBSnapshotArn"]).get("snapferry:source-arn") == src_arn]
+    assert of_source == [copy_id]
+    b = backup[copy_id]
+    assert b["Status"] == "available"
+    assert b["KmsKeyId"] == world.backup_key_arn
+    arn = b["DBClusterSnapshotArn" if cluster else "DBSnapshotArn"]
+    tags = fs.tags_of(world.admin("rds", "backup"), arn)
+    assert tags["snapferry:source-arn"] == src_arn
+    assert tags["snapferry:role"] == "backup"
+    assert tags["snapferry:created-by"] == "snapferry"
+    assert "snapferry:source-db" in tags
+    prod = listing(world, "prod", None if snapshot_id.startswith("rds:") else "manual")
+    assert copy_id not in prod, "the transit copy must be gone"
+    if not snapshot_id.startswith("rds:"):
+        assert snapshot_id in prod, "the source snapshot must be untouched"
+        assert fs.shared_with(world, snapshot_id, cluster) == []
+    return b, tags
+
+
+# ---- the happy path ----------------------------------------------------------------------
+
+def test_end_to_end_aws_key(world, aws):
+    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0, res
+    assert res["outcome"] == "done"
+    assert res["source"] == world.snapshot_arn
+    assert res["transit"] == res["backup"] == "snapferry-proddb-manual-1"
+    assert any(s.startswith("CopyDBSnapshot proddb-manual-1") for s in res["steps"])
+    b, tags = assert_ferried(world, world.snapshot_id)
+    assert tags["snapferry:source-db"] == "proddb"
+    assert tags["snapferry:source-key"] == world.rds_default_key_arn
+    # The transit copy was made with the share key, in production.
+    copies = calls_of(aws, "CopyDBSnapshot")
+    assert [c["account"] for c in copies] == [world.prod_account, world.backup_account]
+    assert copies[0]["params"]["KmsKeyId"] == world.share_key_arn
+    assert copies[1]["params"]["KmsKeyId"] == world.backup_key_arn
+    names = {m[0] for m in fs.metrics(logs)}
+    assert {"CopiesStarted", "CopiesCompleted"} <= names
+    # A JSON log line per step.
+    assert sum(1 for l in logs if l.get("msg", l.get("message")) == "step") >= len(res["steps"])
+
+
+RIE_ACCOUNT = "012345678912"   # the account of the emulator's function ARN
+
+
+def test_end_to_end_under_rie(aws, start_rie):
+    from fidelity.world import build_world
+    world = build_world(aws.endpoint, prod_account=RIE_ACCOUNT)
+    rie = start_rie(fs.bootstrap_path(), world.env())
+    status, res = rie.invoke_json(snapshot_event(world, world.snapshot_id))
+    assert status == 200
+    assert res["outcome"] == "done", json.dumps(res)
+    assert_ferried(world, world.snapshot_id)
+    # A human-needed failure is a function error with a type and a fix.
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    aws.inject("CopyDBSnapshot", "AccessDenied", status=403, account=world.prod_account,
+               message="User is not authorized to perform: rds:CopyDBSnapshot")
+    status, res = rie.invoke_json(snapshot_event(world, "proddb-manual-2"))
+    assert status == 200
+    assert res["errorType"] == "Snapferry.AccessDenied"
+    assert "rds:CopyDBSnapshot" in res["errorMessage"]
+
+
+# ---- the asynchronous path ------------------------------------------------------------------
+
+def test_async_path_hold_release(world, aws):
+    aws.hold(True)
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "transit copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    assert fs.instance_snapshots(world, "backup") == {}
+    aws.release(account=world.prod_account)
+    # RDS says the transit copy finished: the event names T.
+    rc, res, _ = run_event(world, snapshot_event(world, "snapferry-proddb-manual-1",
+                                                 "RDS-EVENT-0197"))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert res["source"] == world.snapshot_arn
+    assert any("ModifyDBSnapshotAttribute" in s for s in res["steps"])
+    assert "backup copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    assert fs.shared_with(world, "snapferry-proddb-manual-1") == [world.backup_account]
+    aws.release(account=world.backup_account)
+    aws.hold(False)
+    # No event reaches production when B finishes: the sweep finishes the job.
+    rc, res, _ = run_event(world, fs.SCHEDULED)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert_ferried(world, world.snapshot_id)
+
+
+def test_copy_finished_for_foreign_copy_is_ignored(world, aws):
+    # A copy the user made: no lineage tags -> ignored, nothing touched.
+    world.admin("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                                        TargetDBSnapshotIdentifier="users-own-copy")
+    rc, res, _ = run_event(world, snapshot_event(world, "users-own-copy", "RDS-EVENT-0197"))
+    assert rc == 0 and res["outcome"] == "ignored", res
+    assert "not a snapferry transit copy" in res["reason"]
+    assert not [c for c in aws.calls() if c["action"] in MUTATING and
+                c["account"] != world.prod_account or c["action"] == "AssumeRole"]
+
+
+# ---- the kinds of source --------------------------------------------------------------------
+
+def test_automated_snapshot(world, aws):
+    snap = aws.automated_snapshot(world.prod_account, world.region, world.db_id)
+    sid = snap.get("id") or snap.get("DBSnapshotIdentifier") or snap["snapshot"]
+    assert sid.startswith("rds:")
+    rc, res, _ = run_event(world, snapshot_event(world, sid, "RDS-EVENT-0091"))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["transit"] == "snapferry-" + sid[4:]
+    assert_ferried(world, sid)
+    assert sid in fs.instance_snapshots(world, "prod", "automated")
+
+
+def test_customer_key_snapshot_shared_directly(world, aws):
+    from fidelity.world import key_policy_for_backup
+    key = world.create_key(policy=key_policy_for_backup(world.prod_account,
+                                                         world.backup_account))
+    world.create_db("cmkdb", kms_key_id=key["Arn"])
+    world.create_snapshot("cmkdb", "cmkdb-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "cmkdb-snap"))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert "transit" not in res
+    copies = calls_of(aws, "CopyDBSnapshot")
+    assert [c["account"] for c in copies] == [world.backup_account], "no transit copy"
+    assert copies[0]["params"]["SourceDBSnapshotIdentifier"].endswith(":snapshot:cmkdb-snap")
+    # Shared for the copy, un-shared after.
+    shares = calls_of(aws, "ModifyDBSnapshotAttribute")
+    assert [list(k for k in c["params"] if k.startswith("Values"))[0].split(".")[0]
+            for c in shares] == ["ValuesToAdd", "ValuesToRemove"]
+    b = fs.instance_snapshots(world, "backup")["snapferry-cmkdb-snap"]
+    assert b["KmsKeyId"] == world.backup_key_arn
+    assert fs.shared_with(world, "cmkdb-snap") == []
+
+
+def test_unencrypted_snapshot(world, aws):
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plaindb-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "plaindb-snap"))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert "unencrypted" in " ".join(res["steps"])
+    assert not calls_of(aws, "DescribeKey")
+    b = fs.instance_snapshots(world, "backup")["snapferry-plaindb-snap"]
+    assert b["Encrypted"] and b["KmsKeyId"] == world.backup_key_arn
+    assert fs.shared_with(world, "plaindb-snap") == []
+
+
+def test_aurora_cluster_snapshot(world, aws):
+    world.create_cluster("aurora1")
+    world.create_cluster_snapshot("aurora1", "aurora1-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "aurora1-snap", "RDS-EVENT-0075",
+                                                 cluster=True))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert_ferried(world, "aurora1-snap", cluster=True)
+    assert calls_of(aws, "CopyDBClusterSnapshot")
+
+
+def test_multi_az_cluster_snapshot_skipped(world, aws):
+    world.create_cluster("maz1", engine="postgres")
+    world.create_cluster_snapshot("maz1", "maz1-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "maz1-snap", "RDS-EVENT-0075",
+                                                 cluster=True))
+    assert rc == 0 and res["outcome"] == "skipped", res
+    assert "Multi-AZ DB cluster" in res["reason"]
+    assert not [c for c in aws.calls() if c["action"] in MUTATING]
+
+
+def test_filtered_db_skipped(world, aws):
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id),
+                           EXCLUDE_PATTERN="^prod")
+    assert rc == 0 and res["outcome"] == "skipped", res
+    assert "EXCLUDE_PATTERN" in res["reason"]
+    assert not [c for c in aws.calls() if c["action"] in MUTATING]
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id),
+                           INCLUDE_PATTERN="^proddb$")
+    assert res["outcome"] == "done", res
+
+
+# ---- duplicates, order, concurrency, foreign events -------------------------------------
+
+def test_duplicate_and_late_events(world, aws):
+    ev = snapshot_event(world, world.snapshot_id)
+    for _ in range(3):
+        rc, res, _ = run_event(world, ev)
+        assert rc == 0 and res["outcome"] == "done", res
+    assert len(calls_of(aws, "CopyDBSnapshot")) == 2    # one T, one B, ever
+    # A late copy-finished event for the (deleted) transit copy changes nothing.
+    rc, res, _ = run_event(world, snapshot_event(world, "snapferry-proddb-manual-1",
+                                                 "RDS-EVENT-0197"))
+    assert rc == 0 and res["outcome"] in ("ignored", "skipped"), res
+    assert len(calls_of(aws, "CopyDBSnapshot")) == 2
+    assert_ferried(world, world.snapshot_id)
+
+
+def test_concurrent_invocations(world, aws):
+    aws.hold(True)
+    ev = snapshot_event(world, world.snapshot_id)
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda _: run_event(world, ev), range(4)))
+    assert all(rc == 0 for rc, _, _ in results), results
+    assert {r["outcome"] for _, r, _ in results} == {"pending"}
+    assert len(fs.instance_snapshots(world, "prod")) == 2   # S and one T
+    aws.release()
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda _: run_event(world, ev), range(4)))
+    assert all(rc == 0 for rc, _, _ in results), [r for _, r, _ in results]
+    assert len(fs.instance_snapshots(world, "backup")) == 1
+    aws.release()
+    rc, res, _ = run_event(world, ev)
+    assert res["outcome"] == "done", res
+    assert_ferried(world, world.snapshot_id)
+
+
+@pytest.mark.parametrize("where", ["account", "region"])
+def test_foreign_event_ignored(world, aws, where):
+    kw = {"account": "999999999999"} if where == "account" else {"region": "eu-central-1"}
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id, **kw))
+    assert rc == 0 and res["outcome"] == "ignored", res
+    assert any(l.get("level") == "warn" for l in logs)
+    # Outside Lambda the function learns its account from STS; nothing else is called.
+    assert [c["action"] for c in aws.calls(since=mark)] in ([], ["GetCallerIdentity"])
+
+
+def test_manual_advance_by_id_and_unknown_snapshot(world, aws):
+    rc, res, _ = run_event(world, {"action": "advance", "snapshot": world.snapshot_id})
+    assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, {"action": "advance", "snapshot": "no-such-snapshot"})
+    assert rc == 0 and res["outcome"] == "skipped" and "not found" in res["reason"], res
+
+
+# ---- restore, dry run -----------------------------------------------------------------------
+
+def test_restore_on(world, aws):
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), RESTORE="on")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["restored"] == "snapferry-proddb"
+    dbs = world.admin("rds", "backup").describe_db_instances()["DBInstances"]
+    assert [d["DBInstanceIdentifier"] for d in dbs] == ["snapferry-proddb"]
+    restores = calls_of(aws, "RestoreDBInstanceFromDBSnapshot")
+    assert restores[0]["params"]["PubliclyAccessible"] == "false"
+    # A second snapshot never restores over the existing DB.
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    rc, res, _ = run_event(world, snapshot_event(world, "proddb-manual-2"), RESTORE="on")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert any("already exists" in s for s in res["steps"])
+    assert len(calls_of(aws, "RestoreDBInstanceFromDBSnapshot")) == 1
+
+
+def test_restore_off(world, aws):
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert res["outcome"] == "done"
+    assert world.admin("rds", "backup").describe_db_instances()["DBInstances"] == []
+
+
+def test_dry_run(world, aws):
+    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id), DRY_RUN="true")
+    assert rc == 0 and res["dryRun"] is True, res
+    assert res["outcome"] == "pending"
+    assert any(s.startswith("would:CopyDBSnapshot proddb-manual-1 -> "
+                            "snapferry-proddb-manual-1") for s in res["steps"])
+    assert not [c for c in aws.calls() if c["action"] in MUTATING]
+    # Once the real thing has run, a dry run of the finish would remove nothing either.
+    run_event(world, snapshot_event(world, world.snapshot_id))
+    n = len([c for c in aws.calls() if c["action"] in MUTATING])
+    rc, res, _ = run_event(world, SWEEP, DRY_RUN="true", RETENTION_DAYS="1")
+    assert rc == 0, res
+    assert len([c for c in aws.calls() if c["action"] in MUTATING]) == n
+
+
+def test_manual_restore(world, aws):
+    run_event(world, snapshot_event(world, world.snapshot_id))
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    run_event(world, snapshot_event(world, "proddb-manual-2"))
+    rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == "snapferry-proddb-manual-2"   # the newest
+    assert res["restored"] == "snapferry-proddb"
+    # Never publicly accessible (moto 5.2.5 does not apply the flag: check the request).
+    restores = calls_of(aws, "RestoreDBInstanceFromDBSnapshot")
+    assert restores[-1]["params"]["PubliclyAccessible"] == "false"
+    assert restores[-1]["params"]["DBSnapshotIdentifier"] == "snapferry-proddb-manual-2"
+    # Never over an existing DB: a function error that says what to do.
+    rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"})
+    assert rc == 1 and res["errorType"] == "Snapferry.TargetExists", res
+    assert "target" in res["errorMessage"]
+    rc, res, _ = run_event(world, {"action": "restore", "db": "proddb",
+                                   "target": "proddb-dr-2"})
+    assert rc == 0 and res["restored"] == "proddb-dr-2", res
+    rc, res, _ = run_event(world, {"action": "restore", "db": "nosuchdb"})
+    assert rc == 1 and res["errorType"] == "Snapferry.NoBackup", res
+
+
+def test_name_conflict_is_a_failure(world, aws):
+    # Someone else's snapshot already has the transit copy's name.
+    world.admin("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                                        TargetDBSnapshotIdentifier="snapferry-proddb-manual-1")
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 1 and res["errorType"] == "Snapferry.NameConflict", res
+    assert "lineage" in res["errorMessage"]
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")
+
+
+# ---- an error at each step: the right outcome now, convergence on the next sweep ---------
+
+INJECT = [
+    # (action, code, status, count, account, expected outcome, errorType)
+    ("DescribeDBSnapshots", "Throttling", 400, 3, "prod", "pending", None),
+    ("DescribeKey", "AccessDeniedException", 400, 1, "prod", "failed",
+     "Snapferry.AccessDenied"),
+    ("AssumeRole", "AccessDenied", 403, 1, "prod", "failed", "Snapferry.AccessDenied"),
+    ("CopyDBSnapshot", "InternalFailure", 500, 3, "prod", "pending", None),
+    ("CopyDBSnapshot", "SnapshotQuotaExceeded", 400, 1, "prod", "pending", None),
+    ("CopyDBSnapshot", "KMSKeyNotAccessibleFault", 400, 1, "prod", "failed",
+     "Snapferry.KMSKeyNotAccessible"),
+    ("ModifyDBSnapshotAttribute", "SharedSnapshotQuotaExceeded", 400, 1, "prod", "pending",
+     None),
+    ("CopyDBSnapshot", "KMSKeyNotAccessibleFault", 400, 1, "backup", "failed",
+     "Snapferry.KMSKeyNotAccessible"),
+    ("CopyDBSnapshot", "AccessDenied", 403, 1, "backup", "failed", "Snapferry.AccessDenied"),
+    ("DeleteDBSnapshot", "Throttling", 400, 3, "prod", "pending", None),
+    ("DescribeDBSnapshotAttributes", "ServiceUnavailable", 503, 3, "prod", "pending", None),
+]
+
+
+@pytest.mark.parametrize("action,code,status,count,acct,outcome,etype", INJECT,
+                         ids=[f"{i[0]}-{i[1]}-{i[4]}" for i in INJECT])
+def test_error_injected_then_sweep_converges(world, aws, action, code, status, count, acct,
+                                             outcome, etype):
+    account = world.prod_account if acct == "prod" else world.backup_account
+    aws.inject(action, code, status=status, count=count, account=account)
+    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert res is not None
+    if outcome == "failed":
+        assert rc == 1, res
+        assert res["errorType"] == etype
+        assert "To fix" in res["errorMessage"] or code in res["errorMessage"]
+    else:
+        assert rc == 0, res
+        assert res["outcome"] == outcome, res
+        assert res.get("warnings"), res
+        if "Quota" in code:
+            assert "QuotaExceeded" in {m[0] for m in fs.metrics(logs)}
+    # The injection is used up: the next sweep finishes the job.
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0, res
+    if res["outcome"] != "done":   # a copy finished between two steps: one more sweep
+        rc, res, _ = run_event(world, SWEEP)
+    assert res["outcome"] == "done", res
+    assert_ferried(world, world.snapshot_id)
