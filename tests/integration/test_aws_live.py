@@ -366,6 +366,19 @@ def test_describe_snapshot(live, variant, ident, kind):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kind", KINDS)
+def test_describe_awsbackup_snapshot(live, variant, kind):
+    # moto can't make AWS Backup snapshots: check the lookup AWS needs went out
+    # (SnapshotType=awsbackup, by id and by ARN) and that "none" is an answer.
+    sid = f"awsbackup:job-{variant}-{kind}"
+    id_param = "DBSnapshotIdentifier" if kind == "instance" else "DBClusterSnapshotIdentifier"
+    action = "DescribeDBSnapshots" if kind == "instance" else "DescribeDBClusterSnapshots"
+    for ref in (sid, snapshot_arn(ACCT1, kind, sid)):
+        assert ok(live, variant, "user", "describe-snapshot", kind, ref) == {"found": False}
+        assert sent(action, **{id_param: sid})[-1]["SnapshotType"] == "awsbackup"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("kind", KINDS)
 def test_describe_shared_snapshot_by_arn(live, variant, kind):
     arn = snapshot_arn(ACCT1, kind, MAIN[kind])
     # Not shared yet: the backup account can't see it.
