@@ -30,7 +30,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="fidelity.server", description=__doc__)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--access-log", action="store_true",
+                    help="log every request (default: only errors and tracebacks)")
     args = ap.parse_args(argv)
+    if not args.access_log:
+        import logging
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     t0 = time.monotonic()
     try:
         srv = make_http_server(args.host, args.port)
