@@ -6,9 +6,9 @@
  *      (metrics), the set of finished copies, retention candidates;
  *   2. this account: every source snapshot of the last SWEEP_LOOKBACK_DAYS
  *      and every transit copy still around -> advance;
- *   3. the backup account again, only when retention has work: delete
- *      snapferry's copies older than RETENTION_DAYS beyond the newest
- *      RETENTION_MIN_COPIES of each source DB.
+ *   3. the backup account again: delete snapferry's copies older than
+ *      RETENTION_DAYS beyond the newest RETENTION_MIN_COPIES of each source
+ *      DB, and measure the age of each DB's newest copy (metrics).
  * Memory: one page of a listing, plus 8 bytes per finished backup copy and
  * a few bytes per source DB.
  */
@@ -27,7 +27,8 @@
 
 struct dbage {
 	char		*db;
-	time_t		 newest;	/* source time of the newest available copy */
+	time_t		 newest;	/* source time of the newest available copy (listing 1) */
+	time_t		 fresh;		/* the same, from listing 3 (after this sweep's copies) */
 	time_t		*top;		/* the RETENTION_MIN_COPIES newest, descending */
 	size_t		 ntop;
 	unsigned	 copies;
@@ -52,6 +53,7 @@ struct sweep {
 	size_t		 ndbs, capdbs;
 	unsigned	 b_pending, b_deleted, b_total;
 	int		 retention_work;
+	int		 final_done;	/* listing 3 went through */
 };
 
 /* FNV-1a, 64 bits, of "<kind>:<id>". */
@@ -226,11 +228,18 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 	if ((d = db_get(sw, db)) == NULL)
 		return (1);
 	t = copy_time(s);
-	if (t >= cutoff)
+	if (!sw->retention_work || t >= cutoff) {
+		if (t > d->fresh)
+			d->fresh = t;
 		return (0);
-	/* Always keep the newest RETENTION_MIN_COPIES. */
-	if (keep > 0 && (d->ntop < keep || t >= d->top[keep - 1]))
+	}
+	/* Always keep the newest RETENTION_MIN_COPIES (as counted before this sweep's
+	 * copies: at worst that keeps one more). */
+	if (keep > 0 && (d->ntop < keep || t >= d->top[keep - 1])) {
+		if (t > d->fresh)
+			d->fresh = t;
 		return (0);
+	}
 	if (cfg->dry_run) {
 		result_step(sw->r, "would:%s %s (retention: %s, older than %ld days)",
 		    s->kind == RDS_CLUSTER ? "DeleteDBClusterSnapshot" : "DeleteDBSnapshot",
@@ -416,9 +425,11 @@ emit_metrics(struct sweep *sw)
 	log_metric("BackupCopiesPending", sw->b_pending, "Count", NULL, NULL);
 	log_metric("RetentionDeleted", sw->b_deleted, "Count", NULL, NULL);
 	for (i = 0; i < sw->ndbs; i++) {
-		if (sw->dbs[i].newest == 0)
+		time_t t = sw->final_done ? sw->dbs[i].fresh : sw->dbs[i].newest;
+
+		if (t == 0)
 			continue;
-		age = (double)(sw->now - sw->dbs[i].newest);
+		age = (double)(sw->now - t);
 		if (age < 0)
 			age = 0;
 		log_metric("NewestBackupAgeSeconds", age, "Seconds", "SourceDb",
@@ -532,16 +543,18 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 	    "this account") != 0)
 		goto out;
 
-	/* 3. Retention, when some DB has more copies than it must keep. */
+	/* Retention has work when some DB has more copies than it must keep. */
 	if (cfg->retention_days > 0)
 		for (i = 0; i < sw.ndbs; i++)
 			if (sw.dbs[i].copies > (unsigned)(cfg->retention_min_copies > 0 ?
 			    cfg->retention_min_copies : 0))
 				sw.retention_work = 1;
-	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && sw.retention_work && !sw.stopped; k++)
+	/* 3. Retention, and the ages of the newest copies once this sweep's are in. */
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", retention_cb,
 		    "the backup account") != 0)
 			goto out;
+	sw.final_done = !sw.stopped;
 
 out:
 	emit_metrics(&sw);

@@ -1,0 +1,147 @@
+"""The sweep against moto with the fidelity layer: lost events, retention in the backup
+account (only snapferry's copies, never the newest RETENTION_MIN_COPIES), the
+NewestBackupAgeSeconds metrics the alarms use, dry run, and the scheduled event under the
+Runtime Interface Emulator."""
+import datetime
+
+import ferry_support as fs
+from ferry_support import run_event, snapshot_event, SWEEP, SCHEDULED
+
+
+def iso(days_ago):
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def age_copy(world, copy_id, days_ago):
+    """Make backup copy `copy_id` hold data from `days_ago` (its source-time tag)."""
+    rds = world.admin("rds", "backup")
+    arn = fs.instance_snapshots(world, "backup")[copy_id]["DBSnapshotArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[
+        {"Key": "snapferry:source-time", "Value": iso(days_ago)}])
+
+
+def test_lost_events_sweep_catches_up(world, aws):
+    world.create_db("otherdb", encrypted=False)
+    world.create_snapshot("otherdb", "otherdb-snap")
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    # No event at all: the scheduled sweep finds every recent snapshot.
+    rc, res, logs = run_event(world, SCHEDULED)
+    assert rc == 0 and res["outcome"] == "done", res
+    backup = fs.instance_snapshots(world, "backup")
+    for s in ("proddb-manual-1", "proddb-manual-2", "otherdb-snap"):
+        assert f"snapferry-{s}" in backup
+    # moto's automated snapshots of both DBs were ferried too.
+    assert sum(1 for k in backup if k.startswith("snapferry-proddb-20") or
+               k.startswith("snapferry-otherdb-20")) >= 1
+    # No transit copy left in production.
+    assert not [k for k in fs.instance_snapshots(world, "prod") if k.startswith("snapferry-")]
+    names = {m[0] for m in fs.metrics(logs)}
+    assert {"CopiesStarted", "CopiesCompleted", "CopiesPending", "CopiesFailed",
+            "NewestBackupAgeSeconds", "NewestBackupAgeSecondsMax"} <= names
+    per_db = {m[2].get("SourceDb") for m in fs.metrics(logs)
+              if m[0] == "NewestBackupAgeSeconds"}
+    assert per_db == {"proddb", "otherdb"}
+    # A second sweep has nothing to do and makes no copy.
+    n = len(aws.calls(action="CopyDBSnapshot"))
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert len(aws.calls(action="CopyDBSnapshot")) == n
+    assert res["counts"]["advanced"] == 0
+
+
+def test_sweep_pending_while_copies_run(world, aws):
+    aws.hold(True)
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert res["items"] and all(i["outcome"] == "pending" for i in res["items"])
+    aws.release()
+    rc, res, _ = run_event(world, SWEEP)   # shares and starts the backup copies
+    aws.release()
+    aws.hold(False)
+    rc, res, _ = run_event(world, SWEEP)
+    assert res["outcome"] == "done", res
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+
+
+def test_retention(world, aws):
+    for i in (2, 3, 4):
+        world.create_snapshot(world.db_id, f"proddb-manual-{i}")
+    rc, res, _ = run_event(world, SWEEP)
+    assert res["outcome"] == "done", res
+    # Data ages: manual-1 30 days, -2 20 days, -3 10 days, -4 1 day; automated: today.
+    for i, days in ((1, 30), (2, 20), (3, 10), (4, 1)):
+        age_copy(world, f"snapferry-proddb-manual-{i}", days)
+    # A copy without snapferry's lineage tags is never touched.
+    rds_b = world.admin("rds", "backup")
+    foreign = fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]
+    rds_b.copy_db_snapshot(SourceDBSnapshotIdentifier=foreign["DBSnapshotIdentifier"],
+                           TargetDBSnapshotIdentifier="snapferry-not-ours")
+    rds_b.remove_tags_from_resource(
+        ResourceName=fs.instance_snapshots(world, "backup")["snapferry-not-ours"][
+            "DBSnapshotArn"],
+        TagKeys=["snapferry:created-by", "snapferry:source-arn", "snapferry:role"])
+
+    # Dry run: says what it would delete, deletes nothing.
+    rc, res, _ = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1",
+                           DRY_RUN="true")
+    assert rc == 0, res
+    would = [s for s in res["steps"] if s.startswith("would:DeleteDBSnapshot")]
+    assert len(would) == 3, res["steps"]
+    assert not aws.calls(action="DeleteDBSnapshot", account=world.backup_account)
+
+    rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1")
+    assert rc == 0 and res["outcome"] == "done", res
+    left = fs.instance_snapshots(world, "backup")
+    assert "snapferry-proddb-manual-4" in left
+    for i in (1, 2, 3):
+        assert f"snapferry-proddb-manual-{i}" not in left
+    assert "snapferry-not-ours" in left
+    assert res["counts"]["retentionDeleted"] == 3
+    age = [m for m in fs.metrics(logs) if m[0] == "NewestBackupAgeSeconds"]
+    assert age and age[0][2] == {"SourceDb": "proddb"}
+    assert age[0][1] < 3600  # the automated snapshot of today is the newest
+
+
+def test_retention_keeps_min_copies(world, aws):
+    world.create_db("olddb", encrypted=False)
+    for i in (1, 2, 3):
+        world.create_snapshot("olddb", f"olddb-{i}")
+    run_event(world, SWEEP, EXCLUDE_PATTERN="^proddb$")
+    for i, days in ((1, 40), (2, 30), (3, 20)):
+        age_copy(world, f"snapferry-olddb-{i}", days)
+    # moto's automated snapshot of olddb is today's: drop it from the backup account so
+    # that every copy of olddb is old.
+    for k in list(fs.instance_snapshots(world, "backup")):
+        if k.startswith("snapferry-olddb-20"):
+            world.admin("rds", "backup").delete_db_snapshot(DBSnapshotIdentifier=k)
+    rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="2",
+                              EXCLUDE_PATTERN="^(proddb|olddb)$")
+    assert rc == 0, res
+    left = {k for k in fs.instance_snapshots(world, "backup") if k.startswith("snapferry-olddb")}
+    assert left == {"snapferry-olddb-2", "snapferry-olddb-3"}
+    # The RPO metric shows the age of olddb's newest data (20 days).
+    ages = {m[2].get("SourceDb"): m[1] for m in fs.metrics(logs)
+            if m[0] == "NewestBackupAgeSeconds"}
+    assert abs(ages["olddb"] - 20 * 86400) < 600
+    mx = [m[1] for m in fs.metrics(logs) if m[0] == "NewestBackupAgeSecondsMax"]
+    assert mx and mx[0] >= ages["olddb"]
+
+
+def test_sweep_reports_failures_as_function_error(world, aws):
+    aws.inject("CopyDBSnapshot", "AccessDenied", status=403, count=50,
+               account=world.backup_account)
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 1, res
+    assert res["errorType"] == "Snapferry.AccessDenied"
+    assert "need attention" in res["errorMessage"]
+
+
+def test_scheduled_sweep_under_rie(aws, start_rie):
+    from fidelity.world import build_world
+    world = build_world(aws.endpoint, prod_account="012345678912")
+    rie = start_rie(fs.bootstrap_path(), world.env())
+    ev = dict(SCHEDULED, account=world.prod_account)
+    status, res = rie.invoke_json(ev)
+    assert status == 200 and res["outcome"] == "done", res
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
