@@ -248,6 +248,7 @@ class FakeRuntimeApi:
     def __init__(self):
         self.events = queue.Queue()
         self.posts = []
+        self.client_ports = []   # the client's port per request: one port = one kept-alive connection
         self.posted = threading.Condition()
         self._stopping = threading.Event()
         api = self
@@ -259,6 +260,7 @@ class FakeRuntimeApi:
                 pass
 
             def do_GET(self):
+                api.client_ports.append(self.client_address[1])
                 if not self.path.endswith("/runtime/invocation/next"):
                     self.send_error(404)
                     return
@@ -286,6 +288,7 @@ class FakeRuntimeApi:
                 self.wfile.write(body)
 
             def do_POST(self):
+                api.client_ports.append(self.client_address[1])
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
                 status = api.post_status(self.path)

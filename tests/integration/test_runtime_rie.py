@@ -242,6 +242,8 @@ def test_trace_id_propagation_and_500_exit(built, fake_runtime_api):
     assert [(l["requestId"], l["traceId"]) for l in inv] == [("req-1", TRACE)]
     assert [p[0] for p in api.posts] == ["/2018-06-01/runtime/invocation/req-1/response",
                                          "/2018-06-01/runtime/invocation/req-2/response"]
+    # next, response, next, response, next: all over one kept-alive connection.
+    assert len(api.client_ports) == 5 and len(set(api.client_ports)) == 1, api.client_ports
     assert not sanitizer_reports(err)
 
 
