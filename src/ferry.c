@@ -1072,6 +1072,7 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		names_arn_clean(&a);
 	if (fl.s_id == NULL)
 		goto enomem;
+	id = fl.s_id;	/* ${a} is gone */
 
 	if ((rc = find_source(f, &fl, kind, fl.s_id, r)) == -1)
 		goto done;

@@ -38,6 +38,7 @@ def run_event(world, event, variant=VARIANT, timeout=120, **overrides):
     res = json.loads(out) if out else None
     if variant == "asan":
         assert "ERROR: AddressSanitizer" not in p.stderr.decode(errors="replace")
+        assert "ERROR: LeakSanitizer" not in p.stderr.decode(errors="replace")
         assert "runtime error:" not in p.stderr.decode(errors="replace")
     return p.returncode, res, logs
 
