@@ -29,7 +29,7 @@ PKGS      := libcurl libxml-2.0 libcjson
 DEV_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEV_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lm
 
-.PHONY: all dev asan unit-bins package test test-unit check clean distclean \
+.PHONY: all dev asan unit-bins package test test-builds test-unit check clean distclean \
         setup deps demo bench help fuzz
 
 all: bootstrap
@@ -86,8 +86,10 @@ setup:
 # Set-up first (it installs the compilers), then every build in parallel.
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 test: setup
-	$(MAKE) -j$(JOBS) unit-bins package
+	$(MAKE) -j$(JOBS) test-builds
 	SNAPFERRY_BUILD=$(BUILD) bash tests/run.sh
+# In a sub-make, so that what setup just installed (the cross compiler) is seen.
+test-builds: unit-bins package $(CROSS_TEST_TARGETS)
 
 demo: setup bootstrap
 	$(VENV)/bin/python scripts/demo.py
@@ -96,7 +98,7 @@ bench: setup dev
 	bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD)/dev $(BUILD)/asan $(BUILD)/static $(BUILD)/snapferry.zip bootstrap
+	rm -rf $(BUILD)/dev $(BUILD)/asan $(BUILD)/static $(BUILD)/static-arm64 $(BUILD)/snapferry.zip bootstrap
 
 distclean:
 	rm -rf $(BUILD) build/deps $(VENV) .venv-sam bootstrap

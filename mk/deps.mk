@@ -17,12 +17,22 @@ DEPS_PINS   := curl=$(CURL_DEB) mbedtls=$(MBEDTLS_DEB) cjson=$(CJSON_DEB) libxml
 deb_upstream = $(shell echo '$(1)' | sed 's/-[^-]*$$//')
 
 # The deps are shared by every BUILD= directory (they do not depend on it).
+# mk/cross.mk reruns this with DEPS_SUFFIX=-arm64, its own MUSL_CC wrapper,
+# DEPS_HOST (configure --host), DEPS_AR, STRIP and STATIC_DIR.
 DEPS_DIR    ?= build/deps
+DEPS_SUFFIX ?=
+DEPS_HOST   ?=
+DEPS_AR     ?= ar
+STRIP       ?= strip
 DEPS_ABS     = $(abspath $(DEPS_DIR))
-DEPS_PREFIX := $(DEPS_DIR)/musl
-DEPS_WORK   := $(DEPS_DIR)/work
-DEPS_STAMP  := $(DEPS_DIR)/stamps
+DEPS_PREFIX := $(DEPS_DIR)/musl$(DEPS_SUFFIX)
+DEPS_PREFIX_ABS = $(abspath $(DEPS_PREFIX))
+DEPS_WORK   := $(DEPS_DIR)/work$(DEPS_SUFFIX)
+DEPS_STAMP  := $(DEPS_DIR)/stamps$(DEPS_SUFFIX)
+DEPS_LOGS   := $(DEPS_DIR)/logs$(DEPS_SUFFIX)
+FETCH_STAMP := $(DEPS_DIR)/stamps/fetched
 MUSL_CC     ?= musl-gcc
+CONFIGURE_HOST = $(if $(DEPS_HOST),--host=$(DEPS_HOST))
 DEPS_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 # Size-friendly code for the libraries; sections let the final link drop
 # whatever snapferry does not call.
@@ -31,8 +41,8 @@ DEPS_CFLAGS := -O2 -ffunction-sections -fdata-sections
 # curl's memory macros (lib/easy_lock.h) and the build breaks.
 MBEDTLS_CFLAGS := $(DEPS_CFLAGS) -D_GNU_SOURCE
 
-STATIC_DIR  := $(BUILD)/static
-STATIC_OBJS := $(STATIC_DIR)/obj/bootstrap.o \
+STATIC_DIR  ?= $(BUILD)/static
+STATIC_OBJS  = $(STATIC_DIR)/obj/bootstrap.o \
                $(patsubst src/%.c,$(STATIC_DIR)/obj/%.o,$(LIB_SRCS))
 STATIC_LIBS := -L$(DEPS_PREFIX)/lib -lcurl -lmbedtls -lmbedx509 -lmbedcrypto \
                -lxml2 -lcjson -lm -lpthread
@@ -41,9 +51,14 @@ STATIC_LIBS := -L$(DEPS_PREFIX)/lib -lcurl -lmbedtls -lmbedx509 -lmbedcrypto \
 
 deps: $(DEPS_STAMP)/all
 
+# Several builds may share build/deps at once (other BUILD= directories,
+# `sam build`): the outer make only takes a lock and runs the real rules in
+# a sub-make (DEPS_INNER=1).  GNU make re-reads the stamp's time afterwards,
+# so the link is redone only when the deps really changed.
+ifeq ($(DEPS_INNER),1)
 # ---- fetch + verify ---------------------------------------------------------
-$(DEPS_STAMP)/fetched: third_party/checksums third_party/fetch.sh mk/deps.mk
-	@mkdir -p $(DEPS_STAMP)
+$(FETCH_STAMP): third_party/checksums third_party/fetch.sh
+	@mkdir -p $(dir $@)
 	rm -rf $(DEPS_DIR)/src
 	sh third_party/fetch.sh $(DEPS_DIR) $(DEPS_PINS)
 	touch $@
@@ -53,18 +68,18 @@ $(DEPS_STAMP)/fetched: third_party/checksums third_party/fetch.sh mk/deps.mk
 # patches (gnutls/nss flavours, docs) touch Makefile.am/configure.ac only, so
 # the generated files are marked current instead of regenerated.
 define unpack
-	rm -rf $(DEPS_WORK)/$(1) && mkdir -p $(DEPS_WORK)
+	rm -rf $(DEPS_WORK)/$(1) && mkdir -p $(DEPS_WORK) $(DEPS_LOGS) $(DEPS_STAMP)
 	cd $(DEPS_WORK) && dpkg-source --no-check -x $(DEPS_ABS)/src/$(1)_$(2).dsc $(1) >/dev/null
 	find $(DEPS_WORK)/$(1) \( -name aclocal.m4 -o -name configure -o -name Makefile.in \
 	    -o -name '*config.h.in' \) -exec touch {} +
 endef
 
 # ---- mbedTLS: static libraries only, upstream default configuration ---------
-$(DEPS_STAMP)/mbedtls: $(DEPS_STAMP)/fetched
+$(DEPS_STAMP)/mbedtls: $(FETCH_STAMP) mk/deps.mk
 	$(call unpack,mbedtls,$(MBEDTLS_DEB))
-	$(MAKE) -C $(DEPS_WORK)/mbedtls/library -j$(DEPS_JOBS) CC=$(MUSL_CC) AR=ar \
-	    CFLAGS="$(MBEDTLS_CFLAGS)" static >$(DEPS_DIR)/mbedtls.log 2>&1 || \
-	    { tail -40 $(DEPS_DIR)/mbedtls.log; exit 1; }
+	$(MAKE) -C $(DEPS_WORK)/mbedtls/library -j$(DEPS_JOBS) CC=$(MUSL_CC) AR=$(DEPS_AR) \
+	    CFLAGS="$(MBEDTLS_CFLAGS)" static >$(DEPS_LOGS)/mbedtls.log 2>&1 || \
+	    { tail -40 $(DEPS_LOGS)/mbedtls.log; exit 1; }
 	mkdir -p $(DEPS_PREFIX)/lib $(DEPS_PREFIX)/include
 	cp -R $(DEPS_WORK)/mbedtls/include/mbedtls $(DEPS_WORK)/mbedtls/include/psa $(DEPS_PREFIX)/include/
 	cp $(DEPS_WORK)/mbedtls/library/libmbedcrypto.a $(DEPS_WORK)/mbedtls/library/libmbedx509.a \
@@ -73,7 +88,7 @@ $(DEPS_STAMP)/mbedtls: $(DEPS_STAMP)/fetched
 
 # ---- libcurl: HTTP(S) only, TLS through mbedTLS, no compression/IDN/PSL -------
 CURL_CONFIGURE := --disable-shared --enable-static --with-pic=no \
-    --with-mbedtls=$(DEPS_ABS)/musl \
+    --with-mbedtls=$(DEPS_PREFIX_ABS) \
     --enable-http --disable-ftp --disable-file --disable-ldap --disable-ldaps \
     --disable-rtsp --disable-proxy --disable-dict --disable-telnet --disable-tftp \
     --disable-pop3 --disable-imap --disable-smb --disable-smtp --disable-gopher \
@@ -90,25 +105,25 @@ CURL_CONFIGURE := --disable-shared --enable-static --with-pic=no \
     --without-gssapi --without-ca-bundle --without-ca-path --without-ca-fallback \
     --disable-dependency-tracking
 
-$(DEPS_STAMP)/curl: $(DEPS_STAMP)/fetched $(DEPS_STAMP)/mbedtls
+$(DEPS_STAMP)/curl: $(FETCH_STAMP) $(DEPS_STAMP)/mbedtls mk/deps.mk
 	$(call unpack,curl,$(CURL_DEB))
 	cd $(DEPS_WORK)/curl && CC=$(MUSL_CC) CFLAGS="$(DEPS_CFLAGS)" \
-	    CPPFLAGS="-I$(DEPS_ABS)/musl/include" LDFLAGS="-L$(DEPS_ABS)/musl/lib" \
-	    ./configure --prefix=$(DEPS_ABS)/musl $(CURL_CONFIGURE) \
-	    >$(DEPS_ABS)/curl.log 2>&1 || { tail -40 $(DEPS_ABS)/curl.log; exit 1; }
-	$(MAKE) -C $(DEPS_WORK)/curl/lib -j$(DEPS_JOBS) >>$(DEPS_DIR)/curl.log 2>&1 && \
-	    $(MAKE) -C $(DEPS_WORK)/curl/lib install >>$(DEPS_DIR)/curl.log 2>&1 && \
-	    $(MAKE) -C $(DEPS_WORK)/curl/include install >>$(DEPS_DIR)/curl.log 2>&1 || \
-	    { tail -40 $(DEPS_DIR)/curl.log; exit 1; }
+	    CPPFLAGS="-I$(DEPS_PREFIX_ABS)/include" LDFLAGS="-L$(DEPS_PREFIX_ABS)/lib" \
+	    ./configure --prefix=$(DEPS_PREFIX_ABS) $(CONFIGURE_HOST) $(CURL_CONFIGURE) \
+	    >$(abspath $(DEPS_LOGS))/curl.log 2>&1 || { tail -40 $(abspath $(DEPS_LOGS))/curl.log; exit 1; }
+	$(MAKE) -C $(DEPS_WORK)/curl/lib -j$(DEPS_JOBS) >>$(DEPS_LOGS)/curl.log 2>&1 && \
+	    $(MAKE) -C $(DEPS_WORK)/curl/lib install >>$(DEPS_LOGS)/curl.log 2>&1 && \
+	    $(MAKE) -C $(DEPS_WORK)/curl/include install >>$(DEPS_LOGS)/curl.log 2>&1 || \
+	    { tail -40 $(DEPS_LOGS)/curl.log; exit 1; }
 	touch $@
 
 # ---- cJSON: one file -----------------------------------------------------------
-$(DEPS_STAMP)/cjson: $(DEPS_STAMP)/fetched
+$(DEPS_STAMP)/cjson: $(FETCH_STAMP) mk/deps.mk
 	$(call unpack,cjson,$(CJSON_DEB))
 	mkdir -p $(DEPS_PREFIX)/lib $(DEPS_PREFIX)/include/cjson
 	$(MUSL_CC) $(DEPS_CFLAGS) -std=c89 -c $(DEPS_WORK)/cjson/cJSON.c -o $(DEPS_WORK)/cjson/cJSON.o
 	rm -f $(DEPS_PREFIX)/lib/libcjson.a
-	ar rcs $(DEPS_PREFIX)/lib/libcjson.a $(DEPS_WORK)/cjson/cJSON.o
+	$(DEPS_AR) rcs $(DEPS_PREFIX)/lib/libcjson.a $(DEPS_WORK)/cjson/cJSON.o
 	cp $(DEPS_WORK)/cjson/cJSON.h $(DEPS_PREFIX)/include/cjson/
 	touch $@
 
@@ -121,16 +136,16 @@ LIBXML2_CONFIGURE := --disable-shared --enable-static --with-pic=no \
     --without-schematron --without-c14n \
     --disable-dependency-tracking
 
-$(DEPS_STAMP)/libxml2: $(DEPS_STAMP)/fetched
+$(DEPS_STAMP)/libxml2: $(FETCH_STAMP) mk/deps.mk
 	$(call unpack,libxml2,$(LIBXML2_DEB))
 	cd $(DEPS_WORK)/libxml2 && CC=$(MUSL_CC) CFLAGS="$(DEPS_CFLAGS)" \
-	    ./configure --prefix=$(DEPS_ABS)/musl $(LIBXML2_CONFIGURE) \
-	    >$(DEPS_ABS)/libxml2.log 2>&1 || { tail -40 $(DEPS_ABS)/libxml2.log; exit 1; }
-	$(MAKE) -C $(DEPS_WORK)/libxml2 -j$(DEPS_JOBS) libxml2.la >>$(DEPS_DIR)/libxml2.log 2>&1 && \
+	    ./configure --prefix=$(DEPS_PREFIX_ABS) $(CONFIGURE_HOST) $(LIBXML2_CONFIGURE) \
+	    >$(abspath $(DEPS_LOGS))/libxml2.log 2>&1 || { tail -40 $(abspath $(DEPS_LOGS))/libxml2.log; exit 1; }
+	$(MAKE) -C $(DEPS_WORK)/libxml2 -j$(DEPS_JOBS) libxml2.la >>$(DEPS_LOGS)/libxml2.log 2>&1 && \
 	    $(MAKE) -C $(DEPS_WORK)/libxml2 install-libLTLIBRARIES \
-	    >>$(DEPS_DIR)/libxml2.log 2>&1 && \
-	    $(MAKE) -C $(DEPS_WORK)/libxml2/include/libxml install >>$(DEPS_DIR)/libxml2.log 2>&1 || \
-	    { tail -40 $(DEPS_DIR)/libxml2.log; exit 1; }
+	    >>$(DEPS_LOGS)/libxml2.log 2>&1 && \
+	    $(MAKE) -C $(DEPS_WORK)/libxml2/include/libxml install >>$(DEPS_LOGS)/libxml2.log 2>&1 || \
+	    { tail -40 $(DEPS_LOGS)/libxml2.log; exit 1; }
 	# <libxml/tree.h> without the libxml2/ directory level.
 	rm -rf $(DEPS_PREFIX)/include/libxml && mv $(DEPS_PREFIX)/include/libxml2/libxml $(DEPS_PREFIX)/include/ \
 	    && rmdir $(DEPS_PREFIX)/include/libxml2
@@ -138,6 +153,14 @@ $(DEPS_STAMP)/libxml2: $(DEPS_STAMP)/fetched
 
 $(DEPS_STAMP)/all: $(DEPS_STAMP)/mbedtls $(DEPS_STAMP)/curl $(DEPS_STAMP)/cjson $(DEPS_STAMP)/libxml2
 	touch $@
+
+else
+$(DEPS_STAMP)/all: _deps_force
+	@mkdir -p $(DEPS_DIR)
+	@flock $(DEPS_DIR)/.lock $(MAKE) --no-print-directory DEPS_INNER=1 $@
+_deps_force:
+.PHONY: _deps_force
+endif
 
 deps-clean:
 	rm -rf $(DEPS_DIR)
@@ -154,9 +177,8 @@ $(STATIC_DIR)/obj:
 	mkdir -p $@
 
 $(STATIC_DIR)/bootstrap: $(STATIC_OBJS) $(DEPS_STAMP)/all
-	$(MUSL_CC) -static -Wl,--gc-sections -o $@.tmp $(STATIC_OBJS) $(STATIC_LIBS)
-	strip --strip-all $@.tmp
-	mv $@.tmp $@
+	$(MUSL_CC) -static -Wl,--gc-sections -o $@.$$$$.tmp $(STATIC_OBJS) $(STATIC_LIBS) && \
+	    $(STRIP) --strip-all $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 bootstrap: $(STATIC_DIR)/bootstrap
-	cp $< $@
+	cp $< $@.$$$$.tmp && mv $@.$$$$.tmp $@
