@@ -7,9 +7,22 @@ SAM           ?= $(SAM_VENV)/bin/sam
 CFN_LINT      ?= $(VENV)/bin/cfn-lint
 # sam validate --lint needs a region, nothing else (it runs offline).
 SAM_REGION    ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
-# The file packaged as the function's bootstrap: the static build by default;
-# pass the arm64 cross build here when the Architecture parameter is arm64.
+# The function's architecture (the template's Architecture parameter):
+# `make sam-build LAMBDA_ARCH=arm64` packages the arm64 cross build, and the build
+# target refuses a binary whose ELF machine is not the one asked for.
+LAMBDA_ARCH          ?= x86_64
+export LAMBDA_ARCH
+ifeq ($(LAMBDA_ARCH),arm64)
+SAM_BOOTSTRAP ?= $(BUILD)/static-arm64/bootstrap
+SAM_BOOTSTRAP_TARGET := bootstrap-arm64
+SAM_ELF_MACHINE := AArch64
+else ifeq ($(LAMBDA_ARCH),x86_64)
 SAM_BOOTSTRAP ?= bootstrap
+SAM_BOOTSTRAP_TARGET := bootstrap
+SAM_ELF_MACHINE := X86-64
+else
+$(error LAMBDA_ARCH must be x86_64 or arm64, not $(LAMBDA_ARCH))
+endif
 SAM_BUILD_DIR ?= .aws-sam/build
 SAM_TEMPLATES := template.yaml templates/backup-account.yaml
 
@@ -18,10 +31,12 @@ export SAM_CLI_TELEMETRY = 0
 .PHONY: build-SnapferryFunction sam-build validate deploy deploy-backup
 
 # `sam build` runs this with ARTIFACTS_DIR set (logical id SnapferryFunction).
-build-SnapferryFunction: $(SAM_BOOTSTRAP)
+build-SnapferryFunction: $(SAM_BOOTSTRAP_TARGET)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build (make sam-build)" >&2; exit 1; }
 	@if command -v readelf >/dev/null 2>&1 && readelf -l $(SAM_BOOTSTRAP) | grep -q 'program interpreter'; then \
 		echo "$(SAM_BOOTSTRAP) is dynamically linked; provided.al2023 needs the static build" >&2; exit 1; fi
+	@if command -v readelf >/dev/null 2>&1 && ! readelf -h $(SAM_BOOTSTRAP) | grep -q 'Machine:.*$(SAM_ELF_MACHINE)'; then \
+		echo "$(SAM_BOOTSTRAP) is not a $(LAMBDA_ARCH) binary; build with LAMBDA_ARCH=$(LAMBDA_ARCH)" >&2; exit 1; fi
 	mkdir -p "$(ARTIFACTS_DIR)"
 	cp $(SAM_BOOTSTRAP) "$(ARTIFACTS_DIR)/bootstrap"
 	chmod 0755 "$(ARTIFACTS_DIR)/bootstrap"
@@ -33,7 +48,8 @@ $(SAM):
 
 # Build in the source tree: the copy SAM would otherwise make holds build/ and the venvs.
 sam-build: $(SAM)
-	$(SAM) build --template-file template.yaml --build-in-source --build-dir $(SAM_BUILD_DIR)
+	$(SAM) build --template-file template.yaml --build-in-source --build-dir $(SAM_BUILD_DIR) \
+		--parameter-overrides Architecture=$(LAMBDA_ARCH)
 
 validate: $(SAM)
 	$(CFN_LINT) $(SAM_TEMPLATES)
@@ -42,7 +58,8 @@ validate: $(SAM)
 # Production account: asks for the parameters once and keeps them in samconfig.toml.
 deploy: sam-build
 	$(SAM) deploy --guided --template-file $(SAM_BUILD_DIR)/template.yaml \
-		--capabilities CAPABILITY_NAMED_IAM --config-env production
+		--capabilities CAPABILITY_NAMED_IAM --config-env production \
+		--parameter-overrides Architecture=$(LAMBDA_ARCH)
 
 # Backup account (deployed first, with that account's credentials).
 deploy-backup: $(SAM)
