@@ -19,6 +19,8 @@
 #include "sts.h"
 
 #define SESSION_NAME	"snapferry"
+/* snapferry:role of a DB restored from a backup copy. */
+#define FERRY_ROLE_RESTORE	"restore"
 
 /* What one call of advance learns about S and its copies. */
 struct flow {
@@ -500,17 +502,252 @@ unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
 	return (0);
 }
 
-/* restore_copy(f, c, kind, snap_id, db_id, engine, target, r): never over an existing DB.
- *  1 restored (or would), 0 not (target exists), -1 failure in ${r}. */
+/* ---- restores ------------------------------------------------------------------ */
+
+/*
+ * The instance class of the writer of a restored Aurora cluster when
+ * RESTORE_INSTANCE_CLASS is unset, per engine family: db.r5.large is the
+ * smallest memory-optimised class that every supported Aurora MySQL and
+ * Aurora PostgreSQL version offers in every commercial region (the Graviton
+ * and burstable classes depend on version and region).  Another engine has
+ * no default: the restore is refused until RESTORE_INSTANCE_CLASS is set,
+ * rather than leaving a cluster nobody can connect to.
+ */
+static const struct {
+	const char	*engine;
+	const char	*instance_class;
+} writer_classes[] = {
+	{ "aurora-mysql", "db.r5.large" },
+	{ "aurora-postgresql", "db.r5.large" },
+	{ "aurora", "db.r5.large" },		/* Aurora MySQL 5.6-compatible */
+};
+
+const char *
+ferry_writer_class(const struct config *cfg, const char *engine)
+{
+	size_t i;
+
+	if (cfg->restore_instance_class != NULL)
+		return (cfg->restore_instance_class);
+	for (i = 0; engine != NULL && i < sizeof(writer_classes) / sizeof(writer_classes[0]);
+	    i++)
+		if (strcmp(engine, writer_classes[i].engine) == 0)
+			return (writer_classes[i].instance_class);
+	return (NULL);
+}
+
+char *
+ferry_writer_id(const char *cluster_id)
+{
+	static const char suffix[] = "-instance-1";
+	size_t n = strlen(cluster_id);
+	char *raw, *s;
+
+	if ((raw = malloc(n + sizeof(suffix))) == NULL)
+		return (NULL);
+	memcpy(raw, cluster_id, n);
+	memcpy(raw + n, suffix, sizeof(suffix));
+	s = names_sanitize(raw, NAMES_MAX_DB);
+	free(raw);
+	return (s);
+}
+
+/* The tags of a restored DB: who made it, from which source. ${tags} has room for 5. */
+static void
+restore_tags(const char *s_arn, const char *db, struct rds_tag *tags, size_t *n)
+{
+	size_t i = 0;
+
+	tags[i].key = NAMES_TAG_CREATED_BY;
+	tags[i++].value = "snapferry";
+	tags[i].key = NAMES_TAG_VERSION;
+	tags[i++].value = SNAPFERRY_VERSION;
+	tags[i].key = NAMES_TAG_ROLE;
+	tags[i++].value = FERRY_ROLE_RESTORE;
+	if (s_arn != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_ARN;
+		tags[i++].value = (char *)(uintptr_t)s_arn;
+	}
+	if (db != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_DB;
+		tags[i++].value = (char *)(uintptr_t)db;
+	}
+	*n = i;
+}
+
+/*
+ * add_writer(f, c, cluster, engine, cls, tags, nt, r): the writer instance of a
+ * restored Aurora cluster.  An instance of that id already in ${cluster} is
+ * success.  0, or -1 with ${r} set.
+ */
+static int
+add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const char *engine,
+    const char *cls, const struct rds_tag *tags, size_t nt, struct result *r)
+{
+	struct rds_instance_opts o;
+	struct aws_error e;
+	struct rds_db d;
+	char *wid;
+	int rc = -1;
+
+	memset(&e, 0, sizeof(e));
+	if ((wid = ferry_writer_id(cluster)) == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return (-1);
+	}
+	if (f->cfg->dry_run) {
+		result_step(r, "would:CreateDBInstance %s in cluster %s class=%s", wid, cluster,
+		    cls);
+		free(wid);
+		return (0);
+	}
+	memset(&o, 0, sizeof(o));
+	o.db_id = wid;
+	o.cluster_id = cluster;
+	o.engine = engine;
+	o.instance_class = cls;
+	o.tags = tags;
+	o.n_tags = nt;
+	if (rds_create_cluster_instance(c, &o, &e) == 0) {
+		result_step(r, "CreateDBInstance %s in cluster %s class=%s (writer)", wid,
+		    cluster, cls);
+		rc = 0;
+		goto out;
+	}
+	if (!code_has(&e, "AlreadyExists")) {
+		ferry_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
+		    "to BACKUP_ROLE_ARN (backup-account.yaml grants it with Restore=on) and check "
+		    "RESTORE_INSTANCE_CLASS");
+		goto out;
+	}
+	/* A concurrent invocation, or an earlier one, made it: fine if it is in ${cluster}. */
+	aws_error_clear(&e);
+	if ((rc = rds_describe_db(c, RDS_INSTANCE, wid, &d, &e)) == -1) {
+		ferry_fail_aws(f, r, &e, "DescribeDBInstances", wid,
+		    "allow rds:DescribeDBInstances to BACKUP_ROLE_ARN");
+		goto out;
+	}
+	if (rc == 1 && d.cluster_id != NULL && strcmp(d.cluster_id, cluster) == 0) {
+		result_step(r, "CreateDBInstance %s: already in cluster %s", wid, cluster);
+		rc = 0;
+	} else {
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.NameConflict", "DB instance %s already exists in the "
+		    "backup account outside cluster %s; remove or rename it so that the "
+		    "restored cluster gets its writer instance", wid, cluster);
+		rc = -1;
+	}
+	rds_db_clean(&d);
+out:
+	aws_error_clear(&e);
+	free(wid);
+	return (rc);
+}
+
+/*
+ * restore_cluster(f, c, snap_id, engine, target, tags, nt, r): an Aurora cluster
+ * and its writer instance (a cluster alone can't be connected to).  A cluster
+ * that snapferry restored earlier but that has no instance yet gets its writer
+ * now.  1 restored (or would), 0 not (target exists), -1 failure in ${r}.
+ */
+static int
+restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
+    const char *engine, const char *target, const struct rds_tag *tags, size_t nt,
+    struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	const char *cls = ferry_writer_class(cfg, engine);
+	struct rds_restore_opts o;
+	struct aws_error e;
+	struct rds_db d;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if (cls == NULL) {
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.RestoreConfig", "restoring %s needs an instance class "
+		    "for the writer of cluster %s, and engine %s has no default: set "
+		    "RESTORE_INSTANCE_CLASS", snap_id, target, engine ? engine : "(unknown)");
+		return (-1);
+	}
+	if ((rc = rds_describe_db(c, RDS_CLUSTER, target, &d, &e)) == -1) {
+		ferry_fail_aws(f, r, &e, "DescribeDBClusters", target,
+		    "allow rds:DescribeDBClusters to BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	if (rc == 1) {
+		if (!names_has_lineage(d.tags, d.n_tags, NULL, FERRY_ROLE_RESTORE) ||
+		    d.n_members > 0) {
+			result_step(r, "restore skipped: DB cluster %s already exists in the "
+			    "backup account (snapferry never restores over an existing DB)",
+			    target);
+			rds_db_clean(&d);
+			return (0);
+		}
+		/* Ours, without an instance: an earlier restore stopped before its writer. */
+		result_step(r, "DB cluster %s (restored by snapferry) has no instance yet",
+		    target);
+		rc = add_writer(f, c, target, d.engine ? d.engine : engine, cls, tags, nt, r);
+		rds_db_clean(&d);
+		if (rc != 0)
+			return (-1);
+		result_set_str(&r->restored, target);
+		return (1);
+	}
+	if (cfg->dry_run) {
+		result_step(r, "would:RestoreDBClusterFromSnapshot %s -> %s", snap_id, target);
+		return (add_writer(f, c, target, engine, cls, tags, nt, r) == 0 ? 1 : -1);
+	}
+	memset(&o, 0, sizeof(o));
+	o.kind = RDS_CLUSTER;
+	o.snapshot = snap_id;
+	o.db_id = target;
+	o.engine = engine;
+	o.subnet_group = cfg->restore_subnet_group;
+	o.sg_ids = cfg->restore_sg_ids;
+	o.n_sg_ids = cfg->n_restore_sg_ids;
+	o.tags = tags;
+	o.n_tags = nt;
+	if (rds_restore(c, &o, &e) != 0) {
+		if (code_has(&e, "AlreadyExists")) {
+			/* A concurrent invocation restores it and adds the writer. */
+			result_step(r, "restore skipped: DB cluster %s appeared meanwhile", target);
+			aws_error_clear(&e);
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, "RestoreDBClusterFromSnapshot", snap_id,
+		    "allow the restore (rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance, "
+		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
+		    "settings");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	result_step(r, "RestoreDBClusterFromSnapshot %s -> %s", snap_id, target);
+	/* On failure the next trigger finds the cluster without instance and adds it. */
+	if (add_writer(f, c, target, engine, cls, tags, nt, r) != 0)
+		return (-1);
+	result_set_str(&r->restored, target);
+	return (1);
+}
+
+/* restore_copy(f, c, kind, snap_id, engine, target, s_arn, db, r): never over an existing
+ *  DB.  1 restored (or would), 0 not (target exists), -1 failure in ${r}. */
 static int
 restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-    const char *snap_id, const char *engine, const char *target, struct result *r)
+    const char *snap_id, const char *engine, const char *target, const char *s_arn,
+    const char *db, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct rds_restore_opts o;
+	struct rds_tag tags[5];
 	struct aws_error e;
+	size_t nt;
 	int rc;
 
+	restore_tags(s_arn, db, tags, &nt);
+	if (kind == RDS_CLUSTER)
+		return (restore_cluster(f, c, snap_id, engine, target, tags, nt, r));
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
 		ferry_fail_aws(f, r, &e, op(kind, "dbs"), target,
@@ -536,6 +773,8 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	o.subnet_group = cfg->restore_subnet_group;
 	o.sg_ids = cfg->restore_sg_ids;
 	o.n_sg_ids = cfg->n_restore_sg_ids;
+	o.tags = tags;
+	o.n_tags = nt;
 	if (rds_restore(c, &o, &e) != 0) {
 		if (code_has(&e, "AlreadyExists")) {
 			result_step(r, "restore skipped: DB %s appeared meanwhile", target);
@@ -602,7 +841,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 			return;
 		}
 		rc = restore_copy(f, bc, fl->kind, fl->b.id, fl->b.engine ? fl->b.engine :
-		    (fl->have_s ? fl->s.engine : NULL), target, r);
+		    (fl->have_s ? fl->s.engine : NULL), target, fl->s_arn, fl->db_id, r);
 		free(target);
 		if (rc == -1)
 			return;
@@ -1196,6 +1435,7 @@ struct newest {
 	char		*id;
 	char		*engine;
 	char		*when;		/* ISO-8601: compares as text */
+	char		*s_arn;		/* its source, from the lineage */
 	enum rds_kind	 kind;
 };
 
@@ -1203,7 +1443,7 @@ static int
 newest_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct newest *nw = arg;
-	const char *db, *when;
+	const char *db, *when, *arn;
 
 	if (!names_has_lineage(s->tags, s->n_tags, NULL, NAMES_ROLE_BACKUP) ||
 	    !is_available(s))
@@ -1218,9 +1458,12 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	free(nw->id);
 	free(nw->engine);
 	free(nw->when);
+	free(nw->s_arn);
 	nw->id = strdup(s->id);
 	nw->engine = s->engine ? strdup(s->engine) : NULL;
 	nw->when = strdup(when);
+	arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
+	nw->s_arn = arn ? strdup(arn) : NULL;
 	nw->kind = s->kind;
 	return (nw->id == NULL || nw->when == NULL);
 }
@@ -1276,7 +1519,7 @@ ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		goto out;
 	}
-	switch (restore_copy(f, bc, nw.kind, nw.id, nw.engine, tgt, r)) {
+	switch (restore_copy(f, bc, nw.kind, nw.id, nw.engine, tgt, nw.s_arn, db_id, r)) {
 	case 1:
 		result_set_str(&r->restored, tgt);
 		result_finish(r, RESULT_DONE, "%s%s restored from %s",
@@ -1295,6 +1538,7 @@ out:
 	free(nw.id);
 	free(nw.engine);
 	free(nw.when);
+	free(nw.s_arn);
 }
 
 void

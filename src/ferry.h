@@ -114,6 +114,13 @@ void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e
 	    const char *op, const char *what, const char *fix);
 /** ferry_is_quota(code): 1 for quota and copy-concurrency error codes. */
 int	ferry_is_quota(const char *code);
+/** ferry_writer_class(cfg, engine): the instance class of the writer of a restored Aurora
+ *  cluster of ${engine}: RESTORE_INSTANCE_CLASS, else the engine family's default, else
+ *  NULL (no default: the restore is refused). */
+const char *ferry_writer_class(const struct config *cfg, const char *engine);
+/** ferry_writer_id(cluster_id): the id of the writer instance snapferry adds to a restored
+ *  cluster, "<cluster_id>-instance-1" capped like every DB id. malloc'd, NULL on ENOMEM. */
+char	*ferry_writer_id(const char *cluster_id);
 /** ferry_emit_counts(c): EMF records for the non-zero counters of ${c}. */
 void	ferry_emit_counts(const struct ferry_counts *c);
 /** ferry_lineage_tags(f, snap, role, tags, n): the lineage tags for a copy of ${snap}

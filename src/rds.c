@@ -418,6 +418,65 @@ rds_parse_option_groups(xmlNodePtr result)
 	return (0);
 }
 
+void
+rds_db_clean(struct rds_db *d)
+{
+	if (d == NULL)
+		return;
+	free(d->id);
+	free(d->status);
+	free(d->engine);
+	free(d->cluster_id);
+	rds_strv_free(d->members, d->n_members);
+	rds_tags_free(d->tags, d->n_tags);
+	memset(d, 0, sizeof(*d));
+}
+
+/** rds_parse_db(n, kind, out): a DBInstance / DBCluster element into ${out}.
+ *  0, or -1 (ENOMEM, or the element lacks its identifier). */
+int
+rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out)
+{
+	xmlNodePtr list, m;
+	char **nv, *id;
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	if (kind == RDS_INSTANCE) {
+		out->id = text_or_null(n, "DBInstanceIdentifier");
+		out->status = text_or_null(n, "DBInstanceStatus");
+		out->cluster_id = text_or_null(n, "DBClusterIdentifier");
+	} else {
+		out->id = text_or_null(n, "DBClusterIdentifier");
+		out->status = text_or_null(n, "Status");
+	}
+	out->engine = text_or_null(n, "Engine");
+	if (out->id == NULL)
+		goto err0;
+	list = kind == RDS_CLUSTER ? xml_child(n, "DBClusterMembers") : NULL;
+	for (m = list != NULL ? list->children : NULL; m != NULL; m = m->next) {
+		if (!is_element(m, "DBClusterMember") ||
+		    (id = text_or_null(m, "DBInstanceIdentifier")) == NULL)
+			continue;
+		if (out->n_members == cap) {
+			cap = cap ? cap * 2 : 4;
+			if ((nv = realloc(out->members, cap * sizeof(*nv))) == NULL) {
+				free(id);
+				goto err0;
+			}
+			out->members = nv;
+		}
+		out->members[out->n_members++] = id;
+	}
+	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
+		goto err0;
+	return (0);
+err0:
+	rds_db_clean(out);
+	return (-1);
+}
+
 int
 rds_snapshot_not_found(enum rds_kind kind, const struct aws_error *err)
 {
@@ -872,14 +931,15 @@ rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_e
 }
 
 int
-rds_db_exists(struct aws_client *c, enum rds_kind kind, const char *db_id,
-    struct aws_error *err)
+rds_describe_db(struct aws_client *c, enum rds_kind kind, const char *db_id,
+    struct rds_db *out, struct aws_error *err)
 {
 	struct aws_params p;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr res, list, it;
 	int rc = -1;
 
+	memset(out, 0, sizeof(*out));
 	aws_params_init(&p);
 	if (aws_params_add(&p, kind == RDS_INSTANCE ? "DBInstanceIdentifier" :
 	    "DBClusterIdentifier", db_id) != 0) {
@@ -904,14 +964,59 @@ rds_db_exists(struct aws_client *c, enum rds_kind kind, const char *db_id,
 	/* Found only when the list holds an element. */
 	rc = 0;
 	list = xml_child(res, kind == RDS_INSTANCE ? "DBInstances" : "DBClusters");
-	for (it = list != NULL ? list->children : NULL; it != NULL; it = it->next)
-		if (is_element(it, kind == RDS_INSTANCE ? "DBInstance" : "DBCluster"))
+	for (it = list != NULL ? list->children : NULL; it != NULL; it = it->next) {
+		if (!is_element(it, kind == RDS_INSTANCE ? "DBInstance" : "DBCluster"))
+			continue;
+		if (rds_parse_db(it, kind, out) != 0) {
+			fail(err, "MalformedResponse", "bad DB element in the response");
+			rc = -1;
+		} else
 			rc = 1;
+		break;
+	}
 done:
 	if (doc != NULL)
 		xmlFreeDoc(doc);
 	aws_params_clean(&p);
 	return (rc);
+}
+
+int
+rds_db_exists(struct aws_client *c, enum rds_kind kind, const char *db_id,
+    struct aws_error *err)
+{
+	struct rds_db d;
+	int rc;
+
+	rc = rds_describe_db(c, kind, db_id, &d, err);
+	rds_db_clean(&d);
+	return (rc);
+}
+
+int
+rds_create_cluster_instance(struct aws_client *c, const struct rds_instance_opts *o,
+    struct aws_error *err)
+{
+	struct aws_params p;
+	int bad = 0;
+
+	if (o->db_id == NULL || o->cluster_id == NULL || o->engine == NULL ||
+	    o->instance_class == NULL)
+		return (fail(err, "InvalidParameterValue", "an instance of a cluster needs "
+		    "its id, the cluster, the engine and an instance class"));
+	aws_params_init(&p);
+	bad |= aws_params_add(&p, "DBInstanceIdentifier", o->db_id);
+	bad |= aws_params_add(&p, "DBClusterIdentifier", o->cluster_id);
+	bad |= aws_params_add(&p, "Engine", o->engine);
+	bad |= aws_params_add(&p, "DBInstanceClass", o->instance_class);
+	/* A restored copy of production data is never reachable from the internet. */
+	bad |= aws_params_add(&p, "PubliclyAccessible", "false");
+	bad |= add_tags(&p, o->tags, o->n_tags);
+	if (bad) {
+		aws_params_clean(&p);
+		return (fail(err, "ClientError", "out of memory"));
+	}
+	return (simple_call(c, "CreateDBInstance", &p, err));
 }
 
 int

@@ -120,6 +120,39 @@ int	rds_restore(struct aws_client *c, const struct rds_restore_opts *opts,
 int	rds_db_exists(struct aws_client *c, enum rds_kind kind, const char *db_id,
 	    struct aws_error *err);
 
+/* A DB instance or DB cluster as DescribeDBInstances / DescribeDBClusters report it. */
+struct rds_db {
+	enum rds_kind	 kind;
+	char		*id;		/* DBInstanceIdentifier / DBClusterIdentifier */
+	char		*status;	/* DBInstanceStatus / Status */
+	char		*engine;
+	char		*cluster_id;	/* instances: DBClusterIdentifier, NULL outside a cluster */
+	char		**members;	/* clusters: the DBInstanceIdentifier of each DBClusterMember */
+	size_t		 n_members;
+	struct rds_tag	*tags;		/* TagList */
+	size_t		 n_tags;
+};
+/** rds_db_clean(d): free the fields of ${d}. */
+void	rds_db_clean(struct rds_db *d);
+/** rds_describe_db(c, kind, db_id, out, err): DescribeDBInstances / DescribeDBClusters of one
+ *  id: 1 found (${out} filled), 0 not found, -1 error. */
+int	rds_describe_db(struct aws_client *c, enum rds_kind kind, const char *db_id,
+	    struct rds_db *out, struct aws_error *err);
+
+struct rds_instance_opts {
+	const char	*db_id;		/* new DB instance id */
+	const char	*cluster_id;	/* the Aurora cluster it joins */
+	const char	*engine;	/* the cluster's engine */
+	const char	*instance_class;
+	const struct rds_tag *tags;
+	size_t		 n_tags;
+	/* Always sent: PubliclyAccessible=false. */
+};
+/** rds_create_cluster_instance(c, opts, err): CreateDBInstance of an instance in an Aurora
+ *  cluster (the cluster's first becomes its writer). 0 or -1. */
+int	rds_create_cluster_instance(struct aws_client *c, const struct rds_instance_opts *opts,
+	    struct aws_error *err);
+
 /** rds_option_group_blocks_share(c, name, err): DescribeOptionGroups: 1 when an option is
  *  persistent or permanent, 0 otherwise, -1 error. */
 int	rds_option_group_blocks_share(struct aws_client *c, const char *name,
@@ -146,6 +179,9 @@ int	rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n);
 /** rds_parse_option_groups(result): 1 when any option of any OptionGroup under ${result}
  *  is Persistent or Permanent, else 0. */
 int	rds_parse_option_groups(xmlNodePtr result);
+/** rds_parse_db(n, kind, out): a DBInstance / DBCluster element into ${out}.
+ *  0, or -1 (ENOMEM, or the element lacks its identifier). */
+int	rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out);
 /** rds_snapshot_not_found(kind, err): 1 when ${err} is the kind's snapshot-not-found code
  *  (DBSnapshotNotFound vs DBClusterSnapshotNotFoundFault). */
 int	rds_snapshot_not_found(enum rds_kind kind, const struct aws_error *err);

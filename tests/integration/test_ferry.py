@@ -323,6 +323,127 @@ def test_manual_restore(world, aws):
     assert rc == 1 and res["errorType"] == "Snapferry.NoBackup", res
 
 
+# ---- Aurora restores: the cluster and its writer instance --------------------------------
+
+AURORA_EVENT = ("aurora1-snap", "RDS-EVENT-0075")
+
+
+def aurora_world(world):
+    world.create_cluster("aurora1")
+    world.create_cluster_snapshot("aurora1", "aurora1-snap")
+    return snapshot_event(world, *AURORA_EVENT, cluster=True)
+
+
+def cluster_and_writer(world, cluster_id):
+    """(the restored cluster, its members' ids, the writer instance or None)."""
+    rds = world.admin("rds", "backup")
+    (cl,) = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
+    members = [m["DBInstanceIdentifier"] for m in cl.get("DBClusterMembers", [])]
+    writer = None
+    if members:
+        (writer,) = rds.describe_db_instances(DBInstanceIdentifier=members[0])["DBInstances"]
+    return cl, members, writer
+
+
+def test_restore_on_aurora_cluster_adds_its_writer(world, aws):
+    ev = aurora_world(world)
+    rc, res, _ = run_event(world, ev, RESTORE="on")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["restored"] == "snapferry-aurora1"
+    cl, members, w = cluster_and_writer(world, "snapferry-aurora1")
+    assert members == ["snapferry-aurora1-instance-1"]
+    assert w["DBClusterIdentifier"] == "snapferry-aurora1"
+    assert w["Engine"] == cl["Engine"] == "aurora-postgresql"
+    # RESTORE_INSTANCE_CLASS unset: the documented default of the engine family.
+    assert w["DBInstanceClass"] == "db.r5.large"
+    assert w["PubliclyAccessible"] is False
+    (create,) = calls_of(aws, "CreateDBInstance", world.backup_account)
+    assert create["params"]["PubliclyAccessible"] == "false"
+    assert create["params"]["DBClusterIdentifier"] == "snapferry-aurora1"
+    assert create["params"]["Engine"] == "aurora-postgresql"
+    # The restored cluster says where it comes from.
+    tags = {t["Key"]: t["Value"] for t in cl["TagList"]}
+    assert tags["snapferry:role"] == "restore"
+    assert tags["snapferry:source-db"] == "aurora1"
+    assert tags["snapferry:source-arn"].endswith(":cluster-snapshot:aurora1-snap")
+    # Again: the cluster exists with its writer; nothing is created twice.
+    rc, res, _ = run_event(world, ev, RESTORE="on")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert any("already exists" in s for s in res["steps"]), res["steps"]
+    assert len(calls_of(aws, "RestoreDBClusterFromSnapshot")) == 1
+    assert len(calls_of(aws, "CreateDBInstance", world.backup_account)) == 1
+
+
+def test_restore_cluster_writer_failure_is_completed_later(world, aws):
+    ev = aurora_world(world)
+    aws.inject("CreateDBInstance", "InstanceQuotaExceeded", status=400,
+               account=world.backup_account)
+    rc, res, logs = run_event(world, ev, RESTORE="on", RESTORE_INSTANCE_CLASS="db.r6g.large")
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "InstanceQuotaExceeded" in res["reason"]
+    assert "QuotaExceeded" in {m[0] for m in fs.metrics(logs)}
+    _, members, _ = cluster_and_writer(world, "snapferry-aurora1")
+    assert members == []          # the cluster alone, nobody can connect to it yet
+    # The next sweep finds snapferry's cluster without an instance and adds the writer.
+    rc, res, _ = run_event(world, SWEEP, RESTORE="on", RESTORE_INSTANCE_CLASS="db.r6g.large")
+    assert rc == 0 and res["outcome"] == "done", res
+    _, members, w = cluster_and_writer(world, "snapferry-aurora1")
+    assert members == ["snapferry-aurora1-instance-1"]
+    assert w["DBInstanceClass"] == "db.r6g.large"
+    assert len(calls_of(aws, "RestoreDBClusterFromSnapshot")) == 1
+
+
+def test_restore_cluster_writer_name_taken_is_a_failure(world, aws):
+    ev = aurora_world(world)
+    world.create_db("snapferry-aurora1-instance-1", account="backup", encrypted=False)
+    rc, res, _ = run_event(world, ev, RESTORE="on")
+    assert rc == 1 and res["errorType"] == "Snapferry.NameConflict", res
+    assert "snapferry-aurora1-instance-1" in res["errorMessage"]
+    assert "outside cluster snapferry-aurora1" in res["errorMessage"]
+
+
+def test_restore_never_adds_a_writer_to_someone_elses_cluster(world, aws):
+    ev = aurora_world(world)
+    # A cluster of that name that snapferry did not restore, without instances.
+    world.create_cluster("snapferry-aurora1", account="backup")
+    rc, res, _ = run_event(world, ev, RESTORE="on")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert any("already exists" in s for s in res["steps"]), res["steps"]
+    assert not calls_of(aws, "CreateDBInstance", world.backup_account)
+    assert not calls_of(aws, "RestoreDBClusterFromSnapshot")
+
+
+def test_manual_restore_of_a_cluster(world, aws):
+    rc, res, _ = run_event(world, aurora_world(world))
+    assert res["outcome"] == "done", res
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, {"action": "restore", "db": "aurora1"}, DRY_RUN="true")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert any(s.startswith("would:RestoreDBClusterFromSnapshot snapferry-aurora1-snap -> "
+                            "snapferry-aurora1") for s in res["steps"]), res["steps"]
+    assert any(s.startswith("would:CreateDBInstance snapferry-aurora1-instance-1 in cluster "
+                            "snapferry-aurora1 class=db.r5.large") for s in res["steps"])
+    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING |
+                {"CreateDBInstance"}]
+    rc, res, _ = run_event(world, {"action": "restore", "db": "aurora1"})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == "snapferry-aurora1-snap"
+    assert res["restored"] == "snapferry-aurora1"
+    _, members, w = cluster_and_writer(world, "snapferry-aurora1")
+    assert members == ["snapferry-aurora1-instance-1"] and w["PubliclyAccessible"] is False
+    # Never over an existing cluster; another target gets its own writer.
+    rc, res, _ = run_event(world, {"action": "restore", "db": "aurora1"})
+    assert rc == 1 and res["errorType"] == "Snapferry.TargetExists", res
+    rc, res, _ = run_event(world, {"action": "restore", "db": "aurora1",
+                                   "target": "aurora1-dr"})
+    assert rc == 0 and res["restored"] == "aurora1-dr", res
+    _, members, w = cluster_and_writer(world, "aurora1-dr")
+    assert members == ["aurora1-dr-instance-1"]
+    assert [c["params"]["DBInstanceIdentifier"] for c in calls_of(aws, "CreateDBInstance",
+                                                                  world.backup_account)] \
+        == ["snapferry-aurora1-instance-1", "aurora1-dr-instance-1"]
+
+
 def test_name_conflict_is_a_failure(world, aws):
     # Someone else's snapshot already has the transit copy's name.
     world.admin("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,

@@ -20,6 +20,7 @@
 
 static const char *env_include;
 static const char *env_exclude;
+static const char *env_over[4][2];	/* more variables, for one test */
 
 static const char *
 fake_env(const char *name)
@@ -39,6 +40,9 @@ fake_env(const char *name)
 		return (env_include);
 	if (strcmp(name, "EXCLUDE_PATTERN") == 0)
 		return (env_exclude);
+	for (i = 0; i < sizeof(env_over) / sizeof(env_over[0]); i++)
+		if (env_over[i][0] != NULL && strcmp(name, env_over[i][0]) == 0)
+			return (env_over[i][1]);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(name, t[i][0]) == 0)
 			return (t[i][1]);
@@ -225,6 +229,53 @@ test_errors(void)
 	CHECK(!ferry_is_quota(NULL));
 }
 
+/* The writer instance of a restored Aurora cluster: class and id. */
+static void
+test_writer(void)
+{
+	struct config cfg;
+	struct config_error ce;
+	char *id, long_id[80];
+
+	env_include = env_exclude = NULL;
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, fake_env, &ce) == 0);
+	CHECK_STR(ferry_writer_class(&cfg, "aurora-postgresql"), "db.r5.large");
+	CHECK_STR(ferry_writer_class(&cfg, "aurora-mysql"), "db.r5.large");
+	CHECK_STR(ferry_writer_class(&cfg, "aurora"), "db.r5.large");
+	/* No default for an engine outside the Aurora families: the restore is refused. */
+	CHECK(ferry_writer_class(&cfg, "neptune") == NULL);
+	CHECK(ferry_writer_class(&cfg, "aurora-postgresql-limitless") == NULL);
+	CHECK(ferry_writer_class(&cfg, NULL) == NULL);
+	config_free(&cfg);
+
+	env_over[0][0] = "RESTORE_INSTANCE_CLASS";
+	env_over[0][1] = "db.r6g.xlarge";
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, fake_env, &ce) == 0);
+	CHECK_STR(ferry_writer_class(&cfg, "aurora-mysql"), "db.r6g.xlarge");
+	CHECK_STR(ferry_writer_class(&cfg, "neptune"), "db.r6g.xlarge");
+	config_free(&cfg);
+	env_over[0][0] = env_over[0][1] = NULL;
+
+	id = ferry_writer_id("snapferry-orders");
+	CHECK_STR(id, "snapferry-orders-instance-1");
+	free(id);
+	/* A 63-character cluster id: the writer id is capped at 63 too, deterministically. */
+	memset(long_id, 'a', 63);
+	long_id[63] = '\0';
+	id = ferry_writer_id(long_id);
+	CHECK(id != NULL && strlen(id) <= NAMES_MAX_DB);
+	if (id != NULL) {
+		char *again = ferry_writer_id(long_id);
+
+		CHECK_STR(id, again);
+		CHECK(strncmp(id, long_id, 40) == 0);
+		free(again);
+	}
+	free(id);
+}
+
 static void
 test_tags(void)
 {
@@ -311,6 +362,7 @@ main(void)
 	log_set_level(LOG_ERROR);
 	test_decide();
 	test_errors();
+	test_writer();
 	test_tags();
 	test_result_json();
 	UNIT_DONE();

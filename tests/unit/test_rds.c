@@ -453,6 +453,74 @@ test_option_groups(void)
 	}
 }
 
+/* ---- DB instances and clusters (the restore's existence checks) ------------- */
+
+static void
+test_dbs(void)
+{
+	xmlDocPtr doc;
+	struct rds_db d;
+
+	/* An Aurora cluster with its writer, tagged as snapferry's restore (as moto and
+	 * the DBCluster shape of the model send it). */
+	doc = parse("<DescribeDBClustersResponse xmlns=\"" NS "\"><DescribeDBClustersResult>"
+	    "<DBClusters><DBCluster><DBClusterIdentifier>snapferry-orders</DBClusterIdentifier>"
+	    "<Status>creating</Status><Engine>aurora-postgresql</Engine>"
+	    "<DBClusterMembers><DBClusterMember><DBInstanceIdentifier>snapferry-orders-"
+	    "instance-1</DBInstanceIdentifier><IsClusterWriter>true</IsClusterWriter>"
+	    "</DBClusterMember><DBClusterMember><DBInstanceIdentifier>reader-2"
+	    "</DBInstanceIdentifier></DBClusterMember><DBClusterMember/></DBClusterMembers>"
+	    "<TagList><Tag><Key>snapferry:role</Key><Value>restore</Value></Tag></TagList>"
+	    "</DBCluster></DBClusters></DescribeDBClustersResult></DescribeDBClustersResponse>");
+	CHECK(rds_parse_db(xml_find(xmlDocGetRootElement(doc), "DBCluster"), RDS_CLUSTER,
+	    &d) == 0);
+	CHECK_STR(d.id, "snapferry-orders");
+	CHECK_STR(d.status, "creating");
+	CHECK_STR(d.engine, "aurora-postgresql");
+	CHECK(d.cluster_id == NULL);
+	CHECK(d.n_members == 2);
+	if (d.n_members == 2) {
+		CHECK_STR(d.members[0], "snapferry-orders-instance-1");
+		CHECK_STR(d.members[1], "reader-2");
+	}
+	CHECK_STR(rds_tag_get(d.tags, d.n_tags, "snapferry:role"), "restore");
+	rds_db_clean(&d);
+	CHECK(d.id == NULL && d.members == NULL);
+	xmlFreeDoc(doc);
+
+	/* A cluster without instances yet: no members. */
+	doc = parse("<DBCluster><DBClusterIdentifier>c</DBClusterIdentifier><DBClusterMembers/>"
+	    "<TagList/></DBCluster>");
+	CHECK(rds_parse_db(xmlDocGetRootElement(doc), RDS_CLUSTER, &d) == 0);
+	CHECK(d.n_members == 0 && d.members == NULL && d.n_tags == 0);
+	rds_db_clean(&d);
+	xmlFreeDoc(doc);
+
+	/* An instance in a cluster, and one outside any. */
+	doc = parse("<DBInstance><DBInstanceIdentifier>w</DBInstanceIdentifier>"
+	    "<DBInstanceStatus>available</DBInstanceStatus><Engine>aurora-mysql</Engine>"
+	    "<DBClusterIdentifier>c</DBClusterIdentifier></DBInstance>");
+	CHECK(rds_parse_db(xmlDocGetRootElement(doc), RDS_INSTANCE, &d) == 0);
+	CHECK_STR(d.id, "w");
+	CHECK_STR(d.status, "available");
+	CHECK_STR(d.cluster_id, "c");
+	CHECK(d.n_members == 0);
+	rds_db_clean(&d);
+	xmlFreeDoc(doc);
+	doc = parse("<DBInstance><DBInstanceIdentifier>solo</DBInstanceIdentifier>"
+	    "<DBClusterIdentifier></DBClusterIdentifier></DBInstance>");
+	CHECK(rds_parse_db(xmlDocGetRootElement(doc), RDS_INSTANCE, &d) == 0);
+	CHECK(d.cluster_id == NULL);
+	rds_db_clean(&d);
+	xmlFreeDoc(doc);
+
+	/* No identifier: not a DB. */
+	doc = parse("<DBCluster><Status>available</Status></DBCluster>");
+	CHECK(rds_parse_db(xmlDocGetRootElement(doc), RDS_CLUSTER, &d) == -1);
+	CHECK(d.status == NULL);
+	xmlFreeDoc(doc);
+}
+
 /* ---- errors: each API family's not-found code ------------------------------ */
 
 static const struct {
@@ -625,6 +693,7 @@ main(void)
 	test_attributes();
 	test_tags();
 	test_option_groups();
+	test_dbs();
 	test_errors();
 	test_sts();
 	test_kms();
