@@ -72,6 +72,7 @@ unit-bins: dev asan
 # ---- the deployable static binary -----------------------------------------
 include mk/deps.mk
 -include mk/sam.mk mk/cross.mk
+-include mk/fuzz.mk
 
 package: $(BUILD)/snapferry.zip
 $(BUILD)/snapferry.zip: bootstrap

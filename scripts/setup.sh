@@ -21,6 +21,7 @@ APT_PKGS=(
 	build-essential musl-tools pkg-config binutils file
 	libcurl4-openssl-dev libmbedtls-dev libcjson-dev libxml2-dev
 	valgrind zip unzip dpkg-dev xz-utils openssl ca-certificates python3-venv
+	clang libclang-rt-14-dev	# libFuzzer harnesses (mk/fuzz.mk)
 )
 # Cross build of the arm64 binary and its smoke test (mk/cross.mk).
 APT_CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
