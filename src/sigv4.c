@@ -248,7 +248,8 @@ sigv4_canonical_query(const char *q)
 		if (*e == '\0')
 			break;
 	}
-	qsort(pairs, n, sizeof(*pairs), qpair_cmp);
+	if (n > 1)
+		qsort(pairs, n, sizeof(*pairs), qpair_cmp);
 	buf_init(&b, SIGV4_MAX);
 	for (i = 0; i < n; i++) {
 		if ((i > 0 && buf_append(&b, "&", 1) != 0) ||
