@@ -1103,6 +1103,18 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 
 /* ---- advance ------------------------------------------------------------------ */
 
+/* Why an encrypted snapshot or transit copy is not ferried to another region. */
+#define CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
+	"AWS copies a shared encrypted snapshot only within its region (unencrypted ones " \
+	"are copied across)"
+
+int
+ferry_cross_region(const struct config *cfg)
+{
+	return (cfg->backup_region != NULL && cfg->region != NULL &&
+	    strcmp(cfg->backup_region, cfg->region) != 0);
+}
+
 void
 ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
     const char *key_manager, int og_blocks, struct ferry_decision *d)
@@ -1134,6 +1146,13 @@ ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 		d->plan = FERRY_PLAN_SKIP;
 		snprintf(d->reason, sizeof(d->reason), "TDE snapshot (TdeCredentialArn "
 		    "%.120s): AWS does not allow sharing it", s->tde_credential_arn);
+		return;
+	}
+	if ((s->encrypted || s->kms_key_id != NULL) && ferry_cross_region(cfg)) {
+		d->plan = FERRY_PLAN_SKIP;
+		d->encrypted = 1;
+		snprintf(d->reason, sizeof(d->reason), CROSS_REGION_REASON, "snapshot",
+		    cfg->backup_region, cfg->region);
 		return;
 	}
 	if (s->kind == RDS_INSTANCE && s->option_group != NULL &&
@@ -1377,6 +1396,11 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		result_set_str(&r->source_db, fl.db_id);
 		fl.need_transit = 1;
 		fl.encrypted = fl.t.encrypted || fl.t.kms_key_id != NULL;
+		if (fl.encrypted && ferry_cross_region(cfg)) {
+			result_finish(r, RESULT_SKIPPED, CROSS_REGION_REASON, "transit copy",
+			    cfg->backup_region, cfg->region);
+			goto done;
+		}
 	}
 	if (fl.copy_id == NULL &&
 	    (fl.copy_id = names_copy_id(cfg->name_prefix, fl.have_s ? fl.s.id : fl.s_id,

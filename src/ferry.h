@@ -108,6 +108,10 @@ struct ferry_decision {
  */
 void	ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 	    const char *key_manager, int og_blocks, struct ferry_decision *d);
+/** ferry_cross_region(cfg): 1 when BACKUP_REGION is not AWS_REGION (only unencrypted
+ *  snapshots can be ferried then: AWS copies a shared encrypted snapshot only within its
+ *  region). */
+int	ferry_cross_region(const struct config *cfg);
 /** ferry_fail_aws(f, r, e, op, what, fix): classify AWS error ${e} of ${op} on ${what}
  *  into ${r}: quota/retryable -> pending, needs-a-human -> failed (${fix} says what to do). */
 void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,

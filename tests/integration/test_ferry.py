@@ -454,6 +454,102 @@ def test_name_conflict_is_a_failure(world, aws):
     assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")
 
 
+# ---- BACKUP_REGION != AWS_REGION ------------------------------------------------------------
+# AWS copies a shared encrypted snapshot only within its region (aws-facts §2.2): unencrypted
+# ones are ferried across, encrypted ones are skipped without any call bound to fail.
+# moto is one process: the second region is a name in the same server.
+
+CROSS_REGION = "eu-west-1"
+
+
+def cross_region_env(world):
+    from fidelity.world import admin_client
+    kms = admin_client(world.endpoint, "kms", world.backup_account, CROSS_REGION)
+    key = kms.create_key(Description="snapferry backup key, second region")["KeyMetadata"]
+    return {"BACKUP_REGION": CROSS_REGION, "BACKUP_KMS_KEY_ID": key["Arn"]}
+
+
+def snapshots_in(world, account, region):
+    from fidelity.world import admin_client
+    rds = admin_client(world.endpoint, "rds", account, region)
+    return {s["DBSnapshotIdentifier"]: s for s in rds.describe_db_snapshots(
+        SnapshotType="manual")["DBSnapshots"]}
+
+
+def region_warning(logs):
+    return [l for l in logs if l.get("level") == "warn" and "BACKUP_REGION differs"
+            in l.get("msg", l.get("message", ""))]
+
+
+def test_cross_region_unencrypted_snapshot_is_ferried(world, aws):
+    env = cross_region_env(world)
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plaindb-snap")
+    rc, res, logs = run_event(world, snapshot_event(world, "plaindb-snap"), **env)
+    assert rc == 0 and res["outcome"] == "done", res
+    (w,) = region_warning(logs)            # said once, at start-up
+    assert w["AWS_REGION"] == world.region and w["BACKUP_REGION"] == CROSS_REGION
+    b = snapshots_in(world, world.backup_account, CROSS_REGION)["snapferry-plaindb-snap"]
+    assert b["Status"] == "available" and b["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
+    assert "snapferry-plaindb-snap" not in snapshots_in(world, world.backup_account,
+                                                        world.region)
+    # The copy by ARN, made in the backup region from the source region.
+    (copy,) = calls_of(aws, "CopyDBSnapshot", world.backup_account)
+    assert copy["region"] == CROSS_REGION
+    assert copy["params"]["SourceDBSnapshotIdentifier"] == \
+        f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:plaindb-snap"
+    assert fs.shared_with(world, "plaindb-snap") == []
+
+
+def test_cross_region_encrypted_snapshot_is_skipped(world, aws):
+    env = cross_region_env(world)
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id), **env)
+    assert rc == 0 and res["outcome"] == "skipped", res
+    assert "only within its region" in res["reason"]
+    assert CROSS_REGION in res["reason"] and world.region in res["reason"]
+    assert region_warning(logs)
+    # Nothing that is bound to fail: no key lookup, no role, no share, no copy.
+    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING |
+                {"DescribeKey", "AssumeRole"}]
+    # The sweep skips the encrypted ones (the manual and moto's automated snapshot) and
+    # ferries the unencrypted one across.
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plaindb-snap")
+    rc, res, _ = run_event(world, SWEEP, **env)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["counts"]["skipped"] >= 2, res["counts"]
+    copies = calls_of(aws, "CopyDBSnapshot")
+    assert all("plaindb" in c["params"]["SourceDBSnapshotIdentifier"] for c in copies), copies
+    there = set(snapshots_in(world, world.backup_account, CROSS_REGION))
+    assert "snapferry-plaindb-snap" in there
+    assert all(k.startswith("snapferry-plaindb-") for k in there), there
+
+
+def test_cross_region_encrypted_transit_copy_is_skipped(world, aws):
+    # A transit copy made while both regions were the same; its source is gone since.
+    aws.hold(True)
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert res["outcome"] == "pending", res
+    aws.release()
+    aws.hold(False)
+    world.admin("rds").delete_db_snapshot(DBSnapshotIdentifier=world.snapshot_id)
+    env = cross_region_env(world)
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, snapshot_event(world, "snapferry-proddb-manual-1",
+                                                 "RDS-EVENT-0197"), **env)
+    assert rc == 0 and res["outcome"] == "skipped", res
+    assert res["reason"].startswith("encrypted transit copy")
+    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING | {"AssumeRole"}]
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")
+
+
+def test_same_region_says_nothing(world, aws):
+    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert res["outcome"] == "done", res
+    assert not region_warning(logs)
+
+
 # ---- an error at each step: the right outcome now, convergence on the next sweep ---------
 
 INJECT = [

@@ -229,6 +229,70 @@ test_errors(void)
 	CHECK(!ferry_is_quota(NULL));
 }
 
+/* BACKUP_REGION != AWS_REGION: encrypted snapshots are skipped without a lookup. */
+static void
+test_cross_region(void)
+{
+	static const struct {
+		const char *name, *id, *type, *key;
+		int encrypted;
+		enum ferry_plan want;
+	} t[] = {
+		{ "manual unencrypted", "s1", "manual", NULL, 0, FERRY_PLAN_SHARE_SOURCE },
+		{ "automated unencrypted", "rds:db-1", "automated", NULL, 0, FERRY_PLAN_TRANSIT },
+		{ "manual aws key", "s2", "manual", "arn:k", 1, FERRY_PLAN_SKIP },
+		{ "automated encrypted", "rds:db-2", "automated", "arn:k", 1, FERRY_PLAN_SKIP },
+		{ "encrypted, no key id", "s3", "manual", NULL, 1, FERRY_PLAN_SKIP },
+	};
+	struct config cfg;
+	struct config_error ce;
+	struct ferry_decision d;
+	struct rds_snapshot s;
+	size_t i;
+
+	env_include = env_exclude = NULL;
+	env_over[0][0] = "BACKUP_REGION";
+	env_over[0][1] = "us-east-1";
+	env_over[1][0] = "BACKUP_KMS_KEY_ID";
+	env_over[1][1] = "arn:aws:kms:us-east-1:222222222222:key/"
+	    "66666666-7777-8888-9999-000000000000";
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, fake_env, &ce) == 0);
+	CHECK(ferry_cross_region(&cfg) == 1);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		s.kind = RDS_INSTANCE;
+		s.id = (char *)(uintptr_t)t[i].id;
+		s.snapshot_type = (char *)(uintptr_t)t[i].type;
+		s.db_id = "orders";
+		s.engine = "postgres";
+		s.kms_key_id = (char *)(uintptr_t)t[i].key;
+		s.encrypted = t[i].encrypted;
+		ferry_decide(&cfg, &s, NULL, -1, &d);
+		if (d.plan != t[i].want)
+			fprintf(stderr, "cross-region case %s: plan %d (%s)\n", t[i].name,
+			    d.plan, d.reason);
+		CHECK(d.plan == t[i].want);
+		/* Nothing is looked up for a snapshot that can't go anyway. */
+		CHECK(d.need_key_check == 0);
+		if (t[i].want == FERRY_PLAN_SKIP) {
+			CHECK(strstr(d.reason, "only within its region") != NULL);
+			CHECK(strstr(d.reason, "us-east-1") != NULL);
+			CHECK(strstr(d.reason, "eu-west-1") != NULL);
+		}
+	}
+	config_free(&cfg);
+	memset(env_over, 0, sizeof(env_over));
+
+	/* Same region: the encrypted one goes (after its key lookup). */
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_load(&cfg, fake_env, &ce) == 0);
+	CHECK(ferry_cross_region(&cfg) == 0);
+	ferry_decide(&cfg, &s, NULL, -1, &d);
+	CHECK(d.plan != FERRY_PLAN_SKIP);
+	config_free(&cfg);
+}
+
 /* The writer instance of a restored Aurora cluster: class and id. */
 static void
 test_writer(void)
@@ -363,6 +427,7 @@ main(void)
 	test_decide();
 	test_errors();
 	test_writer();
+	test_cross_region();
 	test_tags();
 	test_result_json();
 	UNIT_DONE();
