@@ -145,3 +145,47 @@ def test_scheduled_sweep_under_rie(aws, start_rie):
     status, res = rie.invoke_json(ev)
     assert status == 200 and res["outcome"] == "done", res
     assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+
+
+def transit_copies(world):
+    """snapferry's transit copies in production (every page of the listing)."""
+    pages = world.admin("rds").get_paginator("describe_db_snapshots").paginate(
+        SnapshotType="manual")
+    return [s["DBSnapshotIdentifier"] for p in pages for s in p["DBSnapshots"]
+            if s["DBSnapshotIdentifier"].startswith("snapferry-")]
+
+
+def test_sweep_stops_before_the_deadline_under_rie(aws, start_rie):
+    """A sweep with more work than time: under the emulator with a 9 s function timeout
+    (AWS_LAMBDA_FUNCTION_TIMEOUT, which the emulator turns into the invocation's deadline),
+    it stops starting work FERRY_MARGIN_MS + SWEEP_ITEM_MS (8 s) before the deadline,
+    answers `pending` well in time, and the next sweep picks up what remains."""
+    import time
+    from fidelity.world import build_world
+    timeout_s, n = 9, 200
+    world = build_world(aws.endpoint, prod_account="012345678912")
+    aws.bulk_snapshots(world.prod_account, world.region, world.db_id, n, prefix="bulk")
+    aws.hold(True)      # every transit copy stays `creating`: each snapshot ends pending
+    rie = start_rie(fs.bootstrap_path(), world.env(AWS_LAMBDA_FUNCTION_TIMEOUT=str(timeout_s)))
+    t0 = time.monotonic()
+    status, res = rie.invoke_json(dict(SCHEDULED, account=world.prod_account),
+                                  timeout=timeout_s + 20)
+    elapsed = time.monotonic() - t0
+    assert status == 200, res
+    assert res.get("outcome") == "pending", res
+    assert "stopped before the deadline" in res["reason"], res["reason"]
+    # Reported well before the deadline: the time left for reporting was kept.
+    assert elapsed < timeout_s - 3, elapsed
+    done_now = res["counts"]["advanced"]
+    assert 1 <= done_now < n, res["counts"]
+    assert res["items"] and all(i["outcome"] == "pending" for i in res["items"])
+    assert len(transit_copies(world)) == done_now
+    # What remains is left for the next sweep (here without a deadline: --event).
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "stopped" not in res["reason"]
+    assert len(transit_copies(world)) == n + 2   # + proddb-manual-1, moto's automated one
+    # The snapshots of the first sweep were not copied twice.
+    copies = [c for c in aws.calls(action="CopyDBSnapshot", account=world.prod_account)
+              if c["status"] == 200]
+    assert len(copies) == n + 2      # + proddb-manual-1 and moto's automated snapshot
