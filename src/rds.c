@@ -26,7 +26,7 @@ struct rds_names {
 	const char	*list;		/* list wrapper in a describe result */
 	const char	*item;		/* one snapshot element */
 	const char	*id_param;	/* snapshot id parameter */
-	const char	*db_param;	/* DB id parameter of the describe call */
+	const char	*db_param;	/* DB id parameter (describe, restore) */
 	const char	*copy;
 	const char	*copy_result;
 	const char	*copy_source;
@@ -35,6 +35,13 @@ struct rds_names {
 	const char	*describe_attr;
 	const char	*describe_attr_result;
 	const char	*delete;
+	const char	*not_found[3];	/* codes of a missing snapshot, NULL-terminated */
+	const char	*restore;
+	const char	*db_describe;	/* DescribeDBInstances / DescribeDBClusters */
+	const char	*db_result;
+	const char	*db_list;
+	const char	*db_item;
+	const char	*db_not_found[2];
 };
 
 static const struct rds_names names[2] = {
@@ -44,7 +51,13 @@ static const struct rds_names names[2] = {
 		"CopyDBSnapshot", "CopyDBSnapshotResult",
 		"SourceDBSnapshotIdentifier", "TargetDBSnapshotIdentifier",
 		"ModifyDBSnapshotAttribute", "DescribeDBSnapshotAttributes",
-		"DescribeDBSnapshotAttributesResult", "DeleteDBSnapshot"
+		"DescribeDBSnapshotAttributesResult", "DeleteDBSnapshot",
+		/* The wire code is DBSnapshotNotFound; DBSnapshotNotFoundFault is the
+		 * model's shape name, which emulators built from the model may send. */
+		{ "DBSnapshotNotFound", "DBSnapshotNotFoundFault", NULL },
+		"RestoreDBInstanceFromDBSnapshot",
+		"DescribeDBInstances", "DescribeDBInstancesResult", "DBInstances", "DBInstance",
+		{ "DBInstanceNotFound", NULL }
 	},
 	[RDS_CLUSTER] = {
 		"DescribeDBClusterSnapshots", "DescribeDBClusterSnapshotsResult",
@@ -53,7 +66,11 @@ static const struct rds_names names[2] = {
 		"CopyDBClusterSnapshot", "CopyDBClusterSnapshotResult",
 		"SourceDBClusterSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier",
 		"ModifyDBClusterSnapshotAttribute", "DescribeDBClusterSnapshotAttributes",
-		"DescribeDBClusterSnapshotAttributesResult", "DeleteDBClusterSnapshot"
+		"DescribeDBClusterSnapshotAttributesResult", "DeleteDBClusterSnapshot",
+		{ "DBClusterSnapshotNotFoundFault", NULL, NULL },
+		"RestoreDBClusterFromSnapshot",
+		"DescribeDBClusters", "DescribeDBClustersResult", "DBClusters", "DBCluster",
+		{ "DBClusterNotFoundFault", NULL }
 	}
 };
 
@@ -477,18 +494,80 @@ err0:
 	return (-1);
 }
 
+/* 1 when ${err}'s code is one of ${codes} (NULL-terminated; NULL: none). */
+static int
+error_in(const struct aws_error *err, const char * const *codes)
+{
+	for (; codes != NULL && *codes != NULL; codes++)
+		if (aws_error_is(err, *codes))
+			return (1);
+	return (0);
+}
+
 int
 rds_snapshot_not_found(enum rds_kind kind, const struct aws_error *err)
 {
-	if (kind == RDS_CLUSTER)
-		return (aws_error_is(err, "DBClusterSnapshotNotFoundFault"));
-	/* The wire code is DBSnapshotNotFound; DBSnapshotNotFoundFault is the model's
-	 * shape name, which emulators built from the model may send instead. */
-	return (aws_error_is(err, "DBSnapshotNotFound") ||
-	    aws_error_is(err, "DBSnapshotNotFoundFault"));
+	return (error_in(err, names[kind].not_found));
 }
 
 /* ---- requests ---------------------------------------------------------- */
+
+/* What an operation reads from its result element ${res}: >= 0, or -1 with ${err}. */
+typedef int (*parse_fn)(xmlNodePtr res, void *arg, struct aws_error *err);
+
+/* One operation: its action, and what its response means. */
+struct rq {
+	const char		*action;
+	const char * const	*absent;	/* error codes meaning "not there" -> 0 */
+	const char		*result;	/* the element ${parse} reads */
+	parse_fn		 parse;		/* NULL: a success is all there is */
+	void			*arg;
+};
+
+/*
+ * call(c, rq, p, bad, err): the shape of every operation.  ${p} was built
+ * (${bad} non-zero when that ran out of memory) and is cleaned here.  Sends
+ * the Query; an error of ${rq}->absent answers 0 with ${err} cleared; then
+ * ${rq}->parse's value for the result element, or 0 without a parser.
+ * -1 with ${err} on failure.
+ */
+static int
+call(struct aws_client *c, const struct rq *rq, struct aws_params *p, int bad,
+    struct aws_error *err)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root, res;
+	char msg[128];
+	int rc = -1;
+
+	if (bad) {
+		fail(err, "ClientError", "out of memory");
+		goto done;
+	}
+	if (aws_query(c, RDS_VERSION, rq->action, p, &doc, err) != 0) {
+		if (error_in(err, rq->absent)) {
+			aws_error_clear(err);
+			rc = 0;
+		}
+		goto done;
+	}
+	if (rq->parse == NULL) {
+		rc = 0;
+		goto done;
+	}
+	if ((root = xmlDocGetRootElement(doc)) == NULL ||
+	    (res = xml_find(root, rq->result)) == NULL) {
+		snprintf(msg, sizeof(msg), "no %s in the response", rq->result);
+		fail(err, "MalformedResponse", msg);
+		goto done;
+	}
+	rc = rq->parse(res, rq->arg, err);
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	aws_params_clean(p);
+	return (rc);
+}
 
 static int
 add_tags(struct aws_params *p, const struct rds_tag *tags, size_t n)
@@ -502,24 +581,6 @@ add_tags(struct aws_params *p, const struct rds_tag *tags, size_t n)
 			return (-1);
 	}
 	return (0);
-}
-
-/* aws_query, then the named result element (NULL when the response has none). */
-static int
-query(struct aws_client *c, const char *action, const struct aws_params *p,
-    xmlDocPtr *doc, struct aws_error *err)
-{
-	return (aws_query(c, RDS_VERSION, action, p, doc, err));
-}
-
-static xmlNodePtr
-result_of(xmlDocPtr doc, const char *name)
-{
-	xmlNodePtr root;
-
-	if ((root = xmlDocGetRootElement(doc)) == NULL)
-		return (NULL);
-	return (xml_find(root, name));
 }
 
 /*
@@ -552,26 +613,32 @@ type_of_id(const char *id)
 	return (NULL);
 }
 
-/*
- * The first snapshot of a describe result (the one whose ARN is ${want_arn}
- * when given) into ${out}: 1 found, 0 none, -1 bad element or ENOMEM.
- */
+/* The snapshot a describe or copy result holds. */
+struct one_snap {
+	enum rds_kind		 kind;
+	const char		*want_arn;	/* describe: the one with this ARN, if given */
+	struct rds_snapshot	*out;
+};
+
+/* The first snapshot of a describe result (with ARN ${want_arn} when given): 1 or 0. */
 static int
-page_first(xmlNodePtr result, enum rds_kind kind, const char *want_arn,
-    struct rds_snapshot *out)
+parse_first(xmlNodePtr res, void *arg, struct aws_error *err)
 {
+	struct one_snap *o = arg;
 	xmlNodePtr list, it;
 
-	if ((list = xml_child(result, names[kind].list)) == NULL)
+	if ((list = xml_child(res, names[o->kind].list)) == NULL)
 		return (0);
 	for (it = list->children; it != NULL; it = it->next) {
-		if (!is_element(it, names[kind].item))
+		if (!is_element(it, names[o->kind].item))
 			continue;
-		if (rds_parse_snapshot(it, kind, out) != 0)
-			return (-1);
-		if (want_arn == NULL || (out->arn != NULL && strcmp(out->arn, want_arn) == 0))
+		if (rds_parse_snapshot(it, o->kind, o->out) != 0)
+			return (fail(err, "MalformedResponse",
+			    "bad snapshot element in the response"));
+		if (o->want_arn == NULL || (o->out->arn != NULL &&
+		    strcmp(o->out->arn, o->want_arn) == 0))
 			return (1);
-		rds_snapshot_clean(out);
+		rds_snapshot_clean(o->out);
 	}
 	return (0);
 }
@@ -582,36 +649,19 @@ describe_one(struct aws_client *c, enum rds_kind kind, const char *ident,
     const char *type, int include_shared, const char *want_arn,
     struct rds_snapshot *out, struct aws_error *err)
 {
+	struct one_snap o = { kind, want_arn, out };
+	const struct rq rq = { names[kind].describe, names[kind].not_found,
+	    names[kind].describe_result, parse_first, &o };
 	struct aws_params p;
-	xmlDocPtr doc = NULL;
-	xmlNodePtr res;
-	int rc = -1;
+	int bad;
 
 	aws_params_init(&p);
-	if (aws_params_add(&p, names[kind].id_param, ident) != 0 ||
-	    (type != NULL && aws_params_add(&p, "SnapshotType", type) != 0) ||
-	    (include_shared && aws_params_add(&p, "IncludeShared", "true") != 0)) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	if (query(c, names[kind].describe, &p, &doc, err) != 0) {
-		if (rds_snapshot_not_found(kind, err)) {
-			aws_error_clear(err);
-			rc = 0;
-		}
-		goto done;
-	}
-	if ((res = result_of(doc, names[kind].describe_result)) == NULL) {
-		fail(err, "MalformedResponse", "no DescribeDB*SnapshotsResult in the response");
-		goto done;
-	}
-	if ((rc = page_first(res, kind, want_arn, out)) < 0)
-		fail(err, "MalformedResponse", "bad snapshot element in the response");
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(&p);
-	return (rc);
+	bad = aws_params_add(&p, names[kind].id_param, ident);
+	if (type != NULL)
+		bad |= aws_params_add(&p, "SnapshotType", type);
+	if (include_shared)
+		bad |= aws_params_add(&p, "IncludeShared", "true");
+	return (call(c, &rq, &p, bad, err));
 }
 
 int
@@ -643,16 +693,37 @@ rds_describe_snapshot(struct aws_client *c, enum rds_kind kind, const char *id_o
 	return (describe_one(c, kind, id_or_arn, "shared", 1, id_or_arn, out, err));
 }
 
+/* One page of a listing: the callback's snapshots, and the next Marker. */
+struct page {
+	enum rds_kind	 kind;
+	rds_snapshot_cb	 cb;
+	void		*arg;
+	char		*next;
+	int		 stopped;
+};
+
+static int
+parse_page(xmlNodePtr res, void *arg, struct aws_error *err)
+{
+	struct page *pg = arg;
+
+	if (rds_parse_snapshot_page(res, pg->kind, pg->cb, pg->arg, &pg->next,
+	    &pg->stopped) != 0)
+		return (fail(err, "MalformedResponse", "bad DescribeDB*Snapshots response"));
+	return (0);
+}
+
 int
 rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
     const struct rds_list_opts *opts, rds_snapshot_cb cb, void *arg,
     struct aws_error *err)
 {
+	struct page pg = { kind, cb, arg, NULL, 0 };
+	const struct rq rq = { names[kind].describe, NULL, names[kind].describe_result,
+	    parse_page, &pg };
 	struct aws_params p;
-	xmlDocPtr doc;
-	xmlNodePtr res;
-	char *marker = NULL, *next = NULL, num[16];
-	int pages, stopped, rc = -1, max;
+	char *marker = NULL, num[16];
+	int pages, rc = -1, max, bad;
 
 	max = (opts != NULL && opts->max_records > 0) ? opts->max_records : 100;
 	if (max < 20)
@@ -661,50 +732,49 @@ rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
 		max = 100;
 	snprintf(num, sizeof(num), "%d", max);
 	for (pages = 0; pages < RDS_MAX_PAGES; pages++) {
-		doc = NULL;
 		aws_params_init(&p);
-		if ((opts != NULL && opts->snapshot_type != NULL &&
-		    aws_params_add(&p, "SnapshotType", opts->snapshot_type) != 0) ||
-		    (opts != NULL && opts->db_id != NULL &&
-		    aws_params_add(&p, names[kind].db_param, opts->db_id) != 0) ||
-		    (opts != NULL && opts->include_shared &&
-		    aws_params_add(&p, "IncludeShared", "true") != 0) ||
-		    aws_params_add(&p, "MaxRecords", num) != 0 ||
-		    (marker != NULL && aws_params_add(&p, "Marker", marker) != 0)) {
-			aws_params_clean(&p);
-			fail(err, "ClientError", "out of memory");
+		bad = 0;
+		if (opts != NULL && opts->snapshot_type != NULL)
+			bad |= aws_params_add(&p, "SnapshotType", opts->snapshot_type);
+		if (opts != NULL && opts->db_id != NULL)
+			bad |= aws_params_add(&p, names[kind].db_param, opts->db_id);
+		if (opts != NULL && opts->include_shared)
+			bad |= aws_params_add(&p, "IncludeShared", "true");
+		bad |= aws_params_add(&p, "MaxRecords", num);
+		if (marker != NULL)
+			bad |= aws_params_add(&p, "Marker", marker);
+		if (call(c, &rq, &p, bad, err) != 0)
 			goto done;
-		}
-		if (query(c, names[kind].describe, &p, &doc, err) != 0) {
-			aws_params_clean(&p);
-			goto done;
-		}
-		aws_params_clean(&p);
-		res = result_of(doc, names[kind].describe_result);
-		if (res == NULL || rds_parse_snapshot_page(res, kind, cb, arg, &next,
-		    &stopped) != 0) {
-			xmlFreeDoc(doc);
-			fail(err, "MalformedResponse", "bad DescribeDB*Snapshots response");
-			goto done;
-		}
-		xmlFreeDoc(doc);
-		if (stopped || next == NULL) {
+		if (pg.stopped || pg.next == NULL) {
 			rc = 0;
 			goto done;
 		}
-		if (marker != NULL && strcmp(marker, next) == 0) {
+		if (marker != NULL && strcmp(marker, pg.next) == 0) {
 			fail(err, "MalformedResponse", "the service repeated a Marker");
 			goto done;
 		}
 		free(marker);
-		marker = next;
-		next = NULL;
+		marker = pg.next;
+		pg.next = NULL;
 	}
 	fail(err, "ClientError", "listing exceeded the page limit");
 done:
 	free(marker);
-	free(next);
+	free(pg.next);
 	return (rc);
+}
+
+/* The DBSnapshot / DBClusterSnapshot of a copy result. */
+static int
+parse_copied(xmlNodePtr res, void *arg, struct aws_error *err)
+{
+	struct one_snap *o = arg;
+	xmlNodePtr snap;
+
+	if ((snap = xml_child(res, names[o->kind].item)) == NULL ||
+	    rds_parse_snapshot(snap, o->kind, o->out) != 0)
+		return (fail(err, "MalformedResponse", "bad CopyDB*Snapshot response"));
+	return (0);
 }
 
 int
@@ -712,10 +782,11 @@ rds_copy_snapshot(struct aws_client *c, enum rds_kind kind, const char *source,
     const char *target, const char *kms_key_id, const struct rds_tag *tags,
     size_t n_tags, struct rds_snapshot *out, struct aws_error *err)
 {
+	struct one_snap o = { kind, NULL, out };
+	const struct rq rq = { names[kind].copy, NULL, names[kind].copy_result,
+	    out != NULL ? parse_copied : NULL, &o };
 	struct aws_params p;
-	xmlDocPtr doc = NULL;
-	xmlNodePtr res, snap;
-	int rc = -1;
+	int bad;
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
@@ -724,172 +795,116 @@ rds_copy_snapshot(struct aws_client *c, enum rds_kind kind, const char *source,
 	 * Tags are passed explicitly and CopyTags is false: tags do not travel
 	 * across accounts, and the copy carries exactly the lineage we give it.
 	 */
-	if (aws_params_add(&p, names[kind].copy_source, source) != 0 ||
-	    aws_params_add(&p, names[kind].copy_target, target) != 0 ||
-	    (kms_key_id != NULL && aws_params_add(&p, "KmsKeyId", kms_key_id) != 0) ||
-	    add_tags(&p, tags, n_tags) != 0 ||
-	    aws_params_add(&p, "CopyTags", "false") != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	if (query(c, names[kind].copy, &p, &doc, err) != 0)
-		goto done;
-	if (out != NULL) {
-		if ((res = result_of(doc, names[kind].copy_result)) == NULL ||
-		    (snap = xml_child(res, names[kind].item)) == NULL ||
-		    rds_parse_snapshot(snap, kind, out) != 0) {
-			fail(err, "MalformedResponse", "bad CopyDB*Snapshot response");
-			goto done;
-		}
-	}
-	rc = 0;
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(&p);
-	return (rc);
+	bad = aws_params_add(&p, names[kind].copy_source, source);
+	bad |= aws_params_add(&p, names[kind].copy_target, target);
+	if (kms_key_id != NULL)
+		bad |= aws_params_add(&p, "KmsKeyId", kms_key_id);
+	bad |= add_tags(&p, tags, n_tags);
+	bad |= aws_params_add(&p, "CopyTags", "false");
+	return (call(c, &rq, &p, bad, err));
 }
 
 int
 rds_modify_share(struct aws_client *c, enum rds_kind kind, const char *id,
     const char *account, int add, struct aws_error *err)
 {
+	const struct rq rq = { names[kind].modify_attr, NULL, NULL, NULL, NULL };
 	struct aws_params p;
-	xmlDocPtr doc = NULL;
-	int rc = -1;
+	int bad;
 
 	aws_params_init(&p);
-	if (aws_params_add(&p, names[kind].id_param, id) != 0 ||
-	    aws_params_add(&p, "AttributeName", "restore") != 0 ||
-	    aws_params_addi(&p, add ? "ValuesToAdd.AttributeValue" :
-	    "ValuesToRemove.AttributeValue", 1, NULL, account) != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	if (query(c, names[kind].modify_attr, &p, &doc, err) != 0)
-		goto done;
-	rc = 0;
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(&p);
-	return (rc);
+	bad = aws_params_add(&p, names[kind].id_param, id);
+	bad |= aws_params_add(&p, "AttributeName", "restore");
+	bad |= aws_params_addi(&p, add ? "ValuesToAdd.AttributeValue" :
+	    "ValuesToRemove.AttributeValue", 1, NULL, account);
+	return (call(c, &rq, &p, bad, err));
+}
+
+/* A list that a parser fills: strings (accounts) or tags. */
+struct list_out {
+	void	*v;
+	size_t	*n;
+};
+
+static int
+parse_accounts(xmlNodePtr res, void *arg, struct aws_error *err)
+{
+	struct list_out *l = arg;
+
+	if (rds_parse_restore_accounts(res, l->v, l->n) != 0)
+		return (fail(err, "ClientError", "out of memory"));
+	return (0);
 }
 
 int
 rds_shared_accounts(struct aws_client *c, enum rds_kind kind, const char *id,
     char ***accounts, size_t *n, struct aws_error *err)
 {
+	struct list_out l = { accounts, n };
+	const struct rq rq = { names[kind].describe_attr, NULL,
+	    names[kind].describe_attr_result, parse_accounts, &l };
 	struct aws_params p;
-	xmlDocPtr doc = NULL;
-	xmlNodePtr res;
-	int rc = -1;
 
 	*accounts = NULL;
 	*n = 0;
 	aws_params_init(&p);
-	if (aws_params_add(&p, names[kind].id_param, id) != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	if (query(c, names[kind].describe_attr, &p, &doc, err) != 0)
-		goto done;
-	if ((res = result_of(doc, names[kind].describe_attr_result)) == NULL) {
-		fail(err, "MalformedResponse", "no DescribeDB*SnapshotAttributesResult");
-		goto done;
-	}
-	if (rds_parse_restore_accounts(res, accounts, n) != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	rc = 0;
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(&p);
-	return (rc);
-}
-
-/* A call whose response we only need to be a success. */
-static int
-simple_call(struct aws_client *c, const char *action, struct aws_params *p,
-    struct aws_error *err)
-{
-	xmlDocPtr doc = NULL;
-	int rc;
-
-	rc = query(c, action, p, &doc, err);
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(p);
-	return (rc == 0 ? 0 : -1);
+	return (call(c, &rq, &p, aws_params_add(&p, names[kind].id_param, id), err));
 }
 
 int
 rds_delete_snapshot(struct aws_client *c, enum rds_kind kind, const char *id,
     struct aws_error *err)
 {
+	const struct rq rq = { names[kind].delete, NULL, NULL, NULL, NULL };
 	struct aws_params p;
 
 	aws_params_init(&p);
-	if (aws_params_add(&p, names[kind].id_param, id) != 0) {
-		aws_params_clean(&p);
-		return (fail(err, "ClientError", "out of memory"));
-	}
-	return (simple_call(c, names[kind].delete, &p, err));
+	return (call(c, &rq, &p, aws_params_add(&p, names[kind].id_param, id), err));
 }
 
 int
 rds_add_tags(struct aws_client *c, const char *arn, const struct rds_tag *tags,
     size_t n, struct aws_error *err)
 {
+	const struct rq rq = { "AddTagsToResource", NULL, NULL, NULL, NULL };
 	struct aws_params p;
+	int bad;
 
 	aws_params_init(&p);
-	if (aws_params_add(&p, "ResourceName", arn) != 0 || add_tags(&p, tags, n) != 0) {
-		aws_params_clean(&p);
+	bad = aws_params_add(&p, "ResourceName", arn);
+	bad |= add_tags(&p, tags, n);
+	return (call(c, &rq, &p, bad, err));
+}
+
+static int
+parse_tag_list(xmlNodePtr res, void *arg, struct aws_error *err)
+{
+	struct list_out *l = arg;
+
+	if (rds_parse_tags(res, l->v, l->n) != 0)
 		return (fail(err, "ClientError", "out of memory"));
-	}
-	return (simple_call(c, "AddTagsToResource", &p, err));
+	return (0);
 }
 
 int
 rds_list_tags(struct aws_client *c, const char *arn, struct rds_tag **tags, size_t *n,
     struct aws_error *err)
 {
+	struct list_out l = { tags, n };
+	const struct rq rq = { "ListTagsForResource", NULL, "ListTagsForResourceResult",
+	    parse_tag_list, &l };
 	struct aws_params p;
-	xmlDocPtr doc = NULL;
-	xmlNodePtr res;
-	int rc = -1;
 
 	*tags = NULL;
 	*n = 0;
 	aws_params_init(&p);
-	if (aws_params_add(&p, "ResourceName", arn) != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	if (query(c, "ListTagsForResource", &p, &doc, err) != 0)
-		goto done;
-	if ((res = result_of(doc, "ListTagsForResourceResult")) == NULL) {
-		fail(err, "MalformedResponse", "no ListTagsForResourceResult");
-		goto done;
-	}
-	if (rds_parse_tags(res, tags, n) != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	rc = 0;
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(&p);
-	return (rc);
+	return (call(c, &rq, &p, aws_params_add(&p, "ResourceName", arn), err));
 }
 
 int
 rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_error *err)
 {
+	const struct rq rq = { names[o->kind].restore, NULL, NULL, NULL, NULL };
 	struct aws_params p;
 	size_t i;
 	int bad = 0;
@@ -899,8 +914,8 @@ rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_e
 	if (o->kind == RDS_CLUSTER && o->engine == NULL)
 		return (fail(err, "InvalidParameterValue", "restoring a cluster needs its engine"));
 	aws_params_init(&p);
+	bad |= aws_params_add(&p, names[o->kind].db_param, o->db_id);
 	if (o->kind == RDS_INSTANCE) {
-		bad |= aws_params_add(&p, "DBInstanceIdentifier", o->db_id);
 		bad |= aws_params_add(&p, "DBSnapshotIdentifier", o->snapshot);
 		if (o->instance_class != NULL)
 			bad |= aws_params_add(&p, "DBInstanceClass", o->instance_class);
@@ -908,11 +923,11 @@ rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_e
 		bad |= aws_params_add(&p, "PubliclyAccessible", "false");
 	} else {
 		/*
-		 * Aurora: the restored cluster has no instances yet, and takes no
-		 * instance class (DBClusterInstanceClass is for Multi-AZ DB clusters,
-		 * whose snapshots can't be shared anyway).
+		 * Aurora: the restored cluster has no instances yet (the caller adds
+		 * them with rds_create_cluster_instance), and takes no instance class
+		 * (DBClusterInstanceClass is for Multi-AZ DB clusters, whose snapshots
+		 * can't be shared anyway).
 		 */
-		bad |= aws_params_add(&p, "DBClusterIdentifier", o->db_id);
 		bad |= aws_params_add(&p, "SnapshotIdentifier", o->snapshot);
 		bad |= aws_params_add(&p, "Engine", o->engine);
 	}
@@ -922,63 +937,44 @@ rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_e
 		bad |= aws_params_addi(&p, "VpcSecurityGroupIds.VpcSecurityGroupId", i + 1,
 		    NULL, o->sg_ids[i]);
 	bad |= add_tags(&p, o->tags, o->n_tags);
-	if (bad) {
-		aws_params_clean(&p);
-		return (fail(err, "ClientError", "out of memory"));
+	return (call(c, &rq, &p, bad, err));
+}
+
+/* The DB of a DescribeDBInstances / DescribeDBClusters result: 1, or 0 for an empty list. */
+struct one_db {
+	enum rds_kind	 kind;
+	struct rds_db	*out;
+};
+
+static int
+parse_db(xmlNodePtr res, void *arg, struct aws_error *err)
+{
+	struct one_db *o = arg;
+	xmlNodePtr list, it;
+
+	list = xml_child(res, names[o->kind].db_list);
+	for (it = list != NULL ? list->children : NULL; it != NULL; it = it->next) {
+		if (!is_element(it, names[o->kind].db_item))
+			continue;
+		if (rds_parse_db(it, o->kind, o->out) != 0)
+			return (fail(err, "MalformedResponse", "bad DB element in the response"));
+		return (1);
 	}
-	return (simple_call(c, o->kind == RDS_INSTANCE ? "RestoreDBInstanceFromDBSnapshot" :
-	    "RestoreDBClusterFromSnapshot", &p, err));
+	return (0);
 }
 
 int
 rds_describe_db(struct aws_client *c, enum rds_kind kind, const char *db_id,
     struct rds_db *out, struct aws_error *err)
 {
+	struct one_db o = { kind, out };
+	const struct rq rq = { names[kind].db_describe, names[kind].db_not_found,
+	    names[kind].db_result, parse_db, &o };
 	struct aws_params p;
-	xmlDocPtr doc = NULL;
-	xmlNodePtr res, list, it;
-	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	aws_params_init(&p);
-	if (aws_params_add(&p, kind == RDS_INSTANCE ? "DBInstanceIdentifier" :
-	    "DBClusterIdentifier", db_id) != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	if (query(c, kind == RDS_INSTANCE ? "DescribeDBInstances" : "DescribeDBClusters",
-	    &p, &doc, err) != 0) {
-		if (aws_error_is(err, kind == RDS_INSTANCE ? "DBInstanceNotFound" :
-		    "DBClusterNotFoundFault")) {
-			aws_error_clear(err);
-			rc = 0;
-		}
-		goto done;
-	}
-	res = result_of(doc, kind == RDS_INSTANCE ? "DescribeDBInstancesResult" :
-	    "DescribeDBClustersResult");
-	if (res == NULL) {
-		fail(err, "MalformedResponse", "no DescribeDB*Result");
-		goto done;
-	}
-	/* Found only when the list holds an element. */
-	rc = 0;
-	list = xml_child(res, kind == RDS_INSTANCE ? "DBInstances" : "DBClusters");
-	for (it = list != NULL ? list->children : NULL; it != NULL; it = it->next) {
-		if (!is_element(it, kind == RDS_INSTANCE ? "DBInstance" : "DBCluster"))
-			continue;
-		if (rds_parse_db(it, kind, out) != 0) {
-			fail(err, "MalformedResponse", "bad DB element in the response");
-			rc = -1;
-		} else
-			rc = 1;
-		break;
-	}
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(&p);
-	return (rc);
+	return (call(c, &rq, &p, aws_params_add(&p, names[kind].db_param, db_id), err));
 }
 
 int
@@ -997,52 +993,41 @@ int
 rds_create_cluster_instance(struct aws_client *c, const struct rds_instance_opts *o,
     struct aws_error *err)
 {
+	const struct rq rq = { "CreateDBInstance", NULL, NULL, NULL, NULL };
 	struct aws_params p;
-	int bad = 0;
+	int bad;
 
 	if (o->db_id == NULL || o->cluster_id == NULL || o->engine == NULL ||
 	    o->instance_class == NULL)
 		return (fail(err, "InvalidParameterValue", "an instance of a cluster needs "
 		    "its id, the cluster, the engine and an instance class"));
 	aws_params_init(&p);
-	bad |= aws_params_add(&p, "DBInstanceIdentifier", o->db_id);
+	bad = aws_params_add(&p, "DBInstanceIdentifier", o->db_id);
 	bad |= aws_params_add(&p, "DBClusterIdentifier", o->cluster_id);
 	bad |= aws_params_add(&p, "Engine", o->engine);
 	bad |= aws_params_add(&p, "DBInstanceClass", o->instance_class);
 	/* A restored copy of production data is never reachable from the internet. */
 	bad |= aws_params_add(&p, "PubliclyAccessible", "false");
 	bad |= add_tags(&p, o->tags, o->n_tags);
-	if (bad) {
-		aws_params_clean(&p);
-		return (fail(err, "ClientError", "out of memory"));
-	}
-	return (simple_call(c, "CreateDBInstance", &p, err));
+	return (call(c, &rq, &p, bad, err));
+}
+
+static int
+parse_option_groups(xmlNodePtr res, void *arg, struct aws_error *err)
+{
+	(void)arg;
+	(void)err;
+	return (rds_parse_option_groups(res));
 }
 
 int
 rds_option_group_blocks_share(struct aws_client *c, const char *name,
     struct aws_error *err)
 {
+	const struct rq rq = { "DescribeOptionGroups", NULL, "DescribeOptionGroupsResult",
+	    parse_option_groups, NULL };
 	struct aws_params p;
-	xmlDocPtr doc = NULL;
-	xmlNodePtr res;
-	int rc = -1;
 
 	aws_params_init(&p);
-	if (aws_params_add(&p, "OptionGroupName", name) != 0) {
-		fail(err, "ClientError", "out of memory");
-		goto done;
-	}
-	if (query(c, "DescribeOptionGroups", &p, &doc, err) != 0)
-		goto done;
-	if ((res = result_of(doc, "DescribeOptionGroupsResult")) == NULL) {
-		fail(err, "MalformedResponse", "no DescribeOptionGroupsResult");
-		goto done;
-	}
-	rc = rds_parse_option_groups(res);
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	aws_params_clean(&p);
-	return (rc);
+	return (call(c, &rq, &p, aws_params_add(&p, "OptionGroupName", name), err));
 }
