@@ -73,10 +73,22 @@ op(enum rds_kind kind, const char *which)
 	return (which);
 }
 
+/* 1 when ${s} is one of the ${n} strings of ${t}. */
+static int
+in_list(const char *s, const char * const *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, t[i]) == 0)
+			return (1);
+	return (0);
+}
+
 int
 ferry_is_quota(const char *code)
 {
-	static const char *q[] = {
+	static const char * const q[] = {
 		"SnapshotQuotaExceeded", "SnapshotQuotaExceededFault",
 		"SharedSnapshotQuotaExceeded", "SharedSnapshotQuotaExceededFault",
 		"InstanceQuotaExceeded", "InstanceQuotaExceededFault",
@@ -84,14 +96,8 @@ ferry_is_quota(const char *code)
 		"DBClusterQuotaExceededFault", "ResourceLimitExceeded",
 		"LimitExceededException",
 	};
-	size_t i;
 
-	if (code == NULL)
-		return (0);
-	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (strcmp(code, q[i]) == 0)
-			return (1);
-	return (0);
+	return (in_list(code, q, sizeof(q) / sizeof(q[0])));
 }
 
 static int
@@ -305,16 +311,11 @@ describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
 static int
 is_terminal(const char *status)
 {
-	static const char *t[] = { "failed", "deleted", "deleting", "incompatible-restore",
-	    "incompatible-parameters", "incompatible-network", "unavailable" };
-	size_t i;
+	static const char * const t[] = { "failed", "deleted", "deleting",
+	    "incompatible-restore", "incompatible-parameters", "incompatible-network",
+	    "unavailable" };
 
-	if (status == NULL)
-		return (0);
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(status, t[i]) == 0)
-			return (1);
-	return (0);
+	return (in_list(status, t, sizeof(t) / sizeof(t[0])));
 }
 
 static int
@@ -645,6 +646,56 @@ out:
 }
 
 /*
+ * start_restore(f, c, kind, snap_id, engine, target, tags, nt, r): the
+ * RestoreDB* call (or, in a dry run, the line saying it).  1 made, 0 the
+ * target appeared meanwhile, -1 failure in ${r}.
+ */
+static int
+start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+    const char *snap_id, const char *engine, const char *target,
+    const struct rds_tag *tags, size_t nt, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct rds_restore_opts o;
+	struct aws_error e;
+
+	if (cfg->dry_run) {
+		result_step(r, "would:%s %s -> %s", op(kind, "restore"), snap_id, target);
+		return (1);
+	}
+	memset(&e, 0, sizeof(e));
+	memset(&o, 0, sizeof(o));
+	o.kind = kind;
+	o.snapshot = snap_id;
+	o.db_id = target;
+	o.engine = engine;
+	/* A cluster takes none: RESTORE_INSTANCE_CLASS goes to its writer. */
+	o.instance_class = kind == RDS_INSTANCE ? cfg->restore_instance_class : NULL;
+	o.subnet_group = cfg->restore_subnet_group;
+	o.sg_ids = cfg->restore_sg_ids;
+	o.n_sg_ids = cfg->n_restore_sg_ids;
+	o.tags = tags;
+	o.n_tags = nt;
+	if (rds_restore(c, &o, &e) != 0) {
+		if (code_has(&e, "AlreadyExists")) {
+			/* A concurrent invocation restores it (and adds a cluster's writer). */
+			result_step(r, "restore skipped: DB %s appeared meanwhile", target);
+			aws_error_clear(&e);
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, op(kind, "restore"), snap_id,
+		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
+		    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance for Aurora, "
+		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
+		    "settings");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	result_step(r, "%s %s -> %s", op(kind, "restore"), snap_id, target);
+	return (1);
+}
+
+/*
  * restore_cluster(f, c, snap_id, engine, target, tags, nt, r): an Aurora cluster
  * and its writer instance (a cluster alone can't be connected to).  A cluster
  * that snapferry restored earlier but that has no instance yet gets its writer
@@ -657,7 +708,6 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 {
 	const struct config *cfg = f->cfg;
 	const char *cls = ferry_writer_class(cfg, engine);
-	struct rds_restore_opts o;
 	struct aws_error e;
 	struct rds_db d;
 	int rc;
@@ -688,46 +738,18 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 		/* Ours, without an instance: an earlier restore stopped before its writer. */
 		result_step(r, "DB cluster %s (restored by snapferry) has no instance yet",
 		    target);
-		rc = add_writer(f, c, target, d.engine ? d.engine : engine, cls, tags, nt, r);
-		rds_db_clean(&d);
-		if (rc != 0)
-			return (-1);
+		if (d.engine != NULL)
+			engine = d.engine;
+	} else if ((rc = start_restore(f, c, RDS_CLUSTER, snap_id, engine, target, tags, nt,
+	    r)) != 1)
+		return (rc);
+	/* When this fails, the next trigger finds the cluster without instance. */
+	rc = add_writer(f, c, target, engine, cls, tags, nt, r);
+	rds_db_clean(&d);
+	if (rc != 0)
+		return (-1);
+	if (!cfg->dry_run)
 		result_set_str(&r->restored, target);
-		return (1);
-	}
-	if (cfg->dry_run) {
-		result_step(r, "would:RestoreDBClusterFromSnapshot %s -> %s", snap_id, target);
-		return (add_writer(f, c, target, engine, cls, tags, nt, r) == 0 ? 1 : -1);
-	}
-	memset(&o, 0, sizeof(o));
-	o.kind = RDS_CLUSTER;
-	o.snapshot = snap_id;
-	o.db_id = target;
-	o.engine = engine;
-	o.subnet_group = cfg->restore_subnet_group;
-	o.sg_ids = cfg->restore_sg_ids;
-	o.n_sg_ids = cfg->n_restore_sg_ids;
-	o.tags = tags;
-	o.n_tags = nt;
-	if (rds_restore(c, &o, &e) != 0) {
-		if (code_has(&e, "AlreadyExists")) {
-			/* A concurrent invocation restores it and adds the writer. */
-			result_step(r, "restore skipped: DB cluster %s appeared meanwhile", target);
-			aws_error_clear(&e);
-			return (0);
-		}
-		ferry_fail_aws(f, r, &e, "RestoreDBClusterFromSnapshot", snap_id,
-		    "allow the restore (rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance, "
-		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
-		    "settings");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	result_step(r, "RestoreDBClusterFromSnapshot %s -> %s", snap_id, target);
-	/* On failure the next trigger finds the cluster without instance and adds it. */
-	if (add_writer(f, c, target, engine, cls, tags, nt, r) != 0)
-		return (-1);
-	result_set_str(&r->restored, target);
 	return (1);
 }
 
@@ -738,8 +760,6 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
     const char *snap_id, const char *engine, const char *target, const char *s_arn,
     const char *db, struct result *r)
 {
-	const struct config *cfg = f->cfg;
-	struct rds_restore_opts o;
 	struct rds_tag tags[5];
 	struct aws_error e;
 	size_t nt;
@@ -760,37 +780,10 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 		    "(snapferry never restores over an existing DB)", target);
 		return (0);
 	}
-	if (cfg->dry_run) {
-		result_step(r, "would:%s %s -> %s", op(kind, "restore"), snap_id, target);
-		return (1);
-	}
-	memset(&o, 0, sizeof(o));
-	o.kind = kind;
-	o.snapshot = snap_id;
-	o.db_id = target;
-	o.engine = engine;
-	o.instance_class = cfg->restore_instance_class;
-	o.subnet_group = cfg->restore_subnet_group;
-	o.sg_ids = cfg->restore_sg_ids;
-	o.n_sg_ids = cfg->n_restore_sg_ids;
-	o.tags = tags;
-	o.n_tags = nt;
-	if (rds_restore(c, &o, &e) != 0) {
-		if (code_has(&e, "AlreadyExists")) {
-			result_step(r, "restore skipped: DB %s appeared meanwhile", target);
-			aws_error_clear(&e);
-			return (0);
-		}
-		ferry_fail_aws(f, r, &e, op(kind, "restore"), snap_id,
-		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
-		    "rds:RestoreDBClusterFromSnapshot, kms:CreateGrant on BACKUP_KMS_KEY_ID) to "
-		    "BACKUP_ROLE_ARN and check RESTORE_* settings");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	result_step(r, "%s %s -> %s", op(kind, "restore"), snap_id, target);
-	result_set_str(&r->restored, target);
-	return (1);
+	if ((rc = start_restore(f, c, kind, snap_id, engine, target, tags, nt, r)) == 1 &&
+	    !f->cfg->dry_run)
+		result_set_str(&r->restored, target);
+	return (rc);
 }
 
 /* finish(f, fl, bc, r): B is available: un-share, delete T, restore, done. */
@@ -854,7 +847,41 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 }
 
 /*
- * check_b(f, fl, bc, r): observe B.  1 when the flow must go on to create B,
+ * vet_copy(f, c, fl, snap, role, r): ${snap} holds the name of S's transit
+ * copy (${role} "transit", in this account) or backup copy ("backup", in the
+ * backup account).  It must carry snapferry's lineage for S; one that ended
+ * badly is deleted so that the next trigger copies again.  1 usable, 0 ${r}
+ * holds the outcome.
+ */
+static int
+vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
+    const struct rds_snapshot *snap, const char *role, struct result *r)
+{
+	const char *what = strcmp(role, NAMES_ROLE_BACKUP) == 0 ? "backup copy" :
+	    "transit copy";
+
+	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
+		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
+		    "another NAME_PREFIX", fl->copy_id, c == &f->rds ? "" :
+		    " in the backup account", fl->s_arn);
+		return (0);
+	}
+	if (!is_terminal(snap->status))
+		return (1);
+	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
+	    "copies again", what, fl->copy_id, snap->status);
+	count_metric(f, &f->counts.failed, "CopiesFailed");
+	if (strcmp(snap->status, "deleting") != 0 &&
+	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
+		return (0);
+	PENDING(f, r, "%s %s was %s; copying again later", what, fl->copy_id, snap->status);
+	return (0);
+}
+
+/*
+ * observe_b(f, fl, bc, r): observe B.  1 when the flow must go on to create B,
  * 0 when ${r} holds the outcome.
  */
 static int
@@ -874,23 +901,8 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 	if (rc == 0)
 		return (1);
 	fl->have_b = 1;
-	if (!names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn, NAMES_ROLE_BACKUP)) {
-		count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.NameConflict", "the backup account already has a "
-		    "snapshot %s that does not carry snapferry's lineage tags for %s; rename "
-		    "or delete it, or set another NAME_PREFIX", fl->copy_id, fl->s_arn);
+	if (!vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r))
 		return (0);
-	}
-	if (is_terminal(fl->b.status)) {
-		result_warn(r, "backup copy %s ended in state %s; deleting it so that the "
-		    "next trigger copies again", fl->copy_id, fl->b.status);
-		count_metric(f, &f->counts.failed, "CopiesFailed");
-		if (strcmp(fl->b.status, "deleting") != 0 &&
-		    delete_ours(f, bc, fl->kind, &fl->b, fl->s_arn, r, "backup copy") != 0)
-			return (0);
-		PENDING(f, r, "backup copy %s was %s; copying again later", fl->copy_id, fl->b.status);
-		return (0);
-	}
 	switch (wait_available(f, bc, fl->kind, fl->copy_id, &fl->b, &e)) {
 	case 1:
 		finish(f, fl, bc, r);
@@ -986,24 +998,8 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 		}
 	}
 	result_set_str(&r->transit, fl->copy_id);
-	if (!names_has_lineage(fl->t.tags, fl->t.n_tags, fl->s_arn, NAMES_ROLE_TRANSIT)) {
-		count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists but does not "
-		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
-		    "another NAME_PREFIX", fl->copy_id, fl->s_arn);
+	if (!vet_copy(f, &f->rds, fl, &fl->t, NAMES_ROLE_TRANSIT, r))
 		return (0);
-	}
-	if (is_terminal(fl->t.status)) {
-		result_warn(r, "transit copy %s ended in state %s; deleting it so that the "
-		    "next trigger copies again", fl->copy_id, fl->t.status);
-		count_metric(f, &f->counts.failed, "CopiesFailed");
-		if (strcmp(fl->t.status, "deleting") != 0 &&
-		    delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
-		    "transit copy") != 0)
-			return (0);
-		PENDING(f, r, "transit copy %s was %s; copying again later", fl->copy_id, fl->t.status);
-		return (0);
-	}
 	switch (wait_available(f, &f->rds, fl->kind, fl->copy_id, &fl->t, &e)) {
 	case 1:
 		return (1);
