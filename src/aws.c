@@ -24,20 +24,6 @@
 #define AWS_BACKOFF_CAP_MS	20000L
 #define AWS_BODY_MAX		(16u * 1024 * 1024)
 
-static char *
-xstrdup(const char *s)
-{
-	size_t n;
-	char *d;
-
-	if (s == NULL)
-		return (NULL);
-	n = strlen(s) + 1;
-	if ((d = malloc(n)) != NULL)
-		memcpy(d, s, n);
-	return (d);
-}
-
 /* ---- errors --------------------------------------------------------------- */
 
 void

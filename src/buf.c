@@ -6,6 +6,12 @@
 
 #include "buf.h"
 
+char *
+xstrdup(const char *s)
+{
+	return (s == NULL ? NULL : strdup(s));
+}
+
 void
 wipe(void *p, size_t n)
 {

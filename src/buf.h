@@ -28,6 +28,9 @@ char	*buf_steal(struct buf *b);
 /** buf_free(b): wipe and release the storage; b may be reused after buf_init. */
 void	buf_free(struct buf *b);
 
+/** xstrdup(s): strdup that passes NULL through; NULL also on ENOMEM. */
+char	*xstrdup(const char *s);
+
 /** wipe(p, n): zero memory in a way the compiler may not elide (secrets). */
 void	wipe(void *p, size_t n);
 /** free_secret(s): wipe a NUL-terminated string, then free it; NULL is fine. */

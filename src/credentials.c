@@ -26,20 +26,6 @@ struct creds_cache {
 	struct creds_entry	*head;
 };
 
-static char *
-xstrdup(const char *s)
-{
-	size_t n;
-	char *d;
-
-	if (s == NULL)
-		return (NULL);
-	n = strlen(s) + 1;
-	if ((d = malloc(n)) != NULL)
-		memcpy(d, s, n);
-	return (d);
-}
-
 int
 creds_from_env(struct aws_creds *c)
 {

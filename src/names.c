@@ -161,19 +161,6 @@ names_arn_clean(struct names_arn *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* dupn(p, n): malloc'd copy of ${n} bytes of ${p}. */
-static char *
-dupn(const char *p, size_t n)
-{
-	char *s;
-
-	if ((s = malloc(n + 1)) == NULL)
-		return (NULL);
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return (s);
-}
-
 int
 names_parse_arn(const char *s, struct names_arn *out)
 {
@@ -203,9 +190,9 @@ names_parse_arn(const char *s, struct names_arn *out)
 		return (-1);
 	if (p[1] == '\0' || f[4] + 1 >= f[5] || f[3] + 1 >= f[4])
 		return (-1);
-	out->region = dupn(f[3], (size_t)(f[4] - f[3] - 1));
-	out->account = dupn(f[4], (size_t)(f[5] - f[4] - 1));
-	out->id = dupn(p + 1, strlen(p + 1));
+	out->region = strndup(f[3], (size_t)(f[4] - f[3] - 1));
+	out->account = strndup(f[4], (size_t)(f[5] - f[4] - 1));
+	out->id = strndup(p + 1, strlen(p + 1));
 	if (out->region == NULL || out->account == NULL || out->id == NULL) {
 		names_arn_clean(out);
 		return (-1);

@@ -113,36 +113,38 @@ log_fields(const struct result *r, const char *key, const char *text)
 	return (f);
 }
 
+/* note(r, arr, lvl, key, fmt, ap): append a step or warning to ${arr} and log it. */
+static void
+note(struct result *r, cJSON *arr, enum log_level lvl, const char *key,
+    const char *fmt, va_list ap)
+{
+	char *s;
+
+	if ((s = vfmt(fmt, ap)) == NULL)
+		return;
+	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+	log_msg(lvl, key, log_fields(r, key, s));
+	free(s);
+}
+
 void
 result_step(struct result *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = vfmt(fmt, ap);
+	note(r, r->steps, LOG_INFO, "step", fmt, ap);
 	va_end(ap);
-	if (s == NULL)
-		return;
-	cJSON_AddItemToArray(r->steps, cJSON_CreateString(s));
-	log_info("step", log_fields(r, "step", s));
-	free(s);
 }
 
 void
 result_warn(struct result *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = vfmt(fmt, ap);
+	note(r, r->warnings, LOG_WARN, "warning", fmt, ap);
 	va_end(ap);
-	if (s == NULL)
-		return;
-	cJSON_AddItemToArray(r->warnings, cJSON_CreateString(s));
-	log_warn("warning", log_fields(r, "warning", s));
-	free(s);
 }
 
 void

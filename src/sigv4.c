@@ -38,18 +38,6 @@ hexval(int c)
 	return (-1);
 }
 
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char *d;
-
-	if ((d = malloc(n + 1)) == NULL)
-		return (NULL);
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return (d);
-}
-
 void
 sigv4_amz_date(time_t t, char out[17])
 {
@@ -127,10 +115,10 @@ sigv4_canonical_path(const char *path, int s3)
 	char *norm = NULL, *out = NULL;
 
 	if (path == NULL || *path == '\0')
-		return (xstrndup("/", 1));
+		return (strndup("/", 1));
 	plen = strlen(path);
 	if (s3)
-		return (xstrndup(path, plen));
+		return (strndup(path, plen));
 
 	/* RFC 3986 5.2.4 plus collapsing of empty segments, as botocore does. */
 	if ((seg = calloc(plen + 1, sizeof(*seg))) == NULL ||
@@ -216,7 +204,7 @@ sigv4_canonical_query(const char *q)
 	char *out = NULL;
 
 	if (q == NULL || *q == '\0')
-		return (xstrndup("", 0));
+		return (strndup("", 0));
 	for (p = q; ; p = e + 1) {
 		e = strchr(p, '&');
 		if (e == NULL)
@@ -369,7 +357,7 @@ sigv4_canonical_request(const struct sigv4_request *r, char **signed_headers)
 	for (i = 0; i < n; i++) {
 		size_t nl = strlen(r->headers[i].name);
 
-		if ((h[i].name = xstrndup(r->headers[i].name, nl)) == NULL ||
+		if ((h[i].name = strndup(r->headers[i].name, nl)) == NULL ||
 		    (h[i].value = collapse(r->headers[i].value)) == NULL)
 			goto done;
 		for (k = 0; k < nl; k++)
@@ -535,22 +523,22 @@ sigv4_url_split(const char *url, char **host, char **path, char **query)
 		hl -= 4;
 	else if (!https && hl > 3 && memcmp(he - 3, ":80", 3) == 0)
 		hl -= 3;
-	if ((*host = xstrndup(hs, hl)) == NULL)
+	if ((*host = strndup(hs, hl)) == NULL)
 		goto fail;
 	ps = he;
 	for (p = ps; *p && *p != '?' && *p != '#'; p++)
 		;
 	if (p == ps)
-		*path = xstrndup("/", 1);
+		*path = strndup("/", 1);
 	else
-		*path = xstrndup(ps, (size_t)(p - ps));
+		*path = strndup(ps, (size_t)(p - ps));
 	if (*path == NULL)
 		goto fail;
 	if (*p == '?') {
 		qs = p + 1;
 		for (p = qs; *p && *p != '#'; p++)
 			;
-		if ((*query = xstrndup(qs, (size_t)(p - qs))) == NULL)
+		if ((*query = strndup(qs, (size_t)(p - qs))) == NULL)
 			goto fail;
 	}
 	return (0);
