@@ -84,3 +84,14 @@ printf '%-44s %14s %14s %8s\n' "heap allocations per request" "$allocs" "" ""
 printf '%-44s %14s %14s %8s\n' "heap bytes allocated per request" "$bytes" "" ""
 echo
 echo "The local server is Python (tests/harness/faultserver.py): round trips measure it too."
+
+# Start-up time and peak RSS of the static ./bootstrap beside /bin/true.
+echo
+make -s bootstrap >/dev/null
+"$PYTHON" bench/startup.py "${N_START:-300}"
+
+# The ferry: API calls per event type and one sweep over N_SWEEP source snapshots
+# (fidelity layer's call log; needs the dev build).
+echo
+make -s BUILD="$BUILD" "$BUILD/dev/bootstrap" >/dev/null
+SNAPFERRY_BUILD="$BUILD" "$PYTHON" bench/ferry_bench.py "${N_SWEEP:-10000}"

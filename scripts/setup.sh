@@ -22,6 +22,7 @@ APT_PKGS=(
 	libcurl4-openssl-dev libmbedtls-dev libcjson-dev libxml2-dev
 	valgrind zip unzip dpkg-dev xz-utils openssl ca-certificates python3-venv
 	clang libclang-rt-14-dev	# libFuzzer harnesses (mk/fuzz.mk)
+	time				# GNU time: peak RSS in bench/
 )
 # Cross build of the arm64 binary and its smoke test (mk/cross.mk).
 APT_CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
