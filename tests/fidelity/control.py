@@ -6,7 +6,8 @@ Control API (JSON in, JSON out):
   GET  /_fidelity/status                  moto version, hold, injections, held snapshots
   POST /_fidelity/reset                   clear holds, injections and the call log
   POST /_fidelity/hold     {"enabled":true,"accounts":[..]?,"actions":[..]?}
-  POST /_fidelity/release  {"id"?, "account"?, "region"?}   held snapshots -> available
+  POST /_fidelity/release  {"id"?, "account"?, "region"?, "status"?}   held snapshots ->
+                          available (or "status": failed / incompatible-*: the copy failed)
   POST /_fidelity/inject   {"action","code","status"?,"count"?,"message"?,"account"?,
                             "region"?,"service"?,"match"?:{param:value}}
   GET  /_fidelity/calls    ?account=&action=&service=&since=
@@ -215,7 +216,8 @@ class FidelityApp:
             STATE.set_hold(doc.get("enabled", True), doc.get("accounts"), doc.get("actions"))
             return 200, {"hold": STATE.hold_view()}
         if route == "release":
-            released = patches.release(doc.get("id"), doc.get("account"), doc.get("region"))
+            released = patches.release(doc.get("id"), doc.get("account"), doc.get("region"),
+                                       doc.get("status", "available"))
             return 200, {"released": released}
         if route == "inject":
             return 200, {"injection": STATE.add_injection(doc)}

@@ -296,8 +296,17 @@ def _hold(snapshot, action, account):
     snapshot._fidelity_held = action
 
 
-def release(snapshot_id=None, account=None, region=None):
-    """Make held snapshots `available`; returns what was released."""
+# States a copy can end in besides `available` (release with "status"); AWS lets such a
+# snapshot be deleted.
+FAILED_STATES = ("failed", "incompatible-restore", "incompatible-parameters",
+                 "incompatible-network")
+
+
+def release(snapshot_id=None, account=None, region=None, status="available"):
+    """Make held snapshots `available` (or end them in one of FAILED_STATES); returns what
+    was released."""
+    if status != "available" and status not in FAILED_STATES:
+        raise ValueError(f"status must be available or one of {FAILED_STATES}")
     from moto.rds.models import rds_backends, DBSnapshot, DBClusterSnapshot
     released = []
     for acct, regions in list(rds_backends.items()):
@@ -313,8 +322,8 @@ def release(snapshot_id=None, account=None, region=None):
                         continue
                     if snapshot_id and snapshot_id not in (snap.resource_id, snap.arn):
                         continue
-                    snap.status = "available"
-                    snap.percent_progress = 100
+                    snap.status = status
+                    snap.percent_progress = 100 if status == "available" else 0
                     snap._fidelity_held = None
                     released.append({"account": acct, "region": reg, "kind": _kind(rtype),
                                      "id": snap.resource_id, "arn": snap.arn})
@@ -591,7 +600,8 @@ def _patch_rds():
             if snap is None:
                 raise _not_found(resource_type, identifier)
             held_by = getattr(snap, "_fidelity_held", None)
-            if snap.status != "available" and not (held_by or "").startswith("Copy"):
+            if snap.status != "available" and snap.status not in FAILED_STATES and \
+                    not (held_by or "").startswith("Copy"):
                 raise _invalid_state(resource_type, f"Snapshot {ident} is in state "
                                      f"{snap.status}; it can't be deleted now.")
             out = orig(self, ident, *a, **kw)

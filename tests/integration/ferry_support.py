@@ -126,3 +126,11 @@ def metrics(logs):
             for m in d.get("Metrics", []):
                 out.append((m["Name"], l.get(m["Name"]), dims))
     return out
+
+
+def release(aws, status="available", **where):
+    """Release held snapshots into `status`: "available", or a state a copy can end in
+    ("failed", "incompatible-*"; the fidelity layer's release route takes it)."""
+    body = {k: v for k, v in where.items() if v}
+    body["status"] = status
+    return aws._req("POST", "/_fidelity/release", body)["released"]

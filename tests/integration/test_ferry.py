@@ -120,6 +120,33 @@ def test_async_path_hold_release(world, aws):
     assert_ferried(world, world.snapshot_id)
 
 
+def test_failed_backup_copy_is_replaced(world, aws):
+    """A backup copy that ends `failed` is deleted with the backup role (the template grants
+    that delete whatever RETENTION_DAYS is: default 0 here) and copied again."""
+    aws.hold(True, accounts=[world.backup_account])
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "backup copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    (gone,) = fs.release(aws, "failed", account=world.backup_account)
+    assert gone["id"] == "snapferry-proddb-manual-1"
+    aws.hold(False)
+    assert fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]["Status"] == \
+        "failed"
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert any("ended in state failed" in w for w in res["warnings"]), res
+    assert "DeleteDBSnapshot snapferry-proddb-manual-1" in res["steps"], res["steps"]
+    (delete,) = calls_of(aws, "DeleteDBSnapshot", world.backup_account)
+    assert delete["status"] == 200
+    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "backup")
+    # The next trigger copies again from the transit copy that is still there.
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert len(calls_of(aws, "CopyDBSnapshot", world.backup_account)) == 2
+    assert len(calls_of(aws, "CopyDBSnapshot", world.prod_account)) == 1
+    assert_ferried(world, world.snapshot_id)
+
+
 def test_copy_finished_for_foreign_copy_is_ignored(world, aws):
     # A copy the user made: no lineage tags -> ignored, nothing touched.
     world.admin("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,

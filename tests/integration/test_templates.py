@@ -359,8 +359,20 @@ def test_backup_role_trust_restore_and_retention(backup):
     cond, otherwise = conditional_statement(backup, "RestoreBackupCopies")
     assert cond == "RestoreOn" and otherwise == {"Ref": "AWS::NoValue"}
     assert backup["Conditions"]["RestoreOn"] == {"Fn::Equals": [{"Ref": "Restore"}, "on"]}
-    cond, otherwise = conditional_statement(backup, "DeleteOwnCopiesForRetention")
-    assert cond == "RetentionOn" and otherwise == {"Ref": "AWS::NoValue"}
+    # A backup copy that ended failed is deleted by the backup role (ferry.c observe_b) with
+    # any RETENTION_DAYS, the default 0 included: the delete is always granted, scoped to
+    # snapferry's prefix and lineage tag.
+    deletes = [st for _, st in iam_statements(backup)
+               if "rds:DeleteDBSnapshot" in as_list(st.get("Action", []))]
+    assert len(deletes) == 1, deletes
+    (delete,) = deletes
+    assert delete.get("Sid") == "DeleteOwnCopies"
+    assert set(as_list(delete["Action"])) == {"rds:DeleteDBSnapshot",
+                                              "rds:DeleteDBClusterSnapshot"}
+    for res in role["Policies"][0]["PolicyDocument"]["Statement"]:
+        if "Fn::If" in res:
+            assert res["Fn::If"][1].get("Sid") != "DeleteOwnCopies", "must not be conditional"
+    assert "RetentionOn" not in backup.get("Conditions", {})
     assert backup["Resources"]["BackupKey"]["DeletionPolicy"] == "Retain"
     assert {"BackupRoleArn", "BackupKeyArn"} <= set(backup["Outputs"])
 
