@@ -1267,27 +1267,59 @@ find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct r
 	return (0);
 }
 
-/* own_arn(f, a, r): 1 when ARN ${a} is in this account and region. */
+const char *
+ferry_own_account(struct ferry *f, struct result *r)
+{
+	struct aws_error e;
+
+	if (f->cfg->account_id != NULL)
+		return (f->cfg->account_id);
+	if (f->account != NULL)
+		return (f->account);
+	/* Outside Lambda (no function ARN) the account is not configured: ask STS once. */
+	memset(&e, 0, sizeof(e));
+	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) == 0 && f->account != NULL)
+		return (f->account);
+	/* Fail closed: without it, a foreign snapshot could not be told from our own. */
+	count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.Credentials", "cannot determine own account: "
+	    "sts:GetCallerIdentity failed (%s: %s); snapferry acts only on snapshots of its "
+	    "own account", e.code ? e.code : "no account in the answer",
+	    e.message ? e.message : "");
+	aws_error_clear(&e);
+	return (NULL);
+}
+
+int
+ferry_foreign_account(struct ferry *f, const char *account, struct result *r)
+{
+	const char *acct;
+
+	if (account == NULL)
+		return (0);
+	if ((acct = ferry_own_account(f, r)) == NULL)
+		return (-1);
+	if (strcmp(account, acct) == 0)
+		return (0);
+	result_warn(r, "account %s is not this function's (%s): not acting on it", account,
+	    acct);
+	result_finish(r, RESULT_IGNORED, "event or snapshot of another account");
+	return (1);
+}
+
+/* own_arn(f, a, r): 1 when ARN ${a} is in this account and region; 0 with ${r} set. */
 static int
 own_arn(struct ferry *f, const struct names_arn *a, struct result *r)
 {
 	const struct config *cfg = f->cfg;
-	const char *acct = cfg->account_id;
-	struct aws_error e;
+	const char *acct;
 
-	/* Outside Lambda (no function ARN) the account is not configured: ask STS once. */
-	if (acct == NULL && f->account == NULL) {
-		memset(&e, 0, sizeof(e));
-		if (sts_caller_identity(&f->sts, &f->account, NULL, &e) != 0)
-			aws_error_clear(&e);
-	}
-	if (acct == NULL)
-		acct = f->account;
-	if (strcmp(a->region, cfg->region) != 0 ||
-	    (acct != NULL && strcmp(a->account, acct) != 0)) {
+	if ((acct = ferry_own_account(f, r)) == NULL)
+		return (0);
+	if (strcmp(a->region, cfg->region) != 0 || strcmp(a->account, acct) != 0) {
 		result_warn(r, "snapshot %s is in account %s region %s, not this function's "
 		    "(%s, %s): not acting on it", a->id, a->account, a->region,
-		    acct ? acct : "?", cfg->region);
+		    acct, cfg->region);
 		result_finish(r, RESULT_IGNORED, "snapshot of another account or region");
 		return (0);
 	}

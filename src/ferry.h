@@ -58,6 +58,15 @@ void	ferry_clean(struct ferry *f);
  *  with BACKUP_EXTERNAL_ID on first use); NULL with ${err}. */
 struct aws_client *ferry_backup(struct ferry *f, struct aws_error *err);
 
+/** ferry_own_account(f, r): this function's account: the configuration's (from the function
+ *  ARN), else sts:GetCallerIdentity once per ${f}.  NULL with ${r} failed when it can't be
+ *  learned (never act on a snapshot that may be another account's). */
+const char *ferry_own_account(struct ferry *f, struct result *r);
+/** ferry_foreign_account(f, account, r): 1 (${r} "ignored", with a warning) when ${account}
+ *  (NULL = none named) is not this function's own; 0 when it is or none is named; -1 with
+ *  ${r} failed when the own account can't be learned. */
+int	ferry_foreign_account(struct ferry *f, const char *account, struct result *r);
+
 /** ferry_now_ms(): wall-clock epoch milliseconds. */
 int64_t	ferry_now_ms(void);
 /** ferry_time_left_ms(f): ms before the deadline minus FERRY_MARGIN_MS (INT64_MAX without one). */

@@ -96,6 +96,12 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		aws_error_clear(&e);
 		goto report;
 	}
+	/* Outside Lambda the account is not known before STS says it (the handler's check
+	 * saw only the region): an event naming another account is refused here, and one
+	 * whose account can't be checked is a failure, never acted on. */
+	if (ev->kind != EVENT_UNKNOWN && (ferry_foreign_account(&f, ev->account, &r) != 0 ||
+	    ferry_foreign_account(&f, ev->arn.account, &r) != 0))
+		goto clean;
 	switch (ev->kind) {
 	case EVENT_SNAPSHOT_CREATED:
 	case EVENT_CLUSTER_SNAPSHOT_CREATED:
@@ -125,6 +131,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		    event_kind_name(ev->kind));
 		break;
 	}
+clean:
 	ferry_clean(&f);
 report:
 	if ((*result = result_json(&r)) == NULL) {

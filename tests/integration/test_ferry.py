@@ -281,6 +281,29 @@ def test_foreign_event_ignored(world, aws, where):
     assert [c["action"] for c in aws.calls(since=mark)] in ([], ["GetCallerIdentity"])
 
 
+@pytest.mark.parametrize("how", ["event", "manual-arn"])
+def test_own_account_unknown_fails_closed(world, aws, how):
+    """Outside Lambda the account comes from sts:GetCallerIdentity; when that fails, an
+    event or ARN that may be another account's is a function error, never acted on."""
+    aws.inject("GetCallerIdentity", "AccessDenied", status=403, count=1,
+               account=world.prod_account)
+    mark = max(c["seq"] for c in aws.calls())
+    ev = snapshot_event(world, world.snapshot_id) if how == "event" else \
+        {"action": "advance", "snapshot": world.snapshot_arn}
+    rc, res, _ = run_event(world, ev)
+    assert rc == 1, res
+    assert res["errorType"] == "Snapferry.Credentials"
+    assert "cannot determine own account" in res["errorMessage"]
+    assert "AccessDenied" in res["errorMessage"]
+    assert [c["action"] for c in aws.calls(since=mark)] == ["GetCallerIdentity"]
+    # Once STS answers, an event of another account is refused, ours is ferried.
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id,
+                                                 account="999999999999"))
+    assert rc == 0 and res["outcome"] == "ignored", res
+    rc, res, _ = run_event(world, ev)
+    assert rc == 0 and res["outcome"] == "done", res
+
+
 def test_manual_advance_by_id_and_unknown_snapshot(world, aws):
     rc, res, _ = run_event(world, {"action": "advance", "snapshot": world.snapshot_id})
     assert rc == 0 and res["outcome"] == "done", res
