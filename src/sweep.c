@@ -11,6 +11,9 @@
  *      DB, and measure the age of each DB's newest copy (metrics).
  * Memory: one page of a listing, plus 8 bytes per finished backup copy and
  * a few bytes per source DB.
+ * A backup account may hold the copies of several production accounts (or
+ * regions): only copies whose lineage names a source of this function's own
+ * account and region are counted, aged or deleted.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +28,8 @@
 #include "result.h"
 #include "sweep.h"
 
+/* Per source DB of this account and region (the copies of other accounts never get here,
+ * so a DB id is the key: same-named DBs of other accounts are not merged in). */
 struct dbage {
 	char		*db;
 	time_t		 newest;	/* source time of the newest available copy (listing 1) */
@@ -37,6 +42,7 @@ struct dbage {
 struct sweep {
 	struct ferry	*f;
 	struct result	*r;
+	const char	*account;	/* this function's own account */
 	time_t		 now, since, started;
 	enum rds_kind	 kind;		/* of the listing under way */
 	int		 stopped;	/* deadline reached */
@@ -163,7 +169,26 @@ db_note(struct dbage *d, time_t t, size_t keep)
 	return (0);
 }
 
-/* ours(sw, s, role): 1 when ${s} is one of snapferry's copies with ${role}. */
+/* from_here(sw, s): 1 when the lineage of ${s} names a source snapshot of this function's
+ *  account and region.  Another production account (or region) that shares the backup
+ *  account has copies with the same prefix and tags: they are its own business. */
+static int
+from_here(const struct sweep *sw, const struct rds_snapshot *s)
+{
+	const char *arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
+	struct names_arn a;
+	int here;
+
+	if (arn == NULL || names_parse_arn(arn, &a) != 1)
+		return (0);
+	here = strcmp(a.account, sw->account) == 0 &&
+	    strcmp(a.region, sw->f->cfg->region) == 0;
+	names_arn_clean(&a);
+	return (here);
+}
+
+/* ours(sw, s, role): 1 when ${s} is one of snapferry's copies with ${role}, made from a
+ *  source of this account and region. */
 static int
 ours(const struct sweep *sw, const struct rds_snapshot *s, const char *role)
 {
@@ -171,7 +196,7 @@ ours(const struct sweep *sw, const struct rds_snapshot *s, const char *role)
 	size_t lp = strlen(p);
 
 	return (s->id != NULL && strncmp(s->id, p, lp) == 0 && s->id[lp] == '-' &&
-	    names_has_lineage(s->tags, s->n_tags, NULL, role));
+	    names_has_lineage(s->tags, s->n_tags, NULL, role) && from_here(sw, s));
 }
 
 /* ---- 1. the backup account ------------------------------------------------------ */
@@ -515,6 +540,11 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 		return;
 	}
 
+	/* Whose copies are ours: without the own account, nothing may be deleted. */
+	if ((sw.account = ferry_own_account(f, r)) == NULL) {
+		sw.error = 1;
+		goto out;
+	}
 	/* 1. What the backup account already holds. */
 	if ((bc = ferry_backup(f, &e)) == NULL) {
 		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,

@@ -189,3 +189,60 @@ def test_sweep_stops_before_the_deadline_under_rie(aws, start_rie):
     copies = [c for c in aws.calls(action="CopyDBSnapshot", account=world.prod_account)
               if c["status"] == 200]
     assert len(copies) == n + 2      # + proddb-manual-1 and moto's automated snapshot
+
+
+OTHER_ACCOUNT = "111122223333"
+
+
+def foreign_copy(world, copy_from, copy_id, account, region, days_ago):
+    """A backup copy of another production account's (or region's) DB "proddb", as that
+    account's snapferry leaves it in the shared backup account: same prefix, same tags."""
+    rds = world.admin("rds", "backup")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=copy_from,
+                         TargetDBSnapshotIdentifier=copy_id)
+    arn = fs.instance_snapshots(world, "backup")[copy_id]["DBSnapshotArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[
+        {"Key": "snapferry:created-by", "Value": "snapferry"},
+        {"Key": "snapferry:role", "Value": "backup"},
+        {"Key": "snapferry:source-arn",
+         "Value": f"arn:aws:rds:{region}:{account}:snapshot:{copy_id[len('snapferry-'):]}"},
+        {"Key": "snapferry:source-db", "Value": "proddb"},
+        {"Key": "snapferry:source-time", "Value": iso(days_ago)}])
+
+
+def test_retention_only_touches_this_accounts_copies(world, aws):
+    """Two production accounts (and a second region) share one backup account, each with a
+    DB named proddb: retention and the age metric count and delete only this account's."""
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert res["outcome"] == "done", res
+    age_copy(world, "snapferry-proddb-manual-1", 30)
+    foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-1",
+                 OTHER_ACCOUNT, world.region, 20)
+    foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-2",
+                 OTHER_ACCOUNT, world.region, 1)
+    foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-west-1",
+                 world.prod_account, "eu-west-1", 20)
+    before = set(fs.instance_snapshots(world, "backup"))
+    # (moto's automated snapshot of proddb is left out: this account's only copy is old.)
+    rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1",
+                              EXCLUDE_PATTERN="^proddb$")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert set(fs.instance_snapshots(world, "backup")) == before
+    assert not aws.calls(action="DeleteDBSnapshot", account=world.backup_account)
+    assert res["counts"]["backupCopies"] == 1, res["counts"]
+    # This account's proddb: its newest (and only) copy holds 30-day-old data.
+    ages = {m[2].get("SourceDb"): m[1] for m in fs.metrics(logs)
+            if m[0] == "NewestBackupAgeSeconds"}
+    assert abs(ages["proddb"] - 30 * 86400) < 600, ages
+    # With a newer copy of its own, this account's old copy goes; the others' stay.
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    rc, res, _ = run_event(world, snapshot_event(world, "proddb-manual-2"))
+    assert res["outcome"] == "done", res
+    rc, res, _ = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1",
+                           EXCLUDE_PATTERN="^proddb$")
+    assert rc == 0 and res["outcome"] == "done", res
+    left = set(fs.instance_snapshots(world, "backup"))
+    assert left == before - {"snapferry-proddb-manual-1"} | {"snapferry-proddb-manual-2"}
+    assert [c["params"]["DBSnapshotIdentifier"] for c in aws.calls(
+        action="DeleteDBSnapshot", account=world.backup_account)] == \
+        ["snapferry-proddb-manual-1"]
