@@ -195,17 +195,27 @@ run_probe(const char *url, struct shared *sh)
 	return (rc);
 }
 
-/* The account of the function ARN, when the configuration does not know its own yet. */
+/* The account of the function ARN, when the configuration does not know its own yet.
+ * BACKUP_ACCOUNT_ID equal to it is logged here, once; every invocation then fails with
+ * Snapferry.Config (ferry_own_account): the Runtime API has no init error after init. */
 static void
 learn_account(struct config *cfg, const char *function_arn)
 {
+	struct config_error err;
 	struct event_arn a;
+	cJSON *f;
 
 	if (cfg->account_id != NULL || function_arn == NULL)
 		return;
 	if (event_arn_parse(function_arn, &a) == 0 && strlen(a.account) == 12) {
 		cfg->account_id = a.account;
 		a.account = NULL;
+		if (config_check_own_account(cfg, cfg->account_id, &err) != 0) {
+			f = cJSON_CreateObject();
+			cJSON_AddStringToObject(f, "variable", err.var);
+			cJSON_AddStringToObject(f, "error", err.msg);
+			log_error("configuration invalid", f);
+		}
 	}
 	event_arn_free(&a);
 }

@@ -489,7 +489,8 @@ int
 config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 {
 	const char *v;
-	char s[48], acct[13];
+	char s[48], acct[13], kregion[40], kacct[13];
+	const char *alias;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
@@ -583,6 +584,10 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 	if (check_kms("SHARE_KMS_KEY_ID", c->share_kms_key_id, c->region, "AWS_REGION",
 	    NULL, 0, err))
 		goto fail;
+	/* The share key is this account's: an ARN names the own account before any call. */
+	if (key_shape(c->share_kms_key_id, kregion, kacct, &alias) != KEY_BAD &&
+	    kacct[0] != '\0' && config_check_own_account(c, kacct, err) != 0)
+		goto fail;
 	if (required(get, "BACKUP_KMS_KEY_ID", &c->backup_kms_key_id,
 	    "the KMS key of the backup account that encrypts the backup copies", err))
 		goto fail;
@@ -668,6 +673,18 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 fail:
 	config_free(c);
 	return (-1);
+}
+
+int
+config_check_own_account(const struct config *c, const char *account,
+    struct config_error *err)
+{
+	if (account == NULL || c->backup_account_id == NULL ||
+	    strcmp(account, c->backup_account_id) != 0)
+		return (0);
+	return (fail(err, "BACKUP_ACCOUNT_ID", "is %s, this function's own account (the "
+	    "account of its ARN, of SHARE_KMS_KEY_ID or of its credentials): backup copies must "
+	    "live in another account", account));
 }
 
 int

@@ -44,6 +44,10 @@ typedef const char *(*config_getenv_fn)(const char *name);
 
 /** config_load(c, get, err): fill ${c} from ${get} (getenv when NULL); 0, or -1 with ${err}. */
 int	config_load(struct config *c, config_getenv_fn get, struct config_error *err);
+/** config_check_own_account(c, account, err): -1 with ${err} (naming BACKUP_ACCOUNT_ID) when
+ *  ${account}, this function's own account, is the backup account; else 0. */
+int	config_check_own_account(const struct config *c, const char *account,
+	    struct config_error *err);
 /** config_db_selected(c, db_id): 1 when INCLUDE/EXCLUDE_PATTERN let ${db_id} through. */
 int	config_db_selected(const struct config *c, const char *db_id);
 /** config_free(c): release everything config_load allocated; safe on a zeroed struct. */

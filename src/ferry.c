@@ -1267,19 +1267,33 @@ find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct r
 	return (0);
 }
 
+/* checked_account(f, acct, r): ${acct}, unless it is BACKUP_ACCOUNT_ID (NULL, ${r} failed). */
+static const char *
+checked_account(struct ferry *f, const char *acct, struct result *r)
+{
+	struct config_error ce;
+
+	if (config_check_own_account(f->cfg, acct, &ce) == 0)
+		return (acct);
+	/* Same account and region: every sweep would ferry the backup copies again. */
+	count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.Config", "%s", ce.msg);
+	return (NULL);
+}
+
 const char *
 ferry_own_account(struct ferry *f, struct result *r)
 {
 	struct aws_error e;
 
 	if (f->cfg->account_id != NULL)
-		return (f->cfg->account_id);
+		return (checked_account(f, f->cfg->account_id, r));
 	if (f->account != NULL)
-		return (f->account);
+		return (checked_account(f, f->account, r));
 	/* Outside Lambda (no function ARN) the account is not configured: ask STS once. */
 	memset(&e, 0, sizeof(e));
 	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) == 0 && f->account != NULL)
-		return (f->account);
+		return (checked_account(f, f->account, r));
 	/* Fail closed: without it, a foreign snapshot could not be told from our own. */
 	count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.Credentials", "cannot determine own account: "
@@ -1377,6 +1391,14 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		advance(f, FERRY_KIND_ANY, src, r, 0, depth + 1);
 		free((void *)(uintptr_t)src);
 		return;
+	}
+	if (rc == 1 && names_has_lineage(fl.s.tags, fl.s.n_tags, NULL, NULL)) {
+		/* A backup copy (this account is another's backup account) or a restore:
+		 * ferrying it would copy copies ("<prefix>-<prefix>-..."). */
+		src = rds_tag_get(fl.s.tags, fl.s.n_tags, NAMES_TAG_ROLE);
+		result_finish(r, RESULT_IGNORED, "%s is a snapferry %s copy, never a source",
+		    fl.s.id, src ? src : "(no role)");
+		goto done;
 	}
 	if (copied) {
 		result_finish(r, RESULT_IGNORED, "copy of %s finished, but it is not a "

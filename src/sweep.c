@@ -367,6 +367,12 @@ source_cb(const struct rds_snapshot *s, void *arg)
 	} else {
 		if (s->created != 0 && s->created < sw->since)
 			return (0);
+		/* snapferry's backup copies (this account being another's backup account) and
+		 * other copies of its own are never sources; ferry_advance says so too. */
+		if (names_has_lineage(s->tags, s->n_tags, NULL, NULL)) {
+			sw->by_outcome[RESULT_IGNORED]++;
+			return (0);
+		}
 		if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
 		    strcmp(s->snapshot_type, "public") == 0))
 			return (0);

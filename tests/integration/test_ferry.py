@@ -304,6 +304,78 @@ def test_own_account_unknown_fails_closed(world, aws, how):
     assert rc == 0 and res["outcome"] == "done", res
 
 
+def test_backup_account_equal_to_own_account_is_refused(world, aws):
+    same = {"BACKUP_ACCOUNT_ID": world.prod_account,
+            "BACKUP_ROLE_ARN": f"arn:aws:iam::{world.prod_account}:role/snapferry-backup",
+            "BACKUP_KMS_KEY_ID": world.share_key_arn}
+    mark = max(c["seq"] for c in aws.calls())
+    # The share key's ARN names the own account: refused at start-up, before any call.
+    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id), **same)
+    assert rc != 0 and res is None
+    assert any("BACKUP_ACCOUNT_ID is 123456789012, this function's own account"
+               in l.get("raw", "") for l in logs), logs
+    assert aws.calls(since=mark) == []
+    # An alias says nothing: the account from STS is checked before anything is done.
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id),
+                           SHARE_KMS_KEY_ID="alias/snapferry-share", **same)
+    assert rc == 1 and res["errorType"] == "Snapferry.Config", res
+    assert "own account" in res["errorMessage"]
+    rc, res, _ = run_event(world, SWEEP, SHARE_KMS_KEY_ID="alias/snapferry-share", **same)
+    assert rc == 1 and res["errorType"] == "Snapferry.Config", res
+    assert {c["action"] for c in aws.calls(since=mark)} == {"GetCallerIdentity"}
+
+
+def test_backup_account_equal_to_function_arn_account_under_rie(aws, start_rie):
+    from fidelity.world import build_world
+    world = build_world(aws.endpoint, prod_account=RIE_ACCOUNT)
+    mark = max(c["seq"] for c in aws.calls())
+    rie = start_rie(fs.bootstrap_path(), world.env(
+        BACKUP_ACCOUNT_ID=RIE_ACCOUNT, SHARE_KMS_KEY_ID="alias/snapferry-share",
+        BACKUP_ROLE_ARN=f"arn:aws:iam::{RIE_ACCOUNT}:role/snapferry-backup",
+        BACKUP_KMS_KEY_ID=world.share_key_arn))
+    status, res = rie.invoke_json(dict(fs.SCHEDULED, account=RIE_ACCOUNT))
+    assert status == 200 and res["errorType"] == "Snapferry.Config", res
+    assert f"BACKUP_ACCOUNT_ID is {RIE_ACCOUNT}, this function's own account" in \
+        res["errorMessage"]
+    assert any(l.get("message") == "configuration invalid" for l in rie.log_json())
+    assert aws.calls(since=mark) == []     # the account came from the function ARN
+
+
+def snapferry_copy_in_prod(world, copy_id, role):
+    """A snapshot in this account that snapferry made: a backup copy of another production
+    account's DB (this account is its backup account), or a restore's."""
+    rds = world.admin("rds")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier=copy_id)
+    arn = fs.instance_snapshots(world, "prod")[copy_id]["DBSnapshotArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[
+        {"Key": "snapferry:created-by", "Value": "snapferry"},
+        {"Key": "snapferry:role", "Value": role},
+        {"Key": "snapferry:source-arn",
+         "Value": f"arn:aws:rds:{world.region}:111122223333:snapshot:xdb-1"},
+        {"Key": "snapferry:source-db", "Value": "xdb"}])
+    return arn
+
+
+def test_snapferry_copies_are_never_sources(world, aws):
+    b_arn = snapferry_copy_in_prod(world, "snapferry-xdb-1", "backup")
+    snapferry_copy_in_prod(world, "snapferry-xdb-restored", "restore")
+    for ref in (b_arn, "snapferry-xdb-restored"):
+        rc, res, _ = run_event(world, {"action": "advance", "snapshot": ref})
+        assert rc == 0 and res["outcome"] == "ignored", res
+        assert "never a source" in res["reason"]
+    rc, res, _ = run_event(world, snapshot_event(world, "snapferry-xdb-1"))
+    assert rc == 0 and res["outcome"] == "ignored", res
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    backup = fs.instance_snapshots(world, "backup")
+    assert not [k for k in backup if k.startswith("snapferry-snapferry-")], list(backup)
+    assert "snapferry-proddb-manual-1" in backup
+    prod = fs.instance_snapshots(world, "prod")
+    assert {"snapferry-xdb-1", "snapferry-xdb-restored"} <= set(prod)
+    assert not [k for k in prod if k.startswith("snapferry-snapferry-")]
+
+
 def test_manual_advance_by_id_and_unknown_snapshot(world, aws):
     rc, res, _ = run_event(world, {"action": "advance", "snapshot": world.snapshot_id})
     assert rc == 0 and res["outcome"] == "done", res

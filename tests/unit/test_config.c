@@ -81,6 +81,11 @@ static const struct {
 	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/nope", 0, "KMS key" },
 	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:eu-west-1:123456789012:key/" KEY, 0, "must be in us-east-1" },
 	{ "SHARE_KMS_KEY_ID", "my-key", 0, "KMS key" },
+	/* A key of the backup account as the share key: the function would run there. */
+	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:us-east-1:" ACCT ":key/" KEY, 0,
+	    "is " ACCT ", this function's own account" },
+	{ "SHARE_KMS_KEY_ID", "arn:aws:kms:us-east-1:" ACCT ":alias/snapferry-share", 0,
+	    "must live in another account" },
 	{ "BACKUP_KMS_KEY_ID", "alias/aws/rds", 1, NULL },	/* the backup account's own default key */
 	{ "BACKUP_KMS_KEY_ID", NULL, 0, "is required" },
 	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/" KEY, 0, "BACKUP_ACCOUNT_ID" },
@@ -264,6 +269,23 @@ test_secret_not_echoed(void)
 	over_name = NULL;
 }
 
+/* BACKUP_ACCOUNT_ID must not be the function's own account (function ARN or STS). */
+static void
+test_own_account(void)
+{
+	struct config_error err;
+	struct config c;
+
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(config_check_own_account(&c, "123456789012", &err) == 0);
+	CHECK(config_check_own_account(&c, NULL, &err) == 0);
+	CHECK(config_check_own_account(&c, ACCT, &err) == -1);
+	CHECK_STR(err.var, "BACKUP_ACCOUNT_ID");
+	CHECK(strstr(err.msg, "BACKUP_ACCOUNT_ID is " ACCT ", this function's own account") !=
+	    NULL);
+	config_free(&c);
+}
+
 static void
 test_patterns(void)
 {
@@ -294,6 +316,7 @@ main(void)
 	test_defaults();
 	test_key_regions();
 	test_secret_not_echoed();
+	test_own_account();
 	test_patterns();
 	UNIT_DONE();
 }
