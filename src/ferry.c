@@ -21,6 +21,14 @@
 #define SESSION_NAME	"snapferry"
 /* snapferry:role of a DB restored from a backup copy. */
 #define FERRY_ROLE_RESTORE	"restore"
+/*
+ * On B, when S itself was shared (no transit copy) and S already listed the backup
+ * account before snapferry came: the share is the user's, and finish() leaves it.
+ * Recorded on B, not on S, so that S is never modified; B is created with it atomically.
+ * (Were an invocation to stop between adding the share and copying, the next one would
+ * take snapferry's share for the user's and leave it: a share kept, never one revoked.)
+ */
+#define FERRY_TAG_SHARED_BEFORE	"snapferry:shared-before"
 
 /* What one call of advance learns about S and its copies. */
 struct flow {
@@ -455,11 +463,11 @@ delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	return (0);
 }
 
-/* unshare(f, kind, id, r): remove the backup account from ${id}'s "restore" attribute. */
+/* shared_with_backup(f, kind, id, r): 1 when ${id}'s "restore" attribute lists the backup
+ *  account, 0 when not (or ${id} is gone), -1 with ${r} set. */
 static int
-unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+shared_with_backup(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
 {
-	const struct config *cfg = f->cfg;
 	struct aws_error e;
 	char **acc = NULL;
 	size_t n = 0, i;
@@ -478,11 +486,23 @@ unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
 		return (-1);
 	}
 	for (i = 0; i < n; i++)
-		if (strcmp(acc[i], cfg->backup_account_id) == 0)
+		if (strcmp(acc[i], f->cfg->backup_account_id) == 0)
 			shared = 1;
 	rds_strv_free(acc, n);
-	if (!shared)
-		return (0);
+	return (shared);
+}
+
+/* unshare(f, kind, id, r): remove the backup account from ${id}'s "restore" attribute. */
+static int
+unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct aws_error e;
+	int shared;
+
+	memset(&e, 0, sizeof(e));
+	if ((shared = shared_with_backup(f, kind, id, r)) != 1)
+		return (shared);
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s remove %s", op(kind, "share"), id,
 		    cfg->backup_account_id);
@@ -822,8 +842,12 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 				worked = 1;
 			}
 		}
+	} else if (fl->have_s && fl->have_b && rds_tag_get(fl->b.tags, fl->b.n_tags,
+	    FERRY_TAG_SHARED_BEFORE) != NULL) {
+		result_step(r, "%s was shared with %s before snapferry: the share is left",
+		    fl->s.id, cfg->backup_account_id);
 	} else if (fl->have_s) {
-		/* S itself was shared: take the share back; S is never deleted. */
+		/* S itself was shared by snapferry: take the share back; S is never deleted. */
 		if (unshare(f, fl->kind, fl->s.id, r) != 0)
 			return;
 	}
@@ -1032,10 +1056,16 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	struct aws_error e;
 	const char *key;
 	size_t nt;
-	int rc;
+	int rc, before = 0;
 
 	memset(&e, 0, sizeof(e));
-	if (cfg->dry_run) {
+	/* S's own share: snapferry removes later only a share it added itself. */
+	if (!fl->need_transit && (before = shared_with_backup(f, fl->kind, sh->id, r)) == -1)
+		return;
+	if (before) {
+		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
+		    sh->id, cfg->backup_account_id);
+	} else if (cfg->dry_run) {
 		result_step(r, "would:%s %s add %s", op(fl->kind, "share"), sh->id,
 		    cfg->backup_account_id);
 	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
@@ -1073,6 +1103,10 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		pseudo.create_time = (char *)(uintptr_t)rds_tag_get(fl->t.tags,
 		    fl->t.n_tags, NAMES_TAG_SOURCE_TIME);
 		ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, tags, &nt);
+	}
+	if (before) {
+		tags[nt].key = FERRY_TAG_SHARED_BEFORE;
+		tags[nt++].value = "true";
 	}
 	if (rds_copy_snapshot(bc, fl->kind, sh->arn, fl->copy_id, key, tags, nt, NULL,
 	    &e) == 0) {

@@ -192,6 +192,43 @@ def test_customer_key_snapshot_shared_directly(world, aws):
     assert fs.shared_with(world, "cmkdb-snap") == []
 
 
+def test_users_own_share_of_the_source_is_kept(world, aws):
+    """S shared directly: snapferry removes the share only when it added it. A share the user
+    made (S listed the backup account before) stays; S itself is never modified: the fact is
+    recorded on the backup copy (snapferry:shared-before)."""
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "users-shared")
+    world.create_snapshot("plaindb", "not-shared")
+    world.admin("rds").modify_db_snapshot_attribute(
+        DBSnapshotIdentifier="users-shared", AttributeName="restore",
+        ValuesToAdd=[world.backup_account])
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, snapshot_event(world, "users-shared"))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert fs.shared_with(world, "users-shared") == [world.backup_account]
+    assert not aws.calls(action="ModifyDBSnapshotAttribute", since=mark)
+    assert not aws.calls(action="AddTagsToResource", account=world.prod_account, since=mark)
+    b = fs.instance_snapshots(world, "backup")["snapferry-users-shared"]
+    assert fs.tags_of(world.admin("rds", "backup"),
+                      b["DBSnapshotArn"])["snapferry:shared-before"] == "true"
+    # Events and sweeps again: the share stays, and nothing is copied twice.
+    rc, res, _ = run_event(world, snapshot_event(world, "users-shared"))
+    assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert fs.shared_with(world, "users-shared") == [world.backup_account]
+    assert len([c for c in calls_of(aws, "CopyDBSnapshot", world.backup_account)
+                if c["params"]["SourceDBSnapshotIdentifier"].endswith("users-shared")]) == 1
+    # The share snapferry added itself is taken back.
+    assert fs.shared_with(world, "not-shared") == []
+    b = fs.instance_snapshots(world, "backup")["snapferry-not-shared"]
+    assert "snapferry:shared-before" not in fs.tags_of(world.admin("rds", "backup"),
+                                                       b["DBSnapshotArn"])
+    mine = [c["params"]["DBSnapshotIdentifier"] for c in aws.calls(
+        action="ModifyDBSnapshotAttribute", since=mark)]
+    assert [i for i in mine if i in ("users-shared", "not-shared")] == ["not-shared"] * 2
+
+
 def test_unencrypted_snapshot(world, aws):
     world.create_db("plaindb", encrypted=False)
     world.create_snapshot("plaindb", "plaindb-snap")
