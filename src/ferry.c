@@ -130,13 +130,50 @@ count_metric(struct ferry *f, unsigned *counter, const char *name)
 		log_metric(name, 1, "Count", NULL, NULL);
 }
 
+/* is_transport(e): the endpoint could not be reached (no answer at all), after the retries. */
+static int
+is_transport(const struct aws_error *e)
+{
+	return (aws_error_is(e, "NetworkError") || aws_error_is(e, "Timeout"));
+}
+
+/* The endpoint an operation went to: by its "sts:"/"kms:" prefix, else RDS (this account's,
+ * or the backup account's when the two differ and the backup client is in use). */
+static const char *
+endpoint_of(const struct ferry *f, const char *opname, const char **other)
+{
+	*other = NULL;
+	if (strncmp(opname, "sts:", 4) == 0)
+		return (f->sts.endpoint);
+	if (strncmp(opname, "kms:", 4) == 0)
+		return (f->kms.endpoint);
+	if (f->have_brds && f->brds.endpoint != NULL && f->rds.endpoint != NULL &&
+	    strcmp(f->brds.endpoint, f->rds.endpoint) != 0)
+		*other = f->brds.endpoint;
+	return (f->rds.endpoint);
+}
+
 void
 ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
     const char *opname, const char *what, const char *fix)
 {
 	const char *code = e->code ? e->code : "Unknown";
 	const char *msg = e->message ? e->message : "";
+	const char *ep, *ep2;
 
+	if (is_transport(e)) {
+		/* Not throttling or a 5xx: nothing answered, every retry.  A wrong endpoint or
+		 * no network would otherwise be "pending" forever; as a function error the
+		 * Errors alarm fires, and the sweep converges once the network is back. */
+		ep = endpoint_of(f, opname, &ep2);
+		count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.Network", "%s on %s: could not reach %s%s%s%s after "
+		    "retries (%s: %s). To fix: check the network path (VPC subnets, NAT or VPC "
+		    "endpoints, security groups) and AWS_ENDPOINT_URL*", opname, what,
+		    ep ? ep : "the endpoint", ep2 ? " (backup account: " : "", ep2 ? ep2 : "",
+		    ep2 ? ")" : "", code, msg);
+		return;
+	}
 	if (ferry_is_quota(code)) {
 		result_warn(r, "%s on %s hit a quota (%s: %s); snapferry retries on the "
 		    "next trigger", opname, what, code, msg);
@@ -1328,6 +1365,11 @@ ferry_own_account(struct ferry *f, struct result *r)
 	memset(&e, 0, sizeof(e));
 	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) == 0 && f->account != NULL)
 		return (checked_account(f, f->account, r));
+	if (is_transport(&e)) {
+		ferry_fail_aws(f, r, &e, "sts:GetCallerIdentity", "the own account", "");
+		aws_error_clear(&e);
+		return (NULL);
+	}
 	/* Fail closed: without it, a foreign snapshot could not be told from our own. */
 	count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.Credentials", "cannot determine own account: "

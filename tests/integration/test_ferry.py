@@ -709,6 +709,35 @@ def test_same_region_says_nothing(world, aws):
     assert not region_warning(logs)
 
 
+def refusing_endpoint():
+    """http://127.0.0.1:<port> where nothing listens (the port was free a moment ago)."""
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("service", ["RDS", "STS"])
+def test_unreachable_endpoint_is_a_function_error(world, aws, service):
+    """A wrong endpoint or no network: after the retries, a function error naming the
+    endpoint (Lambda's Errors alarm fires), not `pending` forever; once the network is
+    back, the sweep converges."""
+    dead = refusing_endpoint()
+    env = {f"AWS_ENDPOINT_URL_{service}": dead}
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), **env)
+    assert rc == 1, res
+    assert res["errorType"] == "Snapferry.Network", res
+    assert f"could not reach {dead}" in res["errorMessage"]
+    assert "NetworkError" in res["errorMessage"]
+    rc, res, _ = run_event(world, SWEEP, **env)
+    assert rc == 1 and res["errorType"] == "Snapferry.Network", res
+    assert dead in res["errorMessage"]
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert_ferried(world, world.snapshot_id)
+
+
 # ---- an error at each step: the right outcome now, convergence on the next sweep ---------
 
 INJECT = [

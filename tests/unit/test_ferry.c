@@ -192,6 +192,11 @@ test_errors(void)
 		{ "InvalidClientTokenId", 0, RESULT_FAILED, "Snapferry.Credentials" },
 		{ "DisabledException", 0, RESULT_FAILED, "Snapferry.KMSKey" },
 		{ "InvalidParameterValue", 0, RESULT_FAILED, "Snapferry.AWSError" },
+		/* Nothing answered, every retry: a function error (alarm), not pending forever. */
+		{ "NetworkError", 1, RESULT_FAILED, "Snapferry.Network" },
+		{ "Timeout", 1, RESULT_FAILED, "Snapferry.Network" },
+		/* Out of time is not the network's fault. */
+		{ "DeadlineExceeded", 1, RESULT_PENDING, NULL },
 	};
 	struct config cfg;
 	struct ferry f;
@@ -215,16 +220,19 @@ test_errors(void)
 		CHECK(r.outcome == t[i].want);
 		CHECK_STR(r.error_type, t[i].type);
 		CHECK(r.reason != NULL && strstr(r.reason, t[i].code) != NULL);
-		if (t[i].want == RESULT_FAILED && strcmp(t[i].code, "InvalidClientTokenId") != 0)
+		if (t[i].want == RESULT_FAILED && strcmp(t[i].code, "InvalidClientTokenId") != 0 &&
+		    strcmp(t[i].type, "Snapferry.Network") != 0)
 			CHECK(strstr(r.reason, "grant X to Y") != NULL);
+		if (t[i].type != NULL && strcmp(t[i].type, "Snapferry.Network") == 0)
+			CHECK(strstr(r.reason, "could not reach") != NULL);
 		if (t[i].want == RESULT_PENDING && ferry_is_quota(t[i].code))
 			CHECK(cJSON_GetArraySize(r.warnings) == 1);
 		result_clean(&r);
 		aws_error_clear(&e);
 	}
 	CHECK(f.counts.quota == 2);
-	CHECK(f.counts.failed == 6);
-	CHECK(f.counts.pending == 6);
+	CHECK(f.counts.failed == 8);
+	CHECK(f.counts.pending == 7);
 	CHECK(ferry_is_quota("SnapshotQuotaExceeded") && !ferry_is_quota("Throttling"));
 	CHECK(!ferry_is_quota(NULL));
 }
