@@ -451,12 +451,28 @@ def test_dry_run(world, aws):
     assert any(s.startswith("would:CopyDBSnapshot proddb-manual-1 -> "
                             "snapferry-proddb-manual-1") for s in res["steps"])
     assert not [c for c in aws.calls() if c["action"] in MUTATING]
-    # Once the real thing has run, a dry run of the finish would remove nothing either.
+    # Once the real thing has run, a dry run of retention with a copy to delete (the first
+    # copy's data is 30 days old, a newer one exists) says so and deletes nothing.
     run_event(world, snapshot_event(world, world.snapshot_id))
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    rc, res, _ = run_event(world, snapshot_event(world, "proddb-manual-2"))
+    assert res["outcome"] == "done", res
+    rds_b = world.admin("rds", "backup")
+    old = fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]
+    rds_b.add_tags_to_resource(ResourceName=old["DBSnapshotArn"], Tags=[
+        {"Key": "snapferry:source-time", "Value": "2020-01-01T00:00:00.000Z"}])
     n = len([c for c in aws.calls() if c["action"] in MUTATING])
     rc, res, _ = run_event(world, SWEEP, DRY_RUN="true", RETENTION_DAYS="1")
-    assert rc == 0, res
+    assert rc == 0 and res["dryRun"] is True, res
+    assert [s for s in res["steps"] if s.startswith("would:DeleteDBSnapshot")] == [
+        "would:DeleteDBSnapshot snapferry-proddb-manual-1 (retention: proddb, older than 1 "
+        "days)"], res["steps"]
     assert len([c for c in aws.calls() if c["action"] in MUTATING]) == n
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+    # Without DRY_RUN the same sweep deletes it: the dry run had something to hold back.
+    rc, res, _ = run_event(world, SWEEP, RETENTION_DAYS="1")
+    assert rc == 0 and res["counts"]["retentionDeleted"] == 1, res
+    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "backup")
 
 
 def test_manual_restore(world, aws):
