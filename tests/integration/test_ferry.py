@@ -801,3 +801,102 @@ def test_error_injected_then_sweep_converges(world, aws, action, code, status, c
         rc, res, _ = run_event(world, SWEEP)
     assert res["outcome"] == "done", res
     assert_ferried(world, world.snapshot_id)
+
+
+# ---- WAIT_SECONDS, TRANSIT_CLEANUP=false, reordered events ---------------------------------
+
+def test_wait_seconds_polls_until_the_copies_finish(world, aws):
+    """WAIT_SECONDS > 0: one invocation polls the held copies; another thread releases them
+    during the wait (first T, then B once it exists) -> `done` in that one invocation."""
+    import threading
+    import time
+    aws.hold(True)
+    stop = threading.Event()
+    released = []
+
+    def releaser():
+        time.sleep(1.0)
+        while not stop.is_set() and len(released) < 2:
+            released.extend(aws.release())
+            time.sleep(0.3)
+
+    th = threading.Thread(target=releaser)
+    th.start()
+    t0 = time.monotonic()
+    try:
+        rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id),
+                               WAIT_SECONDS="25", timeout=60)
+    finally:
+        stop.set()
+        th.join(10)
+    elapsed = time.monotonic() - t0
+    assert rc == 0 and res["outcome"] == "done", res
+    assert [r["account"] for r in released] == [world.prod_account, world.backup_account]
+    assert elapsed < 25, elapsed
+    assert_ferried(world, world.snapshot_id)
+
+
+def test_wait_seconds_without_release_ends_pending(world, aws):
+    import time
+    aws.hold(True)
+    t0 = time.monotonic()
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), WAIT_SECONDS="3",
+                           timeout=60)
+    elapsed = time.monotonic() - t0
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "transit copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    assert 3 <= elapsed < 10, elapsed
+    # It polled: several descriptions of the transit copy, no second copy.
+    polls = [c for c in calls_of(aws, "DescribeDBSnapshots", world.prod_account)
+             if c["params"].get("DBSnapshotIdentifier") == "snapferry-proddb-manual-1"]
+    assert len(polls) >= 3, polls
+    assert len(calls_of(aws, "CopyDBSnapshot")) == 1
+
+
+def test_transit_cleanup_false_keeps_the_transit_copy(world, aws):
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id),
+                           TRANSIT_CLEANUP="false")
+    assert rc == 0 and res["outcome"] == "done", res
+    prod = fs.instance_snapshots(world, "prod")
+    assert "snapferry-proddb-manual-1" in prod, "TRANSIT_CLEANUP=false keeps T"
+    tags = fs.tags_of(world.admin("rds"), prod["snapferry-proddb-manual-1"]["DBSnapshotArn"])
+    assert tags["snapferry:role"] == "transit"
+    assert not calls_of(aws, "DeleteDBSnapshot")
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+    # A sweep (and a late event) find the work done: no copy, no delete.
+    rc, res, _ = run_event(world, SWEEP, TRANSIT_CLEANUP="false", EXCLUDE_PATTERN="^proddb$")
+    assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id),
+                           TRANSIT_CLEANUP="false")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert len(calls_of(aws, "CopyDBSnapshot")) == 2
+    assert not calls_of(aws, "DeleteDBSnapshot")
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")
+
+
+def test_reordered_events(world, aws):
+    """copy-finished before created: for a T that does not exist yet it does nothing; for a
+    T still copying it is pending; the created event delivered late continues the flow."""
+    t_event = snapshot_event(world, "snapferry-proddb-manual-1", "RDS-EVENT-0197")
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, t_event)
+    assert rc == 0 and res["outcome"] in ("ignored", "skipped"), res
+    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING]
+    aws.hold(True)
+    # The created event (delivered now) starts T; a copy-finished event arrives early.
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    rc, res, _ = run_event(world, t_event)
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "is creating" in res["reason"]
+    aws.release()
+    # The created event again (a late duplicate), before T's own copy-finished event.
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "backup copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    aws.release()
+    aws.hold(False)
+    rc, res, _ = run_event(world, t_event)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert len(calls_of(aws, "CopyDBSnapshot")) == 2
+    assert_ferried(world, world.snapshot_id)
