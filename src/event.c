@@ -116,6 +116,9 @@ nomem:
 
 /* ---- field helpers ------------------------------------------------------------- */
 
+static int bad(struct event *, enum event_kind, int, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static int
 bad(struct event *ev, enum event_kind kind, int invalid, const char *fmt, ...)
 {

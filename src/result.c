@@ -11,6 +11,8 @@
 #include "log.h"
 #include "result.h"
 
+static char *vfmt(const char *, va_list) __attribute__((format(printf, 1, 0)));
+
 /* vfmt(fmt, ap): malloc'd formatted string, NULL on ENOMEM. */
 static char *
 vfmt(const char *fmt, va_list ap)
@@ -112,6 +114,9 @@ log_fields(const struct result *r, const char *key, const char *text)
 		cJSON_AddBoolToObject(f, "dryRun", 1);
 	return (f);
 }
+
+static void note(struct result *, cJSON *, enum log_level, const char *, const char *,
+    va_list) __attribute__((format(printf, 5, 0)));
 
 /* note(r, arr, lvl, key, fmt, ap): append a step or warning to ${arr} and log it. */
 static void
