@@ -37,6 +37,9 @@ var(config_getenv_fn get, const char *name)
 	return ((v != NULL && *v != '\0') ? v : NULL);
 }
 
+static int fail(struct config_error *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 fail(struct config_error *err, const char *name, const char *fmt, ...)
 {
