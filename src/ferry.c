@@ -21,14 +21,6 @@
 #define SESSION_NAME	"snapferry"
 /* snapferry:role of a DB restored from a backup copy. */
 #define FERRY_ROLE_RESTORE	"restore"
-/*
- * On B, when S itself was shared (no transit copy) and S already listed the backup
- * account before snapferry came: the share is the user's, and finish() leaves it.
- * Recorded on B, not on S, so that S is never modified; B is created with it atomically.
- * (Were an invocation to stop between adding the share and copying, the next one would
- * take snapferry's share for the user's and leave it: a share kept, never one revoked.)
- */
-#define FERRY_TAG_SHARED_BEFORE	"snapferry:shared-before"
 
 /* What one call of advance learns about S and its copies. */
 struct flow {

@@ -20,6 +20,16 @@ struct rds_tag;
 /* Kind hint for a reference that is a plain id: try instance, then cluster. */
 #define FERRY_KIND_ANY	(-1)
 
+/*
+ * On B, when S itself was shared (no transit copy) and S already listed the backup
+ * account before snapferry came: the share is the user's, and finish() leaves it.
+ * Recorded on B, not on S, so that S is never modified; B is created with it atomically.
+ * (Were an invocation to stop between adding the share and copying, the next one would
+ * take snapferry's share for the user's and leave it: a share kept, never one revoked.)
+ * The sweep reads it from the backup listing: such an S needs no share check.
+ */
+#define FERRY_TAG_SHARED_BEFORE	"snapferry:shared-before"
+
 /* Time kept free before the deadline to report the result. */
 #define FERRY_MARGIN_MS	5000
 

@@ -9,8 +9,8 @@
  *   3. the backup account again: delete snapferry's copies older than
  *      RETENTION_DAYS beyond the newest RETENTION_MIN_COPIES of each source
  *      DB, and measure the age of each DB's newest copy (metrics).
- * Memory: one page of a listing, plus 8 bytes per finished backup copy and
- * a few bytes per source DB.
+ * Memory: one page of a listing, plus 8 bytes per finished backup copy (16
+ * when its source keeps a share its user made) and a few bytes per source DB.
  * A backup account may hold the copies of several production accounts (or
  * regions): only copies whose lineage names a source of this function's own
  * account and region are counted, aged or deleted.
@@ -39,6 +39,12 @@ struct dbage {
 	unsigned	 copies;
 };
 
+/* A sorted set of copy_hash() values. */
+struct hset {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+
 struct sweep {
 	struct ferry	*f;
 	struct result	*r;
@@ -53,8 +59,8 @@ struct sweep {
 	char		*fail_type, *fail_reason;	/* first failure */
 
 	/* Backup account */
-	uint64_t	*done;		/* hashes of available backup copies, sorted */
-	size_t		 ndone, capdone;
+	struct hset	 done;		/* available backup copies */
+	struct hset	 kept;		/* ...of them, those whose S keeps its user's share */
 	struct dbage	*dbs;
 	size_t		 ndbs, capdbs;
 	unsigned	 b_pending, b_deleted, b_total;
@@ -83,30 +89,35 @@ cmp_u64(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+/* hset_add(hs, h): append ${h} (hset_sort before looking up). */
 static int
-add_done(struct sweep *sw, uint64_t h)
+hset_add(struct hset *hs, uint64_t h)
 {
 	uint64_t *n;
 	size_t cap;
 
-	if (sw->ndone == sw->capdone) {
-		cap = sw->capdone ? sw->capdone * 2 : 256;
-		if ((n = realloc(sw->done, cap * sizeof(*n))) == NULL)
+	if (hs->n == hs->cap) {
+		cap = hs->cap ? hs->cap * 2 : 256;
+		if ((n = realloc(hs->v, cap * sizeof(*n))) == NULL)
 			return (-1);
-		sw->done = n;
-		sw->capdone = cap;
+		hs->v = n;
+		hs->cap = cap;
 	}
-	sw->done[sw->ndone++] = h;
+	hs->v[hs->n++] = h;
 	return (0);
 }
 
-static int
-is_done(const struct sweep *sw, enum rds_kind kind, const char *copy_id)
+static void
+hset_sort(struct hset *hs)
 {
-	uint64_t h = copy_hash(kind, copy_id);
+	if (hs->n > 1)
+		qsort(hs->v, hs->n, sizeof(*hs->v), cmp_u64);
+}
 
-	return (sw->ndone > 0 && bsearch(&h, sw->done, sw->ndone, sizeof(h),
-	    cmp_u64) != NULL);
+static int
+hset_has(const struct hset *hs, uint64_t h)
+{
+	return (hs->n > 0 && bsearch(&h, hs->v, hs->n, sizeof(h), cmp_u64) != NULL);
 }
 
 static struct dbage *
@@ -216,7 +227,11 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 		sw->b_pending++;
 		return (0);
 	}
-	if (add_done(sw, copy_hash(s->kind, s->id)) != 0)
+	if (hset_add(&sw->done, copy_hash(s->kind, s->id)) != 0)
+		return (1);
+	/* Its S keeps a share its user made (finish() leaves it): nothing to check on S. */
+	if (rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL &&
+	    hset_add(&sw->kept, copy_hash(s->kind, s->id)) != 0)
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
 		return (0);
@@ -346,6 +361,7 @@ source_cb(const struct rds_snapshot *s, void *arg)
 	struct ferry_decision d;
 	struct result ir;
 	char *copy_id;
+	uint64_t h;
 	int transit, done;
 
 	if (ferry_time_left_ms(f) < SWEEP_ITEM_MS) {
@@ -392,11 +408,15 @@ source_cb(const struct rds_snapshot *s, void *arg)
 		 * still be outstanding. */
 		if ((copy_id = names_copy_id(cfg->name_prefix, s->id, s->kind)) == NULL)
 			return (1);
-		done = is_done(sw, s->kind, copy_id);
+		h = copy_hash(s->kind, copy_id);
 		free(copy_id);
+		done = hset_has(&sw->done, h);
 		if (done && !cfg->restore) {
+			/* A share snapferry added and an interrupted invocation left is taken
+			 * back; the share of a user (kept, known from B's tags) costs no call. */
 			if (s->snapshot_type != NULL &&
-			    strcmp(s->snapshot_type, "manual") == 0 && still_shared(sw, s) != 0)
+			    strcmp(s->snapshot_type, "manual") == 0 && !hset_has(&sw->kept, h) &&
+			    still_shared(sw, s) != 0)
 				done = 0;
 			if (done) {
 				sw->by_outcome[RESULT_DONE]++;
@@ -565,8 +585,8 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", backup_cb,
 		    "the backup account") != 0)
 			goto out;
-	if (sw.ndone > 1)
-		qsort(sw.done, sw.ndone, sizeof(*sw.done), cmp_u64);
+	hset_sort(&sw.done);
+	hset_sort(&sw.kept);
 	result_step(r, "backup account: %u snapferry copies (%u in progress) of %zu DBs",
 	    sw.b_total, sw.b_pending, sw.ndbs);
 
@@ -601,7 +621,8 @@ out:
 		free(sw.dbs[i].top);
 	}
 	free(sw.dbs);
-	free(sw.done);
+	free(sw.done.v);
+	free(sw.kept.v);
 	free(sw.fail_type);
 	free(sw.fail_reason);
 }

@@ -3,6 +3,7 @@ account (only snapferry's copies, never the newest RETENTION_MIN_COPIES), the
 NewestBackupAgeSeconds metrics the alarms use, dry run, and the scheduled event under the
 Runtime Interface Emulator."""
 import datetime
+import json
 
 import ferry_support as fs
 from ferry_support import run_event, snapshot_event, SWEEP, SCHEDULED
@@ -282,3 +283,40 @@ def test_sweep_picks_up_a_cluster_transit_copy(world, aws):
     copies = [c for c in aws.calls(action="CopyDBClusterSnapshot")
               if c["params"]["TargetDBClusterSnapshotIdentifier"] == "snapferry-aurora1-snap"]
     assert [c["account"] for c in copies] == [world.prod_account, world.backup_account]
+
+
+def test_users_own_share_costs_a_steady_sweep_no_call(world, aws):
+    """S shared with the backup account by its user before snapferry came: the share is
+    kept (snapferry:shared-before on the backup copy). A steady-state sweep knows that from
+    the backup listing's tags: it makes no call on S (no attribute check, no advance), while
+    a share snapferry left behind on another S is still found and taken back."""
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "users-shared")
+    world.create_snapshot("plaindb", "left-shared")
+    world.admin("rds").modify_db_snapshot_attribute(
+        DBSnapshotIdentifier="users-shared", AttributeName="restore",
+        ValuesToAdd=[world.backup_account])
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    b = fs.instance_snapshots(world, "backup")["snapferry-users-shared"]
+    assert fs.tags_of(world.admin("rds", "backup"),
+                      b["DBSnapshotArn"])["snapferry:shared-before"] == "true"
+    # A share of left-shared that an interrupted invocation of snapferry left behind.
+    world.admin("rds").modify_db_snapshot_attribute(
+        DBSnapshotIdentifier="left-shared", AttributeName="restore",
+        ValuesToAdd=[world.backup_account])
+
+    def on(snapshot_id, since):
+        return [c["action"] for c in aws.calls(since=since)
+                if snapshot_id in json.dumps(c.get("params", {}))]
+
+    for _ in range(2):
+        mark = max(c["seq"] for c in aws.calls())
+        rc, res, _ = run_event(world, SWEEP)
+        assert rc == 0 and res["outcome"] == "done", res
+        assert on("users-shared", mark) == [], on("users-shared", mark)
+        assert fs.shared_with(world, "users-shared") == [world.backup_account]
+    # The leftover share was taken back by the first of the two sweeps, and only then
+    # was left-shared advanced.
+    assert fs.shared_with(world, "left-shared") == []
+    assert res["counts"]["advanced"] == 0, res["counts"]
