@@ -176,6 +176,18 @@ db_id_ok(const char *s)
 	return (1);
 }
 
+/* An AWS account id: exactly 12 digits. */
+static int
+account_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 12; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return (0);
+	return (s[12] == '\0');
+}
+
 static enum snap_kind
 kind_of_type(const char *type)
 {
@@ -282,6 +294,8 @@ parse_manual(const cJSON *root, struct event *ev)
 	}
 	if (strcmp(ev->action, "restore") == 0) {
 		ev->kind = EVENT_MANUAL_RESTORE;
+		const cJSON *acct = cJSON_GetObjectItemCaseSensitive(root, "account");
+
 		if ((rc = opt_str(root, "db", &ev->db, ev, "")) != F_OK ||
 		    (rc = opt_str(root, "target", &ev->target, ev, "")) != F_OK)
 			return (rc);
@@ -295,6 +309,17 @@ parse_manual(const cJSON *root, struct event *ev)
 			return (bad(ev, ev->kind, 1, "\"target\" is not a valid DB identifier "
 			    "(letter first, letters, digits, single hyphens, at most 63): \"%.80s\"",
 			    ev->target));
+		/* Which production account's copies of ${db} (a backup account may hold those
+		 * of several): a number would lose nothing here, but say how to write it. */
+		if (acct != NULL && !cJSON_IsNull(acct)) {
+			if (!cJSON_IsString(acct) || acct->valuestring == NULL ||
+			    !account_ok(acct->valuestring))
+				return (bad(ev, ev->kind, 1, "\"account\" must be the 12-digit id "
+				    "of the production account whose backup copies of %.63s to "
+				    "restore, as a string (\"account\":\"123456789012\")", ev->db));
+			if ((ev->db_account = strdup(acct->valuestring)) == NULL)
+				return (F_NOMEM);
+		}
 		if ((rc = parse_kind(root, &kind, ev)) != F_OK)
 			return (rc);
 		ev->snap_kind = (kind != SNAP_NONE) ? kind : SNAP_INSTANCE;
@@ -467,6 +492,7 @@ event_free(struct event *ev)
 	free(ev->action);
 	free(ev->db);
 	free(ev->target);
+	free(ev->db_account);
 	memset(ev, 0, sizeof(*ev));
 }
 

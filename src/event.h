@@ -51,6 +51,8 @@ struct event {
 	char	*action;		/* "sweep", "advance", "restore" */
 	char	*db;			/* restore: the source DB instance or cluster id */
 	char	*target;		/* restore: the id of the new DB, or NULL */
+	char	*db_account;		/* restore: the 12-digit production account whose copies
+					 * of ${db} to restore, or NULL (see ferry_restore_db_from) */
 };
 
 /** event_parse(json, len, ev): parse and classify ${json}; always fills ${ev}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "config.h"
 #include "credentials.h"
 #include "ferry.h"
@@ -1572,20 +1573,90 @@ ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *
 
 /* ---- the manual restore ------------------------------------------------------- */
 
-struct newest {
-	const char	*db;
-	char		*id;
+/*
+ * A backup account may hold the copies of several production accounts (and regions),
+ * with the same prefix and tags, and DB ids are only unique within an account: the
+ * restore picks among the copies of one production account, in this function's region.
+ */
+struct candidate {
+	char		*account;	/* the production account of the copies */
+	char		*id;		/* its newest available copy of the DB */
 	char		*engine;
 	char		*when;		/* ISO-8601: compares as text */
 	char		*s_arn;		/* its source, from the lineage */
 	enum rds_kind	 kind;
+	unsigned	 copies;
 };
+
+struct newest {
+	const char		*db;
+	const char		*region;	/* the function's */
+	struct candidate	*c;		/* one per production account */
+	size_t			 n, cap;
+	unsigned		 other_region;	/* copies of the DB from other regions */
+	int			 enomem;
+};
+
+static void
+newest_clean(struct newest *nw)
+{
+	size_t i;
+
+	for (i = 0; i < nw->n; i++) {
+		free(nw->c[i].account);
+		free(nw->c[i].id);
+		free(nw->c[i].engine);
+		free(nw->c[i].when);
+		free(nw->c[i].s_arn);
+	}
+	free(nw->c);
+	nw->c = NULL;
+	nw->n = nw->cap = 0;
+}
+
+static struct candidate *
+candidate_of(struct newest *nw, const char *account)
+{
+	size_t i;
+
+	for (i = 0; account != NULL && i < nw->n; i++)
+		if (strcmp(nw->c[i].account, account) == 0)
+			return (&nw->c[i]);
+	return (NULL);
+}
+
+/* candidate_add(nw, account): the candidate of ${account}, new when needed; NULL on ENOMEM. */
+static struct candidate *
+candidate_add(struct newest *nw, const char *account)
+{
+	struct candidate *c;
+	size_t cap;
+
+	if ((c = candidate_of(nw, account)) != NULL)
+		return (c);
+	if (nw->n == nw->cap) {
+		cap = nw->cap ? nw->cap * 2 : 4;
+		if ((c = realloc(nw->c, cap * sizeof(*c))) == NULL)
+			return (NULL);
+		nw->c = c;
+		nw->cap = cap;
+	}
+	c = &nw->c[nw->n];
+	memset(c, 0, sizeof(*c));
+	if ((c->account = strdup(account)) == NULL)
+		return (NULL);
+	nw->n++;
+	return (c);
+}
 
 static int
 newest_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct newest *nw = arg;
+	struct candidate *c;
+	struct names_arn a;
 	const char *db, *when, *arn;
+	int rc = 0;
 
 	if (!names_has_lineage(s->tags, s->n_tags, NULL, NAMES_ROLE_BACKUP) ||
 	    !is_available(s))
@@ -1593,30 +1664,146 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
 	    strcmp(db, nw->db) != 0)
 		return (0);
+	/* Whose copy it is: its lineage's source ARN (none: it can't be attributed). */
+	if ((arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN)) == NULL ||
+	    names_parse_arn(arn, &a) != 1)
+		return (0);
+	if (strcmp(a.region, nw->region) != 0) {
+		nw->other_region++;
+		goto out;
+	}
+	if ((c = candidate_add(nw, a.account)) == NULL)
+		goto enomem;
+	c->copies++;
 	if ((when = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME)) == NULL)
 		when = s->create_time ? s->create_time : "";
-	if (nw->id != NULL && strcmp(when, nw->when) <= 0)
-		return (0);
-	free(nw->id);
-	free(nw->engine);
-	free(nw->when);
-	free(nw->s_arn);
-	nw->id = strdup(s->id);
-	nw->engine = s->engine ? strdup(s->engine) : NULL;
-	nw->when = strdup(when);
-	arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
-	nw->s_arn = arn ? strdup(arn) : NULL;
-	nw->kind = s->kind;
-	return (nw->id == NULL || nw->when == NULL);
+	if (c->id != NULL && strcmp(when, c->when) <= 0)
+		goto out;
+	free(c->id);
+	free(c->engine);
+	free(c->when);
+	free(c->s_arn);
+	c->id = strdup(s->id);
+	c->engine = s->engine ? strdup(s->engine) : NULL;
+	c->when = strdup(when);
+	c->s_arn = strdup(arn);
+	c->kind = s->kind;
+	if (c->id == NULL || c->when == NULL || c->s_arn == NULL ||
+	    (s->engine != NULL && c->engine == NULL))
+		goto enomem;
+out:
+	names_arn_clean(&a);
+	return (rc);
+enomem:
+	nw->enomem = 1;
+	rc = 1;
+	goto out;
+}
+
+static int
+cmp_candidate(const void *x, const void *y)
+{
+	return (strcmp(((const struct candidate *)x)->account,
+	    ((const struct candidate *)y)->account));
+}
+
+/* known_account(f): the function's own account when it can be learned (configured, or
+ *  sts:GetCallerIdentity once), else NULL.  Unlike ferry_own_account, not knowing it is no
+ *  failure, and it may be the backup account (on disaster day, run with its credentials). */
+static const char *
+known_account(struct ferry *f)
+{
+	struct aws_error e;
+
+	if (f->cfg->account_id != NULL)
+		return (f->cfg->account_id);
+	if (f->account != NULL)
+		return (f->account);
+	memset(&e, 0, sizeof(e));
+	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) != 0) {
+		free(f->account);
+		f->account = NULL;
+	}
+	aws_error_clear(&e);
+	return (f->account);
+}
+
+/* accounts(nw, b): "<account> (<n> copies, newest <copy>), ..." of every candidate, sorted. */
+static void
+accounts(struct newest *nw, struct buf *b)
+{
+	char n[40];
+	size_t i;
+
+	if (nw->n > 1)	/* (never qsort a NULL array: UBSan) */
+		qsort(nw->c, nw->n, sizeof(*nw->c), cmp_candidate);
+	for (i = 0; i < nw->n; i++)
+		if ((i > 0 && buf_append_str(b, ", ") != 0) ||
+		    buf_append_str(b, nw->c[i].account) != 0 ||
+		    snprintf(n, sizeof(n), " (%u cop%s, newest ", nw->c[i].copies,
+		    nw->c[i].copies == 1 ? "y" : "ies") < 0 || buf_append_str(b, n) != 0 ||
+		    buf_append_str(b, nw->c[i].id) != 0 || buf_append_str(b, ")") != 0)
+			break;
+}
+
+/*
+ * pick(f, nw, db_id, account, r): the candidate to restore: that of ${account} when one
+ * is asked for; else this function's own when it has copies; else the only account with
+ * copies.  NULL with ${r} failed (no copy, or copies of several accounts, none of them
+ * ours: same-named DBs of different accounts, and snapferry never guesses which is meant).
+ */
+static struct candidate *
+pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
+    struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct candidate *c = NULL;
+	const char *own;
+	struct buf b;
+
+	if (account != NULL)
+		c = candidate_of(nw, account);
+	else if (nw->n == 1)	/* the own account's or not: the one there is */
+		c = &nw->c[0];
+	else if (nw->n > 1 && (own = known_account(f)) != NULL &&
+	    (c = candidate_of(nw, own)) != NULL)
+		result_step(r, "copies of DB %s come from %zu production accounts: restoring "
+		    "those of this function's own account %s", db_id, nw->n, own);
+	if (c != NULL)
+		return (c);
+	buf_init(&b, 4096);
+	accounts(nw, &b);
+	if (account != NULL || nw->n == 0)
+		result_fail(r, "Snapferry.NoBackup", "no available backup copy of DB %s "
+		    "(tag %s)%s%s of region %s in backup account %s%s%s%s", db_id,
+		    NAMES_TAG_SOURCE_DB, account ? " from production account " : "",
+		    account ? account : "", cfg->region, cfg->backup_account_id,
+		    nw->n ? "; there are copies from " : "", nw->n && b.data ? b.data : "",
+		    nw->other_region ? " (copies from other regions are not considered)" : "");
+	else
+		result_fail(r, "Snapferry.Ambiguous", "the backup account holds copies of DB %s "
+		    "from %zu production accounts: %s; add \"account\":\"<12-digit production "
+		    "account id>\" to the restore payload to choose", db_id, nw->n,
+		    b.data ? b.data : "(out of memory)");
+	buf_free(&b);
+	return (NULL);
 }
 
 void
 ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
     struct result *r)
 {
+	ferry_restore_db_from(f, db_id, NULL, target, r);
+}
+
+void
+ferry_restore_db_from(struct ferry *f, const char *db_id, const char *account,
+    const char *target, struct result *r)
+{
 	const struct config *cfg = f->cfg;
 	struct rds_list_opts lo;
 	struct aws_client *bc;
+	struct candidate *c;
 	struct aws_error e;
 	struct newest nw;
 	char *tgt = NULL;
@@ -1626,6 +1813,7 @@ ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 	memset(&nw, 0, sizeof(nw));
 	r->dry_run = cfg->dry_run;
 	nw.db = db_id;
+	nw.region = cfg->region;
 	result_set_str(&r->source_db, db_id);
 	if ((bc = ferry_backup(f, &e)) == NULL) {
 		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
@@ -1635,7 +1823,7 @@ ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 	}
 	memset(&lo, 0, sizeof(lo));
 	lo.snapshot_type = "manual";
-	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++) {
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {
 		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
 			ferry_fail_aws(f, r, &e, op((enum rds_kind)k, "describe"),
 			    "the backup account", "allow rds:DescribeDBSnapshots and "
@@ -1644,15 +1832,16 @@ ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 			goto out;
 		}
 	}
-	if (nw.id == NULL) {
-		result_fail(r, "Snapferry.NoBackup", "no available backup copy of DB %s "
-		    "(tag %s) in account %s region %s", db_id, NAMES_TAG_SOURCE_DB,
-		    cfg->backup_account_id, cfg->backup_region ? cfg->backup_region :
-		    cfg->region);
+	if (nw.enomem) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
 		goto out;
 	}
-	result_set_str(&r->backup, nw.id);
-	result_step(r, "newest backup copy of %s: %s (%s)", db_id, nw.id, nw.when);
+	if ((c = pick(f, &nw, db_id, account, r)) == NULL)
+		goto out;
+	result_set_str(&r->backup, c->id);
+	result_set_str(&r->source, c->s_arn);
+	result_step(r, "newest backup copy of %s from account %s: %s (%s)", db_id,
+	    c->account, c->id, c->when);
 	if (target != NULL)
 		tgt = strdup(target);
 	else
@@ -1661,11 +1850,11 @@ ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		goto out;
 	}
-	switch (restore_copy(f, bc, nw.kind, nw.id, nw.engine, tgt, nw.s_arn, db_id, r)) {
+	switch (restore_copy(f, bc, c->kind, c->id, c->engine, tgt, c->s_arn, db_id, r)) {
 	case 1:
 		result_set_str(&r->restored, tgt);
 		result_finish(r, RESULT_DONE, "%s%s restored from %s",
-		    cfg->dry_run ? "dry run: " : "", tgt, nw.id);
+		    cfg->dry_run ? "dry run: " : "", tgt, c->id);
 		break;
 	case 0:
 		result_fail(r, "Snapferry.TargetExists", "DB %s already exists in the backup "
@@ -1677,10 +1866,7 @@ ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 	}
 out:
 	free(tgt);
-	free(nw.id);
-	free(nw.engine);
-	free(nw.when);
-	free(nw.s_arn);
+	newest_clean(&nw);
 }
 
 void

@@ -98,10 +98,20 @@ void	ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct res
 /**
  * ferry_restore_db(f, db_id, target, r): restore the newest available backup
  * copy of source DB ${db_id} in the backup account into ${target} (NULL =
- * "<NAME_PREFIX>-<db_id>"), never over an existing DB.
+ * "<NAME_PREFIX>-<db_id>"), never over an existing DB: ferry_restore_db_from
+ * without an account.
  */
 void	ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
 	    struct result *r);
+/**
+ * ferry_restore_db_from(f, db_id, account, target, r): the same, among the copies whose
+ * lineage names a source of DB ${db_id} in production account ${account} and this
+ * function's region.  ${account} NULL: this function's own account when it can be
+ * learned and has copies, else the only production account with copies of ${db_id};
+ * copies of several accounts, none of them ours, fail Snapferry.Ambiguous (naming them).
+ */
+void	ferry_restore_db_from(struct ferry *f, const char *db_id, const char *account,
+	    const char *target, struct result *r);
 enum ferry_plan {
 	FERRY_PLAN_SHARE_SOURCE = 0,	/* share S itself */
 	FERRY_PLAN_TRANSIT,		/* copy S to a transit copy T, share T */

@@ -53,6 +53,7 @@ describe(const struct event *ev, const char *outcome, int foreign)
 	add_opt(o, "snapshotArn", ev->snapshot_arn);
 	add_opt(o, "db", ev->db);
 	add_opt(o, "target", ev->target);
+	add_opt(o, "dbAccount", ev->db_account);
 	add_opt(o, "account", ev->account);
 	add_opt(o, "region", ev->region);
 	if (foreign)
@@ -124,7 +125,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		sweep_run(&f, time(NULL), &r);
 		break;
 	case EVENT_MANUAL_RESTORE:
-		ferry_restore_db(&f, ev->db, ev->target, &r);
+		ferry_restore_db_from(&f, ev->db, ev->db_account, ev->target, &r);
 		break;
 	default:
 		result_finish(&r, RESULT_IGNORED, "event %s: nothing to do",

@@ -134,3 +134,46 @@ def release(aws, status="available", **where):
     body = {k: v for k, v in where.items() if v}
     body["status"] = status
     return aws._req("POST", "/_fidelity/release", body)["released"]
+
+
+def iso_days_ago(days_ago):
+    import datetime
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def foreign_copy(world, copy_from, copy_id, account, region, days_ago, db="proddb"):
+    """A backup copy of DB `db` of another production account (or region), as that
+    account's snapferry leaves it in the shared backup account: same prefix, same tags.
+    (Made by copying `copy_from` inside the backup account and tagging it: there is no
+    third account's snapferry in the tests.)"""
+    rds = world.admin("rds", "backup")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=copy_from,
+                         TargetDBSnapshotIdentifier=copy_id)
+    arn = instance_snapshots(world, "backup")[copy_id]["DBSnapshotArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[
+        {"Key": "snapferry:created-by", "Value": "snapferry"},
+        {"Key": "snapferry:role", "Value": "backup"},
+        {"Key": "snapferry:source-arn",
+         "Value": f"arn:aws:rds:{region}:{account}:snapshot:{copy_id[len('snapferry-'):]}"},
+        {"Key": "snapferry:source-db", "Value": db},
+        {"Key": "snapferry:source-time", "Value": iso_days_ago(days_ago)}])
+    return arn
+
+
+def backup_account_credentials(world, user="disaster-operator"):
+    """Credentials of an IAM user of the backup account: the disaster-day run of
+    `bootstrap --event` outside the lost production account. BACKUP_ROLE_ARN's trust
+    policy is extended to that user (with the same ExternalId condition)."""
+    iam = world.admin("iam", "backup")
+    user_arn = iam.create_user(UserName=user)["User"]["Arn"]
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    trust = iam.get_role(RoleName=world.role_name)["Role"]["AssumeRolePolicyDocument"]
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    stmt = dict(trust["Statement"][0])
+    stmt["Principal"] = {"AWS": user_arn}
+    trust["Statement"].append(stmt)
+    iam.update_assume_role_policy(RoleName=world.role_name, PolicyDocument=json.dumps(trust))
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}

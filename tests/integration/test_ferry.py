@@ -498,6 +498,107 @@ def test_manual_restore(world, aws):
     assert rc == 1 and res["errorType"] == "Snapferry.NoBackup", res
 
 
+# ---- the manual restore when several production accounts share the backup account ----------
+
+ACCOUNT_A, ACCOUNT_B = "111122223333", "444455556666"
+
+
+def restored_from(aws):
+    return calls_of(aws, "RestoreDBInstanceFromDBSnapshot")[-1]["params"]["DBSnapshotIdentifier"]
+
+
+def test_manual_restore_of_a_db_named_alike_in_two_accounts(world, aws):
+    """Two other production accounts each have a DB "lostdb" with copies in the backup
+    account, and this function's account has none: the restore never guesses (a function
+    error naming both accounts and saying to add "account"); with "account" it restores the
+    newest copy of that account, even when the other account's copy is newer."""
+    run_event(world, snapshot_event(world, world.snapshot_id))
+    src = "snapferry-proddb-manual-1"
+    fs.foreign_copy(world, src, "snapferry-lostdb-a-old", ACCOUNT_A, world.region, 5, "lostdb")
+    fs.foreign_copy(world, src, "snapferry-lostdb-a", ACCOUNT_A, world.region, 2, "lostdb")
+    fs.foreign_copy(world, src, "snapferry-lostdb-b", ACCOUNT_B, world.region, 1, "lostdb")
+    # Another region's copy of this very account's lostdb is no candidate either.
+    fs.foreign_copy(world, src, "snapferry-lostdb-west", world.prod_account, "eu-west-1", 0,
+                    "lostdb")
+    rc, res, _ = run_event(world, {"action": "restore", "db": "lostdb"})
+    assert rc == 1 and res["errorType"] == "Snapferry.Ambiguous", res
+    msg = res["errorMessage"]
+    assert f"{ACCOUNT_A} (2 copies, newest snapferry-lostdb-a)" in msg, msg
+    assert f"{ACCOUNT_B} (1 copy, newest snapferry-lostdb-b)" in msg, msg
+    assert '"account"' in msg, msg
+    assert world.prod_account not in msg, msg
+    assert not calls_of(aws, "RestoreDBInstanceFromDBSnapshot")
+
+    rc, res, _ = run_event(world, {"action": "restore", "db": "lostdb", "account": ACCOUNT_A})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == "snapferry-lostdb-a", res
+    assert res["restored"] == "snapferry-lostdb"
+    assert res["source"] == f"arn:aws:rds:{world.region}:{ACCOUNT_A}:snapshot:lostdb-a"
+    assert restored_from(aws) == "snapferry-lostdb-a"
+    db = world.admin("rds", "backup").describe_db_instances(
+        DBInstanceIdentifier="snapferry-lostdb")["DBInstances"][0]
+    assert fs.tags_of(world.admin("rds", "backup"), db["DBInstanceArn"])[
+        "snapferry:source-arn"].split(":")[4] == ACCOUNT_A
+
+    rc, res, _ = run_event(world, {"action": "restore", "db": "lostdb", "account": ACCOUNT_B,
+                                   "target": "lostdb-b"})
+    assert rc == 0 and res["backup"] == "snapferry-lostdb-b", res
+    assert restored_from(aws) == "snapferry-lostdb-b"
+    # An account without copies of it: no backup, and the message says whose there are.
+    rc, res, _ = run_event(world, {"action": "restore", "db": "lostdb",
+                                   "account": "999988887777"})
+    assert rc == 1 and res["errorType"] == "Snapferry.NoBackup", res
+    assert ACCOUNT_A in res["errorMessage"] and ACCOUNT_B in res["errorMessage"], res
+    # An account that is not 12 digits is refused before any call.
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, {"action": "restore", "db": "lostdb", "account": "12345"})
+    assert rc == 1 and res["errorType"] == "Event.Invalid", res
+    assert not aws.calls(since=mark)
+
+
+def test_manual_restore_prefers_the_own_accounts_copies(world, aws):
+    """Another production account's DB of the same name has a newer copy: without
+    "account", the restore takes this function's own account's copy."""
+    run_event(world, snapshot_event(world, world.snapshot_id))
+    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other",
+                    ACCOUNT_A, world.region, -1)
+    rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == "snapferry-proddb-manual-1", res
+    assert restored_from(aws) == "snapferry-proddb-manual-1"
+    assert any(world.prod_account in s for s in res["steps"]), res["steps"]
+
+
+def test_manual_restore_on_disaster_day_with_the_backup_accounts_credentials(world, aws):
+    """The production account is lost: `bootstrap --event` runs with credentials of the
+    backup account, whose own account has no copies. The copies of the DB come from one
+    production account: they are restored. Once a second account's same-named DB has
+    copies too, the restore asks for "account", and restores the one named."""
+    run_event(world, snapshot_event(world, world.snapshot_id))
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    run_event(world, snapshot_event(world, "proddb-manual-2"))
+    creds = fs.backup_account_credentials(world)
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"}, **creds)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == "snapferry-proddb-manual-2", res
+    assert res["restored"] == "snapferry-proddb"
+    assert restored_from(aws) == "snapferry-proddb-manual-2"
+    # Nothing asked of the lost production account: every call was the backup account's.
+    assert {c["account"] for c in aws.calls(since=mark)} == {world.backup_account}
+
+    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other",
+                    ACCOUNT_A, world.region, 3)
+    rc, res, _ = run_event(world, {"action": "restore", "db": "proddb", "target": "dr-2"},
+                           **creds)
+    assert rc == 1 and res["errorType"] == "Snapferry.Ambiguous", res
+    assert ACCOUNT_A in res["errorMessage"] and world.prod_account in res["errorMessage"]
+    rc, res, _ = run_event(world, {"action": "restore", "db": "proddb", "target": "dr-2",
+                                   "account": world.prod_account}, **creds)
+    assert rc == 0 and res["backup"] == "snapferry-proddb-manual-2", res
+    assert res["restored"] == "dr-2"
+
+
 # ---- Aurora restores: the cluster and its writer instance --------------------------------
 
 AURORA_EVENT = ("aurora1-snap", "RDS-EVENT-0075")

@@ -195,33 +195,17 @@ def test_sweep_stops_before_the_deadline_under_rie(aws, start_rie):
 OTHER_ACCOUNT = "111122223333"
 
 
-def foreign_copy(world, copy_from, copy_id, account, region, days_ago):
-    """A backup copy of another production account's (or region's) DB "proddb", as that
-    account's snapferry leaves it in the shared backup account: same prefix, same tags."""
-    rds = world.admin("rds", "backup")
-    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=copy_from,
-                         TargetDBSnapshotIdentifier=copy_id)
-    arn = fs.instance_snapshots(world, "backup")[copy_id]["DBSnapshotArn"]
-    rds.add_tags_to_resource(ResourceName=arn, Tags=[
-        {"Key": "snapferry:created-by", "Value": "snapferry"},
-        {"Key": "snapferry:role", "Value": "backup"},
-        {"Key": "snapferry:source-arn",
-         "Value": f"arn:aws:rds:{region}:{account}:snapshot:{copy_id[len('snapferry-'):]}"},
-        {"Key": "snapferry:source-db", "Value": "proddb"},
-        {"Key": "snapferry:source-time", "Value": iso(days_ago)}])
-
-
 def test_retention_only_touches_this_accounts_copies(world, aws):
     """Two production accounts (and a second region) share one backup account, each with a
     DB named proddb: retention and the age metric count and delete only this account's."""
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert res["outcome"] == "done", res
     age_copy(world, "snapferry-proddb-manual-1", 30)
-    foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-1",
+    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-1",
                  OTHER_ACCOUNT, world.region, 20)
-    foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-2",
+    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-2",
                  OTHER_ACCOUNT, world.region, 1)
-    foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-west-1",
+    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-west-1",
                  world.prod_account, "eu-west-1", 20)
     before = set(fs.instance_snapshots(world, "backup"))
     # (moto's automated snapshot of proddb is left out: this account's only copy is old.)

@@ -46,6 +46,7 @@ static const struct expect samples[] = {
 	    "billing-aurora-before-upgrade", 0 },
 	{ "manual-restore.json", EVENT_MANUAL_RESTORE, 0, SNAP_INSTANCE, NULL, 0 },
 	{ "manual-restore-target.json", EVENT_MANUAL_RESTORE, 0, SNAP_CLUSTER, NULL, 0 },
+	{ "manual-restore-account.json", EVENT_MANUAL_RESTORE, 0, SNAP_INSTANCE, NULL, 0 },
 	{ "invalid-advance-no-snapshot.json", EVENT_MANUAL_ADVANCE, 1, SNAP_NONE, NULL, 0 },
 	{ "negative-snapshot-deleted.json", EVENT_UNKNOWN, 0, SNAP_NONE, NULL, 0 },
 	{ "negative-cluster-snapshot-creating.json", EVENT_UNKNOWN, 0, SNAP_NONE, NULL, 0 },
@@ -227,6 +228,18 @@ static const struct {
 	    EVENT_MANUAL_RESTORE, 1, "\"target\"", NULL },
 	{ "restore, target a number", "{\"action\":\"restore\",\"db\":\"db1\",\"target\":5}",
 	    EVENT_MALFORMED, 0, "\"target\" must be a string", NULL },
+	{ "restore, account of 11 digits", "{\"action\":\"restore\",\"db\":\"db1\","
+	    "\"account\":\"12345678901\"}", EVENT_MANUAL_RESTORE, 1, "12-digit", NULL },
+	{ "restore, account of 13 digits", "{\"action\":\"restore\",\"db\":\"db1\","
+	    "\"account\":\"1234567890123\"}", EVENT_MANUAL_RESTORE, 1, "12-digit", NULL },
+	{ "restore, account not digits", "{\"action\":\"restore\",\"db\":\"db1\","
+	    "\"account\":\"12345678901x\"}", EVENT_MANUAL_RESTORE, 1, "12-digit", NULL },
+	{ "restore, account empty", "{\"action\":\"restore\",\"db\":\"db1\",\"account\":\"\"}",
+	    EVENT_MANUAL_RESTORE, 1, "12-digit", NULL },
+	{ "restore, account a number", "{\"action\":\"restore\",\"db\":\"db1\","
+	    "\"account\":123456789012}", EVENT_MANUAL_RESTORE, 1, "as a string", NULL },
+	{ "restore, account null", "{\"action\":\"restore\",\"db\":\"db1\",\"account\":null}",
+	    EVENT_MANUAL_RESTORE, 0, NULL, NULL },
 	{ "EventBridge without source", "{\"detail-type\":\"Scheduled Event\"}", EVENT_MALFORMED, 0,
 	    "needs \"source\" and \"detail-type\"", NULL },
 	{ "source not a string", "{\"source\":[\"aws.rds\"],\"detail-type\":\"x\"}", EVENT_MALFORMED, 0,
@@ -368,6 +381,29 @@ test_foreign(void)
 	event_free(&ev);
 }
 
+/* The restore's "account" names whose backup copies to restore: kept apart from the
+ * envelope's account, so it never makes the payload foreign. */
+static void
+test_restore_account(void)
+{
+	static const char with[] = "{\"action\":\"restore\",\"db\":\"orders-db\","
+	    "\"account\":\"210987654321\"}";
+	static const char without[] = "{\"action\":\"restore\",\"db\":\"orders-db\"}";
+	struct event ev;
+
+	CHECK(event_parse(with, strlen(with), &ev) == 0);
+	CHECK(ev.kind == EVENT_MANUAL_RESTORE && !ev.invalid);
+	CHECK_STR(ev.db, "orders-db");
+	CHECK_STR(ev.db_account, "210987654321");
+	CHECK(ev.account == NULL);
+	CHECK(event_foreign(&ev, OWN_ACCT, OWN_REGION) == 0);
+	event_free(&ev);
+	CHECK(ev.db_account == NULL);
+	CHECK(event_parse(without, strlen(without), &ev) == 0);
+	CHECK(ev.kind == EVENT_MANUAL_RESTORE && !ev.invalid && ev.db_account == NULL);
+	event_free(&ev);
+}
+
 static void
 test_names(void)
 {
@@ -401,6 +437,7 @@ main(void)
 	test_payloads();
 	test_arns();
 	test_foreign();
+	test_restore_account();
 	test_names();
 	UNIT_DONE();
 }
