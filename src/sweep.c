@@ -60,7 +60,7 @@ struct sweep {
 
 	/* Backup account */
 	struct hset	 done;		/* available backup copies */
-	struct hset	 kept;		/* ...of them, those whose S keeps its user's share */
+	struct hset	 kept;		/* ...of them, those whose S needs no share check */
 	struct dbage	*dbs;
 	size_t		 ndbs, capdbs;
 	unsigned	 b_pending, b_deleted, b_total;
@@ -217,7 +217,7 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
 	const struct config *cfg = sw->f->cfg;
-	const char *db;
+	const char *db, *src;
 	struct dbage *d;
 
 	if (!ours(sw, s, NAMES_ROLE_BACKUP))
@@ -229,8 +229,13 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 	}
 	if (hset_add(&sw->done, copy_hash(s->kind, s->id)) != 0)
 		return (1);
-	/* Its S keeps a share its user made (finish() leaves it): nothing to check on S. */
-	if (rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL &&
+	/*
+	 * Nothing to check on S when its user made its share (finish() leaves it), or
+	 * when B was copied from a transit copy: S itself was never shared then.
+	 */
+	src = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
+	if ((rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL ||
+	    (s->source_arn != NULL && src != NULL && strcmp(s->source_arn, src) != 0)) &&
 	    hset_add(&sw->kept, copy_hash(s->kind, s->id)) != 0)
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
@@ -413,7 +418,7 @@ source_cb(const struct rds_snapshot *s, void *arg)
 		done = hset_has(&sw->done, h);
 		if (done && !cfg->restore) {
 			/* A share snapferry added and an interrupted invocation left is taken
-			 * back; the share of a user (kept, known from B's tags) costs no call. */
+			 * back; S shared by its user or never shared (known from B) costs no call. */
 			if (s->snapshot_type != NULL &&
 			    strcmp(s->snapshot_type, "manual") == 0 && !hset_has(&sw->kept, h) &&
 			    still_shared(sw, s) != 0)

@@ -304,3 +304,25 @@ def test_users_own_share_costs_a_steady_sweep_no_call(world, aws):
     # was left-shared advanced.
     assert fs.shared_with(world, "left-shared") == []
     assert res["counts"]["advanced"] == 0, res["counts"]
+
+
+def test_never_shared_source_costs_a_steady_sweep_no_call(world, aws):
+    """S encrypted with aws/rds went through a transit copy: S itself was never shared.
+    The steady-state sweep knows it from the backup copy (copied from T, not from S) and
+    makes no call on S at all, not even an attribute check; a source that was shared
+    directly (unencrypted) is still checked."""
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plain-snap")
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    b = fs.instance_snapshots(world, "backup")
+    assert "snapferry-proddb-manual-1" in b and "snapferry-plain-snap" in b
+
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    checked = [c["params"].get("DBSnapshotIdentifier") for c in aws.calls(since=mark)
+               if c["action"] == "DescribeDBSnapshotAttributes"]
+    assert "proddb-manual-1" not in checked, checked
+    assert "plain-snap" in checked, checked
+    assert res["counts"]["advanced"] == 0, res["counts"]
