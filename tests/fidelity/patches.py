@@ -1,6 +1,12 @@
 """In-process patches of moto 5.2.5's RDS, KMS and STS models: the AWS behaviours snapferry
 depends on and moto lacks (DESIGN.md, "Testing with real parts"). apply() installs them once.
 
+Unshareable snapshots: TdeCredentialArn is kept on instances and reported on their
+snapshots, snapshots report their OptionGroupName, DescribeOptionGroups reports each
+option's Persistent/Permanent flags (from moto's copy of AWS's DescribeOptionGroupOptions
+data), and ModifyDBSnapshotAttribute refuses to share a TDE snapshot or one whose option
+group has persistent/permanent options (but Oracle's Timezone/OLS), as AWS documents.
+
 Each patch wraps moto's own function and calls it where it can; every deviation from moto is
 the AWS behaviour named in the comment above it. The account a call acts in is the backend's
 account_id, which moto derives from the request's access key (AssumeRole keys act in the
@@ -428,6 +434,80 @@ def bulk_snapshots(account, region, db, count, prefix=None, kind="instance",
     return {"count": len(made), "first": made[0], "last": made[-1]}
 
 
+# Options AWS lets a snapshot be shared with although they are persistent and permanent:
+# "except for Oracle DB instances that have the Timezone or OLS option (or both)"
+# (USER_ShareSnapshot.html).
+SHAREABLE_PERMANENT_ORACLE_OPTIONS = ("Timezone", "OLS")
+
+_option_tables = {}
+
+
+def _option_table(engine):
+    """{option name: {major version: (persistent, permanent)}} for an engine, from moto's
+    copy of AWS's DescribeOptionGroupOptions answers (moto/rds/resources/
+    option_group_options/<engine>.json), which carry AWS's Persistent/Permanent flags:
+    e.g. oracle-ee TDE, OLS and Timezone are persistent and permanent, sqlserver-ee/-se
+    TDE persistent only — the table of USER_ShareSnapshot.html."""
+    if engine not in _option_tables:
+        from moto.rds.models import RDSBackend
+        table = {}
+        try:
+            rows = RDSBackend.describe_option_group_options(engine)
+        except Exception:  # an engine moto has no table for: no flags
+            rows = []
+        for row in rows:
+            table.setdefault(row.get("Name"), {})[row.get("MajorEngineVersion")] = (
+                bool(row.get("Persistent")), bool(row.get("Permanent")))
+        _option_tables[engine] = table
+    return _option_tables[engine]
+
+
+def option_flags(engine, major_version, option_name):
+    """(persistent, permanent) of an option of an engine's option group: the row of its
+    major version, else of any version of that engine (the flags do not vary by version
+    in AWS's table), else (False, False)."""
+    versions = _option_table(engine or "").get(option_name) or {}
+    if major_version in versions:
+        return versions[major_version]
+    for flags in versions.values():
+        return flags
+    return (False, False)
+
+
+def option_group_blockers(account, region, option_group_name):
+    """Names of the options of an option group that keep its snapshots from being shared:
+    persistent or permanent ones, but Timezone/OLS of Oracle."""
+    if not option_group_name:
+        return []
+    og = rds_backend(account, region).option_groups.get(option_group_name)
+    if og is None:
+        return []
+    oracle = (og.engine_name or "").startswith("oracle")
+    out = []
+    for opt in og.options:
+        if not (opt["Persistent"] or opt["Permanent"]):
+            continue
+        if oracle and opt["OptionName"] in SHAREABLE_PERMANENT_ORACLE_OPTIONS:
+            continue
+        out.append(opt["OptionName"])
+    return out
+
+
+def unshareable_reason(snap):
+    """Why AWS refuses to share DB snapshot `snap` with another account, or None."""
+    tde = getattr(snap, "tde_credential_arn", None)
+    if tde:
+        return (f"The snapshot {snap.resource_id} is encrypted with Transparent Data "
+                f"Encryption (TdeCredentialArn {tde}) and can't be shared.")
+    blockers = option_group_blockers(snap.account_id, snap.region,
+                                     getattr(snap, "option_group_name", None))
+    if blockers:
+        return (f"The snapshot {snap.resource_id} uses option group "
+                f"{snap.option_group_name} with persistent or permanent options "
+                f"({', '.join(blockers)}) and can't be shared.")
+    return None
+
+
 def _paginate(items, max_records, marker):
     """AWS's MaxRecords (20..100, default 100) and opaque Marker (aws-facts.md §2.2)."""
     if max_records is None:
@@ -466,8 +546,41 @@ def _patch_rds():
         if getattr(self, "db_cluster_identifier", None) is None and hasattr(self, "kms_key_id"):
             self.kms_key_id = _normalise_kms_key_id(self.backend, self.kms_key_id,
                                                     bool(self.storage_encrypted))
+        # AWS: CreateDBInstance's TdeCredentialArn is reported on the instance (DBInstance
+        # .TdeCredentialArn, botocore's RDS model) and on its snapshots; moto drops it.
+        # TdeCredentialPassword is never kept (moto ignores it too).
+        self.tde_credential_arn = kwargs.get("tde_credential_arn") or None
 
     m.DBInstance.__init__ = instance_init
+
+    # AWS: a DB snapshot records the instance's option group (DBSnapshot.OptionGroupName)
+    # and TDE key store (DBSnapshot.TdeCredentialArn) at the time it was taken; copies keep
+    # them (moto's copies are built from the source's captured instance). moto reports
+    # neither on a snapshot.
+    orig_snapshot_init = m.DBSnapshot.__init__
+
+    def snapshot_init(self, backend, database, *args, **kwargs):
+        orig_snapshot_init(self, backend, database, *args, **kwargs)
+        self.option_group_name = getattr(database, "option_group_name", None)
+        self.tde_credential_arn = getattr(database, "tde_credential_arn", None)
+
+    m.DBSnapshot.__init__ = snapshot_init
+
+    # AWS: DescribeOptionGroups reports Persistent and Permanent per option
+    # (OptionGroupsList/OptionGroup/Options/Option/{Persistent,Permanent}); moto reports
+    # only the name and settings. The flags come from option_flags() below.
+    def og_options(self):
+        out = []
+        for name, settings in self._options.items():
+            persistent, permanent = option_flags(self.engine_name,
+                                                 self.major_engine_version, name)
+            out.append({"OptionName": name,
+                        "Persistent": persistent, "Permanent": permanent,
+                        "OptionSettings": [{"Name": s.get("Name"), "Value": s.get("Value")}
+                                           for s in settings]})
+        return out
+
+    m.OptionGroup.options = property(og_options)
 
     orig_cluster_init = m.DBCluster.__init__
 
@@ -624,6 +737,20 @@ def _patch_rds():
         if snap.status != "available":
             raise _invalid_state(resource_type, f"Snapshot {snap.resource_id} is not "
                                  f"available (status: {snap.status}).")
+        if resource_type is DBSnapshot:
+            why = unshareable_reason(snap)
+            if why:
+                # AWS's rules: "You can't share Oracle or Microsoft SQL Server snapshots
+                # that are encrypted using Transparent Data Encryption (TDE)"
+                # (share-encrypted-snapshot.html) and "You can't share a DB snapshot that
+                # uses an option group with permanent or persistent options, except for
+                # Oracle DB instances that have the Timezone or OLS option (or both)"
+                # (USER_ShareSnapshot.html). Neither page nor the API reference names the
+                # error, and ModifyDBSnapshotAttribute's modelled errors (NotFound,
+                # InvalidState, SharedSnapshotQuotaExceeded) have none for it:
+                # InvalidParameterCombination (the snapshot combined with a share) is
+                # this layer's choice, NOT verified against a live account.
+                raise _err("InvalidParameterCombination", why)
         encrypted = bool(getattr(snap, "encrypted", False) or
                          getattr(snap, "storage_encrypted", False))
         if not encrypted:

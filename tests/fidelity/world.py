@@ -149,7 +149,10 @@ class World:
 
     # more fixtures -----------------------------------------------------------------------
     def create_db(self, db_id, account="prod", encrypted=True, kms_key_id=None,
-                  engine="postgres", tags=None):
+                  engine="postgres", tags=None, option_group=None, tde_credential_arn=None):
+        """A DB instance; option_group: the name of an option group made with
+        create_option_group(); tde_credential_arn: an Oracle/SQL Server instance with TDE
+        whose key store is that ARN (the layer keeps it, never the password)."""
         rds = self.admin("rds", account)
         kw = dict(DBInstanceIdentifier=db_id, DBInstanceClass="db.t3.micro", Engine=engine,
                   AllocatedStorage=20, MasterUsername="snapadmin",
@@ -157,7 +160,26 @@ class World:
                   Tags=tags or [])
         if kms_key_id:
             kw["KmsKeyId"] = kms_key_id
+        if option_group:
+            kw["OptionGroupName"] = option_group
+        if tde_credential_arn:
+            kw.update(TdeCredentialArn=tde_credential_arn,
+                      TdeCredentialPassword="not-a-secret-tde-1")
         return rds.create_db_instance(**kw)["DBInstance"]
+
+    def create_option_group(self, name, engine, major_version, options=(), account="prod"):
+        """An option group with `options` (names, e.g. "TDE", "Timezone", "OEM"); the
+        layer reports each option's Persistent/Permanent flags as AWS's
+        DescribeOptionGroupOptions does for that engine (fidelity.patches.option_flags)."""
+        rds = self.admin("rds", account)
+        og = rds.create_option_group(OptionGroupName=name, EngineName=engine,
+                                     MajorEngineVersion=major_version,
+                                     OptionGroupDescription=f"{name} (test)")["OptionGroup"]
+        if options:
+            og = rds.modify_option_group(
+                OptionGroupName=name, ApplyImmediately=True,
+                OptionsToInclude=[{"OptionName": o} for o in options])["OptionGroup"]
+        return og
 
     def create_snapshot(self, db_id, snapshot_id, account="prod"):
         return self.admin("rds", account).create_db_snapshot(

@@ -611,3 +611,133 @@ def test_backdate_and_bulk_snapshots(world, aws):
     res = aws.bulk_snapshots(world.prod_account, world.region, world.db_id, 25,
                              prefix="bench")
     assert (res["first"], res["last"]) == ("bench-00000", "bench-00024")
+
+
+# ---- unshareable snapshots: TDE and option groups with persistent/permanent options -----
+# An example key-store ARN: the layer treats TdeCredentialArn as opaque, as RDS reports it.
+TDE_ARN = "arn:aws:rds:us-east-1:123456789012:tde:oracle-tde-keystore-1"
+
+
+def restore_values(world, snapshot_id):
+    attrs = world.admin("rds").describe_db_snapshot_attributes(
+        DBSnapshotIdentifier=snapshot_id)["DBSnapshotAttributesResult"]["DBSnapshotAttributes"]
+    return [v for a in attrs if a["AttributeName"] == "restore"
+            for v in a.get("AttributeValues", [])]
+
+
+def test_tde_credential_arn_on_instance_and_every_snapshot(world, aws):
+    world.create_db("oratde", engine="oracle-ee", encrypted=False,
+                    tde_credential_arn=TDE_ARN)
+    rds = world.admin("rds")
+    db = rds.describe_db_instances(DBInstanceIdentifier="oratde")["DBInstances"][0]
+    assert db["TdeCredentialArn"] == TDE_ARN
+    world.create_snapshot("oratde", "oratde-manual")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier="oratde-manual",
+                         TargetDBSnapshotIdentifier="oratde-copy")
+    snaps = {s["DBSnapshotIdentifier"]: s for s in rds.describe_db_snapshots(
+        DBInstanceIdentifier="oratde")["DBSnapshots"]}
+    # the manual snapshot, moto's automated one (made with the DB) and the copy
+    assert {"oratde-manual", "oratde-copy"} <= set(snaps) and len(snaps) == 3, list(snaps)
+    assert {s.get("TdeCredentialArn") for s in snaps.values()} == {TDE_ARN}
+    # ...and an instance without TDE reports none.
+    plain = rds.describe_db_snapshots(DBSnapshotIdentifier=world.snapshot_id)["DBSnapshots"]
+    assert "TdeCredentialArn" not in plain[0]
+    # The password went to the server but is in no log entry and no answer.
+    creates = aws.calls(action="CreateDBInstance")
+    assert any(c["params"].get("TdeCredentialArn") == TDE_ARN for c in creates)
+    assert "not-a-secret-tde-1" not in repr(aws.calls())
+    assert "not-a-secret-tde-1" not in repr(db)
+
+
+def test_snapshot_records_its_option_group(world):
+    world.create_option_group("ora-tz", "oracle-ee", "19", ["Timezone"])
+    world.create_db("oradb", engine="oracle-ee", option_group="ora-tz")
+    s = world.create_snapshot("oradb", "oradb-snap")
+    assert s["OptionGroupName"] == "ora-tz"
+    # A DB created without one records its engine's default option group (AWS: default:*).
+    plain = world.admin("rds").describe_db_snapshots(
+        DBSnapshotIdentifier=world.snapshot_id)["DBSnapshots"][0]
+    assert plain["OptionGroupName"].startswith("default:postgres")
+
+
+@pytest.mark.parametrize("engine,major,option,flags", [
+    ("oracle-ee", "19", "TDE", (True, True)),
+    ("oracle-ee", "19", "Timezone", (True, True)),
+    ("oracle-ee", "19", "OLS", (True, True)),
+    ("oracle-ee", "19", "OEM", (False, False)),
+    ("sqlserver-ee", "15.00", "TDE", (True, False)),
+    ("sqlserver-se", "15.00", "TDE", (True, False)),
+    ("mysql", "8.0", "MARIADB_AUDIT_PLUGIN", (False, False)),
+])
+def test_describe_option_groups_reports_persistent_and_permanent(world, engine, major,
+                                                                  option, flags):
+    """AWS's table (USER_ShareSnapshot.html): TDE of Oracle EE persistent and permanent,
+    TDE of SQL Server persistent only, Oracle's Timezone/OLS persistent and permanent."""
+    out = world.create_option_group("og-flags", engine, major, [option])
+    assert [(o["OptionName"], o["Persistent"], o["Permanent"]) for o in out["Options"]] == \
+        [(option, *flags)]
+    listed = world.admin("rds").describe_option_groups(
+        OptionGroupName="og-flags")["OptionGroupsList"][0]["Options"]
+    assert [(o["OptionName"], o["Persistent"], o["Permanent"]) for o in listed] == \
+        [(option, *flags)]
+
+
+def test_tde_snapshot_cannot_be_shared(world):
+    world.create_db("oratde", engine="oracle-ee", encrypted=False,
+                    tde_credential_arn=TDE_ARN)
+    world.create_snapshot("oratde", "oratde-manual")
+    rds = world.admin("rds")
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="oratde-manual",
+                                         AttributeName="restore",
+                                         ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "InvalidParameterCombination" and status_of(e) == 400
+    assert "Transparent Data Encryption" in e.value.response["Error"]["Message"]
+    assert restore_values(world, "oratde-manual") == []
+    # A copy is TDE as well (its key store goes with the data): refused too.
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier="oratde-manual",
+                         TargetDBSnapshotIdentifier="oratde-copy")
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="oratde-copy",
+                                         AttributeName="restore", ValuesToAdd=["all"])
+    assert code_of(e) == "InvalidParameterCombination"
+    # Removing a share is never refused.
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="oratde-manual",
+                                     AttributeName="restore",
+                                     ValuesToRemove=[world.backup_account])
+    # The backup account sees nothing of it.
+    arn = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:oratde-manual"
+    with pytest.raises(ClientError) as e:
+        world.admin("rds", "backup").describe_db_snapshots(DBSnapshotIdentifier=arn,
+                                                           IncludeShared=True)
+    assert code_of(e) == "DBSnapshotNotFound"
+
+
+@pytest.mark.parametrize("engine,major,options,shareable", [
+    ("oracle-ee", "19", ["TDE"], False),               # persistent + permanent
+    ("oracle-ee", "19", ["OEM", "TDE"], False),
+    ("sqlserver-ee", "15.00", ["TDE"], False),         # persistent only
+    ("oracle-ee", "19", ["Timezone", "OLS"], True),    # AWS's Oracle exception
+    ("oracle-ee", "19", ["OEM"], True),                # neither
+])
+def test_snapshot_with_persistent_or_permanent_options_cannot_be_shared(
+        world, engine, major, options, shareable):
+    world.create_option_group("og-share", engine, major, options)
+    world.create_db("ogdb", engine=engine, encrypted=False, option_group="og-share")
+    world.create_snapshot("ogdb", "ogdb-snap")
+    rds = world.admin("rds")
+    if shareable:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="ogdb-snap",
+                                         AttributeName="restore",
+                                         ValuesToAdd=[world.backup_account])
+        assert restore_values(world, "ogdb-snap") == [world.backup_account]
+        return
+    with pytest.raises(ClientError) as e:
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="ogdb-snap",
+                                         AttributeName="restore",
+                                         ValuesToAdd=[world.backup_account])
+    assert code_of(e) == "InvalidParameterCombination" and status_of(e) == 400
+    msg = e.value.response["Error"]["Message"]
+    assert "og-share" in msg and "persistent or permanent" in msg
+    assert "TDE" in msg and "OEM" not in msg
+    assert restore_values(world, "ogdb-snap") == []
