@@ -2,7 +2,8 @@
  * ferry: advance(S).  Each invocation observes S, its transit copy T (in
  * this account), the share, and its backup copy B (in the backup account),
  * and takes every step that is ready now; the deterministic names of
- * names.c and the lineage tags make every step safe to repeat.
+ * names.c and the lineage tags make every step safe to repeat.  Also the AWS
+ * clients and the classification of AWS errors; restoring is restore.c's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,18 +11,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
 #include "config.h"
 #include "credentials.h"
 #include "ferry.h"
 #include "kms.h"
 #include "log.h"
 #include "names.h"
+#include "restore.h"
 #include "sts.h"
 
 #define SESSION_NAME	"snapferry"
-/* snapferry:role of a DB restored from a backup copy. */
-#define FERRY_ROLE_RESTORE	"restore"
 
 /* What one call of advance learns about S and its copies. */
 struct flow {
@@ -54,8 +53,10 @@ ferry_time_left_ms(const struct ferry *f)
 	return (f->deadline_ms - FERRY_MARGIN_MS - ferry_now_ms());
 }
 
-static const char *
-op(enum rds_kind kind, const char *which)
+/* ferry_op(kind, which): the RDS operation ${which} ("describe", "copy", "share", "attrs",
+ *  "delete", "restore", "dbs") for ${kind}, for messages. */
+const char *
+ferry_op(enum rds_kind kind, const char *which)
 {
 	static const struct { const char *k, *i, *c; } t[] = {
 		{ "describe", "DescribeDBSnapshots", "DescribeDBClusterSnapshots" },
@@ -101,8 +102,9 @@ ferry_is_quota(const char *code)
 	return (in_list(code, q, sizeof(q) / sizeof(q[0])));
 }
 
-static int
-code_has(const struct aws_error *e, const char *part)
+/* ferry_code_has(e, part): 1 when ${e}'s code contains ${part}. */
+int
+ferry_code_has(const struct aws_error *e, const char *part)
 {
 	return (e->code != NULL && strstr(e->code, part) != NULL);
 }
@@ -115,8 +117,10 @@ is_access_denied(const struct aws_error *e)
 	    aws_error_is(e, "AuthorizationError"));
 }
 
-static void
-count_metric(struct ferry *f, unsigned *counter, const char *name)
+/* ferry_count_metric(f, counter, name): count one in ${counter}, and emit metric ${name}
+ *  unless the sweep sums the counters up. */
+void
+ferry_count_metric(struct ferry *f, unsigned *counter, const char *name)
 {
 	(*counter)++;
 	if (!f->quiet_metrics)
@@ -159,7 +163,7 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 		 * no network would otherwise be "pending" forever; as a function error the
 		 * Errors alarm fires, and the sweep converges once the network is back. */
 		ep = endpoint_of(f, opname, &ep2);
-		count_metric(f, &f->counts.failed, "CopiesFailed");
+		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.Network", "%s on %s: could not reach %s%s%s%s after "
 		    "retries (%s: %s). To fix: check the network path (VPC subnets, NAT or VPC "
 		    "endpoints, security groups) and AWS_ENDPOINT_URL*", opname, what,
@@ -170,26 +174,26 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 	if (ferry_is_quota(code)) {
 		result_warn(r, "%s on %s hit a quota (%s: %s); snapferry retries on the "
 		    "next trigger", opname, what, code, msg);
-		count_metric(f, &f->counts.quota, "QuotaExceeded");
-		count_metric(f, &f->counts.pending, "CopiesPending");
+		ferry_count_metric(f, &f->counts.quota, "QuotaExceeded");
+		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
 		result_finish(r, RESULT_PENDING, "quota: %s (%s)", code, opname);
 		return;
 	}
-	if (e->retryable || code_has(e, "Throttl") || aws_error_is(e, "RequestExpired")) {
+	if (e->retryable || ferry_code_has(e, "Throttl") || aws_error_is(e, "RequestExpired")) {
 		result_warn(r, "%s on %s kept failing (%s: %s); the next trigger or sweep "
 		    "continues", opname, what, code, msg);
-		count_metric(f, &f->counts.pending, "CopiesPending");
+		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
 		result_finish(r, RESULT_PENDING, "transient AWS error %s on %s", code, opname);
 		return;
 	}
 	if (aws_error_is(e, "InvalidDBSnapshotState") ||
 	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault")) {
-		count_metric(f, &f->counts.pending, "CopiesPending");
+		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
 		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s: %s)", opname,
 		    what, code, msg);
 		return;
 	}
-	count_metric(f, &f->counts.failed, "CopiesFailed");
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (is_access_denied(e))
 		result_fail(r, "Snapferry.AccessDenied", "%s on %s was denied (%s: %s). "
 		    "To fix: %s", opname, what, code, msg, fix);
@@ -200,7 +204,7 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 	else if (aws_error_is(e, "InvalidClientTokenId") ||
 	    aws_error_is(e, "SignatureDoesNotMatch") ||
 	    aws_error_is(e, "UnrecognizedClientException") ||
-	    code_has(e, "ExpiredToken"))
+	    ferry_code_has(e, "ExpiredToken"))
 		result_fail(r, "Snapferry.Credentials", "%s on %s: the credentials were "
 		    "refused (%s: %s)", opname, what, code, msg);
 	else if (aws_error_is(e, "NotFoundException") || aws_error_is(e, "DisabledException") ||
@@ -293,9 +297,10 @@ ferry_backup(struct ferry *f, struct aws_error *err)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-void
-ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
-    const char *role, struct rds_tag *tags, size_t *n)
+/* ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
+ *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
+size_t
+ferry_base_tags(const char *role, struct rds_tag *tags)
 {
 	size_t i = 0;
 
@@ -305,6 +310,15 @@ ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
 	tags[i++].value = SNAPFERRY_VERSION;
 	tags[i].key = NAMES_TAG_ROLE;
 	tags[i++].value = (char *)(uintptr_t)role;
+	return (i);
+}
+
+void
+ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
+    const char *role, struct rds_tag *tags, size_t *n)
+{
+	size_t i = ferry_base_tags(role, tags);
+
 	tags[i].key = NAMES_TAG_SOURCE_ARN;
 	tags[i++].value = snap->arn;
 	if (snap->db_id != NULL) {
@@ -356,8 +370,9 @@ is_terminal(const char *status)
 	return (in_list(status, t, sizeof(t) / sizeof(t[0])));
 }
 
-static int
-is_available(const struct rds_snapshot *s)
+/* ferry_is_available(s): 1 when snapshot ${s} is "available". */
+int
+ferry_is_available(const struct rds_snapshot *s)
 {
 	return (s->status != NULL && strcmp(s->status, "available") == 0);
 }
@@ -387,7 +402,7 @@ wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	struct rds_snapshot n;
 	int rc;
 
-	if (is_available(snap))
+	if (ferry_is_available(snap))
 		return (1);
 	if (f->cfg->wait_seconds <= 0 || f->cfg->dry_run || f->no_wait)
 		return (0);
@@ -407,7 +422,7 @@ wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 			return (2);
 		rds_snapshot_clean(snap);
 		*snap = n;
-		if (is_available(snap))
+		if (ferry_is_available(snap))
 			return (1);
 		if (is_terminal(snap->status))
 			return (0);
@@ -415,7 +430,7 @@ wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 }
 
 #define PENDING(f, r, ...) do {						\
-	count_metric((f), &(f)->counts.pending, "CopiesPending");		\
+	ferry_count_metric((f), &(f)->counts.pending, "CopiesPending");		\
 	result_finish((r), RESULT_PENDING, __VA_ARGS__);			\
 } while (0)
 
@@ -470,26 +485,26 @@ delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 		return (0);
 	}
 	if (f->cfg->dry_run) {
-		result_step(r, "would:%s %s", op(kind, "delete"), snap->id);
+		result_step(r, "would:%s %s", ferry_op(kind, "delete"), snap->id);
 		return (0);
 	}
 	memset(&e, 0, sizeof(e));
 	if (rds_delete_snapshot(c, kind, snap->id, &e) != 0) {
-		if (code_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
+		if (ferry_code_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
 		    aws_error_is(&e, "InvalidDBClusterSnapshotStateFault")) {
 			/* Gone or already being deleted by a concurrent invocation. */
-			result_step(r, "%s %s: already gone (%s)", op(kind, "delete"),
+			result_step(r, "%s %s: already gone (%s)", ferry_op(kind, "delete"),
 			    snap->id, e.code);
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, op(kind, "delete"), snap->id,
+		ferry_fail_aws(f, r, &e, ferry_op(kind, "delete"), snap->id,
 		    "allow rds:DeleteDBSnapshot / rds:DeleteDBClusterSnapshot on snapferry's "
 		    "copies to the role that owns them");
 		aws_error_clear(&e);
 		return (-1);
 	}
-	result_step(r, "%s %s", op(kind, "delete"), snap->id);
+	result_step(r, "%s %s", ferry_op(kind, "delete"), snap->id);
 	return (0);
 }
 
@@ -505,11 +520,11 @@ shared_with_backup(struct ferry *f, enum rds_kind kind, const char *id, struct r
 
 	memset(&e, 0, sizeof(e));
 	if (rds_shared_accounts(&f->rds, kind, id, &acc, &n, &e) != 0) {
-		if (code_has(&e, "NotFound")) {
+		if (ferry_code_has(&e, "NotFound")) {
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, op(kind, "attrs"), id,
+		ferry_fail_aws(f, r, &e, ferry_op(kind, "attrs"), id,
 		    "allow rds:DescribeDBSnapshotAttributes / "
 		    "rds:DescribeDBClusterSnapshotAttributes to the function's role");
 		aws_error_clear(&e);
@@ -534,306 +549,23 @@ unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
 	if ((shared = shared_with_backup(f, kind, id, r)) != 1)
 		return (shared);
 	if (cfg->dry_run) {
-		result_step(r, "would:%s %s remove %s", op(kind, "share"), id,
+		result_step(r, "would:%s %s remove %s", ferry_op(kind, "share"), id,
 		    cfg->backup_account_id);
 		return (0);
 	}
 	if (rds_modify_share(&f->rds, kind, id, cfg->backup_account_id, 0, &e) != 0) {
-		if (code_has(&e, "NotFound")) {
+		if (ferry_code_has(&e, "NotFound")) {
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, op(kind, "share"), id,
+		ferry_fail_aws(f, r, &e, ferry_op(kind, "share"), id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role");
 		aws_error_clear(&e);
 		return (-1);
 	}
-	result_step(r, "%s %s remove %s", op(kind, "share"), id, cfg->backup_account_id);
+	result_step(r, "%s %s remove %s", ferry_op(kind, "share"), id, cfg->backup_account_id);
 	return (0);
-}
-
-/* ---- restores ------------------------------------------------------------------ */
-
-/*
- * The instance class of the writer of a restored Aurora cluster when
- * RESTORE_INSTANCE_CLASS is unset, per engine family: db.r5.large is the
- * smallest memory-optimised class that every supported Aurora MySQL and
- * Aurora PostgreSQL version offers in every commercial region (the Graviton
- * and burstable classes depend on version and region).  Another engine has
- * no default: the restore is refused until RESTORE_INSTANCE_CLASS is set,
- * rather than leaving a cluster nobody can connect to.
- */
-static const struct {
-	const char	*engine;
-	const char	*instance_class;
-} writer_classes[] = {
-	{ "aurora-mysql", "db.r5.large" },
-	{ "aurora-postgresql", "db.r5.large" },
-	{ "aurora", "db.r5.large" },		/* Aurora MySQL 5.6-compatible */
-};
-
-const char *
-ferry_writer_class(const struct config *cfg, const char *engine)
-{
-	size_t i;
-
-	if (cfg->restore_instance_class != NULL)
-		return (cfg->restore_instance_class);
-	for (i = 0; engine != NULL && i < sizeof(writer_classes) / sizeof(writer_classes[0]);
-	    i++)
-		if (strcmp(engine, writer_classes[i].engine) == 0)
-			return (writer_classes[i].instance_class);
-	return (NULL);
-}
-
-char *
-ferry_writer_id(const char *cluster_id)
-{
-	static const char suffix[] = "-instance-1";
-	size_t n = strlen(cluster_id);
-	char *raw, *s;
-
-	if ((raw = malloc(n + sizeof(suffix))) == NULL)
-		return (NULL);
-	memcpy(raw, cluster_id, n);
-	memcpy(raw + n, suffix, sizeof(suffix));
-	s = names_sanitize(raw, NAMES_MAX_DB);
-	free(raw);
-	return (s);
-}
-
-/* The tags of a restored DB: who made it, from which source. ${tags} has room for 5. */
-static void
-restore_tags(const char *s_arn, const char *db, struct rds_tag *tags, size_t *n)
-{
-	size_t i = 0;
-
-	tags[i].key = NAMES_TAG_CREATED_BY;
-	tags[i++].value = "snapferry";
-	tags[i].key = NAMES_TAG_VERSION;
-	tags[i++].value = SNAPFERRY_VERSION;
-	tags[i].key = NAMES_TAG_ROLE;
-	tags[i++].value = FERRY_ROLE_RESTORE;
-	if (s_arn != NULL) {
-		tags[i].key = NAMES_TAG_SOURCE_ARN;
-		tags[i++].value = (char *)(uintptr_t)s_arn;
-	}
-	if (db != NULL) {
-		tags[i].key = NAMES_TAG_SOURCE_DB;
-		tags[i++].value = (char *)(uintptr_t)db;
-	}
-	*n = i;
-}
-
-/*
- * add_writer(f, c, cluster, engine, cls, tags, nt, r): the writer instance of a
- * restored Aurora cluster.  An instance of that id already in ${cluster} is
- * success.  0, or -1 with ${r} set.
- */
-static int
-add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const char *engine,
-    const char *cls, const struct rds_tag *tags, size_t nt, struct result *r)
-{
-	struct rds_instance_opts o;
-	struct aws_error e;
-	struct rds_db d;
-	char *wid;
-	int rc = -1;
-
-	memset(&e, 0, sizeof(e));
-	if ((wid = ferry_writer_id(cluster)) == NULL) {
-		result_fail(r, "Snapferry.Internal", "out of memory");
-		return (-1);
-	}
-	if (f->cfg->dry_run) {
-		result_step(r, "would:CreateDBInstance %s in cluster %s class=%s", wid, cluster,
-		    cls);
-		free(wid);
-		return (0);
-	}
-	memset(&o, 0, sizeof(o));
-	o.db_id = wid;
-	o.cluster_id = cluster;
-	o.engine = engine;
-	o.instance_class = cls;
-	o.tags = tags;
-	o.n_tags = nt;
-	if (rds_create_cluster_instance(c, &o, &e) == 0) {
-		result_step(r, "CreateDBInstance %s in cluster %s class=%s (writer)", wid,
-		    cluster, cls);
-		rc = 0;
-		goto out;
-	}
-	if (!code_has(&e, "AlreadyExists")) {
-		ferry_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
-		    "to BACKUP_ROLE_ARN (backup-account.yaml grants it with Restore=on) and check "
-		    "RESTORE_INSTANCE_CLASS");
-		goto out;
-	}
-	/* A concurrent invocation, or an earlier one, made it: fine if it is in ${cluster}. */
-	aws_error_clear(&e);
-	if ((rc = rds_describe_db(c, RDS_INSTANCE, wid, &d, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, "DescribeDBInstances", wid,
-		    "allow rds:DescribeDBInstances to BACKUP_ROLE_ARN");
-		goto out;
-	}
-	if (rc == 1 && d.cluster_id != NULL && strcmp(d.cluster_id, cluster) == 0) {
-		result_step(r, "CreateDBInstance %s: already in cluster %s", wid, cluster);
-		rc = 0;
-	} else {
-		count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.NameConflict", "DB instance %s already exists in the "
-		    "backup account outside cluster %s; remove or rename it so that the "
-		    "restored cluster gets its writer instance", wid, cluster);
-		rc = -1;
-	}
-	rds_db_clean(&d);
-out:
-	aws_error_clear(&e);
-	free(wid);
-	return (rc);
-}
-
-/*
- * start_restore(f, c, kind, snap_id, engine, target, tags, nt, r): the
- * RestoreDB* call (or, in a dry run, the line saying it).  1 made, 0 the
- * target appeared meanwhile, -1 failure in ${r}.
- */
-static int
-start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-    const char *snap_id, const char *engine, const char *target,
-    const struct rds_tag *tags, size_t nt, struct result *r)
-{
-	const struct config *cfg = f->cfg;
-	struct rds_restore_opts o;
-	struct aws_error e;
-
-	if (cfg->dry_run) {
-		result_step(r, "would:%s %s -> %s", op(kind, "restore"), snap_id, target);
-		return (1);
-	}
-	memset(&e, 0, sizeof(e));
-	memset(&o, 0, sizeof(o));
-	o.kind = kind;
-	o.snapshot = snap_id;
-	o.db_id = target;
-	o.engine = engine;
-	/* A cluster takes none: RESTORE_INSTANCE_CLASS goes to its writer. */
-	o.instance_class = kind == RDS_INSTANCE ? cfg->restore_instance_class : NULL;
-	o.subnet_group = cfg->restore_subnet_group;
-	o.sg_ids = cfg->restore_sg_ids;
-	o.n_sg_ids = cfg->n_restore_sg_ids;
-	o.tags = tags;
-	o.n_tags = nt;
-	if (rds_restore(c, &o, &e) != 0) {
-		if (code_has(&e, "AlreadyExists")) {
-			/* A concurrent invocation restores it (and adds a cluster's writer). */
-			result_step(r, "restore skipped: DB %s appeared meanwhile", target);
-			aws_error_clear(&e);
-			return (0);
-		}
-		ferry_fail_aws(f, r, &e, op(kind, "restore"), snap_id,
-		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
-		    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance for Aurora, "
-		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
-		    "settings");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	result_step(r, "%s %s -> %s", op(kind, "restore"), snap_id, target);
-	return (1);
-}
-
-/*
- * restore_cluster(f, c, snap_id, engine, target, tags, nt, r): an Aurora cluster
- * and its writer instance (a cluster alone can't be connected to).  A cluster
- * that snapferry restored earlier but that has no instance yet gets its writer
- * now.  1 restored (or would), 0 not (target exists), -1 failure in ${r}.
- */
-static int
-restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
-    const char *engine, const char *target, const struct rds_tag *tags, size_t nt,
-    struct result *r)
-{
-	const struct config *cfg = f->cfg;
-	const char *cls = ferry_writer_class(cfg, engine);
-	struct aws_error e;
-	struct rds_db d;
-	int rc;
-
-	memset(&e, 0, sizeof(e));
-	if (cls == NULL) {
-		count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.RestoreConfig", "restoring %s needs an instance class "
-		    "for the writer of cluster %s, and engine %s has no default: set "
-		    "RESTORE_INSTANCE_CLASS", snap_id, target, engine ? engine : "(unknown)");
-		return (-1);
-	}
-	if ((rc = rds_describe_db(c, RDS_CLUSTER, target, &d, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, "DescribeDBClusters", target,
-		    "allow rds:DescribeDBClusters to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	if (rc == 1) {
-		if (!names_has_lineage(d.tags, d.n_tags, NULL, FERRY_ROLE_RESTORE) ||
-		    d.n_members > 0) {
-			result_step(r, "restore skipped: DB cluster %s already exists in the "
-			    "backup account (snapferry never restores over an existing DB)",
-			    target);
-			rds_db_clean(&d);
-			return (0);
-		}
-		/* Ours, without an instance: an earlier restore stopped before its writer. */
-		result_step(r, "DB cluster %s (restored by snapferry) has no instance yet",
-		    target);
-		if (d.engine != NULL)
-			engine = d.engine;
-	} else if ((rc = start_restore(f, c, RDS_CLUSTER, snap_id, engine, target, tags, nt,
-	    r)) != 1)
-		return (rc);
-	/* When this fails, the next trigger finds the cluster without instance. */
-	rc = add_writer(f, c, target, engine, cls, tags, nt, r);
-	rds_db_clean(&d);
-	if (rc != 0)
-		return (-1);
-	if (!cfg->dry_run)
-		result_set_str(&r->restored, target);
-	return (1);
-}
-
-/* restore_copy(f, c, kind, snap_id, engine, target, s_arn, db, r): never over an existing
- *  DB.  1 restored (or would), 0 not (target exists), -1 failure in ${r}. */
-static int
-restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-    const char *snap_id, const char *engine, const char *target, const char *s_arn,
-    const char *db, struct result *r)
-{
-	struct rds_tag tags[5];
-	struct aws_error e;
-	size_t nt;
-	int rc;
-
-	restore_tags(s_arn, db, tags, &nt);
-	if (kind == RDS_CLUSTER)
-		return (restore_cluster(f, c, snap_id, engine, target, tags, nt, r));
-	memset(&e, 0, sizeof(e));
-	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, op(kind, "dbs"), target,
-		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	if (rc == 1) {
-		result_step(r, "restore skipped: DB %s already exists in the backup account "
-		    "(snapferry never restores over an existing DB)", target);
-		return (0);
-	}
-	if ((rc = start_restore(f, c, kind, snap_id, engine, target, tags, nt, r)) == 1 &&
-	    !f->cfg->dry_run)
-		result_set_str(&r->restored, target);
-	return (rc);
 }
 
 /* finish(f, fl, bc, r): B is available: un-share, delete T, restore, done. */
@@ -850,9 +582,10 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 		if (!fl->have_t) {
 			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1) {
-				ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
-				    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots "
-				    "and rds:ListTagsForResource to the function's role");
+				ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"),
+				    fl->copy_id, "allow rds:DescribeDBSnapshots / "
+				    "rds:DescribeDBClusterSnapshots and rds:ListTagsForResource "
+				    "to the function's role");
 				aws_error_clear(&e);
 				return;
 			}
@@ -895,7 +628,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 		worked |= rc;
 	}
 	if (worked)
-		count_metric(f, &f->counts.completed, "CopiesCompleted");
+		ferry_count_metric(f, &f->counts.completed, "CopiesCompleted");
 	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
 	    fl->copy_id, cfg->backup_account_id);
 }
@@ -915,7 +648,7 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 	    "transit copy";
 
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
-		count_metric(f, &f->counts.failed, "CopiesFailed");
+		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
 		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
 		    "another NAME_PREFIX", fl->copy_id, c == &f->rds ? "" :
@@ -926,7 +659,7 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 		return (1);
 	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
 	    "copies again", what, fl->copy_id, snap->status);
-	count_metric(f, &f->counts.failed, "CopiesFailed");
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (strcmp(snap->status, "deleting") != 0 &&
 	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
 		return (0);
@@ -946,7 +679,7 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 
 	memset(&e, 0, sizeof(e));
 	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
 		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
 		aws_error_clear(&e);
@@ -966,7 +699,7 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 		rds_snapshot_clean(&fl->b);
 		return (1);
 	case -1:
-		ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
 		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
 		aws_error_clear(&e);
 		return (0);
@@ -1003,7 +736,7 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			return (0);
 		}
 		if (cfg->dry_run) {
-			result_step(r, "would:%s %s -> %s kms=%s", op(fl->kind, "copy"),
+			result_step(r, "would:%s %s -> %s kms=%s", ferry_op(fl->kind, "copy"),
 			    fl->s.id, fl->copy_id, fl->transit_key ? fl->transit_key :
 			    "(source key)");
 			result_finish(r, RESULT_PENDING, "dry run: the transit copy %s would "
@@ -1014,8 +747,8 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 		if (rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
 		    fl->transit_key, tags, nt, &fl->t, &e) == 0) {
 			fl->have_t = 1;
-			count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
-			result_step(r, "%s %s -> %s", op(fl->kind, "copy"), fl->s.id,
+			ferry_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
+			result_step(r, "%s %s -> %s", ferry_op(fl->kind, "copy"), fl->s.id,
 			    fl->copy_id);
 			/* The copy's answer has no tags: read them back for the checks. */
 			rds_snapshot_clean(&fl->t);
@@ -1028,7 +761,7 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 				return (0);
 			}
 			fl->have_t = 1;
-		} else if (code_has(&e, "AlreadyExists")) {
+		} else if (ferry_code_has(&e, "AlreadyExists")) {
 			/* A concurrent invocation got there first. */
 			aws_error_clear(&e);
 			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
@@ -1039,10 +772,10 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 				return (0);
 			}
 			fl->have_t = 1;
-			result_step(r, "%s %s: already exists", op(fl->kind, "copy"),
+			result_step(r, "%s %s: already exists", ferry_op(fl->kind, "copy"),
 			    fl->copy_id);
 		} else {
-			ferry_fail_aws(f, r, &e, op(fl->kind, "copy"), fl->s.id,
+			ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), fl->s.id,
 			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 			    "rds:AddTagsToResource to the function's role; the key policy of "
 			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
@@ -1069,7 +802,7 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 	}
 
 aws_fail_describe:
-	ferry_fail_aws(f, r, &e, op(fl->kind, "describe"), fl->copy_id,
+	ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
 	    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 	    "rds:ListTagsForResource to the function's role");
 	aws_error_clear(&e);
@@ -1096,17 +829,17 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
 		    sh->id, cfg->backup_account_id);
 	} else if (cfg->dry_run) {
-		result_step(r, "would:%s %s add %s", op(fl->kind, "share"), sh->id,
+		result_step(r, "would:%s %s add %s", ferry_op(fl->kind, "share"), sh->id,
 		    cfg->backup_account_id);
 	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
 	    &e) != 0) {
-		ferry_fail_aws(f, r, &e, op(fl->kind, "share"), sh->id,
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role");
 		aws_error_clear(&e);
 		return;
 	} else {
-		result_step(r, "%s %s add %s", op(fl->kind, "share"), sh->id,
+		result_step(r, "%s %s add %s", ferry_op(fl->kind, "share"), sh->id,
 		    cfg->backup_account_id);
 	}
 
@@ -1114,7 +847,7 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s -> %s kms=%s (backup account %s)",
-		    op(fl->kind, "copy"), sh->arn, fl->copy_id, key ? key : "(none)",
+		    ferry_op(fl->kind, "copy"), sh->arn, fl->copy_id, key ? key : "(none)",
 		    cfg->backup_account_id);
 		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
 		    "created", fl->copy_id);
@@ -1140,15 +873,15 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	}
 	if (rds_copy_snapshot(bc, fl->kind, sh->arn, fl->copy_id, key, tags, nt, NULL,
 	    &e) == 0) {
-		count_metric(f, &f->counts.started, "CopiesStarted");
-		result_step(r, "%s %s -> %s (backup account %s)", op(fl->kind, "copy"),
+		ferry_count_metric(f, &f->counts.started, "CopiesStarted");
+		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
 		    sh->arn, fl->copy_id, cfg->backup_account_id);
-	} else if (code_has(&e, "AlreadyExists")) {
+	} else if (ferry_code_has(&e, "AlreadyExists")) {
 		result_step(r, "%s %s: already exists in the backup account",
-		    op(fl->kind, "copy"), fl->copy_id);
+		    ferry_op(fl->kind, "copy"), fl->copy_id);
 		aws_error_clear(&e);
 	} else {
-		ferry_fail_aws(f, r, &e, op(fl->kind, "copy"), sh->arn,
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
 		    "BACKUP_KMS_KEY_ID; the key policy of SHARE_KMS_KEY_ID (or of the "
@@ -1315,7 +1048,7 @@ find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct r
 		if (kind != FERRY_KIND_ANY && kind != k)
 			continue;
 		if ((rc = describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
-			ferry_fail_aws(f, r, &e, op((enum rds_kind)k, "describe"), id,
+			ferry_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"), id,
 			    "allow rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots and "
 			    "rds:ListTagsForResource to the function's role");
 			aws_error_clear(&e);
@@ -1340,7 +1073,7 @@ checked_account(struct ferry *f, const char *acct, struct result *r)
 	if (config_check_own_account(f->cfg, acct, &ce) == 0)
 		return (acct);
 	/* Same account and region: every sweep would ferry the backup copies again. */
-	count_metric(f, &f->counts.failed, "CopiesFailed");
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.Config", "%s", ce.msg);
 	return (NULL);
 }
@@ -1364,7 +1097,7 @@ ferry_own_account(struct ferry *f, struct result *r)
 		return (NULL);
 	}
 	/* Fail closed: without it, a foreign snapshot could not be told from our own. */
-	count_metric(f, &f->counts.failed, "CopiesFailed");
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.Credentials", "cannot determine own account: "
 	    "sts:GetCallerIdentity failed (%s: %s); snapferry acts only on snapshots of its "
 	    "own account", e.code ? e.code : "no account in the answer",
@@ -1482,7 +1215,7 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		    result_set_str(&fl.db_id, fl.s.db_id) != 0)
 			goto enomem;
 		result_set_str(&r->source_db, fl.db_id);
-		if (!is_available(&fl.s)) {
+		if (!ferry_is_available(&fl.s)) {
 			if (is_terminal(fl.s.status))
 				result_finish(r, RESULT_SKIPPED, "source snapshot is %s",
 				    fl.s.status);
@@ -1498,7 +1231,7 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		if ((fl.copy_id = names_copy_id(cfg->name_prefix, fl.s_id, fl.kind)) == NULL)
 			goto enomem;
 		if ((rc = describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
-			ferry_fail_aws(f, r, &e, op(fl.kind, "describe"), fl.copy_id,
+			ferry_fail_aws(f, r, &e, ferry_op(fl.kind, "describe"), fl.copy_id,
 			    "allow rds:DescribeDBSnapshots to the function's role");
 			aws_error_clear(&e);
 			goto done;
@@ -1569,304 +1302,6 @@ ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *
 	advance(f, kind, ref, r, 1, 0);
 	if (r->outcome == RESULT_NONE)
 		result_finish(r, RESULT_PENDING, "no decision");
-}
-
-/* ---- the manual restore ------------------------------------------------------- */
-
-/*
- * A backup account may hold the copies of several production accounts (and regions),
- * with the same prefix and tags, and DB ids are only unique within an account: the
- * restore picks among the copies of one production account, in this function's region.
- */
-struct candidate {
-	char		*account;	/* the production account of the copies */
-	char		*id;		/* its newest available copy of the DB */
-	char		*engine;
-	char		*when;		/* ISO-8601: compares as text */
-	char		*s_arn;		/* its source, from the lineage */
-	enum rds_kind	 kind;
-	unsigned	 copies;
-};
-
-struct newest {
-	const char		*db;
-	const char		*region;	/* the function's */
-	struct candidate	*c;		/* one per production account */
-	size_t			 n, cap;
-	unsigned		 other_region;	/* copies of the DB from other regions */
-	int			 enomem;
-};
-
-static void
-newest_clean(struct newest *nw)
-{
-	size_t i;
-
-	for (i = 0; i < nw->n; i++) {
-		free(nw->c[i].account);
-		free(nw->c[i].id);
-		free(nw->c[i].engine);
-		free(nw->c[i].when);
-		free(nw->c[i].s_arn);
-	}
-	free(nw->c);
-	nw->c = NULL;
-	nw->n = nw->cap = 0;
-}
-
-static struct candidate *
-candidate_of(struct newest *nw, const char *account)
-{
-	size_t i;
-
-	for (i = 0; account != NULL && i < nw->n; i++)
-		if (strcmp(nw->c[i].account, account) == 0)
-			return (&nw->c[i]);
-	return (NULL);
-}
-
-/* candidate_add(nw, account): the candidate of ${account}, new when needed; NULL on ENOMEM. */
-static struct candidate *
-candidate_add(struct newest *nw, const char *account)
-{
-	struct candidate *c;
-	size_t cap;
-
-	if ((c = candidate_of(nw, account)) != NULL)
-		return (c);
-	if (nw->n == nw->cap) {
-		cap = nw->cap ? nw->cap * 2 : 4;
-		if ((c = realloc(nw->c, cap * sizeof(*c))) == NULL)
-			return (NULL);
-		nw->c = c;
-		nw->cap = cap;
-	}
-	c = &nw->c[nw->n];
-	memset(c, 0, sizeof(*c));
-	if ((c->account = strdup(account)) == NULL)
-		return (NULL);
-	nw->n++;
-	return (c);
-}
-
-static int
-newest_cb(const struct rds_snapshot *s, void *arg)
-{
-	struct newest *nw = arg;
-	struct candidate *c;
-	struct names_arn a;
-	const char *db, *when, *arn;
-	int rc = 0;
-
-	if (!names_has_lineage(s->tags, s->n_tags, NULL, NAMES_ROLE_BACKUP) ||
-	    !is_available(s))
-		return (0);
-	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
-	    strcmp(db, nw->db) != 0)
-		return (0);
-	/* Whose copy it is: its lineage's source ARN (none: it can't be attributed). */
-	if ((arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN)) == NULL ||
-	    names_parse_arn(arn, &a) != 1)
-		return (0);
-	if (strcmp(a.region, nw->region) != 0) {
-		nw->other_region++;
-		goto out;
-	}
-	if ((c = candidate_add(nw, a.account)) == NULL)
-		goto enomem;
-	c->copies++;
-	if ((when = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME)) == NULL)
-		when = s->create_time ? s->create_time : "";
-	if (c->id != NULL && strcmp(when, c->when) <= 0)
-		goto out;
-	free(c->id);
-	free(c->engine);
-	free(c->when);
-	free(c->s_arn);
-	c->id = strdup(s->id);
-	c->engine = s->engine ? strdup(s->engine) : NULL;
-	c->when = strdup(when);
-	c->s_arn = strdup(arn);
-	c->kind = s->kind;
-	if (c->id == NULL || c->when == NULL || c->s_arn == NULL ||
-	    (s->engine != NULL && c->engine == NULL))
-		goto enomem;
-out:
-	names_arn_clean(&a);
-	return (rc);
-enomem:
-	nw->enomem = 1;
-	rc = 1;
-	goto out;
-}
-
-static int
-cmp_candidate(const void *x, const void *y)
-{
-	return (strcmp(((const struct candidate *)x)->account,
-	    ((const struct candidate *)y)->account));
-}
-
-/* known_account(f): the function's own account when it can be learned (configured, or
- *  sts:GetCallerIdentity once), else NULL.  Unlike ferry_own_account, not knowing it is no
- *  failure, and it may be the backup account (on disaster day, run with its credentials). */
-static const char *
-known_account(struct ferry *f)
-{
-	struct aws_error e;
-
-	if (f->cfg->account_id != NULL)
-		return (f->cfg->account_id);
-	if (f->account != NULL)
-		return (f->account);
-	memset(&e, 0, sizeof(e));
-	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) != 0) {
-		free(f->account);
-		f->account = NULL;
-	}
-	aws_error_clear(&e);
-	return (f->account);
-}
-
-/* accounts(nw, b): "<account> (<n> copies, newest <copy>), ..." of every candidate, sorted. */
-static void
-accounts(struct newest *nw, struct buf *b)
-{
-	char n[40];
-	size_t i;
-
-	if (nw->n > 1)	/* (never qsort a NULL array: UBSan) */
-		qsort(nw->c, nw->n, sizeof(*nw->c), cmp_candidate);
-	for (i = 0; i < nw->n; i++)
-		if ((i > 0 && buf_append_str(b, ", ") != 0) ||
-		    buf_append_str(b, nw->c[i].account) != 0 ||
-		    snprintf(n, sizeof(n), " (%u cop%s, newest ", nw->c[i].copies,
-		    nw->c[i].copies == 1 ? "y" : "ies") < 0 || buf_append_str(b, n) != 0 ||
-		    buf_append_str(b, nw->c[i].id) != 0 || buf_append_str(b, ")") != 0)
-			break;
-}
-
-/*
- * pick(f, nw, db_id, account, r): the candidate to restore: that of ${account} when one
- * is asked for; else this function's own when it has copies; else the only account with
- * copies.  NULL with ${r} failed (no copy, or copies of several accounts, none of them
- * ours: same-named DBs of different accounts, and snapferry never guesses which is meant).
- */
-static struct candidate *
-pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
-    struct result *r)
-{
-	const struct config *cfg = f->cfg;
-	struct candidate *c = NULL;
-	const char *own;
-	struct buf b;
-
-	if (account != NULL)
-		c = candidate_of(nw, account);
-	else if (nw->n == 1)	/* the own account's or not: the one there is */
-		c = &nw->c[0];
-	else if (nw->n > 1 && (own = known_account(f)) != NULL &&
-	    (c = candidate_of(nw, own)) != NULL)
-		result_step(r, "copies of DB %s come from %zu production accounts: restoring "
-		    "those of this function's own account %s", db_id, nw->n, own);
-	if (c != NULL)
-		return (c);
-	buf_init(&b, 4096);
-	accounts(nw, &b);
-	if (account != NULL || nw->n == 0)
-		result_fail(r, "Snapferry.NoBackup", "no available backup copy of DB %s "
-		    "(tag %s)%s%s of region %s in backup account %s%s%s%s", db_id,
-		    NAMES_TAG_SOURCE_DB, account ? " from production account " : "",
-		    account ? account : "", cfg->region, cfg->backup_account_id,
-		    nw->n ? "; there are copies from " : "", nw->n && b.data ? b.data : "",
-		    nw->other_region ? " (copies from other regions are not considered)" : "");
-	else
-		result_fail(r, "Snapferry.Ambiguous", "the backup account holds copies of DB %s "
-		    "from %zu production accounts: %s; add \"account\":\"<12-digit production "
-		    "account id>\" to the restore payload to choose", db_id, nw->n,
-		    b.data ? b.data : "(out of memory)");
-	buf_free(&b);
-	return (NULL);
-}
-
-void
-ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
-    struct result *r)
-{
-	ferry_restore_db_from(f, db_id, NULL, target, r);
-}
-
-void
-ferry_restore_db_from(struct ferry *f, const char *db_id, const char *account,
-    const char *target, struct result *r)
-{
-	const struct config *cfg = f->cfg;
-	struct rds_list_opts lo;
-	struct aws_client *bc;
-	struct candidate *c;
-	struct aws_error e;
-	struct newest nw;
-	char *tgt = NULL;
-	int k;
-
-	memset(&e, 0, sizeof(e));
-	memset(&nw, 0, sizeof(nw));
-	r->dry_run = cfg->dry_run;
-	nw.db = db_id;
-	nw.region = cfg->region;
-	result_set_str(&r->source_db, db_id);
-	if ((bc = ferry_backup(f, &e)) == NULL) {
-		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
-		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
-		return;
-	}
-	memset(&lo, 0, sizeof(lo));
-	lo.snapshot_type = "manual";
-	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {
-		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
-			ferry_fail_aws(f, r, &e, op((enum rds_kind)k, "describe"),
-			    "the backup account", "allow rds:DescribeDBSnapshots and "
-			    "rds:DescribeDBClusterSnapshots to BACKUP_ROLE_ARN");
-			aws_error_clear(&e);
-			goto out;
-		}
-	}
-	if (nw.enomem) {
-		result_fail(r, "Snapferry.Internal", "out of memory");
-		goto out;
-	}
-	if ((c = pick(f, &nw, db_id, account, r)) == NULL)
-		goto out;
-	result_set_str(&r->backup, c->id);
-	result_set_str(&r->source, c->s_arn);
-	result_step(r, "newest backup copy of %s from account %s: %s (%s)", db_id,
-	    c->account, c->id, c->when);
-	if (target != NULL)
-		tgt = strdup(target);
-	else
-		tgt = names_restore_id(cfg->name_prefix, db_id);
-	if (tgt == NULL) {
-		result_fail(r, "Snapferry.Internal", "out of memory");
-		goto out;
-	}
-	switch (restore_copy(f, bc, c->kind, c->id, c->engine, tgt, c->s_arn, db_id, r)) {
-	case 1:
-		result_set_str(&r->restored, tgt);
-		result_finish(r, RESULT_DONE, "%s%s restored from %s",
-		    cfg->dry_run ? "dry run: " : "", tgt, c->id);
-		break;
-	case 0:
-		result_fail(r, "Snapferry.TargetExists", "DB %s already exists in the backup "
-		    "account; snapferry never restores over an existing DB: pass "
-		    "\"target\":\"<new id>\" or remove it", tgt);
-		break;
-	default:
-		break;
-	}
-out:
-	free(tgt);
-	newest_clean(&nw);
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * ferry: advance(S) — move one source snapshot S one or more steps along
- * transit copy -> share -> backup copy -> clean-up -> restore, deciding each
- * step from what AWS reports now (no local state), and the manual restore.
+ * transit copy -> share -> backup copy -> clean-up -> restore (restore.h), deciding
+ * each step from what AWS reports now (no local state); the AWS clients of an
+ * invocation and the classification of AWS errors into outcomes.
  */
 #ifndef SNAPFERRY_FERRY_H
 #define SNAPFERRY_FERRY_H
@@ -95,23 +96,6 @@ void	ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r)
  * lineage tag; otherwise the result is "ignored".
  */
 void	ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *r);
-/**
- * ferry_restore_db(f, db_id, target, r): restore the newest available backup
- * copy of source DB ${db_id} in the backup account into ${target} (NULL =
- * "<NAME_PREFIX>-<db_id>"), never over an existing DB: ferry_restore_db_from
- * without an account.
- */
-void	ferry_restore_db(struct ferry *f, const char *db_id, const char *target,
-	    struct result *r);
-/**
- * ferry_restore_db_from(f, db_id, account, target, r): the same, among the copies whose
- * lineage names a source of DB ${db_id} in production account ${account} and this
- * function's region.  ${account} NULL: this function's own account when it can be
- * learned and has copies, else the only production account with copies of ${db_id};
- * copies of several accounts, none of them ours, fail Snapferry.Ambiguous (naming them).
- */
-void	ferry_restore_db_from(struct ferry *f, const char *db_id, const char *account,
-	    const char *target, struct result *r);
 enum ferry_plan {
 	FERRY_PLAN_SHARE_SOURCE = 0,	/* share S itself */
 	FERRY_PLAN_TRANSIT,		/* copy S to a transit copy T, share T */
@@ -147,15 +131,21 @@ void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e
 	    const char *op, const char *what, const char *fix);
 /** ferry_is_quota(code): 1 for quota and copy-concurrency error codes. */
 int	ferry_is_quota(const char *code);
-/** ferry_writer_class(cfg, engine): the instance class of the writer of a restored Aurora
- *  cluster of ${engine}: RESTORE_INSTANCE_CLASS, else the engine family's default, else
- *  NULL (no default: the restore is refused). */
-const char *ferry_writer_class(const struct config *cfg, const char *engine);
-/** ferry_writer_id(cluster_id): the id of the writer instance snapferry adds to a restored
- *  cluster, "<cluster_id>-instance-1" capped like every DB id. malloc'd, NULL on ENOMEM. */
-char	*ferry_writer_id(const char *cluster_id);
+/** ferry_code_has(e, part): 1 when ${e}'s code contains ${part}. */
+int	ferry_code_has(const struct aws_error *e, const char *part);
+/** ferry_count_metric(f, counter, name): count one in ${counter}, and emit metric ${name}
+ *  unless the sweep sums the counters up. */
+void	ferry_count_metric(struct ferry *f, unsigned *counter, const char *name);
+/** ferry_op(kind, which): the RDS operation ${which} ("describe", "copy", "share", "attrs",
+ *  "delete", "restore", "dbs") for ${kind}, for messages. */
+const char *ferry_op(enum rds_kind kind, const char *which);
+/** ferry_is_available(s): 1 when snapshot ${s} is "available". */
+int	ferry_is_available(const struct rds_snapshot *s);
 /** ferry_emit_counts(c): EMF records for the non-zero counters of ${c}. */
 void	ferry_emit_counts(const struct ferry_counts *c);
+/** ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
+ *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
+size_t	ferry_base_tags(const char *role, struct rds_tag *tags);
 /** ferry_lineage_tags(f, snap, role, tags, n): the lineage tags for a copy of ${snap}
  *  (pointers into ${snap} and static strings; nothing to free). ${tags} has room for 7. */
 void	ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,

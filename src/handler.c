@@ -1,7 +1,7 @@
 /*
  * handler: one invocation, with no knowledge of the Runtime API.  Parses
  * and classifies the event, refuses foreign and malformed ones, then hands
- * it to dispatch(), which runs the snapshot flow (ferry/sweep) and turns a
+ * it to dispatch(), which runs the snapshot flow (ferry/sweep/restore) and turns a
  * failure that needs a human into a function error.
  */
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include "handler.h"
 #include "log.h"
 #include "rds.h"
+#include "restore.h"
 #include "result.h"
 #include "sweep.h"
 
@@ -125,7 +126,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		sweep_run(&f, time(NULL), &r);
 		break;
 	case EVENT_MANUAL_RESTORE:
-		ferry_restore_db_from(&f, ev->db, ev->db_account, ev->target, &r);
+		restore_db(&f, ev->db, ev->db_account, ev->target, &r);
 		break;
 	default:
 		result_finish(&r, RESULT_IGNORED, "event %s: nothing to do",

@@ -301,53 +301,6 @@ test_cross_region(void)
 	config_free(&cfg);
 }
 
-/* The writer instance of a restored Aurora cluster: class and id. */
-static void
-test_writer(void)
-{
-	struct config cfg;
-	struct config_error ce;
-	char *id, long_id[80];
-
-	env_include = env_exclude = NULL;
-	memset(&cfg, 0, sizeof(cfg));
-	CHECK(config_load(&cfg, fake_env, &ce) == 0);
-	CHECK_STR(ferry_writer_class(&cfg, "aurora-postgresql"), "db.r5.large");
-	CHECK_STR(ferry_writer_class(&cfg, "aurora-mysql"), "db.r5.large");
-	CHECK_STR(ferry_writer_class(&cfg, "aurora"), "db.r5.large");
-	/* No default for an engine outside the Aurora families: the restore is refused. */
-	CHECK(ferry_writer_class(&cfg, "neptune") == NULL);
-	CHECK(ferry_writer_class(&cfg, "aurora-postgresql-limitless") == NULL);
-	CHECK(ferry_writer_class(&cfg, NULL) == NULL);
-	config_free(&cfg);
-
-	env_over[0][0] = "RESTORE_INSTANCE_CLASS";
-	env_over[0][1] = "db.r6g.xlarge";
-	memset(&cfg, 0, sizeof(cfg));
-	CHECK(config_load(&cfg, fake_env, &ce) == 0);
-	CHECK_STR(ferry_writer_class(&cfg, "aurora-mysql"), "db.r6g.xlarge");
-	CHECK_STR(ferry_writer_class(&cfg, "neptune"), "db.r6g.xlarge");
-	config_free(&cfg);
-	env_over[0][0] = env_over[0][1] = NULL;
-
-	id = ferry_writer_id("snapferry-orders");
-	CHECK_STR(id, "snapferry-orders-instance-1");
-	free(id);
-	/* A 63-character cluster id: the writer id is capped at 63 too, deterministically. */
-	memset(long_id, 'a', 63);
-	long_id[63] = '\0';
-	id = ferry_writer_id(long_id);
-	CHECK(id != NULL && strlen(id) <= NAMES_MAX_DB);
-	if (id != NULL) {
-		char *again = ferry_writer_id(long_id);
-
-		CHECK_STR(id, again);
-		CHECK(strncmp(id, long_id, 40) == 0);
-		free(again);
-	}
-	free(id);
-}
-
 static void
 test_tags(void)
 {
@@ -434,7 +387,6 @@ main(void)
 	log_set_level(LOG_ERROR);
 	test_decide();
 	test_errors();
-	test_writer();
 	test_cross_region();
 	test_tags();
 	test_result_json();

@@ -1,0 +1,604 @@
+/*
+ * restore: restoring snapferry's backup copies in the backup account.  Owns the
+ * restore that ends a ferry when RESTORE is on (never over an existing DB; an Aurora
+ * cluster gets its writer instance) and the disaster-day restore action.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "ferry.h"
+#include "names.h"
+#include "restore.h"
+#include "result.h"
+#include "sts.h"
+
+/* snapferry:role of a DB restored from a backup copy. */
+#define RESTORE_ROLE	"restore"
+
+/* ---- restoring a backup copy ------------------------------------------------------ */
+
+/*
+ * The instance class of the writer of a restored Aurora cluster when
+ * RESTORE_INSTANCE_CLASS is unset, per engine family: db.r5.large is the
+ * smallest memory-optimised class that every supported Aurora MySQL and
+ * Aurora PostgreSQL version offers in every commercial region (the Graviton
+ * and burstable classes depend on version and region).  Another engine has
+ * no default: the restore is refused until RESTORE_INSTANCE_CLASS is set,
+ * rather than leaving a cluster nobody can connect to.
+ */
+static const struct {
+	const char	*engine;
+	const char	*instance_class;
+} writer_classes[] = {
+	{ "aurora-mysql", "db.r5.large" },
+	{ "aurora-postgresql", "db.r5.large" },
+	{ "aurora", "db.r5.large" },		/* Aurora MySQL 5.6-compatible */
+};
+
+const char *
+restore_writer_class(const struct config *cfg, const char *engine)
+{
+	size_t i;
+
+	if (cfg->restore_instance_class != NULL)
+		return (cfg->restore_instance_class);
+	for (i = 0; engine != NULL && i < sizeof(writer_classes) / sizeof(writer_classes[0]);
+	    i++)
+		if (strcmp(engine, writer_classes[i].engine) == 0)
+			return (writer_classes[i].instance_class);
+	return (NULL);
+}
+
+char *
+restore_writer_id(const char *cluster_id)
+{
+	static const char suffix[] = "-instance-1";
+	size_t n = strlen(cluster_id);
+	char *raw, *s;
+
+	if ((raw = malloc(n + sizeof(suffix))) == NULL)
+		return (NULL);
+	memcpy(raw, cluster_id, n);
+	memcpy(raw + n, suffix, sizeof(suffix));
+	s = names_sanitize(raw, NAMES_MAX_DB);
+	free(raw);
+	return (s);
+}
+
+/* The tags of a restored DB: who made it, from which source. ${tags} has room for 5. */
+static void
+restore_tags(const char *s_arn, const char *db, struct rds_tag *tags, size_t *n)
+{
+	size_t i = ferry_base_tags(RESTORE_ROLE, tags);
+
+	if (s_arn != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_ARN;
+		tags[i++].value = (char *)(uintptr_t)s_arn;
+	}
+	if (db != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_DB;
+		tags[i++].value = (char *)(uintptr_t)db;
+	}
+	*n = i;
+}
+
+/*
+ * add_writer(f, c, cluster, engine, cls, tags, nt, r): the writer instance of a
+ * restored Aurora cluster.  An instance of that id already in ${cluster} is
+ * success.  0, or -1 with ${r} set.
+ */
+static int
+add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const char *engine,
+    const char *cls, const struct rds_tag *tags, size_t nt, struct result *r)
+{
+	struct rds_instance_opts o;
+	struct aws_error e;
+	struct rds_db d;
+	char *wid;
+	int rc = -1;
+
+	memset(&e, 0, sizeof(e));
+	if ((wid = restore_writer_id(cluster)) == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return (-1);
+	}
+	if (f->cfg->dry_run) {
+		result_step(r, "would:CreateDBInstance %s in cluster %s class=%s", wid, cluster,
+		    cls);
+		free(wid);
+		return (0);
+	}
+	memset(&o, 0, sizeof(o));
+	o.db_id = wid;
+	o.cluster_id = cluster;
+	o.engine = engine;
+	o.instance_class = cls;
+	o.tags = tags;
+	o.n_tags = nt;
+	if (rds_create_cluster_instance(c, &o, &e) == 0) {
+		result_step(r, "CreateDBInstance %s in cluster %s class=%s (writer)", wid,
+		    cluster, cls);
+		rc = 0;
+		goto out;
+	}
+	if (!ferry_code_has(&e, "AlreadyExists")) {
+		ferry_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
+		    "to BACKUP_ROLE_ARN (backup-account.yaml grants it with Restore=on) and check "
+		    "RESTORE_INSTANCE_CLASS");
+		goto out;
+	}
+	/* A concurrent invocation, or an earlier one, made it: fine if it is in ${cluster}. */
+	aws_error_clear(&e);
+	if ((rc = rds_describe_db(c, RDS_INSTANCE, wid, &d, &e)) == -1) {
+		ferry_fail_aws(f, r, &e, "DescribeDBInstances", wid,
+		    "allow rds:DescribeDBInstances to BACKUP_ROLE_ARN");
+		goto out;
+	}
+	if (rc == 1 && d.cluster_id != NULL && strcmp(d.cluster_id, cluster) == 0) {
+		result_step(r, "CreateDBInstance %s: already in cluster %s", wid, cluster);
+		rc = 0;
+	} else {
+		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.NameConflict", "DB instance %s already exists in the "
+		    "backup account outside cluster %s; remove or rename it so that the "
+		    "restored cluster gets its writer instance", wid, cluster);
+		rc = -1;
+	}
+	rds_db_clean(&d);
+out:
+	aws_error_clear(&e);
+	free(wid);
+	return (rc);
+}
+
+/*
+ * start_restore(f, c, kind, snap_id, engine, target, tags, nt, r): the
+ * RestoreDB* call (or, in a dry run, the line saying it).  1 made, 0 the
+ * target appeared meanwhile, -1 failure in ${r}.
+ */
+static int
+start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+    const char *snap_id, const char *engine, const char *target,
+    const struct rds_tag *tags, size_t nt, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct rds_restore_opts o;
+	struct aws_error e;
+
+	if (cfg->dry_run) {
+		result_step(r, "would:%s %s -> %s", ferry_op(kind, "restore"), snap_id, target);
+		return (1);
+	}
+	memset(&e, 0, sizeof(e));
+	memset(&o, 0, sizeof(o));
+	o.kind = kind;
+	o.snapshot = snap_id;
+	o.db_id = target;
+	o.engine = engine;
+	/* A cluster takes none: RESTORE_INSTANCE_CLASS goes to its writer. */
+	o.instance_class = kind == RDS_INSTANCE ? cfg->restore_instance_class : NULL;
+	o.subnet_group = cfg->restore_subnet_group;
+	o.sg_ids = cfg->restore_sg_ids;
+	o.n_sg_ids = cfg->n_restore_sg_ids;
+	o.tags = tags;
+	o.n_tags = nt;
+	if (rds_restore(c, &o, &e) != 0) {
+		if (ferry_code_has(&e, "AlreadyExists")) {
+			/* A concurrent invocation restores it (and adds a cluster's writer). */
+			result_step(r, "restore skipped: DB %s appeared meanwhile", target);
+			aws_error_clear(&e);
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, ferry_op(kind, "restore"), snap_id,
+		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
+		    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance for Aurora, "
+		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
+		    "settings");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	result_step(r, "%s %s -> %s", ferry_op(kind, "restore"), snap_id, target);
+	return (1);
+}
+
+/*
+ * restore_cluster(f, c, snap_id, engine, target, tags, nt, r): an Aurora cluster
+ * and its writer instance (a cluster alone can't be connected to).  A cluster
+ * that snapferry restored earlier but that has no instance yet gets its writer
+ * now.  1 restored (or would), 0 not (target exists), -1 failure in ${r}.
+ */
+static int
+restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
+    const char *engine, const char *target, const struct rds_tag *tags, size_t nt,
+    struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	const char *cls = restore_writer_class(cfg, engine);
+	struct aws_error e;
+	struct rds_db d;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if (cls == NULL) {
+		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.RestoreConfig", "restoring %s needs an instance class "
+		    "for the writer of cluster %s, and engine %s has no default: set "
+		    "RESTORE_INSTANCE_CLASS", snap_id, target, engine ? engine : "(unknown)");
+		return (-1);
+	}
+	if ((rc = rds_describe_db(c, RDS_CLUSTER, target, &d, &e)) == -1) {
+		ferry_fail_aws(f, r, &e, "DescribeDBClusters", target,
+		    "allow rds:DescribeDBClusters to BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	if (rc == 1) {
+		if (!names_has_lineage(d.tags, d.n_tags, NULL, RESTORE_ROLE) ||
+		    d.n_members > 0) {
+			result_step(r, "restore skipped: DB cluster %s already exists in the "
+			    "backup account (snapferry never restores over an existing DB)",
+			    target);
+			rds_db_clean(&d);
+			return (0);
+		}
+		/* Ours, without an instance: an earlier restore stopped before its writer. */
+		result_step(r, "DB cluster %s (restored by snapferry) has no instance yet",
+		    target);
+		if (d.engine != NULL)
+			engine = d.engine;
+	} else if ((rc = start_restore(f, c, RDS_CLUSTER, snap_id, engine, target, tags, nt,
+	    r)) != 1)
+		return (rc);
+	/* When this fails, the next trigger finds the cluster without instance. */
+	rc = add_writer(f, c, target, engine, cls, tags, nt, r);
+	rds_db_clean(&d);
+	if (rc != 0)
+		return (-1);
+	if (!cfg->dry_run)
+		result_set_str(&r->restored, target);
+	return (1);
+}
+
+/*
+ * restore_copy(f, c, kind, snap_id, engine, target, s_arn, db, r): restore backup copy
+ * ${snap_id} (of source ${s_arn}, DB ${db}) into ${target} with client ${c} of the backup
+ * account, tagged with its lineage; a cluster gets its writer instance.  Never over an
+ * existing DB.  1 restored (or would, in a dry run), 0 not (target exists), -1 failure
+ * in ${r}.
+ */
+int
+restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+    const char *snap_id, const char *engine, const char *target, const char *s_arn,
+    const char *db, struct result *r)
+{
+	struct rds_tag tags[5];
+	struct aws_error e;
+	size_t nt;
+	int rc;
+
+	restore_tags(s_arn, db, tags, &nt);
+	if (kind == RDS_CLUSTER)
+		return (restore_cluster(f, c, snap_id, engine, target, tags, nt, r));
+	memset(&e, 0, sizeof(e));
+	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
+		ferry_fail_aws(f, r, &e, ferry_op(kind, "dbs"), target,
+		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return (-1);
+	}
+	if (rc == 1) {
+		result_step(r, "restore skipped: DB %s already exists in the backup account "
+		    "(snapferry never restores over an existing DB)", target);
+		return (0);
+	}
+	if ((rc = start_restore(f, c, kind, snap_id, engine, target, tags, nt, r)) == 1 &&
+	    !f->cfg->dry_run)
+		result_set_str(&r->restored, target);
+	return (rc);
+}
+
+
+/* ---- the manual restore ------------------------------------------------------- */
+
+/*
+ * A backup account may hold the copies of several production accounts (and regions),
+ * with the same prefix and tags, and DB ids are only unique within an account: the
+ * restore picks among the copies of one production account, in this function's region.
+ */
+struct candidate {
+	char		*account;	/* the production account of the copies */
+	char		*id;		/* its newest available copy of the DB */
+	char		*engine;
+	char		*when;		/* ISO-8601: compares as text */
+	char		*s_arn;		/* its source, from the lineage */
+	enum rds_kind	 kind;
+	unsigned	 copies;
+};
+
+struct newest {
+	const char		*db;
+	const char		*region;	/* the function's */
+	struct candidate	*c;		/* one per production account */
+	size_t			 n, cap;
+	unsigned		 other_region;	/* copies of the DB from other regions */
+	int			 enomem;
+};
+
+static void
+newest_clean(struct newest *nw)
+{
+	size_t i;
+
+	for (i = 0; i < nw->n; i++) {
+		free(nw->c[i].account);
+		free(nw->c[i].id);
+		free(nw->c[i].engine);
+		free(nw->c[i].when);
+		free(nw->c[i].s_arn);
+	}
+	free(nw->c);
+	nw->c = NULL;
+	nw->n = nw->cap = 0;
+}
+
+static struct candidate *
+candidate_of(struct newest *nw, const char *account)
+{
+	size_t i;
+
+	for (i = 0; account != NULL && i < nw->n; i++)
+		if (strcmp(nw->c[i].account, account) == 0)
+			return (&nw->c[i]);
+	return (NULL);
+}
+
+/* candidate_add(nw, account): the candidate of ${account}, new when needed; NULL on ENOMEM. */
+static struct candidate *
+candidate_add(struct newest *nw, const char *account)
+{
+	struct candidate *c;
+	size_t cap;
+
+	if ((c = candidate_of(nw, account)) != NULL)
+		return (c);
+	if (nw->n == nw->cap) {
+		cap = nw->cap ? nw->cap * 2 : 4;
+		if ((c = realloc(nw->c, cap * sizeof(*c))) == NULL)
+			return (NULL);
+		nw->c = c;
+		nw->cap = cap;
+	}
+	c = &nw->c[nw->n];
+	memset(c, 0, sizeof(*c));
+	if ((c->account = strdup(account)) == NULL)
+		return (NULL);
+	nw->n++;
+	return (c);
+}
+
+static int
+newest_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct newest *nw = arg;
+	struct candidate *c;
+	struct names_arn a;
+	const char *db, *when, *arn;
+	int rc = 0;
+
+	if (!names_has_lineage(s->tags, s->n_tags, NULL, NAMES_ROLE_BACKUP) ||
+	    !ferry_is_available(s))
+		return (0);
+	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
+	    strcmp(db, nw->db) != 0)
+		return (0);
+	/* Whose copy it is: its lineage's source ARN (none: it can't be attributed). */
+	if ((arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN)) == NULL ||
+	    names_parse_arn(arn, &a) != 1)
+		return (0);
+	if (strcmp(a.region, nw->region) != 0) {
+		nw->other_region++;
+		goto out;
+	}
+	if ((c = candidate_add(nw, a.account)) == NULL)
+		goto enomem;
+	c->copies++;
+	if ((when = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME)) == NULL)
+		when = s->create_time ? s->create_time : "";
+	if (c->id != NULL && strcmp(when, c->when) <= 0)
+		goto out;
+	free(c->id);
+	free(c->engine);
+	free(c->when);
+	free(c->s_arn);
+	c->id = strdup(s->id);
+	c->engine = s->engine ? strdup(s->engine) : NULL;
+	c->when = strdup(when);
+	c->s_arn = strdup(arn);
+	c->kind = s->kind;
+	if (c->id == NULL || c->when == NULL || c->s_arn == NULL ||
+	    (s->engine != NULL && c->engine == NULL))
+		goto enomem;
+out:
+	names_arn_clean(&a);
+	return (rc);
+enomem:
+	nw->enomem = 1;
+	rc = 1;
+	goto out;
+}
+
+static int
+cmp_candidate(const void *x, const void *y)
+{
+	return (strcmp(((const struct candidate *)x)->account,
+	    ((const struct candidate *)y)->account));
+}
+
+/* known_account(f): the function's own account when it can be learned (configured, or
+ *  sts:GetCallerIdentity once), else NULL.  Unlike ferry_own_account, not knowing it is no
+ *  failure, and it may be the backup account (on disaster day, run with its credentials). */
+static const char *
+known_account(struct ferry *f)
+{
+	struct aws_error e;
+
+	if (f->cfg->account_id != NULL)
+		return (f->cfg->account_id);
+	if (f->account != NULL)
+		return (f->account);
+	memset(&e, 0, sizeof(e));
+	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) != 0) {
+		free(f->account);
+		f->account = NULL;
+	}
+	aws_error_clear(&e);
+	return (f->account);
+}
+
+/* accounts(nw, b): "<account> (<n> copies, newest <copy>), ..." of every candidate, sorted. */
+static void
+accounts(struct newest *nw, struct buf *b)
+{
+	char n[40];
+	size_t i;
+
+	if (nw->n > 1)	/* (never qsort a NULL array: UBSan) */
+		qsort(nw->c, nw->n, sizeof(*nw->c), cmp_candidate);
+	for (i = 0; i < nw->n; i++)
+		if ((i > 0 && buf_append_str(b, ", ") != 0) ||
+		    buf_append_str(b, nw->c[i].account) != 0 ||
+		    snprintf(n, sizeof(n), " (%u cop%s, newest ", nw->c[i].copies,
+		    nw->c[i].copies == 1 ? "y" : "ies") < 0 || buf_append_str(b, n) != 0 ||
+		    buf_append_str(b, nw->c[i].id) != 0 || buf_append_str(b, ")") != 0)
+			break;
+}
+
+/*
+ * pick(f, nw, db_id, account, r): the candidate to restore: that of ${account} when one
+ * is asked for; else this function's own when it has copies; else the only account with
+ * copies.  NULL with ${r} failed (no copy, or copies of several accounts, none of them
+ * ours: same-named DBs of different accounts, and snapferry never guesses which is meant).
+ */
+static struct candidate *
+pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
+    struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct candidate *c = NULL;
+	const char *own;
+	struct buf b;
+
+	if (account != NULL)
+		c = candidate_of(nw, account);
+	else if (nw->n == 1)	/* the own account's or not: the one there is */
+		c = &nw->c[0];
+	else if (nw->n > 1 && (own = known_account(f)) != NULL &&
+	    (c = candidate_of(nw, own)) != NULL)
+		result_step(r, "copies of DB %s come from %zu production accounts: restoring "
+		    "those of this function's own account %s", db_id, nw->n, own);
+	if (c != NULL)
+		return (c);
+	buf_init(&b, 4096);
+	accounts(nw, &b);
+	if (account != NULL || nw->n == 0)
+		result_fail(r, "Snapferry.NoBackup", "no available backup copy of DB %s "
+		    "(tag %s)%s%s of region %s in backup account %s%s%s%s", db_id,
+		    NAMES_TAG_SOURCE_DB, account ? " from production account " : "",
+		    account ? account : "", cfg->region, cfg->backup_account_id,
+		    nw->n ? "; there are copies from " : "", nw->n && b.data ? b.data : "",
+		    nw->other_region ? " (copies from other regions are not considered)" : "");
+	else
+		result_fail(r, "Snapferry.Ambiguous", "the backup account holds copies of DB %s "
+		    "from %zu production accounts: %s; add \"account\":\"<12-digit production "
+		    "account id>\" to the restore payload to choose", db_id, nw->n,
+		    b.data ? b.data : "(out of memory)");
+	buf_free(&b);
+	return (NULL);
+}
+
+/*
+ * restore_db(f, db_id, account, target, r): restore the newest available backup copy of
+ * source DB ${db_id} in the backup account into ${target} (NULL = "<NAME_PREFIX>-<db_id>"),
+ * never over an existing DB, among the copies whose lineage names a source of DB ${db_id}
+ * in production account ${account} and this function's region.  ${account} NULL: this
+ * function's own account when it can be learned and has copies, else the only production
+ * account with copies of ${db_id}; copies of several accounts, none of them ours, fail
+ * Snapferry.Ambiguous (naming them).
+ */
+void
+restore_db(struct ferry *f, const char *db_id, const char *account, const char *target,
+    struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct rds_list_opts lo;
+	struct aws_client *bc;
+	struct candidate *c;
+	struct aws_error e;
+	struct newest nw;
+	char *tgt = NULL;
+	int k;
+
+	memset(&e, 0, sizeof(e));
+	memset(&nw, 0, sizeof(nw));
+	r->dry_run = cfg->dry_run;
+	nw.db = db_id;
+	nw.region = cfg->region;
+	result_set_str(&r->source_db, db_id);
+	if ((bc = ferry_backup(f, &e)) == NULL) {
+		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
+		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN");
+		aws_error_clear(&e);
+		return;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.snapshot_type = "manual";
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {
+		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
+			ferry_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"),
+			    "the backup account", "allow rds:DescribeDBSnapshots and "
+			    "rds:DescribeDBClusterSnapshots to BACKUP_ROLE_ARN");
+			aws_error_clear(&e);
+			goto out;
+		}
+	}
+	if (nw.enomem) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		goto out;
+	}
+	if ((c = pick(f, &nw, db_id, account, r)) == NULL)
+		goto out;
+	result_set_str(&r->backup, c->id);
+	result_set_str(&r->source, c->s_arn);
+	result_step(r, "newest backup copy of %s from account %s: %s (%s)", db_id,
+	    c->account, c->id, c->when);
+	if (target != NULL)
+		tgt = strdup(target);
+	else
+		tgt = names_restore_id(cfg->name_prefix, db_id);
+	if (tgt == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		goto out;
+	}
+	switch (restore_copy(f, bc, c->kind, c->id, c->engine, tgt, c->s_arn, db_id, r)) {
+	case 1:
+		result_set_str(&r->restored, tgt);
+		result_finish(r, RESULT_DONE, "%s%s restored from %s",
+		    cfg->dry_run ? "dry run: " : "", tgt, c->id);
+		break;
+	case 0:
+		result_fail(r, "Snapferry.TargetExists", "DB %s already exists in the backup "
+		    "account; snapferry never restores over an existing DB: pass "
+		    "\"target\":\"<new id>\" or remove it", tgt);
+		break;
+	default:
+		break;
+	}
+out:
+	free(tgt);
+	newest_clean(&nw);
+}
+
