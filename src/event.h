@@ -52,7 +52,7 @@ struct event {
 	char	*db;			/* restore: the source DB instance or cluster id */
 	char	*target;		/* restore: the id of the new DB, or NULL */
 	char	*db_account;		/* restore: the 12-digit production account whose copies
-					 * of ${db} to restore, or NULL (see ferry_restore_db_from) */
+					 * of ${db} to restore, or NULL (see restore_db) */
 };
 
 /** event_parse(json, len, ev): parse and classify ${json}; always fills ${ev}
