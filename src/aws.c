@@ -38,6 +38,12 @@ aws_error_clear(struct aws_error *e)
 }
 
 int
+aws_error_has(const struct aws_error *e, const char *part)
+{
+	return (e != NULL && e->code != NULL && strstr(e->code, part) != NULL);
+}
+
+int
 aws_error_is(const struct aws_error *e, const char *code)
 {
 	return (e != NULL && e->code != NULL && code != NULL && strcmp(e->code, code) == 0);

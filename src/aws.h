@@ -30,6 +30,9 @@ struct aws_error {
 void	aws_error_clear(struct aws_error *e);
 /** aws_error_is(e, code): 1 when ${e}->code equals ${code}. */
 int	aws_error_is(const struct aws_error *e, const char *code);
+/** aws_error_has(e, part): 1 when ${e}->code contains ${part} (e.g. "NotFound" matches
+ *  both DBSnapshotNotFound and DBClusterSnapshotNotFoundFault). */
+int	aws_error_has(const struct aws_error *e, const char *part);
 /** aws_error_set(e, code, message): replace ${e}'s contents (for local errors). */
 void	aws_error_set(struct aws_error *e, const char *code, const char *message);
 

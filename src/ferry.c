@@ -102,13 +102,6 @@ ferry_is_quota(const char *code)
 	return (in_list(code, q, sizeof(q) / sizeof(q[0])));
 }
 
-/* ferry_code_has(e, part): 1 when ${e}'s code contains ${part}. */
-int
-ferry_code_has(const struct aws_error *e, const char *part)
-{
-	return (e->code != NULL && strstr(e->code, part) != NULL);
-}
-
 static int
 is_access_denied(const struct aws_error *e)
 {
@@ -179,7 +172,7 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 		result_finish(r, RESULT_PENDING, "quota: %s (%s)", code, opname);
 		return;
 	}
-	if (e->retryable || ferry_code_has(e, "Throttl") || aws_error_is(e, "RequestExpired")) {
+	if (e->retryable || aws_error_has(e, "Throttl") || aws_error_is(e, "RequestExpired")) {
 		result_warn(r, "%s on %s kept failing (%s: %s); the next trigger or sweep "
 		    "continues", opname, what, code, msg);
 		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
@@ -204,7 +197,7 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 	else if (aws_error_is(e, "InvalidClientTokenId") ||
 	    aws_error_is(e, "SignatureDoesNotMatch") ||
 	    aws_error_is(e, "UnrecognizedClientException") ||
-	    ferry_code_has(e, "ExpiredToken"))
+	    aws_error_has(e, "ExpiredToken"))
 		result_fail(r, "Snapferry.Credentials", "%s on %s: the credentials were "
 		    "refused (%s: %s)", opname, what, code, msg);
 	else if (aws_error_is(e, "NotFoundException") || aws_error_is(e, "DisabledException") ||
@@ -490,7 +483,7 @@ delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	}
 	memset(&e, 0, sizeof(e));
 	if (rds_delete_snapshot(c, kind, snap->id, &e) != 0) {
-		if (ferry_code_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
+		if (aws_error_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
 		    aws_error_is(&e, "InvalidDBClusterSnapshotStateFault")) {
 			/* Gone or already being deleted by a concurrent invocation. */
 			result_step(r, "%s %s: already gone (%s)", ferry_op(kind, "delete"),
@@ -520,7 +513,7 @@ shared_with_backup(struct ferry *f, enum rds_kind kind, const char *id, struct r
 
 	memset(&e, 0, sizeof(e));
 	if (rds_shared_accounts(&f->rds, kind, id, &acc, &n, &e) != 0) {
-		if (ferry_code_has(&e, "NotFound")) {
+		if (aws_error_has(&e, "NotFound")) {
 			aws_error_clear(&e);
 			return (0);
 		}
@@ -554,7 +547,7 @@ unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
 		return (0);
 	}
 	if (rds_modify_share(&f->rds, kind, id, cfg->backup_account_id, 0, &e) != 0) {
-		if (ferry_code_has(&e, "NotFound")) {
+		if (aws_error_has(&e, "NotFound")) {
 			aws_error_clear(&e);
 			return (0);
 		}
@@ -761,7 +754,7 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 				return (0);
 			}
 			fl->have_t = 1;
-		} else if (ferry_code_has(&e, "AlreadyExists")) {
+		} else if (aws_error_has(&e, "AlreadyExists")) {
 			/* A concurrent invocation got there first. */
 			aws_error_clear(&e);
 			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
@@ -876,7 +869,7 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		ferry_count_metric(f, &f->counts.started, "CopiesStarted");
 		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
 		    sh->arn, fl->copy_id, cfg->backup_account_id);
-	} else if (ferry_code_has(&e, "AlreadyExists")) {
+	} else if (aws_error_has(&e, "AlreadyExists")) {
 		result_step(r, "%s %s: already exists in the backup account",
 		    ferry_op(fl->kind, "copy"), fl->copy_id);
 		aws_error_clear(&e);

@@ -131,8 +131,6 @@ void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e
 	    const char *op, const char *what, const char *fix);
 /** ferry_is_quota(code): 1 for quota and copy-concurrency error codes. */
 int	ferry_is_quota(const char *code);
-/** ferry_code_has(e, part): 1 when ${e}'s code contains ${part}. */
-int	ferry_code_has(const struct aws_error *e, const char *part);
 /** ferry_count_metric(f, counter, name): count one in ${counter}, and emit metric ${name}
  *  unless the sweep sums the counters up. */
 void	ferry_count_metric(struct ferry *f, unsigned *counter, const char *name);

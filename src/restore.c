@@ -125,7 +125,7 @@ add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const cha
 		rc = 0;
 		goto out;
 	}
-	if (!ferry_code_has(&e, "AlreadyExists")) {
+	if (!aws_error_has(&e, "AlreadyExists")) {
 		ferry_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
 		    "to BACKUP_ROLE_ARN (backup-account.yaml grants it with Restore=on) and check "
 		    "RESTORE_INSTANCE_CLASS");
@@ -187,7 +187,7 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	o.tags = tags;
 	o.n_tags = nt;
 	if (rds_restore(c, &o, &e) != 0) {
-		if (ferry_code_has(&e, "AlreadyExists")) {
+		if (aws_error_has(&e, "AlreadyExists")) {
 			/* A concurrent invocation restores it (and adds a cluster's writer). */
 			result_step(r, "restore skipped: DB %s appeared meanwhile", target);
 			aws_error_clear(&e);
