@@ -901,6 +901,11 @@ ferry_cross_region(const struct config *cfg)
 	    strcmp(cfg->backup_region, cfg->region) != 0);
 }
 
+/* Why S is skipped for its option group; the %s triple is " (", the blocking options, ")"
+ * once DescribeOptionGroups has named them. */
+#define OPTION_GROUP_REASON "option group %.64s has persistent or permanent options%s%.80s%s: " \
+	"AWS does not allow sharing the snapshot"
+
 void
 ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
     const char *key_manager, int og_blocks, struct ferry_decision *d)
@@ -947,9 +952,8 @@ ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 			d->need_option_check = 1;
 		} else if (og_blocks > 0) {
 			d->plan = FERRY_PLAN_SKIP;
-			snprintf(d->reason, sizeof(d->reason), "option group %.80s has "
-			    "persistent or permanent options (e.g. TDE): AWS does not allow "
-			    "sharing the snapshot", s->option_group);
+			snprintf(d->reason, sizeof(d->reason), OPTION_GROUP_REASON,
+			    s->option_group, "", "", "");
 			return;
 		}
 	}
@@ -984,6 +988,7 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 	struct ferry_decision d;
 	struct aws_error e;
 	struct kms_key k;
+	char *blocking = NULL;
 	int og = -1;
 
 	memset(&e, 0, sizeof(e));
@@ -991,13 +996,18 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 	ferry_decide(f->cfg, s, NULL, og, &d);
 	if (d.need_option_check && d.plan != FERRY_PLAN_IGNORE &&
 	    d.plan != FERRY_PLAN_SKIP) {
-		if ((og = rds_option_group_blocks_share(&f->rds, s->option_group, &e)) == -1) {
+		if ((og = rds_option_group_blocking(&f->rds, s->option_group, &blocking,
+		    &e)) == -1) {
 			ferry_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
 			    "allow rds:DescribeOptionGroups to the function's role");
 			aws_error_clear(&e);
 			return (0);
 		}
 		ferry_decide(f->cfg, s, NULL, og, &d);
+		if (d.plan == FERRY_PLAN_SKIP && og == 1 && blocking != NULL)
+			snprintf(d.reason, sizeof(d.reason), OPTION_GROUP_REASON,
+			    s->option_group, " (", blocking, ")");
+		free(blocking);
 	}
 	if (d.need_key_check && d.plan != FERRY_PLAN_IGNORE && d.plan != FERRY_PLAN_SKIP) {
 		if (kms_describe_key(&f->kms, s->kms_key_id, &k, &e) != 0) {

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <libxml/tree.h>
 
 #include "aws.h"
+#include "buf.h"
 #include "rds.h"
 
 #define RDS_VERSION	"2014-10-31"
@@ -411,28 +413,77 @@ err0:
 	return (-1);
 }
 
-/** rds_parse_option_groups(result): 1 when any option of any OptionGroup under ${result}
- *  is Persistent or Permanent, else 0. */
+/* 1 when ${opt} of an option group of engine ${engine} keeps a snapshot from being shared:
+ * persistent or permanent, except Oracle's Timezone and OLS, which AWS lets Oracle
+ * snapshots be shared with (RDS user guide, "Sharing a DB snapshot"). */
+static int
+option_blocks(xmlNodePtr opt, const char *engine, const char *name)
+{
+	if (!child_true(opt, "Persistent") && !child_true(opt, "Permanent"))
+		return (0);
+	if (engine != NULL && strncasecmp(engine, "oracle", 6) == 0 && name != NULL &&
+	    (strcasecmp(name, "Timezone") == 0 || strcasecmp(name, "OLS") == 0))
+		return (0);
+	return (1);
+}
+
+/* Blocking option names kept for a skip reason: enough to name them, not a whole page. */
+#define OPTION_NAMES_MAX	256
+
+/** rds_parse_option_groups_named(result, blocking): 1 when an option of an OptionGroup
+ *  under ${result} blocks a share (see option_blocks), else 0; -1 on ENOMEM.  With
+ *  ${blocking} non-NULL, *blocking gets the blocking options' names, ", "-separated
+ *  (malloc'd), or NULL when none blocks. */
 int
-rds_parse_option_groups(xmlNodePtr result)
+rds_parse_option_groups_named(xmlNodePtr result, char **blocking)
 {
 	xmlNodePtr list, g, opts, o;
+	struct buf b;
+	char *engine, *name;
+	int blocks = 0, bad = 0;
 
+	if (blocking != NULL)
+		*blocking = NULL;
 	if ((list = xml_find(result, "OptionGroupsList")) == NULL)
 		return (0);
-	for (g = list->children; g != NULL; g = g->next) {
+	buf_init(&b, OPTION_NAMES_MAX + 8);
+	for (g = list->children; g != NULL && !bad; g = g->next) {
 		if (!is_element(g, "OptionGroup"))
 			continue;
 		if ((opts = xml_child(g, "Options")) == NULL)
 			continue;
-		for (o = opts->children; o != NULL; o = o->next) {
+		engine = text_or_null(g, "EngineName");
+		for (o = opts->children; o != NULL && !bad; o = o->next) {
 			if (!is_element(o, "Option"))
 				continue;
-			if (child_true(o, "Persistent") || child_true(o, "Permanent"))
-				return (1);
+			name = text_or_null(o, "OptionName");
+			if (option_blocks(o, engine, name)) {
+				blocks = 1;
+				if (blocking != NULL && name != NULL &&
+				    b.len + strlen(name) + 2 <= OPTION_NAMES_MAX)
+					bad = (b.len > 0 && buf_append_str(&b, ", ") != 0) ||
+					    buf_append_str(&b, name) != 0;
+			}
+			free(name);
 		}
+		free(engine);
 	}
-	return (0);
+	if (bad) {
+		buf_free(&b);
+		return (-1);
+	}
+	if (blocking != NULL && b.len > 0)
+		*blocking = buf_steal(&b);
+	buf_free(&b);
+	return (blocks);
+}
+
+/** rds_parse_option_groups(result): 1 when an option of an OptionGroup under ${result}
+ *  blocks a share (persistent or permanent, but Oracle's Timezone and OLS), else 0. */
+int
+rds_parse_option_groups(xmlNodePtr result)
+{
+	return (rds_parse_option_groups_named(result, NULL));
 }
 
 void
@@ -1015,19 +1066,30 @@ rds_create_cluster_instance(struct aws_client *c, const struct rds_instance_opts
 static int
 parse_option_groups(xmlNodePtr res, void *arg, struct aws_error *err)
 {
-	(void)arg;
-	(void)err;
-	return (rds_parse_option_groups(res));
+	int r;
+
+	if ((r = rds_parse_option_groups_named(res, arg)) < 0)
+		return (fail(err, "ClientError", "out of memory"));
+	return (r);
+}
+
+int
+rds_option_group_blocking(struct aws_client *c, const char *name, char **blocking,
+    struct aws_error *err)
+{
+	const struct rq rq = { "DescribeOptionGroups", NULL, "DescribeOptionGroupsResult",
+	    parse_option_groups, blocking };
+	struct aws_params p;
+
+	if (blocking != NULL)
+		*blocking = NULL;
+	aws_params_init(&p);
+	return (call(c, &rq, &p, aws_params_add(&p, "OptionGroupName", name), err));
 }
 
 int
 rds_option_group_blocks_share(struct aws_client *c, const char *name,
     struct aws_error *err)
 {
-	const struct rq rq = { "DescribeOptionGroups", NULL, "DescribeOptionGroupsResult",
-	    parse_option_groups, NULL };
-	struct aws_params p;
-
-	aws_params_init(&p);
-	return (call(c, &rq, &p, aws_params_add(&p, "OptionGroupName", name), err));
+	return (rds_option_group_blocking(c, name, NULL, err));
 }

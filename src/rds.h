@@ -153,9 +153,15 @@ struct rds_instance_opts {
 int	rds_create_cluster_instance(struct aws_client *c, const struct rds_instance_opts *opts,
 	    struct aws_error *err);
 
-/** rds_option_group_blocks_share(c, name, err): DescribeOptionGroups: 1 when an option is
- *  persistent or permanent, 0 otherwise, -1 error. */
+/** rds_option_group_blocks_share(c, name, err): DescribeOptionGroups: 1 when an option
+ *  keeps a snapshot from being shared (persistent or permanent, except Oracle's Timezone
+ *  and OLS), 0 otherwise, -1 error. */
 int	rds_option_group_blocks_share(struct aws_client *c, const char *name,
+	    struct aws_error *err);
+/** rds_option_group_blocking(c, name, blocking, err): rds_option_group_blocks_share, and
+ *  when ${blocking} is non-NULL, *blocking gets the blocking options' names, ", "-separated
+ *  (malloc'd; NULL when none blocks or on error). */
+int	rds_option_group_blocking(struct aws_client *c, const char *name, char **blocking,
 	    struct aws_error *err);
 
 /* ---- response parsers (exposed for the unit tests; no network) ---- */
@@ -176,9 +182,13 @@ int	rds_parse_tags(xmlNodePtr parent, struct rds_tag **tags, size_t *n);
 /** rds_parse_restore_accounts(result, accounts, n): the values of the "restore" attribute in a
  *  DB(Cluster)SnapshotAttributesResult (or any ancestor of it). 0 or -1 (ENOMEM). */
 int	rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n);
-/** rds_parse_option_groups(result): 1 when any option of any OptionGroup under ${result}
- *  is Persistent or Permanent, else 0. */
+/** rds_parse_option_groups(result): 1 when an option of an OptionGroup under ${result}
+ *  is Persistent or Permanent (but Timezone and OLS of an Oracle group), else 0. */
 int	rds_parse_option_groups(xmlNodePtr result);
+/** rds_parse_option_groups_named(result, blocking): the same, and with ${blocking}
+ *  non-NULL, *blocking gets the blocking options' names, ", "-separated (malloc'd), NULL when none.
+ *  1, 0, or -1 (ENOMEM). */
+int	rds_parse_option_groups_named(xmlNodePtr result, char **blocking);
 /** rds_parse_db(n, kind, out): a DBInstance / DBCluster element into ${out}.
  *  0, or -1 (ENOMEM, or the element lacks its identifier). */
 int	rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out);

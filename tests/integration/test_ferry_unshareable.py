@@ -111,7 +111,7 @@ def test_persistent_option_snapshot_skipped_after_the_option_check(world, aws, e
     rc, res, logs = run_event(world, ev)
     assert rc == 0 and res["outcome"] == "skipped", res
     assert "option group og-persist" in res["reason"], res
-    assert "persistent or permanent" in res["reason"]
+    assert "persistent or permanent options (TDE)" in res["reason"], res
     assert "does not allow sharing" in res["reason"]
     assert [l for l in logs if l.get("message") == "result" and
             l["result"]["reason"] == res["reason"]], "the reason must be in the log"
@@ -223,11 +223,6 @@ def test_sweep_names_each_unshareable_snapshot_with_its_reason(world, aws):
 
 # ---- AWS's exception: Oracle's Timezone and OLS options ----------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "snapferry defect: rds_parse_option_groups() treats every persistent/permanent "
-    "option as blocking, but AWS shares Oracle snapshots whose only such options are "
-    "Timezone and/or OLS (USER_ShareSnapshot.html); the fidelity layer lets them be "
-    "shared (test_fidelity), snapferry skips them and they get no backup"))
 def test_oracle_timezone_and_ols_options_do_not_block_the_ferry(world, aws):
     sid = option_db(world, "oratz", "ora-tz", "oracle-ee", "19", ["Timezone", "OLS"])
     rc, res, _ = run_event(world, snapshot_event(world, sid))

@@ -417,38 +417,72 @@ test_tags(void)
 	xmlFreeDoc(doc);
 }
 
+#define OPT(name, pers, perm) "<Option><OptionName>" name "</OptionName><Persistent>" \
+	pers "</Persistent><Permanent>" perm "</Permanent></Option>"
+
 static const struct {
 	const char	*name;
+	const char	*engine;	/* EngineName, NULL = absent */
 	const char	*options;
 	int		 want;
+	const char	*names;		/* the blocking options named, NULL = none */
 } ogs[] = {
-	{ "no options", "<Options/>", 0 },
-	{ "plain option", "<Options><Option><OptionName>MEMCACHED</OptionName>"
-	    "<Persistent>false</Persistent><Permanent>false</Permanent></Option></Options>", 0 },
-	{ "persistent (TDE)", "<Options><Option><OptionName>MEMCACHED</OptionName></Option>"
-	    "<Option><OptionName>TDE</OptionName><Persistent>true</Persistent>"
-	    "<Permanent>false</Permanent></Option></Options>", 1 },
-	{ "permanent", "<Options><Option><OptionName>TDE</OptionName>"
-	    "<Permanent>true</Permanent></Option></Options>", 1 },
+	{ "no options", "mysql", "<Options/>", 0, NULL },
+	{ "plain option", "mysql", "<Options><Option><OptionName>MEMCACHED</OptionName>"
+	    "<Persistent>false</Persistent><Permanent>false</Permanent></Option></Options>", 0,
+	    NULL },
+	{ "persistent (TDE), no engine", NULL, "<Options><Option><OptionName>MEMCACHED"
+	    "</OptionName></Option><Option><OptionName>TDE</OptionName><Persistent>true"
+	    "</Persistent><Permanent>false</Permanent></Option></Options>", 1, "TDE" },
+	{ "permanent", NULL, "<Options><Option><OptionName>TDE</OptionName>"
+	    "<Permanent>true</Permanent></Option></Options>", 1, "TDE" },
+	/* AWS shares Oracle snapshots whose only persistent/permanent options are Timezone
+	 * and OLS (RDS user guide, "Sharing a DB snapshot"). */
+	{ "oracle Timezone only", "oracle-ee", "<Options>" OPT("Timezone", "true", "true")
+	    "</Options>", 0, NULL },
+	{ "oracle OLS + Timezone", "oracle-ee-cdb", "<Options>" OPT("OLS", "true", "true")
+	    OPT("Timezone", "true", "true") "</Options>", 0, NULL },
+	{ "oracle TDE", "oracle-ee", "<Options>" OPT("Timezone", "true", "true")
+	    OPT("TDE", "true", "true") "</Options>", 1, "TDE" },
+	{ "oracle TDE + OLS + another", "oracle-se2", "<Options>" OPT("OLS", "true", "true")
+	    OPT("TDE", "true", "false") OPT("STATSPACK", "false", "false")
+	    OPT("NATIVE_NETWORK_ENCRYPTION", "false", "true") "</Options>", 1,
+	    "TDE, NATIVE_NETWORK_ENCRYPTION" },
+	{ "sqlserver TDE persistent", "sqlserver-ee", "<Options>"
+	    OPT("TDE", "true", "false") "</Options>", 1, "TDE" },
+	/* The exception is Oracle's only: Timezone elsewhere blocks. */
+	{ "sqlserver Timezone persistent", "sqlserver-ee", "<Options>"
+	    OPT("Timezone", "true", "false") "</Options>", 1, "Timezone" },
 };
 
 static void
 test_option_groups(void)
 {
 	size_t i;
-	char xml[1024];
+	char xml[2048], eng[64], *names;
 	xmlDocPtr doc;
 
 	for (i = 0; i < sizeof(ogs) / sizeof(ogs[0]); i++) {
 		fprintf(stderr, "option group case: %s\n", ogs[i].name);
+		eng[0] = '\0';
+		if (ogs[i].engine != NULL)
+			snprintf(eng, sizeof(eng), "<EngineName>%s</EngineName>", ogs[i].engine);
 		snprintf(xml, sizeof(xml),
 		    "<DescribeOptionGroupsResponse xmlns=\"%s\"><DescribeOptionGroupsResult>"
-		    "<OptionGroupsList><OptionGroup><OptionGroupName>og</OptionGroupName>%s"
+		    "<OptionGroupsList><OptionGroup><OptionGroupName>og</OptionGroupName>%s%s"
 		    "</OptionGroup></OptionGroupsList></DescribeOptionGroupsResult>"
-		    "</DescribeOptionGroupsResponse>", NS, ogs[i].options);
+		    "</DescribeOptionGroupsResponse>", NS, eng, ogs[i].options);
 		doc = parse(xml);
 		CHECK(doc != NULL);
 		CHECK(rds_parse_option_groups(xmlDocGetRootElement(doc)) == ogs[i].want);
+		names = (char *)"unset";
+		CHECK(rds_parse_option_groups_named(xmlDocGetRootElement(doc), &names) ==
+		    ogs[i].want);
+		if (ogs[i].names == NULL)
+			CHECK(names == NULL);
+		else
+			CHECK_STR(names, ogs[i].names);
+		free(names);
 		xmlFreeDoc(doc);
 	}
 }
