@@ -56,6 +56,7 @@ struct sweep {
 	unsigned	 seen, advanced, by_outcome[RESULT_FAILED + 1];
 	cJSON		*items;
 	unsigned	 items_left_off;
+	unsigned	 unferryable;	/* skipped for what they are (not the filter) */
 	char		*fail_type, *fail_reason;	/* first failure */
 
 	/* Backup account */
@@ -308,19 +309,14 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 
 /* ---- 2. the sources ---------------------------------------------------------------- */
 
+/* add_item(sw, id, outcome, reason, error_type): one entry of the result's items, while
+ * fewer than SWEEP_MAX_ITEMS are listed. */
 static void
-note_item(struct sweep *sw, const char *id, const struct result *ir)
+add_item(struct sweep *sw, const char *id, enum result_outcome outcome, const char *reason,
+    const char *error_type)
 {
 	cJSON *o;
 
-	sw->by_outcome[ir->outcome]++;
-	if (ir->outcome == RESULT_FAILED && sw->fail_type == NULL) {
-		sw->fail_type = strdup(ir->error_type ? ir->error_type : "Snapferry.Failed");
-		sw->fail_reason = strdup(ir->reason ? ir->reason : "failed");
-	}
-	if (ir->outcome == RESULT_DONE || ir->outcome == RESULT_SKIPPED ||
-	    ir->outcome == RESULT_IGNORED)
-		return;
 	if (cJSON_GetArraySize(sw->items) >= SWEEP_MAX_ITEMS) {
 		sw->items_left_off++;
 		return;
@@ -328,12 +324,46 @@ note_item(struct sweep *sw, const char *id, const struct result *ir)
 	if ((o = cJSON_CreateObject()) == NULL)
 		return;
 	cJSON_AddStringToObject(o, "snapshot", id);
-	cJSON_AddStringToObject(o, "outcome", result_outcome_name(ir->outcome));
-	if (ir->reason != NULL)
-		cJSON_AddStringToObject(o, "reason", ir->reason);
-	if (ir->error_type != NULL)
-		cJSON_AddStringToObject(o, "errorType", ir->error_type);
+	cJSON_AddStringToObject(o, "outcome", result_outcome_name(outcome));
+	if (reason != NULL)
+		cJSON_AddStringToObject(o, "reason", reason);
+	if (error_type != NULL)
+		cJSON_AddStringToObject(o, "errorType", error_type);
 	cJSON_AddItemToArray(sw->items, o);
+}
+
+/* note_skip(sw, id, reason): a snapshot that can't be ferried (TDE, Multi-AZ DB cluster,
+ * option group, ...) is named in the items and in one log line, as the event path would;
+ * the INCLUDE/EXCLUDE ones are only counted. */
+static void
+note_skip(struct sweep *sw, const char *id, const char *reason)
+{
+	cJSON *fl;
+
+	sw->unferryable++;
+	add_item(sw, id, RESULT_SKIPPED, reason, NULL);
+	if ((fl = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(fl, "snapshot", id);
+		cJSON_AddStringToObject(fl, "reason", reason ? reason : "");
+	}
+	log_info("sweep: snapshot skipped", fl);
+}
+
+static void
+note_item(struct sweep *sw, const char *id, const struct result *ir)
+{
+	sw->by_outcome[ir->outcome]++;
+	if (ir->outcome == RESULT_FAILED && sw->fail_type == NULL) {
+		sw->fail_type = strdup(ir->error_type ? ir->error_type : "Snapferry.Failed");
+		sw->fail_reason = strdup(ir->reason ? ir->reason : "failed");
+	}
+	if (ir->outcome == RESULT_SKIPPED) {
+		note_skip(sw, id, ir->reason);
+		return;
+	}
+	if (ir->outcome == RESULT_DONE || ir->outcome == RESULT_IGNORED)
+		return;
+	add_item(sw, id, ir->outcome, ir->reason, ir->error_type);
 }
 
 /* still_shared(sw, s): 1 when manual ${s} still lists the backup account (0 not, -1 error). */
@@ -402,6 +432,10 @@ source_cb(const struct rds_snapshot *s, void *arg)
 		if (d.plan == FERRY_PLAN_SKIP || d.plan == FERRY_PLAN_IGNORE) {
 			sw->by_outcome[d.plan == FERRY_PLAN_SKIP ? RESULT_SKIPPED :
 			    RESULT_IGNORED]++;
+			/* Left out by INCLUDE/EXCLUDE: a count; anything else is named. */
+			if (d.plan == FERRY_PLAN_SKIP && (s->db_id == NULL ||
+			    config_db_selected(cfg, s->db_id)))
+				note_skip(sw, s->id, d.reason);
 			return (0);
 		}
 		if (s->status == NULL || strcmp(s->status, "available") != 0) {
@@ -542,6 +576,9 @@ report(struct sweep *sw)
 		result_finish(r, RESULT_PENDING, "%u snapshot(s) and %u backup cop%s still "
 		    "in progress", sw->by_outcome[RESULT_PENDING], sw->b_pending,
 		    sw->b_pending == 1 ? "y" : "ies");
+	else if (sw->unferryable > 0)
+		result_finish(r, RESULT_DONE, "every recent eligible snapshot has its backup "
+		    "copy; %u skipped (can't be ferried: see items)", sw->unferryable);
 	else
 		result_finish(r, RESULT_DONE, "every recent snapshot has its backup copy");
 }

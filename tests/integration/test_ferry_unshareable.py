@@ -205,11 +205,9 @@ def test_sweep_skips_unshareable_snapshots_and_ferries_the_rest(world, aws):
     print(f"steady sweep: {len(again)} calls on the unshareable snapshots")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "snapferry defect: the sweep drops skipped snapshots from `items` and logs no line "
-    "for them, and its reason says 'every recent snapshot has its backup copy' although "
-    "these have none (DESIGN.md: skip with a clear reason in the result and the log)"))
 def test_sweep_names_each_unshareable_snapshot_with_its_reason(world, aws):
+    """DESIGN.md: a skip has a clear reason in the result and the log; the sweep does not
+    claim every recent snapshot has its backup copy when some can't have one."""
     unshareable = unshareable_world(world)
     rc, res, logs = run_event(world, SCHEDULED)
     assert rc == 0, res
@@ -219,6 +217,18 @@ def test_sweep_names_each_unshareable_snapshot_with_its_reason(world, aws):
         assert sid in text, f"{sid} is named nowhere in the sweep's result or log"
     assert "TDE snapshot" in text and "option group sql-tde" in text
     assert "every recent snapshot has its backup copy" not in res["reason"], res["reason"]
+    # Each one: an item `skipped` with its reason, and one log line.
+    items = {i["snapshot"]: i for i in res["items"]}
+    for sid in unshareable:
+        assert items[sid]["outcome"] == "skipped", items[sid]
+        why = "TDE snapshot" if "oratde" in sid else "options (TDE)"
+        assert why in items[sid]["reason"], items[sid]
+        lines = [l for l in logs if l.get("message") == "sweep: snapshot skipped" and
+                 l.get("snapshot", l.get("fields", {}).get("snapshot")) == sid]
+        assert len(lines) == 1, (sid, lines)
+    assert not [i for i in res["items"] if i["outcome"] == "skipped" and
+                i["snapshot"] not in unshareable], res["items"]
+    assert res["outcome"] == "done" and f"{len(unshareable)} skipped" in res["reason"], res
 
 
 # ---- AWS's exception: Oracle's Timezone and OLS options ----------------------------------

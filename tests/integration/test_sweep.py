@@ -326,3 +326,32 @@ def test_never_shared_source_costs_a_steady_sweep_no_call(world, aws):
     assert "proddb-manual-1" not in checked, checked
     assert "plain-snap" in checked, checked
     assert res["counts"]["advanced"] == 0, res["counts"]
+
+
+def test_sweep_names_unferryable_snapshots_but_only_counts_filtered_ones(world, aws):
+    """A Multi-AZ DB cluster snapshot can't be shared: the sweep lists it in `items` as
+    skipped with its reason and logs it, and its reason says how many were skipped. A DB
+    left out by EXCLUDE_PATTERN is only counted."""
+    world.create_cluster("maz1", engine="postgres")
+    world.create_cluster_snapshot("maz1", "maz1-snap")
+    world.create_db("scratch1", encrypted=False)
+    world.create_snapshot("scratch1", "scratch1-snap")
+    rc, res, logs = run_event(world, SWEEP, EXCLUDE_PATTERN="^scratch")
+    assert rc == 0 and res["outcome"] == "done", res
+    skipped = [i for i in res["items"] if i["outcome"] == "skipped"]
+    maz = [i for i in skipped if "maz1" in i["snapshot"]]
+    assert "maz1-snap" in [i["snapshot"] for i in maz], res["items"]
+    assert all("Multi-AZ DB cluster" in i["reason"] for i in maz), maz
+    assert skipped == maz, skipped                    # scratch1: a count, not an item
+    assert not [i for i in res["items"] if "scratch1" in i["snapshot"]], res["items"]
+    assert res["counts"]["skipped"] > len(maz), res["counts"]   # + scratch1's snapshots
+    assert f"{len(maz)} skipped" in res["reason"], res["reason"]
+    assert "every recent eligible snapshot" in res["reason"], res["reason"]
+    logged = [l for l in logs if l.get("message") == "sweep: snapshot skipped"]
+    assert len(logged) == len(maz), logged
+    assert "maz1-snap" in json.dumps(logged)
+    # Without anything unferryable the reason is the plain one.
+    rc, res, _ = run_event(world, SWEEP, EXCLUDE_PATTERN="^(scratch|maz)")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["reason"] == "every recent snapshot has its backup copy", res["reason"]
+    assert not [i for i in res["items"] if i["outcome"] == "skipped"], res["items"]
