@@ -809,6 +809,16 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 	return (-1);
 }
 
+/* malformed(err, resp, what): a 2xx body we can't read, with its status and request id. */
+static void
+malformed(struct aws_error *err, const struct http_response *resp, const char *what)
+{
+	aws_error_set(err, "MalformedResponse", what);
+	err->http_status = resp->status;
+	if (resp->request_id != NULL)
+		err->request_id = xstrdup(resp->request_id);
+}
+
 int
 aws_query(struct aws_client *c, const char *version, const char *action,
     const struct aws_params *params, xmlDocPtr *out, struct aws_error *err)
@@ -827,10 +837,7 @@ aws_query(struct aws_client *c, const char *version, const char *action,
 	    NULL, body.data, body.len, 0, &resp, err) != 0)
 		goto done;
 	if ((*out = aws_xml_parse(resp.body.data, resp.body.len)) == NULL) {
-		aws_error_set(err, "MalformedResponse", "the response is not well-formed XML");
-		err->http_status = resp.status;
-		if (resp.request_id != NULL)
-			err->request_id = xstrdup(resp.request_id);
+		malformed(err, &resp, "the response is not well-formed XML");
 	} else
 		rc = 0;
 	http_response_free(&resp);
@@ -866,10 +873,7 @@ aws_json(struct aws_client *c, const char *target, const cJSON *body,
 	if (*out == NULL || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		aws_error_set(err, "MalformedResponse", "the response is not a JSON object");
-		err->http_status = resp.status;
-		if (resp.request_id != NULL)
-			err->request_id = xstrdup(resp.request_id);
+		malformed(err, &resp, "the response is not a JSON object");
 	} else
 		rc = 0;
 	http_response_free(&resp);
