@@ -13,18 +13,15 @@ import json
 import os
 import pathlib
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+from harness.rie import RIE, Emulator, EmulatorError  # noqa: E402 (needs tests/ on sys.path)
+
 # The Runtime Interface Emulator reports arn:aws:lambda:us-east-1:012345678912:function:<name>
 # as the invoked function: the function believes it runs in that account, so that is the
 # production account of the demo (it refuses events of any other account).
@@ -47,69 +44,12 @@ def heading(text):
     say("== " + text)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Emulator:
-    """aws-lambda-rie serving one bootstrap; its output (and the bootstrap's) goes to a file."""
-
-    def __init__(self, rie, bootstrap, env, log_path):
-        self.port, self.api_port = free_port(), free_port()
-        self.url = "http://127.0.0.1:%d%s" % (self.port, INVOKE_PATH)
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self._seen = 0
-        self.proc = subprocess.Popen(
-            [str(rie), "--runtime-interface-emulator-address", "127.0.0.1:%d" % self.port,
-             "--runtime-api-address", "127.0.0.1:%d" % self.api_port, str(bootstrap)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=str(ROOT))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise DemoFailure("the Runtime Interface Emulator did not start:\n" + self.new_output())
-
-    def invoke(self, event, timeout=60):
-        req = urllib.request.Request(self.url, data=json.dumps(event).encode(), method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                status, body = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            status, body = e.code, e.read()
-        try:
-            return status, json.loads(body) if body else None
-        except ValueError:
-            return status, body.decode(errors="replace")
-
-    def new_output(self):
-        """The lines written since the last call."""
-        self._log.flush()
-        data = self.log_path.read_bytes()
-        new, self._seen = data[self._seen:], len(data)
-        return new.decode(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=5)
-        self._log.close()
+def decoded(body):
+    """An invocation's answer: its JSON, else its text."""
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return body.decode(errors="replace")
 
 
 def show_log_lines(text):
@@ -258,9 +198,8 @@ def run(args):
 
     require_pinned_moto()
     bootstrap = find_bootstrap(args.bootstrap)
-    rie = ROOT / "build" / "tools" / "aws-lambda-rie"
-    if not rie.exists():
-        raise DemoFailure("%s is missing: run `make setup`" % rie)
+    if not RIE.exists():
+        raise DemoFailure("%s is missing: run `make setup`" % RIE)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="snapferry-demo-"))
     sample = lambda name: json.loads((ROOT / "events" / name).read_text())  # noqa: E731
 
@@ -288,7 +227,10 @@ def run(args):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
                "LANG": "C.UTF-8", "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME, "LOG_LEVEL": "info"}
         env.update(world.env())
-        emulator = Emulator(rie, bootstrap, env, workdir / "rie.log")
+        try:
+            emulator = Emulator(bootstrap, env, workdir / "rie.log")
+        except EmulatorError as e:
+            raise DemoFailure(str(e)) from None
         say("emulator at %s, configuration: %s" % (emulator.url, ", ".join(
             sorted(k for k in world.env() if not k.startswith("AWS_")))), 2)
 
@@ -308,7 +250,8 @@ def run(args):
             title, event = plan[min(n, len(plan) - 1)]
             n += 1
             heading("%d. Invocation %d - %s" % (3 + n, n, title))
-            status, result = emulator.invoke(event)
+            status, body = emulator.invoke(event)
+            result = decoded(body)
             show_result(status, result)
             say("log lines:", 4)
             show_log_lines(emulator.new_output())

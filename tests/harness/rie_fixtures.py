@@ -1,4 +1,5 @@
-"""Runtime Interface Emulator fixtures (owned by the runtime work).
+"""Runtime Interface Emulator fixtures (owned by the runtime work); the emulator process
+itself (start, invoke, logs, stop) is harness/rie.py's Emulator, shared with `make demo`.
 
 AWS's Runtime Interface Emulator (build/tools/aws-lambda-rie, installed by `make setup`) runs
 a bootstrap exactly as Lambda does: it starts the process on the first invoke, forwards its own
@@ -20,22 +21,16 @@ import os
 import pathlib
 import queue
 import shutil
-import signal
-import socket
-import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from harness.paths import ROOT, TOOLS, binary
+from harness.paths import binary
+from harness.rie import RIE, Emulator, json_lines  # noqa: F401 (json_lines: the tests import it here)
 
-RIE = TOOLS / "aws-lambda-rie"
 RIE_INSTALL = ("GOBIN=$PWD/build/tools go install github.com/aws/aws-lambda-runtime-interface-emulator/"
                "cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d")
-INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 
 # A configuration that passes validation (the accounts and keys need not exist).
 GOOD_ENV = {
@@ -59,12 +54,6 @@ def skip_or_fail(reason):
     pytest.skip(reason)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def base_env(extra=None):
     """The environment for a bootstrap: a clean PATH/HOME plus the given variables."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
@@ -74,23 +63,6 @@ def base_env(extra=None):
             env[k] = os.environ[k]
     env.update(extra or {})
     return env
-
-
-def children_of(pid):
-    """Pids whose parent is pid (from /proc)."""
-    out = []
-    for d in pathlib.Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(d.name))
-    return out
 
 
 def pid_alive(pid):
@@ -106,98 +78,6 @@ def rss_kib(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return None
-
-
-def json_lines(text):
-    """The JSON objects among the lines of text (the emulator interleaves its own lines)."""
-    out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{") and line.endswith("}"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    return out
-
-
-class Rie:
-    """One emulator process serving one bootstrap; logs (emulator + bootstrap) go to a file."""
-
-    def __init__(self, bootstrap, env, workdir):
-        self.bootstrap = pathlib.Path(bootstrap).resolve()
-        self.port = free_port()
-        self.api_port = free_port()   # its Runtime API; the default 9001 would collide in parallel
-        self.url = f"http://127.0.0.1:{self.port}{INVOKE_PATH}"
-        self.log_path = pathlib.Path(workdir) / f"rie-{self.port}.log"
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [str(RIE), "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
-             "--runtime-api-address", f"127.0.0.1:{self.api_port}", str(self.bootstrap)],
-            env=base_env(env), stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=str(ROOT))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"emulator did not start: {self.log()}")
-
-    def invoke(self, payload, trace=None, timeout=60):
-        """POST one event; returns (HTTP status, body bytes)."""
-        if isinstance(payload, (dict, list)):
-            payload = json.dumps(payload)
-        if isinstance(payload, str):
-            payload = payload.encode()
-        req = urllib.request.Request(self.url, data=payload, method="POST")
-        if trace:
-            req.add_header("X-Amzn-Trace-Id", trace)
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read()
-
-    def invoke_json(self, payload, **kw):
-        status, body = self.invoke(payload, **kw)
-        return status, json.loads(body) if body else None
-
-    def log(self):
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def log_json(self):
-        return json_lines(self.log())
-
-    def bootstrap_pids(self):
-        return children_of(self.proc.pid)
-
-    def wait_no_bootstrap(self, timeout=5):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.bootstrap_pids():
-                return True
-            time.sleep(0.05)
-        return False
-
-    def stop(self):
-        """Stop the emulator and its bootstrap: the whole process group."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=5)
-        self._log.close()
 
 
 VARIANTS = ["dev", "asan", "static"]
@@ -223,11 +103,12 @@ def bootstrap_bin(request):
 
 @pytest.fixture
 def start_rie(rie_binary, tmp_path):
-    """start_rie(bootstrap, env) -> Rie; every emulator started is stopped at teardown."""
+    """start_rie(bootstrap, env) -> Emulator (harness/rie.py) running bootstrap with base_env(env),
+    logging to tmp_path/rie-<port>.log; every emulator started is stopped at teardown."""
     started = []
 
     def start(bootstrap, env=None):
-        r = Rie(bootstrap, GOOD_ENV if env is None else env, tmp_path)
+        r = Emulator(bootstrap, base_env(GOOD_ENV if env is None else env), tmp_path)
         started.append(r)
         return r
 
