@@ -117,14 +117,6 @@ check_signed(const char *sh, char *const *names, size_t n_headers)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return (0);
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_header h[MAX_HEADERS];
