@@ -679,29 +679,18 @@ def _patch_rds():
 
     B.copy_db_cluster_snapshot = copy_db_cluster_snapshot
 
-    orig_create_snap = B.create_db_snapshot
+    # --- manual snapshots (instance and cluster) may be held in creating too.
+    def _make_create(orig, action):
+        def create(self, *a, **kw):     # moto passes the request's members by name
+            snap = orig(self, *a, **kw)
+            if snap.snapshot_type == "manual":
+                _hold(snap, action, self.account_id)
+            return snap
+        return create
 
-    def create_db_snapshot(self, db_instance_identifier, db_snapshot_identifier,
-                           snapshot_type="manual", *a, **kw):
-        snap = orig_create_snap(self, db_instance_identifier, db_snapshot_identifier,
-                                snapshot_type, *a, **kw)
-        if snapshot_type == "manual":
-            _hold(snap, "CreateDBSnapshot", self.account_id)
-        return snap
-
-    B.create_db_snapshot = create_db_snapshot
-
-    orig_create_csnap = B.create_db_cluster_snapshot
-
-    def create_db_cluster_snapshot(self, db_cluster_identifier, db_cluster_snapshot_identifier,
-                                   snapshot_type="manual", *a, **kw):
-        snap = orig_create_csnap(self, db_cluster_identifier, db_cluster_snapshot_identifier,
-                                 snapshot_type, *a, **kw)
-        if snapshot_type == "manual":
-            _hold(snap, "CreateDBClusterSnapshot", self.account_id)
-        return snap
-
-    B.create_db_cluster_snapshot = create_db_cluster_snapshot
+    B.create_db_snapshot = _make_create(B.create_db_snapshot, "CreateDBSnapshot")
+    B.create_db_cluster_snapshot = _make_create(B.create_db_cluster_snapshot,
+                                                "CreateDBClusterSnapshot")
 
     # --- deletes: own ARNs accepted; a copy in progress may be deleted (AWS: "If the
     # snapshot is being copied, the copy operation is terminated"); other non-available
