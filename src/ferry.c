@@ -264,23 +264,31 @@ ferry_clean(struct ferry *f)
 }
 
 struct aws_client *
-ferry_backup(struct ferry *f, struct aws_error *err)
+ferry_backup(struct ferry *f, struct result *r)
 {
 	struct aws_creds bc;
+	struct aws_error e;
 	const struct config *cfg = f->cfg;
 	int rc;
 
 	if (f->have_brds)
 		return (&f->brds);
 	memset(&bc, 0, sizeof(bc));
+	memset(&e, 0, sizeof(e));
 	if (creds_assume(f->role_cache, &f->sts, cfg->backup_role_arn, SESSION_NAME,
-	    cfg->backup_external_id, 0, &bc, err) != 0)
+	    cfg->backup_external_id, 0, &bc, &e) != 0) {
+		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
+		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
+		    "role's trust policy must trust it (with sts:ExternalId equal to "
+		    "BACKUP_EXTERNAL_ID when set)");
+		aws_error_clear(&e);
 		return (NULL);
+	}
 	rc = aws_client_init(&f->brds, f->http, "rds", cfg->backup_region ?
 	    cfg->backup_region : cfg->region, &bc);
 	creds_free(&bc);
 	if (rc != 0) {
-		aws_error_set(err, "ENOMEM", "out of memory");
+		result_fail(r, "Snapferry.Internal", "out of memory");
 		return (NULL);
 	}
 	f->brds.deadline_ms = f->deadline_ms;
@@ -1266,14 +1274,8 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		result_set_str(&r->transit, fl.copy_id);
 
 	/* B first: after it is done, T is gone and must not come back. */
-	if ((bc = ferry_backup(f, &e)) == NULL) {
-		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
-		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
-		    "role's trust policy must trust it (with sts:ExternalId equal to "
-		    "BACKUP_EXTERNAL_ID when set)");
-		aws_error_clear(&e);
+	if ((bc = ferry_backup(f, r)) == NULL)
 		goto done;
-	}
 	if (observe_b(f, &fl, bc, r) == 0)
 		goto done;
 	if (fl.need_transit && make_t(f, &fl, r) == 0)

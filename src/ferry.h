@@ -65,9 +65,9 @@ int	ferry_init(struct ferry *f, const struct config *cfg, struct http_client *ht
 	    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err);
 /** ferry_clean(f): release the clients and wipe the credentials. */
 void	ferry_clean(struct ferry *f);
-/** ferry_backup(f, err): the RDS client of the backup account (assumes BACKUP_ROLE_ARN
- *  with BACKUP_EXTERNAL_ID on first use); NULL with ${err}. */
-struct aws_client *ferry_backup(struct ferry *f, struct aws_error *err);
+/** ferry_backup(f, r): the RDS client of the backup account (assumes BACKUP_ROLE_ARN
+ *  with BACKUP_EXTERNAL_ID on first use); NULL with the failure and its fix recorded in ${r}. */
+struct aws_client *ferry_backup(struct ferry *f, struct result *r);
 
 /** ferry_own_account(f, r): this function's account: the configuration's (from the function
  *  ARN), else sts:GetCallerIdentity once per ${f}.  NULL with ${r} failed when it can't be

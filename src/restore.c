@@ -548,12 +548,8 @@ restore_db(struct ferry *f, const char *db_id, const char *account, const char *
 	nw.db = db_id;
 	nw.region = cfg->region;
 	result_set_str(&r->source_db, db_id);
-	if ((bc = ferry_backup(f, &e)) == NULL) {
-		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
-		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
+	if ((bc = ferry_backup(f, r)) == NULL)
 		return;
-	}
 	memset(&lo, 0, sizeof(lo));
 	lo.snapshot_type = "manual";
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {

@@ -614,12 +614,7 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 		goto out;
 	}
 	/* 1. What the backup account already holds. */
-	if ((bc = ferry_backup(f, &e)) == NULL) {
-		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
-		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
-		    "role's trust policy must trust it (with sts:ExternalId equal to "
-		    "BACKUP_EXTERNAL_ID when set)");
-		aws_error_clear(&e);
+	if ((bc = ferry_backup(f, r)) == NULL) {
 		sw.error = 1;
 		goto out;
 	}
