@@ -166,7 +166,8 @@ int	rds_option_group_blocking(struct aws_client *c, const char *name, char **blo
 
 /* ---- response parsers (exposed for the unit tests; no network) ---- */
 
-/** rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+hh:mm|-hh:mm]" to ${out}. 0 or -1. */
+/** rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to ${out};
+ *  fixed-width digits and a real calendar date, nothing else. 0 or -1. */
 int	rds_parse_time(const char *s, time_t *out);
 /** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
  *  0, or -1 (ENOMEM, or the element lacks its identifier). */
