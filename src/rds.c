@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -793,6 +794,18 @@ parse_page(xmlNodePtr res, void *arg, struct aws_error *err)
 	return (0);
 }
 
+/* FNV-1a, 64 bits: a listing remembers its Markers by hash (8 bytes a page, not the
+ * Marker's size); a collision, about 1 in 10^11 at the page limit, would end it early. */
+static uint64_t
+marker_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint64_t)(unsigned char)*s) * 0x100000001b3ULL;
+	return (h);
+}
+
 int
 rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
     const struct rds_list_opts *opts, rds_snapshot_cb cb, void *arg,
@@ -803,6 +816,8 @@ rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
 	    parse_page, &pg };
 	struct aws_params p;
 	char *marker = NULL, num[16];
+	uint64_t *seen = NULL, h;	/* the hashes of the Markers followed so far */
+	size_t i, nseen = 0, capseen = 0;
 	int pages, rc = -1, max, bad;
 
 	max = (opts != NULL && opts->max_records > 0) ? opts->max_records : 100;
@@ -829,16 +844,32 @@ rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
 			rc = 0;
 			goto done;
 		}
-		if (marker != NULL && strcmp(marker, pg.next) == 0) {
-			fail(err, "MalformedResponse", "the service repeated a Marker");
-			goto done;
+		/* Any Marker seen before (A, B, A: not only A, A) would loop to the page limit. */
+		h = marker_hash(pg.next);
+		for (i = 0; i < nseen; i++)
+			if (seen[i] == h) {
+				fail(err, "MalformedResponse", "the service repeated a Marker "
+				    "(a pagination cycle)");
+				goto done;
+			}
+		if (nseen == capseen) {
+			uint64_t *ns;
+
+			capseen = capseen ? 2 * capseen : 16;
+			if ((ns = realloc(seen, capseen * sizeof(*ns))) == NULL) {
+				fail(err, "ClientError", "out of memory");
+				goto done;
+			}
+			seen = ns;
 		}
+		seen[nseen++] = h;
 		free(marker);
 		marker = pg.next;
 		pg.next = NULL;
 	}
 	fail(err, "ClientError", "listing exceeded the page limit");
 done:
+	free(seen);
 	free(marker);
 	free(pg.next);
 	return (rc);

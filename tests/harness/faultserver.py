@@ -15,6 +15,10 @@ so the client needs nothing but AWS_ENDPOINT_URL=http://127.0.0.1:<port>/<scenar
   slow/<seconds>           sleeps before answering ok
   assume/<seconds>         an AssumeRole answer whose credentials expire in that many
                            seconds; AccessKeyId ASIAFAULT<n> counts the answers
+  markers/<m0>,<m1>,...    DescribeDBSnapshots pages of one snapshot (snap-<n>) each:
+                           no Marker in the request answers Marker m0, Marker m<i>
+                           answers m<i+1> (first i), the last one no Marker -- so
+                           "A,B,A" cycles A, B, A, B... (no real service misbehaves so)
 
 Requests are counted per path so tests can assert how many attempts were made.  Every
 request must carry SigV4 headers, or it gets 400 MissingAuthenticationToken.
@@ -24,6 +28,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 XML_OK = (b'<DescribeDBSnapshotsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">'
@@ -143,6 +148,17 @@ class _Handler(BaseHTTPRequestHandler):
                    f'<Expiration>{exp}</Expiration></Credentials></AssumeRoleResult>'
                    f'<ResponseMetadata><RequestId>req-assume</RequestId></ResponseMetadata>'
                    f'</AssumeRoleResponse>').encode()
+            return self._send(200, xml, "text/xml")
+        if kind == "markers":
+            chain = arg.split(",")
+            got = urllib.parse.parse_qs(body.decode()).get("Marker", [None])[0]
+            i = -1 if got is None else chain.index(got)
+            nxt = chain[i + 1] if i + 1 < len(chain) else None
+            xml = (f'<DescribeDBSnapshotsResponse xmlns="http://rds.amazonaws.com/doc/'
+                   f'2014-10-31/"><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot>'
+                   f'<DBSnapshotIdentifier>snap-{n}</DBSnapshotIdentifier></DBSnapshot>'
+                   f'</DBSnapshots>' + (f'<Marker>{nxt}</Marker>' if nxt else '') +
+                   '</DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>').encode()
             return self._send(200, xml, "text/xml")
         if kind == "slow":
             time.sleep(float(arg))

@@ -265,3 +265,43 @@ def test_assume_role_error_is_clear(server, variant):
     res, _, _ = call(variant, server.url(path), "assume", argv_tail=[ROLE, "-", "1"])
     assert (res["ok"], res["code"], res["http_status"]) == (False, "AccessDenied", 403)
     assert server.count(path) == 1
+
+
+def list_snapshots(variant, endpoint):
+    """The awsop tool's list-snapshots (rds_list_snapshots, page by page) at ${endpoint}."""
+    exe = BUILD / variant / "tools" / "awsop"
+    if not exe.exists():
+        pytest.skip(f"{exe} is not built (make BUILD=... {variant})")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="AKIDFAULTTEST", AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_REGION="eu-west-1", AWS_ENDPOINT_URL=endpoint)
+    p = subprocess.run([str(exe), "list-snapshots", "instance"], env=env,
+                       capture_output=True, timeout=120)
+    err = p.stderr.decode()
+    assert p.returncode in (0, 1), f"rc={p.returncode}\n{err[-3000:]}"
+    assert "AddressSanitizer" not in err and "runtime error" not in err, err[-3000:]
+    return json.loads(p.stdout.decode().splitlines()[-1])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("chain,pages", [
+    ("A,B,A", 3),         # A, B, then A again: a cycle, not 10,000 pages
+    ("A,B,C,B", 4),
+    ("A,A", 2),           # the same Marker twice in a row
+])
+def test_listing_refuses_a_marker_cycle(server, variant, chain, pages):
+    path = key(f"markers/{chain}")
+    out = list_snapshots(variant, server.url(path))
+    assert out["ok"] is False, out
+    assert out["error"]["code"] == "MalformedResponse"
+    assert "repeated a Marker" in out["error"]["message"]
+    assert server.count(path) == pages
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_listing_follows_distinct_markers(server, variant):
+    path = key("markers/A,B,C")
+    out = list_snapshots(variant, server.url(path))
+    assert out["ok"] is True, out
+    assert out["result"]["ids"] == ["snap-1", "snap-2", "snap-3", "snap-4"]
+    assert server.count(path) == 4
