@@ -145,16 +145,16 @@ db_get(struct sweep *sw, const char *db)
 	return (n);
 }
 
-/* copy_time(s): the age of the data in a copy: its source's time, else its own. */
-static time_t
-copy_time(const struct rds_snapshot *s)
+/* copy_time(s, t): the age of the data in a copy: its source's time, else its own.
+ *  -1 when neither parses: such a copy has no age, and is never the oldest. */
+static int
+copy_time(const struct rds_snapshot *s, time_t *t)
 {
 	const char *v = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME);
-	time_t t;
 
-	if (v != NULL && rds_parse_time(v, &t) == 0)
-		return (t);
-	return (s->created);
+	if (v != NULL && rds_parse_time(v, t) == 0)
+		return (0);
+	return (rds_parse_time(s->create_time, t));
 }
 
 /* db_note(d, t, keep): remember ${t} among the ${keep} newest of ${d}. */
@@ -220,6 +220,7 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 	const struct config *cfg = sw->f->cfg;
 	const char *db, *src;
 	struct dbage *d;
+	time_t t;
 
 	if (!ours(sw, s, NAMES_ROLE_BACKUP))
 		return (0);
@@ -241,8 +242,12 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
 		return (0);
+	/* A copy without an age is kept (retention_cb) and counts for neither the newest
+	 * copies nor the ages. */
+	if (copy_time(s, &t) != 0)
+		return (0);
 	if ((d = db_get(sw, db)) == NULL ||
-	    db_note(d, copy_time(s), cfg->retention_min_copies > 0 ?
+	    db_note(d, t, cfg->retention_min_copies > 0 ?
 	    (size_t)cfg->retention_min_copies : 0) != 0)
 		return (1);
 	return (0);
@@ -271,9 +276,15 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 		return (0);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
 		return (0);
+	if (copy_time(s, &t) != 0) {
+		/* Time 0 would make it the oldest copy, maybe the newest one in truth. */
+		if (cfg->retention_days > 0)
+			result_warn(sw->r, "retention: keeping %s: neither its %s tag nor its "
+			    "SnapshotCreateTime is a time", s->id, NAMES_TAG_SOURCE_TIME);
+		return (0);
+	}
 	if ((d = db_get(sw, db)) == NULL)
 		return (1);
-	t = copy_time(s);
 	if (!sw->retention_work || t >= cutoff) {
 		if (t > d->fresh)
 			d->fresh = t;
