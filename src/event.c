@@ -422,12 +422,42 @@ parse_eventbridge(const cJSON *root, struct event *ev)
 	    "Event, RDS DB Cluster Snapshot Event)", ev->detail_type));
 }
 
+/*
+ * nul_at(json, len, at): 1 when a string (member name or value) of a payload cJSON
+ * accepted holds a NUL, raw or as \u0000; 2 for a raw NUL outside the strings (cJSON
+ * skips it as white space); 0 for neither.  ${at}: the byte offset.  cJSON's strings
+ * end at their first NUL, so "abc\u0000def" would be read as "abc": refused instead.
+ */
+static int
+nul_at(const char *json, size_t len, size_t *at)
+{
+	size_t i;
+	int in = 0;
+
+	for (i = 0; i < len; i++) {
+		*at = i;
+		if (json[i] == '\0')
+			return (in ? 1 : 2);
+		if (!in)
+			in = (json[i] == '"');
+		else if (json[i] == '"')
+			in = 0;
+		else if (json[i] == '\\' && i + 1 < len) {
+			/* The escaped character is skipped: \" and \\ end nothing. */
+			if (json[++i] == 'u' && len - i > 4 && memcmp(json + i + 1, "0000", 4) == 0)
+				return (1);
+		}
+	}
+	return (0);
+}
+
 int
 event_parse(const char *json, size_t len, struct event *ev)
 {
 	const char *end = NULL;
 	cJSON *root;
-	int rc;
+	size_t nul_off;
+	int rc, nul;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = EVENT_MALFORMED;
@@ -453,7 +483,13 @@ event_parse(const char *json, size_t len, struct event *ev)
 		bad(ev, EVENT_MALFORMED, 0, "not valid JSON (at byte %zu of %zu)", at, len);
 		return (0);
 	}
-	if (!cJSON_IsObject(root)) {
+	if ((nul = nul_at(json, len, &nul_off)) == 2) {
+		bad(ev, EVENT_MALFORMED, 0, "not valid JSON (a NUL byte at byte %zu)", nul_off);
+		rc = F_OK;
+	} else if (nul == 1) {
+		rc = bad(ev, EVENT_UNKNOWN, 1, "a string holds a NUL character (at byte %zu): "
+		    "refused, as it would cut the string short", nul_off);
+	} else if (!cJSON_IsObject(root)) {
 		bad(ev, EVENT_MALFORMED, 0, "not a JSON object");
 		rc = F_OK;
 	} else if (cJSON_HasObjectItem(root, "action") &&

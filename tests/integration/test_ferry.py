@@ -1001,3 +1001,24 @@ def test_reordered_events(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     assert len(calls_of(aws, "CopyDBSnapshot")) == 2
     assert_ferried(world, world.snapshot_id)
+
+
+@pytest.mark.parametrize("where", ["SourceArn", "detail-type", "resources"])
+def test_nul_in_an_event_string_is_refused(world, aws, where):
+    """cJSON's strings end at a NUL: "...:snapshot:proddb-manual-1\\u0000def" would be acted
+    on as proddb-manual-1. Any string holding a NUL makes the event Event.Invalid, before
+    any call."""
+    ev = snapshot_event(world, world.snapshot_id)
+    if where == "SourceArn":
+        ev["detail"]["SourceArn"] += "\x00def"
+    elif where == "detail-type":
+        ev["detail-type"] += "\x00junk"
+    else:
+        del ev["detail"]["SourceArn"]
+        ev["resources"][0] += "\x00def"
+    mark = max((c["seq"] for c in aws.calls()), default=0)
+    rc, res, logs = run_event(world, ev)
+    assert rc == 1 and res["errorType"] == "Event.Invalid", res
+    assert "NUL character" in res["errorMessage"]
+    assert not aws.calls(since=mark)
+    assert "snapferry-" + world.snapshot_id not in fs.instance_snapshots(world, "backup")

@@ -281,6 +281,24 @@ static const struct {
 	{ "SourceArn wins over SourceIdentifier", SNAP_EV("{\"EventID\":\"RDS-EVENT-0042\","
 	    "\"SourceArn\":\"" ARN_S("from-arn") "\",\"SourceIdentifier\":\"from-id\"}"),
 	    EVENT_SNAPSHOT_CREATED, 0, NULL, "from-arn" },
+	/* A NUL ends cJSON's string: "abc\u0000def" must not be acted on as "abc". */
+	{ "NUL in SourceArn", SNAP_EV("{\"EventID\":\"RDS-EVENT-0042\",\"SourceArn\":\""
+	    ARN_S("abc") "\\u0000def\"}"), EVENT_UNKNOWN, 1, "NUL character", NULL },
+	{ "NUL after detail-type", "{\"source\":\"aws.rds\",\"detail-type\":\"RDS DB Snapshot "
+	    "Event\\u0000junk\",\"detail\":{\"EventID\":\"RDS-EVENT-0042\",\"SourceArn\":\""
+	    ARN_S("s1") "\"}}", EVENT_UNKNOWN, 1, "NUL character (at byte 56)", NULL },
+	{ "NUL in a member name", "{\"action\\u0000x\":\"sweep\"}", EVENT_UNKNOWN, 1,
+	    "NUL character", NULL },
+	{ "NUL in a manual snapshot", "{\"action\":\"advance\",\"snapshot\":\"s1\\u0000x\"}",
+	    EVENT_UNKNOWN, 1, "NUL character", NULL },
+	{ "NUL in an unread member", "{\"action\":\"sweep\",\"note\":[\"\\u0000\"]}",
+	    EVENT_UNKNOWN, 1, "NUL character", NULL },
+	{ "escaped backslash before u0000 is text", "{\"action\":\"advance\",\"snapshot\":"
+	    "\"s1\",\"note\":\"\\\\u0000\"}", EVENT_MANUAL_ADVANCE, 0, NULL, "s1" },
+	{ "escaped quote keeps the string open", "{\"action\":\"sweep\",\"note\":"
+	    "\"\\\"\\u0000\"}", EVENT_UNKNOWN, 1, "NUL character", NULL },
+	{ "u0001 is no NUL", "{\"action\":\"sweep\",\"note\":\"\\u0001\"}",
+	    EVENT_MANUAL_SWEEP, 0, NULL, NULL },
 };
 
 static void
@@ -316,6 +334,19 @@ test_payloads(void)
 		CHECK(ev.kind == EVENT_MALFORMED && strstr(ev.reason, "not valid JSON") != NULL);
 		event_free(&ev);
 		free(deep);
+	}
+	/* A raw NUL byte: in a string as \u0000 is; between tokens not JSON (cJSON skips it). */
+	{
+		static const char in_str[] = "{\"action\":\"advance\",\"snapshot\":\"abc\0def\"}";
+		static const char between[] = "{\"action\":\0\"sweep\"}";
+
+		CHECK(event_parse(in_str, sizeof(in_str) - 1, &ev) == 0);
+		CHECK(ev.kind == EVENT_UNKNOWN && ev.invalid == 1 && ev.snapshot == NULL &&
+		    strstr(ev.reason, "NUL character (at byte 35)") != NULL);
+		event_free(&ev);
+		CHECK(event_parse(between, sizeof(between) - 1, &ev) == 0);
+		CHECK(ev.kind == EVENT_MALFORMED && strstr(ev.reason, "NUL byte at byte 10") != NULL);
+		event_free(&ev);
 	}
 	/* Only len bytes are parsed. */
 	CHECK(event_parse("{\"action\":\"sweep\"}GARBAGE", 18, &ev) == 0);
