@@ -12,6 +12,10 @@
 #include <cjson/cJSON.h>
 
 #include "event.h"
+#include "utf8.h"
+
+/* "%.*s" arguments: at most ${max} bytes of ${s}, never half a UTF-8 character. */
+#define CUT(s, max)	(int)utf8_cut((s), (max)), (s)
 
 /* What a field check found. */
 #define F_OK		0
@@ -129,6 +133,8 @@ bad(struct event *ev, enum event_kind kind, int invalid, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ev->reason, sizeof(ev->reason), fmt, ap);
 	va_end(ap);
+	/* Cut short by the buffer: not in the middle of a character. */
+	ev->reason[utf8_cut(ev->reason, sizeof(ev->reason) - 1)] = '\0';
 	return (F_BAD);
 }
 
@@ -208,8 +214,8 @@ take_snapshot_arn(struct event *ev, const char *arn, enum event_kind bad_kind, i
 		return (F_NOMEM);
 	if (rc > 0 || strcmp(ev->arn.service, "rds") != 0 ||
 	    kind_of_type(ev->arn.type) == SNAP_NONE)
-		return (bad(ev, bad_kind, invalid, "\"%.120s\" is not an RDS snapshot or cluster "
-		    "snapshot ARN", arn));
+		return (bad(ev, bad_kind, invalid, "\"%.*s\" is not an RDS snapshot or cluster "
+		    "snapshot ARN", CUT(arn, 120)));
 	ev->snap_kind = kind_of_type(ev->arn.type);
 	if ((ev->snapshot_arn = strdup(arn)) == NULL ||
 	    (ev->snapshot = strdup(ev->arn.id)) == NULL)
@@ -235,7 +241,8 @@ parse_kind(const cJSON *root, enum snap_kind *out, struct event *ev)
 	else if (strcmp(k, "cluster") == 0)
 		*out = SNAP_CLUSTER;
 	else
-		rc = bad(ev, ev->kind, 1, "\"kind\" must be \"instance\" or \"cluster\", not \"%.40s\"", k);
+		rc = bad(ev, ev->kind, 1, "\"kind\" must be \"instance\" or \"cluster\", not \"%.*s\"",
+		    CUT(k, 40));
 	free(k);
 	return (rc);
 }
@@ -283,7 +290,7 @@ parse_manual(const cJSON *root, struct event *ev)
 		}
 		if (!snapshot_id_ok(snap)) {
 			rc = bad(ev, ev->kind, 1, "\"snapshot\" is neither a snapshot id nor an ARN "
-			    "(\"%.80s\")", snap);
+			    "(\"%.*s\")", CUT(snap, 80));
 			free(snap);
 			return (rc);
 		}
@@ -304,19 +311,20 @@ parse_manual(const cJSON *root, struct event *ev)
 			    "DB instance or cluster whose newest backup copy to restore"));
 		if (!db_id_ok(ev->db))
 			return (bad(ev, ev->kind, 1, "\"db\" is not a DB instance or cluster id "
-			    "(\"%.80s\")", ev->db));
+			    "(\"%.*s\")", CUT(ev->db, 80)));
 		if (ev->target != NULL && !db_id_ok(ev->target))
 			return (bad(ev, ev->kind, 1, "\"target\" is not a valid DB identifier "
-			    "(letter first, letters, digits, single hyphens, at most 63): \"%.80s\"",
-			    ev->target));
+			    "(letter first, letters, digits, single hyphens, at most 63): \"%.*s\"",
+			    CUT(ev->target, 80)));
 		/* Which production account's copies of ${db} (a backup account may hold those
 		 * of several): a number would lose nothing here, but say how to write it. */
 		if (acct != NULL && !cJSON_IsNull(acct)) {
 			if (!cJSON_IsString(acct) || acct->valuestring == NULL ||
 			    !account_ok(acct->valuestring))
 				return (bad(ev, ev->kind, 1, "\"account\" must be the 12-digit id "
-				    "of the production account whose backup copies of %.63s to "
-				    "restore, as a string (\"account\":\"123456789012\")", ev->db));
+				    "of the production account whose backup copies of %.*s to "
+				    "restore, as a string (\"account\":\"123456789012\")",
+				    CUT(ev->db, 63)));
 			if ((ev->db_account = strdup(acct->valuestring)) == NULL)
 				return (F_NOMEM);
 		}
@@ -325,8 +333,8 @@ parse_manual(const cJSON *root, struct event *ev)
 		ev->snap_kind = (kind != SNAP_NONE) ? kind : SNAP_INSTANCE;
 		return (F_OK);
 	}
-	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.60s\" (expected sweep, advance "
-	    "or restore)", ev->action));
+	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.*s\" (expected sweep, advance "
+	    "or restore)", CUT(ev->action, 60)));
 }
 
 /* ---- EventBridge ------------------------------------------------------------------- */
@@ -361,8 +369,8 @@ parse_rds(const cJSON *root, struct event *ev, int cluster)
 		}
 	}
 	if (i == n)
-		return (bad(ev, EVENT_UNKNOWN, 0, "%.40s is not an event snapferry acts on "
-		    "(%s: %s)", ev->event_id, ev->detail_type,
+		return (bad(ev, EVENT_UNKNOWN, 0, "%.*s is not an event snapferry acts on "
+		    "(%s: %s)", CUT(ev->event_id, 40), ev->detail_type,
 		    cluster ? "RDS-EVENT-0075, 0169" : "RDS-EVENT-0042, 0091, 0197, 0060"));
 
 	/* The snapshot: SourceArn, else resources[0], else SourceIdentifier. */
@@ -382,8 +390,9 @@ parse_rds(const cJSON *root, struct event *ev, int cluster)
 	if (rc != F_OK)
 		return (rc);
 	if (ev->snap_kind != (cluster ? SNAP_CLUSTER : SNAP_INSTANCE))
-		return (bad(ev, EVENT_MALFORMED, 0, "an \"%s\" about a %s snapshot (%.120s)",
-		    ev->detail_type, event_snap_kind_name(ev->snap_kind), ev->snapshot_arn));
+		return (bad(ev, EVENT_MALFORMED, 0, "an \"%s\" about a %s snapshot (%.*s)",
+		    ev->detail_type, event_snap_kind_name(ev->snap_kind),
+		    CUT(ev->snapshot_arn, 120)));
 	return (F_OK);
 }
 
@@ -408,18 +417,18 @@ parse_eventbridge(const cJSON *root, struct event *ev)
 			ev->kind = EVENT_SCHEDULED;
 			return (F_OK);
 		}
-		return (bad(ev, EVENT_UNKNOWN, 0, "detail-type \"%.80s\" of aws.events is not "
-		    "handled (only \"Scheduled Event\")", ev->detail_type));
+		return (bad(ev, EVENT_UNKNOWN, 0, "detail-type \"%.*s\" of aws.events is not "
+		    "handled (only \"Scheduled Event\")", CUT(ev->detail_type, 80)));
 	}
 	if (strcmp(ev->source, "aws.rds") != 0)
-		return (bad(ev, EVENT_UNKNOWN, 0, "source \"%.80s\" is not handled (aws.rds, "
-		    "aws.events)", ev->source));
+		return (bad(ev, EVENT_UNKNOWN, 0, "source \"%.*s\" is not handled (aws.rds, "
+		    "aws.events)", CUT(ev->source, 80)));
 	if (strcmp(ev->detail_type, "RDS DB Snapshot Event") == 0)
 		return (parse_rds(root, ev, 0));
 	if (strcmp(ev->detail_type, "RDS DB Cluster Snapshot Event") == 0)
 		return (parse_rds(root, ev, 1));
-	return (bad(ev, EVENT_UNKNOWN, 0, "detail-type \"%.80s\" is not handled (RDS DB Snapshot "
-	    "Event, RDS DB Cluster Snapshot Event)", ev->detail_type));
+	return (bad(ev, EVENT_UNKNOWN, 0, "detail-type \"%.*s\" is not handled (RDS DB Snapshot "
+	    "Event, RDS DB Cluster Snapshot Event)", CUT(ev->detail_type, 80)));
 }
 
 /*
@@ -456,13 +465,19 @@ event_parse(const char *json, size_t len, struct event *ev)
 {
 	const char *end = NULL;
 	cJSON *root;
-	size_t nul_off;
+	size_t nul_off, bad_at;
 	int rc, nul;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = EVENT_MALFORMED;
 	if (json == NULL || len == 0) {
 		bad(ev, EVENT_MALFORMED, 0, "empty payload");
+		return (0);
+	}
+	/* JSON is UTF-8 (RFC 8259, 8.1), and cJSON copies any bytes into its strings:
+	 * refused here, nothing but UTF-8 reaches a reason, a result or a log line. */
+	if ((bad_at = utf8_valid(json, len)) != len) {
+		bad(ev, EVENT_MALFORMED, 0, "not valid UTF-8 (at byte %zu of %zu)", bad_at, len);
 		return (0);
 	}
 	/* cJSON's own trailing check wants the NUL inside len: check by hand. */

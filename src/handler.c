@@ -21,12 +21,15 @@
 #include "restore.h"
 #include "result.h"
 #include "sweep.h"
+#include "utf8.h"
 
 static int
 set_error(struct handler_result *out, const char *type, const char *msg)
 {
 	out->error_type = strdup(type);
-	out->error_message = strdup(msg);
+	/* Whatever a message was built from, what leaves is UTF-8. */
+	if ((out->error_message = strdup(msg)) != NULL)
+		utf8_scrub(out->error_message);
 	return (-1);
 }
 
@@ -229,6 +232,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	}
 	if (res == NULL || (out->payload = cJSON_PrintUnformatted(res)) == NULL)
 		goto nomem;
+	utf8_scrub(out->payload);
 	rc = 0;
 	goto done;
 nomem:

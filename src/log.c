@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static enum log_level	 log_level = LOG_INFO;
 static FILE		*log_stream;
@@ -70,6 +71,9 @@ emit(cJSON *o)
 	cJSON_Delete(o);
 	if (s == NULL)
 		return;
+	/* cJSON copies bytes as they are: a line is valid UTF-8 whatever a field held
+	 * (bytes outside strings are ASCII, so '?' can only land inside one). */
+	utf8_scrub(s);
 	n = strlen(s);
 	s[n] = '\n';	/* replaces the NUL: fwrite knows the length */
 	fwrite(s, 1, n + 1, f);

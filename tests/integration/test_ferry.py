@@ -4,6 +4,8 @@ bootstrap's `--event` path (the handler the Runtime API loop runs) and, for the 
 and a function error, under AWS's Runtime Interface Emulator."""
 import concurrent.futures
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -1022,3 +1024,38 @@ def test_nul_in_an_event_string_is_refused(world, aws, where):
     assert "NUL character" in res["errorMessage"]
     assert not aws.calls(since=mark)
     assert "snapferry-" + world.snapshot_id not in fs.instance_snapshots(world, "backup")
+
+
+def run_raw(world, payload, **overrides):
+    """run_event with the payload's bytes as given (json.dumps would escape them)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LOG_LEVEL": "debug"}
+    env.update(world.env(**overrides))
+    p = subprocess.run([str(fs.bootstrap_path()), "--event", "-"], input=payload,
+                       capture_output=True, env=env, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+A59 = "a" * 59
+
+
+@pytest.mark.parametrize("payload,error_type,words", [
+    # A 2-byte character across the 60-byte cut of the reason: left out whole.
+    ('{"action":"%s\u00e9"}' % A59, "Event.Invalid", 'unknown action "%s" (expected' % A59),
+    # A 4-byte one across the 120-byte cut of an ARN.
+    ('{"action":"advance","snapshot":"arn:aws:ec2:x:y:z:%s\U0001F600"}' % ("a" * 101),
+     "Event.Invalid", '"arn:aws:ec2:x:y:z:%s" is not' % ("a" * 101)),
+    # Bytes that are no UTF-8 never reach a reason, a result or a log line.
+    (b'{"action":"sweep\xc3"}', "Event.Malformed", "not valid UTF-8 (at byte 16 of 19)"),
+    (b'{"action":"\xff\xfe"}', "Event.Malformed", "not valid UTF-8 (at byte 11 of 15)"),
+])
+def test_results_and_logs_are_utf8(world, aws, payload, error_type, words):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    rc, out, err = run_raw(world, payload)
+    # Strict decoding: a lone lead byte or a stray byte fails here.
+    out, err = out.decode("utf-8"), err.decode("utf-8")
+    res = json.loads(out.strip())
+    assert rc == 1 and res["errorType"] == error_type, res
+    assert words in res["errorMessage"], res
+    lines = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
+    assert [ln for ln in lines if ln.get("reason") == res["errorMessage"]], lines

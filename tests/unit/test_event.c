@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "event.h"
+#include "utf8.h"
 #include "unit.h"
 
 #define OWN_ACCT	"123456789012"
@@ -181,6 +182,18 @@ test_samples(const char *root)
 #define ARN_S(id)	"arn:aws:rds:us-east-1:" OWN_ACCT ":snapshot:" id
 #define ARN_C(id)	"arn:aws:rds:us-east-1:" OWN_ACCT ":cluster-snapshot:" id
 
+/* Runs of 'a' for the rows that put a multi-byte character at a reason's cut point. */
+#define A9	"aaaaaaaaa"
+#define A10	"aaaaaaaaaa"
+#define A39	A10 A10 A10 A9
+#define A59	A10 A10 A10 A10 A10 A9
+#define A78	A39 A39
+#define A79	A78 "a"
+#define A101	A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 "a"
+#define E_ACUTE	"\xc3\xa9"		/* 2 bytes */
+#define EURO	"\xe2\x82\xac"		/* 3 bytes */
+#define SMILE	"\xf0\x9f\x98\x80"	/* 4 bytes */
+
 static const struct {
 	const char	*name;
 	const char	*json;
@@ -297,6 +310,30 @@ static const struct {
 	    "\"s1\",\"note\":\"\\\\u0000\"}", EVENT_MANUAL_ADVANCE, 0, NULL, "s1" },
 	{ "escaped quote keeps the string open", "{\"action\":\"sweep\",\"note\":"
 	    "\"\\\"\\u0000\"}", EVENT_UNKNOWN, 1, "NUL character", NULL },
+	/* A character across a reason's cut point is left out whole, never split. */
+	{ "action cut at 60", "{\"action\":\"" A59 E_ACUTE "\"}", EVENT_UNKNOWN, 1,
+	    "unknown action \"" A59 "\" (expected", NULL },
+	{ "action of 60 bytes kept whole", "{\"action\":\"" A10 A10 A10 A10 A9 A9 E_ACUTE "\"}",
+	    EVENT_UNKNOWN, 1, "\"" A10 A10 A10 A10 A9 A9 E_ACUTE "\" (expected", NULL },
+	{ "kind cut at 40", "{\"action\":\"advance\",\"snapshot\":\"s1\",\"kind\":\"" A39
+	    EURO "\"}", EVENT_MANUAL_ADVANCE, 1, "not \"" A39 "\"", NULL },
+	{ "snapshot cut at 80", "{\"action\":\"advance\",\"snapshot\":\"" A79 SMILE "\"}",
+	    EVENT_MANUAL_ADVANCE, 1, "(\"" A79 "\")", NULL },
+	{ "source cut at 80", "{\"source\":\"" A78 EURO "\",\"detail-type\":\"x\"}",
+	    EVENT_UNKNOWN, 0, "source \"" A78 "\" is not", NULL },
+	{ "ARN cut at 120", "{\"action\":\"advance\",\"snapshot\":\"arn:aws:ec2:x:y:z:" A101
+	    E_ACUTE "\"}", EVENT_MANUAL_ADVANCE, 1, "\"arn:aws:ec2:x:y:z:" A101 "\" is not", NULL },
+	{ "EventID cut at 40", SNAP_EV("{\"EventID\":\"RDS-EVENT-" A10 A10 A9 E_ACUTE "\"}"),
+	    EVENT_UNKNOWN, 0, "RDS-EVENT-" A10 A10 A9 " is not an event", NULL },
+	/* JSON is UTF-8: cJSON would copy any bytes into the strings, and on to the logs. */
+	{ "not UTF-8: FF", "{\"action\":\"\xff\"}", EVENT_MALFORMED, 0,
+	    "not valid UTF-8 (at byte 11 of 14)", NULL },
+	{ "not UTF-8: lone lead", "{\"action\":\"sweep\xc3\"}", EVENT_MALFORMED, 0,
+	    "not valid UTF-8 (at byte 16", NULL },
+	{ "not UTF-8: overlong slash", "{\"action\":\"\xc0\xaf\"}", EVENT_MALFORMED, 0,
+	    "not valid UTF-8", NULL },
+	{ "not UTF-8: surrogate", "{\"action\":\"\xed\xa0\x80\"}", EVENT_MALFORMED, 0,
+	    "not valid UTF-8", NULL },
 	{ "u0001 is no NUL", "{\"action\":\"sweep\",\"note\":\"\\u0001\"}",
 	    EVENT_MANUAL_SWEEP, 0, NULL, NULL },
 };
@@ -316,6 +353,8 @@ test_payloads(void)
 		CHECK(ev.kind == payloads[i].kind);
 		CHECK(ev.invalid == payloads[i].invalid);
 		CHECK(payloads[i].words == NULL || strstr(ev.reason, payloads[i].words) != NULL);
+		/* Every reason is valid UTF-8, whatever was cut. */
+		CHECK(utf8_valid(ev.reason, strlen(ev.reason)) == strlen(ev.reason));
 		if (payloads[i].snapshot != NULL)
 			CHECK_STR(ev.snapshot, payloads[i].snapshot);
 		event_free(&ev);

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "utf8.h"
 #include "unit.h"
 
 static FILE *out;
@@ -191,6 +192,36 @@ test_metrics(void)
 	log_set_level(LOG_INFO);
 }
 
+/* A field that is not UTF-8 (a lone lead byte, as a byte-wise cut leaves): the line stays
+ * valid UTF-8, the bad bytes become '?', a whole character is kept. */
+static void
+test_utf8(void)
+{
+	cJSON *f, *o;
+	char *line;
+
+	log_set_level(LOG_DEBUG);
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "reason", "caf\xc3\xa9 and \xc3");
+	cJSON_AddStringToObject(f, "other", "\xff\xfe\"");
+	log_msg(LOG_WARN, "bad \xe2\x82 bytes", f);
+	line = drain();
+	CHECK(utf8_valid(line, strlen(line)) == strlen(line));
+	CHECK(strstr(line, "\"reason\":\"caf\xc3\xa9 and ?\"") != NULL);
+	CHECK(strstr(line, "\"other\":\"??\\\"\"") != NULL);
+	CHECK(strstr(line, "\"message\":\"bad ?? bytes\"") != NULL);
+	/* Still one JSON object. */
+	o = cJSON_Parse(line);
+	CHECK(o != NULL);
+	cJSON_Delete(o);
+	free(line);
+	log_metric("Copies", 1, "Count", "SourceDb", "db\xc3");
+	line = drain();
+	CHECK(utf8_valid(line, strlen(line)) == strlen(line));
+	CHECK(strstr(line, "\"SourceDb\":\"db?\"") != NULL);
+	free(line);
+}
+
 int
 main(void)
 {
@@ -202,6 +233,7 @@ main(void)
 	test_levels();
 	test_lines();
 	test_metrics();
+	test_utf8();
 	log_set_stream(NULL);
 	fclose(out);
 	UNIT_DONE();
