@@ -7,6 +7,7 @@
 
 #include "event.h"
 #include "names.h"
+#include "utf8.h"
 
 static void
 check_arn(const char *s)
@@ -65,6 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);	/* ENOMEM: ev is already freed */
 	FUZZ_ASSERT(ev.kind >= EVENT_MALFORMED && ev.kind <= EVENT_MANUAL_RESTORE);
 	FUZZ_ASSERT(memchr(ev.reason, '\0', sizeof(ev.reason)) != NULL);
+	/* Whatever the input, a reason is valid UTF-8 (it reaches results and logs). */
+	FUZZ_ASSERT(utf8_valid(ev.reason, strlen(ev.reason)) == strlen(ev.reason));
 	name = event_kind_name(ev.kind);
 	FUZZ_ASSERT(name != NULL);
 	fuzz_touch(name);
