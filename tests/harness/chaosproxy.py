@@ -18,7 +18,8 @@ Faults (`kinds`), each as AWS or the network delivers it:
             the connection is reset before any byte of the answer: the client never hears
 
 Reproducible: whether a request is spoiled, and how, is a function of (seed, service, the
-request body, how many times that same body was seen before) only: not of the wall clock,
+request body with its timestamps blanked, how many times that same body was seen before)
+only: not of the wall clock,
 of the order in which concurrent clients' requests interleave, or of the client's
 random back-off.  The same run with the same seed meets the same faults.
 
@@ -45,6 +46,11 @@ _XMLNS = {
     "rds": "http://rds.amazonaws.com/doc/2014-10-31/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
+# Times inside request bodies (automated snapshot ids rds:<db>-YYYY-MM-DD-HH-MM, the
+# snapferry:source-time tag) change from run to run: they are blanked before hashing, so a
+# run met at another minute meets the same faults.
+_TIMES = re.compile(rb"\d{4}-\d{2}-\d{2}(?:-\d{2}-\d{2}|T\d{2}(?::|%3A)\d{2}(?::|%3A)\d{2}"
+                    rb"(?:\.\d+)?(?:Z|%2B00(?::|%3A)00|\+00:00)?)")
 _HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
         "trailer", "upgrade", "content-length"}
 # Query errors: (status, code, Type); JSON errors: (status, __type).
@@ -75,8 +81,8 @@ class ChaosProxy:
     bootstrap; .rate may be changed at any time (0: a faithful proxy); .stats counts the
     requests per fault kind ("ok" for untouched); .events lists (service, action, kind)."""
 
-    def __init__(self, upstream, seed, rate, kinds=KINDS, slow_s=(0.2, 0.8),
-                 upstream_timeout=30.0, client_timeout=60.0):
+    def __init__(self, upstream, seed, rate, kinds=KINDS, slow_s=(0.1, 0.5),
+                 by_action=None, upstream_timeout=30.0, client_timeout=60.0):
         u = urllib.parse.urlsplit(upstream)
         if u.hostname not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the chaos proxy forwards to a local emulator only")
@@ -84,7 +90,10 @@ class ChaosProxy:
         self.seed = seed
         self.rate = rate
         self.kinds = tuple(kinds)
-        for k in self.kinds:
+        # Per action, the kinds a spoiled request of that action gets instead (e.g. every
+        # spoiled CopyDBSnapshot loses its answer after the copy was made).
+        self.by_action = {a: tuple(k) for a, k in (by_action or {}).items()}
+        for k in self.kinds + tuple(x for v in self.by_action.values() for x in v):
             if k not in KINDS:
                 raise ValueError(f"unknown fault kind {k!r}")
         self.slow_s = slow_s
@@ -98,18 +107,19 @@ class ChaosProxy:
         self.thread = None
 
     # ---- the decision ------------------------------------------------------------------
-    def decide(self, service, body):
+    def decide(self, service, body, action=None):
         """(kind or None, delay seconds) for this request: see the module doc."""
-        digest = hashlib.sha256(service.encode() + b"\0" + body).hexdigest()
+        digest = hashlib.sha256(service.encode() + b"\0" + _TIMES.sub(b"T", body)).hexdigest()
         with self.lock:
             n = self.seen[digest]
             self.seen[digest] += 1
             rate = self.rate
         h = hashlib.sha256(f"{self.seed}|{digest}|{n}".encode()).digest()
         u = int.from_bytes(h[0:8], "big") / 2.0 ** 64
-        if u >= rate or not self.kinds:
+        kinds = self.by_action.get(action, self.kinds)
+        if u >= rate or not kinds:
             return None, 0.0
-        kind = self.kinds[int.from_bytes(h[8:16], "big") % len(self.kinds)]
+        kind = kinds[int.from_bytes(h[8:16], "big") % len(kinds)]
         lo, hi = self.slow_s
         delay = lo + (hi - lo) * int.from_bytes(h[16:24], "big") / 2.0 ** 64
         return kind, delay
@@ -195,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get(
                 "Action", ["?"])[0]
-        kind, delay = proxy.decide(service, body)
+        kind, delay = proxy.decide(service, body, action)
         proxy._record(service, action, kind)
         if kind in ("throttle", "500", "503"):
             return self._error(kind, service, is_json)
