@@ -18,7 +18,7 @@ Faults (`kinds`), each as AWS or the network delivers it:
             the connection is reset before any byte of the answer: the client never hears
 
 Reproducible: whether a request is spoiled, and how, is a function of (seed, service, the
-request body with its timestamps blanked, how many times that same body was seen before)
+request body with its timestamps and key UUIDs blanked, how many times that same body was seen before)
 only: not of the wall clock,
 of the order in which concurrent clients' requests interleave, or of the client's
 random back-off.  The same run with the same seed meets the same faults.
@@ -47,10 +47,11 @@ _XMLNS = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
 # Times inside request bodies (automated snapshot ids rds:<db>-YYYY-MM-DD-HH-MM, the
-# snapferry:source-time tag) change from run to run: they are blanked before hashing, so a
-# run met at another minute meets the same faults.
+# snapferry:source-time tag) and the UUIDs moto gives KMS keys change from run to run: they
+# are blanked before hashing, so a run at another minute, on other keys, meets the same faults.
 _TIMES = re.compile(rb"\d{4}-\d{2}-\d{2}(?:-\d{2}-\d{2}|T\d{2}(?::|%3A)\d{2}(?::|%3A)\d{2}"
                     rb"(?:\.\d+)?(?:Z|%2B00(?::|%3A)00|\+00:00)?)")
+_UUIDS = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
         "trailer", "upgrade", "content-length"}
 # Query errors: (status, code, Type); JSON errors: (status, __type).
@@ -62,6 +63,10 @@ _JSON_ERR = {"throttle": (400, "ThrottlingException"),
              "503": (503, "ServiceUnavailable")}
 _MESSAGES = {"throttle": "Rate exceeded", "500": "We encountered an internal error. Please try again.",
              "503": "Service is unavailable. Please try again later."}
+
+
+def _stable(body):
+    return _UUIDS.sub(b"U", _TIMES.sub(b"T", body))
 
 
 def _reset(sock):
@@ -109,7 +114,7 @@ class ChaosProxy:
     # ---- the decision ------------------------------------------------------------------
     def decide(self, service, body, action=None):
         """(kind or None, delay seconds) for this request: see the module doc."""
-        digest = hashlib.sha256(service.encode() + b"\0" + _TIMES.sub(b"T", body)).hexdigest()
+        digest = hashlib.sha256(service.encode() + b"\0" + _stable(body)).hexdigest()
         with self.lock:
             n = self.seen[digest]
             self.seen[digest] += 1
