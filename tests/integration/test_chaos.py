@@ -23,6 +23,7 @@ running copies as it does on AWS.  Figures are printed: run with -s to see them.
 import concurrent.futures
 import hashlib
 import json
+import os
 import time
 
 import pytest
@@ -44,6 +45,10 @@ MUTATIONS = ("CopyDBSnapshot", "CopyDBClusterSnapshot", "ModifyDBSnapshotAttribu
              "AddTagsToResource")
 RUNS = [pytest.param(1208, None, id="all-faults-seed1208"),
         pytest.param(8, {a: ("lost",) for a in MUTATIONS}, id="lost-mutations-seed8")]
+# More runs by hand: SNAPFERRY_CHAOS_SEEDS=1,2,3 (all faults, those seeds) replaces them.
+if os.environ.get("SNAPFERRY_CHAOS_SEEDS"):
+    RUNS = [pytest.param(int(x), None, id=f"all-faults-seed{int(x)}")
+            for x in os.environ["SNAPFERRY_CHAOS_SEEDS"].split(",") if x.strip()]
 FAULT_RATE = 0.25
 MAX_SWEEPS = 12                # convergence bound, after the created events
 FOREIGN_COPY = "snapferry-proddb-manual-1-elsewhere"
