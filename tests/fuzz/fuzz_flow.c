@@ -58,6 +58,7 @@ static char *ours[MAX_OURS];
 static size_t n_ours;
 static int last_tags_ours;	/* the last TagList built was snapferry's own lineage */
 static int keep_arns;		/* SNAPFERRY_FUZZ_FLOW_AVOID=null-arn (see above) */
+static int trace;		/* SNAPFERRY_FUZZ_FLOW_TRACE set: every exchange on stderr */
 
 static int
 next(void)
@@ -304,10 +305,8 @@ snapshot(struct buf *b, int cluster)
 		elem(b, "OptionGroupName", (bits & 8192) ? "default:postgres-16" : "og-tde");
 	if (bits & 16384)
 		elem(b, "PercentProgress", (bits & 32768) ? "100" : "-7");
-	if (!(bits & 1) && (!(bits & 2) || keep_arns) && (bits & 4) == 0)
-		taglist(b, e->id);
-	else
-		taglist(b, NULL);
+	/* Tags shown with an identifier are that snapshot's, whatever its ARN says. */
+	taglist(b, (bits & 1) ? NULL : e->id);
 	put(b, "</");
 	put(b, item);
 	put(b, ">");
@@ -576,6 +575,9 @@ fake_aws(const struct http_request *req, struct http_response *resp)
 		}
 	}
 out:
+	if (trace)
+		fprintf(stderr, "fuzz_flow: %s %.*s\n  -> %ld %.*s\n", action, (int)len, body,
+		    resp->status, (int)resp->body.len, resp->body.data ? resp->body.data : "");
 	free(action);
 	return (rc);
 }
@@ -626,6 +628,7 @@ setup(void)
 	int i;
 
 	keep_arns = avoid != NULL && strcmp(avoid, "null-arn") == 0;
+	trace = getenv("SNAPFERRY_FUZZ_FLOW_TRACE") != NULL;
 
 	/* The fake answers every request; this endpoint is never connected to. */
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9", 1);
