@@ -303,6 +303,7 @@ def test_four_runtimes_at_once(bootstrap, start_rie, chaos_world, aws):
         figure("four runtimes", json.dumps({
             "sources": len(st.sources), "invocations": len(answers),
             "sweep_rounds": rounds, "slow_answers": proxy.count("slow"),
+            "sources_left_shared": st.shared,
             "seconds": round(time.monotonic() - t0, 1)}))
     finally:
         proxy.stop()
