@@ -43,7 +43,7 @@ help:
 	@echo "make asan       ASan+UBSan build in build/asan/bootstrap"
 	@echo "make setup      install Debian packages, the Python venv and the Runtime Interface Emulator"
 	@echo "make bench      run the benchmarks (signing, round trips, start-up, ferry API calls, sweep)"
-	@echo "make fuzz       libFuzzer harnesses of every parser, FUZZ_SECONDS each (default 30)"
+	@echo "make fuzz       libFuzzer harnesses of every parser and of the flow, FUZZ_SECONDS each (default 30)"
 	@echo "make bootstrap-arm64  cross-built static arm64 bootstrap (build/static-arm64/)"
 	@echo "make validate   cfn-lint and sam validate --lint on both templates"
 	@echo "make sam-build  sam build (LAMBDA_ARCH=x86_64|arm64)"

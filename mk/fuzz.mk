@@ -1,5 +1,7 @@
 # mk/fuzz.mk: libFuzzer harnesses (tests/fuzz/fuzz_*.c) for every parser of
-# bytes that come from the network or an event.  `make fuzz` builds them into
+# bytes that come from the network or an event, and for the flow itself
+# (fuzz_flow: advance and the sweep against a fake AWS made of the input,
+# behind http.c's transport hook).  `make fuzz` builds them into
 # $(BUILD)/fuzz/ with clang (-fsanitize=fuzzer,address,undefined) against all
 # of src/ and runs each for FUZZ_SECONDS over its seeds (fuzz_x: tests/fuzz/
 # corpus/x/), growing $(BUILD)/fuzz/corpus/fuzz_x/; a crash, leak or timeout

@@ -22,6 +22,16 @@ struct http_client {
 	char	 errbuf[CURL_ERROR_SIZE];
 };
 
+/* Set only by the flow fuzzer (tests/fuzz/fuzz_flow.c); NULL in the bootstrap. */
+static http_transport_fn transport_hook;
+
+/** http_set_transport_hook(fn): route every request to ${fn} (NULL: libcurl again). */
+void
+http_set_transport_hook(http_transport_fn fn)
+{
+	transport_hook = fn;
+}
+
 /* What the callbacks fill in while one request runs. */
 struct http_ctx {
 	struct http_response	*resp;
@@ -203,6 +213,8 @@ http_perform(struct http_client *c, const struct http_request *req,
 	buf_init(&resp->body, req->max_response ? req->max_response : HTTP_DEFAULT_MAX);
 	x.resp = resp;
 	x.too_large = 0;
+	if (transport_hook != NULL)
+		return (transport_hook(req, resp));
 
 	for (i = 0; i < req->n_headers; i++) {
 		n = strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) + 1;

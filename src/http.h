@@ -54,6 +54,11 @@ int	http_perform(struct http_client *c, const struct http_request *req,
 	    struct http_response *resp);
 /** http_response_free(r): release the body and request id. */
 void	http_response_free(struct http_response *r);
+/* A stand-in for the network, for the flow fuzzer (tests/fuzz/fuzz_flow.c) only: when set,
+ * http_perform hands every request to it instead of libcurl. */
+typedef int (*http_transport_fn)(const struct http_request *req, struct http_response *resp);
+/** http_set_transport_hook(fn): route every request to ${fn} (NULL: libcurl again). */
+void	http_set_transport_hook(http_transport_fn fn);
 /** http_ca_bundle(): the CA bundle used (SSL_CERT_FILE, Lambda's, Debian's), or NULL. */
 const char *http_ca_bundle(void);
 
