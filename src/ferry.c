@@ -622,7 +622,9 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 			return;
 		}
 		rc = restore_copy(f, bc, fl->kind, fl->b.id, fl->b.engine ? fl->b.engine :
-		    (fl->have_s ? fl->s.engine : NULL), target, fl->s_arn, fl->db_id, r);
+		    (fl->have_s ? fl->s.engine : NULL), fl->b.engine_version ?
+		    fl->b.engine_version : (fl->have_s ? fl->s.engine_version : NULL), target,
+		    fl->s_arn, fl->db_id, r);
 		free(target);
 		if (rc == -1)
 			return;

@@ -981,6 +981,10 @@ rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_e
 		 */
 		bad |= aws_params_add(&p, "SnapshotIdentifier", o->snapshot);
 		bad |= aws_params_add(&p, "Engine", o->engine);
+		/* Without it AWS restores the Region's default version of the engine,
+		 * which may be another major version than the snapshot's data. */
+		if (o->engine_version != NULL)
+			bad |= aws_params_add(&p, "EngineVersion", o->engine_version);
 	}
 	if (o->subnet_group != NULL)
 		bad |= aws_params_add(&p, "DBSubnetGroupName", o->subnet_group);

@@ -902,6 +902,12 @@ def _patch_rds():
         if snap.status != "available":
             raise _invalid_state(DBClusterSnapshot,
                                  f"Snapshot {from_snapshot_id} is not available.")
+        # AWS (RestoreDBClusterFromSnapshot, EngineVersion): "If you don't specify an
+        # engine version, the default version for the database engine in the AWS Region
+        # is used" — not the snapshot's; moto keeps the snapshot cluster's version.
+        if not overrides.get("engine_version"):
+            overrides = dict(overrides, engine_version=m.DBCluster.default_engine_version(
+                snap.engine))
         with _resolved(snap):
             return orig_crestore(self, snap.resource_id, overrides)
 

@@ -1001,3 +1001,28 @@ def test_reordered_events(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     assert len(calls_of(aws, "CopyDBSnapshot")) == 2
     assert_ferried(world, world.snapshot_id)
+
+
+def test_restore_on_aurora_cluster_keeps_the_engine_version(world, aws):
+    """AWS restores a cluster snapshot at the Region's default engine version unless
+    EngineVersion is given: the restore passes the backup copy's version."""
+    world.create_cluster("aurora2", engine_version="15.4")
+    world.create_cluster_snapshot("aurora2", "aurora2-snap")
+    ev = snapshot_event(world, "aurora2-snap", "RDS-EVENT-0075", cluster=True)
+    rc, res, _ = run_event(world, ev, RESTORE="on")
+    assert rc == 0 and res["outcome"] == "done", res
+    (b,) = [s for s in world.admin("rds", "backup").describe_db_cluster_snapshots(
+        DBClusterSnapshotIdentifier="snapferry-aurora2-snap")["DBClusterSnapshots"]]
+    assert b["EngineVersion"] == "15.4"
+    (restore,) = calls_of(aws, "RestoreDBClusterFromSnapshot")
+    assert restore["params"]["EngineVersion"] == "15.4"
+    cl, members, w = cluster_and_writer(world, "snapferry-aurora2")
+    assert cl["EngineVersion"] == "15.4"
+    # The disaster-day restore too.
+    rc, res, _ = run_event(world, {"action": "restore", "db": "aurora2",
+                                   "target": "aurora2-dr"})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert calls_of(aws, "RestoreDBClusterFromSnapshot")[-1]["params"]["EngineVersion"] == \
+        "15.4"
+    cl, _, _ = cluster_and_writer(world, "aurora2-dr")
+    assert cl["EngineVersion"] == "15.4"
