@@ -865,6 +865,14 @@ def _patch_rds():
 
     def r_describe_db_cluster_snapshots(self):
         p = self.params
+        # AWS: DescribeDBClusterSnapshots' SnapshotType is one of automated, manual, shared,
+        # public ("The awsbackup type does not apply to Aurora", DescribeDBSnapshots).
+        # The answer to another value is not documented: InvalidParameterValue, the API's
+        # generic code, is this layer's choice, NOT verified against a live account.
+        if p.get("SnapshotType") not in (None, "automated", "manual", "shared", "public"):
+            raise _err("InvalidParameterValue",
+                       f"Invalid value {p.get('SnapshotType')} for SnapshotType. Must be one "
+                       "of automated, manual, shared, public.")
         filters = {f["Name"]: f["Values"] for f in p.get("Filters", [])}
         snaps = self.backend.describe_db_cluster_snapshots(
             p.get("DBClusterIdentifier"), p.get("DBClusterSnapshotIdentifier"),

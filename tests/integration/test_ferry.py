@@ -1026,3 +1026,25 @@ def test_restore_on_aurora_cluster_keeps_the_engine_version(world, aws):
         "15.4"
     cl, _, _ = cluster_and_writer(world, "aurora2-dr")
     assert cl["EngineVersion"] == "15.4"
+
+
+def test_aws_backup_cluster_snapshot(world, aws):
+    """AWS Backup's Aurora snapshots (awsbackup:...) are looked up by identifier: the
+    awsbackup SnapshotType does not apply to DescribeDBClusterSnapshots."""
+    world.create_cluster("aurbk")
+    world.create_cluster_snapshot("aurbk", "awsbackup:job-c1")
+    rc, res, _ = run_event(world, {"action": "advance", "snapshot": "awsbackup:job-c1",
+                                   "kind": "cluster"})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["transit"] == res["backup"] == "snapferry-job-c1"
+    assert_ferried(world, "awsbackup:job-c1", copy_id="snapferry-job-c1", cluster=True)
+    sent = [c["params"].get("SnapshotType") for c in calls_of(aws, "DescribeDBClusterSnapshots")]
+    assert "awsbackup" not in sent, sent
+    # By ARN, and the sweep, find it done.
+    arn = f"arn:aws:rds:{world.region}:{world.prod_account}:cluster-snapshot:awsbackup:job-c1"
+    rc, res, _ = run_event(world, {"action": "advance", "snapshot": arn})
+    assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    sent = [c["params"].get("SnapshotType") for c in calls_of(aws, "DescribeDBClusterSnapshots")]
+    assert "awsbackup" not in sent, sent

@@ -741,3 +741,23 @@ def test_snapshot_with_persistent_or_permanent_options_cannot_be_shared(
     assert "og-share" in msg and "persistent or permanent" in msg
     assert "TDE" in msg and "OEM" not in msg
     assert restore_values(world, "ogdb-snap") == []
+
+
+def test_cluster_snapshot_type_awsbackup_is_refused(world):
+    """awsbackup is a SnapshotType of DescribeDBSnapshots only ("does not apply to
+    Aurora"); an AWS Backup cluster snapshot is found by its identifier."""
+    world.create_cluster("aurbk")
+    world.create_cluster_snapshot("aurbk", "awsbackup:job-c1")
+    rds = world.prod("rds")
+    with pytest.raises(ClientError) as e:
+        rds.describe_db_cluster_snapshots(SnapshotType="awsbackup")
+    assert code_of(e) == "InvalidParameterValue"
+    with pytest.raises(ClientError) as e:
+        rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="awsbackup:job-c1",
+                                          SnapshotType="awsbackup")
+    assert code_of(e) == "InvalidParameterValue"
+    (s,) = rds.describe_db_cluster_snapshots(
+        DBClusterSnapshotIdentifier="awsbackup:job-c1")["DBClusterSnapshots"]
+    assert s["DBClusterSnapshotIdentifier"] == "awsbackup:job-c1"
+    # DB snapshots keep the type.
+    assert rds.describe_db_snapshots(SnapshotType="awsbackup")["DBSnapshots"] == []
