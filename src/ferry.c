@@ -782,7 +782,9 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 			    "rds:AddTagsToResource to the function's role; the key policy of "
 			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
-			    "kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*");
+			    "kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*, and "
+			    "the source snapshot's customer key must allow it kms:CreateGrant and "
+			    "kms:Decrypt (its default key policy lets this account's IAM decide)");
 			aws_error_clear(&e);
 			return (0);
 		}
@@ -887,8 +889,8 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
-		    "BACKUP_KMS_KEY_ID; the key policy of SHARE_KMS_KEY_ID (or of the "
-		    "snapshot's customer key) must grant the backup account kms:Decrypt, "
+		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
+		    "SHARE_KMS_KEY_ID must grant the backup account kms:Decrypt, "
 		    "kms:CreateGrant and kms:DescribeKey");
 		aws_error_clear(&e);
 		return;
@@ -975,19 +977,51 @@ ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 		    "transit copy", s->snapshot_type ? s->snapshot_type : "automated");
 	}
 	d->encrypted = s->encrypted || s->kms_key_id != NULL;
-	if (d->encrypted && s->kms_key_id != NULL) {
+	/*
+	 * The backup account trusts exactly one key of this account, SHARE_KMS_KEY_ID: what
+	 * it copies must be under that key.  So every other key, aws/rds (which can't be
+	 * shared at all) and customer keys alike, costs a transit copy under the share key;
+	 * no customer key's policy has to name the backup account.
+	 */
+	if (d->encrypted && s->kms_key_id != NULL &&
+	    !ferry_is_share_key(cfg, s->kms_key_id)) {
 		if (key_manager == NULL) {
+			/* Only the reason depends on it: the plan is a transit copy either way. */
 			d->need_key_check = 1;
-		} else if (strcmp(key_manager, "AWS") == 0) {
+		} else {
 			d->plan = FERRY_PLAN_TRANSIT;
 			d->transit_key = cfg->share_kms_key_id;
-			snprintf(d->reason, sizeof(d->reason), "encrypted with an AWS managed "
-			    "key: transit copy with SHARE_KMS_KEY_ID");
+			if (strcmp(key_manager, "AWS") == 0)
+				snprintf(d->reason, sizeof(d->reason), "encrypted with an AWS "
+				    "managed key: transit copy with SHARE_KMS_KEY_ID");
+			else
+				snprintf(d->reason, sizeof(d->reason), "encrypted with customer "
+				    "key %.120s, not SHARE_KMS_KEY_ID: transit copy with "
+				    "SHARE_KMS_KEY_ID", s->kms_key_id);
 		}
 	}
 	if (d->plan == FERRY_PLAN_SHARE_SOURCE)
 		snprintf(d->reason, sizeof(d->reason), "%s: shared directly",
-		    d->encrypted ? "customer-managed key" : "unencrypted");
+		    d->encrypted ? "encrypted with SHARE_KMS_KEY_ID" : "unencrypted");
+}
+
+int
+ferry_is_share_key(const struct config *cfg, const char *key)
+{
+	const char *share = cfg->share_kms_key_id;
+	size_t nk, ns;
+
+	if (key == NULL || share == NULL)
+		return (0);
+	if (strcmp(key, share) == 0)
+		return (1);
+	/* RDS reports the key ARN; SHARE_KMS_KEY_ID may be the bare key id. */
+	if (strncmp(share, "arn:", 4) == 0 || strncmp(share, "alias/", 6) == 0)
+		return (0);
+	nk = strlen(key);
+	ns = strlen(share);
+	return (nk > ns + 5 && strncmp(key, "arn:", 4) == 0 &&
+	    strcmp(key + nk - ns, share) == 0 && strncmp(key + nk - ns - 5, ":key/", 5) == 0);
 }
 
 /* eligible(f, fl, r): 1 when S can be ferried, 0 with ${r} holding why not. */

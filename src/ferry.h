@@ -108,7 +108,8 @@ struct ferry_decision {
 	const char	*transit_key;	/* KmsKeyId for T; NULL = keep S's key */
 	int		 encrypted;
 	int		 need_option_check;	/* call again with og_blocks from AWS */
-	int		 need_key_check;	/* call again with the key's KeyManager */
+	int		 need_key_check;	/* call again with the key's KeyManager (S is
+					   encrypted with a key other than the share key) */
 	char		 reason[256];
 };
 
@@ -121,6 +122,10 @@ struct ferry_decision {
  */
 void	ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 	    const char *key_manager, int og_blocks, struct ferry_decision *d);
+/** ferry_is_share_key(cfg, key): 1 when KMS key ARN ${key} (as RDS reports it) is
+ *  SHARE_KMS_KEY_ID, given as that ARN or as the bare key id; 0 otherwise (an alias is
+ *  not resolved: such a snapshot gets a transit copy, which is safe). */
+int	ferry_is_share_key(const struct config *cfg, const char *key);
 /** ferry_cross_region(cfg): 1 when BACKUP_REGION is not AWS_REGION (only unencrypted
  *  snapshots can be ferried then: AWS copies a shared encrypted snapshot only within its
  *  region). */

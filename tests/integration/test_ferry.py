@@ -171,25 +171,60 @@ def test_automated_snapshot(world, aws):
     assert sid in fs.instance_snapshots(world, "prod", "automated")
 
 
-def test_customer_key_snapshot_shared_directly(world, aws):
-    from fidelity.world import key_policy_for_backup
-    key = world.create_key(policy=key_policy_for_backup(world.prod_account,
-                                                         world.backup_account))
+def test_customer_key_snapshot_travels_under_the_share_key(world, aws):
+    """The backup account trusts one production key, the share key: a snapshot under a
+    customer key whose policy does not name the backup account (the default key policy)
+    goes as a transit copy under the share key; nothing is shared under the customer key."""
+    key = world.create_key()          # default policy: the production account only
     world.create_db("cmkdb", kms_key_id=key["Arn"])
     world.create_snapshot("cmkdb", "cmkdb-snap")
     rc, res, _ = run_event(world, snapshot_event(world, "cmkdb-snap"))
     assert rc == 0 and res["outcome"] == "done", res
+    assert res["transit"] == "snapferry-cmkdb-snap"
+    assert any("customer key" in s and "transit copy with SHARE_KMS_KEY_ID" in s
+               for s in res["steps"]), res["steps"]
+    copies = calls_of(aws, "CopyDBSnapshot")
+    assert [c["account"] for c in copies] == [world.prod_account, world.backup_account]
+    assert copies[0]["params"]["KmsKeyId"] == world.share_key_arn
+    # Only the transit copy was shared, never the customer key's snapshot.
+    shares = calls_of(aws, "ModifyDBSnapshotAttribute")
+    assert {c["params"]["DBSnapshotIdentifier"] for c in shares} == {"snapferry-cmkdb-snap"}
+    b, tags = assert_ferried(world, "cmkdb-snap")
+    assert tags["snapferry:source-key"] == key["Arn"]
+
+
+def test_automated_customer_key_snapshot_travels_under_the_share_key(world, aws):
+    key = world.create_key()
+    world.create_db("cmkdb", kms_key_id=key["Arn"])
+    snap = aws.automated_snapshot(world.prod_account, world.region, "cmkdb")
+    sid = snap.get("id") or snap["DBSnapshotIdentifier"]
+    rc, res, _ = run_event(world, snapshot_event(world, sid, "RDS-EVENT-0091"))
+    assert rc == 0 and res["outcome"] == "done", res
+    copies = calls_of(aws, "CopyDBSnapshot")
+    assert copies[0]["account"] == world.prod_account
+    assert copies[0]["params"]["KmsKeyId"] == world.share_key_arn
+    assert_ferried(world, sid)
+
+
+def test_share_key_snapshot_shared_directly(world, aws):
+    """A manual snapshot already under the share key needs no transit copy (and no key
+    lookup): it is shared, copied, and un-shared."""
+    world.create_db("sharedb", kms_key_id=world.share_key_arn)
+    world.create_snapshot("sharedb", "sharedb-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "sharedb-snap"))
+    assert rc == 0 and res["outcome"] == "done", res
     assert "transit" not in res
+    assert not calls_of(aws, "DescribeKey")
     copies = calls_of(aws, "CopyDBSnapshot")
     assert [c["account"] for c in copies] == [world.backup_account], "no transit copy"
-    assert copies[0]["params"]["SourceDBSnapshotIdentifier"].endswith(":snapshot:cmkdb-snap")
+    assert copies[0]["params"]["SourceDBSnapshotIdentifier"].endswith(":snapshot:sharedb-snap")
     # Shared for the copy, un-shared after.
     shares = calls_of(aws, "ModifyDBSnapshotAttribute")
     assert [list(k for k in c["params"] if k.startswith("Values"))[0].split(".")[0]
             for c in shares] == ["ValuesToAdd", "ValuesToRemove"]
-    b = fs.instance_snapshots(world, "backup")["snapferry-cmkdb-snap"]
+    b = fs.instance_snapshots(world, "backup")["snapferry-sharedb-snap"]
     assert b["KmsKeyId"] == world.backup_key_arn
-    assert fs.shared_with(world, "cmkdb-snap") == []
+    assert fs.shared_with(world, "sharedb-snap") == []
 
 
 def test_users_own_share_of_the_source_is_kept(world, aws):
