@@ -940,9 +940,12 @@ ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 	if (s->kind == RDS_CLUSTER && (s->engine == NULL ||
 	    strncmp(s->engine, "aurora", 6) != 0)) {
 		d->plan = FERRY_PLAN_SKIP;
+		/* AWS lets it be shared, but "Copying a snapshot of a Multi-AZ DB cluster" is
+		 * not supported: no transit copy, and the backup account can't own a copy (a
+		 * share alone keeps the data, and its key, in this account). */
 		snprintf(d->reason, sizeof(d->reason), "Multi-AZ DB cluster snapshot (engine "
-		    "%.40s): AWS does not allow sharing it with another account",
-		    s->engine ? s->engine : "unknown");
+		    "%.40s): AWS does not support copying it, so the backup account can't hold "
+		    "a copy of its own", s->engine ? s->engine : "unknown");
 		return;
 	}
 	if (s->tde_credential_arn != NULL && *s->tde_credential_arn != '\0') {

@@ -667,6 +667,14 @@ def _patch_rds():
                                  copy_tags=False, tags=None, **kw):
         src = _check_copy_source(self, source_db_cluster_snapshot_identifier,
                                  DBClusterSnapshot, kms_key_id)
+        # AWS: "Copying a snapshot of a Multi-AZ DB cluster" is not supported
+        # (multi-az-db-clusters-concepts.Limitations); only Aurora cluster snapshots are
+        # copied. The error code is not documented: InvalidParameterCombination is this
+        # layer's choice, NOT verified against a live account.
+        if not (src.engine or "").startswith("aurora"):
+            raise _err("InvalidParameterCombination",
+                       f"Copying a snapshot of a Multi-AZ DB cluster ({src.engine}) is not "
+                       "supported.")
         snap = orig_copy_cluster(self, source_db_cluster_snapshot_identifier,
                                  target_db_cluster_snapshot_identifier,
                                  kms_key_id=kms_key_id or None, copy_tags=copy_tags,

@@ -292,7 +292,10 @@ def test_multi_az_cluster_snapshot_skipped(world, aws):
     rc, res, _ = run_event(world, snapshot_event(world, "maz1-snap", "RDS-EVENT-0075",
                                                  cluster=True))
     assert rc == 0 and res["outcome"] == "skipped", res
+    # AWS shares it but can't copy it: the reason says so (not "can't be shared").
     assert "Multi-AZ DB cluster" in res["reason"]
+    assert "does not support copying" in res["reason"], res["reason"]
+    assert not [c for c in aws.calls() if c["action"] in MUTATING | {"AssumeRole"}]
     assert not [c for c in aws.calls() if c["action"] in MUTATING]
 
 

@@ -400,6 +400,31 @@ def test_multi_az_db_cluster_and_snapshot(world, engine):
     assert s["KmsKeyId"] == world.rds_default_key_arn and s["SnapshotType"] == "manual"
 
 
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_multi_az_db_cluster_snapshot_can_be_shared_not_copied(world, engine):
+    """AWS: a manual Multi-AZ DB cluster snapshot can be shared, but "Copying a snapshot of
+    a Multi-AZ DB cluster" is not supported — neither in its account nor from a share."""
+    world.create_cluster(f"mazp-{engine}", engine=engine, encrypted=False)
+    world.create_cluster_snapshot(f"mazp-{engine}", f"mazp-{engine}-1")
+    rds = world.prod("rds")
+    for key in (None, world.share_key_arn):
+        kw = {"KmsKeyId": key} if key else {}
+        with pytest.raises(ClientError) as e:
+            rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=f"mazp-{engine}-1",
+                                         TargetDBClusterSnapshotIdentifier="mazp-t", **kw)
+        assert code_of(e) == "InvalidParameterCombination"
+        assert "Multi-AZ DB cluster" in e.value.response["Error"]["Message"]
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier=f"mazp-{engine}-1",
+                                             AttributeName="restore",
+                                             ValuesToAdd=[world.backup_account])
+    arn = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=f"mazp-{engine}-1")[
+        "DBClusterSnapshots"][0]["DBClusterSnapshotArn"]
+    with pytest.raises(ClientError) as e:
+        world.backup("rds").copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier=arn, TargetDBClusterSnapshotIdentifier="mazp-b")
+    assert code_of(e) == "InvalidParameterCombination"
+
+
 @pytest.mark.parametrize("engine", ["aurora-mysql", "aurora-postgresql"])
 def test_aurora_cluster_snapshot_shared_and_copied_cross_account(world, aws, engine):
     world.create_cluster("aur", engine=engine)
