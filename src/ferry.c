@@ -102,6 +102,45 @@ ferry_is_quota(const char *code)
 	return (in_list(code, q, sizeof(q) / sizeof(q[0])));
 }
 
+/* AWS's "the snapshot is not in a valid state" for this call (wire code of the DB
+ * snapshot fault, shape name of the cluster one). */
+static int
+is_invalid_state(const struct aws_error *e)
+{
+	return (aws_error_is(e, "InvalidDBSnapshotState") ||
+	    aws_error_is(e, "InvalidDBSnapshotStateFault") ||
+	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault"));
+}
+
+int
+ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now)
+{
+	return (is_invalid_state(e) && created > 0 &&
+	    now - created > (time_t)FERRY_REFUSAL_HOURS * 3600);
+}
+
+/*
+ * fail_refused(f, r, e, op, what, fix, snap): ferry_fail_aws, but a refusal of ${op} on
+ * available snapshot ${snap} that has lasted past FERRY_REFUSAL_HOURS ends "failed" with
+ * AWS's message instead of "pending" for ever.
+ */
+static void
+fail_refused(struct ferry *f, struct result *r, const struct aws_error *e, const char *op,
+    const char *what, const char *fix, const struct rds_snapshot *snap)
+{
+	if (!ferry_refusal_is_final(e, snap->created, time(NULL))) {
+		ferry_fail_aws(f, r, e, op, what, fix);
+		return;
+	}
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.Refused", "%s on %s: AWS still refuses it (%s: %s) although "
+	    "%s is available and was taken at %s, over %d hours ago: AWS does not let this "
+	    "snapshot be shared or copied. To fix: check the snapshot against AWS's rules "
+	    "for sharing and copying snapshots; snapferry tries again on the next trigger",
+	    op, what, e->code ? e->code : "", e->message ? e->message : "", snap->id,
+	    snap->create_time ? snap->create_time : "?", FERRY_REFUSAL_HOURS);
+}
+
 static int
 is_access_denied(const struct aws_error *e)
 {
@@ -179,8 +218,7 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 		result_finish(r, RESULT_PENDING, "transient AWS error %s on %s", code, opname);
 		return;
 	}
-	if (aws_error_is(e, "InvalidDBSnapshotState") ||
-	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault")) {
+	if (is_invalid_state(e)) {
 		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
 		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s: %s)", opname,
 		    what, code, msg);
@@ -778,13 +816,14 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			result_step(r, "%s %s: already exists", ferry_op(fl->kind, "copy"),
 			    fl->copy_id);
 		} else {
-			ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), fl->s.id,
+			fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), fl->s.id,
 			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 			    "rds:AddTagsToResource to the function's role; the key policy of "
 			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
 			    "kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*, and "
 			    "the source snapshot's customer key must allow it kms:CreateGrant and "
-			    "kms:Decrypt (its default key policy lets this account's IAM decide)");
+			    "kms:Decrypt (its default key policy lets this account's IAM decide)",
+			    &fl->s);
 			aws_error_clear(&e);
 			return (0);
 		}
@@ -838,9 +877,9 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    cfg->backup_account_id);
 	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
 	    &e) != 0) {
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
+		fail_refused(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
-		    "to the function's role");
+		    "to the function's role", sh);
 		aws_error_clear(&e);
 		return;
 	} else {
@@ -886,12 +925,12 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    ferry_op(fl->kind, "copy"), fl->copy_id);
 		aws_error_clear(&e);
 	} else {
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
+		fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
 		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
 		    "SHARE_KMS_KEY_ID must grant the backup account kms:Decrypt, "
-		    "kms:CreateGrant and kms:DescribeKey");
+		    "kms:CreateGrant and kms:DescribeKey", sh);
 		aws_error_clear(&e);
 		return;
 	}

@@ -1086,3 +1086,43 @@ def test_aws_backup_cluster_snapshot(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     sent = [c["params"].get("SnapshotType") for c in calls_of(aws, "DescribeDBClusterSnapshots")]
     assert "awsbackup" not in sent, sent
+
+
+# ---- a refusal that does not pass --------------------------------------------------------
+
+REFUSAL = "The snapshot cannot be shared (a refusal AWS does not document)."
+
+
+def test_refusal_is_pending_at_first_then_failed_with_awss_message(world, aws):
+    """InvalidDBSnapshotState on an available snapshot reads as "busy" — for
+    FERRY_REFUSAL_HOURS (24) after the refused snapshot was taken, measured on AWS's
+    SnapshotCreateTime (no state of snapferry's); then it is a failure with AWS's message."""
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "refused-snap")
+    aws.inject("ModifyDBSnapshotAttribute", "InvalidDBSnapshotState", count=10,
+               message=REFUSAL, account=world.prod_account)
+    rc, res, _ = run_event(world, snapshot_event(world, "refused-snap"))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "busy" in res["reason"], res
+    aws.snapshot_time(world.prod_account, world.region, "refused-snap", fs.iso_days_ago(2))
+    rc, res, logs = run_event(world, snapshot_event(world, "refused-snap"))
+    assert rc == 1 and res["errorType"] == "Snapferry.Refused", res
+    assert REFUSAL in res["errorMessage"] and "24 hours" in res["errorMessage"], res
+    assert "CopiesFailed" in {m[0] for m in fs.metrics(logs)}
+    assert not calls_of(aws, "CopyDBSnapshot"), "nothing copied"
+
+
+def test_refusal_of_a_transit_copy_counts_from_the_transit_copy(world, aws):
+    """An old source whose transit copy is refused: the transit copy's own age counts
+    (it is made at the first attempt)."""
+    aws.snapshot_time(world.prod_account, world.region, world.snapshot_id, fs.iso_days_ago(3))
+    aws.inject("CopyDBSnapshot", "InvalidDBSnapshotState", count=10, message=REFUSAL,
+               account=world.backup_account)
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert REFUSAL in res["reason"] or "busy" in res["reason"], res
+    aws.snapshot_time(world.prod_account, world.region, "snapferry-proddb-manual-1",
+                      fs.iso_days_ago(2))
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 1 and res["errorType"] == "Snapferry.Refused", res
+    assert REFUSAL in res["errorMessage"], res

@@ -256,6 +256,39 @@ test_errors(void)
 	CHECK(!ferry_is_quota(NULL));
 }
 
+/* A refusal of an available snapshot is "busy" for FERRY_REFUSAL_HOURS after it was taken,
+ * then final. */
+static void
+test_refusal(void)
+{
+	static const struct {
+		const char *code;
+		time_t age;	/* seconds since the snapshot was taken; -1 = unknown */
+		int want;
+	} t[] = {
+		{ "InvalidDBSnapshotState", 60, 0 },
+		{ "InvalidDBSnapshotState", FERRY_REFUSAL_HOURS * 3600 - 1, 0 },
+		{ "InvalidDBSnapshotState", FERRY_REFUSAL_HOURS * 3600 + 1, 1 },
+		{ "InvalidDBClusterSnapshotStateFault", 3 * 86400, 1 },
+		{ "InvalidDBClusterSnapshotStateFault", 600, 0 },
+		{ "InvalidDBSnapshotState", -1, 0 },
+		/* Only that refusal: other errors have their own classification. */
+		{ "Throttling", 3 * 86400, 0 },
+		{ "InvalidParameterCombination", 3 * 86400, 0 },
+	};
+	struct aws_error e;
+	time_t now = 1764547200;	/* 2025-12-01T00:00:00Z */
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		aws_error_set(&e, t[i].code, "refused");
+		CHECK(ferry_refusal_is_final(&e, t[i].age < 0 ? 0 : now - t[i].age, now) ==
+		    t[i].want);
+		aws_error_clear(&e);
+	}
+}
+
 /* BACKUP_REGION != AWS_REGION: encrypted snapshots are skipped without a lookup. */
 static void
 test_cross_region(void)
@@ -463,6 +496,7 @@ main(void)
 	log_set_level(LOG_ERROR);
 	test_decide();
 	test_errors();
+	test_refusal();
 	test_cross_region();
 	test_share_key();
 	test_tags();
