@@ -302,19 +302,23 @@ def _hold(snapshot, action, account):
     snapshot._fidelity_held = action
 
 
-# States a copy can end in besides `available` (release with "status"); AWS lets such a
-# snapshot be deleted.
+# States a copy can end in besides `available` (release with "status"). DB snapshots: `failed`
+# and the DB-instance states `incompatible-*`. A DB cluster snapshot's documented states are
+# only `available`, `copying` and `creating` (DBClusterSnapshot.Status): no incompatible-*;
+# a cluster copy that fails is modelled as `failed`, which AWS does not document either.
 FAILED_STATES = ("failed", "incompatible-restore", "incompatible-parameters",
                  "incompatible-network")
+CLUSTER_FAILED_STATES = ("failed",)
 
 
 def release(snapshot_id=None, account=None, region=None, status="available"):
-    """Make held snapshots `available` (or end them in one of FAILED_STATES); returns what
-    was released."""
+    """Make held snapshots `available` (or end them in a failure state of their kind:
+    FAILED_STATES for DB snapshots, CLUSTER_FAILED_STATES for cluster snapshots); returns
+    what was released. Nothing changes when a matching snapshot can't take `status`."""
     if status != "available" and status not in FAILED_STATES:
         raise ValueError(f"status must be available or one of {FAILED_STATES}")
     from moto.rds.models import rds_backends, DBSnapshot, DBClusterSnapshot
-    released = []
+    matches = []
     for acct, regions in list(rds_backends.items()):
         if account and acct != account:
             continue
@@ -328,11 +332,18 @@ def release(snapshot_id=None, account=None, region=None, status="available"):
                         continue
                     if snapshot_id and snapshot_id not in (snap.resource_id, snap.arn):
                         continue
-                    snap.status = status
-                    snap.percent_progress = 100 if status == "available" else 0
-                    snap._fidelity_held = None
-                    released.append({"account": acct, "region": reg, "kind": _kind(rtype),
-                                     "id": snap.resource_id, "arn": snap.arn})
+                    if rtype is DBClusterSnapshot and status != "available" and \
+                            status not in CLUSTER_FAILED_STATES:
+                        raise ValueError(f"cluster snapshot {snap.resource_id}: status must "
+                                         f"be available or one of {CLUSTER_FAILED_STATES}")
+                    matches.append((acct, reg, rtype, snap))
+    released = []
+    for acct, reg, rtype, snap in matches:
+        snap.status = status
+        snap.percent_progress = 100 if status == "available" else 0
+        snap._fidelity_held = None
+        released.append({"account": acct, "region": reg, "kind": _kind(rtype),
+                         "id": snap.resource_id, "arn": snap.arn})
     return released
 
 
@@ -700,9 +711,12 @@ def _patch_rds():
     B.create_db_cluster_snapshot = _make_create(B.create_db_cluster_snapshot,
                                                 "CreateDBClusterSnapshot")
 
-    # --- deletes: own ARNs accepted; a copy in progress may be deleted (AWS: "If the
-    # snapshot is being copied, the copy operation is terminated"); other non-available
-    # snapshots can't be.
+    # --- deletes: own ARNs accepted; AWS (DeleteDBSnapshot / DeleteDBClusterSnapshot):
+    # "The DB snapshot must be in the available state to be deleted", except that "if the
+    # snapshot is being copied, the copy operation is terminated". So a copy that ended
+    # `failed` / `incompatible-*` can't be deleted (InvalidDBSnapshotState, "The state of
+    # the DB snapshot doesn't allow deletion") and its identifier stays taken: a new copy
+    # under that name is DBSnapshotAlreadyExists (moto's own check).
     def _make_delete(orig, resource_type):
         def delete(self, identifier, *a, **kw):
             ident = _own_id(self, identifier, resource_type)
@@ -710,8 +724,7 @@ def _patch_rds():
             if snap is None:
                 raise _not_found(resource_type, identifier)
             held_by = getattr(snap, "_fidelity_held", None)
-            if snap.status != "available" and snap.status not in FAILED_STATES and \
-                    not (held_by or "").startswith("Copy"):
+            if snap.status != "available" and not (held_by or "").startswith("Copy"):
                 raise _invalid_state(resource_type, f"Snapshot {ident} is in state "
                                      f"{snap.status}; it can't be deleted now.")
             out = orig(self, ident, *a, **kw)

@@ -120,6 +120,12 @@ def test_async_path_hold_release(world, aws):
     assert_ferried(world, world.snapshot_id)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "snapferry defect exposed by the fidelity layer: AWS deletes only available snapshots "
+    "(DeleteDBSnapshot: 'must be in the available state to be deleted'), so a failed copy "
+    "stays and its name with it; vet_copy/delete_ours read the InvalidDBSnapshotState as "
+    "'already gone' and the result is pending for ever. The copy must go under another "
+    "name (or the failure be reported): vet_copy's owner"))
 def test_failed_backup_copy_is_replaced(world, aws):
     """A backup copy that ends `failed` is deleted with the backup role (the template grants
     that delete whatever RETENTION_DAYS is: default 0 here) and copied again."""

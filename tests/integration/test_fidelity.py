@@ -365,6 +365,59 @@ def test_deleting_a_copy_in_progress_cancels_it(world, aws):
     assert aws.release() == []
 
 
+def _release(aws, status, **where):
+    body = {k: v for k, v in where.items() if v}
+    body["status"] = status
+    return aws._req("POST", "/_fidelity/release", body)["released"]
+
+
+@pytest.mark.parametrize("status", ["failed", "incompatible-restore"])
+def test_failed_copy_cannot_be_deleted_and_keeps_its_name(world, aws, status):
+    """AWS: "The DB snapshot must be in the available state to be deleted" (a copy in
+    progress excepted: deleting it terminates the copy). A copy that ended failed stays, and
+    its identifier with it."""
+    aws.hold(True)
+    rds = world.prod("rds")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="doomed", KmsKeyId=world.share_key_arn)
+    (r,) = _release(aws, status, id="doomed")
+    assert r["id"] == "doomed"
+    aws.hold(False)
+    with pytest.raises(ClientError) as e:
+        rds.delete_db_snapshot(DBSnapshotIdentifier="doomed")
+    assert code_of(e) == "InvalidDBSnapshotState"
+    got = rds.describe_db_snapshots(DBSnapshotIdentifier="doomed")["DBSnapshots"][0]
+    assert got["Status"] == status
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="doomed",
+                             KmsKeyId=world.share_key_arn)
+    assert code_of(e) == "DBSnapshotAlreadyExists"
+
+
+def test_cluster_snapshot_failure_states_are_not_db_instance_states(world, aws):
+    """A DB cluster snapshot is available, copying or creating: the DB-instance states
+    incompatible-* don't exist for it; a failed cluster copy can't be deleted either."""
+    from fidelity.client import ControlError
+    world.create_cluster("aurf")
+    world.create_cluster_snapshot("aurf", "aurf-1")
+    aws.hold(True)
+    rds = world.prod("rds")
+    c = rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="aurf-1",
+                                     TargetDBClusterSnapshotIdentifier="aurf-c",
+                                     KmsKeyId=world.share_key_arn)["DBClusterSnapshot"]
+    assert c["Status"] == "copying"
+    for bad in ("incompatible-restore", "incompatible-parameters", "incompatible-network"):
+        with pytest.raises(ControlError, match="HTTP 400"):
+            _release(aws, bad, id="aurf-c")
+    assert [h["status"] for h in aws.status()["held"]] == ["copying"]   # unchanged
+    (r,) = _release(aws, "failed", id="aurf-c")
+    aws.hold(False)
+    with pytest.raises(ClientError) as e:
+        rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier="aurf-c")
+    assert code_of(e) == "InvalidDBClusterSnapshotStateFault"
+
+
 def test_hold_scoped_to_an_account_and_held_create(world, aws):
     aws.hold(True, accounts=[world.backup_account])
     arn = share(world)   # the transit copy in production is not held
