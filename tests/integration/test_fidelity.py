@@ -839,3 +839,77 @@ def test_cluster_snapshot_type_awsbackup_is_refused(world):
     assert s["DBClusterSnapshotIdentifier"] == "awsbackup:job-c1"
     # DB snapshots keep the type.
     assert rds.describe_db_snapshots(SnapshotType="awsbackup")["DBSnapshots"] == []
+
+
+# ---- cross-Region copies -----------------------------------------------------------------
+
+OTHER_REGION = "eu-central-1"
+
+
+def test_cross_region_copy_rules(world):
+    """A copy is made in the caller's Region: a source of another Region is given by ARN;
+    an encrypted one needs KmsKeyId, a key of the destination Region; an encrypted snapshot
+    shared by another account is never copied across Regions (an unencrypted one is)."""
+    from fidelity.world import admin_client
+    src_arn = world.snapshot_arn            # encrypted with aws/rds, in world.region
+    there = admin_client(world.endpoint, "rds", world.prod_account, OTHER_REGION)
+    kms_there = admin_client(world.endpoint, "kms", world.prod_account, OTHER_REGION)
+    key_there = kms_there.create_key(Description="destination key")["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as e:   # a plain id names a snapshot of this Region
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                               TargetDBSnapshotIdentifier="x1", KmsKeyId=key_there)
+    assert code_of(e) == "DBSnapshotNotFound"
+    with pytest.raises(ClientError) as e:
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=src_arn,
+                               TargetDBSnapshotIdentifier="x2")
+    assert code_of(e) == "InvalidParameterValue" and "KmsKeyId" in str(e.value)
+    with pytest.raises(ClientError) as e:   # the source Region's key is not the destination's
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=src_arn,
+                               TargetDBSnapshotIdentifier="x3", KmsKeyId=world.share_key_arn)
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+    c = there.copy_db_snapshot(SourceDBSnapshotIdentifier=src_arn,
+                               TargetDBSnapshotIdentifier="x4",
+                               KmsKeyId=key_there)["DBSnapshot"]
+    assert c["KmsKeyId"] == key_there and c["DBSnapshotArn"].split(":")[3] == OTHER_REGION
+    # Another account's shared snapshots: encrypted never across Regions; unencrypted yes.
+    arn = share(world, "xr-shared")
+    b_there = world.backup("rds", region=OTHER_REGION)
+    bkms_there = admin_client(world.endpoint, "kms", world.backup_account, OTHER_REGION)
+    bkey_there = bkms_there.create_key(Description="backup key there")["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as e:
+        b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                 TargetDBSnapshotIdentifier="xr-b", KmsKeyId=bkey_there)
+    assert code_of(e) == "InvalidParameterValue" and "shared" in str(e.value)
+    world.create_db("xrplain", encrypted=False)
+    world.create_snapshot("xrplain", "xrplain-1")
+    rds = world.prod("rds")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="xrplain-1", AttributeName="restore",
+                                     ValuesToAdd=[world.backup_account])
+    plain_arn = rds.describe_db_snapshots(
+        DBSnapshotIdentifier="xrplain-1")["DBSnapshots"][0]["DBSnapshotArn"]
+    c = b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=plain_arn,
+                                 TargetDBSnapshotIdentifier="xrplain-b")["DBSnapshot"]
+    assert c["DBSnapshotArn"].split(":")[3] == OTHER_REGION
+
+
+def test_unencrypted_cluster_copy_with_kms_key_is_refused(world):
+    """CopyDBClusterSnapshot: "If you copy an unencrypted DB cluster snapshot and specify a
+    value for the KmsKeyId parameter, an error is returned" (a DB snapshot copy with a key
+    is encrypted instead)."""
+    world.create_cluster("aurplain", encrypted=False)
+    world.create_cluster_snapshot("aurplain", "aurplain-1")
+    rds = world.prod("rds")
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="aurplain-1",
+                                     TargetDBClusterSnapshotIdentifier="aurplain-c",
+                                     KmsKeyId=world.share_key_arn)
+    assert code_of(e) == "InvalidParameterCombination"
+    c = rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="aurplain-1",
+                                     TargetDBClusterSnapshotIdentifier="aurplain-c")
+    assert c["DBClusterSnapshot"]["StorageEncrypted"] is False
+    world.create_db("dbplain", encrypted=False)
+    world.create_snapshot("dbplain", "dbplain-1")
+    c = rds.copy_db_snapshot(SourceDBSnapshotIdentifier="dbplain-1",
+                             TargetDBSnapshotIdentifier="dbplain-c",
+                             KmsKeyId=world.share_key_arn)["DBSnapshot"]
+    assert c["Encrypted"] is True and c["KmsKeyId"] == world.share_key_arn
