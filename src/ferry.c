@@ -102,6 +102,45 @@ ferry_is_quota(const char *code)
 	return (in_list(code, q, sizeof(q) / sizeof(q[0])));
 }
 
+/* AWS's "the snapshot is not in a valid state" for this call (wire code of the DB
+ * snapshot fault, shape name of the cluster one). */
+static int
+is_invalid_state(const struct aws_error *e)
+{
+	return (aws_error_is(e, "InvalidDBSnapshotState") ||
+	    aws_error_is(e, "InvalidDBSnapshotStateFault") ||
+	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault"));
+}
+
+int
+ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now)
+{
+	return (is_invalid_state(e) && created > 0 &&
+	    now - created > (time_t)FERRY_REFUSAL_HOURS * 3600);
+}
+
+/*
+ * fail_refused(f, r, e, op, what, fix, snap): ferry_fail_aws, but a refusal of ${op} on
+ * available snapshot ${snap} that has lasted past FERRY_REFUSAL_HOURS ends "failed" with
+ * AWS's message instead of "pending" for ever.
+ */
+static void
+fail_refused(struct ferry *f, struct result *r, const struct aws_error *e, const char *op,
+    const char *what, const char *fix, const struct rds_snapshot *snap)
+{
+	if (!ferry_refusal_is_final(e, snap->created, time(NULL))) {
+		ferry_fail_aws(f, r, e, op, what, fix);
+		return;
+	}
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.Refused", "%s on %s: AWS still refuses it (%s: %s) although "
+	    "%s is available and was taken at %s, over %d hours ago: AWS does not let this "
+	    "snapshot be shared or copied. To fix: check the snapshot against AWS's rules "
+	    "for sharing and copying snapshots; snapferry tries again on the next trigger",
+	    op, what, e->code ? e->code : "", e->message ? e->message : "", snap->id,
+	    snap->create_time ? snap->create_time : "?", FERRY_REFUSAL_HOURS);
+}
+
 static int
 is_access_denied(const struct aws_error *e)
 {
@@ -179,8 +218,7 @@ ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 		result_finish(r, RESULT_PENDING, "transient AWS error %s on %s", code, opname);
 		return;
 	}
-	if (aws_error_is(e, "InvalidDBSnapshotState") ||
-	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault")) {
+	if (is_invalid_state(e)) {
 		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
 		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s: %s)", opname,
 		    what, code, msg);
@@ -622,7 +660,9 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 			return;
 		}
 		rc = restore_copy(f, bc, fl->kind, fl->b.id, fl->b.engine ? fl->b.engine :
-		    (fl->have_s ? fl->s.engine : NULL), target, fl->s_arn, fl->db_id, r);
+		    (fl->have_s ? fl->s.engine : NULL), fl->b.engine_version ?
+		    fl->b.engine_version : (fl->have_s ? fl->s.engine_version : NULL), target,
+		    fl->s_arn, fl->db_id, r);
 		free(target);
 		if (rc == -1)
 			return;
@@ -776,11 +816,14 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			result_step(r, "%s %s: already exists", ferry_op(fl->kind, "copy"),
 			    fl->copy_id);
 		} else {
-			ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), fl->s.id,
+			fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), fl->s.id,
 			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 			    "rds:AddTagsToResource to the function's role; the key policy of "
 			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
-			    "kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*");
+			    "kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*, and "
+			    "the source snapshot's customer key must allow it kms:CreateGrant and "
+			    "kms:Decrypt (its default key policy lets this account's IAM decide)",
+			    &fl->s);
 			aws_error_clear(&e);
 			return (0);
 		}
@@ -834,9 +877,9 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    cfg->backup_account_id);
 	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
 	    &e) != 0) {
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
+		fail_refused(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
-		    "to the function's role");
+		    "to the function's role", sh);
 		aws_error_clear(&e);
 		return;
 	} else {
@@ -882,12 +925,12 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    ferry_op(fl->kind, "copy"), fl->copy_id);
 		aws_error_clear(&e);
 	} else {
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
+		fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
-		    "BACKUP_KMS_KEY_ID; the key policy of SHARE_KMS_KEY_ID (or of the "
-		    "snapshot's customer key) must grant the backup account kms:Decrypt, "
-		    "kms:CreateGrant and kms:DescribeKey");
+		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
+		    "SHARE_KMS_KEY_ID must grant the backup account kms:Decrypt, "
+		    "kms:CreateGrant and kms:DescribeKey", sh);
 		aws_error_clear(&e);
 		return;
 	}
@@ -936,9 +979,12 @@ ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 	if (s->kind == RDS_CLUSTER && (s->engine == NULL ||
 	    strncmp(s->engine, "aurora", 6) != 0)) {
 		d->plan = FERRY_PLAN_SKIP;
+		/* AWS lets it be shared, but "Copying a snapshot of a Multi-AZ DB cluster" is
+		 * not supported: no transit copy, and the backup account can't own a copy (a
+		 * share alone keeps the data, and its key, in this account). */
 		snprintf(d->reason, sizeof(d->reason), "Multi-AZ DB cluster snapshot (engine "
-		    "%.40s): AWS does not allow sharing it with another account",
-		    s->engine ? s->engine : "unknown");
+		    "%.40s): AWS does not support copying it, so the backup account can't hold "
+		    "a copy of its own", s->engine ? s->engine : "unknown");
 		return;
 	}
 	if (s->tde_credential_arn != NULL && *s->tde_credential_arn != '\0') {
@@ -973,19 +1019,51 @@ ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 		    "transit copy", s->snapshot_type ? s->snapshot_type : "automated");
 	}
 	d->encrypted = s->encrypted || s->kms_key_id != NULL;
-	if (d->encrypted && s->kms_key_id != NULL) {
+	/*
+	 * The backup account trusts exactly one key of this account, SHARE_KMS_KEY_ID: what
+	 * it copies must be under that key.  So every other key, aws/rds (which can't be
+	 * shared at all) and customer keys alike, costs a transit copy under the share key;
+	 * no customer key's policy has to name the backup account.
+	 */
+	if (d->encrypted && s->kms_key_id != NULL &&
+	    !ferry_is_share_key(cfg, s->kms_key_id)) {
 		if (key_manager == NULL) {
+			/* Only the reason depends on it: the plan is a transit copy either way. */
 			d->need_key_check = 1;
-		} else if (strcmp(key_manager, "AWS") == 0) {
+		} else {
 			d->plan = FERRY_PLAN_TRANSIT;
 			d->transit_key = cfg->share_kms_key_id;
-			snprintf(d->reason, sizeof(d->reason), "encrypted with an AWS managed "
-			    "key: transit copy with SHARE_KMS_KEY_ID");
+			if (strcmp(key_manager, "AWS") == 0)
+				snprintf(d->reason, sizeof(d->reason), "encrypted with an AWS "
+				    "managed key: transit copy with SHARE_KMS_KEY_ID");
+			else
+				snprintf(d->reason, sizeof(d->reason), "encrypted with customer "
+				    "key %.120s, not SHARE_KMS_KEY_ID: transit copy with "
+				    "SHARE_KMS_KEY_ID", s->kms_key_id);
 		}
 	}
 	if (d->plan == FERRY_PLAN_SHARE_SOURCE)
 		snprintf(d->reason, sizeof(d->reason), "%s: shared directly",
-		    d->encrypted ? "customer-managed key" : "unencrypted");
+		    d->encrypted ? "encrypted with SHARE_KMS_KEY_ID" : "unencrypted");
+}
+
+int
+ferry_is_share_key(const struct config *cfg, const char *key)
+{
+	const char *share = cfg->share_kms_key_id;
+	size_t nk, ns;
+
+	if (key == NULL || share == NULL)
+		return (0);
+	if (strcmp(key, share) == 0)
+		return (1);
+	/* RDS reports the key ARN; SHARE_KMS_KEY_ID may be the bare key id. */
+	if (strncmp(share, "arn:", 4) == 0 || strncmp(share, "alias/", 6) == 0)
+		return (0);
+	nk = strlen(key);
+	ns = strlen(share);
+	return (nk > ns + 5 && strncmp(key, "arn:", 4) == 0 &&
+	    strcmp(key + nk - ns, share) == 0 && strncmp(key + nk - ns - 5, ":key/", 5) == 0);
 }
 
 /* eligible(f, fl, r): 1 when S can be ferried, 0 with ${r} holding why not. */

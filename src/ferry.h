@@ -8,6 +8,7 @@
 #define SNAPFERRY_FERRY_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "aws.h"
 #include "rds.h"
@@ -30,6 +31,16 @@ struct rds_tag;
  * The sweep reads it from the backup listing: such an S needs no share check.
  */
 #define FERRY_TAG_SHARED_BEFORE	"snapferry:shared-before"
+
+/*
+ * How long AWS may refuse to share or copy an available snapshot as "not in a valid
+ * state" (InvalidDBSnapshotState, InvalidDBClusterSnapshotStateFault) before the refusal
+ * counts as permanent: measured from the refused snapshot's SnapshotCreateTime (S, or the
+ * transit copy, made at the first attempt), so no state of snapferry's is needed.  AWS
+ * does not document which codes mean "this snapshot can't be shared"; a busy snapshot is
+ * busy for minutes, not a day.
+ */
+#define FERRY_REFUSAL_HOURS	24
 
 /* Time kept free before the deadline to report the result. */
 #define FERRY_MARGIN_MS	5000
@@ -108,7 +119,8 @@ struct ferry_decision {
 	const char	*transit_key;	/* KmsKeyId for T; NULL = keep S's key */
 	int		 encrypted;
 	int		 need_option_check;	/* call again with og_blocks from AWS */
-	int		 need_key_check;	/* call again with the key's KeyManager */
+	int		 need_key_check;	/* call again with the key's KeyManager (S is
+					   encrypted with a key other than the share key) */
 	char		 reason[256];
 };
 
@@ -121,6 +133,10 @@ struct ferry_decision {
  */
 void	ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 	    const char *key_manager, int og_blocks, struct ferry_decision *d);
+/** ferry_is_share_key(cfg, key): 1 when KMS key ARN ${key} (as RDS reports it) is
+ *  SHARE_KMS_KEY_ID, given as that ARN or as the bare key id; 0 otherwise (an alias is
+ *  not resolved: such a snapshot gets a transit copy, which is safe). */
+int	ferry_is_share_key(const struct config *cfg, const char *key);
 /** ferry_cross_region(cfg): 1 when BACKUP_REGION is not AWS_REGION (only unencrypted
  *  snapshots can be ferried then: AWS copies a shared encrypted snapshot only within its
  *  region). */
@@ -129,6 +145,10 @@ int	ferry_cross_region(const struct config *cfg);
  *  into ${r}: quota/retryable -> pending, needs-a-human -> failed (${fix} says what to do). */
 void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
 	    const char *op, const char *what, const char *fix);
+/** ferry_refusal_is_final(e, created, now): 1 when ${e} is AWS's "snapshot not in a valid
+ *  state" refusal and the snapshot it names, taken at ${created} (0 = unknown), is more than
+ *  FERRY_REFUSAL_HOURS older than ${now}: a permanent refusal, no longer "pending". */
+int	ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now);
 /** ferry_is_quota(code): 1 for quota and copy-concurrency error codes. */
 int	ferry_is_quota(const char *code);
 /** ferry_count_metric(f, counter, name): count one in ${counter}, and emit metric ${name}

@@ -682,14 +682,19 @@ arn_resource(const char *arn)
 	return (*p != '\0' ? p : NULL);
 }
 
-/* SnapshotType to send when describing by id: required by AWS for automated snapshots. */
+/*
+ * SnapshotType to send when describing ${kind} snapshot ${id}: required by AWS for
+ * automated snapshots.  "awsbackup" is a type of DescribeDBSnapshots only ("The awsbackup
+ * type does not apply to Aurora"): an AWS Backup cluster snapshot is described by its
+ * identifier alone.
+ */
 static const char *
-type_of_id(const char *id)
+type_of_id(enum rds_kind kind, const char *id)
 {
 	if (strncmp(id, "rds:", 4) == 0)
 		return ("automated");
 	if (strncmp(id, "awsbackup:", 10) == 0)
-		return ("awsbackup");
+		return (kind == RDS_INSTANCE ? "awsbackup" : NULL);
 	/* Manual: leave SnapshotType out (the default covers manual and automated). */
 	return (NULL);
 }
@@ -756,7 +761,7 @@ rds_describe_snapshot(struct aws_client *c, enum rds_kind kind, const char *id_o
 	if (id_or_arn == NULL || id_or_arn[0] == '\0')
 		return (fail(err, "InvalidParameterValue", "empty snapshot identifier"));
 	if (strncmp(id_or_arn, "arn:", 4) != 0)
-		return (describe_one(c, kind, id_or_arn, type_of_id(id_or_arn), 0, NULL,
+		return (describe_one(c, kind, id_or_arn, type_of_id(kind, id_or_arn), 0, NULL,
 		    out, err));
 	if ((res = arn_resource(id_or_arn)) == NULL)
 		return (fail(err, "InvalidParameterValue", "malformed snapshot ARN"));
@@ -769,7 +774,8 @@ rds_describe_snapshot(struct aws_client *c, enum rds_kind kind, const char *id_o
 	 * as AWS requires for snapshots owned by another account.  Either way
 	 * only the snapshot whose ARN matches counts.
 	 */
-	if ((r = describe_one(c, kind, res, type_of_id(res), 0, id_or_arn, out, err)) != 0)
+	if ((r = describe_one(c, kind, res, type_of_id(kind, res), 0, id_or_arn, out,
+	    err)) != 0)
 		return (r);
 	return (describe_one(c, kind, id_or_arn, "shared", 1, id_or_arn, out, err));
 }
@@ -1041,6 +1047,10 @@ rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_e
 		 */
 		bad |= aws_params_add(&p, "SnapshotIdentifier", o->snapshot);
 		bad |= aws_params_add(&p, "Engine", o->engine);
+		/* Without it AWS restores the Region's default version of the engine,
+		 * which may be another major version than the snapshot's data. */
+		if (o->engine_version != NULL)
+			bad |= aws_params_add(&p, "EngineVersion", o->engine_version);
 	}
 	if (o->subnet_group != NULL)
 		bad |= aws_params_add(&p, "DBSubnetGroupName", o->subnet_group);

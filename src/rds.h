@@ -103,6 +103,7 @@ struct rds_restore_opts {
 	const char	*snapshot;	/* id or ARN */
 	const char	*db_id;		/* new DB instance / cluster id */
 	const char	*engine;	/* required for clusters */
+	const char	*engine_version;	/* clusters: the snapshot's (NULL = not sent) */
 	const char	*instance_class;	/* NULL = snapshot's */
 	const char	*subnet_group;		/* NULL = default */
 	char * const	*sg_ids;

@@ -156,13 +156,13 @@ out:
 }
 
 /*
- * start_restore(f, c, kind, snap_id, engine, target, tags, nt, r): the
+ * start_restore(f, c, kind, snap_id, engine, version, target, tags, nt, r): the
  * RestoreDB* call (or, in a dry run, the line saying it).  1 made, 0 the
  * target appeared meanwhile, -1 failure in ${r}.
  */
 static int
 start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-    const char *snap_id, const char *engine, const char *target,
+    const char *snap_id, const char *engine, const char *version, const char *target,
     const struct rds_tag *tags, size_t nt, struct result *r)
 {
 	const struct config *cfg = f->cfg;
@@ -179,6 +179,7 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	o.snapshot = snap_id;
 	o.db_id = target;
 	o.engine = engine;
+	o.engine_version = kind == RDS_CLUSTER ? version : NULL;
 	/* A cluster takes none: RESTORE_INSTANCE_CLASS goes to its writer. */
 	o.instance_class = kind == RDS_INSTANCE ? cfg->restore_instance_class : NULL;
 	o.subnet_group = cfg->restore_subnet_group;
@@ -206,15 +207,15 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 }
 
 /*
- * restore_cluster(f, c, snap_id, engine, target, tags, nt, r): an Aurora cluster
+ * restore_cluster(f, c, snap_id, engine, version, target, tags, nt, r): an Aurora cluster
  * and its writer instance (a cluster alone can't be connected to).  A cluster
  * that snapferry restored earlier but that has no instance yet gets its writer
  * now.  1 restored (or would), 0 not (target exists), -1 failure in ${r}.
  */
 static int
 restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
-    const char *engine, const char *target, const struct rds_tag *tags, size_t nt,
-    struct result *r)
+    const char *engine, const char *version, const char *target, const struct rds_tag *tags,
+    size_t nt, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const char *cls = restore_writer_class(cfg, engine);
@@ -250,8 +251,8 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 		    target);
 		if (d.engine != NULL)
 			engine = d.engine;
-	} else if ((rc = start_restore(f, c, RDS_CLUSTER, snap_id, engine, target, tags, nt,
-	    r)) != 1)
+	} else if ((rc = start_restore(f, c, RDS_CLUSTER, snap_id, engine, version, target,
+	    tags, nt, r)) != 1)
 		return (rc);
 	/* When this fails, the next trigger finds the cluster without instance. */
 	rc = add_writer(f, c, target, engine, cls, tags, nt, r);
@@ -264,16 +265,16 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 }
 
 /*
- * restore_copy(f, c, kind, snap_id, engine, target, s_arn, db, r): restore backup copy
- * ${snap_id} (of source ${s_arn}, DB ${db}) into ${target} with client ${c} of the backup
+ * restore_copy(f, c, kind, snap_id, engine, version, target, s_arn, db, r): restore backup
+ * copy ${snap_id} (of source ${s_arn}, DB ${db}; engine ${engine} at ${version}) into ${target} with client ${c} of the backup
  * account, tagged with its lineage; a cluster gets its writer instance.  Never over an
  * existing DB.  1 restored (or would, in a dry run), 0 not (target exists), -1 failure
  * in ${r}.
  */
 int
 restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-    const char *snap_id, const char *engine, const char *target, const char *s_arn,
-    const char *db, struct result *r)
+    const char *snap_id, const char *engine, const char *version, const char *target,
+    const char *s_arn, const char *db, struct result *r)
 {
 	struct rds_tag tags[5];
 	struct aws_error e;
@@ -282,7 +283,7 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 
 	restore_tags(s_arn, db, tags, &nt);
 	if (kind == RDS_CLUSTER)
-		return (restore_cluster(f, c, snap_id, engine, target, tags, nt, r));
+		return (restore_cluster(f, c, snap_id, engine, version, target, tags, nt, r));
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
 		ferry_fail_aws(f, r, &e, ferry_op(kind, "dbs"), target,
@@ -295,7 +296,7 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 		    "(snapferry never restores over an existing DB)", target);
 		return (0);
 	}
-	if ((rc = start_restore(f, c, kind, snap_id, engine, target, tags, nt, r)) == 1 &&
+	if ((rc = start_restore(f, c, kind, snap_id, engine, NULL, target, tags, nt, r)) == 1 &&
 	    !f->cfg->dry_run)
 		result_set_str(&r->restored, target);
 	return (rc);
@@ -313,6 +314,7 @@ struct candidate {
 	char		*account;	/* the production account of the copies */
 	char		*id;		/* its newest available copy of the DB */
 	char		*engine;
+	char		*version;	/* its EngineVersion: a cluster is restored at it */
 	char		*when;		/* ISO-8601: compares as text */
 	char		*s_arn;		/* its source, from the lineage */
 	enum rds_kind	 kind;
@@ -337,6 +339,7 @@ newest_clean(struct newest *nw)
 		free(nw->c[i].account);
 		free(nw->c[i].id);
 		free(nw->c[i].engine);
+		free(nw->c[i].version);
 		free(nw->c[i].when);
 		free(nw->c[i].s_arn);
 	}
@@ -412,15 +415,18 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 		goto out;
 	free(c->id);
 	free(c->engine);
+	free(c->version);
 	free(c->when);
 	free(c->s_arn);
 	c->id = strdup(s->id);
 	c->engine = s->engine ? strdup(s->engine) : NULL;
+	c->version = s->engine_version ? strdup(s->engine_version) : NULL;
 	c->when = strdup(when);
 	c->s_arn = strdup(arn);
 	c->kind = s->kind;
 	if (c->id == NULL || c->when == NULL || c->s_arn == NULL ||
-	    (s->engine != NULL && c->engine == NULL))
+	    (s->engine != NULL && c->engine == NULL) ||
+	    (s->engine_version != NULL && c->version == NULL))
 		goto enomem;
 out:
 	names_arn_clean(&a);
@@ -579,7 +585,8 @@ restore_db(struct ferry *f, const char *db_id, const char *account, const char *
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		goto out;
 	}
-	switch (restore_copy(f, bc, c->kind, c->id, c->engine, tgt, c->s_arn, db_id, r)) {
+	switch (restore_copy(f, bc, c->kind, c->id, c->engine, c->version, tgt, c->s_arn, db_id,
+	    r)) {
 	case 1:
 		result_set_str(&r->restored, tgt);
 		result_finish(r, RESULT_DONE, "%s%s restored from %s",

@@ -21,15 +21,16 @@ const char *restore_writer_class(const struct config *cfg, const char *engine);
  *  cluster, "<cluster_id>-instance-1" capped like every DB id. malloc'd, NULL on ENOMEM. */
 char	*restore_writer_id(const char *cluster_id);
 /**
- * restore_copy(f, c, kind, snap_id, engine, target, s_arn, db, r): restore backup copy
- * ${snap_id} (of source ${s_arn}, DB ${db}) into ${target} with client ${c} of the backup
- * account, tagged with its lineage; a cluster gets its writer instance.  Never over an
+ * restore_copy(f, c, kind, snap_id, engine, version, target, s_arn, db, r): restore backup
+ * copy ${snap_id} (of source ${s_arn}, DB ${db}; engine ${engine} at ${version}, both as
+ * the copy reports them) into ${target} with client ${c} of the backup account, tagged
+ * with its lineage; a cluster gets its writer instance.  Never over an
  * existing DB.  1 restored (or would, in a dry run), 0 not (target exists), -1 failure
  * in ${r}.
  */
 int	restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-	    const char *snap_id, const char *engine, const char *target, const char *s_arn,
-	    const char *db, struct result *r);
+	    const char *snap_id, const char *engine, const char *version, const char *target,
+	    const char *s_arn, const char *db, struct result *r);
 /**
  * restore_db(f, db_id, account, target, r): restore the newest available backup copy of
  * source DB ${db_id} in the backup account into ${target} (NULL = "<NAME_PREFIX>-<db_id>"),

@@ -7,7 +7,7 @@ Control API (JSON in, JSON out):
   POST /_fidelity/reset                   clear holds, injections and the call log
   POST /_fidelity/hold     {"enabled":true,"accounts":[..]?,"actions":[..]?}
   POST /_fidelity/release  {"id"?, "account"?, "region"?, "status"?}   held snapshots ->
-                          available (or "status": failed / incompatible-*: the copy failed)
+                          available (or "status": failed / incompatible-* (DB snapshots only): the copy failed)
   POST /_fidelity/inject   {"action","code","status"?,"count"?,"message"?,"account"?,
                             "region"?,"service"?,"match"?:{param:value}}
   GET  /_fidelity/calls    ?account=&action=&service=&since=

@@ -302,19 +302,23 @@ def _hold(snapshot, action, account):
     snapshot._fidelity_held = action
 
 
-# States a copy can end in besides `available` (release with "status"); AWS lets such a
-# snapshot be deleted.
+# States a copy can end in besides `available` (release with "status"). DB snapshots: `failed`
+# and the DB-instance states `incompatible-*`. A DB cluster snapshot's documented states are
+# only `available`, `copying` and `creating` (DBClusterSnapshot.Status): no incompatible-*;
+# a cluster copy that fails is modelled as `failed`, which AWS does not document either.
 FAILED_STATES = ("failed", "incompatible-restore", "incompatible-parameters",
                  "incompatible-network")
+CLUSTER_FAILED_STATES = ("failed",)
 
 
 def release(snapshot_id=None, account=None, region=None, status="available"):
-    """Make held snapshots `available` (or end them in one of FAILED_STATES); returns what
-    was released."""
+    """Make held snapshots `available` (or end them in a failure state of their kind:
+    FAILED_STATES for DB snapshots, CLUSTER_FAILED_STATES for cluster snapshots); returns
+    what was released. Nothing changes when a matching snapshot can't take `status`."""
     if status != "available" and status not in FAILED_STATES:
         raise ValueError(f"status must be available or one of {FAILED_STATES}")
     from moto.rds.models import rds_backends, DBSnapshot, DBClusterSnapshot
-    released = []
+    matches = []
     for acct, regions in list(rds_backends.items()):
         if account and acct != account:
             continue
@@ -328,11 +332,18 @@ def release(snapshot_id=None, account=None, region=None, status="available"):
                         continue
                     if snapshot_id and snapshot_id not in (snap.resource_id, snap.arn):
                         continue
-                    snap.status = status
-                    snap.percent_progress = 100 if status == "available" else 0
-                    snap._fidelity_held = None
-                    released.append({"account": acct, "region": reg, "kind": _kind(rtype),
-                                     "id": snap.resource_id, "arn": snap.arn})
+                    if rtype is DBClusterSnapshot and status != "available" and \
+                            status not in CLUSTER_FAILED_STATES:
+                        raise ValueError(f"cluster snapshot {snap.resource_id}: status must "
+                                         f"be available or one of {CLUSTER_FAILED_STATES}")
+                    matches.append((acct, reg, rtype, snap))
+    released = []
+    for acct, reg, rtype, snap in matches:
+        snap.status = status
+        snap.percent_progress = 100 if status == "available" else 0
+        snap._fidelity_held = None
+        released.append({"account": acct, "region": reg, "kind": _kind(rtype),
+                         "id": snap.resource_id, "arn": snap.arn})
     return released
 
 
@@ -623,6 +634,27 @@ def _patch_rds():
                                  f"state (status: {src.status}).")
         encrypted = bool(getattr(src, "encrypted", False) or
                          getattr(src, "storage_encrypted", False))
+        if src.region != self.region_name:
+            # Cross-Region: the copy is made in the destination Region (the caller's).
+            # "If the source snapshot is in a different AWS Region than the copy, specify a
+            # valid DB snapshot ARN" (SourceDBSnapshotIdentifier).
+            if not source.startswith("arn:"):
+                raise _not_found(resource_type, source)
+            # "You can't copy an encrypted, shared DB snapshot from one AWS Region to
+            # another" (USER_CopySnapshot, share-encrypted-snapshot). The code is not
+            # documented: InvalidParameterValue is this layer's choice, NOT verified.
+            if encrypted and src.account_id != self.account_id:
+                raise _err("InvalidParameterValue",
+                           f"You can't copy an encrypted, shared snapshot {source} from "
+                           f"{src.region} to {self.region_name}.")
+            # "If you copy an encrypted DB snapshot to a different AWS Region, then you
+            # must specify an AWS KMS key identifier for the destination AWS Region"
+            # (KmsKeyId); the key itself must be a key of that Region (_validate_kms_key).
+            # Code not documented: InvalidParameterValue, NOT verified.
+            if encrypted and not kms_key_id:
+                raise _err("InvalidParameterValue",
+                           "KmsKeyId is required to copy an encrypted snapshot from "
+                           f"{src.region} to {self.region_name}.")
         if src.account_id != self.account_id and encrypted:
             # AWS requires KmsKeyId to copy an encrypted snapshot shared from another account;
             # without one it answers KMSKeyNotAccessibleFault "Specified KMS key [None] does
@@ -667,6 +699,22 @@ def _patch_rds():
                                  copy_tags=False, tags=None, **kw):
         src = _check_copy_source(self, source_db_cluster_snapshot_identifier,
                                  DBClusterSnapshot, kms_key_id)
+        # AWS: "Copying a snapshot of a Multi-AZ DB cluster" is not supported
+        # (multi-az-db-clusters-concepts.Limitations); only Aurora cluster snapshots are
+        # copied. The error code is not documented: InvalidParameterCombination is this
+        # layer's choice, NOT verified against a live account.
+        if not (src.engine or "").startswith("aurora"):
+            raise _err("InvalidParameterCombination",
+                       f"Copying a snapshot of a Multi-AZ DB cluster ({src.engine}) is not "
+                       "supported.")
+        # AWS (CopyDBClusterSnapshot, KmsKeyId): "If you copy an unencrypted DB cluster
+        # snapshot and specify a value for the KmsKeyId parameter, an error is returned."
+        # Which error is not documented: InvalidParameterCombination, NOT verified.
+        if kms_key_id and not (getattr(src, "encrypted", False) or
+                               getattr(src, "storage_encrypted", False)):
+            raise _err("InvalidParameterCombination",
+                       f"Snapshot {source_db_cluster_snapshot_identifier} is not encrypted: "
+                       "KmsKeyId can't be given to copy it.")
         snap = orig_copy_cluster(self, source_db_cluster_snapshot_identifier,
                                  target_db_cluster_snapshot_identifier,
                                  kms_key_id=kms_key_id or None, copy_tags=copy_tags,
@@ -692,9 +740,12 @@ def _patch_rds():
     B.create_db_cluster_snapshot = _make_create(B.create_db_cluster_snapshot,
                                                 "CreateDBClusterSnapshot")
 
-    # --- deletes: own ARNs accepted; a copy in progress may be deleted (AWS: "If the
-    # snapshot is being copied, the copy operation is terminated"); other non-available
-    # snapshots can't be.
+    # --- deletes: own ARNs accepted; AWS (DeleteDBSnapshot / DeleteDBClusterSnapshot):
+    # "The DB snapshot must be in the available state to be deleted", except that "if the
+    # snapshot is being copied, the copy operation is terminated". So a copy that ended
+    # `failed` / `incompatible-*` can't be deleted (InvalidDBSnapshotState, "The state of
+    # the DB snapshot doesn't allow deletion") and its identifier stays taken: a new copy
+    # under that name is DBSnapshotAlreadyExists (moto's own check).
     def _make_delete(orig, resource_type):
         def delete(self, identifier, *a, **kw):
             ident = _own_id(self, identifier, resource_type)
@@ -702,8 +753,7 @@ def _patch_rds():
             if snap is None:
                 raise _not_found(resource_type, identifier)
             held_by = getattr(snap, "_fidelity_held", None)
-            if snap.status != "available" and snap.status not in FAILED_STATES and \
-                    not (held_by or "").startswith("Copy"):
+            if snap.status != "available" and not (held_by or "").startswith("Copy"):
                 raise _invalid_state(resource_type, f"Snapshot {ident} is in state "
                                      f"{snap.status}; it can't be deleted now.")
             out = orig(self, ident, *a, **kw)
@@ -865,6 +915,14 @@ def _patch_rds():
 
     def r_describe_db_cluster_snapshots(self):
         p = self.params
+        # AWS: DescribeDBClusterSnapshots' SnapshotType is one of automated, manual, shared,
+        # public ("The awsbackup type does not apply to Aurora", DescribeDBSnapshots).
+        # The answer to another value is not documented: InvalidParameterValue, the API's
+        # generic code, is this layer's choice, NOT verified against a live account.
+        if p.get("SnapshotType") not in (None, "automated", "manual", "shared", "public"):
+            raise _err("InvalidParameterValue",
+                       f"Invalid value {p.get('SnapshotType')} for SnapshotType. Must be one "
+                       "of automated, manual, shared, public.")
         filters = {f["Name"]: f["Values"] for f in p.get("Filters", [])}
         snaps = self.backend.describe_db_cluster_snapshots(
             p.get("DBClusterIdentifier"), p.get("DBClusterSnapshotIdentifier"),
@@ -902,6 +960,12 @@ def _patch_rds():
         if snap.status != "available":
             raise _invalid_state(DBClusterSnapshot,
                                  f"Snapshot {from_snapshot_id} is not available.")
+        # AWS (RestoreDBClusterFromSnapshot, EngineVersion): "If you don't specify an
+        # engine version, the default version for the database engine in the AWS Region
+        # is used" — not the snapshot's; moto keeps the snapshot cluster's version.
+        if not overrides.get("engine_version"):
+            overrides = dict(overrides, engine_version=m.DBCluster.default_engine_version(
+                snap.engine))
         with _resolved(snap):
             return orig_crestore(self, snap.resource_id, overrides)
 

@@ -186,7 +186,7 @@ class World:
             DBInstanceIdentifier=db_id, DBSnapshotIdentifier=snapshot_id)["DBSnapshot"]
 
     def create_cluster(self, cluster_id, engine="aurora-postgresql", account="prod",
-                       encrypted=True, kms_key_id=None):
+                       encrypted=True, kms_key_id=None, engine_version=None):
         """Aurora (aurora-mysql / aurora-postgresql) or a Multi-AZ DB cluster (mysql /
         postgres, which needs an instance class, storage and IOPS)."""
         rds = self.admin("rds", account)
@@ -197,6 +197,8 @@ class World:
                       StorageType="io1", Iops=1000)
         if kms_key_id:
             kw["KmsKeyId"] = kms_key_id
+        if engine_version:
+            kw["EngineVersion"] = engine_version
         return rds.create_db_cluster(**kw)["DBCluster"]
 
     def create_cluster_snapshot(self, cluster_id, snapshot_id, account="prod"):

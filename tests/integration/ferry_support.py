@@ -130,7 +130,8 @@ def metrics(logs):
 
 def release(aws, status="available", **where):
     """Release held snapshots into `status`: "available", or a state a copy can end in
-    ("failed", "incompatible-*"; the fidelity layer's release route takes it)."""
+    ("failed", or "incompatible-*" for DB snapshots only; the fidelity layer's release route
+    takes it). AWS deletes no failed snapshot: its name stays taken."""
     body = {k: v for k, v in where.items() if v}
     body["status"] = status
     return aws._req("POST", "/_fidelity/release", body)["released"]

@@ -122,6 +122,12 @@ def test_async_path_hold_release(world, aws):
     assert_ferried(world, world.snapshot_id)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "snapferry defect exposed by the fidelity layer: AWS deletes only available snapshots "
+    "(DeleteDBSnapshot: 'must be in the available state to be deleted'), so a failed copy "
+    "stays and its name with it; vet_copy/delete_ours read the InvalidDBSnapshotState as "
+    "'already gone' and the result is pending for ever. The copy must go under another "
+    "name (or the failure be reported): vet_copy's owner"))
 def test_failed_backup_copy_is_replaced(world, aws):
     """A backup copy that ends `failed` is deleted with the backup role (the template grants
     that delete whatever RETENTION_DAYS is: default 0 here) and copied again."""
@@ -173,25 +179,60 @@ def test_automated_snapshot(world, aws):
     assert sid in fs.instance_snapshots(world, "prod", "automated")
 
 
-def test_customer_key_snapshot_shared_directly(world, aws):
-    from fidelity.world import key_policy_for_backup
-    key = world.create_key(policy=key_policy_for_backup(world.prod_account,
-                                                         world.backup_account))
+def test_customer_key_snapshot_travels_under_the_share_key(world, aws):
+    """The backup account trusts one production key, the share key: a snapshot under a
+    customer key whose policy does not name the backup account (the default key policy)
+    goes as a transit copy under the share key; nothing is shared under the customer key."""
+    key = world.create_key()          # default policy: the production account only
     world.create_db("cmkdb", kms_key_id=key["Arn"])
     world.create_snapshot("cmkdb", "cmkdb-snap")
     rc, res, _ = run_event(world, snapshot_event(world, "cmkdb-snap"))
     assert rc == 0 and res["outcome"] == "done", res
+    assert res["transit"] == "snapferry-cmkdb-snap"
+    assert any("customer key" in s and "transit copy with SHARE_KMS_KEY_ID" in s
+               for s in res["steps"]), res["steps"]
+    copies = calls_of(aws, "CopyDBSnapshot")
+    assert [c["account"] for c in copies] == [world.prod_account, world.backup_account]
+    assert copies[0]["params"]["KmsKeyId"] == world.share_key_arn
+    # Only the transit copy was shared, never the customer key's snapshot.
+    shares = calls_of(aws, "ModifyDBSnapshotAttribute")
+    assert {c["params"]["DBSnapshotIdentifier"] for c in shares} == {"snapferry-cmkdb-snap"}
+    b, tags = assert_ferried(world, "cmkdb-snap")
+    assert tags["snapferry:source-key"] == key["Arn"]
+
+
+def test_automated_customer_key_snapshot_travels_under_the_share_key(world, aws):
+    key = world.create_key()
+    world.create_db("cmkdb", kms_key_id=key["Arn"])
+    snap = aws.automated_snapshot(world.prod_account, world.region, "cmkdb")
+    sid = snap.get("id") or snap["DBSnapshotIdentifier"]
+    rc, res, _ = run_event(world, snapshot_event(world, sid, "RDS-EVENT-0091"))
+    assert rc == 0 and res["outcome"] == "done", res
+    copies = calls_of(aws, "CopyDBSnapshot")
+    assert copies[0]["account"] == world.prod_account
+    assert copies[0]["params"]["KmsKeyId"] == world.share_key_arn
+    assert_ferried(world, sid)
+
+
+def test_share_key_snapshot_shared_directly(world, aws):
+    """A manual snapshot already under the share key needs no transit copy (and no key
+    lookup): it is shared, copied, and un-shared."""
+    world.create_db("sharedb", kms_key_id=world.share_key_arn)
+    world.create_snapshot("sharedb", "sharedb-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "sharedb-snap"))
+    assert rc == 0 and res["outcome"] == "done", res
     assert "transit" not in res
+    assert not calls_of(aws, "DescribeKey")
     copies = calls_of(aws, "CopyDBSnapshot")
     assert [c["account"] for c in copies] == [world.backup_account], "no transit copy"
-    assert copies[0]["params"]["SourceDBSnapshotIdentifier"].endswith(":snapshot:cmkdb-snap")
+    assert copies[0]["params"]["SourceDBSnapshotIdentifier"].endswith(":snapshot:sharedb-snap")
     # Shared for the copy, un-shared after.
     shares = calls_of(aws, "ModifyDBSnapshotAttribute")
     assert [list(k for k in c["params"] if k.startswith("Values"))[0].split(".")[0]
             for c in shares] == ["ValuesToAdd", "ValuesToRemove"]
-    b = fs.instance_snapshots(world, "backup")["snapferry-cmkdb-snap"]
+    b = fs.instance_snapshots(world, "backup")["snapferry-sharedb-snap"]
     assert b["KmsKeyId"] == world.backup_key_arn
-    assert fs.shared_with(world, "cmkdb-snap") == []
+    assert fs.shared_with(world, "sharedb-snap") == []
 
 
 def test_users_own_share_of_the_source_is_kept(world, aws):
@@ -259,7 +300,10 @@ def test_multi_az_cluster_snapshot_skipped(world, aws):
     rc, res, _ = run_event(world, snapshot_event(world, "maz1-snap", "RDS-EVENT-0075",
                                                  cluster=True))
     assert rc == 0 and res["outcome"] == "skipped", res
+    # AWS shares it but can't copy it: the reason says so (not "can't be shared").
     assert "Multi-AZ DB cluster" in res["reason"]
+    assert "does not support copying" in res["reason"], res["reason"]
+    assert not [c for c in aws.calls() if c["action"] in MUTATING | {"AssumeRole"}]
     assert not [c for c in aws.calls() if c["action"] in MUTATING]
 
 
@@ -1059,3 +1103,90 @@ def test_results_and_logs_are_utf8(world, aws, payload, error_type, words):
     assert words in res["errorMessage"], res
     lines = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
     assert [ln for ln in lines if ln.get("reason") == res["errorMessage"]], lines
+
+
+def test_restore_on_aurora_cluster_keeps_the_engine_version(world, aws):
+    """AWS restores a cluster snapshot at the Region's default engine version unless
+    EngineVersion is given: the restore passes the backup copy's version."""
+    world.create_cluster("aurora2", engine_version="15.4")
+    world.create_cluster_snapshot("aurora2", "aurora2-snap")
+    ev = snapshot_event(world, "aurora2-snap", "RDS-EVENT-0075", cluster=True)
+    rc, res, _ = run_event(world, ev, RESTORE="on")
+    assert rc == 0 and res["outcome"] == "done", res
+    (b,) = [s for s in world.admin("rds", "backup").describe_db_cluster_snapshots(
+        DBClusterSnapshotIdentifier="snapferry-aurora2-snap")["DBClusterSnapshots"]]
+    assert b["EngineVersion"] == "15.4"
+    (restore,) = calls_of(aws, "RestoreDBClusterFromSnapshot")
+    assert restore["params"]["EngineVersion"] == "15.4"
+    cl, members, w = cluster_and_writer(world, "snapferry-aurora2")
+    assert cl["EngineVersion"] == "15.4"
+    # The disaster-day restore too.
+    rc, res, _ = run_event(world, {"action": "restore", "db": "aurora2",
+                                   "target": "aurora2-dr"})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert calls_of(aws, "RestoreDBClusterFromSnapshot")[-1]["params"]["EngineVersion"] == \
+        "15.4"
+    cl, _, _ = cluster_and_writer(world, "aurora2-dr")
+    assert cl["EngineVersion"] == "15.4"
+
+
+def test_aws_backup_cluster_snapshot(world, aws):
+    """AWS Backup's Aurora snapshots (awsbackup:...) are looked up by identifier: the
+    awsbackup SnapshotType does not apply to DescribeDBClusterSnapshots."""
+    world.create_cluster("aurbk")
+    world.create_cluster_snapshot("aurbk", "awsbackup:job-c1")
+    rc, res, _ = run_event(world, {"action": "advance", "snapshot": "awsbackup:job-c1",
+                                   "kind": "cluster"})
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["transit"] == res["backup"] == "snapferry-job-c1"
+    assert_ferried(world, "awsbackup:job-c1", copy_id="snapferry-job-c1", cluster=True)
+    sent = [c["params"].get("SnapshotType") for c in calls_of(aws, "DescribeDBClusterSnapshots")]
+    assert "awsbackup" not in sent, sent
+    # By ARN, and the sweep, find it done.
+    arn = f"arn:aws:rds:{world.region}:{world.prod_account}:cluster-snapshot:awsbackup:job-c1"
+    rc, res, _ = run_event(world, {"action": "advance", "snapshot": arn})
+    assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    sent = [c["params"].get("SnapshotType") for c in calls_of(aws, "DescribeDBClusterSnapshots")]
+    assert "awsbackup" not in sent, sent
+
+
+# ---- a refusal that does not pass --------------------------------------------------------
+
+REFUSAL = "The snapshot cannot be shared (a refusal AWS does not document)."
+
+
+def test_refusal_is_pending_at_first_then_failed_with_awss_message(world, aws):
+    """InvalidDBSnapshotState on an available snapshot reads as "busy" — for
+    FERRY_REFUSAL_HOURS (24) after the refused snapshot was taken, measured on AWS's
+    SnapshotCreateTime (no state of snapferry's); then it is a failure with AWS's message."""
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "refused-snap")
+    aws.inject("ModifyDBSnapshotAttribute", "InvalidDBSnapshotState", count=10,
+               message=REFUSAL, account=world.prod_account)
+    rc, res, _ = run_event(world, snapshot_event(world, "refused-snap"))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert "busy" in res["reason"], res
+    aws.snapshot_time(world.prod_account, world.region, "refused-snap", fs.iso_days_ago(2))
+    rc, res, logs = run_event(world, snapshot_event(world, "refused-snap"))
+    assert rc == 1 and res["errorType"] == "Snapferry.Refused", res
+    assert REFUSAL in res["errorMessage"] and "24 hours" in res["errorMessage"], res
+    assert "CopiesFailed" in {m[0] for m in fs.metrics(logs)}
+    assert not calls_of(aws, "CopyDBSnapshot"), "nothing copied"
+
+
+def test_refusal_of_a_transit_copy_counts_from_the_transit_copy(world, aws):
+    """An old source whose transit copy is refused: the transit copy's own age counts
+    (it is made at the first attempt)."""
+    aws.snapshot_time(world.prod_account, world.region, world.snapshot_id, fs.iso_days_ago(3))
+    aws.inject("CopyDBSnapshot", "InvalidDBSnapshotState", count=10, message=REFUSAL,
+               account=world.backup_account)
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    assert REFUSAL in res["reason"] or "busy" in res["reason"], res
+    aws.snapshot_time(world.prod_account, world.region, "snapferry-proddb-manual-1",
+                      fs.iso_days_ago(2))
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 1 and res["errorType"] == "Snapferry.Refused", res
+    assert REFUSAL in res["errorMessage"], res

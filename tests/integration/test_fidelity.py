@@ -365,6 +365,59 @@ def test_deleting_a_copy_in_progress_cancels_it(world, aws):
     assert aws.release() == []
 
 
+def _release(aws, status, **where):
+    body = {k: v for k, v in where.items() if v}
+    body["status"] = status
+    return aws._req("POST", "/_fidelity/release", body)["released"]
+
+
+@pytest.mark.parametrize("status", ["failed", "incompatible-restore"])
+def test_failed_copy_cannot_be_deleted_and_keeps_its_name(world, aws, status):
+    """AWS: "The DB snapshot must be in the available state to be deleted" (a copy in
+    progress excepted: deleting it terminates the copy). A copy that ended failed stays, and
+    its identifier with it."""
+    aws.hold(True)
+    rds = world.prod("rds")
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                         TargetDBSnapshotIdentifier="doomed", KmsKeyId=world.share_key_arn)
+    (r,) = _release(aws, status, id="doomed")
+    assert r["id"] == "doomed"
+    aws.hold(False)
+    with pytest.raises(ClientError) as e:
+        rds.delete_db_snapshot(DBSnapshotIdentifier="doomed")
+    assert code_of(e) == "InvalidDBSnapshotState"
+    got = rds.describe_db_snapshots(DBSnapshotIdentifier="doomed")["DBSnapshots"][0]
+    assert got["Status"] == status
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="doomed",
+                             KmsKeyId=world.share_key_arn)
+    assert code_of(e) == "DBSnapshotAlreadyExists"
+
+
+def test_cluster_snapshot_failure_states_are_not_db_instance_states(world, aws):
+    """A DB cluster snapshot is available, copying or creating: the DB-instance states
+    incompatible-* don't exist for it; a failed cluster copy can't be deleted either."""
+    from fidelity.client import ControlError
+    world.create_cluster("aurf")
+    world.create_cluster_snapshot("aurf", "aurf-1")
+    aws.hold(True)
+    rds = world.prod("rds")
+    c = rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="aurf-1",
+                                     TargetDBClusterSnapshotIdentifier="aurf-c",
+                                     KmsKeyId=world.share_key_arn)["DBClusterSnapshot"]
+    assert c["Status"] == "copying"
+    for bad in ("incompatible-restore", "incompatible-parameters", "incompatible-network"):
+        with pytest.raises(ControlError, match="HTTP 400"):
+            _release(aws, bad, id="aurf-c")
+    assert [h["status"] for h in aws.status()["held"]] == ["copying"]   # unchanged
+    (r,) = _release(aws, "failed", id="aurf-c")
+    aws.hold(False)
+    with pytest.raises(ClientError) as e:
+        rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier="aurf-c")
+    assert code_of(e) == "InvalidDBClusterSnapshotStateFault"
+
+
 def test_hold_scoped_to_an_account_and_held_create(world, aws):
     aws.hold(True, accounts=[world.backup_account])
     arn = share(world)   # the transit copy in production is not held
@@ -398,6 +451,31 @@ def test_multi_az_db_cluster_and_snapshot(world, engine):
     s = world.create_cluster_snapshot(f"maz-{engine}", f"maz-{engine}-1")
     assert s["Engine"] == engine and s["StorageEncrypted"] is True
     assert s["KmsKeyId"] == world.rds_default_key_arn and s["SnapshotType"] == "manual"
+
+
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_multi_az_db_cluster_snapshot_can_be_shared_not_copied(world, engine):
+    """AWS: a manual Multi-AZ DB cluster snapshot can be shared, but "Copying a snapshot of
+    a Multi-AZ DB cluster" is not supported — neither in its account nor from a share."""
+    world.create_cluster(f"mazp-{engine}", engine=engine, encrypted=False)
+    world.create_cluster_snapshot(f"mazp-{engine}", f"mazp-{engine}-1")
+    rds = world.prod("rds")
+    for key in (None, world.share_key_arn):
+        kw = {"KmsKeyId": key} if key else {}
+        with pytest.raises(ClientError) as e:
+            rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=f"mazp-{engine}-1",
+                                         TargetDBClusterSnapshotIdentifier="mazp-t", **kw)
+        assert code_of(e) == "InvalidParameterCombination"
+        assert "Multi-AZ DB cluster" in e.value.response["Error"]["Message"]
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier=f"mazp-{engine}-1",
+                                             AttributeName="restore",
+                                             ValuesToAdd=[world.backup_account])
+    arn = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=f"mazp-{engine}-1")[
+        "DBClusterSnapshots"][0]["DBClusterSnapshotArn"]
+    with pytest.raises(ClientError) as e:
+        world.backup("rds").copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier=arn, TargetDBClusterSnapshotIdentifier="mazp-b")
+    assert code_of(e) == "InvalidParameterCombination"
 
 
 @pytest.mark.parametrize("engine", ["aurora-mysql", "aurora-postgresql"])
@@ -741,3 +819,97 @@ def test_snapshot_with_persistent_or_permanent_options_cannot_be_shared(
     assert "og-share" in msg and "persistent or permanent" in msg
     assert "TDE" in msg and "OEM" not in msg
     assert restore_values(world, "ogdb-snap") == []
+
+
+def test_cluster_snapshot_type_awsbackup_is_refused(world):
+    """awsbackup is a SnapshotType of DescribeDBSnapshots only ("does not apply to
+    Aurora"); an AWS Backup cluster snapshot is found by its identifier."""
+    world.create_cluster("aurbk")
+    world.create_cluster_snapshot("aurbk", "awsbackup:job-c1")
+    rds = world.prod("rds")
+    with pytest.raises(ClientError) as e:
+        rds.describe_db_cluster_snapshots(SnapshotType="awsbackup")
+    assert code_of(e) == "InvalidParameterValue"
+    with pytest.raises(ClientError) as e:
+        rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="awsbackup:job-c1",
+                                          SnapshotType="awsbackup")
+    assert code_of(e) == "InvalidParameterValue"
+    (s,) = rds.describe_db_cluster_snapshots(
+        DBClusterSnapshotIdentifier="awsbackup:job-c1")["DBClusterSnapshots"]
+    assert s["DBClusterSnapshotIdentifier"] == "awsbackup:job-c1"
+    # DB snapshots keep the type.
+    assert rds.describe_db_snapshots(SnapshotType="awsbackup")["DBSnapshots"] == []
+
+
+# ---- cross-Region copies -----------------------------------------------------------------
+
+OTHER_REGION = "eu-central-1"
+
+
+def test_cross_region_copy_rules(world):
+    """A copy is made in the caller's Region: a source of another Region is given by ARN;
+    an encrypted one needs KmsKeyId, a key of the destination Region; an encrypted snapshot
+    shared by another account is never copied across Regions (an unencrypted one is)."""
+    from fidelity.world import admin_client
+    src_arn = world.snapshot_arn            # encrypted with aws/rds, in world.region
+    there = admin_client(world.endpoint, "rds", world.prod_account, OTHER_REGION)
+    kms_there = admin_client(world.endpoint, "kms", world.prod_account, OTHER_REGION)
+    key_there = kms_there.create_key(Description="destination key")["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as e:   # a plain id names a snapshot of this Region
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                               TargetDBSnapshotIdentifier="x1", KmsKeyId=key_there)
+    assert code_of(e) == "DBSnapshotNotFound"
+    with pytest.raises(ClientError) as e:
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=src_arn,
+                               TargetDBSnapshotIdentifier="x2")
+    assert code_of(e) == "InvalidParameterValue" and "KmsKeyId" in str(e.value)
+    with pytest.raises(ClientError) as e:   # the source Region's key is not the destination's
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=src_arn,
+                               TargetDBSnapshotIdentifier="x3", KmsKeyId=world.share_key_arn)
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+    c = there.copy_db_snapshot(SourceDBSnapshotIdentifier=src_arn,
+                               TargetDBSnapshotIdentifier="x4",
+                               KmsKeyId=key_there)["DBSnapshot"]
+    assert c["KmsKeyId"] == key_there and c["DBSnapshotArn"].split(":")[3] == OTHER_REGION
+    # Another account's shared snapshots: encrypted never across Regions; unencrypted yes.
+    arn = share(world, "xr-shared")
+    b_there = world.backup("rds", region=OTHER_REGION)
+    bkms_there = admin_client(world.endpoint, "kms", world.backup_account, OTHER_REGION)
+    bkey_there = bkms_there.create_key(Description="backup key there")["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as e:
+        b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                 TargetDBSnapshotIdentifier="xr-b", KmsKeyId=bkey_there)
+    assert code_of(e) == "InvalidParameterValue" and "shared" in str(e.value)
+    world.create_db("xrplain", encrypted=False)
+    world.create_snapshot("xrplain", "xrplain-1")
+    rds = world.prod("rds")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="xrplain-1", AttributeName="restore",
+                                     ValuesToAdd=[world.backup_account])
+    plain_arn = rds.describe_db_snapshots(
+        DBSnapshotIdentifier="xrplain-1")["DBSnapshots"][0]["DBSnapshotArn"]
+    c = b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=plain_arn,
+                                 TargetDBSnapshotIdentifier="xrplain-b")["DBSnapshot"]
+    assert c["DBSnapshotArn"].split(":")[3] == OTHER_REGION
+
+
+def test_unencrypted_cluster_copy_with_kms_key_is_refused(world):
+    """CopyDBClusterSnapshot: "If you copy an unencrypted DB cluster snapshot and specify a
+    value for the KmsKeyId parameter, an error is returned" (a DB snapshot copy with a key
+    is encrypted instead)."""
+    world.create_cluster("aurplain", encrypted=False)
+    world.create_cluster_snapshot("aurplain", "aurplain-1")
+    rds = world.prod("rds")
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="aurplain-1",
+                                     TargetDBClusterSnapshotIdentifier="aurplain-c",
+                                     KmsKeyId=world.share_key_arn)
+    assert code_of(e) == "InvalidParameterCombination"
+    c = rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="aurplain-1",
+                                     TargetDBClusterSnapshotIdentifier="aurplain-c")
+    assert c["DBClusterSnapshot"]["StorageEncrypted"] is False
+    world.create_db("dbplain", encrypted=False)
+    world.create_snapshot("dbplain", "dbplain-1")
+    c = rds.copy_db_snapshot(SourceDBSnapshotIdentifier="dbplain-1",
+                             TargetDBSnapshotIdentifier="dbplain-c",
+                             KmsKeyId=world.share_key_arn)["DBSnapshot"]
+    assert c["Encrypted"] is True and c["KmsKeyId"] == world.share_key_arn

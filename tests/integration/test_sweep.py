@@ -359,7 +359,7 @@ def test_never_shared_source_costs_a_steady_sweep_no_call(world, aws):
 
 
 def test_sweep_names_unferryable_snapshots_but_only_counts_filtered_ones(world, aws):
-    """A Multi-AZ DB cluster snapshot can't be shared: the sweep lists it in `items` as
+    """A Multi-AZ DB cluster snapshot can't be copied: the sweep lists it in `items` as
     skipped with its reason and logs it, and its reason says how many were skipped. A DB
     left out by EXCLUDE_PATTERN is only counted."""
     world.create_cluster("maz1", engine="postgres")

@@ -49,6 +49,9 @@ fake_env(const char *name)
 	return (NULL);
 }
 
+#define SHARE_KEY	"arn:aws:kms:eu-west-1:111111111111:key/" \
+	"11111111-2222-3333-4444-555555555555"
+
 static void
 test_decide(void)
 {
@@ -65,12 +68,27 @@ test_decide(void)
 		    NULL, NULL, NULL, NULL, 0, FERRY_PLAN_SHARE_SOURCE, 0, "unencrypted" },
 		{ "manual aws key", RDS_INSTANCE, "s2", "manual", "orders", "postgres",
 		    "arn:k", "AWS", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1, "AWS managed" },
+		/* The backup account trusts only the share key: a customer key's snapshot
+		 * travels as a transit copy under it, manual or automated. */
 		{ "manual customer key", RDS_INSTANCE, "s3", "manual", "orders", "mysql",
-		    "arn:k", "CUSTOMER", NULL, NULL, 0, FERRY_PLAN_SHARE_SOURCE, 0,
-		    "customer-managed" },
+		    "arn:k", "CUSTOMER", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1,
+		    "customer key arn:k, not SHARE_KMS_KEY_ID" },
 		{ "automated customer key", RDS_INSTANCE, "rds:orders-2024", "automated",
 		    "orders", "mysql", "arn:k", "CUSTOMER", NULL, NULL, 0, FERRY_PLAN_TRANSIT,
-		    0, "transit" },
+		    1, "transit copy with SHARE_KMS_KEY_ID" },
+		{ "manual share key", RDS_INSTANCE, "s4", "manual", "orders", "mysql",
+		    SHARE_KEY, NULL, NULL, NULL, 0, FERRY_PLAN_SHARE_SOURCE, 0,
+		    "encrypted with SHARE_KMS_KEY_ID: shared directly" },
+		/* Not shareable as it is: a transit copy that keeps the share key. */
+		{ "automated share key", RDS_INSTANCE, "rds:orders-2025", "automated",
+		    "orders", "mysql", SHARE_KEY, NULL, NULL, NULL, 0, FERRY_PLAN_TRANSIT, 0,
+		    "automated" },
+		{ "aurora customer key", RDS_CLUSTER, "cl-3", "manual", "aurora-db",
+		    "aurora-mysql", "arn:k", "CUSTOMER", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1,
+		    "customer key" },
+		{ "aurora share key", RDS_CLUSTER, "cl-4", "manual", "aurora-db",
+		    "aurora-mysql", SHARE_KEY, NULL, NULL, NULL, 0, FERRY_PLAN_SHARE_SOURCE, 0,
+		    NULL },
 		{ "automated aws key", RDS_INSTANCE, "rds:orders-2024", "automated", "orders",
 		    "mysql", "arn:k", "AWS", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1, NULL },
 		{ "automated unencrypted", RDS_INSTANCE, "rds:orders-2024", "automated",
@@ -81,7 +99,8 @@ test_decide(void)
 		    "aurora-postgresql", "arn:k", "AWS", NULL, NULL, 0, FERRY_PLAN_TRANSIT, 1,
 		    NULL },
 		{ "multi-az cluster", RDS_CLUSTER, "cl-2", "manual", "maz-db", "postgres",
-		    NULL, NULL, NULL, NULL, 0, FERRY_PLAN_SKIP, 0, "Multi-AZ DB cluster" },
+		    NULL, NULL, NULL, NULL, 0, FERRY_PLAN_SKIP, 0,
+		    "Multi-AZ DB cluster snapshot (engine postgres): AWS does not support copying" },
 		{ "tde", RDS_INSTANCE, "o1", "manual", "ora", "oracle-ee", NULL, NULL, NULL,
 		    "arn:aws:rds:eu-west-1:1:tde", 0, FERRY_PLAN_SKIP, 0, "TDE" },
 		{ "persistent option group", RDS_INSTANCE, "o2", "manual", "ora", "oracle-ee",
@@ -237,6 +256,39 @@ test_errors(void)
 	CHECK(!ferry_is_quota(NULL));
 }
 
+/* A refusal of an available snapshot is "busy" for FERRY_REFUSAL_HOURS after it was taken,
+ * then final. */
+static void
+test_refusal(void)
+{
+	static const struct {
+		const char *code;
+		time_t age;	/* seconds since the snapshot was taken; -1 = unknown */
+		int want;
+	} t[] = {
+		{ "InvalidDBSnapshotState", 60, 0 },
+		{ "InvalidDBSnapshotState", FERRY_REFUSAL_HOURS * 3600 - 1, 0 },
+		{ "InvalidDBSnapshotState", FERRY_REFUSAL_HOURS * 3600 + 1, 1 },
+		{ "InvalidDBClusterSnapshotStateFault", 3 * 86400, 1 },
+		{ "InvalidDBClusterSnapshotStateFault", 600, 0 },
+		{ "InvalidDBSnapshotState", -1, 0 },
+		/* Only that refusal: other errors have their own classification. */
+		{ "Throttling", 3 * 86400, 0 },
+		{ "InvalidParameterCombination", 3 * 86400, 0 },
+	};
+	struct aws_error e;
+	time_t now = 1764547200;	/* 2025-12-01T00:00:00Z */
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		aws_error_set(&e, t[i].code, "refused");
+		CHECK(ferry_refusal_is_final(&e, t[i].age < 0 ? 0 : now - t[i].age, now) ==
+		    t[i].want);
+		aws_error_clear(&e);
+	}
+}
+
 /* BACKUP_REGION != AWS_REGION: encrypted snapshots are skipped without a lookup. */
 static void
 test_cross_region(void)
@@ -299,6 +351,63 @@ test_cross_region(void)
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan != FERRY_PLAN_SKIP);
 	config_free(&cfg);
+}
+
+/* SHARE_KMS_KEY_ID as the key ARN, the bare key id or an alias, against the ARN RDS reports. */
+static void
+test_share_key(void)
+{
+	static const struct {
+		const char *share, *key;
+		int want;
+	} t[] = {
+		{ SHARE_KEY, SHARE_KEY, 1 },
+		{ SHARE_KEY, "arn:aws:kms:eu-west-1:111111111111:key/"
+		    "99999999-2222-3333-4444-555555555555", 0 },
+		{ SHARE_KEY, NULL, 0 },
+		{ "11111111-2222-3333-4444-555555555555", SHARE_KEY, 1 },
+		{ "11111111-2222-3333-4444-555555555555", "arn:aws:kms:eu-west-1:"
+		    "111111111111:key/x11111111-2222-3333-4444-555555555555", 0 },
+		{ "11111111-2222-3333-4444-555555555555", "11111111-2222-3333-4444-555555555555",
+		    1 },
+		/* An alias is not resolved: the snapshot gets a transit copy (safe). */
+		{ "alias/snapferry-share", SHARE_KEY, 0 },
+	};
+	struct config cfg;
+	struct config_error ce;
+	struct ferry_decision d;
+	struct rds_snapshot s;
+	size_t i;
+
+	env_include = env_exclude = NULL;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		env_over[0][0] = "SHARE_KMS_KEY_ID";
+		env_over[0][1] = t[i].share;
+		memset(&cfg, 0, sizeof(cfg));
+		CHECK(config_load(&cfg, fake_env, &ce) == 0);
+		if (ferry_is_share_key(&cfg, t[i].key) != t[i].want)
+			fprintf(stderr, "share key case %zu\n", i);
+		CHECK(ferry_is_share_key(&cfg, t[i].key) == t[i].want);
+		/* A manual snapshot under the share key is shared without a key lookup. */
+		memset(&s, 0, sizeof(s));
+		s.kind = RDS_INSTANCE;
+		s.id = "m1";
+		s.snapshot_type = "manual";
+		s.db_id = "orders";
+		s.engine = "postgres";
+		s.kms_key_id = (char *)(uintptr_t)t[i].key;
+		s.encrypted = t[i].key != NULL;
+		ferry_decide(&cfg, &s, NULL, -1, &d);
+		if (t[i].key != NULL) {
+			CHECK(d.need_key_check == !t[i].want);
+			ferry_decide(&cfg, &s, "CUSTOMER", -1, &d);
+			CHECK(d.plan == (t[i].want ? FERRY_PLAN_SHARE_SOURCE : FERRY_PLAN_TRANSIT));
+			if (!t[i].want)
+				CHECK_STR(d.transit_key, cfg.share_kms_key_id);
+		}
+		config_free(&cfg);
+	}
+	memset(env_over, 0, sizeof(env_over));
 }
 
 static void
@@ -387,7 +496,9 @@ main(void)
 	log_set_level(LOG_ERROR);
 	test_decide();
 	test_errors();
+	test_refusal();
 	test_cross_region();
+	test_share_key();
 	test_tags();
 	test_result_json();
 	UNIT_DONE();
