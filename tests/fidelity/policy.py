@@ -282,6 +282,8 @@ def evaluate(policies, action, resource, context, who=None):
                 if resource_matches(st["NotResource"], resource):
                     considered.append(f"{sid}: NotResource excludes {resource}")
                     continue
+            elif who is not None and "Resource" not in st:
+                pass    # a resource policy without Resource (trust) is about its resource
             elif not resource_matches(st.get("Resource"), resource):
                 considered.append(f"{sid}: resource {st.get('Resource')} does not match "
                                   f"{resource}")
