@@ -506,7 +506,9 @@ def key_policy(key_arn):
         doc = aws_rds_key_policy(key.account_id, key.region)
     else:
         doc = json.loads(key.policy)
-    return key.arn, [(f"key-policy({key.arn.rsplit('/', 1)[-1]})", doc)]
+    aliases = sorted(getattr(key, "aliases", []) or [])
+    name = aliases[0][len("alias/"):] if aliases else key.arn.rsplit("/", 1)[-1]
+    return key.arn, [(f"key-policy({name})", doc)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -576,9 +578,13 @@ def check(service, action, account, region, params, access_key):
                      f"the fidelity evaluator can't decide: {e}")
 
 
-def _note(call, action, resource):
+def _note(who, call, action, resource, considered):
+    """Record an allowed request with the statements that allowed it (docs/permissions.md
+    names, for each permission, the call that needed it)."""
+    allowing = [c.split(": allows", 1)[0] for c in considered if ": allows" in c]
     with _lock:
-        _state["evaluated"].append({"call": call, "action": action, "resource": resource})
+        _state["evaluated"].append({"call": call, "principal": who.arn, "action": action,
+                                    "resource": resource, "allowed_by": allowing})
 
 
 def _check(service, action, region, params, who, call):
@@ -589,7 +595,6 @@ def _check(service, action, region, params, who, call):
         if action != "AssumeRole":
             raise PolicyError(f"sts:{action} is not modelled")
         role_arn = params.get("RoleArn", "")
-        _note(call, "sts:AssumeRole", role_arn)
         ok, considered = _decide_iam(who, "sts:AssumeRole", role_arn, base)
         if not ok:
             return _deny(call, who, "sts:AssumeRole", role_arn, considered, "AccessDenied",
@@ -608,36 +613,37 @@ def _check(service, action, region, params, who, call):
         td, tc = evaluate([(f"trust({role.name})", trust)], "sts:AssumeRole", role_arn, ctx,
                           who=who)
         if td == "allow" or (td == "allow-account"):
+            _note(who, call, "sts:AssumeRole", role_arn, considered + tc)
             return None     # the caller's own IAM allowed it above
         return _deny(call, who, "sts:AssumeRole", role_arn, considered + tc, "AccessDenied",
                      403, "the role's trust policy does not allow it")
     if service == "kms":
         key_id = params.get("KeyId", "")
         key_arn = _key_arn(key_id, who.account, region)
-        _note(call, call, key_arn)
         ctx = dict(base, **{"kms:calleraccount": who.account})
         ok, considered = _decide_kms(who, call, key_arn, ctx)
         if not ok:
             return _deny(call, who, call, key_arn, considered, "AccessDeniedException", 400,
                          f"no policy allows the {call} action on this key", key=key_arn)
+        _note(who, call, call, key_arn, considered)
         return None
     # RDS
     reqs, uses = rds_requests(action, who.account, region, params)
     for act, resource, extra, _role in reqs:
-        _note(call, act, resource)
         ok, considered = _decide_iam(who, act, resource, dict(base, **extra))
         if not ok:
             return _deny(call, who, act, resource, considered, "AccessDenied", 403,
                          f"no identity-based policy allows the {act} action")
+        _note(who, call, act, resource, considered)
     for kact, key_arn in uses:
         ctx = dict(base, **{"kms:viaservice": f"rds.{region}.amazonaws.com",
                             "kms:calleraccount": who.account})
         if kact == "kms:CreateGrant":
             ctx["kms:grantisforawsresource"] = "true"
-        _note(call, kact, key_arn)
         ok, considered = _decide_kms(who, kact, key_arn, ctx)
         if not ok:
             return _deny(call, who, kact, key_arn, considered, "KMSKeyNotAccessibleFault",
                          400, f"RDS could not use the key for {kact} on the caller's behalf",
                          key=key_arn)
+        _note(who, call, kact, key_arn, considered)
     return None

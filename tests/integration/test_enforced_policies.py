@@ -10,8 +10,8 @@ condition broken, and the denial names the call and the statement.
 The emulator reports the function ARN in account 012345678912 (fixed), so production is
 that account here, as in scripts/demo.py.
 """
-import copy
 import json
+import re
 
 import pytest
 
@@ -19,6 +19,10 @@ import ferry_support as fs
 from ferry_support import snapshot_event, SCHEDULED
 
 PROD = "012345678912"
+# What the zero-denial runs of this session were allowed, with the statements that allowed
+# it: test_docs_name_the_call_for_every_permission (last in this file) checks it against
+# docs/permissions.md.
+NEEDED = []
 
 
 def _policy(aws):
@@ -58,6 +62,7 @@ class Enforced:
         assert rec["errors"] == [], json.dumps(rec["errors"], indent=1)
         assert rec["denials"] == [], json.dumps(rec["denials"], indent=1)
         assert rec["evaluated"], "the evaluator saw no call: is it hooked in?"
+        NEEDED.extend(rec["evaluated"])
         return rec
 
 
@@ -82,6 +87,11 @@ def _ferried(world, snapshot_id, cluster=False):
 
 @pytest.fixture
 def enforced(aws, start_rie):
+    from fidelity.render import SAM_PYTHON
+    from harness.rie_fixtures import skip_or_fail
+    if not SAM_PYTHON.exists():
+        skip_or_fail(f"{SAM_PYTHON} is missing: the SAM transform needs SAM CLI's venv "
+                     "(make setup)")
     made = []
 
     def make(**kw):
@@ -366,3 +376,53 @@ def test_evaluator_rules():
                 {"StringEqualsIfExists": {"kms:ViaService": "x"}}):
         with pytest.raises(p.PolicyError):
             p.condition_holds(bad, {})
+
+
+# ---- docs/permissions.md: for each permission, the call that needed it ----------------------
+
+def needed_table(evaluated):
+    """{(principal role name, permission): (sorted statements, sorted calls)} of the
+    allowed requests; the role's own `sts:AssumeRole` call is its caller's."""
+    out = {}
+    for x in evaluated:
+        role = x["principal"].rsplit("/", 1)[-1]
+        k = (role, x["action"])
+        st, calls = out.setdefault(k, (set(), set()))
+        # a customer key's id is the test's own: "customer key" in the docs
+        st.update(re.sub(r"key-policy\([0-9a-f-]{36}\)", "key-policy(customer key)", s)
+                  for s in x["allowed_by"])
+        calls.add(x["call"])
+    return {k: (sorted(v[0]), sorted(v[1])) for k, v in sorted(out.items())}
+
+
+def doc_rows():
+    """The rows of docs/permissions.md's enforced-run table: {(role, permission): calls}."""
+    from harness.paths import ROOT
+    text = (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+    part = text.split("## In the enforced run", 1)
+    assert len(part) == 2, "docs/permissions.md has no '## In the enforced run' section"
+    rows = {}
+    for line in part[1].split("\n## ", 1)[0].splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] not in ("role", "") and not cells[0].startswith("-"):
+            calls = {c.strip().strip("`") for c in cells[3].split(",")}
+            rows[(cells[0], cells[1])] = (cells[2], calls)
+    return rows
+
+
+def test_docs_name_the_call_for_every_permission():
+    """Runs last: every permission the zero-denial runs above were allowed is in the docs'
+    table with each call that needed it, and the table lists nothing that was not needed."""
+    if not NEEDED:
+        pytest.skip("run with the enforced flows above (the whole file)")
+    table = needed_table(NEEDED)
+    for (role, perm), (stmts, calls) in table.items():
+        print(f"\n| {role} | `{perm}` | {', '.join(stmts)} | "
+              f"{', '.join('`%s`' % c for c in calls)} |")
+    rows = doc_rows()
+    missing = {k: v for k, v in table.items() if k not in rows}
+    assert not missing, f"not in docs/permissions.md: {missing}"
+    for k, (stmts, calls) in table.items():
+        assert set(calls) <= rows[k][1], (k, calls, rows[k])
+    extra = set(rows) - set(table)
+    assert not extra, f"docs/permissions.md lists permissions no call needed: {extra}"
