@@ -326,8 +326,14 @@ def _rds_arn(region, account, rtype, ident):
 
 
 # action -> [(parameter, resource type, role)]; role "source": the snapshot read,
-# "target": the resource made (tags apply), "": another resource named by the request.
-# From the Service Authorization Reference for Amazon RDS (resource types per action).
+# "target": the resource made (tags apply), "existing": a resource whose tags are
+# aws:ResourceTag/*, "list": a Describe filter (no filter: the type's wildcard), "": another
+# resource the request names. The resource types follow the Service Authorization Reference
+# for Amazon RDS ("Actions, resources, and condition keys for Amazon RDS"): a copy is
+# authorized on the source and the target snapshot (and og when an option group is named),
+# a restore on the snapshot and the new DB/cluster plus the groups the request names. The
+# stored copy of that page available when this was written held its headers, not every row:
+# the rows used here are the page's as recalled, not re-read row by row.
 RDS_RESOURCES = {
     "CopyDBSnapshot": [("SourceDBSnapshotIdentifier", "snapshot", "source"),
                        ("TargetDBSnapshotIdentifier", "snapshot", "target"),
