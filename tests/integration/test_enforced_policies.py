@@ -92,13 +92,10 @@ def enforced(aws, start_rie):
     if not SAM_PYTHON.exists():
         skip_or_fail(f"{SAM_PYTHON} is missing: the SAM transform needs SAM CLI's venv "
                      "(make setup)")
-    made = []
 
     def make(**kw):
-        e = Enforced(aws, start_rie, **kw)
-        made.append(e)
-        return e
-    yield make
+        return Enforced(aws, start_rie, **kw)   # start_rie stops the emulator at teardown
+    return make
 
 
 # ---- the flows, with zero denials -----------------------------------------------------------
