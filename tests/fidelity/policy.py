@@ -30,7 +30,6 @@ any, and every statement considered with the reason it did not apply; the caller
 AWS's error shape (RDS/STS: AccessDenied, HTTP 403; KMS: AccessDeniedException, HTTP 400;
 RDS copies/restores refused a key: KMSKeyNotAccessibleFault, HTTP 400, as RDS answers).
 """
-import fnmatch
 import json
 import re
 import threading

@@ -213,10 +213,10 @@ class Stack:
         return out
 
 
-def render_production(parameters, account, region):
-    """The SAM-transformed production template (one Stack; GetAtt/Ref of resources are
-    filled in by deploy_production once the keys exist)."""
-    raw = load(PROD_TEMPLATE)
+def render_production(parameters, region, template=None):
+    """template.yaml (or the given loaded copy of it) through the SAM transform, as
+    `sam deploy` sends it: the intrinsics stay for production_stack() to resolve."""
+    raw = template or load(PROD_TEMPLATE)
     # `sam deploy` packages the code first: CodeUri becomes the uploaded artefact
     for res in raw["Resources"].values():
         if res["Type"] == "AWS::Serverless::Function":
@@ -307,12 +307,9 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
           "BackupExternalId": external_id, "BackupKmsKeyId": backup_key["Arn"]}
     pp.update(prod_parameters or {})
     praw = load(PROD_TEMPLATE)
-    for res in praw["Resources"].values():
-        if res["Type"] == "AWS::Serverless::Function":
-            res["Properties"]["CodeUri"] = "s3://snapferry-artifacts/snapferry.zip"
     if edit_prod:
         edit_prod(praw)
-    transformed = sam_transform(praw, {k: str(v) for k, v in pp.items()}, region)
+    transformed = render_production(pp, region, praw)
     pstack = production_stack(transformed, pp, prod_account, region, share["Arn"])
     fn_role = _deploy_role(iam_p, pstack, "FunctionRole")
     fn_role_arn = f"arn:aws:iam::{prod_account}:role/{fn_role}"

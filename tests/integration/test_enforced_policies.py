@@ -375,6 +375,36 @@ def test_evaluator_rules():
             p.condition_holds(bad, {})
 
 
+def test_enforcement_is_per_world(aws):
+    """Off by default and after a reset: the allow-all worlds of the other suites are not
+    evaluated; on, a call the caller's policy doesn't grant is refused in AWS's shape."""
+    from fidelity.world import build_world
+    w = build_world(aws.endpoint)
+    assert _policy(aws)["enabled"] is False
+    w.prod("rds").describe_db_snapshots()
+    aws._req("POST", "/_fidelity/policy", {"enabled": True})
+    w.admin("iam").put_user_policy(
+        UserName=w.function_user, PolicyName="snapferry", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Sid": "OnlyDescribe", "Effect": "Allow", "Action": "rds:DescribeDBSnapshots",
+                 "Resource": "*"}]}))
+    w.prod("rds").describe_db_snapshots()
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as ei:
+        w.prod("rds").delete_db_snapshot(DBSnapshotIdentifier=w.snapshot_id)
+    err = ei.value.response
+    assert err["Error"]["Code"] == "AccessDenied"
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert (f"User: {w.function_user_arn} is not authorized to perform: rds:DeleteDBSnapshot "
+            f"on resource: {w.snapshot_arn}") in err["Error"]["Message"]
+    (d,) = _policy(aws)["denials"]
+    assert d["call"] == "rds:DeleteDBSnapshot" and d["resource"] == w.snapshot_arn
+    assert d["statements"] == ["snapferry/OnlyDescribe: action does not match"]
+    assert w.snapshot_id in fs.instance_snapshots(w, "prod")
+    aws.reset()
+    assert _policy(aws)["enabled"] is False
+
+
 # ---- docs/permissions.md: for each permission, the call that needed it ----------------------
 
 def needed_table(evaluated):
