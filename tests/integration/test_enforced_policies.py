@@ -47,6 +47,9 @@ class Enforced:
 
     def invoke(self, event):
         status, res = self.rie.invoke_json(event)
+        out = self.rie.new_output()
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert bad not in out, out[-4000:]     # SNAPFERRY_VARIANT=asan
         assert status == 200, (status, res)
         return Result(res, self)
 
