@@ -15,6 +15,9 @@ Control API (JSON in, JSON out):
   POST /_fidelity/snapshot-time {"account","region","id","time":ISO-8601,"kind"?}  backdate
   POST /_fidelity/bulk-snapshots {"account","region","db","count","prefix"?,"kind"?,
                                   "type"?:"manual"|"automated","spacing_minutes"?}
+  GET  /_fidelity/policy   the enforced-policy record: enabled, denials, errors, evaluated
+  POST /_fidelity/policy   {"enabled": bool} switch enforcement (fidelity.policy; reset
+                          turns it off) | {"role_credentials": role ARN} execution-role keys
 """
 import io
 import json
@@ -27,6 +30,7 @@ from moto.core.exceptions import ServiceException
 
 from . import MOTO_VERSION
 from . import patches
+from . import policy
 from .state import STATE
 
 _CRED_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
@@ -150,6 +154,11 @@ class FidelityApp:
             entry["status"], entry["error"], entry["injected"] = status, inj["code"], True
             start_response(_status_line(status), headers)
             return [payload]
+        denied = _policy_denial(environ, entry, service, action, account, region, params,
+                                is_json)
+        if denied is not None:
+            start_response(*denied[:2])
+            return [denied[2]]
 
         def observing_start_response(status, headers, exc_info=None):
             try:
@@ -207,11 +216,14 @@ class FidelityApp:
             return 200, {"ready": True, "moto_version": MOTO_VERSION,
                          "hold": STATE.hold_view(), "injections": STATE.injections_view(),
                          "held": patches.held()}
-        if method != "POST" and route != "calls":
+        if method != "POST" and route not in ("calls", "policy"):
             return 405, {"error": f"use POST for /_fidelity/{route}"}
         if route == "reset":
             STATE.reset()
+            policy.reset()
             return 200, {"reset": True}
+        if route == "policy":
+            return _policy_route(method, doc)
         if route == "hold":
             STATE.set_hold(doc.get("enabled", True), doc.get("accounts"), doc.get("actions"))
             return 200, {"hold": STATE.hold_view()}
@@ -248,6 +260,34 @@ class FidelityApp:
                 doc.get("kind", "instance"), doc.get("type", "manual"),
                 doc.get("spacing_minutes", 0))
         return 404, {"error": f"no control route /_fidelity/{route}"}
+
+
+def _policy_denial(environ, entry, service, action, account, region, params, is_json):
+    """The enforced-policy hook (fidelity.policy): None, or (status line, headers, body) of
+    AWS's access-denied error when the caller's policies refuse the request."""
+    m = _CRED_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    denial = policy.check(service, action, account, region, params,
+                          m.group(1) if m else None)
+    if denial is None:
+        return None
+    status, headers, body = error_response(
+        {"status": denial["status"], "code": denial["code"], "message": denial["message"]},
+        service, is_json)
+    entry["status"], entry["error"] = status, denial["code"]
+    return _status_line(status), headers, body
+
+
+def _policy_route(method, doc):
+    """GET /_fidelity/policy: enabled, denials, errors, evaluated requests;
+    POST {"enabled": bool}: switch enforcement (clears the record);
+    POST {"role_credentials": role ARN}: the role's credentials as a service (Lambda)
+    gets them for an execution role."""
+    if method == "GET":
+        return 200, policy.view()
+    if doc.get("role_credentials"):
+        return 200, {"credentials": policy.issue_role_credentials(
+            doc["role_credentials"], doc.get("session_name", "snapferry"))}
+    return 200, policy.configure(doc.get("enabled", True))
 
 
 _CODE_RE = re.compile(rb"<Code>([^<]+)</Code>")

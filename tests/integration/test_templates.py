@@ -387,10 +387,14 @@ def test_share_key_policy_lets_the_backup_account_copy(prod):
     to_backup = [s for s in stmts if s["Principal"]["AWS"] == backup_root]
     acts = {a for s in to_backup for a in as_list(s["Action"])}
     # RDS user guide, "Allowing access to an AWS KMS key" (sharing encrypted snapshots)
-    assert acts == {"kms:DescribeKey", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                    "kms:CreateGrant"}
+    # (issue 9 defect 8: the documented pattern, statement for statement)
+    assert acts == {"kms:Encrypt", "kms:DescribeKey", "kms:Decrypt", "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants",
+                    "kms:RevokeGrant"}
     for s in to_backup:
-        if "kms:CreateGrant" in as_list(s["Action"]):
+        grants = {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
+        if grants & set(as_list(s["Action"])):
+            assert set(as_list(s["Action"])) == grants
             assert s["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     fn_role = {"Fn::GetAtt": ["FunctionRole", "Arn"]}
     assert any(s["Principal"]["AWS"] == fn_role for s in stmts)
@@ -632,3 +636,29 @@ def test_rules_against_the_named_sample_events(prod):
         assert got == want, "%s: the rule %s it" % (f.name, "matches" if got else "misses")
         seen[want] += 1
     assert seen[True] >= 6 and seen[False] >= 3, seen
+
+
+def test_name_prefix_is_lower_case_only(prod, backup):
+    """Issue 9 defect 2: RDS stores snapshot ids in lower case and IAM compares resource ARNs
+    case-sensitively: an upper-case NamePrefix would grant nothing, so neither template
+    accepts one (the bootstrap refuses such a NAME_PREFIX at start-up too)."""
+    for t in (prod, backup):
+        spec = t["Parameters"]["NamePrefix"]
+        pat = re.compile(spec["AllowedPattern"])
+        assert pat.fullmatch(spec["Default"])
+        for good in ("snapferry", "snap-ferry-2", "a"):
+            assert pat.fullmatch(good), good
+        for bad in ("SnapFerry", "snapFerry", "SNAPFERRY", "snap--ferry", "-snap", "snap-",
+                    "2snap", "snap_ferry"):
+            assert not pat.fullmatch(bad), bad
+
+
+def test_production_role_has_no_restore_reads(prod, backup):
+    """Issue 9 defect 7: DescribeDBInstances / DescribeDBClusters are the restore's
+    (src/restore.c, with the backup role's client); the production role never calls them
+    (the enforced run, test_enforced_policies.py, proves it with zero denials)."""
+    p = granted(prod)
+    b = granted(backup)
+    for a in ("rds:DescribeDBInstances", "rds:DescribeDBClusters"):
+        assert a not in p, a
+        assert a in b, a

@@ -1,0 +1,458 @@
+"""The enforced-policy run: both templates rendered (SAM transform, intrinsics resolved with
+concrete parameters), their exact role, trust and key policies loaded into the fidelity
+world, the evaluator of tests/fidelity/policy.py switched on, and the real bootstrap run
+under AWS's Runtime Interface Emulator with the function role's credentials.
+
+Every scenario must end as the allow-all suites' do (test_ferry.py, test_sweep.py) with
+zero denials; the negative controls prove the run can fail: one grant removed, or one
+condition broken, and the denial names the call and the statement.
+
+The emulator reports the function ARN in account 012345678912 (fixed), so production is
+that account here, as in scripts/demo.py.
+"""
+import json
+import re
+
+import pytest
+
+import ferry_support as fs
+from ferry_support import snapshot_event, SCHEDULED
+
+PROD = "012345678912"
+# What the zero-denial runs of this session were allowed, with the statements that allowed
+# it: test_docs_name_the_call_for_every_permission (last in this file) checks it against
+# docs/permissions.md.
+NEEDED = []
+
+
+def _policy(aws):
+    return aws._req("GET", "/_fidelity/policy")
+
+
+class Enforced:
+    """One enforced world and its emulator."""
+
+    def __init__(self, aws, start_rie, **kw):
+        from fidelity.render import build_enforced_world
+        self.aws = aws
+        self.world = build_enforced_world(aws, PROD, **kw)
+        w = self.world
+        env = dict(w.env())
+        env.update(w.template_env)      # the configuration the template gives the function
+        env.update({"AWS_ENDPOINT_URL": w.endpoint, "AWS_ACCESS_KEY_ID": w.access_key_id,
+                    "AWS_SECRET_ACCESS_KEY": w.secret_access_key,
+                    "AWS_SESSION_TOKEN": w.session_token, "LOG_LEVEL": "debug"})
+        self.env = env
+        self.rie = start_rie(fs.bootstrap_path(), env)
+
+    def invoke(self, event):
+        status, res = self.rie.invoke_json(event)
+        out = self.rie.new_output()
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert bad not in out, out[-4000:]     # SNAPFERRY_VARIANT=asan
+        assert status == 200, (status, res)
+        return Result(res, self)
+
+    def event(self, snapshot_id, event_id="RDS-EVENT-0042", cluster=False):
+        return self.invoke(snapshot_event(self.world, snapshot_id, event_id, cluster=cluster))
+
+    def record(self):
+        return _policy(self.aws)
+
+    def assert_no_denials(self):
+        rec = self.record()
+        assert rec["enabled"]
+        assert rec["errors"] == [], json.dumps(rec["errors"], indent=1)
+        assert rec["denials"] == [], json.dumps(rec["denials"], indent=1)
+        assert rec["evaluated"], "the evaluator saw no call: is it hooked in?"
+        NEEDED.extend(rec["evaluated"])
+        return rec
+
+
+class Result(dict):
+    """The function's answer; its repr (in assertion messages) adds the denials."""
+
+    def __init__(self, res, e):
+        super().__init__(res or {})
+        self._e = e
+
+    def __repr__(self):
+        rec = self._e.record()
+        return (json.dumps(dict(self), indent=1) + "\ndenials: " +
+                json.dumps(rec["denials"], indent=1) + "\nerrors: " +
+                json.dumps(rec["errors"], indent=1))
+
+
+def _ferried(world, snapshot_id, cluster=False):
+    from test_ferry import assert_ferried
+    return assert_ferried(world, snapshot_id, cluster=cluster)
+
+
+@pytest.fixture
+def enforced(aws, start_rie):
+    from fidelity.render import SAM_PYTHON
+    from harness.rie_fixtures import skip_or_fail
+    if not SAM_PYTHON.exists():
+        skip_or_fail(f"{SAM_PYTHON} is missing: the SAM transform needs SAM CLI's venv "
+                     "(make setup)")
+
+    def make(**kw):
+        return Enforced(aws, start_rie, **kw)   # start_rie stops the emulator at teardown
+    return make
+
+
+# ---- the flows, with zero denials -----------------------------------------------------------
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "unpinned"])
+def test_every_snapshot_kind_sweep_and_retention(enforced, pinned):
+    e = enforced(pinned=pinned, prod_parameters={"RetentionDays": 1},
+                 backup_parameters={})
+    w = e.world
+    # aws/rds manual snapshot: transit copy under the share key, shared, copied, cleaned
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    b, tags = _ferried(w, w.snapshot_id)
+    assert tags["snapferry:source-key"] == w.rds_default_key_arn
+    # unencrypted
+    w.create_db("plaindb", encrypted=False)
+    w.create_snapshot("plaindb", "plaindb-snap")
+    res = e.event("plaindb-snap")
+    assert res.get("outcome") == "done", res
+    assert fs.instance_snapshots(w, "backup")["snapferry-plaindb-snap"]["KmsKeyId"] == \
+        w.backup_key_arn
+    # automated (aws/rds)
+    snap = e.aws.automated_snapshot(w.prod_account, w.region, w.db_id)
+    res = e.event(snap["id"], "RDS-EVENT-0091")
+    assert res.get("outcome") == "done", res
+    _ferried(w, snap["id"])
+    # Aurora
+    w.create_cluster("aurora1")
+    w.create_cluster_snapshot("aurora1", "aurora1-snap")
+    res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
+    assert res.get("outcome") == "done", res
+    _ferried(w, "aurora1-snap", cluster=True)
+    # the sweep: what no event announced (moto's automated snapshots made with the DBs)
+    res = e.invoke(dict(SCHEDULED, account=w.prod_account))
+    assert res.get("outcome") == "done", res
+    assert not [k for k in fs.instance_snapshots(w, "prod") if k.startswith("snapferry-")]
+    # retention (RETENTION_DAYS=1 from the template): an old copy of proddb goes
+    old = fs.instance_snapshots(w, "backup")["snapferry-proddb-manual-1"]
+    w.admin("rds", "backup").add_tags_to_resource(ResourceName=old["DBSnapshotArn"], Tags=[
+        {"Key": "snapferry:source-time", "Value": "2020-01-01T00:00:00.000Z"}])
+    res = e.invoke(dict(SCHEDULED, account=w.prod_account))
+    assert res.get("outcome") == "done", res
+    assert res["counts"]["retentionDeleted"] == 1, res
+    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(w, "backup")
+    rec = e.assert_no_denials()
+    # the run exercised the share key's policy from the backup account
+    assert any(x["action"] == "kms:CreateGrant" and x["resource"] == w.share_key_arn
+               for x in rec["evaluated"])
+
+
+def _customer_key_case(enforced, pinned):
+    from fidelity.world import key_policy_for_backup
+    e = enforced(pinned=pinned)
+    w = e.world
+    # A customer key whose policy grants the backup account (AWS's pattern for sharing
+    # encrypted snapshots): what an unpinned backup stack needs of a customer key.
+    key = w.create_key(policy=key_policy_for_backup(w.prod_account, w.backup_account))
+    w.create_db("cmkdb", kms_key_id=key["Arn"])
+    w.create_snapshot("cmkdb", "cmkdb-snap")
+    res = e.event("cmkdb-snap")
+    assert res.get("outcome") == "done", res
+    b = fs.instance_snapshots(w, "backup")["snapferry-cmkdb-snap"]
+    assert b["KmsKeyId"] == w.backup_key_arn
+    assert fs.shared_with(w, "cmkdb-snap") == []
+    auto = e.aws.automated_snapshot(w.prod_account, w.region, "cmkdb")
+    res = e.event(auto["id"], "RDS-EVENT-0091")
+    assert res.get("outcome") == "done", res
+    e.assert_no_denials()
+
+
+def test_customer_key_unpinned(enforced):
+    _customer_key_case(enforced, pinned=False)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 defect 1, fixed on branch aws-defects")
+def test_customer_key_pinned(enforced):
+    _customer_key_case(enforced, pinned=True)
+
+
+def test_restore_on_and_manual_restore(enforced):
+    e = enforced(pinned=True, prod_parameters={"Restore": "on"},
+                 backup_parameters={"Restore": "on"})
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    assert res["restored"] == "snapferry-proddb", res
+    dbs = w.admin("rds", "backup").describe_db_instances()["DBInstances"]
+    assert [d["DBInstanceIdentifier"] for d in dbs] == ["snapferry-proddb"]
+    w.create_cluster("aurora1")
+    w.create_cluster_snapshot("aurora1", "aurora1-snap")
+    res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
+    assert res.get("outcome") == "done", res
+    assert res["restored"] == "snapferry-aurora1", res
+    # the manual restore, into a new target
+    w.create_snapshot(w.db_id, "proddb-manual-2")
+    res = e.event("proddb-manual-2")
+    assert res.get("outcome") == "done", res
+    res = e.invoke({"action": "restore", "db": "proddb", "target": "proddb-dr-2"})
+    assert res["outcome"] == "done" and res["restored"] == "proddb-dr-2", res
+    assert res["backup"] == "snapferry-proddb-manual-2"
+    e.assert_no_denials()
+
+
+# ---- negative controls: the run fails, naming the call and the statement --------------------
+
+def _statements(template, lid):
+    props = template["Resources"][lid]["Properties"]
+    if "KeyPolicy" in props:
+        return props["KeyPolicy"]["Statement"]
+    if "PolicyDocument" in props:
+        return props["PolicyDocument"]["Statement"]
+    return props["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def _drop(lid, sid):
+    def edit(t):
+        st = _statements(t, lid)
+        before = len(st)
+        st[:] = [s for s in st if not (isinstance(s, dict) and s.get("Sid") == sid)]
+        assert len(st) == before - 1, f"{lid} has no statement {sid}"
+    return edit
+
+
+def _denial(e, call, action=None):
+    rec = e.record()
+    assert rec["errors"] == [], rec["errors"]
+    found = [d for d in rec["denials"] if d["call"] == call and
+             (action is None or d["action"] == action)]
+    assert found, json.dumps(rec["denials"], indent=1)
+    return found[0]
+
+
+def test_control_share_key_without_backup_grants(enforced):
+    """The share key's grant statement for the backup account removed: the backup role's
+    CopyDBSnapshot of the shared transit copy is refused the key."""
+    e = enforced(pinned=True, edit_prod=_drop("ShareKey", "BackupAccountGrantsForRds"))
+    res = e.event(e.world.snapshot_id)
+    assert res.get("outcome") != "done", res
+    d = _denial(e, "rds:CopyDBSnapshot", "kms:CreateGrant")
+    assert d["resource"] == e.world.share_key_arn
+    assert d["principal"].startswith(f"arn:aws:sts::{e.world.backup_account}:assumed-role/")
+    assert d["code"] == "KMSKeyNotAccessibleFault"
+    assert any("BackupAccountUsesKey: action does not match" in s for s in d["statements"])
+
+
+def test_control_backup_role_without_tagging(enforced):
+    e = enforced(pinned=True, edit_backup=_drop("BackupRole", "TagOwnCopies"))
+    res = e.event(e.world.snapshot_id)
+    assert res.get("errorType") == "Snapferry.AccessDenied", res
+    d = _denial(e, "rds:CopyDBSnapshot", "rds:AddTagsToResource")
+    assert d["resource"].startswith(
+        f"arn:aws:rds:us-east-1:{e.world.backup_account}:snapshot:snapferry-")
+    assert any("snapferry-backup-rds/CopySharedSnapshots: action does not match" in s
+               for s in d["statements"]), d["statements"]
+
+
+def test_control_trust_condition_broken(enforced):
+    """The trust policy's aws:PrincipalArn names another role: AssumeRole is refused."""
+    def edit(t):
+        (st,) = t["Resources"]["BackupRole"]["Properties"]["AssumeRolePolicyDocument"][
+            "Statement"]
+        st["Condition"]["ArnEquals"]["aws:PrincipalArn"] = f"arn:aws:iam::{PROD}:role/other"
+    e = enforced(pinned=True, edit_backup=edit)
+    res = e.event(e.world.snapshot_id)
+    assert res.get("outcome") != "done", res
+    d = _denial(e, "sts:AssumeRole")
+    assert any("condition not met: ArnEquals aws:PrincipalArn" in s for s in d["statements"])
+
+
+def test_control_via_service_condition_broken(enforced):
+    """kms:ViaService of the backup role's key statement names another region: RDS in the
+    backup account can't use the production share key (another account's key: its key
+    policy AND the role's IAM policy must allow) for the backup copy."""
+    def edit(t):
+        for st in _statements(t, "BackupRoleKmsPolicy"):
+            if st["Sid"] == "UseKeysThroughRds":
+                st["Condition"]["StringEquals"]["kms:ViaService"] = {
+                    "Fn::Sub": "rds.eu-west-1.amazonaws.com"}
+    e = enforced(pinned=True, edit_backup=edit)
+    res = e.event(e.world.snapshot_id)
+    assert res.get("outcome") != "done", res
+    d = _denial(e, "rds:CopyDBSnapshot")
+    assert d["resource"] == e.world.share_key_arn
+    assert d["principal"].startswith(f"arn:aws:sts::{e.world.backup_account}:assumed-role/")
+    assert any("snapferry-backup-kms/UseKeysThroughRds: condition not met: StringEquals "
+               "kms:ViaService" in s for s in d["statements"]), d["statements"]
+
+
+def test_control_grant_condition_broken(enforced):
+    """The share key's grant statement for the backup account asks for grants that are NOT
+    for an AWS resource: RDS's grant (always for an AWS resource) is refused."""
+    def edit(t):
+        for st in _statements(t, "ShareKey"):
+            if st["Sid"] == "BackupAccountGrantsForRds":
+                st["Condition"]["Bool"]["kms:GrantIsForAWSResource"] = "false"
+    e = enforced(pinned=False, edit_prod=edit)
+    res = e.event(e.world.snapshot_id)
+    assert res.get("outcome") != "done", res
+    d = _denial(e, "rds:CopyDBSnapshot", "kms:CreateGrant")
+    assert any("/BackupAccountGrantsForRds: condition not met: Bool "
+               "kms:GrantIsForAWSResource" in s for s in d["statements"]), d["statements"]
+
+
+def test_control_upper_case_name_prefix_is_refused_by_both_templates():
+    """Issue 9 defect 2: RDS stores ids in lower case and IAM compares ARNs
+    case-sensitively, so an upper-case NamePrefix would grant nothing: the templates refuse
+    it."""
+    from fidelity.render import RenderError, load, BACKUP_TEMPLATE, PROD_TEMPLATE, Stack
+    for path, params in ((BACKUP_TEMPLATE, {"ProductionFunctionRoleArn":
+                                            f"arn:aws:iam::{PROD}:role/snapferry-function",
+                                            "ExternalId": "ext-1"}),
+                         (PROD_TEMPLATE, {"BackupAccountId": "210987654321",
+                                          "BackupRoleArn":
+                                              "arn:aws:iam::210987654321:role/b",
+                                          "BackupKmsKeyId":
+                                              "arn:aws:kms:us-east-1:210987654321:key/k"})):
+        t = load(path)
+        Stack(t, dict(params, NamePrefix="snap-ferry2"), PROD, "us-east-1")
+        with pytest.raises(RenderError, match="NamePrefix"):
+            Stack(t, dict(params, NamePrefix="SnapFerry"), PROD, "us-east-1")
+
+
+def test_upper_case_prefix_would_be_denied(enforced):
+    """Why defect 2 matters, shown by the evaluator: with the old pattern's upper-case
+    prefix in the policies, the lower-case ids RDS stores are not granted."""
+    def lower_to_upper(t):
+        t["Parameters"]["NamePrefix"]["AllowedPattern"] = "^[a-zA-Z][a-zA-Z0-9-]*$"
+    e = enforced(pinned=True, edit_backup=lower_to_upper,
+                 backup_parameters={"NamePrefix": "SnapFerry"},
+                 prod_parameters={"NamePrefix": "snapferry"})
+    res = e.event(e.world.snapshot_id)
+    assert res.get("outcome") != "done", res
+    d = _denial(e, "rds:CopyDBSnapshot")
+    assert ":snapshot:snapferry-" in d["resource"], d
+
+
+# ---- the evaluator itself -------------------------------------------------------------------
+
+def test_evaluator_rules():
+    from fidelity import policy as p
+    allow = {"Statement": [{"Sid": "A", "Effect": "Allow", "Action": "rds:Copy*",
+                            "Resource": "arn:aws:rds:*:1:snapshot:snapferry-*"}]}
+    d, _ = p.evaluate([("x", allow)], "rds:CopyDBSnapshot",
+                      "arn:aws:rds:us-east-1:1:snapshot:snapferry-a", {})
+    assert d == "allow"
+    d, why = p.evaluate([("x", allow)], "rds:CopyDBSnapshot",
+                        "arn:aws:rds:us-east-1:1:snapshot:SnapFerry-a", {})
+    assert d == "none" and "does not match" in why[0]      # ARNs are case-sensitive
+    d, _ = p.evaluate([("x", allow)], "RDS:copydbsnapshot",
+                      "arn:aws:rds:us-east-1:1:snapshot:snapferry-a", {})
+    assert d == "allow"                                     # action names are not
+    deny = {"Statement": allow["Statement"] + [
+        {"Sid": "D", "Effect": "Deny", "NotAction": "rds:Describe*", "Resource": "*"}]}
+    d, why = p.evaluate([("x", deny)], "rds:CopyDBSnapshot",
+                        "arn:aws:rds:us-east-1:1:snapshot:snapferry-a", {})
+    assert d == "deny" and why[-1] == "x/D: explicit Deny"
+    notres = {"Statement": [{"Effect": "Allow", "Action": "*",
+                             "NotResource": "arn:aws:rds:*:1:db:*"}]}
+    assert p.evaluate([("x", notres)], "rds:X", "arn:aws:rds:r:1:db:a", {})[0] == "none"
+    assert p.evaluate([("x", notres)], "rds:X", "arn:aws:rds:r:1:snapshot:a", {})[0] == \
+        "allow"
+    ok, _ = p.condition_holds({"ForAllValues:StringLike": {"aws:TagKeys": "snapferry:*"}},
+                              {"aws:tagkeys": ["snapferry:role", "snapferry:source-arn"]})
+    assert ok
+    ok, _ = p.condition_holds({"ForAnyValue:StringEquals": {"aws:TagKeys": "x"}},
+                              {"aws:tagkeys": ["a"]})
+    assert not ok
+    ok, _ = p.condition_holds({"Null": {"aws:ResourceTag/snapferry:source-arn": "false"}},
+                              {})
+    assert not ok
+    ok, _ = p.condition_holds({"StringEquals": {"aws:PrincipalOrgID": "o-1"}}, {})
+    assert not ok                        # a key the request lacks never matches
+    for bad in ({"DateGreaterThan": {"aws:CurrentTime": "2020-01-01"}},
+                {"StringEquals": {"aws:SourceIp": "1.2.3.4"}},
+                {"StringEqualsIfExists": {"kms:ViaService": "x"}}):
+        with pytest.raises(p.PolicyError):
+            p.condition_holds(bad, {})
+
+
+def test_enforcement_is_per_world(aws):
+    """Off by default and after a reset: the allow-all worlds of the other suites are not
+    evaluated; on, a call the caller's policy doesn't grant is refused in AWS's shape."""
+    from fidelity.world import build_world
+    w = build_world(aws.endpoint)
+    assert _policy(aws)["enabled"] is False
+    w.prod("rds").describe_db_snapshots()
+    aws._req("POST", "/_fidelity/policy", {"enabled": True})
+    w.admin("iam").put_user_policy(
+        UserName=w.function_user, PolicyName="snapferry", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Sid": "OnlyDescribe", "Effect": "Allow", "Action": "rds:DescribeDBSnapshots",
+                 "Resource": "*"}]}))
+    w.prod("rds").describe_db_snapshots()
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as ei:
+        w.prod("rds").delete_db_snapshot(DBSnapshotIdentifier=w.snapshot_id)
+    err = ei.value.response
+    assert err["Error"]["Code"] == "AccessDenied"
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert (f"User: {w.function_user_arn} is not authorized to perform: rds:DeleteDBSnapshot "
+            f"on resource: {w.snapshot_arn}") in err["Error"]["Message"]
+    (d,) = _policy(aws)["denials"]
+    assert d["call"] == "rds:DeleteDBSnapshot" and d["resource"] == w.snapshot_arn
+    assert d["statements"] == ["snapferry/OnlyDescribe: action does not match"]
+    assert w.snapshot_id in fs.instance_snapshots(w, "prod")
+    aws.reset()
+    assert _policy(aws)["enabled"] is False
+
+
+# ---- docs/permissions.md: for each permission, the call that needed it ----------------------
+
+def needed_table(evaluated):
+    """{(principal role name, permission): (sorted statements, sorted calls)} of the
+    allowed requests; the role's own `sts:AssumeRole` call is its caller's."""
+    out = {}
+    for x in evaluated:
+        role = x["principal"].rsplit("/", 1)[-1]
+        k = (role, x["action"])
+        st, calls = out.setdefault(k, (set(), set()))
+        # a customer key's id is the test's own: "customer key" in the docs
+        st.update(re.sub(r"key-policy\([0-9a-f-]{36}\)", "key-policy(customer key)", s)
+                  for s in x["allowed_by"])
+        calls.add(x["call"])
+    return {k: (sorted(v[0]), sorted(v[1])) for k, v in sorted(out.items())}
+
+
+def doc_rows():
+    """The rows of docs/permissions.md's enforced-run table: {(role, permission): calls}."""
+    from harness.paths import ROOT
+    text = (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+    part = text.split("## In the enforced run", 1)
+    assert len(part) == 2, "docs/permissions.md has no '## In the enforced run' section"
+    rows = {}
+    for line in part[1].split("\n## ", 1)[0].splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] not in ("role", "") and not cells[0].startswith("-"):
+            calls = {c.strip().strip("`") for c in cells[3].split(",")}
+            rows[(cells[0], cells[1])] = (cells[2], calls)
+    return rows
+
+
+def test_docs_name_the_call_for_every_permission():
+    """Runs last: every permission the zero-denial runs above were allowed is in the docs'
+    table with each call that needed it, and the table lists nothing that was not needed."""
+    if not NEEDED:
+        pytest.skip("run with the enforced flows above (the whole file)")
+    table = needed_table(NEEDED)
+    for (role, perm), (stmts, calls) in table.items():
+        print(f"\n| {role} | `{perm}` | {', '.join(stmts)} | "
+              f"{', '.join('`%s`' % c for c in calls)} |")
+    rows = doc_rows()
+    missing = {k: v for k, v in table.items() if k not in rows}
+    assert not missing, f"not in docs/permissions.md: {missing}"
+    for k, (stmts, calls) in table.items():
+        assert set(calls) <= rows[k][1], (k, calls, rows[k])
+    extra = set(rows) - set(table)
+    assert not extra, f"docs/permissions.md lists permissions no call needed: {extra}"
