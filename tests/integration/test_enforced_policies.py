@@ -173,7 +173,6 @@ def test_customer_key_unpinned(enforced):
     _customer_key_case(enforced, pinned=False)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 defect 1, fixed on branch aws-defects")
 def test_customer_key_pinned(enforced):
     _customer_key_case(enforced, pinned=True)
 
