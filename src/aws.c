@@ -114,6 +114,22 @@ env_true(const char *name)
 	return (v != NULL && strcasecmp(v, "true") == 0);
 }
 
+/*
+ * A configured endpoint, its scheme lower-cased: URL schemes are
+ * case-insensitive (RFC 3986 3.1), so "HTTP://host" means "http://host", and
+ * the signer and libcurl then see the one spelling they parse.
+ */
+static char *
+endpoint_dup(const char *v)
+{
+	char *s = xstrdup(v), *p;
+
+	if (s != NULL && (p = strstr(s, "://")) != NULL)
+		for (; p > s; p--)
+			p[-1] = (char)tolower((unsigned char)p[-1]);
+	return (s);
+}
+
 char *
 aws_endpoint(const char *service, const char *region)
 {
@@ -139,10 +155,10 @@ aws_endpoint(const char *service, const char *region)
 					var[i] = (char)toupper((unsigned char)var[i]);
 			}
 			if ((v = getenv(var)) != NULL && *v != '\0')
-				return (xstrdup(v));
+				return (endpoint_dup(v));
 		}
 		if ((v = getenv("AWS_ENDPOINT_URL")) != NULL && *v != '\0')
-			return (xstrdup(v));
+			return (endpoint_dup(v));
 	}
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		if (strncmp(region, parts[i].prefix, strlen(parts[i].prefix)) == 0) {
@@ -718,6 +734,26 @@ log_attempt(const struct aws_client *c, const char *action, int attempt, long st
 	log_debug("aws call attempt", f);
 }
 
+/* Say which of the causes of a signing failure it was: a wrong hint sends the reader astray. */
+static void
+sign_error(struct aws_error *err, const struct aws_client *c, const char *action,
+    const char *url)
+{
+	char msg[300], *h = NULL, *p = NULL, *q = NULL;
+
+	if (c->creds.access_key_id == NULL || c->creds.secret_access_key == NULL)
+		snprintf(msg, sizeof(msg), "%s: no credentials to sign the request with", action);
+	else if (sigv4_url_split(url, &h, &p, &q) != 0)
+		snprintf(msg, sizeof(msg), "%s: the endpoint \"%.120s\" is not an http:// or "
+		    "https:// URL with a host (AWS_ENDPOINT_URL*)", action, url);
+	else
+		snprintf(msg, sizeof(msg), "%s: could not sign the request (out of memory)", action);
+	free(h);
+	free(p);
+	free(q);
+	aws_error_set(err, "SigningFailed", msg);
+}
+
 /*
  * send_with_retries(c, action, content_type, target, body, len, json, resp, err):
  * 0 with a 2xx ${resp} (caller frees), or -1 with ${err}.
@@ -757,8 +793,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			tmo = left;
 		if (aws_sign(&c->creds, c->region, c->service, time(NULL), "POST", url,
 		    content_type, target, body, len, &sg) != 0) {
-			aws_error_set(err, "SigningFailed",
-			    "could not sign the request (missing credentials or out of memory)");
+			sign_error(err, c, action, url);
 			break;
 		}
 		memset(&req, 0, sizeof(req));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mbedtls/md.h>
 
@@ -504,10 +505,11 @@ sigv4_url_split(const char *url, char **host, char **path, char **query)
 	int https;
 
 	*host = *path = *query = NULL;
-	if (strncmp(url, "https://", 8) == 0) {
+	/* Schemes are case-insensitive (RFC 3986 3.1). */
+	if (strncasecmp(url, "https://", 8) == 0) {
 		https = 1;
 		hs = url + 8;
-	} else if (strncmp(url, "http://", 7) == 0) {
+	} else if (strncasecmp(url, "http://", 7) == 0) {
 		https = 0;
 		hs = url + 7;
 	} else

@@ -94,6 +94,18 @@ def test_ok_and_signed(server, variant, proto):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("scheme", ["HTTP", "Http"])
+def test_upper_case_scheme_accepted(server, variant, scheme):
+    """AWS_ENDPOINT_URL=HTTP://... is the same URL (schemes are case-insensitive): the call
+    is signed and sent, never "SigningFailed" with a misleading credentials hint."""
+    path = key("ok")
+    url = server.url(path)
+    res, _, _ = call(variant, scheme + url[len("http"):])
+    assert res["ok"] is True, res
+    assert server.count(path) == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("proto", ["query", "json"])
 def test_throttled_twice_then_answers(server, variant, proto):
     path = key("throttle/2")

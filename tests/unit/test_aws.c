@@ -204,6 +204,10 @@ test_endpoints(void)
 		  "https://rds.eu-west-1.amazonaws.com" },
 		{ "http://g:1", "http://r:2", NULL, "false", "rds", "eu-west-1", "http://r:2" },
 		{ "", NULL, NULL, NULL, "kms", "eu-west-1", "https://kms.eu-west-1.amazonaws.com" },
+		/* Schemes are case-insensitive: normalised, the rest kept as written. */
+		{ "HTTP://127.0.0.1:5000/Base", NULL, NULL, NULL, "rds", "eu-west-1",
+		  "http://127.0.0.1:5000/Base" },
+		{ NULL, NULL, "HttpS://S:3", NULL, "sts", "eu-west-1", "https://S:3" },
 	};
 	size_t i;
 	char *got;

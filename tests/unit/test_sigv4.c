@@ -416,6 +416,12 @@ test_url_split(void)
 	CHECK_STR(h, "kms.us-east-1.amazonaws.com");
 	free(h);
 	free(p);
+	/* An upper-case scheme is the same URL (RFC 3986 3.1). */
+	CHECK(sigv4_url_split("HTTP://127.0.0.1:80/x", &h, &p, &q) == 0);
+	CHECK_STR(h, "127.0.0.1");
+	CHECK_STR(p, "/x");
+	free(h);
+	free(p);
 	CHECK(sigv4_url_split("ftp://x/", &h, &p, &q) == -1);
 	CHECK(sigv4_url_split("https:///", &h, &p, &q) == -1);
 }
