@@ -378,7 +378,14 @@ test_canonical_query(void)
 		{ "a=2&a=1", "a=1&a=2" },
 		{ "a", "a=" },
 		{ "a=&b", "a=&b=" },
-		{ "x=a%2fb", "x=a%2Fb" },
+		/* As sent, like botocore: the service reads these very bytes. */
+		{ "x=a%2fb", "x=a%2fb" },
+		{ "x=a+b", "x=a+b" },
+		{ "x=%7E&y=a%2Fb", "x=%7E&y=a%2Fb" },
+		{ "x=k=v&x=k", "x=k&x=k=v" },
+		/* What a URL can't carry raw is encoded, as a client does before sending. */
+		{ "x=50%", "x=50%25" },
+		{ "x=\xc3\xa9|", "x=%C3%A9%7C" },
 		{ "x=a b", "x=a%20b" },
 		{ "Z=1&a=1", "Z=1&a=1" },	/* byte order: uppercase first */
 		{ "X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Frds%2Faws4_request",
