@@ -791,6 +791,15 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		tmo = c->attempt_timeout_ms > 0 ? c->attempt_timeout_ms : AWS_ATTEMPT_TIMEOUT_MS;
 		if (tmo > left)
 			tmo = left;
+		/* Assumed-role credentials: renewed before an attempt could outlive them. */
+		if (c->refresh != NULL && creds_expiring(&c->creds, time(NULL))) {
+			struct aws_creds fresh;
+
+			if (c->refresh(c->refresh_arg, &fresh, err) != 0)
+				break;
+			creds_free(&c->creds);
+			c->creds = fresh;
+		}
 		if (aws_sign(&c->creds, c->region, c->service, time(NULL), "POST", url,
 		    content_type, target, body, len, &sg) != 0) {
 			sign_error(err, c, action, url);

@@ -47,6 +47,10 @@ struct aws_client {
 	long			 attempt_timeout_ms;	/* per attempt; default AWS_ATTEMPT_TIMEOUT_MS */
 	long			 margin_ms;	/* kept before deadline_ms; default AWS_DEADLINE_MARGIN_MS */
 	size_t			 max_response;	/* response body bound; default AWS_MAX_RESPONSE */
+	/* Fresh credentials before any attempt the held ones could expire during
+	 * (creds_expiring); NULL for credentials that are never refreshed. */
+	int			(*refresh)(void *arg, struct aws_creds *out, struct aws_error *err);
+	void			*refresh_arg;
 };
 
 #define AWS_ATTEMPT_TIMEOUT_MS	30000L

@@ -15,6 +15,7 @@ so the client needs nothing but AWS_ENDPOINT_URL=http://127.0.0.1:<port>/<scenar
   slow/<seconds>           sleeps before answering ok
   assume/<seconds>         an AssumeRole answer whose credentials expire in that many
                            seconds; AccessKeyId ASIAFAULT<n> counts the answers
+  assume/epoch             the same with <Expiration>1970-01-01T00:00:00Z</Expiration>
 
 Requests are counted per path so tests can assert how many attempts were made.  Every
 request must carry SigV4 headers, or it gets 400 MissingAuthenticationToken.
@@ -135,7 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         if kind == "assume":
-            exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + int(arg)))
+            when = 0 if arg == "epoch" else time.time() + int(arg)
+            exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
             xml = (f'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
                    f'<AssumeRoleResult><Credentials><AccessKeyId>ASIAFAULT{n}</AccessKeyId>'
                    f'<SecretAccessKey>assumedSECRET{n}xxxxxxxx</SecretAccessKey>'

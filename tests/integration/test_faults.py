@@ -52,7 +52,7 @@ def call(variant, endpoint, proto="query", extra_env=None, timeout=60, wrapper=N
         argv = [str(tool(variant)), "json", "kms", "TrentService.DescribeKey",
                 '{"KeyId":"alias/aws/rds"}']
     else:
-        argv = [str(tool(variant)), "assume"] + argv_tail
+        argv = [str(tool(variant)), proto] + argv_tail
     t0 = time.monotonic()
     p = subprocess.run((wrapper or []) + argv, env=env, capture_output=True, timeout=timeout)
     elapsed = time.monotonic() - t0
@@ -277,3 +277,29 @@ def test_assume_role_error_is_clear(server, variant):
     res, _, _ = call(variant, server.url(path), "assume", argv_tail=[ROLE, "-", "1"])
     assert (res["ok"], res["code"], res["http_status"]) == (False, "AccessDenied", 403)
     assert server.count(path) == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_assumed_role_epoch_expiration_is_not_never(server, variant):
+    """An Expiration of the epoch is no answer, never "does not expire" (cached forever)."""
+    path = key("assume/epoch")
+    res, _, _ = call(variant, server.url(path), "assume", argv_tail=[ROLE, "-", "2"])
+    assert (res["ok"], res["code"]) == (False, "MalformedResponse"), res
+    assert server.count(path) == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("seconds,keys,assumes", [
+    # Expiring within the refresh margin: fresh credentials before every call, so none
+    # can lapse mid-invocation (an invocation may run 900 s).
+    (200, ["ASIAFAULT2", "ASIAFAULT3", "ASIAFAULT4"], 4),
+    # Valid for an hour: one AssumeRole serves every call.
+    (3600, ["ASIAFAULT1"] * 3, 1),
+])
+def test_backup_credentials_fresh_for_each_call(server, variant, seconds, keys, assumes):
+    sts, rds = key(f"assume/{seconds}"), key("ok")
+    res, _, _ = call(variant, server.url(rds), "backup", argv_tail=[ROLE, "3"],
+                     extra_env={"AWS_ENDPOINT_URL_STS": server.url(sts)})
+    assert res["ok"] is True, res
+    assert res["keys"] == keys
+    assert server.count(sts) == assumes and server.count(rds) == 3
