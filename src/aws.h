@@ -119,8 +119,12 @@ int	aws_retryable(const char *code, long status);
  *  response (XML ErrorResponse/Error or Errors/Error; JSON __type/message); 0 or -1. */
 int	aws_parse_error(const char *body, size_t len, long status, int json,
 	    const char *request_id, struct aws_error *err);
+/* Markup ('<') allowed in one XML response: bounds the parsed tree (~140 B a node). */
+#define AWS_XML_MAX_TAGS	200000u
+/** aws_xml_too_big(data, len): 1 when ${data} holds more than AWS_XML_MAX_TAGS '<'. */
+int	aws_xml_too_big(const char *data, size_t len);
 /** aws_xml_parse(data, len): a document parsed without network, DTDs or entity
- *  expansion; NULL when malformed. */
+ *  expansion; NULL when malformed or over AWS_XML_MAX_TAGS. */
 xmlDocPtr aws_xml_parse(const char *data, size_t len);
 /** aws_now_ms(): wall-clock epoch milliseconds (the clock deadline_ms uses). */
 int64_t	aws_now_ms(void);

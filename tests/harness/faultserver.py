@@ -13,6 +13,7 @@ so the client needs nothing but AWS_ENDPOINT_URL=http://127.0.0.1:<port>/<scenar
   malformed                200 with broken XML / JSON
   huge/<mib>               200 with a body of that many MiB (streamed)
   slow/<seconds>           sleeps before answering ok
+  elements/<n>             200 with a well-formed XML body of n empty elements (<x/>...)
   assume/<seconds>         an AssumeRole answer whose credentials expire in that many
                            seconds; AccessKeyId ASIAFAULT<n> counts the answers
   assume/epoch             the same with <Expiration>1970-01-01T00:00:00Z</Expiration>
@@ -146,6 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
                    f'<ResponseMetadata><RequestId>req-assume</RequestId></ResponseMetadata>'
                    f'</AssumeRoleResponse>').encode()
             return self._send(200, xml, "text/xml")
+        if kind == "elements":
+            body = (b"<DescribeDBSnapshotsResponse>" + b"<x/>" * int(arg) +
+                    b"</DescribeDBSnapshotsResponse>")
+            return self._send(200, body, ctype)
         if kind == "slow":
             time.sleep(float(arg))
             try:

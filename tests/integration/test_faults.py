@@ -303,3 +303,34 @@ def test_backup_credentials_fresh_for_each_call(server, variant, seconds, keys, 
     assert res["ok"] is True, res
     assert res["keys"] == keys
     assert server.count(sts) == assumes and server.count(rds) == 3
+
+
+def _peak_rss_kib(argv, env):
+    """Run ${argv}; its stdout and its own peak resident set size (KiB) from wait4."""
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return out.decode(), ru.ru_maxrss
+
+
+def test_xml_element_flood_bounded(server):
+    """8 MiB of <x/> (2 million elements) parsed to ~289 MB before: now refused before
+    parsing, as MalformedResponse, with the peak RSS of the process kept small."""
+    n = (8 << 20) // 4 - 16
+    path = key(f"elements/{n}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="AKIDFAULTTEST", AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_REGION="eu-west-1", AWS_ENDPOINT_URL=server.url(path))
+    out, rss = _peak_rss_kib([str(tool("dev")), "query", "rds", "2014-10-31",
+                              "DescribeDBSnapshots"], env)
+    res = json.loads(out.splitlines()[-1])
+    assert (res["ok"], res["code"]) == (False, "MalformedResponse"), res
+    assert "elements" in res["message"]
+    assert rss < 64 * 1024, f"peak RSS {rss} KiB"
+    # A listing of ordinary size still parses.
+    path = key("elements/20000")
+    env["AWS_ENDPOINT_URL"] = server.url(path)
+    out, _ = _peak_rss_kib([str(tool("dev")), "query", "rds", "2014-10-31",
+                            "DescribeDBSnapshots"], env)
+    assert json.loads(out.splitlines()[-1])["ok"] is True
