@@ -24,6 +24,25 @@
 #define AWS_BACKOFF_CAP_MS	20000L
 #define AWS_BODY_MAX		(16u * 1024 * 1024)
 
+/* ---- process set-up ------------------------------------------------------- */
+
+int
+aws_global_init(void)
+{
+	/* libxml2 holds the secret key and session token of an AssumeRole answer in
+	 * blocks of its own (input buffers, text): wipe each one it frees. */
+	if (xmlMemSetup(buf_wipe_free, malloc, buf_wipe_realloc, strdup) != 0)
+		return (-1);
+	xmlInitParser();
+	return (http_global_init());
+}
+
+void
+aws_global_cleanup(void)
+{
+	http_global_cleanup();
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 void
@@ -339,7 +358,7 @@ aws_signed_free(struct aws_signed *s)
 			free((char *)(uintptr_t)s->h[i].value);
 	free(s->h);
 	free(s->host);
-	free(s->auth);
+	free_secret(s->auth);	/* the signature authenticates requests for minutes */
 	memset(s, 0, sizeof(*s));
 }
 

@@ -18,6 +18,12 @@
 
 struct http_client;
 
+/** aws_global_init(): process set-up of libcurl and libxml2 with allocators that wipe
+ *  what they free (their copies of tokens and signatures); first thing, once.  0 or -1. */
+int	aws_global_init(void);
+/** aws_global_cleanup(): the matching clean-up, last thing. */
+void	aws_global_cleanup(void);
+
 struct aws_error {
 	char	*code;		/* e.g. "DBSnapshotNotFound", "Throttling", "NetworkError" */
 	char	*message;
