@@ -9,6 +9,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "credentials.h"
+#include "sts.h"
 #include "unit.h"
 
 static void
@@ -354,6 +355,30 @@ test_xml_helpers(void)
 	CHECK(aws_xml_parse("", 0) == NULL);
 }
 
+/* When assumed-role credentials count as expiring; an epoch Expiration is no answer. */
+static void
+test_creds_expiry(void)
+{
+	static const char epoch[] = "<AssumeRoleResponse><AssumeRoleResult><Credentials>"
+	    "<AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
+	    "<SessionToken>T</SessionToken><Expiration>1970-01-01T00:00:00Z</Expiration>"
+	    "</Credentials></AssumeRoleResult></AssumeRoleResponse>";
+	struct aws_creds c;
+	xmlDocPtr d;
+
+	memset(&c, 0, sizeof(c));
+	CHECK(creds_expiring(&c, 1000) == 0);		/* environment keys: no expiry */
+	c.expiration = 10000;
+	CHECK(creds_expiring(&c, 10000 - 301) == 0);
+	CHECK(creds_expiring(&c, 10000 - 300) == 1);	/* within the margin: renew */
+	CHECK(creds_expiring(&c, 20000) == 1);
+	d = aws_xml_parse(epoch, sizeof(epoch) - 1);
+	CHECK(d != NULL);
+	CHECK(sts_parse_credentials(xmlDocGetRootElement(d), &c) == -1);
+	CHECK(c.access_key_id == NULL && c.expiration == 0);
+	xmlFreeDoc(d);
+}
+
 int
 main(void)
 {
@@ -366,5 +391,6 @@ main(void)
 	test_sign();
 	test_vector_modify_attr();
 	test_xml_helpers();
+	test_creds_expiry();
 	UNIT_DONE();
 }
