@@ -379,6 +379,25 @@ test_creds_expiry(void)
 	xmlFreeDoc(d);
 }
 
+/* The node budget: '<' counted before any tree is built (a flood of <x/> was ~290 MB). */
+static void
+test_xml_budget(void)
+{
+	size_t n = AWS_XML_MAX_TAGS + 1, i;
+	char *flood = malloc(4 * n + 1);
+
+	CHECK(flood != NULL);
+	if (flood == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		memcpy(flood + 4 * i, "<x/>", 4);
+	CHECK(aws_xml_too_big(flood, 4 * (n - 1)) == 0);	/* exactly the budget */
+	CHECK(aws_xml_too_big(flood, 4 * n) == 1);
+	CHECK(aws_xml_parse(flood, 4 * n) == NULL);
+	CHECK(aws_xml_too_big("text only", 9) == 0);
+	free(flood);
+}
+
 int
 main(void)
 {
@@ -392,5 +411,6 @@ main(void)
 	test_vector_modify_attr();
 	test_xml_helpers();
 	test_creds_expiry();
+	test_xml_budget();
 	UNIT_DONE();
 }
