@@ -836,8 +836,17 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		if (c->refresh != NULL && creds_expiring(&c->creds, time(NULL))) {
 			struct aws_creds fresh;
 
-			if (c->refresh(c->refresh_arg, &fresh, err) != 0)
+			if (c->refresh(c->refresh_arg, &fresh, err) != 0) {
+				char msg[300];
+
+				/* Say it was the renewal, not ${action}, that failed. */
+				snprintf(msg, sizeof(msg), "%s: renewing the expiring credentials "
+				    "(sts:AssumeRole) failed: %s", action,
+				    err->message ? err->message : "");
+				free(err->message);
+				err->message = xstrdup(msg);
 				break;
+			}
 			creds_free(&c->creds);
 			c->creds = fresh;
 		}
