@@ -5,12 +5,12 @@
  * /proc/self/mem and counts the secrets still there.  Freed blocks count: a
  * token left in freed heap is what a core dump or a later bug would expose.
  *
- *   heapscan <calls>
+ *   heapscan <calls>        (HEAPSCAN_LIVE=1: also scan before the clean-up)
  *
  * Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
  * AWS_REGION, AWS_ENDPOINT_URL_RDS (answers DescribeDBSnapshots) and
  * AWS_ENDPOINT_URL_STS (answers AssumeRole with a session token starting
- * "assumedTOKEN").  Prints {"hits":{...},"bytes_scanned":n}.  Exit 0, or 1 when
+ * "assumedTOKEN").  Prints {"when":"after","hits":{...},"bytes_scanned":n}.  Exit 0, or 1 when
  * a call failed, 2 on usage.
  */
 #include <fcntl.h>
@@ -26,6 +26,9 @@
 #include "http.h"
 
 #define SCAN_CHUNK	(1u << 20)
+
+static const char *const *scan_pats;
+static int scan_and_print(const char *, const char *const [4]);
 
 /* The calls, each client and credential cleaned up afterwards.  0 or -1. */
 static int
@@ -69,6 +72,9 @@ run_calls(long calls)
 		goto done;
 	creds_free(&ar);
 	rc = 0;
+	/* What the libraries still hold while the clients live (a warm function's state). */
+	if (getenv("HEAPSCAN_LIVE") != NULL && scan_and_print("live", scan_pats) != 0)
+		rc = -1;
 done:
 	if (rc != 0)
 		fprintf(stderr, "heapscan: %s: %s\n", err.code ? err.code : "setup",
@@ -94,11 +100,11 @@ count_in(const unsigned char *p, size_t n, const char *pat)
 	return (hits);
 }
 
-int
-main(int argc, char **argv)
+/* Count each of ${pats} in writable anonymous memory and [heap]; print the counts. */
+static int
+scan_and_print(const char *when, const char *const pats[4])
 {
-	/* Patterns: the environment's copies (on the stack, never scanned) and literals. */
-	const char *pats[4], *names[4] = { "session_token", "secret_key", "assumed_token",
+	static const char *const names[4] = { "session_token", "secret_key", "assumed_token",
 	    "authorization" };
 	size_t hits[4] = { 0, 0, 0, 0 }, scanned = 0, i;
 	unsigned char *chunk;
@@ -106,25 +112,19 @@ main(int argc, char **argv)
 	FILE *maps;
 	int mem;
 
-	if (argc != 2 || getenv("AWS_SESSION_TOKEN") == NULL) {
-		fprintf(stderr, "usage: heapscan <calls> (with AWS_SESSION_TOKEN set)\n");
-		return (2);
-	}
-	pats[0] = getenv("AWS_SESSION_TOKEN");
-	pats[1] = getenv("AWS_SECRET_ACCESS_KEY");
-	pats[2] = "assumedTOKEN";
-	pats[3] = "Authorization: AWS4-HMAC-SHA256";
-	if (aws_global_init() != 0)
-		return (1);
-	if (run_calls(strtol(argv[1], NULL, 10)) != 0)
-		return (1);
-	aws_global_cleanup();
-
 	/* The scan buffer is a mapping of its own, skipped: it holds what it read. */
 	chunk = mmap(NULL, SCAN_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (chunk == MAP_FAILED || (mem = open("/proc/self/mem", O_RDONLY)) < 0 ||
-	    (maps = fopen("/proc/self/maps", "r")) == NULL)
-		return (1);
+	if (chunk == MAP_FAILED)
+		return (-1);
+	if ((mem = open("/proc/self/mem", O_RDONLY)) < 0) {
+		munmap(chunk, SCAN_CHUNK);
+		return (-1);
+	}
+	if ((maps = fopen("/proc/self/maps", "r")) == NULL) {
+		close(mem);
+		munmap(chunk, SCAN_CHUNK);
+		return (-1);
+	}
 	while (fgets(line, sizeof(line), maps) != NULL) {
 		unsigned long lo, hi, off;
 		char perms[8], path[256] = "";
@@ -154,9 +154,34 @@ main(int argc, char **argv)
 	fclose(maps);
 	close(mem);
 	memset(chunk, 0, SCAN_CHUNK);
-	printf("{\"hits\":{");
+	munmap(chunk, SCAN_CHUNK);
+	printf("{\"when\":\"%s\",\"hits\":{", when);
 	for (i = 0; i < 4; i++)
 		printf("%s\"%s\":%zu", i ? "," : "", names[i], hits[i]);
 	printf("},\"bytes_scanned\":%zu}\n", scanned);
+	fflush(stdout);
 	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	/* Patterns: the environment's copies (on the stack, never scanned) and literals. */
+	const char *pats[4];
+
+	if (argc != 2 || getenv("AWS_SESSION_TOKEN") == NULL) {
+		fprintf(stderr, "usage: heapscan <calls> (with AWS_SESSION_TOKEN set)\n");
+		return (2);
+	}
+	pats[0] = getenv("AWS_SESSION_TOKEN");
+	pats[1] = getenv("AWS_SECRET_ACCESS_KEY");
+	pats[2] = "assumedTOKEN";
+	pats[3] = "Authorization: AWS4-HMAC-SHA256";
+	scan_pats = pats;
+	if (aws_global_init() != 0)
+		return (1);
+	if (run_calls(strtol(argv[1], NULL, 10)) != 0)
+		return (1);
+	aws_global_cleanup();
+	return (scan_and_print("after", pats) == 0 ? 0 : 1);
 }
