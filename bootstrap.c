@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <cjson/cJSON.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "config.h"
 #include "credentials.h"
@@ -379,8 +379,8 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "snapferry: libcurl failed to initialise\n");
+	if (aws_global_init() != 0) {
+		fprintf(stderr, "snapferry: libcurl or libxml2 failed to initialise\n");
 		return (EXIT_HANDLER);
 	}
 	if ((sh.http = http_client_new()) == NULL || (sh.roles = creds_cache_new()) == NULL) {
@@ -398,6 +398,6 @@ done:
 	log_set_request_id(NULL);
 	creds_cache_free(sh.roles);
 	http_client_free(sh.http);
-	curl_global_cleanup();
+	aws_global_cleanup();
 	return (rc);
 }

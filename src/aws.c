@@ -24,6 +24,25 @@
 #define AWS_BACKOFF_CAP_MS	20000L
 #define AWS_BODY_MAX		(16u * 1024 * 1024)
 
+/* ---- process set-up ------------------------------------------------------- */
+
+int
+aws_global_init(void)
+{
+	/* libxml2 holds the secret key and session token of an AssumeRole answer in
+	 * blocks of its own (input buffers, text): wipe each one it frees. */
+	if (xmlMemSetup(buf_wipe_free, malloc, buf_wipe_realloc, strdup) != 0)
+		return (-1);
+	xmlInitParser();
+	return (http_global_init());
+}
+
+void
+aws_global_cleanup(void)
+{
+	http_global_cleanup();
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 void
@@ -114,6 +133,22 @@ env_true(const char *name)
 	return (v != NULL && strcasecmp(v, "true") == 0);
 }
 
+/*
+ * A configured endpoint, its scheme lower-cased: URL schemes are
+ * case-insensitive (RFC 3986 3.1), so "HTTP://host" means "http://host", and
+ * the signer and libcurl then see the one spelling they parse.
+ */
+static char *
+endpoint_dup(const char *v)
+{
+	char *s = xstrdup(v), *p;
+
+	if (s != NULL && (p = strstr(s, "://")) != NULL)
+		for (; p > s; p--)
+			p[-1] = (char)tolower((unsigned char)p[-1]);
+	return (s);
+}
+
 char *
 aws_endpoint(const char *service, const char *region)
 {
@@ -139,10 +174,10 @@ aws_endpoint(const char *service, const char *region)
 					var[i] = (char)toupper((unsigned char)var[i]);
 			}
 			if ((v = getenv(var)) != NULL && *v != '\0')
-				return (xstrdup(v));
+				return (endpoint_dup(v));
 		}
 		if ((v = getenv("AWS_ENDPOINT_URL")) != NULL && *v != '\0')
-			return (xstrdup(v));
+			return (endpoint_dup(v));
 	}
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		if (strncmp(region, parts[i].prefix, strlen(parts[i].prefix)) == 0) {
@@ -323,7 +358,7 @@ aws_signed_free(struct aws_signed *s)
 			free((char *)(uintptr_t)s->h[i].value);
 	free(s->h);
 	free(s->host);
-	free(s->auth);
+	free_secret(s->auth);	/* the signature authenticates requests for minutes */
 	memset(s, 0, sizeof(*s));
 }
 
@@ -397,12 +432,34 @@ fail:
 
 /* ---- XML ------------------------------------------------------------------ */
 
+/*
+ * A tree costs ~140 bytes a node whatever the bytes: 8 MiB of "<x/>" became
+ * ~290 MB, enough to kill a 128 MB function.  Every element, comment or PI starts
+ * with a '<' (a '<' in text must be escaped), and text nodes lie between them, so
+ * counting '<' bounds the nodes before any is built.  The largest AWS answer
+ * snapferry reads (100 snapshots with 50 tags each) holds ~45,000.
+ */
+int
+aws_xml_too_big(const char *data, size_t len)
+{
+	const char *p = data, *e = data + len;
+	size_t n = 0;
+
+	while (p < e && (p = memchr(p, '<', (size_t)(e - p))) != NULL) {
+		if (++n > AWS_XML_MAX_TAGS)
+			return (1);
+		p++;
+	}
+	return (0);
+}
+
 xmlDocPtr
 aws_xml_parse(const char *data, size_t len)
 {
 	xmlDocPtr d;
 
-	if (data == NULL || len == 0 || len > (size_t)0x7fffffff)
+	if (data == NULL || len == 0 || len > (size_t)0x7fffffff ||
+	    aws_xml_too_big(data, len))
 		return (NULL);
 	/* No XML_PARSE_NOENT (no entity substitution), no DTD loading, no network. */
 	d = xmlReadMemory(data, (int)len, "response.xml", NULL,
@@ -718,6 +775,26 @@ log_attempt(const struct aws_client *c, const char *action, int attempt, long st
 	log_debug("aws call attempt", f);
 }
 
+/* Say which of the causes of a signing failure it was: a wrong hint sends the reader astray. */
+static void
+sign_error(struct aws_error *err, const struct aws_client *c, const char *action,
+    const char *url)
+{
+	char msg[300], *h = NULL, *p = NULL, *q = NULL;
+
+	if (c->creds.access_key_id == NULL || c->creds.secret_access_key == NULL)
+		snprintf(msg, sizeof(msg), "%s: no credentials to sign the request with", action);
+	else if (sigv4_url_split(url, &h, &p, &q) != 0)
+		snprintf(msg, sizeof(msg), "%s: the endpoint \"%.120s\" is not an http:// or "
+		    "https:// URL with a host (AWS_ENDPOINT_URL*)", action, url);
+	else
+		snprintf(msg, sizeof(msg), "%s: could not sign the request (out of memory)", action);
+	free(h);
+	free(p);
+	free(q);
+	aws_error_set(err, "SigningFailed", msg);
+}
+
 /*
  * send_with_retries(c, action, content_type, target, body, len, json, resp, err):
  * 0 with a 2xx ${resp} (caller frees), or -1 with ${err}.
@@ -755,10 +832,27 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		tmo = c->attempt_timeout_ms > 0 ? c->attempt_timeout_ms : AWS_ATTEMPT_TIMEOUT_MS;
 		if (tmo > left)
 			tmo = left;
+		/* Assumed-role credentials: renewed before an attempt could outlive them. */
+		if (c->refresh != NULL && creds_expiring(&c->creds, time(NULL))) {
+			struct aws_creds fresh;
+
+			if (c->refresh(c->refresh_arg, &fresh, err) != 0) {
+				char msg[300];
+
+				/* Say it was the renewal, not ${action}, that failed. */
+				snprintf(msg, sizeof(msg), "%s: renewing the expiring credentials "
+				    "(sts:AssumeRole) failed: %s", action,
+				    err->message ? err->message : "");
+				free(err->message);
+				err->message = xstrdup(msg);
+				break;
+			}
+			creds_free(&c->creds);
+			c->creds = fresh;
+		}
 		if (aws_sign(&c->creds, c->region, c->service, time(NULL), "POST", url,
 		    content_type, target, body, len, &sg) != 0) {
-			aws_error_set(err, "SigningFailed",
-			    "could not sign the request (missing credentials or out of memory)");
+			sign_error(err, c, action, url);
 			break;
 		}
 		memset(&req, 0, sizeof(req));
@@ -836,7 +930,10 @@ aws_query(struct aws_client *c, const char *version, const char *action,
 	if (send_with_retries(c, action, "application/x-www-form-urlencoded; charset=utf-8",
 	    NULL, body.data, body.len, 0, &resp, err) != 0)
 		goto done;
-	if ((*out = aws_xml_parse(resp.body.data, resp.body.len)) == NULL) {
+	if (aws_xml_too_big(resp.body.data, resp.body.len)) {
+		malformed(err, &resp, "the response holds more XML elements than any AWS "
+		    "answer snapferry reads (refused unparsed, to bound memory)");
+	} else if ((*out = aws_xml_parse(resp.body.data, resp.body.len)) == NULL) {
 		malformed(err, &resp, "the response is not well-formed XML");
 	} else
 		rc = 0;

@@ -18,6 +18,12 @@
 
 struct http_client;
 
+/** aws_global_init(): process set-up of libcurl and libxml2 with allocators that wipe
+ *  what they free (their copies of tokens and signatures); first thing, once.  0 or -1. */
+int	aws_global_init(void);
+/** aws_global_cleanup(): the matching clean-up, last thing. */
+void	aws_global_cleanup(void);
+
 struct aws_error {
 	char	*code;		/* e.g. "DBSnapshotNotFound", "Throttling", "NetworkError" */
 	char	*message;
@@ -47,6 +53,10 @@ struct aws_client {
 	long			 attempt_timeout_ms;	/* per attempt; default AWS_ATTEMPT_TIMEOUT_MS */
 	long			 margin_ms;	/* kept before deadline_ms; default AWS_DEADLINE_MARGIN_MS */
 	size_t			 max_response;	/* response body bound; default AWS_MAX_RESPONSE */
+	/* Fresh credentials before any attempt the held ones could expire during
+	 * (creds_expiring); NULL for credentials that are never refreshed. */
+	int			(*refresh)(void *arg, struct aws_creds *out, struct aws_error *err);
+	void			*refresh_arg;
 };
 
 #define AWS_ATTEMPT_TIMEOUT_MS	30000L
@@ -115,8 +125,12 @@ int	aws_retryable(const char *code, long status);
  *  response (XML ErrorResponse/Error or Errors/Error; JSON __type/message); 0 or -1. */
 int	aws_parse_error(const char *body, size_t len, long status, int json,
 	    const char *request_id, struct aws_error *err);
+/* Markup ('<') allowed in one XML response: bounds the parsed tree (~140 B a node). */
+#define AWS_XML_MAX_TAGS	200000u
+/** aws_xml_too_big(data, len): 1 when ${data} holds more than AWS_XML_MAX_TAGS '<'. */
+int	aws_xml_too_big(const char *data, size_t len);
 /** aws_xml_parse(data, len): a document parsed without network, DTDs or entity
- *  expansion; NULL when malformed. */
+ *  expansion; NULL when malformed or over AWS_XML_MAX_TAGS. */
 xmlDocPtr aws_xml_parse(const char *data, size_t len);
 /** aws_now_ms(): wall-clock epoch milliseconds (the clock deadline_ms uses). */
 int64_t	aws_now_ms(void);

@@ -1,6 +1,7 @@
 /*
  * buf: bounded growable buffers and secret wiping.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,42 @@ free_secret(char *s)
 		return;
 	wipe(s, strlen(s));
 	free(s);
+}
+
+/*
+ * Allocator hooks for libraries that copy secrets (libcurl's request buffer holds
+ * the Authorization and X-Amz-Security-Token lines): a block is wiped before it goes
+ * back to the allocator, and never moved by realloc without wiping the old one.
+ * malloc_usable_size is in glibc and musl.
+ */
+void
+buf_wipe_free(void *p)
+{
+	if (p == NULL)
+		return;
+	wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+void *
+buf_wipe_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return (malloc(n));
+	if (n == 0) {
+		buf_wipe_free(p);
+		return (NULL);
+	}
+	if ((old = malloc_usable_size(p)) >= n)
+		return (p);
+	if ((q = malloc(n)) == NULL)
+		return (NULL);
+	memcpy(q, p, old);
+	buf_wipe_free(p);
+	return (q);
 }
 
 void

@@ -35,5 +35,10 @@ char	*xstrdup(const char *s);
 void	wipe(void *p, size_t n);
 /** free_secret(s): wipe a NUL-terminated string, then free it; NULL is fine. */
 void	free_secret(char *s);
+/** buf_wipe_free(p): free(p) that wipes the whole block first (a library's free hook). */
+void	buf_wipe_free(void *p);
+/** buf_wipe_realloc(p, n): realloc that wipes a block it moves away from (a library's
+ *  realloc hook); n == 0 frees ${p} and answers NULL. */
+void	*buf_wipe_realloc(void *p, size_t n);
 
 #endif

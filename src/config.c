@@ -361,7 +361,11 @@ required(config_getenv_fn get, const char *name, char **out, const char *what,
 	return (0);
 }
 
-/* NAME_PREFIX must start an RDS snapshot id: letter first, letters/digits/hyphens. */
+/*
+ * NAME_PREFIX must start an RDS snapshot id: letter first, letters/digits/hyphens,
+ * and lower case: RDS stores snapshot ids lower-cased while IAM compares resource ARNs
+ * case-sensitively, so "SnapFerry" would match none of the templates' statements.
+ */
 static int
 check_name_prefix(const char *v, struct config_error *err)
 {
@@ -378,6 +382,11 @@ check_name_prefix(const char *v, struct config_error *err)
 		if (!(isalnum((unsigned char)v[i]) || v[i] == '-') || (unsigned char)v[i] > 0x7f)
 			return (fail(err, "NAME_PREFIX",
 			    "may hold only letters, digits and hyphens (\"%s\")", s));
+	for (i = 0; i < n; i++)
+		if (isupper((unsigned char)v[i]))
+			return (fail(err, "NAME_PREFIX", "must be lower case (\"%s\"): RDS "
+			    "stores snapshot ids in lower case and IAM compares ARNs "
+			    "case-sensitively", s));
 	if (v[n - 1] == '-' || strstr(v, "--") != NULL)
 		return (fail(err, "NAME_PREFIX",
 		    "must not end with a hyphen or hold two in a row (\"%s\")", s));

@@ -73,6 +73,12 @@ creds_free(struct aws_creds *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int
+creds_expiring(const struct aws_creds *c, time_t now)
+{
+	return (c->expiration != 0 && now >= c->expiration - CREDS_REFRESH_S);
+}
+
 struct creds_cache *
 creds_cache_new(void)
 {
@@ -122,8 +128,8 @@ creds_assume(struct creds_cache *cc, struct aws_client *sts,
 	for (pp = &cc->head; (e = *pp) != NULL; pp = &e->next)
 		if (strcmp(e->role_arn, role_arn) == 0 && same(e->external_id, external_id))
 			break;
-	if (e != NULL && (e->creds.expiration == 0 ||
-	    time(NULL) < e->creds.expiration - CREDS_REFRESH_S)) {
+	/* Every entry came from STS with an Expiration: none is "never". */
+	if (e != NULL && !creds_expiring(&e->creds, time(NULL))) {
 		if (creds_copy(out, &e->creds) != 0) {
 			aws_error_set(err, "OutOfMemory", "could not copy cached credentials");
 			return (-1);
@@ -137,6 +143,12 @@ creds_assume(struct creds_cache *cc, struct aws_client *sts,
 	}
 	if (sts_assume_role(sts, role_arn, session, external_id, duration_s, &fresh, err) != 0)
 		return (-1);
+	if (fresh.expiration <= time(NULL)) {
+		creds_free(&fresh);
+		aws_error_set(err, "MalformedResponse", "AssumeRole answered credentials that "
+		    "have expired already (check the clock)");
+		return (-1);
+	}
 	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (e->role_arn = xstrdup(role_arn)) == NULL ||
 	    (external_id != NULL && (e->external_id = xstrdup(external_id)) == NULL) ||
@@ -152,4 +164,13 @@ creds_assume(struct creds_cache *cc, struct aws_client *sts,
 	e->next = cc->head;
 	cc->head = e;
 	return (0);
+}
+
+int
+creds_source_fetch(void *src, struct aws_creds *out, struct aws_error *err)
+{
+	const struct creds_source *cs = src;
+
+	return (creds_assume(cs->cache, cs->sts, cs->role_arn, cs->session, cs->external_id,
+	    cs->duration_s, out, err));
 }

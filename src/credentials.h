@@ -25,6 +25,11 @@ int	creds_copy(struct aws_creds *dst, const struct aws_creds *src);
 /** creds_free(c): wipe and free the fields; safe on a zeroed struct. */
 void	creds_free(struct aws_creds *c);
 
+/** creds_expiring(c, now): 1 when ${c} expire within the refresh margin (a few minutes)
+ *  of ${now}, so that a call started now could outlive them; 0 for credentials without
+ *  an expiry (environment keys). */
+int	creds_expiring(const struct aws_creds *c, time_t now);
+
 struct creds_cache;
 /** creds_cache_new(): an empty cache of assumed-role credentials. */
 struct creds_cache *creds_cache_new(void);
@@ -39,5 +44,21 @@ void	creds_cache_free(struct creds_cache *cc);
 int	creds_assume(struct creds_cache *cc, struct aws_client *sts,
 	    const char *role_arn, const char *session, const char *external_id,
 	    int duration_s, struct aws_creds *out, struct aws_error *err);
+
+/*
+ * Where a client's assumed-role credentials come from, so that it can fetch fresh
+ * ones itself before a call that would outlive them.  Every pointer is borrowed.
+ */
+struct creds_source {
+	struct creds_cache	*cache;
+	struct aws_client	*sts;
+	const char		*role_arn;
+	const char		*session;
+	const char		*external_id;	/* NULL when none */
+	int			 duration_s;	/* 0: STS's default */
+};
+/** creds_source_fetch(src, out, err): creds_assume for the creds_source ${src}; the shape
+ *  of aws_client's refresh hook.  0, or -1 with ${err}. */
+int	creds_source_fetch(void *src, struct aws_creds *out, struct aws_error *err);
 
 #endif

@@ -313,8 +313,12 @@ ferry_backup(struct ferry *f, struct result *r)
 		return (&f->brds);
 	memset(&bc, 0, sizeof(bc));
 	memset(&e, 0, sizeof(e));
-	if (creds_assume(f->role_cache, &f->sts, cfg->backup_role_arn, SESSION_NAME,
-	    cfg->backup_external_id, 0, &bc, &e) != 0) {
+	f->backup_src.cache = f->role_cache;
+	f->backup_src.sts = &f->sts;
+	f->backup_src.role_arn = cfg->backup_role_arn;
+	f->backup_src.session = SESSION_NAME;
+	f->backup_src.external_id = cfg->backup_external_id;
+	if (creds_source_fetch(&f->backup_src, &bc, &e) != 0) {
 		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
 		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
 		    "role's trust policy must trust it (with sts:ExternalId equal to "
@@ -330,6 +334,9 @@ ferry_backup(struct ferry *f, struct result *r)
 		return (NULL);
 	}
 	f->brds.deadline_ms = f->deadline_ms;
+	/* An invocation may outlast them (WAIT_SECONDS): each call renews them if needed. */
+	f->brds.refresh = creds_source_fetch;
+	f->brds.refresh_arg = &f->backup_src;
 	f->have_brds = 1;
 	return (&f->brds);
 }

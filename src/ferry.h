@@ -66,6 +66,7 @@ struct ferry {
 	struct aws_creds	 creds;		/* the function's own, from the environment */
 	struct aws_client	 rds, kms, sts;	/* production account, own region */
 	struct aws_client	 brds;		/* backup account, BACKUP_REGION; see ferry_backup */
+	struct creds_source	 backup_src;	/* brds's credentials, renewed as they near expiry */
 	int			 have_brds;
 	char			*account;	/* own account from STS, when the config lacks it */
 };

@@ -38,6 +38,20 @@ struct http_ctx {
 	int			 too_large;
 };
 
+int
+http_global_init(void)
+{
+	/* malloc, calloc and strdup blocks all end in buf_wipe_free. */
+	return (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, buf_wipe_free,
+	    buf_wipe_realloc, strdup, calloc) == CURLE_OK ? 0 : -1);
+}
+
+void
+http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
 struct http_client *
 http_client_new(void)
 {
@@ -186,26 +200,55 @@ noproxy_list(void)
 	return (s);
 }
 
-/* Header lines may carry the session token: wipe them before freeing. */
+/*
+ * The header list libcurl reads, built here rather than with curl_slist_append
+ * (which keeps a second copy of each line): one block per line, each wiped when
+ * freed, since lines carry the session token and the signature.
+ */
+static struct curl_slist *
+headers_new(const struct http_request *req)
+{
+	struct curl_slist *hl;
+	size_t i, n;
+
+	/* One node more for "Expect:": no 100-continue round trip; we never sign Expect. */
+	if ((hl = calloc(req->n_headers + 1, sizeof(*hl))) == NULL)
+		return (NULL);
+	for (i = 0; i < req->n_headers; i++) {
+		n = strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) + 1;
+		if ((hl[i].data = malloc(n)) == NULL)
+			goto fail;
+		snprintf(hl[i].data, n, "%s: %s", req->headers[i].name, req->headers[i].value);
+		hl[i].next = &hl[i + 1];
+	}
+	if ((hl[i].data = xstrdup("Expect:")) == NULL)
+		goto fail;
+	return (hl);
+fail:
+	for (i = 0; i <= req->n_headers; i++)
+		free_secret(hl[i].data);
+	free(hl);
+	return (NULL);
+}
+
 static void
-free_headers(struct curl_slist *hl)
+headers_free(struct curl_slist *hl)
 {
 	struct curl_slist *t;
 
 	for (t = hl; t != NULL; t = t->next)
-		wipe(t->data, strlen(t->data));
-	curl_slist_free_all(hl);
+		free_secret(t->data);
+	free(hl);
 }
 
 int
 http_perform(struct http_client *c, const struct http_request *req,
     struct http_response *resp)
 {
-	struct curl_slist *hl = NULL, *t;
+	struct curl_slist *hl = NULL;
 	struct http_ctx x;
 	const char *ca;
-	char *line = NULL, *noproxy = NULL;
-	size_t i, n;
+	char *noproxy = NULL;
 	CURLcode rc;
 	CURL *e = c->easy;
 
@@ -216,22 +259,8 @@ http_perform(struct http_client *c, const struct http_request *req,
 	if (transport_hook != NULL)
 		return (transport_hook(req, resp));
 
-	for (i = 0; i < req->n_headers; i++) {
-		n = strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) + 1;
-		if ((line = malloc(n)) == NULL)
-			goto nomem;
-		snprintf(line, n, "%s: %s", req->headers[i].name, req->headers[i].value);
-		t = curl_slist_append(hl, line);
-		/* Header lines may carry a session token or a signature. */
-		free_secret(line);
-		if (t == NULL)
-			goto nomem;
-		hl = t;
-	}
-	/* No "Expect: 100-continue" round trip; we never sign Expect. */
-	if ((t = curl_slist_append(hl, "Expect:")) == NULL)
+	if ((hl = headers_new(req)) == NULL)
 		goto nomem;
-	hl = t;
 	if ((noproxy = noproxy_list()) == NULL)
 		goto nomem;
 
@@ -277,7 +306,7 @@ http_perform(struct http_client *c, const struct http_request *req,
 	/* Drop our pointers from the handle before they go away. */
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-	free_headers(hl);
+	headers_free(hl);
 	free(noproxy);
 	if (rc != CURLE_OK || x.too_large) {
 		resp->fail = map_fail(rc, x.too_large);
@@ -292,7 +321,7 @@ http_perform(struct http_client *c, const struct http_request *req,
 	}
 	return (0);
 nomem:
-	free_headers(hl);
+	headers_free(hl);
 	free(noproxy);
 	resp->fail = HTTP_FAIL_OTHER;
 	snprintf(resp->errstr, sizeof(resp->errstr), "out of memory");

@@ -12,6 +12,13 @@
 
 struct http_client;
 
+/** http_global_init(): libcurl's global set-up, with allocator hooks that wipe every
+ *  block libcurl frees (its request buffers hold the session token); before any other
+ *  http_ call.  0 or -1. */
+int	http_global_init(void);
+/** http_global_cleanup(): libcurl's global clean-up. */
+void	http_global_cleanup(void);
+
 struct http_header {
 	const char	*name;
 	const char	*value;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mbedtls/md.h>
 
@@ -182,16 +183,45 @@ qpair_cmp(const void *a, const void *b)
 	return (strcmp(x->v, y->v));
 }
 
+/*
+ * One name or value of a URL's query as botocore signs it: as it goes on the
+ * wire, byte for byte ('+', '=', '/', "%7E" and "%2f" stay as written, since the
+ * service reads the same bytes); only what can't travel raw in a URL (space,
+ * control and non-ASCII bytes, '"<>\\^`{|}', a '%' that starts no escape) is
+ * percent-encoded, as an HTTP client would before sending it.
+ */
 static int
-encode_component(const char *s, size_t n, char **out)
+wire_component(const char *s, size_t n, char **out)
 {
-	char *dec;
+	static const char unsafe[] = "\"<>\\^`{|}";
+	struct buf b;
+	char enc[3];
+	size_t i;
 
-	if ((dec = sigv4_uri_decode(s, n)) == NULL)
+	buf_init(&b, SIGV4_MAX);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int raw = c > 0x20 && c < 0x7f && strchr(unsafe, c) == NULL;
+
+		if (c == '%' && (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0))
+			raw = 0;
+		if (raw) {
+			if (buf_append(&b, &s[i], 1) != 0)
+				goto fail;
+			continue;
+		}
+		enc[0] = '%';
+		enc[1] = hexu[c >> 4];
+		enc[2] = hexu[c & 15];
+		if (buf_append(&b, enc, 3) != 0)
+			goto fail;
+	}
+	if ((*out = buf_steal(&b)) == NULL)
 		return (-1);
-	*out = sigv4_uri_encode(dec, strlen(dec), 0);
-	free(dec);
-	return (*out == NULL ? -1 : 0);
+	return (0);
+fail:
+	buf_free(&b);
+	return (-1);
 }
 
 char *
@@ -221,12 +251,12 @@ sigv4_canonical_query(const char *q)
 			}
 			eq = memchr(p, '=', (size_t)(e - p));
 			pairs[n].k = pairs[n].v = NULL;
-			if (encode_component(p, (size_t)((eq ? eq : e) - p),
+			if (wire_component(p, (size_t)((eq ? eq : e) - p),
 			    &pairs[n].k) != 0) {
 				n++;
 				goto done;
 			}
-			if (encode_component(eq ? eq + 1 : e,
+			if (wire_component(eq ? eq + 1 : e,
 			    eq ? (size_t)(e - eq - 1) : 0, &pairs[n].v) != 0) {
 				n++;
 				goto done;
@@ -504,10 +534,11 @@ sigv4_url_split(const char *url, char **host, char **path, char **query)
 	int https;
 
 	*host = *path = *query = NULL;
-	if (strncmp(url, "https://", 8) == 0) {
+	/* Schemes are case-insensitive (RFC 3986 3.1). */
+	if (strncasecmp(url, "https://", 8) == 0) {
 		https = 1;
 		hs = url + 8;
-	} else if (strncmp(url, "http://", 7) == 0) {
+	} else if (strncasecmp(url, "http://", 7) == 0) {
 		https = 0;
 		hs = url + 7;
 	} else

@@ -44,7 +44,8 @@ char	*sigv4_uri_decode(const char *s, size_t n);
 /** sigv4_canonical_path(path, s3): RFC 3986 dot-segment removal, '//' collapsed and
  *  each segment encoded again (not for S3); malloc'd. */
 char	*sigv4_canonical_path(const char *path, int s3);
-/** sigv4_canonical_query(q): names and values decoded, re-encoded, sorted; malloc'd. */
+/** sigv4_canonical_query(q): the pairs of ${q} as sent (split at the first '='), bytes a URL
+ *  can't carry raw percent-encoded, sorted by name then value (botocore's rule); malloc'd. */
 char	*sigv4_canonical_query(const char *q);
 /** sigv4_sha256_hex(p, n, out): lowercase hex SHA-256 of ${n} bytes at ${p}; 0 or -1. */
 int	sigv4_sha256_hex(const void *p, size_t n, char out[65]);

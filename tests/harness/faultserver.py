@@ -13,12 +13,14 @@ so the client needs nothing but AWS_ENDPOINT_URL=http://127.0.0.1:<port>/<scenar
   malformed                200 with broken XML / JSON
   huge/<mib>               200 with a body of that many MiB (streamed)
   slow/<seconds>           sleeps before answering ok
+  elements/<n>             200 with a well-formed XML body of n empty elements (<x/>...)
   assume/<seconds>         an AssumeRole answer whose credentials expire in that many
                            seconds; AccessKeyId ASIAFAULT<n> counts the answers
   markers/<m0>,<m1>,...    DescribeDBSnapshots pages of one snapshot (snap-<n>) each:
                            no Marker in the request answers Marker m0, Marker m<i>
                            answers m<i+1> (first i), the last one no Marker -- so
                            "A,B,A" cycles A, B, A, B... (no real service misbehaves so)
+  assume/epoch             the same with <Expiration>1970-01-01T00:00:00Z</Expiration>
 
 Requests are counted per path so tests can assert how many attempts were made.  Every
 request must carry SigV4 headers, or it gets 400 MissingAuthenticationToken.
@@ -140,7 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         if kind == "assume":
-            exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + int(arg)))
+            when = 0 if arg == "epoch" else time.time() + int(arg)
+            exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
             xml = (f'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
                    f'<AssumeRoleResult><Credentials><AccessKeyId>ASIAFAULT{n}</AccessKeyId>'
                    f'<SecretAccessKey>assumedSECRET{n}xxxxxxxx</SecretAccessKey>'
@@ -160,6 +163,10 @@ class _Handler(BaseHTTPRequestHandler):
                    f'</DBSnapshots>' + (f'<Marker>{nxt}</Marker>' if nxt else '') +
                    '</DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>').encode()
             return self._send(200, xml, "text/xml")
+        if kind == "elements":
+            body = (b"<DescribeDBSnapshotsResponse>" + b"<x/>" * int(arg) +
+                    b"</DescribeDBSnapshotsResponse>")
+            return self._send(200, body, ctype)
         if kind == "slow":
             time.sleep(float(arg))
             try:

@@ -52,7 +52,7 @@ def call(variant, endpoint, proto="query", extra_env=None, timeout=60, wrapper=N
         argv = [str(tool(variant)), "json", "kms", "TrentService.DescribeKey",
                 '{"KeyId":"alias/aws/rds"}']
     else:
-        argv = [str(tool(variant)), "assume"] + argv_tail
+        argv = [str(tool(variant)), proto] + argv_tail
     t0 = time.monotonic()
     p = subprocess.run((wrapper or []) + argv, env=env, capture_output=True, timeout=timeout)
     elapsed = time.monotonic() - t0
@@ -91,6 +91,18 @@ def test_ok_and_signed(server, variant, proto):
         assert server.last_body == (b"Action=DescribeDBSnapshots&Version=2014-10-31"
                                     b"&DBSnapshotIdentifier=my-snap")
         assert res["root"] == "DescribeDBSnapshotsResponse"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("scheme", ["HTTP", "Http"])
+def test_upper_case_scheme_accepted(server, variant, scheme):
+    """AWS_ENDPOINT_URL=HTTP://... is the same URL (schemes are case-insensitive): the call
+    is signed and sent, never "SigningFailed" with a misleading credentials hint."""
+    path = key("ok")
+    url = server.url(path)
+    res, _, _ = call(variant, scheme + url[len("http"):])
+    assert res["ok"] is True, res
+    assert server.count(path) == 1
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -305,3 +317,85 @@ def test_listing_follows_distinct_markers(server, variant):
     assert out["ok"] is True, out
     assert out["result"]["ids"] == ["snap-1", "snap-2", "snap-3", "snap-4"]
     assert server.count(path) == 4
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_assumed_role_epoch_expiration_is_not_never(server, variant):
+    """An Expiration of the epoch is no answer, never "does not expire" (cached forever)."""
+    path = key("assume/epoch")
+    res, _, _ = call(variant, server.url(path), "assume", argv_tail=[ROLE, "-", "2"])
+    assert (res["ok"], res["code"]) == (False, "MalformedResponse"), res
+    assert server.count(path) == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("seconds,keys,assumes", [
+    # Expiring within the refresh margin: fresh credentials before every call, so none
+    # can lapse mid-invocation (an invocation may run 900 s).
+    (200, ["ASIAFAULT2", "ASIAFAULT3", "ASIAFAULT4"], 4),
+    # Valid for an hour: one AssumeRole serves every call.
+    (3600, ["ASIAFAULT1"] * 3, 1),
+])
+def test_backup_credentials_fresh_for_each_call(server, variant, seconds, keys, assumes):
+    sts, rds = key(f"assume/{seconds}"), key("ok")
+    res, _, _ = call(variant, server.url(rds), "backup", argv_tail=[ROLE, "3"],
+                     extra_env={"AWS_ENDPOINT_URL_STS": server.url(sts)})
+    assert res["ok"] is True, res
+    assert res["keys"] == keys
+    assert server.count(sts) == assumes and server.count(rds) == 3
+
+
+def _peak_rss_kib(argv, env):
+    """Run ${argv}; its stdout and its own peak resident set size (KiB) from wait4."""
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return out.decode(), ru.ru_maxrss
+
+
+def test_xml_element_flood_bounded(server):
+    """8 MiB of <x/> (2 million elements) parsed to ~289 MB before: now refused before
+    parsing, as MalformedResponse, with the peak RSS of the process kept small."""
+    n = (8 << 20) // 4 - 16
+    path = key(f"elements/{n}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="AKIDFAULTTEST", AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_REGION="eu-west-1", AWS_ENDPOINT_URL=server.url(path))
+    out, rss = _peak_rss_kib([str(tool("dev")), "query", "rds", "2014-10-31",
+                              "DescribeDBSnapshots"], env)
+    res = json.loads(out.splitlines()[-1])
+    assert (res["ok"], res["code"]) == (False, "MalformedResponse"), res
+    assert "elements" in res["message"]
+    assert rss < 64 * 1024, f"peak RSS {rss} KiB"
+    # A listing of ordinary size still parses.
+    path = key("elements/20000")
+    env["AWS_ENDPOINT_URL"] = server.url(path)
+    out, _ = _peak_rss_kib([str(tool("dev")), "query", "rds", "2014-10-31",
+                            "DescribeDBSnapshots"], env)
+    assert json.loads(out.splitlines()[-1])["ok"] is True
+
+
+def test_no_secret_left_in_freed_heap(server):
+    """Session tokens, the secret key and signed Authorization lines must not survive in
+    the heap once the calls are over: before, libcurl's freed request buffers held 5 copies
+    of the token and 4 Authorization lines after 5 calls, libxml2's the assumed token."""
+    p = BUILD / "dev" / "tools" / "heapscan"
+    if not p.exists():
+        pytest.skip(f"{p} is not built")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="AKIDFAULTTEST", AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_SESSION_TOKEN=TOKEN, AWS_REGION="eu-west-1",
+               AWS_ENDPOINT_URL_RDS=server.url(key("ok")),
+               AWS_ENDPOINT_URL_STS=server.url(key("assume/3600")))
+    env["HEAPSCAN_LIVE"] = "1"
+    out = subprocess.run([str(p), "5"], env=env, capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode()[-2000:]
+    live, res = (json.loads(ln) for ln in out.stdout.decode().splitlines())
+    # While the clients live: only snapferry's own credential copies (the environment's,
+    # one per client, the role cache), no request line kept by libcurl.
+    assert live["when"] == "live" and live["hits"]["authorization"] == 0, live
+    assert live["hits"]["session_token"] <= 3, live
+    assert res["when"] == "after" and res["bytes_scanned"] > 0
+    assert res["hits"] == {"session_token": 0, "secret_key": 0, "assumed_token": 0,
+                           "authorization": 0}, res

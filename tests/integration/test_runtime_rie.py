@@ -124,6 +124,7 @@ def test_handler_error(bootstrap_bin, start_rie):
     ("BACKUP_ACCOUNT_ID", "12345", "12 digits"),
     ("BACKUP_ROLE_ARN", "arn:aws:iam::444455556666:user/bob", "role ARN"),
     ("WAIT_SECONDS", "900", "between 0 and 840"),
+    ("NAME_PREFIX", "SnapFerry", "lower case"),
     ("AWS_REGION", None, "required"),
 ])
 def test_bad_configuration(bootstrap_bin, start_rie, var, value, words):

@@ -134,6 +134,14 @@ QUERY_CASES = [
     # A local emulator endpoint: host with a port is signed as sent.
     _rds("DescribeDBSnapshots", {"DBSnapshotIdentifier": "my-snap"},
          [("DBSnapshotIdentifier", "my-snap")], token=TOKEN, url="http://127.0.0.1:5000/"),
+    # An endpoint URL with a query: '+', '%7E', '%2F' and '=' inside values are signed
+    # exactly as they go on the wire (issue 8, defect 11).
+    _rds("DescribeDBSnapshots", {"DBSnapshotIdentifier": "my-snap"},
+         [("DBSnapshotIdentifier", "my-snap")], token=TOKEN,
+         url="https://rds.eu-west-1.amazonaws.com/?a=b+c&t=%7E&p=x%2Fy&e=k=v"),
+    _rds("DescribeDBSnapshots", {"DBSnapshotIdentifier": "my-snap"},
+         [("DBSnapshotIdentifier", "my-snap")],
+         url="http://127.0.0.1:5000/base/?z=%7e1&z=1+1&A=%2f&q==&flag"),
     dict(service="sts", version="2011-06-15", op="AssumeRole",
          params={"RoleArn": "arn:aws:iam::444455556666:role/snapferry-backup",
                  "RoleSessionName": "snapferry", "ExternalId": "ext/id=42 x+y",

@@ -7,6 +7,9 @@
  *   aws_call json  <service> <target> [json-body]
  *   aws_call assume <role-arn> <external-id|-> <times>   (creds_assume through a cache;
  *            prints the access key ids obtained, which are not secret)
+ *   aws_call backup <role-arn> <times>   (ferry_backup's client of the backup account,
+ *            then <times> DescribeDBSnapshots on it; prints the access key id that
+ *            signed each call: assumed-role credentials must be fresh for every call)
  *
  * Environment: AWS_REGION (default us-east-1), AWS_ACCESS_KEY_ID/..., the
  * AWS_ENDPOINT_URL* overrides, AWS_CALL_DEADLINE_MS (deadline, ms from now),
@@ -21,9 +24,12 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "config.h"
 #include "credentials.h"
+#include "ferry.h"
 #include "http.h"
 #include "log.h"
+#include "result.h"
 
 static long
 envl(const char *name, long dflt)
@@ -91,6 +97,65 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 		print_json(o);
 	} else
 		cJSON_Delete(o);
+	aws_error_clear(&err);
+	creds_cache_free(cc);
+	return (rc);
+}
+
+/* ${times} calls through ferry_backup's client, as one long invocation makes them. */
+static int
+backup(struct http_client *http, const char *region, const char *role, long times)
+{
+	struct creds_cache *cc = creds_cache_new();
+	struct config cfg;
+	struct ferry f;
+	struct result r;
+	struct aws_error err;
+	struct aws_client *bc;
+	cJSON *o, *keys;
+	long i;
+	int rc = 1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&err, 0, sizeof(err));
+	memset(&r, 0, sizeof(r));
+	cfg.region = (char *)(uintptr_t)region;
+	cfg.backup_role_arn = (char *)(uintptr_t)role;
+	o = cJSON_CreateObject();
+	keys = cJSON_AddArrayToObject(o, "keys");
+	if (cc == NULL || result_init(&r, "advance") != 0 ||
+	    ferry_init(&f, &cfg, http, cc, 0, &err) != 0)
+		goto out;
+	if ((bc = ferry_backup(&f, &r)) == NULL) {
+		aws_error_set(&err, r.error_type ? r.error_type : "Failed",
+		    r.reason ? r.reason : "ferry_backup failed");
+		goto done;
+	}
+	for (i = 0; i < times; i++) {
+		struct aws_params p;
+		xmlDocPtr doc = NULL;
+
+		aws_params_init(&p);
+		aws_params_add(&p, "DBSnapshotIdentifier", "my-snap");
+		rc = aws_query(bc, "2014-10-31", "DescribeDBSnapshots", &p, &doc, &err);
+		aws_params_clean(&p);
+		xmlFreeDoc(doc);
+		if (rc != 0)
+			goto done;
+		cJSON_AddItemToArray(keys, cJSON_CreateString(bc->creds.access_key_id));
+	}
+	rc = 0;
+done:
+	ferry_clean(&f);
+out:
+	result_clean(&r);
+	if (rc == 0) {
+		cJSON_AddTrueToObject(o, "ok");
+		print_json(o);
+	} else {
+		cJSON_Delete(o);
+		print_error(&err);
+	}
 	aws_error_clear(&err);
 	creds_cache_free(cc);
 	return (rc);
@@ -173,10 +238,11 @@ main(int argc, char **argv)
 
 	if (argc < 4 || ((strcmp(argv[1], "query") == 0 || strcmp(argv[1], "assume") == 0) &&
 	    argc < 5) || (strcmp(argv[1], "query") != 0 && strcmp(argv[1], "json") != 0 &&
-	    strcmp(argv[1], "assume") != 0)) {
+	    strcmp(argv[1], "assume") != 0 && strcmp(argv[1], "backup") != 0)) {
 		fprintf(stderr, "usage: aws_call query <service> <version> <action> [k=v ...]\n"
 		    "       aws_call json <service> <target> [json-body]\n"
-		    "       aws_call assume <role-arn> <external-id|-> <times>\n");
+		    "       aws_call assume <role-arn> <external-id|-> <times>\n"
+		    "       aws_call backup <role-arn> <times>\n");
 		return (2);
 	}
 	log_set_stream(stderr);
@@ -204,6 +270,9 @@ main(int argc, char **argv)
 	t0 = aws_now_ms();
 	if (strcmp(argv[1], "assume") == 0) {
 		rc = assume(&c, argv[2], argv[3], strtol(argv[4], NULL, 10));
+		repeat = 0;
+	} else if (strcmp(argv[1], "backup") == 0) {
+		rc = backup(http, region ? region : "us-east-1", argv[2], strtol(argv[3], NULL, 10));
 		repeat = 0;
 	}
 	for (i = 0; i < repeat; i++)

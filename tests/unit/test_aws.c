@@ -9,6 +9,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "credentials.h"
+#include "sts.h"
 #include "unit.h"
 
 static void
@@ -204,6 +205,10 @@ test_endpoints(void)
 		  "https://rds.eu-west-1.amazonaws.com" },
 		{ "http://g:1", "http://r:2", NULL, "false", "rds", "eu-west-1", "http://r:2" },
 		{ "", NULL, NULL, NULL, "kms", "eu-west-1", "https://kms.eu-west-1.amazonaws.com" },
+		/* Schemes are case-insensitive: normalised, the rest kept as written. */
+		{ "HTTP://127.0.0.1:5000/Base", NULL, NULL, NULL, "rds", "eu-west-1",
+		  "http://127.0.0.1:5000/Base" },
+		{ NULL, NULL, "HttpS://S:3", NULL, "sts", "eu-west-1", "https://S:3" },
 	};
 	size_t i;
 	char *got;
@@ -350,6 +355,49 @@ test_xml_helpers(void)
 	CHECK(aws_xml_parse("", 0) == NULL);
 }
 
+/* When assumed-role credentials count as expiring; an epoch Expiration is no answer. */
+static void
+test_creds_expiry(void)
+{
+	static const char epoch[] = "<AssumeRoleResponse><AssumeRoleResult><Credentials>"
+	    "<AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
+	    "<SessionToken>T</SessionToken><Expiration>1970-01-01T00:00:00Z</Expiration>"
+	    "</Credentials></AssumeRoleResult></AssumeRoleResponse>";
+	struct aws_creds c;
+	xmlDocPtr d;
+
+	memset(&c, 0, sizeof(c));
+	CHECK(creds_expiring(&c, 1000) == 0);		/* environment keys: no expiry */
+	c.expiration = 10000;
+	CHECK(creds_expiring(&c, 10000 - 301) == 0);
+	CHECK(creds_expiring(&c, 10000 - 300) == 1);	/* within the margin: renew */
+	CHECK(creds_expiring(&c, 20000) == 1);
+	d = aws_xml_parse(epoch, sizeof(epoch) - 1);
+	CHECK(d != NULL);
+	CHECK(sts_parse_credentials(xmlDocGetRootElement(d), &c) == -1);
+	CHECK(c.access_key_id == NULL && c.expiration == 0);
+	xmlFreeDoc(d);
+}
+
+/* The node budget: '<' counted before any tree is built (a flood of <x/> was ~290 MB). */
+static void
+test_xml_budget(void)
+{
+	size_t n = AWS_XML_MAX_TAGS + 1, i;
+	char *flood = malloc(4 * n + 1);
+
+	CHECK(flood != NULL);
+	if (flood == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		memcpy(flood + 4 * i, "<x/>", 4);
+	CHECK(aws_xml_too_big(flood, 4 * (n - 1)) == 0);	/* exactly the budget */
+	CHECK(aws_xml_too_big(flood, 4 * n) == 1);
+	CHECK(aws_xml_parse(flood, 4 * n) == NULL);
+	CHECK(aws_xml_too_big("text only", 9) == 0);
+	free(flood);
+}
+
 int
 main(void)
 {
@@ -362,5 +410,7 @@ main(void)
 	test_sign();
 	test_vector_modify_attr();
 	test_xml_helpers();
+	test_creds_expiry();
+	test_xml_budget();
 	UNIT_DONE();
 }

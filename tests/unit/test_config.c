@@ -100,6 +100,9 @@ static const struct {
 	{ "NAME_PREFIX", "snap_ferry", 0, "letters, digits and hyphens" },
 	{ "NAME_PREFIX", "snap-", 0, "hyphen" },
 	{ "NAME_PREFIX", "snap--ferry", 0, "hyphen" },
+	/* Upper case would not match the IAM ARNs of the templates (RDS lower-cases ids). */
+	{ "NAME_PREFIX", "SnapFerry", 0, "must be lower case" },
+	{ "NAME_PREFIX", "snapferrY", 0, "must be lower case" },
 	{ "INCLUDE_PATTERN", "^(orders|billing)-", 1, NULL },
 	{ "INCLUDE_PATTERN", "(unclosed", 0, "regular expression" },
 	{ "EXCLUDE_PATTERN", "[z-a]", 0, "regular expression" },

@@ -378,7 +378,14 @@ test_canonical_query(void)
 		{ "a=2&a=1", "a=1&a=2" },
 		{ "a", "a=" },
 		{ "a=&b", "a=&b=" },
-		{ "x=a%2fb", "x=a%2Fb" },
+		/* As sent, like botocore: the service reads these very bytes. */
+		{ "x=a%2fb", "x=a%2fb" },
+		{ "x=a+b", "x=a+b" },
+		{ "x=%7E&y=a%2Fb", "x=%7E&y=a%2Fb" },
+		{ "x=k=v&x=k", "x=k&x=k=v" },
+		/* What a URL can't carry raw is encoded, as a client does before sending. */
+		{ "x=50%", "x=50%25" },
+		{ "x=\xc3\xa9|", "x=%C3%A9%7C" },
 		{ "x=a b", "x=a%20b" },
 		{ "Z=1&a=1", "Z=1&a=1" },	/* byte order: uppercase first */
 		{ "X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Frds%2Faws4_request",
@@ -414,6 +421,12 @@ test_url_split(void)
 	free(q);
 	CHECK(sigv4_url_split("https://kms.us-east-1.amazonaws.com:443/", &h, &p, &q) == 0);
 	CHECK_STR(h, "kms.us-east-1.amazonaws.com");
+	free(h);
+	free(p);
+	/* An upper-case scheme is the same URL (RFC 3986 3.1). */
+	CHECK(sigv4_url_split("HTTP://127.0.0.1:80/x", &h, &p, &q) == 0);
+	CHECK_STR(h, "127.0.0.1");
+	CHECK_STR(p, "/x");
 	free(h);
 	free(p);
 	CHECK(sigv4_url_split("ftp://x/", &h, &p, &q) == -1);
