@@ -175,6 +175,12 @@ def contract_variables():
     for line in table.splitlines():
         if line.startswith("| `"):
             first = line.split("|")[1]
+            family = re.match(r"\s*`([A-Z][A-Z0-9_]*_)\*`", first)
+            if family:
+                # "`DRILL_*` (`INCLUDE_PATTERN`, `CONCURRENCY`, ...)" names DRILL_INCLUDE_PATTERN, ...
+                names.update(family.group(1) + n
+                             for n in re.findall(r"`([A-Z][A-Z0-9_]+)`", first[family.end():]))
+                continue
             names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", first))
             # "`AWS_ENDPOINT_URL_RDS`, `_STS`, `_KMS`" abbreviates the siblings
             names.update("AWS_ENDPOINT_URL" + s for s in re.findall(r"`(_[A-Z]+)`", first))
@@ -187,11 +193,26 @@ NOT_DEPLOYED = {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_ST
                 "AWS_ENDPOINT_URL_KMS"}
 
 
+# Contract variables of features still open (README "Limitations" says so): BACKUP_REGIONS
+# (several destination Regions) and the DRILL_* restore-drill settings. The one-Region
+# spelling BACKUP_REGION, which the contract keeps, is what the template sets meanwhile.
+NOT_YET = {"BACKUP_REGIONS"}
+NOT_YET_FAMILIES = ("DRILL_",)
+KEPT_SPELLINGS = {"BACKUP_REGION"}
+
+
+def test_contract_parser_reads_families():
+    names = contract_variables()
+    assert {"DRILL_INCLUDE_PATTERN", "DRILL_PROBE", "BACKUP_REGIONS"} <= names
+    assert "PROBE" not in names and "INCLUDE_PATTERN" in names
+
+
 def test_every_contract_variable_is_a_parameter(prod):
     names = contract_variables()
     assert "BACKUP_ROLE_ARN" in names and "RESTORE_SECURITY_GROUP_IDS" in names
+    names = {n for n in names - NOT_YET if not n.startswith(NOT_YET_FAMILIES)}
     env = prod["Resources"]["SnapferryFunction"]["Properties"]["Environment"]["Variables"]
-    assert set(env) == names - NOT_DEPLOYED
+    assert set(env) == (names | KEPT_SPELLINGS) - NOT_DEPLOYED
     for var, value in env.items():
         # each variable comes from a parameter (or the share key this stack creates),
         # and an empty optional parameter leaves the variable unset
@@ -206,7 +227,7 @@ def test_every_contract_variable_is_a_parameter(prod):
     if config_c.exists():
         read = set(re.findall(r'"([A-Z][A-Z0-9_]{3,})"', config_c.read_text()))
         read -= {"AWS_REGION", "AWS_DEFAULT_REGION"}   # set by Lambda
-        assert read <= names, "config.c reads variables outside the contract: %s" % (read - names)
+        assert read <= names | KEPT_SPELLINGS, "config.c reads variables outside the contract: %s" % (read - names)
 
 
 # ---- IAM: what the code calls, what the templates grant ---------------------
