@@ -458,7 +458,15 @@ source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 	const char *arn = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_ARN);
 	const char *db = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_DB);
 
-	if (arn == NULL || result_set_str(&fl->s_arn, arn) != 0)
+	struct names_arn a;
+	int same;
+
+	/* Exactly S: the same id and kind (a copy of another source can share T's name). */
+	if (arn == NULL || names_parse_arn(arn, &a) != 1)
+		return (-1);
+	same = strcmp(a.id, fl->s_id) == 0 && a.kind == fl->kind;
+	names_arn_clean(&a);
+	if (!same || result_set_str(&fl->s_arn, arn) != 0)
 		return (-1);
 	if (db != NULL && result_set_str(&fl->db_id, db) != 0)
 		return (-1);
@@ -466,6 +474,18 @@ source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 }
 
 /* ---- the steps ------------------------------------------------------------------ */
+
+/* no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so its
+ *  lineage and ownership can't be checked, and snapferry does not act on it. */
+static void
+no_arn(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+{
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.AWSError", "%s answered for %s without %s: snapferry "
+	    "never acts on a snapshot whose ARN is unknown; the next trigger or sweep "
+	    "tries again", ferry_op(kind, "describe"), id ? id : "(no id)",
+	    kind == RDS_CLUSTER ? "DBClusterSnapshotArn" : "DBSnapshotArn");
+}
 
 /*
  * delete_ours(f, c, kind, snap, s_arn, r, what): delete ${snap} when it carries
@@ -479,8 +499,14 @@ delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 {
 	struct aws_error e;
 
+	/* Unknown ARNs (an answer without DBSnapshotArn) prove nothing: never delete then. */
+	if (s_arn == NULL || snap->arn == NULL || snap->id == NULL) {
+		result_warn(r, "not deleting %s %s: the ARN of %s is unknown", what,
+		    snap->id ? snap->id : "(no id)", s_arn == NULL ? "its source" : "it");
+		return (0);
+	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, s_arn, NULL) ||
-	    (snap->arn != NULL && strcmp(snap->arn, s_arn) == 0)) {
+	    strcmp(snap->arn, s_arn) == 0) {
 		result_warn(r, "not deleting %s %s: it does not carry snapferry's lineage",
 		    what, snap->id);
 		return (0);
@@ -648,6 +674,10 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 	const char *what = strcmp(role, NAMES_ROLE_BACKUP) == 0 ? "backup copy" :
 	    "transit copy";
 
+	if (snap->arn == NULL || fl->s_arn == NULL) {
+		no_arn(f, fl->kind, snap->arn == NULL ? fl->copy_id : fl->s_id, r);
+		return (0);
+	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
 		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
@@ -1189,7 +1219,11 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 
 	if ((rc = find_source(f, &fl, kind, fl.s_id, r)) == -1)
 		goto done;
-	if (rc == 1 && names_has_lineage(fl.s.tags, fl.s.n_tags, NULL, NAMES_ROLE_TRANSIT)) {
+	if (rc == 1 && fl.s.arn == NULL) {
+		no_arn(f, fl.kind, fl.s_id, r);
+		goto done;
+	}
+	if (rc == 1 && names_is_snapferry(fl.s.tags, fl.s.n_tags, NAMES_ROLE_TRANSIT)) {
 		/* One of our transit copies: advance its source. */
 		src = rds_tag_get(fl.s.tags, fl.s.n_tags, NAMES_TAG_SOURCE_ARN);
 		if (depth > 0 || src == NULL) {
@@ -1205,7 +1239,7 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		free((void *)(uintptr_t)src);
 		return;
 	}
-	if (rc == 1 && names_has_lineage(fl.s.tags, fl.s.n_tags, NULL, NULL)) {
+	if (rc == 1 && names_is_snapferry(fl.s.tags, fl.s.n_tags, NULL)) {
 		/* A backup copy (this account is another's backup account) or a restore:
 		 * ferrying it would copy copies ("<prefix>-<prefix>-..."). */
 		src = rds_tag_get(fl.s.tags, fl.s.n_tags, NAMES_TAG_ROLE);
@@ -1248,7 +1282,7 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 			goto done;
 		}
 		fl.have_t = (rc == 1);
-		if (!fl.have_t || !names_has_lineage(fl.t.tags, fl.t.n_tags, NULL,
+		if (!fl.have_t || !names_is_snapferry(fl.t.tags, fl.t.n_tags,
 		    NAMES_ROLE_TRANSIT) || source_from_tags(&fl, &fl.t) != 0) {
 			result_finish(r, RESULT_SKIPPED, "source snapshot %s not found", ref);
 			goto done;

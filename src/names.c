@@ -201,20 +201,29 @@ names_parse_arn(const char *s, struct names_arn *out)
 }
 
 int
-names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
-    const char *role)
+names_is_snapferry(const struct rds_tag *tags, size_t n, const char *role)
 {
 	const char *v;
 
 	if ((v = rds_tag_get(tags, n, NAMES_TAG_CREATED_BY)) == NULL ||
 	    strcmp(v, "snapferry") != 0)
 		return (0);
-	if ((v = rds_tag_get(tags, n, NAMES_TAG_SOURCE_ARN)) == NULL)
-		return (0);
-	if (source_arn != NULL && strcmp(v, source_arn) != 0)
+	if ((v = rds_tag_get(tags, n, NAMES_TAG_SOURCE_ARN)) == NULL || *v == '\0')
 		return (0);
 	if (role != NULL && ((v = rds_tag_get(tags, n, NAMES_TAG_ROLE)) == NULL ||
 	    strcmp(v, role) != 0))
 		return (0);
 	return (1);
+}
+
+int
+names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
+    const char *role)
+{
+	/* Unknown source: nothing can be shown to be its copy (a NULL used to match any). */
+	if (source_arn == NULL || *source_arn == '\0')
+		return (0);
+	if (!names_is_snapferry(tags, n, role))
+		return (0);
+	return (strcmp(rds_tag_get(tags, n, NAMES_TAG_SOURCE_ARN), source_arn) == 0);
 }

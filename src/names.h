@@ -62,10 +62,17 @@ int	names_parse_arn(const char *s, struct names_arn *out);
 /** names_arn_clean(a): free the fields. */
 void	names_arn_clean(struct names_arn *a);
 
-/** names_has_lineage(tags, n, source_arn, role): 1 when the tags name snapferry as creator,
- *  carry ${role} (NULL = any) and, when ${source_arn} is not NULL, that source ARN. */
+/**
+ * names_has_lineage(tags, n, source_arn, role): 1 when the tags name snapferry as
+ * creator, carry ${role} (NULL = any) and name exactly the source ${source_arn}.  A NULL
+ * ${source_arn} (a source whose ARN is unknown) matches nothing: 0.
+ */
 int	names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
 	    const char *role);
+
+/** names_is_snapferry(tags, n, role): 1 when the tags name snapferry as creator, carry
+ *  ${role} (NULL = any) and some source ARN: one of snapferry's copies, of any source. */
+int	names_is_snapferry(const struct rds_tag *tags, size_t n, const char *role);
 
 /** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
 const char *names_strip_system_prefix(const char *id);

@@ -237,7 +237,7 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 		return (-1);
 	}
 	if (rc == 1) {
-		if (!names_has_lineage(d.tags, d.n_tags, NULL, RESTORE_ROLE) ||
+		if (!names_is_snapferry(d.tags, d.n_tags, RESTORE_ROLE) ||
 		    d.n_members > 0) {
 			result_step(r, "restore skipped: DB cluster %s already exists in the "
 			    "backup account (snapferry never restores over an existing DB)",
@@ -389,7 +389,7 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	const char *db, *when, *arn;
 	int rc = 0;
 
-	if (!names_has_lineage(s->tags, s->n_tags, NULL, NAMES_ROLE_BACKUP) ||
+	if (s->arn == NULL || !names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_BACKUP) ||
 	    !ferry_is_available(s))
 		return (0);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||

@@ -207,8 +207,9 @@ ours(const struct sweep *sw, const struct rds_snapshot *s, const char *role)
 	const char *p = sw->f->cfg->name_prefix;
 	size_t lp = strlen(p);
 
-	return (s->id != NULL && strncmp(s->id, p, lp) == 0 && s->id[lp] == '-' &&
-	    names_has_lineage(s->tags, s->n_tags, NULL, role) && from_here(sw, s));
+	/* Without its own ARN (an incomplete answer) a copy is never acted on. */
+	return (s->id != NULL && s->arn != NULL && strncmp(s->id, p, lp) == 0 &&
+	    s->id[lp] == '-' && names_is_snapferry(s->tags, s->n_tags, role) && from_here(sw, s));
 }
 
 /* ---- 1. the backup account ------------------------------------------------------ */
@@ -420,7 +421,7 @@ source_cb(const struct rds_snapshot *s, void *arg)
 			return (0);
 		/* snapferry's backup copies (this account being another's backup account) and
 		 * other copies of its own are never sources; ferry_advance says so too. */
-		if (names_has_lineage(s->tags, s->n_tags, NULL, NULL)) {
+		if (names_is_snapferry(s->tags, s->n_tags, NULL)) {
 			sw->by_outcome[RESULT_IGNORED]++;
 			return (0);
 		}

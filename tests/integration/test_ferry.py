@@ -147,6 +147,38 @@ def test_failed_backup_copy_is_replaced(world, aws):
     assert_ferried(world, world.snapshot_id)
 
 
+def test_unknown_arn_or_foreign_lineage_is_never_acted_on(world, aws):
+    """Issue 8, defect 1: a Describe answer without DBSnapshotArn left the source ARN NULL,
+    which matched any lineage: the failed backup copy of *another* source passed as ours
+    and delete_ours crashed on it (strcmp on NULL). Now: a clear failure, nothing deleted;
+    with the ARN back, the other source's copy is still not ours."""
+    aws.hold(True, accounts=[world.backup_account])
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    (b,) = fs.release(aws, "failed", account=world.backup_account)
+    aws.hold(False)
+    b_arn = fs.instance_snapshots(world, "backup")[b["id"]]["DBSnapshotArn"]
+    other = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:another-snapshot"
+    world.admin("rds", "backup").add_tags_to_resource(
+        ResourceName=b_arn, Tags=[{"Key": "snapferry:source-arn", "Value": other}])
+    aws.strip("DescribeDBSnapshots", "DBSnapshotArn", count=20, account=world.prod_account,
+              match={"DBSnapshotIdentifier": world.snapshot_id})
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 1, (rc, res)
+    assert res["errorType"] == "Snapferry.AWSError", res
+    assert "without DBSnapshotArn" in res["errorMessage"]
+    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING], \
+        "nothing may be changed for a snapshot whose ARN is unknown"
+    assert fs.instance_snapshots(world, "backup")[b["id"]]["Status"] == "failed"
+    # The ARN is back: the failed copy names another source, so it is not ours to delete.
+    aws.reset()
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert not calls_of(aws, "DeleteDBSnapshot", world.backup_account), res
+    assert fs.tags_of(world.admin("rds", "backup"), b_arn)["snapferry:source-arn"] == other
+    assert rc == 1 and res["errorType"] == "Snapferry.NameConflict", res
+
+
 def test_copy_finished_for_foreign_copy_is_ignored(world, aws):
     # A copy the user made: no lineage tags -> ignored, nothing touched.
     world.admin("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,

@@ -2,6 +2,7 @@
  * test_names: deterministic copy/restore ids (tables of input -> expected),
  * the length caps with their hash suffix, ARN parsing and lineage checks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,12 +170,42 @@ test_lineage(void)
 		{ NAMES_TAG_SOURCE_ARN, "arn:aws:rds:eu-west-1:1:snapshot:s" },
 	};
 
-	CHECK(names_has_lineage(t, 4, NULL, NULL) == 1);
-	CHECK(names_has_lineage(t, 4, "arn:aws:rds:eu-west-1:1:snapshot:s", "transit") == 1);
-	CHECK(names_has_lineage(t, 4, "arn:aws:rds:eu-west-1:1:snapshot:other", NULL) == 0);
-	CHECK(names_has_lineage(t, 4, NULL, "backup") == 0);
-	CHECK(names_has_lineage(u, 1, NULL, NULL) == 0);	/* no created-by */
-	CHECK(names_has_lineage(NULL, 0, NULL, NULL) == 0);
+	static const struct {
+		const char	*source;
+		const char	*role;
+		int		 want;
+	} rows[] = {
+		/* An unknown source matches nothing (it used to match any lineage). */
+		{ NULL, NULL, 0 },
+		{ NULL, "transit", 0 },
+		{ "", NULL, 0 },
+		{ "arn:aws:rds:eu-west-1:1:snapshot:s", NULL, 1 },
+		{ "arn:aws:rds:eu-west-1:1:snapshot:s", "transit", 1 },
+		{ "arn:aws:rds:eu-west-1:1:snapshot:s", "backup", 0 },
+		/* Exact: another source, a prefix, an extension, case, another account. */
+		{ "arn:aws:rds:eu-west-1:1:snapshot:other", NULL, 0 },
+		{ "arn:aws:rds:eu-west-1:1:snapshot:", NULL, 0 },
+		{ "arn:aws:rds:eu-west-1:1:snapshot:s2", NULL, 0 },
+		{ "arn:aws:rds:eu-west-1:1:snapshot:S", NULL, 0 },
+		{ "arn:aws:rds:eu-west-1:2:snapshot:s", NULL, 0 },
+		{ "arn:aws:rds:eu-west-1:1:cluster-snapshot:s", NULL, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (names_has_lineage(t, 4, rows[i].source, rows[i].role) != rows[i].want)
+			fprintf(stderr, "row %zu: %s %s\n", i, rows[i].source ?
+			    rows[i].source : "(null)", rows[i].role ? rows[i].role : "(null)");
+		CHECK(names_has_lineage(t, 4, rows[i].source, rows[i].role) == rows[i].want);
+	}
+	CHECK(names_has_lineage(u, 1, "arn:aws:rds:eu-west-1:1:snapshot:s", NULL) == 0);
+	CHECK(names_has_lineage(NULL, 0, "arn:aws:rds:eu-west-1:1:snapshot:s", NULL) == 0);
+	/* "Any source" is its own function. */
+	CHECK(names_is_snapferry(t, 4, NULL) == 1);
+	CHECK(names_is_snapferry(t, 4, "transit") == 1);
+	CHECK(names_is_snapferry(t, 4, "backup") == 0);
+	CHECK(names_is_snapferry(u, 1, NULL) == 0);	/* no created-by */
+	CHECK(names_is_snapferry(NULL, 0, NULL) == 0);
 	CHECK_STR(names_strip_system_prefix("rds:x"), "x");
 	CHECK_STR(names_strip_system_prefix("awsbackup:y"), "y");
 	CHECK_STR(names_strip_system_prefix("z"), "z");
