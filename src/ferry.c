@@ -314,14 +314,17 @@ ferry_base_tags(const char *role, struct rds_tag *tags)
 	return (i);
 }
 
-void
+int
 ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
-    const char *role, struct rds_tag *tags, size_t *n)
+    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n)
 {
-	size_t i = ferry_base_tags(role, tags);
+	size_t i = ferry_base_tags(role, tags), k;
 
-	tags[i].key = NAMES_TAG_SOURCE_ARN;
-	tags[i++].value = snap->arn;
+	*n = 0;
+	if (names_arn_tags(snap->arn, arn) != 0)
+		return (-1);
+	for (k = 0; k < arn->n; k++)
+		tags[i++] = arn->tag[k];
 	if (snap->db_id != NULL) {
 		tags[i].key = NAMES_TAG_SOURCE_DB;
 		tags[i++].value = snap->db_id;
@@ -334,6 +337,7 @@ ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
 	}
 	(void)f;
 	*n = i;
+	return (0);
 }
 
 /*
@@ -455,18 +459,17 @@ flow_clean(struct flow *fl)
 static int
 source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 {
-	const char *arn = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_ARN);
 	const char *db = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_DB);
-
 	struct names_arn a;
 	int same;
 
 	/* Exactly S: the same id and kind (a copy of another source can share T's name). */
-	if (arn == NULL || names_parse_arn(arn, &a) != 1)
+	if (names_lineage_source(t->tags, t->n_tags, &a) != 1)
 		return (-1);
 	same = strcmp(a.id, fl->s_id) == 0 && a.kind == fl->kind;
 	names_arn_clean(&a);
-	if (!same || result_set_str(&fl->s_arn, arn) != 0)
+	free(fl->s_arn);
+	if (!same || (fl->s_arn = names_lineage_arn(t->tags, t->n_tags)) == NULL)
 		return (-1);
 	if (db != NULL && result_set_str(&fl->db_id, db) != 0)
 		return (-1);
@@ -474,6 +477,16 @@ source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 }
 
 /* ---- the steps ------------------------------------------------------------------ */
+
+/* lineage_too_long(f, fl, r): ${r} fails: S's ARN can't be written as lineage tags. */
+static void
+lineage_too_long(struct ferry *f, const struct flow *fl, struct result *r)
+{
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.Internal", "the lineage of %s can't be tagged: out of "
+	    "memory, or its ARN is over %d characters", fl->s_id ? fl->s_id : "(no id)",
+	    NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX);
+}
 
 /* no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so its
  *  lineage and ownership can't be checked, and snapferry does not act on it. */
@@ -749,7 +762,8 @@ static int
 make_t(struct ferry *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
-	struct rds_tag tags[8];
+	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct names_arn_tags at;
 	struct aws_error e;
 	size_t nt;
 	int rc;
@@ -774,9 +788,14 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			    "be created", fl->copy_id);
 			return (0);
 		}
-		ferry_lineage_tags(f, &fl->s, NAMES_ROLE_TRANSIT, tags, &nt);
-		if (rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
-		    fl->transit_key, tags, nt, &fl->t, &e) == 0) {
+		if (ferry_lineage_tags(f, &fl->s, NAMES_ROLE_TRANSIT, &at, tags, &nt) != 0) {
+			lineage_too_long(f, fl, r);
+			return (0);
+		}
+		rc = rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
+		    fl->transit_key, tags, nt, &fl->t, &e);
+		names_arn_tags_clean(&at);
+		if (rc == 0) {
 			fl->have_t = 1;
 			ferry_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
 			result_step(r, "%s %s -> %s", ferry_op(fl->kind, "copy"), fl->s.id,
@@ -846,7 +865,8 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
-	struct rds_tag tags[8];
+	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct names_arn_tags at;
 	struct aws_error e;
 	const char *key;
 	size_t nt;
@@ -886,7 +906,7 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	}
 	/* B's lineage names S, whether T or S was shared. */
 	if (fl->have_s) {
-		ferry_lineage_tags(f, &fl->s, NAMES_ROLE_BACKUP, tags, &nt);
+		rc = ferry_lineage_tags(f, &fl->s, NAMES_ROLE_BACKUP, &at, tags, &nt);
 	} else {
 		struct rds_snapshot pseudo = fl->t;
 
@@ -896,14 +916,19 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    NAMES_TAG_SOURCE_KEY);
 		pseudo.create_time = (char *)(uintptr_t)rds_tag_get(fl->t.tags,
 		    fl->t.n_tags, NAMES_TAG_SOURCE_TIME);
-		ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, tags, &nt);
+		rc = ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, &at, tags, &nt);
+	}
+	if (rc != 0) {
+		lineage_too_long(f, fl, r);
+		return;
 	}
 	if (before) {
 		tags[nt].key = FERRY_TAG_SHARED_BEFORE;
 		tags[nt++].value = "true";
 	}
-	if (rds_copy_snapshot(bc, fl->kind, sh->arn, fl->copy_id, key, tags, nt, NULL,
-	    &e) == 0) {
+	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->copy_id, key, tags, nt, NULL, &e);
+	names_arn_tags_clean(&at);
+	if (rc == 0) {
 		ferry_count_metric(f, &f->counts.started, "CopiesStarted");
 		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
 		    sh->arn, fl->copy_id, cfg->backup_account_id);
@@ -1225,15 +1250,14 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 	}
 	if (rc == 1 && names_is_snapferry(fl.s.tags, fl.s.n_tags, NAMES_ROLE_TRANSIT)) {
 		/* One of our transit copies: advance its source. */
-		src = rds_tag_get(fl.s.tags, fl.s.n_tags, NAMES_TAG_SOURCE_ARN);
+		src = names_lineage_arn(fl.s.tags, fl.s.n_tags);
 		if (depth > 0 || src == NULL) {
+			free((void *)(uintptr_t)src);
 			result_finish(r, RESULT_IGNORED, "transit copy %s names no usable "
 			    "source", fl.s.id);
 			goto done;
 		}
 		result_step(r, "%s is snapferry's transit copy of %s", fl.s.id, src);
-		if ((src = strdup(src)) == NULL)
-			goto enomem;
 		flow_clean(&fl);
 		advance(f, FERRY_KIND_ANY, src, r, 0, depth + 1);
 		free((void *)(uintptr_t)src);

@@ -74,6 +74,34 @@ int	names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_a
  *  ${role} (NULL = any) and some source ARN: one of snapferry's copies, of any source. */
 int	names_is_snapferry(const struct rds_tag *tags, size_t n, const char *role);
 
+/*
+ * The source ARN in lineage tags.  AWS caps a tag value at 256 characters, and an
+ * instance snapshot id alone may have 255: an ARN longer than 256 is cut, in order,
+ * into snapferry:source-arn, snapferry:source-arn-2, ... (every part but the last
+ * exactly 256 characters).  snapferry:source-arn always holds the start, so the
+ * templates' condition on that tag still sees every copy.
+ */
+#define NAMES_TAG_VALUE_MAX	256
+#define NAMES_ARN_PARTS		4	/* up to 1024 characters; RDS ARNs have < 330 */
+
+struct names_arn_tags {
+	struct rds_tag	 tag[NAMES_ARN_PARTS];
+	size_t		 n;
+};
+
+/** names_arn_tags(arn, out): the lineage tags holding ${arn} (names_arn_tags_clean them);
+ *  0, or -1 when ${arn} is empty, longer than NAMES_ARN_PARTS parts, or ENOMEM. */
+int	names_arn_tags(const char *arn, struct names_arn_tags *out);
+void	names_arn_tags_clean(struct names_arn_tags *t);
+
+/** names_lineage_arn(tags, n): the source ARN the lineage tags hold, reassembled:
+ *  malloc'd; NULL when absent, malformed or ENOMEM.  Every reader goes through it. */
+char	*names_lineage_arn(const struct rds_tag *tags, size_t n);
+
+/** names_lineage_source(tags, n, out): names_lineage_arn parsed (names_arn_clean ${out});
+ *  1, or 0 when the tags hold no usable snapshot ARN. */
+int	names_lineage_source(const struct rds_tag *tags, size_t n, struct names_arn *out);
+
 /** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
 const char *names_strip_system_prefix(const char *id);
 

@@ -187,11 +187,10 @@ db_note(struct dbage *d, time_t t, size_t keep)
 static int
 from_here(const struct sweep *sw, const struct rds_snapshot *s)
 {
-	const char *arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
 	struct names_arn a;
 	int here;
 
-	if (arn == NULL || names_parse_arn(arn, &a) != 1)
+	if (names_lineage_source(s->tags, s->n_tags, &a) != 1)
 		return (0);
 	here = strcmp(a.account, sw->account) == 0 &&
 	    strcmp(a.region, sw->f->cfg->region) == 0;
@@ -219,8 +218,10 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
 	const struct config *cfg = sw->f->cfg;
-	const char *db, *src;
+	const char *db;
 	struct dbage *d;
+	char *src;
+	int kept;
 
 	if (!ours(sw, s, NAMES_ROLE_BACKUP))
 		return (0);
@@ -235,10 +236,11 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 	 * Nothing to check on S when its user made its share (finish() leaves it), or
 	 * when B was copied from a transit copy: S itself was never shared then.
 	 */
-	src = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
-	if ((rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL ||
-	    (s->source_arn != NULL && src != NULL && strcmp(s->source_arn, src) != 0)) &&
-	    hset_add(&sw->kept, copy_hash(s->kind, s->id)) != 0)
+	src = names_lineage_arn(s->tags, s->n_tags);
+	kept = rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL ||
+	    (s->source_arn != NULL && src != NULL && strcmp(s->source_arn, src) != 0);
+	free(src);
+	if (kept && hset_add(&sw->kept, copy_hash(s->kind, s->id)) != 0)
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
 		return (0);

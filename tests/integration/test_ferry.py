@@ -179,6 +179,34 @@ def test_unknown_arn_or_foreign_lineage_is_never_acted_on(world, aws):
     assert rc == 1 and res["errorType"] == "Snapferry.NameConflict", res
 
 
+def test_longest_snapshot_id_keeps_exact_lineage_within_tag_limits(world, aws):
+    """Issue 9, defect 3: an instance snapshot id of 255 characters makes a source ARN over
+    256 characters, which AWS refuses as one tag value (the fidelity layer enforces the
+    limits). The ARN is split over snapferry:source-arn, -2; the flow, the sweep and its
+    retention scoping read it back exactly."""
+    long_id = "orders-" + "x" * 248
+    assert len(long_id) == 255
+    world.create_snapshot(world.db_id, long_id)
+    src_arn = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:{long_id}"
+    assert len(src_arn) > 256
+    rc, res, _ = run_event(world, snapshot_event(world, long_id))
+    assert rc == 0 and res["outcome"] == "done", res
+    brds = world.admin("rds", "backup")
+    (b,) = [v for k, v in fs.instance_snapshots(world, "backup").items()]
+    assert b["DBSnapshotIdentifier"] == res["backup"] and len(res["backup"]) <= 255
+    tags = fs.tags_of(brds, b["DBSnapshotArn"])
+    assert all(len(k) <= 128 and len(v) <= 256 for k, v in tags.items()), tags
+    assert tags["snapferry:source-arn"] + tags["snapferry:source-arn-2"] == src_arn
+    assert len(tags["snapferry:source-arn"]) == 256
+    # The sweep recognises it as this account's copy of that source: nothing new to do.
+    backup_id = b["DBSnapshotIdentifier"]
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["counts"]["backupCopies"] == 1, res
+    assert len([c for c in calls_of(aws, "CopyDBSnapshot", world.backup_account)
+                if c["params"]["TargetDBSnapshotIdentifier"] == backup_id]) == 1
+
+
 def test_copy_finished_for_foreign_copy_is_ignored(world, aws):
     # A copy the user made: no lineage tags -> ignored, nothing touched.
     world.admin("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,

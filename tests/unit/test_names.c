@@ -211,6 +211,81 @@ test_lineage(void)
 	CHECK_STR(names_strip_system_prefix("z"), "z");
 }
 
+/* Issue 9, defect 3: the source ARN split over tags of at most 256 characters. */
+static void
+test_arn_tags(void)
+{
+	static const size_t lens[] = { 1, 60, 255, 256, 257, 511, 512, 513, 1024 };
+	struct names_arn_tags at;
+	struct rds_tag t[NAMES_ARN_PARTS + 1];
+	struct names_arn a;
+	char *arn, *back;
+	size_t i, k, len;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		len = lens[i];
+		CHECK((arn = malloc(len + 1)) != NULL);
+		for (k = 0; k < len; k++)
+			arn[k] = (char)('a' + k % 26);
+		arn[len] = '\0';
+		CHECK(names_arn_tags(arn, &at) == 0);
+		CHECK(at.n == (len + NAMES_TAG_VALUE_MAX - 1) / NAMES_TAG_VALUE_MAX);
+		for (k = 0; k < at.n; k++) {
+			CHECK(strlen(at.tag[k].value) <= NAMES_TAG_VALUE_MAX);
+			CHECK(strlen(at.tag[k].key) <= 128);
+		}
+		CHECK_STR(at.tag[0].key, NAMES_TAG_SOURCE_ARN);
+		CHECK((back = names_lineage_arn(at.tag, at.n)) != NULL);
+		CHECK_STR(back, arn);
+		free(back);
+		names_arn_tags_clean(&at);
+		free(arn);
+	}
+	CHECK((arn = malloc(1026)) != NULL);
+	memset(arn, 'a', 1025);
+	arn[1025] = '\0';
+	CHECK(names_arn_tags(arn, &at) == -1);		/* over 4 parts */
+	free(arn);
+	CHECK(names_arn_tags("", &at) == -1);
+	CHECK(names_arn_tags(NULL, &at) == -1);
+
+	/* Malformed: a short first part followed by a second; a gap; nothing. */
+	t[0].key = NAMES_TAG_SOURCE_ARN;
+	t[0].value = "arn:aws:rds:eu-west-1:1:snapshot:";
+	t[1].key = NAMES_TAG_SOURCE_ARN "-2";
+	t[1].value = "abc";
+	CHECK(names_lineage_arn(t, 2) == NULL);
+	t[1].key = NAMES_TAG_SOURCE_ARN "-3";
+	CHECK((back = names_lineage_arn(t, 2)) != NULL);	/* -3 without -2: not read */
+	CHECK_STR(back, "arn:aws:rds:eu-west-1:1:snapshot:");
+	free(back);
+	CHECK(names_lineage_arn(t + 1, 1) == NULL);
+	CHECK(names_lineage_arn(NULL, 0) == NULL);
+
+	/* A real 255-character instance snapshot id: account and region come back exact. */
+	CHECK((arn = malloc(400)) != NULL);
+	k = (size_t)snprintf(arn, 400, "arn:aws-us-gov:rds:us-gov-west-1:111122223333:"
+	    "snapshot:");
+	memset(arn + k, 'q', 255);
+	arn[k + 255] = '\0';
+	CHECK(names_arn_tags(arn, &at) == 0 && at.n == 2);
+	CHECK(names_lineage_source(at.tag, at.n, &a) == 1);
+	CHECK_STR(a.account, "111122223333");
+	CHECK_STR(a.region, "us-gov-west-1");
+	CHECK(strlen(a.id) == 255);
+	names_arn_clean(&a);
+	t[0].key = NAMES_TAG_CREATED_BY;
+	t[0].value = "snapferry";
+	t[1] = at.tag[0];
+	t[2] = at.tag[1];
+	CHECK(names_has_lineage(t, 3, arn, NULL) == 1);
+	CHECK(names_has_lineage(t, 2, arn, NULL) == 0);	/* the first part alone */
+	arn[k + 254] = 'r';
+	CHECK(names_has_lineage(t, 3, arn, NULL) == 0);	/* differs in the last part */
+	names_arn_tags_clean(&at);
+	free(arn);
+}
+
 int
 main(void)
 {
@@ -219,5 +294,6 @@ main(void)
 	test_restore_ids();
 	test_arns();
 	test_lineage();
+	test_arn_tags();
 	UNIT_DONE();
 }
