@@ -32,7 +32,8 @@ struct flow {
 	char			*db_id;
 	int			 need_transit;
 	const char		*transit_key;	/* KmsKeyId of T; NULL = S's own key */
-	char			*copy_id;	/* name of T and of B */
+	char			*copy_id;	/* name of T (and of B before issue 12) */
+	char			*backup_id;	/* name of B: names_backup_id, or an old one */
 	int			 encrypted;
 };
 
@@ -452,6 +453,7 @@ flow_clean(struct flow *fl)
 	free(fl->s_arn);
 	free(fl->db_id);
 	free(fl->copy_id);
+	free(fl->backup_id);
 	memset(fl, 0, sizeof(*fl));
 }
 
@@ -670,7 +672,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 	if (worked)
 		ferry_count_metric(f, &f->counts.completed, "CopiesCompleted");
 	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
-	    fl->copy_id, cfg->backup_account_id);
+	    fl->backup_id, cfg->backup_account_id);
 }
 
 /*
@@ -686,34 +688,66 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 {
 	const char *what = strcmp(role, NAMES_ROLE_BACKUP) == 0 ? "backup copy" :
 	    "transit copy";
+	const char *name = c == &f->rds ? fl->copy_id : fl->backup_id;
 
 	if (snap->arn == NULL || fl->s_arn == NULL) {
-		no_arn(f, fl->kind, snap->arn == NULL ? fl->copy_id : fl->s_id, r);
+		no_arn(f, fl->kind, snap->arn == NULL ? name : fl->s_id, r);
 		return (0);
 	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
 		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
 		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
-		    "another NAME_PREFIX", fl->copy_id, c == &f->rds ? "" :
+		    "another NAME_PREFIX", name, c == &f->rds ? "" :
 		    " in the backup account", fl->s_arn);
 		return (0);
 	}
 	if (!is_terminal(snap->status))
 		return (1);
 	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
-	    "copies again", what, fl->copy_id, snap->status);
+	    "copies again", what, name, snap->status);
 	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (strcmp(snap->status, "deleting") != 0 &&
 	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
 		return (0);
-	PENDING(f, r, "%s %s was %s; copying again later", what, fl->copy_id, snap->status);
+	PENDING(f, r, "%s %s was %s; copying again later", what, name, snap->status);
 	return (0);
 }
 
 /*
- * observe_b(f, fl, bc, r): observe B.  1 when the flow must go on to create B,
- * 0 when ${r} holds the outcome.
+ * old_named_b(fl, bc, r, e): before issue 12, B was named like T ("<prefix>-<S id>",
+ * without the production account).  A copy of that name whose lineage names exactly S
+ * is S's backup copy: it is kept (no second copy; retention finds it by its lineage).
+ * One of another source (same-named snapshot of another account) is not ours: ignored.
+ * 1 adopted (fl->b, fl->backup_id), 0 none, -1 error in ${e}.
+ */
+static int
+old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws_error *e)
+{
+	int rc;
+
+	if (strcmp(fl->copy_id, fl->backup_id) == 0)
+		return (0);
+	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
+		return (rc);
+	if (fl->b.arn == NULL || !names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
+	    NAMES_ROLE_BACKUP)) {
+		rds_snapshot_clean(&fl->b);
+		memset(&fl->b, 0, sizeof(fl->b));
+		return (0);
+	}
+	free(fl->backup_id);
+	if ((fl->backup_id = strdup(fl->copy_id)) == NULL)
+		return (-1);
+	result_set_str(&r->backup, fl->backup_id);
+	result_step(r, "backup copy %s has the name used before account-specific names; "
+	    "it is this source's copy and is kept", fl->backup_id);
+	return (1);
+}
+
+/*
+ * observe_b(f, fl, bc, r): observe B (under its name, else under the old name).
+ * 1 when the flow must go on to create B, 0 when ${r} holds the outcome.
  */
 static int
 observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
@@ -722,8 +756,14 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
+	if ((rc = describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0)
+		rc = old_named_b(fl, bc, r, &e);
+	if (rc == -1) {
+		if (e.code == NULL) {
+			result_fail(r, "Snapferry.Internal", "out of memory");
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
 		aws_error_clear(&e);
@@ -734,21 +774,26 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 	fl->have_b = 1;
 	if (!vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r))
 		return (0);
-	switch (wait_available(f, bc, fl->kind, fl->copy_id, &fl->b, &e)) {
+	switch (wait_available(f, bc, fl->kind, fl->backup_id, &fl->b, &e)) {
 	case 1:
 		finish(f, fl, bc, r);
 		return (0);
 	case 2:
 		fl->have_b = 0;
 		rds_snapshot_clean(&fl->b);
+		/* An old-named copy that vanished: the next trigger copies under the new name. */
+		if (strcmp(fl->backup_id, fl->copy_id) == 0) {
+			PENDING(f, r, "backup copy %s disappeared", fl->backup_id);
+			return (0);
+		}
 		return (1);
 	case -1:
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
 		aws_error_clear(&e);
 		return (0);
 	default:
-		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->copy_id,
+		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->backup_id,
 		    fl->b.status ? fl->b.status : "not ready", fl->b.percent);
 		return (0);
 	}
@@ -898,10 +943,10 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s -> %s kms=%s (backup account %s)",
-		    ferry_op(fl->kind, "copy"), sh->arn, fl->copy_id, key ? key : "(none)",
+		    ferry_op(fl->kind, "copy"), sh->arn, fl->backup_id, key ? key : "(none)",
 		    cfg->backup_account_id);
 		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
-		    "created", fl->copy_id);
+		    "created", fl->backup_id);
 		return;
 	}
 	/* B's lineage names S, whether T or S was shared. */
@@ -926,15 +971,15 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		tags[nt].key = FERRY_TAG_SHARED_BEFORE;
 		tags[nt++].value = "true";
 	}
-	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->copy_id, key, tags, nt, NULL, &e);
+	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->backup_id, key, tags, nt, NULL, &e);
 	names_arn_tags_clean(&at);
 	if (rc == 0) {
 		ferry_count_metric(f, &f->counts.started, "CopiesStarted");
 		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
-		    sh->arn, fl->copy_id, cfg->backup_account_id);
+		    sh->arn, fl->backup_id, cfg->backup_account_id);
 	} else if (aws_error_has(&e, "AlreadyExists")) {
 		result_step(r, "%s %s: already exists in the backup account",
-		    ferry_op(fl->kind, "copy"), fl->copy_id);
+		    ferry_op(fl->kind, "copy"), fl->backup_id);
 		aws_error_clear(&e);
 	} else {
 		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
@@ -947,10 +992,31 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		return;
 	}
 	if ((rc = observe_b(f, fl, bc, r)) == 1)
-		PENDING(f, r, "backup copy %s requested", fl->copy_id);
+		PENDING(f, r, "backup copy %s requested", fl->backup_id);
 }
 
 /* ---- advance ------------------------------------------------------------------ */
+
+/* backup_id(fl, prefix, r): fl->backup_id for S, from the account and region of S's ARN
+ *  (known in every path: S's own, or its transit copy's lineage).  0, or -1 with ${r}. */
+static int
+backup_id(struct flow *fl, const char *prefix, struct result *r)
+{
+	struct names_arn a;
+
+	if (fl->s_arn == NULL || names_parse_arn(fl->s_arn, &a) != 1) {
+		result_fail(r, "Snapferry.AWSError", "%s is not an RDS snapshot ARN: no "
+		    "backup copy name", fl->s_arn ? fl->s_arn : "(no ARN)");
+		return (-1);
+	}
+	fl->backup_id = names_backup_id(prefix, a.id, fl->kind, a.account, a.region);
+	names_arn_clean(&a);
+	if (fl->backup_id == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return (-1);
+	}
+	return (0);
+}
 
 /* Why an encrypted snapshot or transit copy is not ferried to another region. */
 #define CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
@@ -1327,7 +1393,9 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 	    (fl.copy_id = names_copy_id(cfg->name_prefix, fl.have_s ? fl.s.id : fl.s_id,
 	    fl.kind)) == NULL)
 		goto enomem;
-	result_set_str(&r->backup, fl.copy_id);
+	if (backup_id(&fl, cfg->name_prefix, r) != 0)
+		goto done;
+	result_set_str(&r->backup, fl.backup_id);
 	if (fl.need_transit)
 		result_set_str(&r->transit, fl.copy_id);
 

@@ -140,6 +140,37 @@ names_copy_id(const char *prefix, const char *source_id, enum rds_kind kind)
 }
 
 char *
+names_backup_id(const char *prefix, const char *source_id, enum rds_kind kind,
+    const char *account, const char *region)
+{
+	const char *id;
+	char *who, *rest, *raw, *s;
+	char h[HASH_HEX + 1];
+
+	if (prefix == NULL || source_id == NULL || account == NULL || region == NULL)
+		return (NULL);
+	id = names_strip_system_prefix(source_id);
+	if (*id == '\0' || (who = joined(account, region)) == NULL)
+		return (NULL);
+	who[strlen(account)] = ':';
+	if (hash8(who, h) != 0) {
+		free(who);
+		return (NULL);
+	}
+	free(who);
+	if ((rest = joined(id, h)) == NULL)
+		return (NULL);
+	raw = joined(prefix, rest);
+	free(rest);
+	if (raw == NULL)
+		return (NULL);
+	s = names_sanitize(raw, kind == RDS_CLUSTER ? NAMES_MAX_CLUSTER_SNAPSHOT :
+	    NAMES_MAX_INSTANCE_SNAPSHOT);
+	free(raw);
+	return (s);
+}
+
+char *
 names_restore_id(const char *prefix, const char *db_id)
 {
 	char *raw, *s;

@@ -28,15 +28,27 @@
 #define NAMES_MAX_DB			63
 
 /**
- * names_copy_id(prefix, source_id, kind): the id of the transit copy T and of
- * the backup copy B of source snapshot ${source_id} (the same name, in two
- * accounts): "<prefix>-<id>" with "rds:"/"awsbackup:" dropped, lower case,
+ * names_copy_id(prefix, source_id, kind): the id of the transit copy T of source
+ * snapshot ${source_id} (and of its backup copy B before account-specific names):
+ * "<prefix>-<id>" with "rds:"/"awsbackup:" dropped, lower case,
  * characters outside [a-z0-9-] turned into '-', no "--", no trailing '-',
  * first character a letter, capped at 255 (instances) or 63 (clusters)
  * characters with "-<8 hex of SHA-256 of the uncapped name>" when cut.
  * malloc'd, NULL on ENOMEM or empty input.
  */
 char	*names_copy_id(const char *prefix, const char *source_id, enum rds_kind kind);
+
+/**
+ * names_backup_id(prefix, source_id, kind, account, region): the id of the backup copy B
+ * of source snapshot ${source_id} of production ${account} in ${region}:
+ * "<prefix>-<id>-<8 hex of SHA-256 of "<account>:<region>">" under names_copy_id's rules.
+ * One backup account serves several production accounts (and regions), whose snapshot
+ * names collide ("orders-m1", "rds:orders-2024-05-01-00-01"): the suffix tells them
+ * apart; when the name is cut, the hash of the whole name (suffix included) does.
+ * Copies made before (named like T) are still found by their lineage.  malloc'd.
+ */
+char	*names_backup_id(const char *prefix, const char *source_id, enum rds_kind kind,
+	    const char *account, const char *region);
 
 /** names_restore_id(prefix, db_id): the id of a DB restored from a backup copy of
  *  ${db_id}, same rules as names_copy_id, capped at 63. malloc'd. */

@@ -69,7 +69,7 @@ struct sweep {
 	int		 final_done;	/* listing 3 went through */
 };
 
-/* FNV-1a, 64 bits, of "<kind>:<id>". */
+/* FNV-1a, 64 bits, of "<kind>:<id>" (a source snapshot's ARN). */
 static uint64_t
 copy_hash(enum rds_kind kind, const char *id)
 {
@@ -221,6 +221,7 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 	const char *db;
 	struct dbage *d;
 	char *src;
+	uint64_t h;
 	int kept;
 
 	if (!ours(sw, s, NAMES_ROLE_BACKUP))
@@ -230,17 +231,19 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 		sw->b_pending++;
 		return (0);
 	}
-	if (hset_add(&sw->done, copy_hash(s->kind, s->id)) != 0)
-		return (1);
+	/* Keyed by the source (its lineage), not by B's name: copies named before
+	 * account-specific names count as well. */
+	if ((src = names_lineage_arn(s->tags, s->n_tags)) == NULL)
+		return (0);
+	h = copy_hash(s->kind, src);
 	/*
 	 * Nothing to check on S when its user made its share (finish() leaves it), or
 	 * when B was copied from a transit copy: S itself was never shared then.
 	 */
-	src = names_lineage_arn(s->tags, s->n_tags);
 	kept = rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL ||
-	    (s->source_arn != NULL && src != NULL && strcmp(s->source_arn, src) != 0);
+	    (s->source_arn != NULL && strcmp(s->source_arn, src) != 0);
 	free(src);
-	if (kept && hset_add(&sw->kept, copy_hash(s->kind, s->id)) != 0)
+	if (hset_add(&sw->done, h) != 0 || (kept && hset_add(&sw->kept, h) != 0))
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
 		return (0);
@@ -398,7 +401,6 @@ source_cb(const struct rds_snapshot *s, void *arg)
 	const struct config *cfg = f->cfg;
 	struct ferry_decision d;
 	struct result ir;
-	char *copy_id;
 	uint64_t h;
 	int transit, done;
 
@@ -448,10 +450,7 @@ source_cb(const struct rds_snapshot *s, void *arg)
 		}
 		/* Finished before: only a share left on S itself, or a restore, could
 		 * still be outstanding. */
-		if ((copy_id = names_copy_id(cfg->name_prefix, s->id, s->kind)) == NULL)
-			return (1);
-		h = copy_hash(s->kind, copy_id);
-		free(copy_id);
+		h = copy_hash(s->kind, s->arn);
 		done = hset_has(&sw->done, h);
 		if (done && !cfg->restore) {
 			/* A share snapferry added and an interrupted invocation left is taken

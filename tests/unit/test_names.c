@@ -286,6 +286,67 @@ test_arn_tags(void)
 	free(arn);
 }
 
+/* Issue 12: backup copy ids unique per (production account, region, source snapshot). */
+static void
+test_backup_ids(void)
+{
+	static const char *accts[] = { "111111111111", "222222222222", "333333333333" };
+	char *id[3], *a, *b, *c, *t, longid[256];
+	size_t i, j;
+
+	/* Readable, deterministic; the suffix is SHA-256("<account>:<region>")'s start. */
+	a = names_backup_id("snapferry", "orders-m1", RDS_INSTANCE, accts[0], "eu-west-1");
+	CHECK_STR(a, "snapferry-orders-m1-a89711de");
+	b = names_backup_id("snapferry", "orders-m1", RDS_INSTANCE, accts[0], "eu-west-1");
+	CHECK_STR(a, b);
+	free(b);
+	b = names_backup_id("snapferry", "orders-m1", RDS_INSTANCE, accts[0], "us-east-1");
+	CHECK_STR(b, "snapferry-orders-m1-191922d0");		/* another region */
+	free(b);
+	free(a);
+	/* Three accounts, same DB and snapshot names: three ids. */
+	for (i = 0; i < 3; i++)
+		CHECK((id[i] = names_backup_id("snapferry", "orders-m1", RDS_INSTANCE, accts[i],
+		    "eu-west-1")) != NULL);
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++)
+			CHECK(strcmp(id[i], id[j]) != 0);
+	CHECK_STR(id[1], "snapferry-orders-m1-7c630def");
+	for (i = 0; i < 3; i++)
+		free(id[i]);
+	/* Automated snapshots: "rds:" dropped, like the transit copy. */
+	a = names_backup_id("snapferry", "rds:orders-2024-05-01-00-01", RDS_INSTANCE, accts[0],
+	    "eu-west-1");
+	CHECK_STR(a, "snapferry-orders-2024-05-01-00-01-a89711de");
+	t = names_copy_id("snapferry", "rds:orders-2024-05-01-00-01", RDS_INSTANCE);
+	CHECK_STR(t, "snapferry-orders-2024-05-01-00-01");	/* T keeps today's name */
+	CHECK(strcmp(a, t) != 0);
+	free(a);
+	free(t);
+	/* Both length limits, still distinct per account after the cut. */
+	memset(longid, 'o', 255);
+	longid[255] = '\0';
+	a = names_backup_id("snapferry", longid, RDS_INSTANCE, accts[0], "eu-west-1");
+	b = names_backup_id("snapferry", longid, RDS_INSTANCE, accts[1], "eu-west-1");
+	CHECK(a != NULL && b != NULL && strlen(a) == 255 && strlen(b) == 255);
+	CHECK(strcmp(a, b) != 0 && strncmp(a, "snapferry-ooo", 13) == 0);
+	free(a);
+	free(b);
+	memset(longid, 'c', 63);
+	longid[63] = '\0';
+	a = names_backup_id("snapferry", longid, RDS_CLUSTER, accts[0], "eu-west-1");
+	b = names_backup_id("snapferry", longid, RDS_CLUSTER, accts[1], "eu-west-1");
+	c = names_backup_id("snapferry", "aurora1-snap", RDS_CLUSTER, accts[0], "eu-west-1");
+	CHECK(a != NULL && b != NULL && strlen(a) == 63 && strlen(b) == 63);
+	CHECK(strcmp(a, b) != 0);
+	CHECK_STR(c, "snapferry-aurora1-snap-a89711de");
+	free(a);
+	free(b);
+	free(c);
+	CHECK(names_backup_id("snapferry", "rds:", RDS_INSTANCE, accts[0], "eu-west-1") == NULL);
+	CHECK(names_backup_id("snapferry", "x", RDS_INSTANCE, NULL, "eu-west-1") == NULL);
+}
+
 int
 main(void)
 {
@@ -295,5 +356,6 @@ main(void)
 	test_arns();
 	test_lineage();
 	test_arn_tags();
+	test_backup_ids();
 	UNIT_DONE();
 }
