@@ -176,9 +176,18 @@ def check_final_state(world, state, prefix):
     if by_source:
         problems.append("backup copies of no production snapshot: %s"
                         % [b["id"] for v in by_source.values() for b in v])
-    if "%s-%s" % (prefix, world.snapshot_id) not in {b["id"] for b in state["backup"]}:
-        problems.append("no backup copy named %s-%s" % (prefix, world.snapshot_id))
+    want = backup_copy_id(prefix, world.snapshot_id, world.prod_account, world.region)
+    if want not in {b["id"] for b in state["backup"]}:
+        problems.append("no backup copy named %s" % want)
     return problems
+
+
+def backup_copy_id(prefix, snapshot_id, account, region):
+    """The backup copy's id for a plain manual snapshot id (src/names.c names_backup_id):
+    "<prefix>-<id>-<first 8 hex of SHA-256 of '<account>:<region>'>"."""
+    import hashlib
+    return "%s-%s-%s" % (prefix, snapshot_id, hashlib.sha256(
+        ("%s:%s" % (account, region)).encode()).hexdigest()[:8])
 
 
 def find_bootstrap(arg):

@@ -32,7 +32,8 @@ struct flow {
 	char			*db_id;
 	int			 need_transit;
 	const char		*transit_key;	/* KmsKeyId of T; NULL = S's own key */
-	char			*copy_id;	/* name of T and of B */
+	char			*copy_id;	/* name of T (and of B before issue 12) */
+	char			*backup_id;	/* name of B: names_backup_id, or an old one */
 	int			 encrypted;
 };
 
@@ -359,14 +360,17 @@ ferry_base_tags(const char *role, struct rds_tag *tags)
 	return (i);
 }
 
-void
+int
 ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
-    const char *role, struct rds_tag *tags, size_t *n)
+    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n)
 {
-	size_t i = ferry_base_tags(role, tags);
+	size_t i = ferry_base_tags(role, tags), k;
 
-	tags[i].key = NAMES_TAG_SOURCE_ARN;
-	tags[i++].value = snap->arn;
+	*n = 0;
+	if (names_arn_tags(snap->arn, arn) != 0)
+		return (-1);
+	for (k = 0; k < arn->n; k++)
+		tags[i++] = arn->tag[k];
 	if (snap->db_id != NULL) {
 		tags[i].key = NAMES_TAG_SOURCE_DB;
 		tags[i++].value = snap->db_id;
@@ -379,6 +383,7 @@ ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
 	}
 	(void)f;
 	*n = i;
+	return (0);
 }
 
 /*
@@ -493,6 +498,7 @@ flow_clean(struct flow *fl)
 	free(fl->s_arn);
 	free(fl->db_id);
 	free(fl->copy_id);
+	free(fl->backup_id);
 	memset(fl, 0, sizeof(*fl));
 }
 
@@ -500,10 +506,17 @@ flow_clean(struct flow *fl)
 static int
 source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 {
-	const char *arn = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_ARN);
 	const char *db = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_DB);
+	struct names_arn a;
+	int same;
 
-	if (arn == NULL || result_set_str(&fl->s_arn, arn) != 0)
+	/* Exactly S: the same id and kind (a copy of another source can share T's name). */
+	if (names_lineage_source(t->tags, t->n_tags, &a) != 1)
+		return (-1);
+	same = strcmp(a.id, fl->s_id) == 0 && a.kind == fl->kind;
+	names_arn_clean(&a);
+	free(fl->s_arn);
+	if (!same || (fl->s_arn = names_lineage_arn(t->tags, t->n_tags)) == NULL)
 		return (-1);
 	if (db != NULL && result_set_str(&fl->db_id, db) != 0)
 		return (-1);
@@ -511,6 +524,28 @@ source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 }
 
 /* ---- the steps ------------------------------------------------------------------ */
+
+/* lineage_too_long(f, fl, r): ${r} fails: S's ARN can't be written as lineage tags. */
+static void
+lineage_too_long(struct ferry *f, const struct flow *fl, struct result *r)
+{
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.Internal", "the lineage of %s can't be tagged: out of "
+	    "memory, or its ARN is over %d characters", fl->s_id ? fl->s_id : "(no id)",
+	    NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX);
+}
+
+/* no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so its
+ *  lineage and ownership can't be checked, and snapferry does not act on it. */
+static void
+no_arn(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+{
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	result_fail(r, "Snapferry.AWSError", "%s answered for %s without %s: snapferry "
+	    "never acts on a snapshot whose ARN is unknown; the next trigger or sweep "
+	    "tries again", ferry_op(kind, "describe"), id ? id : "(no id)",
+	    kind == RDS_CLUSTER ? "DBClusterSnapshotArn" : "DBSnapshotArn");
+}
 
 /*
  * delete_ours(f, c, kind, snap, s_arn, r, what): delete ${snap} when it carries
@@ -524,8 +559,14 @@ delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 {
 	struct aws_error e;
 
+	/* Unknown ARNs (an answer without DBSnapshotArn) prove nothing: never delete then. */
+	if (s_arn == NULL || snap->arn == NULL || snap->id == NULL) {
+		result_warn(r, "not deleting %s %s: the ARN of %s is unknown", what,
+		    snap->id ? snap->id : "(no id)", s_arn == NULL ? "its source" : "it");
+		return (0);
+	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, s_arn, NULL) ||
-	    (snap->arn != NULL && strcmp(snap->arn, s_arn) == 0)) {
+	    strcmp(snap->arn, s_arn) == 0) {
 		result_warn(r, "not deleting %s %s: it does not carry snapferry's lineage",
 		    what, snap->id);
 		return (0);
@@ -678,7 +719,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 	if (worked)
 		ferry_count_metric(f, &f->counts.completed, "CopiesCompleted");
 	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
-	    fl->copy_id, cfg->backup_account_id);
+	    fl->backup_id, cfg->backup_account_id);
 }
 
 /*
@@ -694,30 +735,66 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 {
 	const char *what = strcmp(role, NAMES_ROLE_BACKUP) == 0 ? "backup copy" :
 	    "transit copy";
+	const char *name = c == &f->rds ? fl->copy_id : fl->backup_id;
 
+	if (snap->arn == NULL || fl->s_arn == NULL) {
+		no_arn(f, fl->kind, snap->arn == NULL ? name : fl->s_id, r);
+		return (0);
+	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
 		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
 		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
-		    "another NAME_PREFIX", fl->copy_id, c == &f->rds ? "" :
+		    "another NAME_PREFIX", name, c == &f->rds ? "" :
 		    " in the backup account", fl->s_arn);
 		return (0);
 	}
 	if (!is_terminal(snap->status))
 		return (1);
 	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
-	    "copies again", what, fl->copy_id, snap->status);
+	    "copies again", what, name, snap->status);
 	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (strcmp(snap->status, "deleting") != 0 &&
 	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
 		return (0);
-	PENDING(f, r, "%s %s was %s; copying again later", what, fl->copy_id, snap->status);
+	PENDING(f, r, "%s %s was %s; copying again later", what, name, snap->status);
 	return (0);
 }
 
 /*
- * observe_b(f, fl, bc, r): observe B.  1 when the flow must go on to create B,
- * 0 when ${r} holds the outcome.
+ * old_named_b(fl, bc, r, e): before issue 12, B was named like T ("<prefix>-<S id>",
+ * without the production account).  A copy of that name whose lineage names exactly S
+ * is S's backup copy: it is kept (no second copy; retention finds it by its lineage).
+ * One of another source (same-named snapshot of another account) is not ours: ignored.
+ * 1 adopted (fl->b, fl->backup_id), 0 none, -1 error in ${e}.
+ */
+static int
+old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws_error *e)
+{
+	int rc;
+
+	if (strcmp(fl->copy_id, fl->backup_id) == 0)
+		return (0);
+	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
+		return (rc);
+	if (fl->b.arn == NULL || !names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
+	    NAMES_ROLE_BACKUP)) {
+		rds_snapshot_clean(&fl->b);
+		memset(&fl->b, 0, sizeof(fl->b));
+		return (0);
+	}
+	free(fl->backup_id);
+	if ((fl->backup_id = strdup(fl->copy_id)) == NULL)
+		return (-1);
+	result_set_str(&r->backup, fl->backup_id);
+	result_step(r, "backup copy %s has the name used before account-specific names; "
+	    "it is this source's copy and is kept", fl->backup_id);
+	return (1);
+}
+
+/*
+ * observe_b(f, fl, bc, r): observe B (under its name, else under the old name).
+ * 1 when the flow must go on to create B, 0 when ${r} holds the outcome.
  */
 static int
 observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
@@ -726,8 +803,14 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
+	if ((rc = describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0)
+		rc = old_named_b(fl, bc, r, &e);
+	if (rc == -1) {
+		if (e.code == NULL) {
+			result_fail(r, "Snapferry.Internal", "out of memory");
+			return (0);
+		}
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
 		aws_error_clear(&e);
@@ -738,21 +821,26 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 	fl->have_b = 1;
 	if (!vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r))
 		return (0);
-	switch (wait_available(f, bc, fl->kind, fl->copy_id, &fl->b, &e)) {
+	switch (wait_available(f, bc, fl->kind, fl->backup_id, &fl->b, &e)) {
 	case 1:
 		finish(f, fl, bc, r);
 		return (0);
 	case 2:
 		fl->have_b = 0;
 		rds_snapshot_clean(&fl->b);
+		/* An old-named copy that vanished: the next trigger copies under the new name. */
+		if (strcmp(fl->backup_id, fl->copy_id) == 0) {
+			PENDING(f, r, "backup copy %s disappeared", fl->backup_id);
+			return (0);
+		}
 		return (1);
 	case -1:
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
+		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
 		aws_error_clear(&e);
 		return (0);
 	default:
-		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->copy_id,
+		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->backup_id,
 		    fl->b.status ? fl->b.status : "not ready", fl->b.percent);
 		return (0);
 	}
@@ -766,7 +854,8 @@ static int
 make_t(struct ferry *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
-	struct rds_tag tags[8];
+	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct names_arn_tags at;
 	struct aws_error e;
 	size_t nt;
 	int rc;
@@ -791,9 +880,14 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			    "be created", fl->copy_id);
 			return (0);
 		}
-		ferry_lineage_tags(f, &fl->s, NAMES_ROLE_TRANSIT, tags, &nt);
-		if (rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
-		    fl->transit_key, tags, nt, &fl->t, &e) == 0) {
+		if (ferry_lineage_tags(f, &fl->s, NAMES_ROLE_TRANSIT, &at, tags, &nt) != 0) {
+			lineage_too_long(f, fl, r);
+			return (0);
+		}
+		rc = rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
+		    fl->transit_key, tags, nt, &fl->t, &e);
+		names_arn_tags_clean(&at);
+		if (rc == 0) {
 			fl->have_t = 1;
 			ferry_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
 			result_step(r, "%s %s -> %s", ferry_op(fl->kind, "copy"), fl->s.id,
@@ -866,7 +960,8 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
-	struct rds_tag tags[8];
+	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct names_arn_tags at;
 	struct aws_error e;
 	const char *key;
 	size_t nt;
@@ -898,15 +993,15 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s -> %s kms=%s (backup account %s)",
-		    ferry_op(fl->kind, "copy"), sh->arn, fl->copy_id, key ? key : "(none)",
+		    ferry_op(fl->kind, "copy"), sh->arn, fl->backup_id, key ? key : "(none)",
 		    cfg->backup_account_id);
 		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
-		    "created", fl->copy_id);
+		    "created", fl->backup_id);
 		return;
 	}
 	/* B's lineage names S, whether T or S was shared. */
 	if (fl->have_s) {
-		ferry_lineage_tags(f, &fl->s, NAMES_ROLE_BACKUP, tags, &nt);
+		rc = ferry_lineage_tags(f, &fl->s, NAMES_ROLE_BACKUP, &at, tags, &nt);
 	} else {
 		struct rds_snapshot pseudo = fl->t;
 
@@ -916,20 +1011,25 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    NAMES_TAG_SOURCE_KEY);
 		pseudo.create_time = (char *)(uintptr_t)rds_tag_get(fl->t.tags,
 		    fl->t.n_tags, NAMES_TAG_SOURCE_TIME);
-		ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, tags, &nt);
+		rc = ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, &at, tags, &nt);
+	}
+	if (rc != 0) {
+		lineage_too_long(f, fl, r);
+		return;
 	}
 	if (before) {
 		tags[nt].key = FERRY_TAG_SHARED_BEFORE;
 		tags[nt++].value = "true";
 	}
-	if (rds_copy_snapshot(bc, fl->kind, sh->arn, fl->copy_id, key, tags, nt, NULL,
-	    &e) == 0) {
+	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->backup_id, key, tags, nt, NULL, &e);
+	names_arn_tags_clean(&at);
+	if (rc == 0) {
 		ferry_count_metric(f, &f->counts.started, "CopiesStarted");
 		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
-		    sh->arn, fl->copy_id, cfg->backup_account_id);
+		    sh->arn, fl->backup_id, cfg->backup_account_id);
 	} else if (aws_error_has(&e, "AlreadyExists")) {
 		result_step(r, "%s %s: already exists in the backup account",
-		    ferry_op(fl->kind, "copy"), fl->copy_id);
+		    ferry_op(fl->kind, "copy"), fl->backup_id);
 		aws_error_clear(&e);
 	} else {
 		fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
@@ -942,10 +1042,31 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		return;
 	}
 	if ((rc = observe_b(f, fl, bc, r)) == 1)
-		PENDING(f, r, "backup copy %s requested", fl->copy_id);
+		PENDING(f, r, "backup copy %s requested", fl->backup_id);
 }
 
 /* ---- advance ------------------------------------------------------------------ */
+
+/* backup_id(fl, prefix, r): fl->backup_id for S, from the account and region of S's ARN
+ *  (known in every path: S's own, or its transit copy's lineage).  0, or -1 with ${r}. */
+static int
+backup_id(struct flow *fl, const char *prefix, struct result *r)
+{
+	struct names_arn a;
+
+	if (fl->s_arn == NULL || names_parse_arn(fl->s_arn, &a) != 1) {
+		result_fail(r, "Snapferry.AWSError", "%s is not an RDS snapshot ARN: no "
+		    "backup copy name", fl->s_arn ? fl->s_arn : "(no ARN)");
+		return (-1);
+	}
+	fl->backup_id = names_backup_id(prefix, a.id, fl->kind, a.account, a.region);
+	names_arn_clean(&a);
+	if (fl->backup_id == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return (-1);
+	}
+	return (0);
+}
 
 /* Why an encrypted snapshot or transit copy is not ferried to another region. */
 #define CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
@@ -1274,23 +1395,26 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 
 	if ((rc = find_source(f, &fl, kind, fl.s_id, r)) == -1)
 		goto done;
-	if (rc == 1 && names_has_lineage(fl.s.tags, fl.s.n_tags, NULL, NAMES_ROLE_TRANSIT)) {
+	if (rc == 1 && fl.s.arn == NULL) {
+		no_arn(f, fl.kind, fl.s_id, r);
+		goto done;
+	}
+	if (rc == 1 && names_is_snapferry(fl.s.tags, fl.s.n_tags, NAMES_ROLE_TRANSIT)) {
 		/* One of our transit copies: advance its source. */
-		src = rds_tag_get(fl.s.tags, fl.s.n_tags, NAMES_TAG_SOURCE_ARN);
+		src = names_lineage_arn(fl.s.tags, fl.s.n_tags);
 		if (depth > 0 || src == NULL) {
+			free((void *)(uintptr_t)src);
 			result_finish(r, RESULT_IGNORED, "transit copy %s names no usable "
 			    "source", fl.s.id);
 			goto done;
 		}
 		result_step(r, "%s is snapferry's transit copy of %s", fl.s.id, src);
-		if ((src = strdup(src)) == NULL)
-			goto enomem;
 		flow_clean(&fl);
 		advance(f, FERRY_KIND_ANY, src, r, 0, depth + 1);
 		free((void *)(uintptr_t)src);
 		return;
 	}
-	if (rc == 1 && names_has_lineage(fl.s.tags, fl.s.n_tags, NULL, NULL)) {
+	if (rc == 1 && names_is_snapferry(fl.s.tags, fl.s.n_tags, NULL)) {
 		/* A backup copy (this account is another's backup account) or a restore:
 		 * ferrying it would copy copies ("<prefix>-<prefix>-..."). */
 		src = rds_tag_get(fl.s.tags, fl.s.n_tags, NAMES_TAG_ROLE);
@@ -1333,7 +1457,7 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 			goto done;
 		}
 		fl.have_t = (rc == 1);
-		if (!fl.have_t || !names_has_lineage(fl.t.tags, fl.t.n_tags, NULL,
+		if (!fl.have_t || !names_is_snapferry(fl.t.tags, fl.t.n_tags,
 		    NAMES_ROLE_TRANSIT) || source_from_tags(&fl, &fl.t) != 0) {
 			result_finish(r, RESULT_SKIPPED, "source snapshot %s not found", ref);
 			goto done;
@@ -1354,7 +1478,9 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 	    (fl.copy_id = names_copy_id(cfg->name_prefix, fl.have_s ? fl.s.id : fl.s_id,
 	    fl.kind)) == NULL)
 		goto enomem;
-	result_set_str(&r->backup, fl.copy_id);
+	if (backup_id(&fl, cfg->name_prefix, r) != 0)
+		goto done;
+	result_set_str(&r->backup, fl.backup_id);
 	if (fl.need_transit)
 		result_set_str(&r->transit, fl.copy_id);
 

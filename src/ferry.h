@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "aws.h"
+#include "names.h"
 #include "rds.h"
 #include "result.h"
 
@@ -165,9 +166,13 @@ void	ferry_emit_counts(const struct ferry_counts *c);
 /** ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
  *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
 size_t	ferry_base_tags(const char *role, struct rds_tag *tags);
-/** ferry_lineage_tags(f, snap, role, tags, n): the lineage tags for a copy of ${snap}
- *  (pointers into ${snap} and static strings; nothing to free). ${tags} has room for 7. */
-void	ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
-	    const char *role, struct rds_tag *tags, size_t *n);
+/* Room for every tag of a copy: base 3, the source ARN's parts, db, key, time, shared. */
+#define FERRY_MAX_TAGS	(7 + NAMES_ARN_PARTS)
+/** ferry_lineage_tags(f, snap, role, arn, tags, n): the lineage tags for a copy of ${snap}
+ *  (pointers into ${snap}, static strings and ${arn}, the parts of its ARN:
+ *  names_arn_tags_clean it). ${tags} has room for FERRY_MAX_TAGS.  0, -1 when the ARN
+ *  can't be tagged (ENOMEM, or longer than NAMES_ARN_PARTS tag values). */
+int	ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
+	    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n);
 
 #endif

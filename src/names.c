@@ -4,6 +4,7 @@
  * work), lineage-tag checks and snapshot-ARN parsing.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,37 @@ names_copy_id(const char *prefix, const char *source_id, enum rds_kind kind)
 }
 
 char *
+names_backup_id(const char *prefix, const char *source_id, enum rds_kind kind,
+    const char *account, const char *region)
+{
+	const char *id;
+	char *who, *rest, *raw, *s;
+	char h[HASH_HEX + 1];
+
+	if (prefix == NULL || source_id == NULL || account == NULL || region == NULL)
+		return (NULL);
+	id = names_strip_system_prefix(source_id);
+	if (*id == '\0' || (who = joined(account, region)) == NULL)
+		return (NULL);
+	who[strlen(account)] = ':';
+	if (hash8(who, h) != 0) {
+		free(who);
+		return (NULL);
+	}
+	free(who);
+	if ((rest = joined(id, h)) == NULL)
+		return (NULL);
+	raw = joined(prefix, rest);
+	free(rest);
+	if (raw == NULL)
+		return (NULL);
+	s = names_sanitize(raw, kind == RDS_CLUSTER ? NAMES_MAX_CLUSTER_SNAPSHOT :
+	    NAMES_MAX_INSTANCE_SNAPSHOT);
+	free(raw);
+	return (s);
+}
+
+char *
 names_restore_id(const char *prefix, const char *db_id)
 {
 	char *raw, *s;
@@ -200,21 +232,126 @@ names_parse_arn(const char *s, struct names_arn *out)
 	return (1);
 }
 
+/* Key of part ${i} (0-based) of the source ARN: "snapferry:source-arn", "...-2", ... */
+static const char *
+arn_part_key(size_t i)
+{
+	static const char * const k[NAMES_ARN_PARTS] = { NAMES_TAG_SOURCE_ARN,
+	    NAMES_TAG_SOURCE_ARN "-2", NAMES_TAG_SOURCE_ARN "-3", NAMES_TAG_SOURCE_ARN "-4" };
+
+	return (i < NAMES_ARN_PARTS ? k[i] : NULL);
+}
+
+void
+names_arn_tags_clean(struct names_arn_tags *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->tag[i].value);
+	memset(t, 0, sizeof(*t));
+}
+
 int
-names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
-    const char *role)
+names_arn_tags(const char *arn, struct names_arn_tags *out)
+{
+	size_t len, off, take;
+
+	memset(out, 0, sizeof(*out));
+	if (arn == NULL || (len = strlen(arn)) == 0 ||
+	    len > (size_t)NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX)
+		return (-1);
+	for (off = 0; off < len; off += take) {
+		take = len - off < NAMES_TAG_VALUE_MAX ? len - off : NAMES_TAG_VALUE_MAX;
+		out->tag[out->n].key = (char *)(uintptr_t)arn_part_key(out->n);
+		if ((out->tag[out->n].value = strndup(arn + off, take)) == NULL) {
+			names_arn_tags_clean(out);
+			return (-1);
+		}
+		out->n++;
+	}
+	return (0);
+}
+
+char *
+names_lineage_arn(const struct rds_tag *tags, size_t n)
+{
+	const char *part[NAMES_ARN_PARTS];
+	size_t np = 0, len = 0, i, l;
+	char *s;
+
+	for (i = 0; i < NAMES_ARN_PARTS; i++) {
+		if ((part[i] = rds_tag_get(tags, n, arn_part_key(i))) == NULL)
+			break;
+		np++;
+	}
+	if (np == 0 || *part[0] == '\0')
+		return (NULL);
+	/* Every part but the last is full: anything else was not written by snapferry. */
+	for (i = 0; i < np; i++) {
+		l = strlen(part[i]);
+		if ((i + 1 < np && l != NAMES_TAG_VALUE_MAX) || l > NAMES_TAG_VALUE_MAX ||
+		    l == 0)
+			return (NULL);
+		len += l;
+	}
+	if ((s = malloc(len + 1)) == NULL)
+		return (NULL);
+	for (i = 0, len = 0; i < np; i++) {
+		l = strlen(part[i]);
+		memcpy(s + len, part[i], l);
+		len += l;
+	}
+	s[len] = '\0';
+	return (s);
+}
+
+int
+names_lineage_source(const struct rds_tag *tags, size_t n, struct names_arn *out)
+{
+	char *arn;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((arn = names_lineage_arn(tags, n)) == NULL)
+		return (0);
+	rc = names_parse_arn(arn, out);
+	free(arn);
+	/* names_parse_arn cleans ${out} itself when it fails. */
+	return (rc == 1);
+}
+
+int
+names_is_snapferry(const struct rds_tag *tags, size_t n, const char *role)
 {
 	const char *v;
 
 	if ((v = rds_tag_get(tags, n, NAMES_TAG_CREATED_BY)) == NULL ||
 	    strcmp(v, "snapferry") != 0)
 		return (0);
-	if ((v = rds_tag_get(tags, n, NAMES_TAG_SOURCE_ARN)) == NULL)
-		return (0);
-	if (source_arn != NULL && strcmp(v, source_arn) != 0)
+	if ((v = rds_tag_get(tags, n, NAMES_TAG_SOURCE_ARN)) == NULL || *v == '\0')
 		return (0);
 	if (role != NULL && ((v = rds_tag_get(tags, n, NAMES_TAG_ROLE)) == NULL ||
 	    strcmp(v, role) != 0))
 		return (0);
 	return (1);
+}
+
+int
+names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
+    const char *role)
+{
+	char *arn;
+	int same;
+
+	/* Unknown source: nothing can be shown to be its copy (a NULL used to match any). */
+	if (source_arn == NULL || *source_arn == '\0')
+		return (0);
+	if (!names_is_snapferry(tags, n, role))
+		return (0);
+	if ((arn = names_lineage_arn(tags, n)) == NULL)
+		return (0);
+	same = strcmp(arn, source_arn) == 0;
+	free(arn);
+	return (same);
 }

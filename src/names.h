@@ -28,15 +28,27 @@
 #define NAMES_MAX_DB			63
 
 /**
- * names_copy_id(prefix, source_id, kind): the id of the transit copy T and of
- * the backup copy B of source snapshot ${source_id} (the same name, in two
- * accounts): "<prefix>-<id>" with "rds:"/"awsbackup:" dropped, lower case,
+ * names_copy_id(prefix, source_id, kind): the id of the transit copy T of source
+ * snapshot ${source_id} (and of its backup copy B before account-specific names):
+ * "<prefix>-<id>" with "rds:"/"awsbackup:" dropped, lower case,
  * characters outside [a-z0-9-] turned into '-', no "--", no trailing '-',
  * first character a letter, capped at 255 (instances) or 63 (clusters)
  * characters with "-<8 hex of SHA-256 of the uncapped name>" when cut.
  * malloc'd, NULL on ENOMEM or empty input.
  */
 char	*names_copy_id(const char *prefix, const char *source_id, enum rds_kind kind);
+
+/**
+ * names_backup_id(prefix, source_id, kind, account, region): the id of the backup copy B
+ * of source snapshot ${source_id} of production ${account} in ${region}:
+ * "<prefix>-<id>-<8 hex of SHA-256 of "<account>:<region>">" under names_copy_id's rules.
+ * One backup account serves several production accounts (and regions), whose snapshot
+ * names collide ("orders-m1", "rds:orders-2024-05-01-00-01"): the suffix tells them
+ * apart; when the name is cut, the hash of the whole name (suffix included) does.
+ * Copies made before (named like T) are still found by their lineage.  malloc'd.
+ */
+char	*names_backup_id(const char *prefix, const char *source_id, enum rds_kind kind,
+	    const char *account, const char *region);
 
 /** names_restore_id(prefix, db_id): the id of a DB restored from a backup copy of
  *  ${db_id}, same rules as names_copy_id, capped at 63. malloc'd. */
@@ -62,10 +74,45 @@ int	names_parse_arn(const char *s, struct names_arn *out);
 /** names_arn_clean(a): free the fields. */
 void	names_arn_clean(struct names_arn *a);
 
-/** names_has_lineage(tags, n, source_arn, role): 1 when the tags name snapferry as creator,
- *  carry ${role} (NULL = any) and, when ${source_arn} is not NULL, that source ARN. */
+/**
+ * names_has_lineage(tags, n, source_arn, role): 1 when the tags name snapferry as
+ * creator, carry ${role} (NULL = any) and name exactly the source ${source_arn}.  A NULL
+ * ${source_arn} (a source whose ARN is unknown) matches nothing: 0.
+ */
 int	names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
 	    const char *role);
+
+/** names_is_snapferry(tags, n, role): 1 when the tags name snapferry as creator, carry
+ *  ${role} (NULL = any) and some source ARN: one of snapferry's copies, of any source. */
+int	names_is_snapferry(const struct rds_tag *tags, size_t n, const char *role);
+
+/*
+ * The source ARN in lineage tags.  AWS caps a tag value at 256 characters, and an
+ * instance snapshot id alone may have 255: an ARN longer than 256 is cut, in order,
+ * into snapferry:source-arn, snapferry:source-arn-2, ... (every part but the last
+ * exactly 256 characters).  snapferry:source-arn always holds the start, so the
+ * templates' condition on that tag still sees every copy.
+ */
+#define NAMES_TAG_VALUE_MAX	256
+#define NAMES_ARN_PARTS		4	/* up to 1024 characters; RDS ARNs have < 330 */
+
+struct names_arn_tags {
+	struct rds_tag	 tag[NAMES_ARN_PARTS];
+	size_t		 n;
+};
+
+/** names_arn_tags(arn, out): the lineage tags holding ${arn} (names_arn_tags_clean them);
+ *  0, or -1 when ${arn} is empty, longer than NAMES_ARN_PARTS parts, or ENOMEM. */
+int	names_arn_tags(const char *arn, struct names_arn_tags *out);
+void	names_arn_tags_clean(struct names_arn_tags *t);
+
+/** names_lineage_arn(tags, n): the source ARN the lineage tags hold, reassembled:
+ *  malloc'd; NULL when absent, malformed or ENOMEM.  Every reader goes through it. */
+char	*names_lineage_arn(const struct rds_tag *tags, size_t n);
+
+/** names_lineage_source(tags, n, out): names_lineage_arn parsed (names_arn_clean ${out});
+ *  1, or 0 when the tags hold no usable snapshot ARN. */
+int	names_lineage_source(const struct rds_tag *tags, size_t n, struct names_arn *out);
 
 /** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
 const char *names_strip_system_prefix(const char *id);

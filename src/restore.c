@@ -69,21 +69,28 @@ restore_writer_id(const char *cluster_id)
 	return (s);
 }
 
-/* The tags of a restored DB: who made it, from which source. ${tags} has room for 5. */
-static void
-restore_tags(const char *s_arn, const char *db, struct rds_tag *tags, size_t *n)
+/* The tags of a restored DB: who made it, from which source (its ARN in parts: ${at},
+ * names_arn_tags_clean it). ${tags} has room for RESTORE_MAX_TAGS.  0, -1 ENOMEM. */
+#define RESTORE_MAX_TAGS	(4 + NAMES_ARN_PARTS)
+static int
+restore_tags(const char *s_arn, const char *db, struct names_arn_tags *at,
+    struct rds_tag *tags, size_t *n)
 {
-	size_t i = ferry_base_tags(RESTORE_ROLE, tags);
+	size_t i = ferry_base_tags(RESTORE_ROLE, tags), k;
 
+	memset(at, 0, sizeof(*at));
 	if (s_arn != NULL) {
-		tags[i].key = NAMES_TAG_SOURCE_ARN;
-		tags[i++].value = (char *)(uintptr_t)s_arn;
+		if (names_arn_tags(s_arn, at) != 0)
+			return (-1);
+		for (k = 0; k < at->n; k++)
+			tags[i++] = at->tag[k];
 	}
 	if (db != NULL) {
 		tags[i].key = NAMES_TAG_SOURCE_DB;
 		tags[i++].value = (char *)(uintptr_t)db;
 	}
 	*n = i;
+	return (0);
 }
 
 /*
@@ -238,7 +245,7 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 		return (-1);
 	}
 	if (rc == 1) {
-		if (!names_has_lineage(d.tags, d.n_tags, NULL, RESTORE_ROLE) ||
+		if (!names_is_snapferry(d.tags, d.n_tags, RESTORE_ROLE) ||
 		    d.n_members > 0) {
 			result_step(r, "restore skipped: DB cluster %s already exists in the "
 			    "backup account (snapferry never restores over an existing DB)",
@@ -276,29 +283,39 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
     const char *snap_id, const char *engine, const char *version, const char *target,
     const char *s_arn, const char *db, struct result *r)
 {
-	struct rds_tag tags[5];
+	struct rds_tag tags[RESTORE_MAX_TAGS];
+	struct names_arn_tags at;
 	struct aws_error e;
 	size_t nt;
 	int rc;
 
-	restore_tags(s_arn, db, tags, &nt);
-	if (kind == RDS_CLUSTER)
-		return (restore_cluster(f, c, snap_id, engine, version, target, tags, nt, r));
+	if (restore_tags(s_arn, db, &at, tags, &nt) != 0) {
+		result_fail(r, "Snapferry.Internal", "out of memory, or source ARN over %d "
+		    "characters", NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX);
+		return (-1);
+	}
+	if (kind == RDS_CLUSTER) {
+		rc = restore_cluster(f, c, snap_id, engine, version, target, tags, nt, r);
+		goto out;
+	}
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
 		ferry_fail_aws(f, r, &e, ferry_op(kind, "dbs"), target,
 		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
 		aws_error_clear(&e);
-		return (-1);
+		goto out;
 	}
 	if (rc == 1) {
 		result_step(r, "restore skipped: DB %s already exists in the backup account "
 		    "(snapferry never restores over an existing DB)", target);
-		return (0);
+		rc = 0;
+		goto out;
 	}
 	if ((rc = start_restore(f, c, kind, snap_id, engine, NULL, target, tags, nt, r)) == 1 &&
 	    !f->cfg->dry_run)
 		result_set_str(&r->restored, target);
+out:
+	names_arn_tags_clean(&at);
 	return (rc);
 }
 
@@ -389,19 +406,23 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	struct newest *nw = arg;
 	struct candidate *c;
 	struct names_arn a;
-	const char *db, *when, *arn;
+	const char *db, *when;
+	char *arn = NULL;
 	int rc = 0;
 
-	if (!names_has_lineage(s->tags, s->n_tags, NULL, NAMES_ROLE_BACKUP) ||
+	if (s->arn == NULL || !names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_BACKUP) ||
 	    !ferry_is_available(s))
 		return (0);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
 	    strcmp(db, nw->db) != 0)
 		return (0);
 	/* Whose copy it is: its lineage's source ARN (none: it can't be attributed). */
-	if ((arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN)) == NULL ||
-	    names_parse_arn(arn, &a) != 1)
+	if ((arn = names_lineage_arn(s->tags, s->n_tags)) == NULL)
 		return (0);
+	if (names_parse_arn(arn, &a) != 1) {
+		free(arn);
+		return (0);
+	}
 	if (strcmp(a.region, nw->region) != 0) {
 		nw->other_region++;
 		goto out;
@@ -422,13 +443,15 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	c->engine = s->engine ? strdup(s->engine) : NULL;
 	c->version = s->engine_version ? strdup(s->engine_version) : NULL;
 	c->when = strdup(when);
-	c->s_arn = strdup(arn);
+	c->s_arn = arn;
+	arn = NULL;
 	c->kind = s->kind;
 	if (c->id == NULL || c->when == NULL || c->s_arn == NULL ||
 	    (s->engine != NULL && c->engine == NULL) ||
 	    (s->engine_version != NULL && c->version == NULL))
 		goto enomem;
 out:
+	free(arn);
 	names_arn_clean(&a);
 	return (rc);
 enomem:

@@ -69,7 +69,7 @@ struct sweep {
 	int		 final_done;	/* listing 3 went through */
 };
 
-/* FNV-1a, 64 bits, of "<kind>:<id>". */
+/* FNV-1a, 64 bits, of "<kind>:<id>" (a source snapshot's ARN). */
 static uint64_t
 copy_hash(enum rds_kind kind, const char *id)
 {
@@ -187,11 +187,10 @@ db_note(struct dbage *d, time_t t, size_t keep)
 static int
 from_here(const struct sweep *sw, const struct rds_snapshot *s)
 {
-	const char *arn = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
 	struct names_arn a;
 	int here;
 
-	if (arn == NULL || names_parse_arn(arn, &a) != 1)
+	if (names_lineage_source(s->tags, s->n_tags, &a) != 1)
 		return (0);
 	here = strcmp(a.account, sw->account) == 0 &&
 	    strcmp(a.region, sw->f->cfg->region) == 0;
@@ -207,8 +206,9 @@ ours(const struct sweep *sw, const struct rds_snapshot *s, const char *role)
 	const char *p = sw->f->cfg->name_prefix;
 	size_t lp = strlen(p);
 
-	return (s->id != NULL && strncmp(s->id, p, lp) == 0 && s->id[lp] == '-' &&
-	    names_has_lineage(s->tags, s->n_tags, NULL, role) && from_here(sw, s));
+	/* Without its own ARN (an incomplete answer) a copy is never acted on. */
+	return (s->id != NULL && s->arn != NULL && strncmp(s->id, p, lp) == 0 &&
+	    s->id[lp] == '-' && names_is_snapferry(s->tags, s->n_tags, role) && from_here(sw, s));
 }
 
 /* ---- 1. the backup account ------------------------------------------------------ */
@@ -218,9 +218,12 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
 	const struct config *cfg = sw->f->cfg;
-	const char *db, *src;
+	const char *db;
 	struct dbage *d;
 	time_t t;
+	char *src;
+	uint64_t h;
+	int kept;
 
 	if (!ours(sw, s, NAMES_ROLE_BACKUP))
 		return (0);
@@ -229,16 +232,19 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 		sw->b_pending++;
 		return (0);
 	}
-	if (hset_add(&sw->done, copy_hash(s->kind, s->id)) != 0)
-		return (1);
+	/* Keyed by the source (its lineage), not by B's name: copies named before
+	 * account-specific names count as well. */
+	if ((src = names_lineage_arn(s->tags, s->n_tags)) == NULL)
+		return (0);
+	h = copy_hash(s->kind, src);
 	/*
 	 * Nothing to check on S when its user made its share (finish() leaves it), or
 	 * when B was copied from a transit copy: S itself was never shared then.
 	 */
-	src = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_ARN);
-	if ((rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL ||
-	    (s->source_arn != NULL && src != NULL && strcmp(s->source_arn, src) != 0)) &&
-	    hset_add(&sw->kept, copy_hash(s->kind, s->id)) != 0)
+	kept = rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL ||
+	    (s->source_arn != NULL && strcmp(s->source_arn, src) != 0);
+	free(src);
+	if (hset_add(&sw->done, h) != 0 || (kept && hset_add(&sw->kept, h) != 0))
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
 		return (0);
@@ -406,7 +412,6 @@ source_cb(const struct rds_snapshot *s, void *arg)
 	const struct config *cfg = f->cfg;
 	struct ferry_decision d;
 	struct result ir;
-	char *copy_id;
 	uint64_t h;
 	int transit, done;
 
@@ -431,7 +436,7 @@ source_cb(const struct rds_snapshot *s, void *arg)
 			return (0);
 		/* snapferry's backup copies (this account being another's backup account) and
 		 * other copies of its own are never sources; ferry_advance says so too. */
-		if (names_has_lineage(s->tags, s->n_tags, NULL, NULL)) {
+		if (names_is_snapferry(s->tags, s->n_tags, NULL)) {
 			sw->by_outcome[RESULT_IGNORED]++;
 			return (0);
 		}
@@ -456,10 +461,7 @@ source_cb(const struct rds_snapshot *s, void *arg)
 		}
 		/* Finished before: only a share left on S itself, or a restore, could
 		 * still be outstanding. */
-		if ((copy_id = names_copy_id(cfg->name_prefix, s->id, s->kind)) == NULL)
-			return (1);
-		h = copy_hash(s->kind, copy_id);
-		free(copy_id);
+		h = copy_hash(s->kind, s->arn);
 		done = hset_has(&sw->done, h);
 		if (done && !cfg->restore) {
 			/* A share snapferry added and an interrupted invocation left is taken

@@ -26,11 +26,7 @@ CLANG = os.environ.get("FUZZ_CC", "clang")
 # Crashes known and being fixed, which a brief run must not stumble on: the harness's
 # environment that steers around each.  Remove an entry with the fix, and the xfail of
 # its reproducer below.
-AVOID = {
-    # issue 8, defect 1: delete_ours (src/ferry.c) on a source whose Describe answer has no
-    # ARN passes NULL to strcmp.  Reproducer: tests/fuzz/repro/flow-defect1-null-source-arn.
-    "fuzz_flow": {"SNAPFERRY_FUZZ_FLOW_AVOID": "null-arn"},
-}
+AVOID = {}
 
 
 def _options(name):
@@ -127,8 +123,6 @@ def test_a_failing_run_is_caught(fuzz_bins, tmp_path):
 REPRO = FUZZ_SRC / "repro"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8 defect 1: delete_ours dereferences a NULL "
-                   "source ARN (src/ferry.c); when fixed, drop this xfail and AVOID['fuzz_flow']")
 def test_flow_defect1_null_source_arn(fuzz_bins):
     """fuzz_flow's reproducer of defect 1: a source described without DBSnapshotArn whose
     backup copy (lineage tags of any source) ended `failed`: vet_copy calls delete_ours

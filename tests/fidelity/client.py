@@ -65,6 +65,15 @@ class Control:
                 body[k] = v
         return self._req("POST", "/_fidelity/inject", body)["injection"]
 
+    def strip(self, action, element, count=1, account=None, match=None):
+        """The next `count` successful answers to `action` lose XML element `element`."""
+        body = {"action": action, "element": element, "count": count}
+        if account:
+            body["account"] = account
+        if match:
+            body["match"] = match
+        return self._req("POST", "/_fidelity/strip", body)["strip"]
+
     def calls(self, account=None, action=None, service=None, since=None):
         q = {k: v for k, v in (("account", account), ("action", action),
                                ("service", service), ("since", since)) if v is not None}

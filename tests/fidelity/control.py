@@ -10,6 +10,8 @@ Control API (JSON in, JSON out):
                           available (or "status": failed / incompatible-* (DB snapshots only): the copy failed)
   POST /_fidelity/inject   {"action","code","status"?,"count"?,"message"?,"account"?,
                             "region"?,"service"?,"match"?:{param:value}}
+  POST /_fidelity/strip    {"action","element","count"?,"account"?,"match"?}  successful
+                          answers lose an XML element (e.g. a Describe without its ARN)
   GET  /_fidelity/calls    ?account=&action=&service=&since=
   POST /_fidelity/automated-snapshot {"account","region","db","kind":"instance"|"cluster"}
   POST /_fidelity/snapshot-time {"account","region","id","time":ISO-8601,"kind"?}  backdate
@@ -160,6 +162,10 @@ class FidelityApp:
             start_response(*denied[:2])
             return [denied[2]]
 
+        strip = STATE.take_strip(action, account, params)
+        if strip is not None:
+            return self._stripped(environ, start_response, entry, strip)
+
         def observing_start_response(status, headers, exc_info=None):
             try:
                 entry["status"] = int(status.split()[0])
@@ -175,6 +181,27 @@ class FidelityApp:
             entry["error"] = _error_code(b"".join(chunks))
             return chunks
         return result
+
+    def _stripped(self, environ, start_response, entry, strip):
+        """moto's answer without every <element>...</element> (flat elements only)."""
+        got = {}
+
+        def capture(status, headers, exc_info=None):
+            got["status"], got["headers"] = status, headers
+            return lambda data: None
+
+        result = self.app(environ, capture)
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        el = strip["element"].encode()
+        body = re.sub(rb"<" + el + rb">[^<]*</" + el + rb">", b"", body)
+        entry["status"] = int(got["status"].split()[0])
+        entry["stripped"] = strip["element"]
+        headers = [(k, v) for k, v in got["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(got["status"], headers)
+        return [body]
 
     @staticmethod
     def _read_body(environ):
@@ -231,6 +258,8 @@ class FidelityApp:
             released = patches.release(doc.get("id"), doc.get("account"), doc.get("region"),
                                        doc.get("status", "available"))
             return 200, {"released": released}
+        if route == "strip":
+            return 200, {"strip": STATE.add_strip(doc)}
         if route == "inject":
             return 200, {"injection": STATE.add_injection(doc)}
         if route == "calls":

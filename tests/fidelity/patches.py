@@ -541,6 +541,57 @@ def _paginate(items, max_records, marker):
     return page, nxt
 
 
+# AWS's tag limits for RDS resources (botocore's RDS model, shape Tag: a key of 1 to 128
+# Unicode characters, a value of up to 256; the RDS User Guide, "Tagging Amazon RDS
+# resources": at most 50 tags per resource).  Which error code AWS answers when a request
+# breaks them is not documented (the model lists no tag fault for AddTagsToResource,
+# CreateDBSnapshot or the copies): the layer answers InvalidParameterValue, the common 400
+# of RDS's Common Errors for an invalid parameter value.
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+TAGS_PER_RESOURCE = 50
+
+
+def check_tag_limits(new_tags, existing=()):
+    """Raise AWS's refusal when `new_tags` (a request's Tags), added to `existing` (the
+    resource's tags), break a limit."""
+    keys = {t.get("Key") for t in existing or ()}
+    for t in new_tags or ():
+        key, value = t.get("Key") or "", t.get("Value") or ""
+        if not 1 <= len(key) <= TAG_KEY_MAX:
+            raise _err("InvalidParameterValue", f"Tag key length must be between 1 and "
+                       f"{TAG_KEY_MAX} characters: {key[:40]}...")
+        if len(value) > TAG_VALUE_MAX:
+            raise _err("InvalidParameterValue", f"Tag value for key {key} exceeds the "
+                       f"maximum length of {TAG_VALUE_MAX} characters.")
+        keys.add(key)
+    if len(keys) > TAGS_PER_RESOURCE:
+        raise _err("InvalidParameterValue", f"Cannot have more than {TAGS_PER_RESOURCE} "
+                   "tags on a resource.")
+
+
+def _patch_tag_limits(B):
+    """The limits on every request that tags a snapshot: Create*/Copy* (their Tags) and
+    AddTagsToResource (added to the resource's tags)."""
+    for name in ("create_db_snapshot", "create_db_cluster_snapshot", "copy_db_snapshot",
+                 "copy_db_cluster_snapshot"):
+        def wrap(orig):
+            def tagged(self, *a, **kw):
+                check_tag_limits(kw.get("tags"))
+                return orig(self, *a, **kw)
+            return tagged
+        setattr(B, name, wrap(getattr(B, name)))
+
+    orig_add = B.add_tags_to_resource
+
+    def add_tags_to_resource(self, arn, tags):
+        resource = self._get_resource_for_tagging(arn)
+        check_tag_limits(tags, getattr(resource, "tags", None) or ())
+        return orig_add(self, arn, tags)
+
+    B.add_tags_to_resource = add_tags_to_resource
+
+
 def _patch_rds():
     from moto.rds import models as m
     from moto.rds.responses import RDSResponse
@@ -970,6 +1021,9 @@ def _patch_rds():
             return orig_crestore(self, snap.resource_id, overrides)
 
     B.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot
+
+    # Last: around the copies and creates patched above.
+    _patch_tag_limits(B)
 
 
 # ---------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ class State:
             self.hold_accounts = None      # None: every account
             self.hold_actions = set(DEFAULT_HELD)
             self.injections = []
+            self.strips = []
             self.calls = []
             self.dropped_calls = 0
 
@@ -105,6 +106,37 @@ class State:
                 inj["remaining"] -= 1
                 inj["fired"] += 1
                 return dict(inj)
+        return None
+
+    # ---- incomplete answers ---------------------------------------------------------------
+    def add_strip(self, spec):
+        """A successful answer of `action` loses the XML element `element` (e.g. a Describe
+        without DBSnapshotArn), `count` times: the malformed answers AWS could give."""
+        action, element = spec.get("action"), spec.get("element")
+        if not action or not element or not str(element).isalnum():
+            raise ValueError("a strip needs 'action' and an alphanumeric 'element'")
+        count = int(spec.get("count", 1))
+        if count < 1:
+            raise ValueError("'count' must be >= 1")
+        strip = {"id": next(self._seq), "action": action, "element": element,
+                 "account": spec.get("account"), "match": spec.get("match") or {},
+                 "remaining": count, "fired": 0}
+        with self.lock:
+            self.strips.append(strip)
+        return dict(strip)
+
+    def take_strip(self, action, account, params):
+        with self.lock:
+            for st in self.strips:
+                if st["remaining"] <= 0 or st["action"] != action:
+                    continue
+                if st["account"] and st["account"] != account:
+                    continue
+                if any(str(params.get(k)) != str(v) for k, v in st["match"].items()):
+                    continue
+                st["remaining"] -= 1
+                st["fired"] += 1
+                return dict(st)
         return None
 
     def injections_view(self):

@@ -128,6 +128,50 @@ def metrics(logs):
     return out
 
 
+def _sanitize(raw, cap):
+    """names_sanitize (src/names.c): lower case, [a-z0-9-], no "--", no leading/trailing
+    '-', a letter first; over `cap`: cut, then "-<8 hex of SHA-256 of raw>"."""
+    import hashlib
+    out = []
+    for ch in raw:
+        c = ch.lower() if ch.isascii() and ch.isalnum() else "-"
+        if c == "-" and (not out or out[-1] == "-"):
+            continue
+        out.append(c)
+    s = "".join(out).rstrip("-")
+    if not s[0].isalpha():
+        s = "s" + s
+    if len(s) <= cap:
+        return s
+    return s[:cap - 9].rstrip("-") + "-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
+
+
+def backup_id(snapshot_id, account, region, cluster=False, prefix="snapferry"):
+    """The backup copy's id (names_backup_id): "<prefix>-<id>-<8 hex of SHA-256 of
+    '<account>:<region>'>", under the same rules as the transit copy's name."""
+    import hashlib
+    sid = snapshot_id
+    for p in ("rds:", "awsbackup:"):
+        if sid.startswith(p):
+            sid = sid[len(p):]
+    h = hashlib.sha256(f"{account}:{region}".encode()).hexdigest()[:8]
+    return _sanitize(f"{prefix}-{sid}-{h}", 63 if cluster else 255)
+
+
+def transit_id(snapshot_id, cluster=False, prefix="snapferry"):
+    """The transit copy's id (names_copy_id), also the backup copy's before issue 12."""
+    sid = snapshot_id
+    for p in ("rds:", "awsbackup:"):
+        if sid.startswith(p):
+            sid = sid[len(p):]
+    return _sanitize(f"{prefix}-{sid}", 63 if cluster else 255)
+
+
+def bid(world, snapshot_id, cluster=False, prefix="snapferry"):
+    """backup_id for a snapshot of the world's production account and region."""
+    return backup_id(snapshot_id, world.prod_account, world.region, cluster, prefix)
+
+
 def release(aws, status="available", **where):
     """Release held snapshots into `status`: "available", or a state a copy can end in
     ("failed", or "incompatible-*" for DB snapshots only; the fidelity layer's release route
@@ -160,6 +204,44 @@ def foreign_copy(world, copy_from, copy_id, account, region, days_ago, db="prodd
         {"Key": "snapferry:source-db", "Value": db},
         {"Key": "snapferry:source-time", "Value": iso_days_ago(days_ago)}])
     return arn
+
+
+def add_production_account(world, account, db="orders", snapshot="orders-m1"):
+    """Another production account ferrying into the world's backup account, built like
+    build_world's: the function's IAM user (the bootstrap learns the account from its
+    credentials through STS), a share key whose policy grants the backup account, an
+    aws/rds-encrypted DB `db` and its manual snapshot `snapshot`; the backup role's trust
+    policy is extended to that user (same ExternalId). Returns a World for it."""
+    import dataclasses
+    from fidelity.world import admin_client, key_policy_for_backup
+    iam = admin_client(world.endpoint, "iam", account, world.region)
+    user_arn = iam.create_user(UserName=world.function_user)["User"]["Arn"]
+    iam.put_user_policy(UserName=world.function_user, PolicyName="snapferry",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                            {"Effect": "Allow", "Action": ["rds:*", "kms:*"], "Resource": "*"},
+                            {"Effect": "Allow", "Action": "sts:AssumeRole",
+                             "Resource": world.role_arn}]}))
+    key = iam.create_access_key(UserName=world.function_user)["AccessKey"]
+    share = admin_client(world.endpoint, "kms", account, world.region).create_key(
+        Description="snapferry share key",
+        Policy=key_policy_for_backup(account, world.backup_account))["KeyMetadata"]
+    biam = world.admin("iam", "backup")
+    trust = biam.get_role(RoleName=world.role_name)["Role"]["AssumeRolePolicyDocument"]
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    stmt = dict(trust["Statement"][0])
+    stmt["Principal"] = {"AWS": user_arn}
+    trust["Statement"].append(stmt)
+    biam.update_assume_role_policy(RoleName=world.role_name, PolicyDocument=json.dumps(trust))
+    w = dataclasses.replace(world, prod_account=account, access_key_id=key["AccessKeyId"],
+                            secret_access_key=key["SecretAccessKey"],
+                            share_key_id=share["KeyId"], share_key_arn=share["Arn"],
+                            function_user_arn=user_arn, db_id=db, _clients={})
+    d = w.create_db(db)
+    snap = w.create_snapshot(db, snapshot)
+    return dataclasses.replace(w, db_arn=d["DBInstanceArn"], rds_default_key_arn=d["KmsKeyId"],
+                               snapshot_id=snapshot, snapshot_arn=snap["DBSnapshotArn"],
+                               _clients={})
 
 
 def backup_account_credentials(world, user="disaster-operator"):

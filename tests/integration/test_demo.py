@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import ferry_support as fs
 from harness.paths import ROOT, TOOLS, binary
 
 IN_CI = os.environ.get("CI") == "true"
@@ -66,4 +67,6 @@ def test_demo_end_to_end(tmp_path):
         assert b["tags"]["snapferry:source-db"] == w["db_id"]
         assert b["shared"] == []
     assert sorted(b["tags"]["snapferry:source-arn"] for b in backup) == sorted(sources)
-    assert "snapferry-" + w["snapshot_id"] in {b["id"] for b in backup}
+    region = w["snapshot_arn"].split(":")[3]
+    assert fs.backup_id(w["snapshot_id"], w["prod_account"], region) in \
+        {b["id"] for b in backup}

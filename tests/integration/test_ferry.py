@@ -25,7 +25,7 @@ def calls_of(aws, action, account=None):
 def assert_ferried(world, snapshot_id, copy_id=None, cluster=False):
     """The backup account holds exactly one copy, encrypted with the backup key, with the
     lineage tags; no transit copy is left; S is untouched and not shared."""
-    copy_id = copy_id or f"snapferry-{snapshot_id.replace('rds:', '')}"
+    copy_id = copy_id or fs.bid(world, snapshot_id, cluster)
     listing = fs.cluster_snapshots if cluster else fs.instance_snapshots
     backup = listing(world, "backup")
     assert copy_id in backup, list(backup)
@@ -46,7 +46,7 @@ def assert_ferried(world, snapshot_id, copy_id=None, cluster=False):
     assert tags["snapferry:created-by"] == "snapferry"
     assert "snapferry:source-db" in tags
     prod = listing(world, "prod", None if snapshot_id.startswith("rds:") else "manual")
-    assert copy_id not in prod, "the transit copy must be gone"
+    assert fs.transit_id(snapshot_id, cluster) not in prod, "the transit copy must be gone"
     if not snapshot_id.startswith("rds:"):
         assert snapshot_id in prod, "the source snapshot must be untouched"
         assert fs.shared_with(world, snapshot_id, cluster) == []
@@ -60,7 +60,8 @@ def test_end_to_end_aws_key(world, aws):
     assert rc == 0, res
     assert res["outcome"] == "done"
     assert res["source"] == world.snapshot_arn
-    assert res["transit"] == res["backup"] == "snapferry-proddb-manual-1"
+    assert res["transit"] == "snapferry-proddb-manual-1"
+    assert res["backup"] == fs.bid(world, "proddb-manual-1")
     assert any(s.startswith("CopyDBSnapshot proddb-manual-1") for s in res["steps"])
     b, tags = assert_ferried(world, world.snapshot_id)
     assert tags["snapferry:source-db"] == "proddb"
@@ -112,7 +113,7 @@ def test_async_path_hold_release(world, aws):
     assert rc == 0 and res["outcome"] == "pending", res
     assert res["source"] == world.snapshot_arn
     assert any("ModifyDBSnapshotAttribute" in s for s in res["steps"])
-    assert "backup copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    assert f"backup copy {fs.bid(world, 'proddb-manual-1')} is creating" in res["reason"]
     assert fs.shared_with(world, "snapferry-proddb-manual-1") == [world.backup_account]
     aws.release(account=world.backup_account)
     aws.hold(False)
@@ -134,25 +135,86 @@ def test_failed_backup_copy_is_replaced(world, aws):
     aws.hold(True, accounts=[world.backup_account])
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert rc == 0 and res["outcome"] == "pending", res
-    assert "backup copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    assert f"backup copy {fs.bid(world, 'proddb-manual-1')} is creating" in res["reason"]
     (gone,) = fs.release(aws, "failed", account=world.backup_account)
-    assert gone["id"] == "snapferry-proddb-manual-1"
+    assert gone["id"] == fs.bid(world, "proddb-manual-1")
     aws.hold(False)
-    assert fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]["Status"] == \
+    assert fs.instance_snapshots(world, "backup")[fs.bid(world, "proddb-manual-1")]["Status"] == \
         "failed"
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert rc == 0 and res["outcome"] == "pending", res
     assert any("ended in state failed" in w for w in res["warnings"]), res
-    assert "DeleteDBSnapshot snapferry-proddb-manual-1" in res["steps"], res["steps"]
+    assert f"DeleteDBSnapshot {fs.bid(world, 'proddb-manual-1')}" in res["steps"], \
+        res["steps"]
     (delete,) = calls_of(aws, "DeleteDBSnapshot", world.backup_account)
     assert delete["status"] == 200
-    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "backup")
+    assert fs.bid(world, "proddb-manual-1") not in fs.instance_snapshots(world, "backup")
     # The next trigger copies again from the transit copy that is still there.
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert rc == 0 and res["outcome"] == "done", res
     assert len(calls_of(aws, "CopyDBSnapshot", world.backup_account)) == 2
     assert len(calls_of(aws, "CopyDBSnapshot", world.prod_account)) == 1
     assert_ferried(world, world.snapshot_id)
+
+
+def test_unknown_arn_or_foreign_lineage_is_never_acted_on(world, aws):
+    """Issue 8, defect 1: a Describe answer without DBSnapshotArn left the source ARN NULL,
+    which matched any lineage: the failed backup copy of *another* source passed as ours
+    and delete_ours crashed on it (strcmp on NULL). Now: a clear failure, nothing deleted;
+    with the ARN back, the other source's copy is still not ours."""
+    aws.hold(True, accounts=[world.backup_account])
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "pending", res
+    (b,) = fs.release(aws, "failed", account=world.backup_account)
+    aws.hold(False)
+    b_arn = fs.instance_snapshots(world, "backup")[b["id"]]["DBSnapshotArn"]
+    other = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:another-snapshot"
+    world.admin("rds", "backup").add_tags_to_resource(
+        ResourceName=b_arn, Tags=[{"Key": "snapferry:source-arn", "Value": other}])
+    aws.strip("DescribeDBSnapshots", "DBSnapshotArn", count=20, account=world.prod_account,
+              match={"DBSnapshotIdentifier": world.snapshot_id})
+    mark = max(c["seq"] for c in aws.calls())
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 1, (rc, res)
+    assert res["errorType"] == "Snapferry.AWSError", res
+    assert "without DBSnapshotArn" in res["errorMessage"]
+    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING], \
+        "nothing may be changed for a snapshot whose ARN is unknown"
+    assert fs.instance_snapshots(world, "backup")[b["id"]]["Status"] == "failed"
+    # The ARN is back: the failed copy names another source, so it is not ours to delete.
+    aws.reset()
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert not calls_of(aws, "DeleteDBSnapshot", world.backup_account), res
+    assert fs.tags_of(world.admin("rds", "backup"), b_arn)["snapferry:source-arn"] == other
+    assert rc == 1 and res["errorType"] == "Snapferry.NameConflict", res
+
+
+def test_longest_snapshot_id_keeps_exact_lineage_within_tag_limits(world, aws):
+    """Issue 9, defect 3: an instance snapshot id of 255 characters makes a source ARN over
+    256 characters, which AWS refuses as one tag value (the fidelity layer enforces the
+    limits). The ARN is split over snapferry:source-arn, -2; the flow, the sweep and its
+    retention scoping read it back exactly."""
+    long_id = "orders-" + "x" * 248
+    assert len(long_id) == 255
+    world.create_snapshot(world.db_id, long_id)
+    src_arn = f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:{long_id}"
+    assert len(src_arn) > 256
+    rc, res, _ = run_event(world, snapshot_event(world, long_id))
+    assert rc == 0 and res["outcome"] == "done", res
+    brds = world.admin("rds", "backup")
+    (b,) = [v for k, v in fs.instance_snapshots(world, "backup").items()]
+    assert b["DBSnapshotIdentifier"] == res["backup"] and len(res["backup"]) <= 255
+    tags = fs.tags_of(brds, b["DBSnapshotArn"])
+    assert all(len(k) <= 128 and len(v) <= 256 for k, v in tags.items()), tags
+    assert tags["snapferry:source-arn"] + tags["snapferry:source-arn-2"] == src_arn
+    assert len(tags["snapferry:source-arn"]) == 256
+    # The sweep recognises it as this account's copy of that source: nothing new to do.
+    backup_id = b["DBSnapshotIdentifier"]
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["counts"]["backupCopies"] == 1, res
+    assert len([c for c in calls_of(aws, "CopyDBSnapshot", world.backup_account)
+                if c["params"]["TargetDBSnapshotIdentifier"] == backup_id]) == 1
 
 
 def test_copy_finished_for_foreign_copy_is_ignored(world, aws):
@@ -230,7 +292,7 @@ def test_share_key_snapshot_shared_directly(world, aws):
     shares = calls_of(aws, "ModifyDBSnapshotAttribute")
     assert [list(k for k in c["params"] if k.startswith("Values"))[0].split(".")[0]
             for c in shares] == ["ValuesToAdd", "ValuesToRemove"]
-    b = fs.instance_snapshots(world, "backup")["snapferry-sharedb-snap"]
+    b = fs.instance_snapshots(world, "backup")[fs.bid(world, "sharedb-snap")]
     assert b["KmsKeyId"] == world.backup_key_arn
     assert fs.shared_with(world, "sharedb-snap") == []
 
@@ -251,7 +313,7 @@ def test_users_own_share_of_the_source_is_kept(world, aws):
     assert fs.shared_with(world, "users-shared") == [world.backup_account]
     assert not aws.calls(action="ModifyDBSnapshotAttribute", since=mark)
     assert not aws.calls(action="AddTagsToResource", account=world.prod_account, since=mark)
-    b = fs.instance_snapshots(world, "backup")["snapferry-users-shared"]
+    b = fs.instance_snapshots(world, "backup")[fs.bid(world, "users-shared")]
     assert fs.tags_of(world.admin("rds", "backup"),
                       b["DBSnapshotArn"])["snapferry:shared-before"] == "true"
     # Events and sweeps again: the share stays, and nothing is copied twice.
@@ -264,7 +326,7 @@ def test_users_own_share_of_the_source_is_kept(world, aws):
                 if c["params"]["SourceDBSnapshotIdentifier"].endswith("users-shared")]) == 1
     # The share snapferry added itself is taken back.
     assert fs.shared_with(world, "not-shared") == []
-    b = fs.instance_snapshots(world, "backup")["snapferry-not-shared"]
+    b = fs.instance_snapshots(world, "backup")[fs.bid(world, "not-shared")]
     assert "snapferry:shared-before" not in fs.tags_of(world.admin("rds", "backup"),
                                                        b["DBSnapshotArn"])
     mine = [c["params"]["DBSnapshotIdentifier"] for c in aws.calls(
@@ -279,7 +341,7 @@ def test_unencrypted_snapshot(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     assert "unencrypted" in " ".join(res["steps"])
     assert not calls_of(aws, "DescribeKey")
-    b = fs.instance_snapshots(world, "backup")["snapferry-plaindb-snap"]
+    b = fs.instance_snapshots(world, "backup")[fs.bid(world, "plaindb-snap")]
     assert b["Encrypted"] and b["KmsKeyId"] == world.backup_key_arn
     assert fs.shared_with(world, "plaindb-snap") == []
 
@@ -453,7 +515,7 @@ def test_snapferry_copies_are_never_sources(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     backup = fs.instance_snapshots(world, "backup")
     assert not [k for k in backup if k.startswith("snapferry-snapferry-")], list(backup)
-    assert "snapferry-proddb-manual-1" in backup
+    assert fs.bid(world, "proddb-manual-1") in backup
     prod = fs.instance_snapshots(world, "prod")
     assert {"snapferry-xdb-1", "snapferry-xdb-restored"} <= set(prod)
     assert not [k for k in prod if k.startswith("snapferry-snapferry-")]
@@ -504,21 +566,21 @@ def test_dry_run(world, aws):
     rc, res, _ = run_event(world, snapshot_event(world, "proddb-manual-2"))
     assert res["outcome"] == "done", res
     rds_b = world.admin("rds", "backup")
-    old = fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]
+    old = fs.instance_snapshots(world, "backup")[fs.bid(world, "proddb-manual-1")]
     rds_b.add_tags_to_resource(ResourceName=old["DBSnapshotArn"], Tags=[
         {"Key": "snapferry:source-time", "Value": "2020-01-01T00:00:00.000Z"}])
     n = len([c for c in aws.calls() if c["action"] in MUTATING])
     rc, res, _ = run_event(world, SWEEP, DRY_RUN="true", RETENTION_DAYS="1")
     assert rc == 0 and res["dryRun"] is True, res
     assert [s for s in res["steps"] if s.startswith("would:DeleteDBSnapshot")] == [
-        "would:DeleteDBSnapshot snapferry-proddb-manual-1 (retention: proddb, older than 1 "
-        "days)"], res["steps"]
+        f"would:DeleteDBSnapshot {fs.bid(world, 'proddb-manual-1')} (retention: proddb, "
+        "older than 1 days)"], res["steps"]
     assert len([c for c in aws.calls() if c["action"] in MUTATING]) == n
-    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+    assert fs.bid(world, "proddb-manual-1") in fs.instance_snapshots(world, "backup")
     # Without DRY_RUN the same sweep deletes it: the dry run had something to hold back.
     rc, res, _ = run_event(world, SWEEP, RETENTION_DAYS="1")
     assert rc == 0 and res["counts"]["retentionDeleted"] == 1, res
-    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "backup")
+    assert fs.bid(world, "proddb-manual-1") not in fs.instance_snapshots(world, "backup")
 
 
 def test_manual_restore(world, aws):
@@ -527,12 +589,12 @@ def test_manual_restore(world, aws):
     run_event(world, snapshot_event(world, "proddb-manual-2"))
     rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"})
     assert rc == 0 and res["outcome"] == "done", res
-    assert res["backup"] == "snapferry-proddb-manual-2"   # the newest
+    assert res["backup"] == fs.bid(world, "proddb-manual-2")   # the newest
     assert res["restored"] == "snapferry-proddb"
     # Never publicly accessible (moto 5.2.5 does not apply the flag: check the request).
     restores = calls_of(aws, "RestoreDBInstanceFromDBSnapshot")
     assert restores[-1]["params"]["PubliclyAccessible"] == "false"
-    assert restores[-1]["params"]["DBSnapshotIdentifier"] == "snapferry-proddb-manual-2"
+    assert restores[-1]["params"]["DBSnapshotIdentifier"] == fs.bid(world, "proddb-manual-2")
     # Never over an existing DB: a function error that says what to do.
     rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"})
     assert rc == 1 and res["errorType"] == "Snapferry.TargetExists", res
@@ -559,7 +621,7 @@ def test_manual_restore_of_a_db_named_alike_in_two_accounts(world, aws):
     error naming both accounts and saying to add "account"); with "account" it restores the
     newest copy of that account, even when the other account's copy is newer."""
     run_event(world, snapshot_event(world, world.snapshot_id))
-    src = "snapferry-proddb-manual-1"
+    src = fs.bid(world, "proddb-manual-1")
     fs.foreign_copy(world, src, "snapferry-lostdb-a-old", ACCOUNT_A, world.region, 5, "lostdb")
     fs.foreign_copy(world, src, "snapferry-lostdb-a", ACCOUNT_A, world.region, 2, "lostdb")
     fs.foreign_copy(world, src, "snapferry-lostdb-b", ACCOUNT_B, world.region, 1, "lostdb")
@@ -606,12 +668,12 @@ def test_manual_restore_prefers_the_own_accounts_copies(world, aws):
     """Another production account's DB of the same name has a newer copy: without
     "account", the restore takes this function's own account's copy."""
     run_event(world, snapshot_event(world, world.snapshot_id))
-    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other",
+    fs.foreign_copy(world, fs.bid(world, "proddb-manual-1"), "snapferry-proddb-other",
                     ACCOUNT_A, world.region, -1)
     rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"})
     assert rc == 0 and res["outcome"] == "done", res
-    assert res["backup"] == "snapferry-proddb-manual-1", res
-    assert restored_from(aws) == "snapferry-proddb-manual-1"
+    assert res["backup"] == fs.bid(world, "proddb-manual-1"), res
+    assert restored_from(aws) == fs.bid(world, "proddb-manual-1")
     assert any(world.prod_account in s for s in res["steps"]), res["steps"]
 
 
@@ -627,13 +689,13 @@ def test_manual_restore_on_disaster_day_with_the_backup_accounts_credentials(wor
     mark = max(c["seq"] for c in aws.calls())
     rc, res, _ = run_event(world, {"action": "restore", "db": "proddb"}, **creds)
     assert rc == 0 and res["outcome"] == "done", res
-    assert res["backup"] == "snapferry-proddb-manual-2", res
+    assert res["backup"] == fs.bid(world, "proddb-manual-2"), res
     assert res["restored"] == "snapferry-proddb"
-    assert restored_from(aws) == "snapferry-proddb-manual-2"
+    assert restored_from(aws) == fs.bid(world, "proddb-manual-2")
     # Nothing asked of the lost production account: every call was the backup account's.
     assert {c["account"] for c in aws.calls(since=mark)} == {world.backup_account}
 
-    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other",
+    fs.foreign_copy(world, fs.bid(world, "proddb-manual-1"), "snapferry-proddb-other",
                     ACCOUNT_A, world.region, 3)
     rc, res, _ = run_event(world, {"action": "restore", "db": "proddb", "target": "dr-2"},
                            **creds)
@@ -641,7 +703,7 @@ def test_manual_restore_on_disaster_day_with_the_backup_accounts_credentials(wor
     assert ACCOUNT_A in res["errorMessage"] and world.prod_account in res["errorMessage"]
     rc, res, _ = run_event(world, {"action": "restore", "db": "proddb", "target": "dr-2",
                                    "account": world.prod_account}, **creds)
-    assert rc == 0 and res["backup"] == "snapferry-proddb-manual-2", res
+    assert rc == 0 and res["backup"] == fs.bid(world, "proddb-manual-2"), res
     assert res["restored"] == "dr-2"
 
 
@@ -741,7 +803,8 @@ def test_manual_restore_of_a_cluster(world, aws):
     mark = max(c["seq"] for c in aws.calls())
     rc, res, _ = run_event(world, {"action": "restore", "db": "aurora1"}, DRY_RUN="true")
     assert rc == 0 and res["outcome"] == "done", res
-    assert any(s.startswith("would:RestoreDBClusterFromSnapshot snapferry-aurora1-snap -> "
+    assert any(s.startswith(f"would:RestoreDBClusterFromSnapshot "
+                            f"{fs.bid(world, 'aurora1-snap', cluster=True)} -> "
                             "snapferry-aurora1") for s in res["steps"]), res["steps"]
     assert any(s.startswith("would:CreateDBInstance snapferry-aurora1-instance-1 in cluster "
                             "snapferry-aurora1 class=db.r5.large") for s in res["steps"])
@@ -749,7 +812,7 @@ def test_manual_restore_of_a_cluster(world, aws):
                 {"CreateDBInstance"}]
     rc, res, _ = run_event(world, {"action": "restore", "db": "aurora1"})
     assert rc == 0 and res["outcome"] == "done", res
-    assert res["backup"] == "snapferry-aurora1-snap"
+    assert res["backup"] == fs.bid(world, "aurora1-snap", cluster=True)
     assert res["restored"] == "snapferry-aurora1"
     _, members, w = cluster_and_writer(world, "snapferry-aurora1")
     assert members == ["snapferry-aurora1-instance-1"] and w["PubliclyAccessible"] is False
@@ -811,9 +874,9 @@ def test_cross_region_unencrypted_snapshot_is_ferried(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     (w,) = region_warning(logs)            # said once, at start-up
     assert w["AWS_REGION"] == world.region and w["BACKUP_REGION"] == CROSS_REGION
-    b = snapshots_in(world, world.backup_account, CROSS_REGION)["snapferry-plaindb-snap"]
+    b = snapshots_in(world, world.backup_account, CROSS_REGION)[fs.bid(world, "plaindb-snap")]
     assert b["Status"] == "available" and b["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
-    assert "snapferry-plaindb-snap" not in snapshots_in(world, world.backup_account,
+    assert fs.bid(world, "plaindb-snap") not in snapshots_in(world, world.backup_account,
                                                         world.region)
     # The copy by ARN, made in the backup region from the source region.
     (copy,) = calls_of(aws, "CopyDBSnapshot", world.backup_account)
@@ -844,7 +907,7 @@ def test_cross_region_encrypted_snapshot_is_skipped(world, aws):
     copies = calls_of(aws, "CopyDBSnapshot")
     assert all("plaindb" in c["params"]["SourceDBSnapshotIdentifier"] for c in copies), copies
     there = set(snapshots_in(world, world.backup_account, CROSS_REGION))
-    assert "snapferry-plaindb-snap" in there
+    assert fs.bid(world, "plaindb-snap") in there
     assert all(k.startswith("snapferry-plaindb-") for k in there), there
 
 
@@ -1009,7 +1072,7 @@ def test_transit_cleanup_false_keeps_the_transit_copy(world, aws):
     tags = fs.tags_of(world.admin("rds"), prod["snapferry-proddb-manual-1"]["DBSnapshotArn"])
     assert tags["snapferry:role"] == "transit"
     assert not calls_of(aws, "DeleteDBSnapshot")
-    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+    assert fs.bid(world, "proddb-manual-1") in fs.instance_snapshots(world, "backup")
     # A sweep (and a late event) find the work done: no copy, no delete.
     rc, res, _ = run_event(world, SWEEP, TRANSIT_CLEANUP="false", EXCLUDE_PATTERN="^proddb$")
     assert rc == 0 and res["outcome"] == "done", res
@@ -1040,7 +1103,7 @@ def test_reordered_events(world, aws):
     # The created event again (a late duplicate), before T's own copy-finished event.
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert rc == 0 and res["outcome"] == "pending", res
-    assert "backup copy snapferry-proddb-manual-1 is creating" in res["reason"]
+    assert f"backup copy {fs.bid(world, 'proddb-manual-1')} is creating" in res["reason"]
     aws.release()
     aws.hold(False)
     rc, res, _ = run_event(world, t_event)
@@ -1190,3 +1253,128 @@ def test_refusal_of_a_transit_copy_counts_from_the_transit_copy(world, aws):
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert rc == 1 and res["errorType"] == "Snapferry.Refused", res
     assert REFUSAL in res["errorMessage"], res
+# ---- one backup account, several production accounts (issue 12) ------------------------------
+# Backup copy ids carry a suffix of the production account and region: same-named DBs and
+# snapshots of different accounts no longer collide in the shared backup account.
+
+FLEET = ("111111111111", "222222222222", "333333333333")
+
+
+def backup_copies_of(world, source_arn, cluster=False):
+    listing = fs.cluster_snapshots if cluster else fs.instance_snapshots
+    arn_key = "DBClusterSnapshotArn" if cluster else "DBSnapshotArn"
+    brds = world.admin("rds", "backup")
+    out = []
+    for k, v in listing(world, "backup").items():
+        t = fs.tags_of(brds, v[arn_key])
+        if t.get("snapferry:source-arn", "") + t.get("snapferry:source-arn-2", "") == \
+                source_arn:
+            out.append(k)
+    return out
+
+
+def test_three_production_accounts_same_names_one_backup_account(world, aws):
+    """Three accounts, each with DB `orders`, snapshot `orders-m1` and an automated snapshot
+    `rds:orders-<date>`, all ferrying into one backup account: every source arrives, once,
+    under its own id. A copy named the old way (`snapferry-orders-m1`) by a fourth account
+    is someone else's: no NameConflict, left alone."""
+    old = fs.foreign_copy
+    # The fourth account's old-named copy needs something to copy in the backup account.
+    world.create_db("seed", account="backup", encrypted=False)
+    world.create_snapshot("seed", "seed-1", account="backup")
+    old(world, "seed-1", "snapferry-orders-m1", "444444444444", world.region, 1, "orders")
+    fleet = [fs.add_production_account(world, a) for a in FLEET]
+    for w in fleet:
+        rc, res, _ = run_event(w, snapshot_event(w, "orders-m1"))
+        assert rc == 0 and res["outcome"] == "done", res
+        assert res["backup"] == fs.bid(w, "orders-m1"), res
+        assert res["transit"] == "snapferry-orders-m1"
+    ids = [fs.bid(w, "orders-m1") for w in fleet]
+    assert len(set(ids)) == 3 and all(i.startswith("snapferry-orders-m1-") for i in ids)
+    for w in fleet:
+        assert backup_copies_of(world, f"arn:aws:rds:{w.region}:{w.prod_account}:snapshot:"
+                                       "orders-m1") == [fs.bid(w, "orders-m1")]
+    assert "snapferry-orders-m1" in fs.instance_snapshots(world, "backup")
+    # The automated snapshots (same names in every account) arrive with the sweeps.
+    for w in fleet:
+        rc, res, _ = run_event(w, SWEEP)
+        if res["outcome"] != "done":
+            rc, res, _ = run_event(w, SWEEP)
+        assert rc == 0 and res["outcome"] == "done", res
+    for w in fleet:
+        autos = fs.instance_snapshots(w, "prod", "automated")
+        assert autos
+        for sid, s in autos.items():
+            assert sid.startswith("rds:orders-")
+            assert backup_copies_of(world, s["DBSnapshotArn"]) == [fs.bid(w, sid)]
+    # Nothing of one account was deleted or copied twice by another.
+    copies = [c["params"]["TargetDBSnapshotIdentifier"]
+              for c in calls_of(aws, "CopyDBSnapshot", world.backup_account)]
+    assert len(copies) == len(set(copies))
+    assert not calls_of(aws, "DeleteDBSnapshot", world.backup_account)
+
+
+def test_backup_ids_within_rds_limits(world, aws):
+    """The longest ids: a 255-character instance snapshot id and a 63-character cluster
+    snapshot id give backup ids of at most 255 and 63 characters (the suffix kept distinct
+    by the hash of the whole name)."""
+    long_id = "orders-" + "m" * 248
+    world.create_snapshot(world.db_id, long_id)
+    rc, res, _ = run_event(world, snapshot_event(world, long_id))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == fs.bid(world, long_id) and len(res["backup"]) == 255
+    world.create_cluster("aurora1")
+    cid = "aurora1-" + "c" * 55
+    assert len(cid) == 63
+    world.create_cluster_snapshot("aurora1", cid)
+    rc, res, _ = run_event(world, snapshot_event(world, cid, "RDS-EVENT-0075", cluster=True))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == fs.bid(world, cid, cluster=True) and len(res["backup"]) == 63
+    assert res["backup"] in fs.cluster_snapshots(world, "backup")
+
+
+def make_old_named_copy(world, snapshot_id, days_ago=None):
+    """Ferry `snapshot_id`, then leave its backup copy as snapferry made it before issue 12:
+    named like the transit copy (`snapferry-<id>`), same lineage tags."""
+    rc, res, _ = run_event(world, snapshot_event(world, snapshot_id))
+    assert rc == 0 and res["outcome"] == "done", res
+    brds = world.admin("rds", "backup")
+    new = fs.instance_snapshots(world, "backup")[res["backup"]]
+    old_id = fs.transit_id(snapshot_id)
+    brds.copy_db_snapshot(SourceDBSnapshotIdentifier=res["backup"],
+                          TargetDBSnapshotIdentifier=old_id)
+    tags = fs.tags_of(brds, new["DBSnapshotArn"])
+    if days_ago is not None:
+        tags["snapferry:source-time"] = fs.iso_days_ago(days_ago)
+    brds.add_tags_to_resource(
+        ResourceName=fs.instance_snapshots(world, "backup")[old_id]["DBSnapshotArn"],
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    brds.delete_db_snapshot(DBSnapshotIdentifier=res["backup"])
+    return old_id
+
+
+def test_old_named_backup_copy_is_recognised(world, aws):
+    old_id = make_old_named_copy(world, world.snapshot_id, days_ago=30)
+    mark = max(c["seq"] for c in aws.calls())
+    # An event again: the old copy is this source's: no second copy.
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
+    assert rc == 0 and res["outcome"] == "done", res
+    assert res["backup"] == old_id, res
+    assert not [c for c in aws.calls(since=mark) if c["action"] == "CopyDBSnapshot"]
+    # The sweep counts it as done (it ferries only moto's automated snapshot).
+    rc, res, _ = run_event(world, SWEEP)
+    assert rc == 0 and res["outcome"] == "done", res
+    targets = [c["params"]["TargetDBSnapshotIdentifier"] for c in aws.calls(since=mark)
+               if c["action"] == "CopyDBSnapshot"]
+    assert fs.bid(world, world.snapshot_id) not in targets, targets
+    assert backup_copies_of(world, world.snapshot_arn) == [old_id]
+    # Retention applies to it: a newer copy of proddb exists, the old one (30 days) goes.
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    rc, res, _ = run_event(world, snapshot_event(world, "proddb-manual-2"))
+    assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1")
+    assert rc == 0 and res["outcome"] == "done", res
+    left = fs.instance_snapshots(world, "backup")
+    assert old_id not in left
+    assert fs.bid(world, "proddb-manual-2") in left
+    assert res["counts"]["retentionDeleted"] >= 1

@@ -64,7 +64,7 @@ def assert_untouched(world, aws, since, *snapshot_ids):
     backup = fs.instance_snapshots(world, "backup", None)
     for sid in snapshot_ids:
         plain = sid.replace("rds:", "")
-        assert f"snapferry-{plain}" not in prod and f"snapferry-{plain}" not in backup
+        assert f"snapferry-{plain}" not in prod and fs.bid(world, sid) not in backup
         if not sid.startswith("rds:"):
             assert fs.shared_with(world, sid) == []
 
@@ -171,7 +171,7 @@ def test_sweep_skips_unshareable_snapshots_and_ferries_the_rest(world, aws):
     # The ordinary snapshots beside them are ferried...
     backup = fs.instance_snapshots(world, "backup")
     for sid in (world.snapshot_id, automated_id(world, world.db_id), "plaindb-snap"):
-        assert f"snapferry-{sid.replace('rds:', '')}" in backup, list(backup)
+        assert fs.bid(world, sid) in backup, list(backup)
     # ...and nothing was done to the unshareable ones: no copy, no share, no key lookup.
     calls = aws.calls(since=since)
     on_them = [c for c in calls if any(s in names(c) for s in unshareable) or
@@ -237,4 +237,4 @@ def test_oracle_timezone_and_ols_options_do_not_block_the_ferry(world, aws):
     sid = option_db(world, "oratz", "ora-tz", "oracle-ee", "19", ["Timezone", "OLS"])
     rc, res, _ = run_event(world, snapshot_event(world, sid))
     assert rc == 0 and res["outcome"] == "done", res
-    assert f"snapferry-{sid}" in fs.instance_snapshots(world, "backup")
+    assert fs.bid(world, sid) in fs.instance_snapshots(world, "backup")

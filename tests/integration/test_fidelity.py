@@ -550,6 +550,63 @@ def test_injected_query_errors_then_normal_service(world, aws):
         (400, "Throttling", True), (400, "Throttling", True), (200, None, False)]
 
 
+def test_stripped_answer_loses_one_element(world, aws):
+    aws.strip("DescribeDBSnapshots", "DBSnapshotArn", count=1, account=world.prod_account,
+              match={"DBSnapshotIdentifier": world.snapshot_id})
+    rds = world.prod("rds")
+    (s,) = rds.describe_db_snapshots(DBSnapshotIdentifier=world.snapshot_id)["DBSnapshots"]
+    assert "DBSnapshotArn" not in s and s["DBSnapshotIdentifier"] == world.snapshot_id
+    (s,) = rds.describe_db_snapshots(DBSnapshotIdentifier=world.snapshot_id)["DBSnapshots"]
+    assert s["DBSnapshotArn"] == world.snapshot_arn
+
+
+# AWS's tag limits (botocore's RDS model, shape Tag; RDS User Guide: 50 per resource).
+@pytest.mark.parametrize("key,value,ok", [
+    ("k" * 128, "v" * 256, True),
+    ("k" * 129, "v", False),
+    ("k", "v" * 257, False),
+])
+def test_tag_limits_on_copy_create_and_add_tags(world, key, value, ok):
+    rds = world.prod("rds")
+    tags = [{"Key": key, "Value": value}]
+    calls = [
+        lambda: rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                                     TargetDBSnapshotIdentifier="tag-copy",
+                                     KmsKeyId=world.share_key_arn, Tags=tags),
+        lambda: rds.create_db_snapshot(DBInstanceIdentifier=world.db_id,
+                                       DBSnapshotIdentifier="tag-create", Tags=tags),
+        lambda: rds.add_tags_to_resource(ResourceName=world.snapshot_arn, Tags=tags),
+    ]
+    for call in calls:
+        if ok:
+            call()
+            continue
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code_of(e) == "InvalidParameterValue" and status_of(e) == 400
+    have = {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(
+        ResourceName=world.snapshot_arn)["TagList"]}
+    assert (have.get(key) == value) is ok
+
+
+def test_at_most_50_tags_per_resource(world):
+    rds = world.prod("rds")
+    rds.add_tags_to_resource(ResourceName=world.snapshot_arn,
+                             Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    rds.add_tags_to_resource(ResourceName=world.snapshot_arn,     # replacing: still 50
+                             Tags=[{"Key": "k0", "Value": "w"}])
+    with pytest.raises(ClientError) as e:
+        rds.add_tags_to_resource(ResourceName=world.snapshot_arn,
+                                 Tags=[{"Key": "k50", "Value": "v"}])
+    assert code_of(e) == "InvalidParameterValue"
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="many-tags",
+                             KmsKeyId=world.share_key_arn,
+                             Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    assert code_of(e) == "InvalidParameterValue"
+
+
 def test_injection_scoped_by_account_and_parameters(world, aws):
     aws.inject("DescribeDBSnapshots", "AccessDenied", status=403,
                account=world.backup_account)

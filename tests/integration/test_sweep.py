@@ -31,7 +31,7 @@ def test_lost_events_sweep_catches_up(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     backup = fs.instance_snapshots(world, "backup")
     for s in ("proddb-manual-1", "proddb-manual-2", "otherdb-snap"):
-        assert f"snapferry-{s}" in backup
+        assert fs.bid(world, s) in backup
     # moto's automated snapshots of both DBs were ferried too.
     assert sum(1 for k in backup if k.startswith("snapferry-proddb-20") or
                k.startswith("snapferry-otherdb-20")) >= 1
@@ -62,7 +62,7 @@ def test_sweep_pending_while_copies_run(world, aws):
     aws.hold(False)
     rc, res, _ = run_event(world, SWEEP)
     assert res["outcome"] == "done", res
-    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+    assert fs.bid(world, "proddb-manual-1") in fs.instance_snapshots(world, "backup")
 
 
 def test_retention(world, aws):
@@ -72,10 +72,10 @@ def test_retention(world, aws):
     assert res["outcome"] == "done", res
     # Data ages: manual-1 30 days, -2 20 days, -3 10 days, -4 1 day; automated: today.
     for i, days in ((1, 30), (2, 20), (3, 10), (4, 1)):
-        age_copy(world, f"snapferry-proddb-manual-{i}", days)
+        age_copy(world, fs.bid(world, f"proddb-manual-{i}"), days)
     # A copy without snapferry's lineage tags is never touched.
     rds_b = world.admin("rds", "backup")
-    foreign = fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]
+    foreign = fs.instance_snapshots(world, "backup")[fs.bid(world, "proddb-manual-1")]
     rds_b.copy_db_snapshot(SourceDBSnapshotIdentifier=foreign["DBSnapshotIdentifier"],
                            TargetDBSnapshotIdentifier="snapferry-not-ours")
     rds_b.remove_tags_from_resource(
@@ -94,9 +94,9 @@ def test_retention(world, aws):
     rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1")
     assert rc == 0 and res["outcome"] == "done", res
     left = fs.instance_snapshots(world, "backup")
-    assert "snapferry-proddb-manual-4" in left
+    assert fs.bid(world, "proddb-manual-4") in left
     for i in (1, 2, 3):
-        assert f"snapferry-proddb-manual-{i}" not in left
+        assert fs.bid(world, f"proddb-manual-{i}") not in left
     assert "snapferry-not-ours" in left
     assert res["counts"]["retentionDeleted"] == 3
     age = [m for m in fs.metrics(logs) if m[0] == "NewestBackupAgeSeconds"]
@@ -110,7 +110,7 @@ def test_retention_keeps_min_copies(world, aws):
         world.create_snapshot("olddb", f"olddb-{i}")
     run_event(world, SWEEP, EXCLUDE_PATTERN="^proddb$")
     for i, days in ((1, 40), (2, 30), (3, 20)):
-        age_copy(world, f"snapferry-olddb-{i}", days)
+        age_copy(world, fs.bid(world, f"olddb-{i}"), days)
     # moto's automated snapshot of olddb is today's: drop it from the backup account so
     # that every copy of olddb is old.
     for k in list(fs.instance_snapshots(world, "backup")):
@@ -120,7 +120,7 @@ def test_retention_keeps_min_copies(world, aws):
                               EXCLUDE_PATTERN="^(proddb|olddb)$")
     assert rc == 0, res
     left = {k for k in fs.instance_snapshots(world, "backup") if k.startswith("snapferry-olddb")}
-    assert left == {"snapferry-olddb-2", "snapferry-olddb-3"}
+    assert left == {fs.bid(world, "olddb-2"), fs.bid(world, "olddb-3")}
     # The RPO metric shows the age of olddb's newest data (20 days).
     ages = {m[2].get("SourceDb"): m[1] for m in fs.metrics(logs)
             if m[0] == "NewestBackupAgeSeconds"}
@@ -175,7 +175,7 @@ def test_scheduled_sweep_under_rie(aws, start_rie):
     ev = dict(SCHEDULED, account=world.prod_account)
     status, res = rie.invoke_json(ev)
     assert status == 200 and res["outcome"] == "done", res
-    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "backup")
+    assert fs.bid(world, "proddb-manual-1") in fs.instance_snapshots(world, "backup")
 
 
 def transit_copies(world):
@@ -230,13 +230,12 @@ def test_retention_only_touches_this_accounts_copies(world, aws):
     DB named proddb: retention and the age metric count and delete only this account's."""
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert res["outcome"] == "done", res
-    age_copy(world, "snapferry-proddb-manual-1", 30)
-    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-1",
-                 OTHER_ACCOUNT, world.region, 20)
-    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-other-2",
-                 OTHER_ACCOUNT, world.region, 1)
-    fs.foreign_copy(world, "snapferry-proddb-manual-1", "snapferry-proddb-west-1",
-                 world.prod_account, "eu-west-1", 20)
+    mine = fs.bid(world, "proddb-manual-1")
+    age_copy(world, mine, 30)
+    fs.foreign_copy(world, mine, "snapferry-proddb-other-1", OTHER_ACCOUNT, world.region, 20)
+    fs.foreign_copy(world, mine, "snapferry-proddb-other-2", OTHER_ACCOUNT, world.region, 1)
+    fs.foreign_copy(world, mine, "snapferry-proddb-west-1", world.prod_account, "eu-west-1",
+                    20)
     before = set(fs.instance_snapshots(world, "backup"))
     # (moto's automated snapshot of proddb is left out: this account's only copy is old.)
     rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1",
@@ -257,10 +256,9 @@ def test_retention_only_touches_this_accounts_copies(world, aws):
                            EXCLUDE_PATTERN="^proddb$")
     assert rc == 0 and res["outcome"] == "done", res
     left = set(fs.instance_snapshots(world, "backup"))
-    assert left == before - {"snapferry-proddb-manual-1"} | {"snapferry-proddb-manual-2"}
+    assert left == before - {mine} | {fs.bid(world, "proddb-manual-2")}
     assert [c["params"]["DBSnapshotIdentifier"] for c in aws.calls(
-        action="DeleteDBSnapshot", account=world.backup_account)] == \
-        ["snapferry-proddb-manual-1"]
+        action="DeleteDBSnapshot", account=world.backup_account)] == [mine]
 
 
 def test_sweep_picks_up_a_cluster_transit_copy(world, aws):
@@ -283,19 +281,21 @@ def test_sweep_picks_up_a_cluster_transit_copy(world, aws):
     # (moto's automated snapshot of aurora1 is recent: the sweep starts its transit copy.)
     (item,) = [i for i in res["items"] if i["snapshot"].endswith("aurora1-snap")]
     assert item["snapshot"] == "snapferry-aurora1-snap", res["items"]
-    assert item["reason"].startswith("backup copy snapferry-aurora1-snap is copying")
+    b_id = fs.bid(world, "aurora1-snap", cluster=True)
+    assert item["reason"].startswith(f"backup copy {b_id} is copying")
     assert fs.shared_with(world, "snapferry-aurora1-snap", cluster=True) == \
         [world.backup_account]
-    assert "snapferry-aurora1-snap" in fs.cluster_snapshots(world, "backup")
+    assert b_id in fs.cluster_snapshots(world, "backup")
     aws.release()
     aws.hold(False)
     rc, res, _ = run_event(world, SWEEP, **only_aurora)
     assert rc == 0 and res["outcome"] == "done", res
-    b = fs.cluster_snapshots(world, "backup")["snapferry-aurora1-snap"]
+    b = fs.cluster_snapshots(world, "backup")[b_id]
     assert b["Status"] == "available" and b["KmsKeyId"] == world.backup_key_arn
     assert "snapferry-aurora1-snap" not in fs.cluster_snapshots(world, "prod")
     copies = [c for c in aws.calls(action="CopyDBClusterSnapshot")
-              if c["params"]["TargetDBClusterSnapshotIdentifier"] == "snapferry-aurora1-snap"]
+              if c["params"]["TargetDBClusterSnapshotIdentifier"] in
+              ("snapferry-aurora1-snap", b_id)]
     assert [c["account"] for c in copies] == [world.prod_account, world.backup_account]
 
 
@@ -312,7 +312,7 @@ def test_users_own_share_costs_a_steady_sweep_no_call(world, aws):
         ValuesToAdd=[world.backup_account])
     rc, res, _ = run_event(world, SWEEP)
     assert rc == 0 and res["outcome"] == "done", res
-    b = fs.instance_snapshots(world, "backup")["snapferry-users-shared"]
+    b = fs.instance_snapshots(world, "backup")[fs.bid(world, "users-shared")]
     assert fs.tags_of(world.admin("rds", "backup"),
                       b["DBSnapshotArn"])["snapferry:shared-before"] == "true"
     # A share of left-shared that an interrupted invocation of snapferry left behind.
@@ -346,7 +346,7 @@ def test_never_shared_source_costs_a_steady_sweep_no_call(world, aws):
     rc, res, _ = run_event(world, SWEEP)
     assert rc == 0 and res["outcome"] == "done", res
     b = fs.instance_snapshots(world, "backup")
-    assert "snapferry-proddb-manual-1" in b and "snapferry-plain-snap" in b
+    assert fs.bid(world, "proddb-manual-1") in b and fs.bid(world, "plain-snap") in b
 
     mark = max(c["seq"] for c in aws.calls())
     rc, res, _ = run_event(world, SWEEP)

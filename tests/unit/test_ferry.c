@@ -4,6 +4,7 @@
  * result JSON.  No network: the configuration comes from config_load with
  * a table of variables.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -414,9 +415,11 @@ static void
 test_tags(void)
 {
 	struct rds_snapshot s;
-	struct rds_tag t[8];
+	struct rds_tag t[FERRY_MAX_TAGS];
+	struct names_arn_tags at;
 	struct ferry f;
-	size_t n;
+	size_t n, i;
+	char id[256], *arn, *back;
 
 	memset(&f, 0, sizeof(f));
 	memset(&s, 0, sizeof(s));
@@ -424,7 +427,7 @@ test_tags(void)
 	s.db_id = "orders";
 	s.kms_key_id = "arn:aws:kms:eu-west-1:111111111111:key/abc";
 	s.create_time = "2024-05-01T00:05:00.123Z";
-	ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, t, &n);
+	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
 	CHECK(n == 7);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_ARN), s.arn);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_DB), "orders");
@@ -433,11 +436,36 @@ test_tags(void)
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_TIME), s.create_time);
 	CHECK(names_has_lineage(t, n, s.arn, NAMES_ROLE_BACKUP));
 	CHECK(!names_has_lineage(t, n, s.arn, NAMES_ROLE_TRANSIT));
+	names_arn_tags_clean(&at);
 	s.kms_key_id = NULL;
 	s.create_time = NULL;
-	ferry_lineage_tags(&f, &s, NAMES_ROLE_TRANSIT, t, &n);
+	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_TRANSIT, &at, t, &n) == 0);
 	CHECK(n == 6);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_KEY), "none");
+	names_arn_tags_clean(&at);
+
+	/* Issue 9, defect 3: a 255-character id makes an ARN over 256 characters; every
+	 * tag stays within AWS's limits and the lineage is exact. */
+	memset(id, 'x', 255);
+	id[255] = '\0';
+	CHECK((arn = malloc(64 + 255)) != NULL);
+	snprintf(arn, 64 + 255, "arn:aws:rds:eu-west-1:111111111111:snapshot:%s", id);
+	s.arn = arn;
+	s.kms_key_id = "arn:aws:kms:eu-west-1:111111111111:key/abc";
+	s.create_time = "2024-05-01T00:05:00.123Z";
+	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
+	CHECK(n == 8);
+	for (i = 0; i < n; i++) {
+		CHECK(strlen(t[i].key) <= 128);
+		CHECK(strlen(t[i].value) <= NAMES_TAG_VALUE_MAX);
+	}
+	CHECK(rds_tag_get(t, n, NAMES_TAG_SOURCE_ARN "-2") != NULL);
+	CHECK((back = names_lineage_arn(t, n)) != NULL);
+	CHECK_STR(back, arn);
+	free(back);
+	CHECK(names_has_lineage(t, n, arn, NAMES_ROLE_BACKUP));
+	names_arn_tags_clean(&at);
+	free(arn);
 }
 
 static void
