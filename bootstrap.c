@@ -131,6 +131,7 @@ run_local(const char *path, struct shared *sh)
 		return (EXIT_USAGE);
 	}
 	log_set_level(cfg.log_level);
+	log_set_mode(config_mode_name(cfg.mode));
 	buf_init(&ev, RT_EVENT_MAX);
 	if (read_event(path, &ev) != 0) {
 		if (errno == EFBIG) {
@@ -302,6 +303,7 @@ run_runtime(const char *api, struct shared *sh)
 		return (EXIT_HANDLER);
 	}
 	log_set_level(cfg.log_level);
+	log_set_mode(config_mode_name(cfg.mode));
 	f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "version", SNAPFERRY_VERSION);
 	cJSON_AddNumberToObject(f, "pid", (double)getpid());

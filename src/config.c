@@ -21,6 +21,18 @@
 #define RETENTION_DAYS_MAX	36500L
 #define MIN_COPIES_MAX		10000L
 #define WAIT_SECONDS_MAX	840L
+#define KEEPER_MIN_RETENTION_DEFAULT	7L
+
+/*
+ * The variables only one mode reads.  One set on the other mode is an error, never
+ * ignored: RETENTION_DAYS on a ferry would otherwise look like retention that runs.
+ */
+static const char *const ferry_only[] = { "BACKUP_ACCOUNT_ID", "BACKUP_ROLE_ARN",
+    "BACKUP_EXTERNAL_ID", "SHARE_KMS_KEY_ID", "BACKUP_KMS_KEY_ID", "BACKUP_REGION",
+    "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS" };
+static const char *const keeper_only[] = { "RETENTION_DAYS", "RETENTION_MIN_COPIES",
+    "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS", "RESTORE_SUBNET_GROUP",
+    "RESTORE_SECURITY_GROUP_IDS" };
 
 static const char *
 env_get(const char *name)
@@ -497,6 +509,39 @@ check_endpoint(config_getenv_fn get, const char *name, struct config_error *err)
 	return (0);
 }
 
+/* SNAPFERRY_MODE, and no variable of the other mode. */
+static int
+get_mode(config_getenv_fn get, struct config *c, struct config_error *err)
+{
+	const char *v = var(get, "SNAPFERRY_MODE");
+	const char *const *other;
+	size_t i, n;
+	char s[48];
+
+	c->mode = CONFIG_MODE_FERRY;
+	if (v != NULL && strcasecmp(v, "keeper") == 0)
+		c->mode = CONFIG_MODE_KEEPER;
+	else if (v != NULL && strcasecmp(v, "ferry") != 0) {
+		shown(s, v);
+		return (fail(err, "SNAPFERRY_MODE", "must be ferry (production) or keeper (backup "
+		    "account), not \"%s\"", s));
+	}
+	other = c->mode == CONFIG_MODE_FERRY ? keeper_only : ferry_only;
+	n = c->mode == CONFIG_MODE_FERRY ? sizeof(keeper_only) / sizeof(*keeper_only) :
+	    sizeof(ferry_only) / sizeof(*ferry_only);
+	for (i = 0; i < n; i++) {
+		if (var(get, other[i]) == NULL)
+			continue;
+		if (c->mode == CONFIG_MODE_FERRY)
+			return (fail(err, other[i], "is read by the keeper (SNAPFERRY_MODE=keeper) "
+			    "in the backup account, not by the ferry: remove it from the production "
+			    "function and set it on the keeper"));
+		return (fail(err, other[i], "is read by the ferry (SNAPFERRY_MODE=ferry) in the "
+		    "production account, not by the keeper: remove it from the keeper"));
+	}
+	return (0);
+}
+
 int
 config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 {
@@ -535,6 +580,12 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 		fail(err, "LOG_LEVEL", "must be debug, info, warn or error, not \"%s\"", s);
 		goto fail;
 	}
+
+	if (get_mode(get, c, err))
+		goto fail;
+	/* The keeper runs in the backup account with its own role: no backup target. */
+	if (c->mode == CONFIG_MODE_KEEPER)
+		goto common;
 
 	if (required(get, "BACKUP_ACCOUNT_ID", &c->backup_account_id,
 	    "the 12-digit id of the backup account", err))
@@ -607,6 +658,7 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 	    "BACKUP_REGION", c->backup_account_id, 1, err))
 		goto fail;
 
+common:
 	if (get_str(get, "NAME_PREFIX", "snapferry", &c->name_prefix, err))
 		goto fail;
 	if (check_name_prefix(c->name_prefix, err))
@@ -623,8 +675,16 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 	if (get_long(get, "RETENTION_DAYS", 0, 0, RETENTION_DAYS_MAX, &c->retention_days, err) ||
 	    get_long(get, "RETENTION_MIN_COPIES", 1, 1, MIN_COPIES_MAX,
 	    &c->retention_min_copies, err) ||
-	    get_long(get, "WAIT_SECONDS", 0, 0, WAIT_SECONDS_MAX, &c->wait_seconds, err))
+	    get_long(get, "WAIT_SECONDS", 0, 0, WAIT_SECONDS_MAX, &c->wait_seconds, err) ||
+	    get_long(get, "KEEPER_MIN_RETENTION_DAYS", KEEPER_MIN_RETENTION_DEFAULT, 1,
+	    RETENTION_DAYS_MAX, &c->keeper_min_retention_days, err))
 		goto fail;
+	if (c->retention_days > 0 && c->retention_days < c->keeper_min_retention_days) {
+		fail(err, "RETENTION_DAYS", "is %ld, below KEEPER_MIN_RETENTION_DAYS %ld: no "
+		    "copy younger than that floor is ever deleted; raise RETENTION_DAYS", c->retention_days,
+		    c->keeper_min_retention_days);
+		goto fail;
+	}
 
 	if (get_str(get, "RESTORE_INSTANCE_CLASS", NULL, &c->restore_instance_class, err))
 		goto fail;
@@ -669,7 +729,8 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 	 * encrypted snapshot only within its region (aws-facts §2.2), so only
 	 * unencrypted ones are ferried across; ferry skips the others.
 	 */
-	if (strcmp(c->backup_region, c->region) != 0 && c->log_level <= LOG_WARN) {
+	if (c->backup_region != NULL && strcmp(c->backup_region, c->region) != 0 &&
+	    c->log_level <= LOG_WARN) {
 		cJSON *f = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(f, "AWS_REGION", c->region);
@@ -685,6 +746,12 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 fail:
 	config_free(c);
 	return (-1);
+}
+
+const char *
+config_mode_name(enum config_mode m)
+{
+	return (m == CONFIG_MODE_KEEPER ? "keeper" : "ferry");
 }
 
 int

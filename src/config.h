@@ -10,7 +10,12 @@
 
 #include "log.h"
 
+/* SNAPFERRY_MODE: the ferry runs in production and only adds backup copies; the keeper
+ * runs in the backup account and is the only one that deletes or restores them. */
+enum config_mode { CONFIG_MODE_FERRY = 0, CONFIG_MODE_KEEPER = 1 };
+
 struct config {
+	enum config_mode mode;		/* SNAPFERRY_MODE, default ferry */
 	char	*region;		/* AWS_REGION (or AWS_DEFAULT_REGION) */
 	char	*account_id;		/* own account, if known (from function ARN or STS); may be NULL */
 	char	*backup_account_id;	/* BACKUP_ACCOUNT_ID, 12 digits */
@@ -25,6 +30,7 @@ struct config {
 	int	 transit_cleanup;	/* TRANSIT_CLEANUP, default 1 */
 	long	 retention_days;	/* RETENTION_DAYS, default 0 = keep all */
 	long	 retention_min_copies;	/* RETENTION_MIN_COPIES, default 1 */
+	long	 keeper_min_retention_days;	/* KEEPER_MIN_RETENTION_DAYS, default 7 (keeper) */
 	int	 restore;		/* RESTORE on/off */
 	char	*restore_instance_class;	/* or NULL = source's */
 	char	*restore_subnet_group;		/* or NULL = default */
@@ -50,6 +56,8 @@ int	config_check_own_account(const struct config *c, const char *account,
 	    struct config_error *err);
 /** config_db_selected(c, db_id): 1 when INCLUDE/EXCLUDE_PATTERN let ${db_id} through. */
 int	config_db_selected(const struct config *c, const char *db_id);
+/** config_mode_name(m): "ferry" or "keeper". */
+const char *config_mode_name(enum config_mode m);
 /** config_free(c): release everything config_load allocated; safe on a zeroed struct. */
 void	config_free(struct config *c);
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "names.h"
 #include "restore.h"
+#include "retry.h"
 #include "sts.h"
 
 #define SESSION_NAME	"snapferry"
@@ -34,6 +35,8 @@ struct flow {
 	const char		*transit_key;	/* KmsKeyId of T; NULL = S's own key */
 	char			*copy_id;	/* name of T (and of B before issue 12) */
 	char			*backup_id;	/* name of B: names_backup_id, or an old one */
+	int			 attempt;	/* of B: 1, or the retry id's (retry.h) */
+	char			*first_id;	/* B's id at attempt 1, once a retry is made */
 	int			 encrypted;
 };
 
@@ -312,6 +315,16 @@ ferry_backup(struct ferry *f, struct result *r)
 
 	if (f->have_brds)
 		return (&f->brds);
+	/* The keeper runs in the backup account with its own role: it assumes none. */
+	if (cfg->mode == CONFIG_MODE_KEEPER) {
+		if (aws_client_init(&f->brds, f->http, "rds", cfg->region, &f->creds) != 0) {
+			result_fail(r, "Snapferry.Internal", "out of memory");
+			return (NULL);
+		}
+		f->brds.deadline_ms = f->deadline_ms;
+		f->have_brds = 1;
+		return (&f->brds);
+	}
 	memset(&bc, 0, sizeof(bc));
 	memset(&e, 0, sizeof(e));
 	f->backup_src.cache = f->role_cache;
@@ -499,6 +512,7 @@ flow_clean(struct flow *fl)
 	free(fl->db_id);
 	free(fl->copy_id);
 	free(fl->backup_id);
+	free(fl->first_id);
 	memset(fl, 0, sizeof(*fl));
 }
 
@@ -792,6 +806,52 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
 	return (1);
 }
 
+static int observe_b(struct ferry *, struct flow *, struct aws_client *, struct result *);
+
+/*
+ * next_attempt(f, fl, bc, r): B, one of snapferry's, ended failed.  AWS deletes only
+ * available snapshots and the ferry may not delete copies at all (the backup account is
+ * add-only for it): the copy is made again under the next retry id, with the same
+ * lineage, up to RETRY_ATTEMPTS in all; the keeper reports (and tries to delete) the
+ * failed ones.  1 when the flow must go on to create B under fl->backup_id, 0 when ${r}
+ * holds the outcome.
+ */
+static int
+next_attempt(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+{
+	char *next;
+	int attempt = fl->attempt > 1 ? fl->attempt : 1;
+
+	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	if (attempt >= RETRY_ATTEMPTS) {
+		result_fail(r, "Snapferry.CopyFailed", "backup copy %s ended in state %s, "
+		    "attempt %d of %d: AWS could not copy %s into the backup account; look at "
+		    "the backup account's RDS events for %s", fl->backup_id, fl->b.status,
+		    attempt, RETRY_ATTEMPTS, fl->s_arn, fl->backup_id);
+		return (0);
+	}
+	/* Retry ids derive from the first attempt's id, never from another retry id. */
+	if (fl->first_id == NULL && (fl->first_id = strdup(fl->backup_id)) == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return (0);
+	}
+	if ((next = retry_id(fl->first_id, fl->kind, attempt + 1)) == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return (0);
+	}
+	result_warn(r, "backup copy %s ended in state %s; AWS deletes only available "
+	    "snapshots and the ferry deletes none: copying again as %s (attempt %d of %d)",
+	    fl->backup_id, fl->b.status, next, attempt + 1, RETRY_ATTEMPTS);
+	free(fl->backup_id);
+	fl->backup_id = next;
+	fl->attempt = attempt + 1;
+	result_set_str(&r->backup, fl->backup_id);
+	rds_snapshot_clean(&fl->b);
+	memset(&fl->b, 0, sizeof(fl->b));
+	fl->have_b = 0;
+	return (observe_b(f, fl, bc, r));
+}
+
 /*
  * observe_b(f, fl, bc, r): observe B (under its name, else under the old name).
  * 1 when the flow must go on to create B, 0 when ${r} holds the outcome.
@@ -803,7 +863,8 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	if ((rc = describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0)
+	if ((rc = describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0 &&
+	    fl->attempt <= 1)
 		rc = old_named_b(fl, bc, r, &e);
 	if (rc == -1) {
 		if (e.code == NULL) {
@@ -819,6 +880,10 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 	if (rc == 0)
 		return (1);
 	fl->have_b = 1;
+	if (is_terminal(fl->b.status) && strcmp(fl->b.status, "deleting") != 0 &&
+	    fl->b.arn != NULL && names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
+	    NAMES_ROLE_BACKUP))
+		return (next_attempt(f, fl, bc, r));
 	if (!vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r))
 		return (0);
 	switch (wait_available(f, bc, fl->kind, fl->backup_id, &fl->b, &e)) {
@@ -1042,7 +1107,8 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		return;
 	}
 	if ((rc = observe_b(f, fl, bc, r)) == 1)
-		PENDING(f, r, "backup copy %s requested", fl->backup_id);
+		PENDING(f, r, "backup copy %s requested%s", fl->backup_id, fl->attempt > 1 ?
+		    " (again: an earlier copy ended failed; the keeper reports it)" : "");
 }
 
 /* ---- advance ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "ferry.h"
 #include "handler.h"
+#include "keeper.h"
 #include "log.h"
 #include "rds.h"
 #include "restore.h"
@@ -107,6 +108,10 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	if (ev->kind != EVENT_UNKNOWN && (ferry_foreign_account(&f, ev->account, &r) != 0 ||
 	    ferry_foreign_account(&f, ev->arn.account, &r) != 0))
 		goto clean;
+	if (ctx->cfg->mode == CONFIG_MODE_KEEPER) {
+		keeper_run(&f, ev, time(NULL), &r);
+		goto clean;
+	}
 	switch (ev->kind) {
 	case EVENT_SNAPSHOT_CREATED:
 	case EVENT_CLUSTER_SNAPSHOT_CREATED:
@@ -199,6 +204,16 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		rc = set_error(out, "Event.Invalid", ev.reason);
 		goto done;
 	}
+	if (ev.kind == EVENT_MANUAL_RESTORE && cfg != NULL && cfg->mode == CONFIG_MODE_FERRY) {
+		/* The production account may be the one lost, and its function must not be
+		 * able to touch the backup account's DBs: restores belong to the keeper. */
+		rc = set_error(out, "Event.Invalid", "restores run on the keeper "
+		    "(SNAPFERRY_MODE=keeper) in the backup account, not on the ferry: invoke the "
+		    "keeper function, or run bootstrap --event with SNAPFERRY_MODE=keeper and "
+		    "the backup account's credentials");
+		log_warn("restore refused on the ferry", NULL);
+		goto done;
+	}
 	if (ev.kind == EVENT_UNKNOWN) {
 		res = describe(&ev, "ignored", 0);
 		f = cJSON_CreateObject();
@@ -230,6 +245,8 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		if (rc != 0)
 			goto nomem;
 	}
+	if (res != NULL && cfg != NULL && !cJSON_HasObjectItem(res, "mode"))
+		cJSON_AddStringToObject(res, "mode", config_mode_name(cfg->mode));
 	if (res == NULL || (out->payload = cJSON_PrintUnformatted(res)) == NULL)
 		goto nomem;
 	utf8_scrub(out->payload);

@@ -14,6 +14,7 @@
 static enum log_level	 log_level = LOG_INFO;
 static FILE		*log_stream;
 static char		*log_request_id;
+static const char	*log_mode;	/* "ferry" / "keeper": which deployment wrote the line */
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -48,6 +49,12 @@ void
 log_set_stream(FILE *f)
 {
 	log_stream = f;
+}
+
+void
+log_set_mode(const char *mode)
+{
+	log_mode = mode;
 }
 
 void
@@ -123,6 +130,8 @@ log_msg(enum log_level l, const char *msg, cJSON *fields)
 	iso8601(ts, now_ms());
 	cJSON_AddStringToObject(o, "timestamp", ts);
 	cJSON_AddStringToObject(o, "level", level_names[l]);
+	if (log_mode != NULL)
+		cJSON_AddStringToObject(o, "mode", log_mode);
 	if (log_request_id != NULL)
 		cJSON_AddStringToObject(o, "requestId", log_request_id);
 	cJSON_AddStringToObject(o, "message", msg ? msg : "");
@@ -151,6 +160,13 @@ void
 log_metric(const char *name, double value, const char *unit,
     const char *dim, const char *dimval)
 {
+	log_metric2(name, value, unit, dim, dimval, NULL, NULL);
+}
+
+void
+log_metric2(const char *name, double value, const char *unit, const char *dim,
+    const char *dimval, const char *dim2, const char *dimval2)
+{
 	cJSON *o, *aws, *cwm, *dir, *dims, *set, *metrics, *m;
 
 	if (name == NULL || (o = cJSON_CreateObject()) == NULL)
@@ -169,6 +185,8 @@ log_metric(const char *name, double value, const char *unit,
 	cJSON_AddItemToArray(dims, set);
 	if (dim != NULL)
 		cJSON_AddItemToArray(set, cJSON_CreateString(dim));
+	if (dim != NULL && dim2 != NULL)
+		cJSON_AddItemToArray(set, cJSON_CreateString(dim2));
 	if ((metrics = cJSON_AddArrayToObject(dir, "Metrics")) == NULL ||
 	    (m = cJSON_CreateObject()) == NULL)
 		goto fail;
@@ -177,6 +195,10 @@ log_metric(const char *name, double value, const char *unit,
 	cJSON_AddStringToObject(m, "Unit", unit ? unit : "None");
 	if (dim != NULL)
 		cJSON_AddStringToObject(o, dim, dimval ? dimval : "");
+	if (dim != NULL && dim2 != NULL)
+		cJSON_AddStringToObject(o, dim2, dimval2 ? dimval2 : "");
+	if (log_mode != NULL)
+		cJSON_AddStringToObject(o, "mode", log_mode);
 	cJSON_AddNumberToObject(o, name, value);
 	if (log_request_id != NULL && cJSON_GetObjectItemCaseSensitive(o, "requestId") == NULL)
 		cJSON_AddStringToObject(o, "requestId", log_request_id);

@@ -17,6 +17,8 @@ int	log_parse_level(const char *s, enum log_level *out);
 void	log_set_level(enum log_level l);
 /** log_set_stream(f): where lines go (stdout by default; stderr for CLI runs). */
 void	log_set_stream(FILE *f);
+/** log_set_mode(mode): "mode" stamped on each line and metric record (a static string). */
+void	log_set_mode(const char *mode);
 /** log_set_request_id(id): request id stamped on each line; NULL clears it. */
 void	log_set_request_id(const char *id);
 /** log_msg(l, msg, fields): write a line; takes ownership of ${fields} (object or NULL). */
@@ -25,6 +27,10 @@ void	log_msg(enum log_level l, const char *msg, cJSON *fields);
  *  ${dim} may be NULL for a metric without dimensions. */
 void	log_metric(const char *name, double value, const char *unit,
 	    const char *dim, const char *dimval);
+/** log_metric2(name, value, unit, dim, dimval, dim2, dimval2): log_metric with a second
+ *  dimension ${dim2} (ignored when NULL). */
+void	log_metric2(const char *name, double value, const char *unit, const char *dim,
+	    const char *dimval, const char *dim2, const char *dimval2);
 
 #define log_debug(msg, f)	log_msg(LOG_DEBUG, (msg), (f))
 #define log_info(msg, f)	log_msg(LOG_INFO, (msg), (f))

@@ -100,6 +100,8 @@ static const struct {
 	    { "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotArn" } },
 	{ offsetof(struct rds_snapshot, create_time),
 	    { "SnapshotCreateTime", "SnapshotCreateTime" } },
+	/* Kept by AWS across copies; botocore's DBClusterSnapshot has no such member. */
+	{ offsetof(struct rds_snapshot, original_time), { "OriginalSnapshotCreateTime", NULL } },
 };
 
 /* Text of child ${name}, NULL when absent or empty. */

@@ -38,6 +38,7 @@ struct rds_snapshot {
 	char		*source_arn;	/* SourceDBSnapshotIdentifier / SourceDBClusterSnapshotArn */
 	char		*create_time;	/* SnapshotCreateTime as sent (ISO-8601) */
 	time_t		 created;	/* parsed SnapshotCreateTime, 0 if absent */
+	char		*original_time;	/* OriginalSnapshotCreateTime (instances), or NULL */
 	int		 percent;	/* PercentProgress */
 	struct rds_tag	*tags;		/* TagList when the response carried it */
 	size_t		 n_tags;

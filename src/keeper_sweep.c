@@ -1,0 +1,435 @@
+/*
+ * keeper_sweep: the keeper's scheduled work on snapferry's backup copies in its own
+ * account and region.  Two listings, each page by page (one page in memory):
+ *   1. every copy: classify it from AWS's record (keeper_classify); report lineage
+ *      mismatches (kept) and failed copies (a delete is tried; AWS deletes only available
+ *      snapshots, so it may refuse); group the available, consistent copies by
+ *      (production account, region, DB) and keep per group the RETENTION_MIN_COPIES
+ *      newest times and the newest copy;
+ *   2. only when retention has work: delete the copies older than
+ *      max(RETENTION_DAYS, KEEPER_MIN_RETENTION_DAYS) beyond each group's newest
+ *      RETENTION_MIN_COPIES (DRY_RUN names them only).
+ * Then freshness metrics per group and, with RESTORE on, the newest copy of each DB not
+ * yet restored.  Memory: a few bytes per group plus RETENTION_MIN_COPIES times.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ferry.h"
+#include "keeper.h"
+#include "log.h"
+#include "names.h"
+#include "rds.h"
+#include "restore.h"
+#include "result.h"
+
+struct group {
+	char		 account[13], region[32];
+	char		*db;
+	enum rds_kind	 kind;
+	time_t		 newest;
+	time_t		*top;		/* the RETENTION_MIN_COPIES newest, descending */
+	size_t		 ntop;
+	unsigned	 copies;
+	char		*newest_id, *newest_engine, *newest_version, *newest_src;
+};
+
+struct ksweep {
+	struct ferry	*f;
+	struct result	*r;
+	struct aws_client *bc;
+	time_t		 now, cutoff;
+	size_t		 keep;
+	struct group	*g;
+	size_t		 ng, capg;
+	unsigned	 total, available, failed_left, failed_deleted, mismatches, deleted;
+	unsigned	 would;
+	int		 stopped, enomem;
+	cJSON		*mismatch_items, *failed_items;
+};
+
+static void
+add_item(struct ksweep *ks, cJSON *list, const char *id, const char *k, const char *v)
+{
+	cJSON *o;
+
+	if (list == NULL || cJSON_GetArraySize(list) >= KEEPER_MAX_ITEMS ||
+	    (o = cJSON_CreateObject()) == NULL)
+		return;
+	(void)ks;
+	cJSON_AddStringToObject(o, "snapshot", id);
+	cJSON_AddStringToObject(o, k, v);
+	cJSON_AddItemToArray(list, o);
+}
+
+static struct group *
+group_get(struct ksweep *ks, const struct keeper_copy *kc, enum rds_kind kind)
+{
+	struct group *n;
+	size_t i, cap;
+
+	for (i = 0; i < ks->ng; i++)
+		if (strcmp(ks->g[i].account, kc->account) == 0 &&
+		    strcmp(ks->g[i].region, kc->region) == 0 && strcmp(ks->g[i].db, kc->db) == 0)
+			return (&ks->g[i]);
+	if (ks->ng == ks->capg) {
+		cap = ks->capg ? ks->capg * 2 : 16;
+		if ((n = realloc(ks->g, cap * sizeof(*n))) == NULL)
+			return (NULL);
+		ks->g = n;
+		ks->capg = cap;
+	}
+	n = &ks->g[ks->ng];
+	memset(n, 0, sizeof(*n));
+	memcpy(n->account, kc->account, sizeof(n->account));
+	memcpy(n->region, kc->region, sizeof(n->region));
+	n->kind = kind;
+	if ((n->db = strdup(kc->db)) == NULL ||
+	    (ks->keep > 0 && (n->top = calloc(ks->keep, sizeof(*n->top))) == NULL)) {
+		free(n->db);
+		return (NULL);
+	}
+	ks->ng++;
+	return (n);
+}
+
+static int
+set_copy(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = NULL;
+	return (v != NULL && (*dst = strdup(v)) == NULL ? -1 : 0);
+}
+
+/* note(ks, g, s, t): copy ${s} of group ${g} holds data of time ${t}. */
+static int
+note(struct ksweep *ks, struct group *g, const struct rds_snapshot *s, time_t t)
+{
+	size_t i;
+	char *src;
+
+	g->copies++;
+	if (g->newest_id == NULL || t > g->newest) {
+		g->newest = t;
+		if ((src = names_lineage_arn(s->tags, s->n_tags)) == NULL)
+			return (-1);
+		free(g->newest_src);
+		g->newest_src = src;
+		g->kind = s->kind;
+		if (set_copy(&g->newest_id, s->id) || set_copy(&g->newest_engine, s->engine) ||
+		    set_copy(&g->newest_version, s->engine_version))
+			return (-1);
+	}
+	if (ks->keep == 0 || (g->ntop == ks->keep && t <= g->top[ks->keep - 1]))
+		return (0);
+	i = g->ntop < ks->keep ? g->ntop++ : ks->keep - 1;
+	while (i > 0 && g->top[i - 1] < t) {
+		g->top[i] = g->top[i - 1];
+		i--;
+	}
+	g->top[i] = t;
+	return (0);
+}
+
+/* failed_copy(ks, s): a failed copy of snapferry's: try to delete it (the ferry has made
+ *  its retry already, or makes it at its next trigger); AWS may refuse. */
+static void
+failed_copy(struct ksweep *ks, const struct rds_snapshot *s)
+{
+	const struct config *cfg = ks->f->cfg;
+	struct aws_error e;
+	char msg[300];
+
+	if (cfg->dry_run) {
+		result_step(ks->r, "would:%s %s (failed copy)", ferry_op(s->kind, "delete"),
+		    s->id);
+		ks->failed_left++;
+		add_item(ks, ks->failed_items, s->id, "status", s->status);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	if (rds_delete_snapshot(ks->bc, s->kind, s->id, &e) == 0) {
+		ks->failed_deleted++;
+		result_step(ks->r, "%s %s (failed copy)", ferry_op(s->kind, "delete"), s->id);
+		return;
+	}
+	ks->failed_left++;
+	snprintf(msg, sizeof(msg), "%s: %s", e.code ? e.code : "error",
+	    e.message ? e.message : "");
+	add_item(ks, ks->failed_items, s->id, "deleteRefused", msg);
+	result_warn(ks->r, "failed copy %s (%s) stays: %s refused (%s)", s->id,
+	    s->status ? s->status : "?", ferry_op(s->kind, "delete"), msg);
+	aws_error_clear(&e);
+}
+
+static int
+scan_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct ksweep *ks = arg;
+	struct keeper_copy kc;
+	struct group *g;
+	cJSON *fl;
+
+	if (ferry_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
+		ks->stopped = 1;
+		return (1);
+	}
+	keeper_classify(ks->f->cfg->name_prefix, s, &kc);
+	if (!kc.ours)
+		return (0);
+	ks->total++;
+	if (kc.failed) {
+		failed_copy(ks, s);
+		return (0);
+	}
+	if (kc.mismatch[0] != '\0') {
+		ks->mismatches++;
+		add_item(ks, ks->mismatch_items, s->id, "reason", kc.mismatch);
+		if ((fl = cJSON_CreateObject()) != NULL) {
+			cJSON_AddStringToObject(fl, "snapshot", s->id);
+			cJSON_AddStringToObject(fl, "reason", kc.mismatch);
+		}
+		log_warn("lineage mismatch: copy kept, never deleted", fl);
+		return (0);
+	}
+	if (!kc.available)
+		return (0);
+	ks->available++;
+	if ((g = group_get(ks, &kc, s->kind)) == NULL || note(ks, g, s, kc.when) != 0) {
+		ks->enomem = 1;
+		return (1);
+	}
+	return (0);
+}
+
+static int
+retention_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct ksweep *ks = arg;
+	const struct config *cfg = ks->f->cfg;
+	struct keeper_copy kc;
+	struct aws_error e;
+	struct group *g;
+
+	if (ferry_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
+		ks->stopped = 1;
+		return (1);
+	}
+	keeper_classify(cfg->name_prefix, s, &kc);
+	/* Only what the first listing counted: ours, available, consistent. */
+	if (!kc.ours || !kc.available || kc.mismatch[0] != '\0' || kc.when >= ks->cutoff)
+		return (0);
+	if ((g = group_get(ks, &kc, s->kind)) == NULL) {
+		ks->enomem = 1;
+		return (1);
+	}
+	/* Never the group's newest, nor one of its newest RETENTION_MIN_COPIES (as counted
+	 * by the first listing: a copy made since then keeps one more, never one less). */
+	if (kc.when >= g->newest || (ks->keep > 0 && (g->ntop < ks->keep ||
+	    kc.when >= g->top[ks->keep - 1])))
+		return (0);
+	if (cfg->dry_run) {
+		ks->would++;
+		result_step(ks->r, "would:%s %s (retention: DB %s of account %s, older than %ld "
+		    "days)", ferry_op(s->kind, "delete"), s->id, kc.db, kc.account,
+		    (long)((ks->now - ks->cutoff) / 86400));
+		return (0);
+	}
+	memset(&e, 0, sizeof(e));
+	if (rds_delete_snapshot(ks->bc, s->kind, s->id, &e) != 0) {
+		if (!aws_error_has(&e, "NotFound"))
+			result_warn(ks->r, "retention: deleting %s failed (%s: %s)", s->id,
+			    e.code ? e.code : "?", e.message ? e.message : "");
+		aws_error_clear(&e);
+		return (0);
+	}
+	ks->deleted++;
+	result_step(ks->r, "%s %s (retention: DB %s of account %s, older than %ld days)",
+	    ferry_op(s->kind, "delete"), s->id, kc.db, kc.account,
+	    (long)((ks->now - ks->cutoff) / 86400));
+	return (0);
+}
+
+static int
+list(struct ksweep *ks, rds_snapshot_cb cb)
+{
+	struct rds_list_opts lo;
+	struct aws_error e;
+	int k;
+
+	memset(&lo, 0, sizeof(lo));
+	lo.snapshot_type = "manual";
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !ks->stopped && !ks->enomem; k++) {
+		memset(&e, 0, sizeof(e));
+		if (rds_list_snapshots(ks->bc, (enum rds_kind)k, &lo, cb, ks, &e) != 0) {
+			ferry_fail_aws(ks->f, ks->r, &e, ferry_op((enum rds_kind)k, "describe"),
+			    "the backup account", "allow rds:DescribeDBSnapshots and "
+			    "rds:DescribeDBClusterSnapshots to the keeper's role");
+			aws_error_clear(&e);
+			return (-1);
+		}
+	}
+	if (ks->enomem) {
+		result_fail(ks->r, "Snapferry.Internal", "out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+/* restore_newest(ks): RESTORE on: each group's newest copy into "<prefix>-<db>" unless
+ *  that DB exists (restore_copy never restores over one). */
+static int
+restore_newest(struct ksweep *ks)
+{
+	const struct config *cfg = ks->f->cfg;
+	unsigned restored = 0;
+	char *target;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ks->ng; i++) {
+		struct group *g = &ks->g[i];
+
+		if (ferry_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
+			ks->stopped = 1;
+			break;
+		}
+		if ((target = names_restore_id(cfg->name_prefix, g->db)) == NULL)
+			return (-1);
+		rc = restore_copy(ks->f, ks->bc, g->kind, g->newest_id, g->newest_engine,
+		    g->newest_version, target, g->newest_src, g->db, ks->r);
+		free(target);
+		if (rc == -1)
+			return (-1);
+		restored += (unsigned)rc;
+	}
+	if (restored > 0)
+		result_step(ks->r, "restored the newest copy of %u DB(s)", restored);
+	return (0);
+}
+
+static void
+freshness(struct ksweep *ks, cJSON *x)
+{
+	cJSON *list = cJSON_AddArrayToObject(x, "freshness"), *o;
+	double age, max = -1;
+	size_t i;
+
+	for (i = 0; i < ks->ng; i++) {
+		age = (double)(ks->now - ks->g[i].newest);
+		if (age < 0)
+			age = 0;
+		log_metric2("NewestBackupAgeSeconds", age, "Seconds", "Account",
+		    ks->g[i].account, "SourceDb", ks->g[i].db);
+		if (age > max)
+			max = age;
+		if (list == NULL || i >= KEEPER_MAX_ITEMS || (o = cJSON_CreateObject()) == NULL)
+			continue;
+		cJSON_AddStringToObject(o, "account", ks->g[i].account);
+		cJSON_AddStringToObject(o, "region", ks->g[i].region);
+		cJSON_AddStringToObject(o, "db", ks->g[i].db);
+		cJSON_AddNumberToObject(o, "copies", ks->g[i].copies);
+		cJSON_AddStringToObject(o, "newest", ks->g[i].newest_id);
+		cJSON_AddNumberToObject(o, "newestAgeSeconds", age);
+		cJSON_AddItemToArray(list, o);
+	}
+	if (max >= 0)
+		log_metric("NewestBackupAgeSecondsMax", max, "Seconds", NULL, NULL);
+}
+
+static void
+report(struct ksweep *ks, int listed)
+{
+	struct result *r = ks->r;
+	cJSON *x, *c;
+
+	log_metric("LineageMismatch", ks->mismatches, "Count", NULL, NULL);
+	log_metric("FailedCopies", ks->failed_left, "Count", NULL, NULL);
+	log_metric("RetentionDeleted", ks->deleted, "Count", NULL, NULL);
+	if ((x = cJSON_CreateObject()) == NULL)
+		return;
+	if ((c = cJSON_AddObjectToObject(x, "counts")) != NULL) {
+		cJSON_AddNumberToObject(c, "backupCopies", ks->total);
+		cJSON_AddNumberToObject(c, "available", ks->available);
+		cJSON_AddNumberToObject(c, "lineageMismatches", ks->mismatches);
+		cJSON_AddNumberToObject(c, "failedCopies", ks->failed_left);
+		cJSON_AddNumberToObject(c, "failedDeleted", ks->failed_deleted);
+		cJSON_AddNumberToObject(c, "retentionDeleted", ks->deleted);
+		if (ks->f->cfg->dry_run)
+			cJSON_AddNumberToObject(c, "retentionWouldDelete", ks->would);
+	}
+	cJSON_AddNumberToObject(x, "retentionDays", (double)ks->f->cfg->retention_days);
+	cJSON_AddNumberToObject(x, "minRetentionDays",
+	    (double)ks->f->cfg->keeper_min_retention_days);
+	if (listed)
+		freshness(ks, x);
+	cJSON_AddItemToObject(x, "lineageMismatches", ks->mismatch_items);
+	cJSON_AddItemToObject(x, "failedCopies", ks->failed_items);
+	ks->mismatch_items = ks->failed_items = NULL;
+	cJSON_Delete(r->extra);
+	r->extra = x;
+	if (r->outcome == RESULT_FAILED)
+		return;
+	if (ks->stopped)
+		result_finish(r, RESULT_PENDING, "stopped before the deadline; the next sweep "
+		    "continues");
+	else
+		result_finish(r, RESULT_DONE, "%u backup cop%s of %zu DB(s); %u deleted by "
+		    "retention; %u failed cop%s left; %u lineage mismatch(es) kept", ks->total,
+		    ks->total == 1 ? "y" : "ies", ks->ng, ks->deleted, ks->failed_left,
+		    ks->failed_left == 1 ? "y" : "ies", ks->mismatches);
+}
+
+void
+keeper_sweep(struct ferry *f, time_t now, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	long days = cfg->retention_days;
+	struct ksweep ks;
+	size_t i;
+	int listed = 0, work = 0;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.f = f;
+	ks.r = r;
+	ks.now = now;
+	ks.keep = cfg->retention_min_copies > 0 ? (size_t)cfg->retention_min_copies : 1;
+	/* The floor wins over RETENTION_DAYS (config refuses a smaller one anyway). */
+	if (days > 0 && days < cfg->keeper_min_retention_days)
+		days = cfg->keeper_min_retention_days;
+	ks.cutoff = now - (time_t)days * 86400;
+	r->dry_run = cfg->dry_run;
+	ks.mismatch_items = cJSON_CreateArray();
+	ks.failed_items = cJSON_CreateArray();
+	if ((ks.bc = ferry_backup(f, r)) == NULL)
+		goto out;
+	if (list(&ks, scan_cb) != 0)
+		goto out;
+	listed = !ks.stopped;
+	result_step(r, "backup account: %u snapferry copies (%u available, %u failed left, "
+	    "%u mismatched) of %zu DB(s)", ks.total, ks.available, ks.failed_left,
+	    ks.mismatches, ks.ng);
+	for (i = 0; i < ks.ng; i++)
+		if (ks.g[i].copies > ks.keep)
+			work = 1;
+	if (days > 0 && work && !ks.stopped && list(&ks, retention_cb) != 0)
+		goto out;
+	if (cfg->restore && !ks.stopped && restore_newest(&ks) != 0 &&
+	    r->outcome != RESULT_FAILED)
+		result_fail(r, "Snapferry.Internal", "out of memory");
+out:
+	report(&ks, listed);
+	cJSON_Delete(ks.mismatch_items);
+	cJSON_Delete(ks.failed_items);
+	for (i = 0; i < ks.ng; i++) {
+		free(ks.g[i].db);
+		free(ks.g[i].top);
+		free(ks.g[i].newest_id);
+		free(ks.g[i].newest_engine);
+		free(ks.g[i].newest_version);
+		free(ks.g[i].newest_src);
+	}
+	free(ks.g);
+}
