@@ -20,6 +20,12 @@ static const char *const base[][2] = {
 	{ "SHARE_KMS_KEY_ID", "alias/snapferry-share" },
 	{ "BACKUP_KMS_KEY_ID", KEY },
 };
+/* The keeper's good base: its own region and mode, nothing of the ferry's. */
+static const char *const keeper_base[][2] = {
+	{ "AWS_REGION", "us-east-1" },
+	{ "SNAPFERRY_MODE", "keeper" },
+};
+static int keeper;				/* 1: keeper_base instead of base */
 static const char *over_name, *over_value;	/* the change; value NULL = unset */
 static const char *over2_name, *over2_value;
 
@@ -32,6 +38,12 @@ fake_getenv(const char *name)
 		return (over_value);
 	if (over2_name != NULL && strcmp(name, over2_name) == 0)
 		return (over2_value);
+	if (keeper) {
+		for (i = 0; i < sizeof(keeper_base) / sizeof(keeper_base[0]); i++)
+			if (strcmp(name, keeper_base[i][0]) == 0)
+				return (keeper_base[i][1]);
+		return (NULL);
+	}
 	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		if (strcmp(name, base[i][0]) == 0)
 			return (base[i][1]);
@@ -111,25 +123,19 @@ static const struct {
 	{ "TRANSIT_CLEANUP", "maybe", 0, "true or false" },
 	{ "DRY_RUN", "True", 1, NULL },
 	{ "DRY_RUN", "2", 0, "true or false" },
-	{ "RESTORE", "on", 1, NULL },
-	{ "RESTORE", "enabled", 0, "true or false" },
-	{ "RETENTION_DAYS", "35", 1, NULL },
-	{ "RETENTION_DAYS", "0", 1, NULL },
-	{ "RETENTION_DAYS", "-1", 0, "between 0 and" },
-	{ "RETENTION_DAYS", "7d", 0, "whole number" },
-	{ "RETENTION_DAYS", "99999999999999999999", 0, "whole number" },
-	{ "RETENTION_MIN_COPIES", "3", 1, NULL },
-	{ "RETENTION_MIN_COPIES", "0", 0, "between 1 and" },
+	/* The keeper's variables on a ferry: an error naming who reads them. */
+	{ "RESTORE", "on", 0, "is read by the keeper (SNAPFERRY_MODE=keeper)" },
+	{ "RETENTION_DAYS", "35", 0, "is read by the keeper (SNAPFERRY_MODE=keeper) in the "
+	    "backup account, not by the ferry" },
+	{ "RETENTION_MIN_COPIES", "3", 0, "is read by the keeper" },
+	{ "KEEPER_MIN_RETENTION_DAYS", "3", 0, "is read by the keeper" },
+	{ "RESTORE_SUBNET_GROUP", "private", 0, "is read by the keeper" },
+	{ "SNAPFERRY_MODE", "ferry", 1, NULL },
+	{ "SNAPFERRY_MODE", "Ferry", 1, NULL },
+	{ "SNAPFERRY_MODE", "bunker", 0, "must be ferry (production) or keeper" },
 	{ "WAIT_SECONDS", "840", 1, NULL },
 	{ "WAIT_SECONDS", "841", 0, "between 0 and 840" },
 	{ "WAIT_SECONDS", " 5", 0, "whole number" },
-	{ "RESTORE_INSTANCE_CLASS", "db.r6g.2xlarge", 1, NULL },
-	{ "RESTORE_INSTANCE_CLASS", "r6g.large", 0, "instance class" },
-	{ "RESTORE_SUBNET_GROUP", "private subnets_1.a-b", 1, NULL },
-	{ "RESTORE_SUBNET_GROUP", "bad/name", 0, "subnet group" },
-	{ "RESTORE_SECURITY_GROUP_IDS", "sg-0123456789abcdef0, sg-12345678", 1, NULL },
-	{ "RESTORE_SECURITY_GROUP_IDS", "sg-0123456789abcdef0,,sg-12345678", 0, "security group" },
-	{ "RESTORE_SECURITY_GROUP_IDS", "sg-xyz", 0, "\"sg-xyz\"" },
 	{ "LOG_LEVEL", "debug", 1, NULL },
 	{ "LOG_LEVEL", "verbose", 0, "debug, info, warn or error" },
 	{ "AWS_ENDPOINT_URL", "http://127.0.0.1:5000", 1, NULL },
@@ -137,6 +143,110 @@ static const struct {
 	{ "AWS_ENDPOINT_URL_STS", "127.0.0.1:5000", 0, "http:// or https://" },
 	{ "AWS_ENDPOINT_URL_KMS", "http://", 0, "host" },
 };
+
+/* The same, on the keeper (keeper_base). */
+static const struct {
+	const char	*var;
+	const char	*value;
+	int		 ok;
+	const char	*words;
+} keeper_cases[] = {
+	{ "RESTORE", "on", 1, NULL },
+	{ "RESTORE", "enabled", 0, "true or false" },
+	{ "RETENTION_DAYS", "35", 1, NULL },
+	{ "RETENTION_DAYS", "7", 1, NULL },
+	{ "RETENTION_DAYS", "0", 1, NULL },
+	{ "RETENTION_DAYS", "6", 0, "below KEEPER_MIN_RETENTION_DAYS 7" },
+	{ "RETENTION_DAYS", "-1", 0, "between 0 and" },
+	{ "RETENTION_DAYS", "7d", 0, "whole number" },
+	{ "RETENTION_DAYS", "99999999999999999999", 0, "whole number" },
+	{ "RETENTION_MIN_COPIES", "3", 1, NULL },
+	{ "RETENTION_MIN_COPIES", "0", 0, "between 1 and" },
+	{ "KEEPER_MIN_RETENTION_DAYS", "30", 1, NULL },
+	{ "KEEPER_MIN_RETENTION_DAYS", "0", 0, "between 1 and" },
+	{ "RESTORE_INSTANCE_CLASS", "db.r6g.2xlarge", 1, NULL },
+	{ "RESTORE_INSTANCE_CLASS", "r6g.large", 0, "instance class" },
+	{ "RESTORE_SUBNET_GROUP", "private subnets_1.a-b", 1, NULL },
+	{ "RESTORE_SUBNET_GROUP", "bad/name", 0, "subnet group" },
+	{ "RESTORE_SECURITY_GROUP_IDS", "sg-0123456789abcdef0, sg-12345678", 1, NULL },
+	{ "RESTORE_SECURITY_GROUP_IDS", "sg-0123456789abcdef0,,sg-12345678", 0, "security group" },
+	{ "RESTORE_SECURITY_GROUP_IDS", "sg-xyz", 0, "\"sg-xyz\"" },
+	{ "NAME_PREFIX", "vault", 1, NULL },
+	{ "NAME_PREFIX", "Vault", 0, "must be lower case" },
+	{ "DRY_RUN", "true", 1, NULL },
+	{ "LOG_LEVEL", "warn", 1, NULL },
+	/* The ferry's variables on the keeper. */
+	{ "BACKUP_ROLE_ARN", "arn:aws:iam::" ACCT ":role/snapferry-backup", 0,
+	    "is read by the ferry (SNAPFERRY_MODE=ferry) in the production account, not by "
+	    "the keeper" },
+	{ "BACKUP_ACCOUNT_ID", ACCT, 0, "is read by the ferry" },
+	{ "BACKUP_EXTERNAL_ID", "ext-id", 0, "is read by the ferry" },
+	{ "SHARE_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
+	{ "BACKUP_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
+	{ "BACKUP_REGION", "us-east-1", 0, "is read by the ferry" },
+	{ "INCLUDE_PATTERN", "x", 0, "is read by the ferry" },
+	{ "EXCLUDE_PATTERN", "x", 0, "is read by the ferry" },
+	{ "TRANSIT_CLEANUP", "off", 0, "is read by the ferry" },
+	{ "WAIT_SECONDS", "5", 0, "is read by the ferry" },
+};
+
+static void
+test_keeper_table(void)
+{
+	struct config_error err;
+	struct config c;
+	size_t i;
+	int rc;
+
+	keeper = 1;
+	for (i = 0; i < sizeof(keeper_cases) / sizeof(keeper_cases[0]); i++) {
+		over_name = keeper_cases[i].var;
+		over_value = keeper_cases[i].value;
+		rc = config_load(&c, fake_getenv, &err);
+		if ((rc == 0) != keeper_cases[i].ok)
+			fprintf(stderr, "keeper case %zu %s=%s: rc %d (%s)\n", i,
+			    keeper_cases[i].var, keeper_cases[i].value, rc, err.msg);
+		CHECK((rc == 0) == keeper_cases[i].ok);
+		if (rc == 0) {
+			CHECK(c.mode == CONFIG_MODE_KEEPER);
+			config_free(&c);
+			continue;
+		}
+		if (keeper_cases[i].ok)
+			continue;
+		CHECK_STR(err.var, keeper_cases[i].var);
+		if (strstr(err.msg, keeper_cases[i].words) == NULL)
+			fprintf(stderr, "keeper case %zu: \"%s\" lacks \"%s\"\n", i, err.msg,
+			    keeper_cases[i].words);
+		CHECK(strstr(err.msg, keeper_cases[i].words) != NULL);
+		CHECK(strstr(err.msg, err.var) == err.msg);
+	}
+
+	/* Defaults: no backup target, the floor at 7 days, keep one copy. */
+	over_name = over_value = NULL;
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.mode == CONFIG_MODE_KEEPER);
+	CHECK_STR(config_mode_name(c.mode), "keeper");
+	CHECK(c.backup_account_id == NULL && c.backup_role_arn == NULL &&
+	    c.backup_kms_key_id == NULL && c.share_kms_key_id == NULL);
+	CHECK(c.keeper_min_retention_days == 7 && c.retention_days == 0 &&
+	    c.retention_min_copies == 1 && c.restore == 0);
+	config_free(&c);
+
+	/* A lower floor admits a shorter RETENTION_DAYS. */
+	over_name = "KEEPER_MIN_RETENTION_DAYS";
+	over_value = "2";
+	over2_name = "RETENTION_DAYS";
+	over2_value = "3";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.retention_days == 3 && c.keeper_min_retention_days == 2);
+	config_free(&c);
+	over_value = "4";
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK_STR(err.var, "RETENTION_DAYS");
+	over_name = over2_name = NULL;
+	keeper = 0;
+}
 
 static void
 test_table(void)
@@ -208,18 +318,22 @@ test_defaults(void)
 	over_name = over2_name = NULL;
 
 	/* Values that are set. */
+	over_name = "TRANSIT_CLEANUP";
+	over_value = "off";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.transit_cleanup == 0 && c.mode == CONFIG_MODE_FERRY);
+	config_free(&c);
+	keeper = 1;
 	over_name = "RESTORE_SECURITY_GROUP_IDS";
 	over_value = " sg-0123456789abcdef0 ,sg-12345678";
-	over2_name = "TRANSIT_CLEANUP";
-	over2_value = "off";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK(c.n_restore_sg_ids == 2);
 	if (c.n_restore_sg_ids == 2) {
 		CHECK_STR(c.restore_sg_ids[0], "sg-0123456789abcdef0");
 		CHECK_STR(c.restore_sg_ids[1], "sg-12345678");
 	}
-	CHECK(c.transit_cleanup == 0);
 	config_free(&c);
+	keeper = 0;
 	over_name = over2_name = NULL;
 }
 
@@ -316,6 +430,7 @@ int
 main(void)
 {
 	test_table();
+	test_keeper_table();
 	test_defaults();
 	test_key_regions();
 	test_secret_not_echoed();

@@ -233,6 +233,7 @@ collect_cb(const struct rds_snapshot *s, void *arg)
 		D(id); D(arn); D(db_id); D(status); D(snapshot_type); D(engine);
 		D(engine_mode); D(engine_version); D(kms_key_id); D(option_group);
 		D(tde_credential_arn); D(storage_type); D(source_arn); D(create_time);
+		D(original_time);
 #undef D
 		dup.tags = s->n_tags ? calloc(s->n_tags, sizeof(*dup.tags)) : NULL;
 		for (i = 0; i < s->n_tags; i++) {
@@ -295,6 +296,11 @@ test_snapshots(void)
 				CHECK_STR(rds_tag_get(col.first.tags, col.first.n_tags,
 				    w->tag_key), w->tag_value);
 			CHECK(rds_tag_get(col.first.tags, col.first.n_tags, "absent") == NULL);
+			/* OriginalSnapshotCreateTime: what the keeper ages an instance copy by. */
+			if (strcmp(w->id, "mysqldb-copy") == 0)
+				CHECK_STR(col.first.original_time, "2021-04-27T08:16:05.356Z");
+			else if (snaps[i].kind == RDS_CLUSTER)
+				CHECK(col.first.original_time == NULL);
 		}
 		rds_snapshot_clean(&col.first);
 		CHECK(col.first.id == NULL && col.first.tags == NULL);
