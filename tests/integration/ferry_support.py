@@ -260,3 +260,28 @@ def backup_account_credentials(world, user="disaster-operator"):
     iam.update_assume_role_policy(RoleName=world.role_name, PolicyDocument=json.dumps(trust))
     return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def keeper_env(world, **overrides):
+    """The keeper's environment (SNAPFERRY_MODE=keeper): the backup account's own
+    credentials (an IAM user standing for the keeper's role; it assumes no role), its
+    region, nothing of the ferry's."""
+    iam = world.admin("iam", "backup")
+    user = "snapferry-keeper-" + uuid.uuid4().hex[:8]
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    creds = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    env = {"AWS_ENDPOINT_URL": world.endpoint, "AWS_REGION": world.region,
+           "AWS_DEFAULT_REGION": world.region, "SNAPFERRY_MODE": "keeper"}
+    env.update(creds)
+    env.update({k: str(v) for k, v in overrides.items()})
+    return env
+
+
+def run_env(env, event, variant=VARIANT, timeout=120):
+    """run_event with a whole environment: (exit code, result or error JSON, log lines)."""
+    class _World:
+        def env(self, **_):
+            return env
+    return run_event(_World(), event, variant=variant, timeout=timeout)
