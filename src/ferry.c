@@ -808,6 +808,10 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
 
 static int observe_b(struct ferry *, struct flow *, struct aws_client *, struct result *);
 
+/* What a pending answer adds while B is a retry. */
+#define RETRY_NOTE(fl)	((fl)->attempt > 1 ? " (a retry: an earlier copy ended failed; " \
+	"the keeper reports it)" : "")
+
 /*
  * next_attempt(f, fl, bc, r): B, one of snapferry's, ended failed.  AWS deletes only
  * available snapshots and the ferry may not delete copies at all (the backup account is
@@ -905,8 +909,8 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 		aws_error_clear(&e);
 		return (0);
 	default:
-		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->backup_id,
-		    fl->b.status ? fl->b.status : "not ready", fl->b.percent);
+		PENDING(f, r, "backup copy %s is %s (%d%%)%s", fl->backup_id,
+		    fl->b.status ? fl->b.status : "not ready", fl->b.percent, RETRY_NOTE(fl));
 		return (0);
 	}
 }
@@ -1107,8 +1111,7 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		return;
 	}
 	if ((rc = observe_b(f, fl, bc, r)) == 1)
-		PENDING(f, r, "backup copy %s requested%s", fl->backup_id, fl->attempt > 1 ?
-		    " (again: an earlier copy ended failed; the keeper reports it)" : "");
+		PENDING(f, r, "backup copy %s requested%s", fl->backup_id, RETRY_NOTE(fl));
 }
 
 /* ---- advance ------------------------------------------------------------------ */

@@ -370,7 +370,8 @@ report(struct ksweep *ks, int listed)
 	ks->mismatch_items = ks->failed_items = NULL;
 	cJSON_Delete(r->extra);
 	r->extra = x;
-	if (r->outcome == RESULT_FAILED)
+	/* A restore that failed or is under way (restore_copy) says so itself. */
+	if (r->outcome == RESULT_FAILED || r->outcome == RESULT_PENDING)
 		return;
 	if (ks->stopped)
 		result_finish(r, RESULT_PENDING, "stopped before the deadline; the next sweep "
