@@ -279,7 +279,7 @@ list(struct ksweep *ks, rds_snapshot_cb cb)
 }
 
 /* restore_newest(ks): RESTORE on: each group's newest copy into "<prefix>-<db>" unless
- *  that DB exists (restore_copy never restores over one). */
+ *  that DB exists (restore_copy never restores over one).  -1 only on ENOMEM. */
 static int
 restore_newest(struct ksweep *ks)
 {
@@ -301,8 +301,9 @@ restore_newest(struct ksweep *ks)
 		rc = restore_copy(ks->f, ks->bc, g->kind, g->newest_id, g->newest_engine,
 		    g->newest_version, target, g->newest_src, g->db, ks->r);
 		free(target);
+		/* Failed or under way (quota): ${r} says so; the next sweep goes on. */
 		if (rc == -1)
-			return (-1);
+			break;
 		restored += (unsigned)rc;
 	}
 	if (restored > 0)

@@ -12,7 +12,7 @@ What must hold whatever the faults:
 - the runtime keeps answering: every invocation answers, from the same bootstrap process;
 - a fault-free sweep afterwards ends `done` with no function error;
 - what snapferry did not make survives: a user snapshot named like its copies without the
-  lineage tags, and another production account's copy (with retention on);
+  lineage tags, and another production account's copy (the ferry deletes no backup copy);
 - four runtimes at once on the same snapshots: one copy each, no function errors.
 
 The production account is the emulator's fixed 012345678912 (its function ARN is always in
@@ -178,7 +178,7 @@ def invoke(emu, event):
 
 def runtime_env(world, proxy, **extra):
     env = world.env(AWS_ENDPOINT_URL=proxy.endpoint, AWS_LAMBDA_FUNCTION_NAME="snapferry",
-                    LOG_LEVEL="info", RETENTION_DAYS="7", RETENTION_MIN_COPIES="1")
+                    LOG_LEVEL="info")
     env.update(extra)
     return env
 

@@ -1,25 +1,12 @@
-"""The sweep against moto with the fidelity layer: lost events, retention in the backup
-account (only snapferry's copies, never the newest RETENTION_MIN_COPIES), the
-NewestBackupAgeSeconds metrics the alarms use, dry run, and the scheduled event under the
-Runtime Interface Emulator."""
+"""The ferry's sweep against moto with the fidelity layer: lost events, the
+NewestBackupAgeSeconds metrics production's own alarm uses, and the scheduled event under
+the Runtime Interface Emulator.  Retention moved to the keeper (test_keeper.py): the ferry
+deletes no backup copy."""
 import datetime
 import json
 
 import ferry_support as fs
 from ferry_support import run_event, snapshot_event, SWEEP, SCHEDULED
-
-
-def iso(days_ago):
-    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def age_copy(world, copy_id, days_ago):
-    """Make backup copy `copy_id` hold data from `days_ago` (its source-time tag)."""
-    rds = world.admin("rds", "backup")
-    arn = fs.instance_snapshots(world, "backup")[copy_id]["DBSnapshotArn"]
-    rds.add_tags_to_resource(ResourceName=arn, Tags=[
-        {"Key": "snapferry:source-time", "Value": iso(days_ago)}])
 
 
 def test_lost_events_sweep_catches_up(world, aws):
@@ -63,100 +50,6 @@ def test_sweep_pending_while_copies_run(world, aws):
     rc, res, _ = run_event(world, SWEEP)
     assert res["outcome"] == "done", res
     assert fs.bid(world, "proddb-manual-1") in fs.instance_snapshots(world, "backup")
-
-
-def test_retention(world, aws):
-    for i in (2, 3, 4):
-        world.create_snapshot(world.db_id, f"proddb-manual-{i}")
-    rc, res, _ = run_event(world, SWEEP)
-    assert res["outcome"] == "done", res
-    # Data ages: manual-1 30 days, -2 20 days, -3 10 days, -4 1 day; automated: today.
-    for i, days in ((1, 30), (2, 20), (3, 10), (4, 1)):
-        age_copy(world, fs.bid(world, f"proddb-manual-{i}"), days)
-    # A copy without snapferry's lineage tags is never touched.
-    rds_b = world.admin("rds", "backup")
-    foreign = fs.instance_snapshots(world, "backup")[fs.bid(world, "proddb-manual-1")]
-    rds_b.copy_db_snapshot(SourceDBSnapshotIdentifier=foreign["DBSnapshotIdentifier"],
-                           TargetDBSnapshotIdentifier="snapferry-not-ours")
-    rds_b.remove_tags_from_resource(
-        ResourceName=fs.instance_snapshots(world, "backup")["snapferry-not-ours"][
-            "DBSnapshotArn"],
-        TagKeys=["snapferry:created-by", "snapferry:source-arn", "snapferry:role"])
-
-    # Dry run: says what it would delete, deletes nothing.
-    rc, res, _ = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1",
-                           DRY_RUN="true")
-    assert rc == 0, res
-    would = [s for s in res["steps"] if s.startswith("would:DeleteDBSnapshot")]
-    assert len(would) == 3, res["steps"]
-    assert not aws.calls(action="DeleteDBSnapshot", account=world.backup_account)
-
-    rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1")
-    assert rc == 0 and res["outcome"] == "done", res
-    left = fs.instance_snapshots(world, "backup")
-    assert fs.bid(world, "proddb-manual-4") in left
-    for i in (1, 2, 3):
-        assert fs.bid(world, f"proddb-manual-{i}") not in left
-    assert "snapferry-not-ours" in left
-    assert res["counts"]["retentionDeleted"] == 3
-    age = [m for m in fs.metrics(logs) if m[0] == "NewestBackupAgeSeconds"]
-    assert age and age[0][2] == {"SourceDb": "proddb"}
-    assert age[0][1] < 3600  # the automated snapshot of today is the newest
-
-
-def test_retention_keeps_min_copies(world, aws):
-    world.create_db("olddb", encrypted=False)
-    for i in (1, 2, 3):
-        world.create_snapshot("olddb", f"olddb-{i}")
-    run_event(world, SWEEP, EXCLUDE_PATTERN="^proddb$")
-    for i, days in ((1, 40), (2, 30), (3, 20)):
-        age_copy(world, fs.bid(world, f"olddb-{i}"), days)
-    # moto's automated snapshot of olddb is today's: drop it from the backup account so
-    # that every copy of olddb is old.
-    for k in list(fs.instance_snapshots(world, "backup")):
-        if k.startswith("snapferry-olddb-20"):
-            world.admin("rds", "backup").delete_db_snapshot(DBSnapshotIdentifier=k)
-    rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="2",
-                              EXCLUDE_PATTERN="^(proddb|olddb)$")
-    assert rc == 0, res
-    left = {k for k in fs.instance_snapshots(world, "backup") if k.startswith("snapferry-olddb")}
-    assert left == {fs.bid(world, "olddb-2"), fs.bid(world, "olddb-3")}
-    # The RPO metric shows the age of olddb's newest data (20 days).
-    ages = {m[2].get("SourceDb"): m[1] for m in fs.metrics(logs)
-            if m[0] == "NewestBackupAgeSeconds"}
-    assert abs(ages["olddb"] - 20 * 86400) < 600
-    mx = [m[1] for m in fs.metrics(logs) if m[0] == "NewestBackupAgeSecondsMax"]
-    assert mx and mx[0] >= ages["olddb"]
-
-
-def test_retention_keeps_a_copy_without_a_time(world, aws):
-    """A backup copy whose source-time tag and SnapshotCreateTime both fail to parse has no
-    age: retention keeps it and says so, rather than read it as 1970 and delete it."""
-    for i in (2, 3):
-        world.create_snapshot(world.db_id, f"proddb-manual-{i}")
-    rc, res, _ = run_event(world, SWEEP)
-    assert res["outcome"] == "done", res
-    age_copy(world, "snapferry-proddb-manual-2", 20)
-    age_copy(world, "snapferry-proddb-manual-3", 10)
-    rds_b = world.admin("rds", "backup")
-    arn = fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]["DBSnapshotArn"]
-    rds_b.add_tags_to_resource(ResourceName=arn, Tags=[
-        {"Key": "snapferry:source-time", "Value": "not-a-time"}])
-    # Before 1970: a time rds_parse_time refuses, as moto can only send real times.
-    aws.snapshot_time(world.backup_account, world.region, "snapferry-proddb-manual-1",
-                      "1960-01-01T00:00:00Z")
-    rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1")
-    assert rc == 0 and res["outcome"] == "done", res
-    left = fs.instance_snapshots(world, "backup")
-    assert "snapferry-proddb-manual-1" in left
-    assert "snapferry-proddb-manual-2" not in left and "snapferry-proddb-manual-3" not in left
-    assert res["counts"]["retentionDeleted"] == 2
-    assert [w for w in res["warnings"] if "keeping snapferry-proddb-manual-1" in w], res
-    assert [ln for ln in logs if ln.get("level") == "warn" and
-            "keeping snapferry-proddb-manual-1" in json.dumps(ln)], logs
-    # Its 1960 is no age: the newest copy (today's automated one) sets the metric.
-    age = [m for m in fs.metrics(logs) if m[0] == "NewestBackupAgeSeconds"]
-    assert age and age[0][1] < 3600
 
 
 def test_sweep_reports_failures_as_function_error(world, aws):
@@ -223,42 +116,6 @@ def test_sweep_stops_before_the_deadline_under_rie(aws, start_rie):
 
 
 OTHER_ACCOUNT = "111122223333"
-
-
-def test_retention_only_touches_this_accounts_copies(world, aws):
-    """Two production accounts (and a second region) share one backup account, each with a
-    DB named proddb: retention and the age metric count and delete only this account's."""
-    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
-    assert res["outcome"] == "done", res
-    mine = fs.bid(world, "proddb-manual-1")
-    age_copy(world, mine, 30)
-    fs.foreign_copy(world, mine, "snapferry-proddb-other-1", OTHER_ACCOUNT, world.region, 20)
-    fs.foreign_copy(world, mine, "snapferry-proddb-other-2", OTHER_ACCOUNT, world.region, 1)
-    fs.foreign_copy(world, mine, "snapferry-proddb-west-1", world.prod_account, "eu-west-1",
-                    20)
-    before = set(fs.instance_snapshots(world, "backup"))
-    # (moto's automated snapshot of proddb is left out: this account's only copy is old.)
-    rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1",
-                              EXCLUDE_PATTERN="^proddb$")
-    assert rc == 0 and res["outcome"] == "done", res
-    assert set(fs.instance_snapshots(world, "backup")) == before
-    assert not aws.calls(action="DeleteDBSnapshot", account=world.backup_account)
-    assert res["counts"]["backupCopies"] == 1, res["counts"]
-    # This account's proddb: its newest (and only) copy holds 30-day-old data.
-    ages = {m[2].get("SourceDb"): m[1] for m in fs.metrics(logs)
-            if m[0] == "NewestBackupAgeSeconds"}
-    assert abs(ages["proddb"] - 30 * 86400) < 600, ages
-    # With a newer copy of its own, this account's old copy goes; the others' stay.
-    world.create_snapshot(world.db_id, "proddb-manual-2")
-    rc, res, _ = run_event(world, snapshot_event(world, "proddb-manual-2"))
-    assert res["outcome"] == "done", res
-    rc, res, _ = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1",
-                           EXCLUDE_PATTERN="^proddb$")
-    assert rc == 0 and res["outcome"] == "done", res
-    left = set(fs.instance_snapshots(world, "backup"))
-    assert left == before - {mine} | {fs.bid(world, "proddb-manual-2")}
-    assert [c["params"]["DBSnapshotIdentifier"] for c in aws.calls(
-        action="DeleteDBSnapshot", account=world.backup_account)] == [mine]
 
 
 def test_sweep_picks_up_a_cluster_transit_copy(world, aws):
