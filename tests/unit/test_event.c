@@ -56,6 +56,11 @@ static const struct expect samples[] = {
 	    "partner-db-manual-1", 1 },
 	{ "negative-other-region.json", EVENT_SNAPSHOT_CREATED, 0, SNAP_INSTANCE,
 	    "orders-db-eu-replica-manual", 1 },
+	/* The keeper's, in the backup account 210987654321: foreign to a production function. */
+	{ "keeper-scheduled-sweep.json", EVENT_SCHEDULED, 0, SNAP_NONE, NULL, 1 },
+	{ "keeper-copy-finished.json", EVENT_COPY_FINISHED, 0, SNAP_INSTANCE,
+	    "snapferry-orders-db-2024-05-01-03-05-1fd162ee", 1 },
+	{ "keeper-manual-restore.json", EVENT_MANUAL_RESTORE, 0, SNAP_INSTANCE, NULL, 0 },
 };
 
 /* AWS's documented samples (../shared/reference/events/). */
