@@ -4,15 +4,19 @@
 Starts the fidelity server (moto with the project's fidelity layer, tests/fidelity) and AWS's
 Runtime Interface Emulator running the static ./bootstrap, both on free loopback ports; builds
 a production and a backup account; sends a "manual snapshot created" event; lets the copies
-finish the way AWS does (they are held in `creating` until released); shows what the function
-did and the final state of both accounts.  Stops everything it started, also on Ctrl-C or an
-error.  Exits 0 only when the final state is the one the design promises.
+finish the way AWS does (they are held in `creating` until released); shows what the ferry
+(production's function, which only adds) did.  Then the keeper (the same bootstrap with
+SNAPFERRY_MODE=keeper and the backup account's own credentials) handles the backup copy's
+copy-finished event and its schedule: restore, retention, freshness.  Shows the final state
+of both accounts.  Stops everything it started, also on Ctrl-C or an error.  Exits 0 only
+when the final state is the one the design promises.
 """
 import argparse
 import json
 import os
 import pathlib
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,35 +76,40 @@ def show_log_lines(text):
         say("%-5s %s%s" % (rec.get("level", "?"), msg, (": " + str(extra)) if extra else ""), 6)
 
 
-def show_result(status, result):
+def show_result(status, result, what="HTTP"):
     if not isinstance(result, dict):
-        say("HTTP %s: %r" % (status, result), 4)
+        say("%s %s: %r" % (what, status, result), 4)
         return
-    say("HTTP %s, outcome %s%s" % (status, result.get("outcome"),
+    say("%s %s, outcome %s%s" % (what, status, result.get("outcome"),
                                    (" - " + result["reason"]) if result.get("reason") else ""), 4)
     say("result steps:", 4)
     for step in result.get("steps", []):
         say(step, 6)
 
 
-def adapt(event, world, arn=None, ident=None):
-    """A sample event of events/ moved into the demo's account and region."""
+def adapt(event, world, arn=None, ident=None, account=None):
+    """A sample event of events/ moved into the demo's account (production unless
+    `account`) and region."""
     event = json.loads(json.dumps(event))
-    event["account"], event["region"] = world.prod_account, world.region
+    account = account or world.prod_account
+    event["account"], event["region"] = account, world.region
     if arn:
         event["resources"] = [arn]
         event["detail"]["SourceArn"] = arn
         event["detail"]["SourceIdentifier"] = ident
     else:
-        event["resources"] = [r.replace("123456789012", world.prod_account)
+        event["resources"] = [r.replace("123456789012", account).replace("210987654321", account)
                               for r in event.get("resources", [])]
     return event
 
 
 def snapshots(world, account):
+    """Every snapshot of production; the manual ones of the backup account (the DB the
+    keeper restores there gets an automated snapshot of its own, which is no backup copy)."""
     rds = world.admin("rds", account)
+    kw = {"SnapshotType": "manual"} if account == "backup" else {}
     out = []
-    for s in rds.describe_db_snapshots()["DBSnapshots"]:
+    for s in rds.describe_db_snapshots(**kw)["DBSnapshots"]:
         tags = {t["Key"]: t["Value"] for t in
                 rds.list_tags_for_resource(ResourceName=s["DBSnapshotArn"])["TagList"]}
         attrs = rds.describe_db_snapshot_attributes(
@@ -188,6 +197,79 @@ def backup_copy_id(prefix, snapshot_id, account, region):
     import hashlib
     return "%s-%s-%s" % (prefix, snapshot_id, hashlib.sha256(
         ("%s:%s" % (account, region)).encode()).hexdigest()[:8])
+
+
+def keeper_env(world):
+    """The keeper's configuration: its own credentials in the backup account (an IAM user
+    standing for the keeper's role: it assumes no role and never reaches production)."""
+    iam = world.admin("iam", "backup")
+    iam.create_user(UserName="snapferry-keeper")
+    key = iam.create_access_key(UserName="snapferry-keeper")["AccessKey"]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+           "LANG": "C.UTF-8", "LOG_LEVEL": "info", "SNAPFERRY_MODE": "keeper",
+           "AWS_ENDPOINT_URL": world.endpoint, "AWS_REGION": world.region,
+           "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+           "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+           "RETENTION_DAYS": "35", "RETENTION_MIN_COPIES": "1", "RESTORE": "on"}
+    return env
+
+
+def keeper_invoke(bootstrap, env, event):
+    """One keeper invocation through `bootstrap --event -`: the emulator's function ARN is
+    always in the demo's production account, and the keeper lives in the backup account, so
+    it runs the way an operator runs it on disaster day."""
+    p = subprocess.run([str(bootstrap), "--event", "-"], input=json.dumps(event).encode(),
+                       env=env, capture_output=True, timeout=60)
+    return p.returncode, decoded(p.stdout.strip()), p.stderr.decode(errors="replace")
+
+
+def run_keeper(world, bootstrap, sample, prefix, n):
+    heading("%d. The keeper: the same bootstrap in the backup account (SNAPFERRY_MODE=keeper)"
+            % (4 + n))
+    env = keeper_env(world)
+    say("configuration: %s" % ", ".join("%s=%s" % (k, env[k]) for k in sorted(env)
+                                        if k in ("SNAPFERRY_MODE", "RETENTION_DAYS",
+                                                 "RETENTION_MIN_COPIES", "RESTORE")), 2)
+    b_id = backup_copy_id(prefix, world.snapshot_id, world.prod_account, world.region)
+    b_arn = "arn:aws:rds:%s:%s:snapshot:%s" % (world.region, world.backup_account, b_id)
+    out = {}
+    for key, title, event in (
+            ("copyFinished", "RDS (backup account): copy %s finished (RDS-EVENT-0197)" % b_id,
+             adapt(sample("keeper-copy-finished.json"), world, b_arn, b_id,
+                   account=world.backup_account)),
+            ("sweep", "the keeper's schedule: failed copies, retention, freshness",
+             adapt(sample("keeper-scheduled-sweep.json"), world,
+                   account=world.backup_account))):
+        say()
+        say("-- %s" % title, 2)
+        rc, result, log = keeper_invoke(bootstrap, env, event)
+        show_result(rc, result, "exit")
+        say("log lines:", 4)
+        show_log_lines(log)
+        out[key] = result
+    return out
+
+
+def check_keeper(world, keeper, prefix):
+    """The keeper restored the copy on its copy-finished event (RESTORE=on), and its sweep
+    reports the age of the newest copy of the production DB from the copies themselves."""
+    problems = []
+    b_id = backup_copy_id(prefix, world.snapshot_id, world.prod_account, world.region)
+    cf, sw = keeper.get("copyFinished") or {}, keeper.get("sweep") or {}
+    if not isinstance(cf, dict) or cf.get("outcome") != "done" or cf.get("mode") != "keeper" \
+            or cf.get("backup") != b_id or not cf.get("restored"):
+        problems.append("the keeper did not restore %s on its copy-finished event: %s"
+                        % (b_id, cf))
+    if not isinstance(sw, dict) or sw.get("outcome") != "done" or sw.get("mode") != "keeper":
+        problems.append("the keeper's sweep did not end done: %s" % sw)
+    else:
+        fresh = {(f.get("account"), f.get("db")) for f in sw.get("freshness", [])}
+        if (world.prod_account, world.db_id) not in fresh:
+            problems.append("the keeper reports no freshness for %s/%s: %s"
+                            % (world.prod_account, world.db_id, sw.get("freshness")))
+        if sw.get("lineageMismatches") or sw.get("counts", {}).get("failedCopies"):
+            problems.append("the keeper found mismatched or failed copies: %s" % sw)
+    return problems
 
 
 def find_bootstrap(arg):
@@ -281,10 +363,21 @@ def run(args):
         if outcome != "done":
             raise DemoFailure("not done after %d invocations" % n)
 
+        # The ferry only adds: nothing of the backup account deleted, re-tagged or shared.
+        ferry_changes = [c["action"] for c in server.control.calls(account=world.backup_account)
+                         if c["action"] in ("DeleteDBSnapshot", "AddTagsToResource",
+                                            "RemoveTagsFromResource",
+                                            "ModifyDBSnapshotAttribute")]
+
+        keeper = run_keeper(world, bootstrap, sample, args.prefix, n)
+
         heading("Final state")
         state = {"production": snapshots(world, "prod"), "backup": snapshots(world, "backup")}
         show_state(world, state)
         problems = check_final_state(world, state, args.prefix)
+        if ferry_changes:
+            problems.append("the ferry changed the backup account: %s" % ferry_changes)
+        problems += check_keeper(world, keeper, args.prefix)
         if args.json:
             pathlib.Path(args.json).write_text(json.dumps(
                 {"outcome": outcome, "invocations": n, "state": state,
@@ -293,13 +386,14 @@ def run(args):
                            "snapshot_id": world.snapshot_id, "snapshot_arn": world.snapshot_arn,
                            "db_id": world.db_id, "backup_key_arn": world.backup_key_arn,
                            "rds_default_key_arn": world.rds_default_key_arn},
-                 "problems": problems}, indent=2, default=str))
+                 "keeper": keeper, "problems": problems}, indent=2, default=str))
         if problems:
             raise DemoFailure("the final state is wrong:\n  " + "\n  ".join(problems))
         say()
         say("OK: every snapshot of production (encrypted with aws/rds, which can't be shared) "
             "has an off-account copy encrypted with the backup account's own key; transit "
-            "copies and shares are gone (%d invocations, %.1fs)" % (n, time.monotonic() - t0))
+            "copies and shares are gone; the ferry only added, the keeper restored the copy "
+            "and reports its age (%d invocations, %.1fs)" % (n, time.monotonic() - t0))
         return 0
     finally:
         if emulator is not None:

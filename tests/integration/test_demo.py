@@ -46,9 +46,15 @@ def test_demo_end_to_end(tmp_path):
     for text in ("RDS-EVENT-0042", "CopyDBSnapshot", "ModifyDBSnapshotAttribute",
                  "DeleteDBSnapshot", "Final state", "OK:"):
         assert text in out, text
+    # ...and the keeper's part: the backup account's copy-finished event and schedule.
+    for text in ("SNAPFERRY_MODE=keeper", "RDS-EVENT-0197", "RestoreDBInstanceFromDBSnapshot",
+                 "NewestBackupAgeSeconds"):
+        assert text in out, text
 
     doc = json.loads(report.read_text())
     assert doc["outcome"] == "done" and doc["problems"] == []
+    assert doc["keeper"]["copyFinished"]["restored"] == "snapferry-proddb"
+    assert doc["keeper"]["sweep"]["mode"] == "keeper"
     w, prod, backup = doc["world"], doc["state"]["production"], doc["state"]["backup"]
     # production keeps its sources, encrypted with aws/rds, unshared; no transit copy left
     assert w["snapshot_id"] in {s["id"] for s in prod}

@@ -9,6 +9,11 @@ import ferry_support as fs
 from ferry_support import run_event, snapshot_event, SWEEP, SCHEDULED
 
 
+def iso(days_ago):
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def test_lost_events_sweep_catches_up(world, aws):
     world.create_db("otherdb", encrypted=False)
     world.create_snapshot("otherdb", "otherdb-snap")
