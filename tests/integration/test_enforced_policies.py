@@ -9,11 +9,20 @@ condition broken, and the denial names the call and the statement.
 
 The emulator reports the function ARN in account 012345678912 (fixed), so production is
 that account here, as in scripts/demo.py.
+
+Issue 15 (the bunker): the ferry-facing role in the backup account may only add. The attacker
+tests below hold the production function's credentials and the ExternalId, as whoever owns
+the production account does, assume that role and try everything that would remove, alter,
+share out or read a backup copy: each is denied by the evaluator, naming the statement (or its
+absence). Retention and restores moved to the keeper (the same bootstrap, SNAPFERRY_MODE=keeper,
+with the keeper role's credentials, in the backup account): its runs are here too.
 """
 import json
 import re
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 import ferry_support as fs
 from ferry_support import snapshot_event, SCHEDULED
@@ -43,6 +52,7 @@ class Enforced:
                     "AWS_SECRET_ACCESS_KEY": w.secret_access_key,
                     "AWS_SESSION_TOKEN": w.session_token, "LOG_LEVEL": "debug"})
         self.env = env
+        self.start_rie = start_rie
         self.rie = start_rie(fs.bootstrap_path(), env)
 
     def invoke(self, event):
@@ -56,6 +66,14 @@ class Enforced:
     def event(self, snapshot_id, event_id="RDS-EVENT-0042", cluster=False):
         return self.invoke(snapshot_event(self.world, snapshot_id, event_id, cluster=cluster))
 
+    def keeper(self):
+        """The keeper of this world: the same bootstrap under its own emulator, configured
+        by the backup template's KeeperFunction environment (SNAPFERRY_MODE=keeper) and
+        holding the keeper role's credentials. It never assumes a role. (The emulator
+        reports every function ARN in 012345678912, the production account here: the keeper
+        learns its own account from its credentials, as it must anyway.)"""
+        return Keeper(self, self.start_rie)
+
     def record(self):
         return _policy(self.aws)
 
@@ -67,6 +85,33 @@ class Enforced:
         assert rec["evaluated"], "the evaluator saw no call: is it hooked in?"
         NEEDED.extend(rec["evaluated"])
         return rec
+
+
+class Keeper:
+    def __init__(self, e, start_rie):
+        w = e.world
+        self.e = e
+        c = w.keeper_credentials
+        env = {"AWS_ENDPOINT_URL": w.endpoint, "AWS_REGION": w.region,
+               "AWS_DEFAULT_REGION": w.region, "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
+               "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+               "AWS_SESSION_TOKEN": c["SessionToken"]}
+        env.update(w.keeper_env)
+        env["LOG_LEVEL"] = "debug"
+        assert env["SNAPFERRY_MODE"] == "keeper"
+        self.env = env
+        self.rie = start_rie(fs.bootstrap_path(), env)
+
+    def invoke(self, event):
+        status, res = self.rie.invoke_json(event)
+        out = self.rie.new_output()
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert bad not in out, out[-4000:]
+        assert status == 200, (status, res)
+        return Result(res, self.e)
+
+    def sweep(self):
+        return self.invoke(dict(SCHEDULED, account=self.e.world.backup_account))
 
 
 class Result(dict):
@@ -104,9 +149,10 @@ def enforced(aws, start_rie):
 # ---- the flows, with zero denials -----------------------------------------------------------
 
 @pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "unpinned"])
-def test_every_snapshot_kind_sweep_and_retention(enforced, pinned):
-    e = enforced(pinned=pinned, prod_parameters={"RetentionDays": 1},
-                 backup_parameters={})
+def test_every_snapshot_kind_and_sweep(enforced, pinned):
+    """The whole ferry flow under the add-only role: aws/rds, unencrypted, automated,
+    Aurora, the sweep; zero denials."""
+    e = enforced(pinned=pinned)
     w = e.world
     # aws/rds manual snapshot: transit copy under the share key, shared, copied, cleaned
     res = e.event(w.snapshot_id)
@@ -135,14 +181,11 @@ def test_every_snapshot_kind_sweep_and_retention(enforced, pinned):
     res = e.invoke(dict(SCHEDULED, account=w.prod_account))
     assert res.get("outcome") == "done", res
     assert not [k for k in fs.instance_snapshots(w, "prod") if k.startswith("snapferry-")]
-    # retention (RETENTION_DAYS=1 from the template): an old copy of proddb goes
-    old = fs.instance_snapshots(w, "backup")["snapferry-proddb-manual-1"]
-    w.admin("rds", "backup").add_tags_to_resource(ResourceName=old["DBSnapshotArn"], Tags=[
-        {"Key": "snapferry:source-time", "Value": "2020-01-01T00:00:00.000Z"}])
-    res = e.invoke(dict(SCHEDULED, account=w.prod_account))
-    assert res.get("outcome") == "done", res
-    assert res["counts"]["retentionDeleted"] == 1, res
-    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(w, "backup")
+    # every backup copy carries the lineage written at creation, under the add-only role
+    for bid, snap in fs.instance_snapshots(w, "backup").items():
+        tags = fs.tags_of(w.admin("rds", "backup"), snap["DBSnapshotArn"])
+        assert tags["snapferry:created-by"] == "snapferry", (bid, tags)
+        assert tags["snapferry:role"] == "backup", (bid, tags)
     rec = e.assert_no_denials()
     # the run exercised the share key's policy from the backup account
     assert any(x["action"] == "kms:CreateGrant" and x["resource"] == w.share_key_arn
@@ -175,30 +218,6 @@ def test_customer_key_unpinned(enforced):
 
 def test_customer_key_pinned(enforced):
     _customer_key_case(enforced, pinned=True)
-
-
-def test_restore_on_and_manual_restore(enforced):
-    e = enforced(pinned=True, prod_parameters={"Restore": "on"},
-                 backup_parameters={"Restore": "on"})
-    w = e.world
-    res = e.event(w.snapshot_id)
-    assert res.get("outcome") == "done", res
-    assert res["restored"] == "snapferry-proddb", res
-    dbs = w.admin("rds", "backup").describe_db_instances()["DBInstances"]
-    assert [d["DBInstanceIdentifier"] for d in dbs] == ["snapferry-proddb"]
-    w.create_cluster("aurora1")
-    w.create_cluster_snapshot("aurora1", "aurora1-snap")
-    res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
-    assert res.get("outcome") == "done", res
-    assert res["restored"] == "snapferry-aurora1", res
-    # the manual restore, into a new target
-    w.create_snapshot(w.db_id, "proddb-manual-2")
-    res = e.event("proddb-manual-2")
-    assert res.get("outcome") == "done", res
-    res = e.invoke({"action": "restore", "db": "proddb", "target": "proddb-dr-2"})
-    assert res["outcome"] == "done" and res["restored"] == "proddb-dr-2", res
-    assert res["backup"] == "snapferry-proddb-manual-2"
-    e.assert_no_denials()
 
 
 # ---- negative controls: the run fails, naming the call and the statement --------------------
@@ -244,7 +263,7 @@ def test_control_share_key_without_backup_grants(enforced):
 
 
 def test_control_backup_role_without_tagging(enforced):
-    e = enforced(pinned=True, edit_backup=_drop("BackupRole", "TagOwnCopies"))
+    e = enforced(pinned=True, edit_backup=_drop("BackupRole", "TagNewCopiesAtCreation"))
     res = e.event(e.world.snapshot_id)
     assert res.get("errorType") == "Snapferry.AccessDenied", res
     d = _denial(e, "rds:CopyDBSnapshot", "rds:AddTagsToResource")
@@ -273,7 +292,7 @@ def test_control_via_service_condition_broken(enforced):
     policy AND the role's IAM policy must allow) for the backup copy."""
     def edit(t):
         for st in _statements(t, "BackupRoleKmsPolicy"):
-            if st["Sid"] == "UseKeysThroughRds":
+            if st["Sid"] == "ReadShareKeyThroughRds":
                 st["Condition"]["StringEquals"]["kms:ViaService"] = {
                     "Fn::Sub": "rds.eu-west-1.amazonaws.com"}
     e = enforced(pinned=True, edit_backup=edit)
@@ -282,7 +301,7 @@ def test_control_via_service_condition_broken(enforced):
     d = _denial(e, "rds:CopyDBSnapshot")
     assert d["resource"] == e.world.share_key_arn
     assert d["principal"].startswith(f"arn:aws:sts::{e.world.backup_account}:assumed-role/")
-    assert any("snapferry-backup-kms/UseKeysThroughRds: condition not met: StringEquals "
+    assert any("snapferry-backup-kms/ReadShareKeyThroughRds: condition not met: StringEquals "
                "kms:ViaService" in s for s in d["statements"]), d["statements"]
 
 
