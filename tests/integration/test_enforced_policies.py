@@ -220,6 +220,215 @@ def test_customer_key_pinned(enforced):
     _customer_key_case(enforced, pinned=True)
 
 
+# ---- the attacker: production's credentials and the ExternalId against the bunker ------------
+
+def _as_ferry_facing_role(w, session="attacker"):
+    """What whoever owns production can do: take the function's credentials (or become the
+    function: its role's trust policy and its code are theirs), read the ExternalId from
+    its configuration, and assume the ferry-facing role. Returns a client factory."""
+    kw = dict(endpoint_url=w.endpoint, region_name=w.region)
+    sts = boto3.client("sts", aws_access_key_id=w.access_key_id,
+                       aws_secret_access_key=w.secret_access_key,
+                       aws_session_token=w.session_token, **kw)
+    c = sts.assume_role(RoleArn=w.role_arn, RoleSessionName=session,
+                        ExternalId=w.external_id)["Credentials"]
+    assert c["AccessKeyId"]
+
+    def client(service):
+        return boto3.client(service, aws_access_key_id=c["AccessKeyId"],
+                            aws_secret_access_key=c["SecretAccessKey"],
+                            aws_session_token=c["SessionToken"], **kw)
+    return client
+
+
+def _ferried_copies(e):
+    """Run the ferry (zero denials) so that the backup account holds real copies of
+    an instance and an Aurora snapshot, written by the add-only role; plus a DB there (as
+    a restore leaves it). Returns (instance copy, cluster copy, DB id) descriptions."""
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    w.create_cluster("aurora1")
+    w.create_cluster_snapshot("aurora1", "aurora1-snap")
+    res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
+    assert res.get("outcome") == "done", res
+    e.assert_no_denials()
+    b = fs.instance_snapshots(w, "backup")["snapferry-proddb-manual-1"]
+    bc = fs.cluster_snapshots(w, "backup")["snapferry-aurora1-snap"]
+    w.create_db("orders-dr", account="backup")
+    return b, bc, "orders-dr"
+
+
+LINEAGE = [{"Key": "snapferry:created-by", "Value": "snapferry"},
+           {"Key": "snapferry:role", "Value": "backup"}]
+
+
+def _attacks(w, b, bc, db):
+    """(name, service, operation, parameters, IAM action the denial names, resource)."""
+    b_arn, bc_arn = b["DBSnapshotArn"], bc["DBClusterSnapshotArn"]
+    db_arn = f"arn:aws:rds:{w.region}:{w.backup_account}:db:{db}"
+    key = w.backup_key_arn
+    return [
+        ("delete a backup copy", "rds", "delete_db_snapshot",
+         {"DBSnapshotIdentifier": b["DBSnapshotIdentifier"]}, "rds:DeleteDBSnapshot", b_arn),
+        ("delete an Aurora backup copy", "rds", "delete_db_cluster_snapshot",
+         {"DBClusterSnapshotIdentifier": bc["DBClusterSnapshotIdentifier"]},
+         "rds:DeleteDBClusterSnapshot", bc_arn),
+        ("share a backup copy out", "rds", "modify_db_snapshot_attribute",
+         {"DBSnapshotIdentifier": b["DBSnapshotIdentifier"], "AttributeName": "restore",
+          "ValuesToAdd": ["999999999999"]}, "rds:ModifyDBSnapshotAttribute", b_arn),
+        ("share an Aurora backup copy out", "rds", "modify_db_cluster_snapshot_attribute",
+         {"DBClusterSnapshotIdentifier": bc["DBClusterSnapshotIdentifier"],
+          "AttributeName": "restore", "ValuesToAdd": ["all"]},
+         "rds:ModifyDBClusterSnapshotAttribute", bc_arn),
+        # every condition of TagNewCopiesAtCreation met but the one that the copy carries
+        # no lineage yet: a lineage change on an existing copy (what retention would read)
+        ("change a lineage tag of a copy", "rds", "add_tags_to_resource",
+         {"ResourceName": b_arn, "Tags": LINEAGE + [
+             {"Key": "snapferry:source-time", "Value": "2000-01-01T00:00:00.000Z"}]},
+         "rds:AddTagsToResource", b_arn),
+        ("add a tag to a copy", "rds", "add_tags_to_resource",
+         {"ResourceName": b_arn, "Tags": LINEAGE + [
+             {"Key": "snapferry:note", "Value": "x"}]}, "rds:AddTagsToResource", b_arn),
+        ("add a tag to an Aurora copy", "rds", "add_tags_to_resource",
+         {"ResourceName": bc_arn, "Tags": [{"Key": "expire", "Value": "now"}]},
+         "rds:AddTagsToResource", bc_arn),
+        ("remove the lineage of a copy", "rds", "remove_tags_from_resource",
+         {"ResourceName": b_arn, "TagKeys": ["snapferry:created-by"]},
+         "rds:RemoveTagsFromResource", b_arn),
+        ("restore a copy into a DB", "rds", "restore_db_instance_from_db_snapshot",
+         {"DBInstanceIdentifier": "exfil", "DBSnapshotIdentifier": b_arn,
+          "PubliclyAccessible": True}, "rds:RestoreDBInstanceFromDBSnapshot", b_arn),
+        ("restore an Aurora copy into a cluster", "rds", "restore_db_cluster_from_snapshot",
+         {"DBClusterIdentifier": "exfil", "SnapshotIdentifier": bc_arn,
+          "Engine": "aurora-postgresql"}, "rds:RestoreDBClusterFromSnapshot", bc_arn),
+        ("delete a DB of the backup account", "rds", "delete_db_instance",
+         {"DBInstanceIdentifier": db, "SkipFinalSnapshot": True}, "rds:DeleteDBInstance",
+         db_arn),
+        ("modify a DB of the backup account", "rds", "modify_db_instance",
+         {"DBInstanceIdentifier": db, "MasterUserPassword": "attacker-pass-1",
+          "ApplyImmediately": True}, "rds:ModifyDBInstance", db_arn),
+        # the backup key: nothing but what RDS needs to encrypt a new copy
+        ("decrypt with the backup key", "kms", "decrypt",
+         {"CiphertextBlob": "CIPHERTEXT"}, "kms:Decrypt", key),
+        ("re-encrypt from the backup key", "kms", "re_encrypt",
+         {"CiphertextBlob": "CIPHERTEXT", "DestinationKeyId": w.share_key_arn},
+         "kms:ReEncryptFrom", key),
+        ("generate a data key outside RDS", "kms", "generate_data_key",
+         {"KeyId": key, "KeySpec": "AES_256"}, "kms:GenerateDataKey", key),
+        ("schedule the backup key's deletion", "kms", "schedule_key_deletion",
+         {"KeyId": key, "PendingWindowInDays": 7}, "kms:ScheduleKeyDeletion", key),
+        ("replace the backup key's policy", "kms", "put_key_policy",
+         {"KeyId": key, "PolicyName": "default", "Policy": json.dumps({
+             "Version": "2012-10-17", "Statement": [{
+                 "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*",
+                 "Resource": "*"}]})}, "kms:PutKeyPolicy", key),
+        ("disable the backup key", "kms", "disable_key", {"KeyId": key}, "kms:DisableKey",
+         key),
+        ("grant the backup key to production", "kms", "create_grant",
+         {"KeyId": key, "GranteePrincipal": w.function_user_arn,
+          "Operations": ["Decrypt"]}, "kms:CreateGrant", key),
+    ]
+
+
+def test_attacker_with_production_credentials_can_only_add(enforced):
+    """Issue 15: each destructive call on the bunker is denied by the evaluator, naming the
+    action and the copy/DB/key, with no statement of the ferry-facing role allowing it; the
+    copies, their tags, the DB and the key are unchanged afterwards."""
+    e = enforced(pinned=True)
+    w = e.world
+    b, bc, db = _ferried_copies(e)
+    kms_b = w.admin("kms", "backup")
+    blob = kms_b.encrypt(KeyId=w.backup_key_arn, Plaintext=b"a data key")["CiphertextBlob"]
+    tags_before = fs.tags_of(w.admin("rds", "backup"), b["DBSnapshotArn"])
+    client = _as_ferry_facing_role(w)
+    e.aws._req("POST", "/_fidelity/policy", {"enabled": True})     # a fresh record
+    failures = []
+    for name, service, op, params, action, resource in _attacks(w, b, bc, db):
+        params = {k: (blob if v == "CIPHERTEXT" else v) for k, v in params.items()}
+        try:
+            getattr(client(service), op)(**params)
+        except ClientError as ex:
+            err = ex.response["Error"]
+            want = "AccessDenied" if service == "rds" else "AccessDeniedException"
+            if err["Code"] != want or action not in err["Message"]:
+                failures.append(f"{name}: {err['Code']} {err['Message']}")
+            continue
+        failures.append(f"{name}: ALLOWED ({service}:{op})")
+    rec = e.record()
+    assert rec["errors"] == [], json.dumps(rec["errors"], indent=1)
+    assert not failures, "\n".join(failures)
+    denials = rec["denials"]
+    assert len(denials) == len(_attacks(w, b, bc, db)), json.dumps(denials, indent=1)
+    for d, (name, _s, _o, _p, action, resource) in zip(denials, _attacks(w, b, bc, db)):
+        assert d["principal"] == (f"arn:aws:sts::{w.backup_account}:assumed-role/"
+                                  f"{w.role_name}/attacker"), (name, d)
+        assert (d["action"], d["resource"]) == (action, resource), (name, d)
+        # nothing of the role allowed it: every statement considered says why not
+        assert not any(": allows" in s for s in d["statements"]
+                       if s.startswith(("snapferry-backup-", "key-policy"))
+                       and "/AccountAdministers" not in s), (name, d["statements"])
+    by_name = {n: d for d, (n, *_r) in zip(denials, _attacks(w, b, bc, db))}
+    # the tag change is refused by the creation-only condition itself, not by chance
+    st = by_name["change a lineage tag of a copy"]["statements"]
+    assert any("snapferry-backup-rds/TagNewCopiesAtCreation: condition not met: Null "
+               "aws:ResourceTag/snapferry:created-by=true" in s for s in st), st
+    st = by_name["decrypt with the backup key"]["statements"]
+    assert any("BackupRoleEncryptsNewCopies: action does not match" in s for s in st), st
+    st = by_name["generate a data key outside RDS"]["statements"]
+    assert any("BackupRoleEncryptsNewCopies: condition not met: StringEquals "
+               "kms:ViaService" in s for s in st), st
+    st = by_name["grant the backup key to production"]["statements"]
+    assert any("BackupRoleGrantsForRds: condition not met: Bool "
+               "kms:GrantIsForAWSResource" in s for s in st), st
+    # and nothing changed
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(w, "backup")
+    assert "snapferry-aurora1-snap" in fs.cluster_snapshots(w, "backup")
+    assert fs.tags_of(w.admin("rds", "backup"), b["DBSnapshotArn"]) == tags_before
+    assert [x["DBInstanceIdentifier"] for x in
+            w.admin("rds", "backup").describe_db_instances()["DBInstances"]] == [db]
+    meta = kms_b.describe_key(KeyId=w.backup_key_arn)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled" and meta["Enabled"]
+
+
+def test_attacker_copy_of_a_copy_cannot_read_it(enforced):
+    """The one write the add-only role keeps inside the backup account: CopyDBSnapshot's
+    source and target may both match <prefix>-* there (IAM can't tell a copy's source from
+    its target). Copying a backup copy under another key needs the backup key's Decrypt,
+    which the role lacks: RDS is refused the key."""
+    e = enforced(pinned=True)
+    w = e.world
+    b, _bc, _db = _ferried_copies(e)
+    client = _as_ferry_facing_role(w)
+    e.aws._req("POST", "/_fidelity/policy", {"enabled": True})
+    with pytest.raises(ClientError) as ei:
+        client("rds").copy_db_snapshot(
+            SourceDBSnapshotIdentifier=b["DBSnapshotArn"],
+            TargetDBSnapshotIdentifier="snapferry-exfil", KmsKeyId=w.share_key_arn,
+            Tags=LINEAGE)
+    assert ei.value.response["Error"]["Code"] == "KMSKeyNotAccessibleFault"
+    d = _denial(e, "rds:CopyDBSnapshot", "kms:Decrypt")
+    assert d["resource"] == w.backup_key_arn
+    assert "snapferry-exfil" not in fs.instance_snapshots(w, "backup")
+
+
+def test_control_tags_on_existing_copies_need_the_creation_condition(enforced):
+    """Negative control of the creation-only condition: without its Null clause, the same
+    lineage change on an existing copy goes through: the condition is what denies it."""
+    def edit(t):
+        for st in _statements(t, "BackupRole"):
+            if st.get("Sid") == "TagNewCopiesAtCreation":
+                del st["Condition"]["Null"]
+    e = enforced(pinned=True, edit_backup=edit)
+    w = e.world
+    b, _bc, _db = _ferried_copies(e)
+    client = _as_ferry_facing_role(w)
+    client("rds").add_tags_to_resource(ResourceName=b["DBSnapshotArn"], Tags=LINEAGE + [
+        {"Key": "snapferry:source-time", "Value": "2000-01-01T00:00:00.000Z"}])
+    tags = fs.tags_of(w.admin("rds", "backup"), b["DBSnapshotArn"])
+    assert tags["snapferry:source-time"] == "2000-01-01T00:00:00.000Z"
+
+
 # ---- negative controls: the run fails, naming the call and the statement --------------------
 
 def _statements(template, lid):
