@@ -24,14 +24,19 @@ else
 $(error LAMBDA_ARCH must be x86_64 or arm64, not $(LAMBDA_ARCH))
 endif
 SAM_BUILD_DIR ?= .aws-sam/build
+SAM_BACKUP_BUILD_DIR ?= .aws-sam/build-backup
 SAM_TEMPLATES := template.yaml templates/backup-account.yaml
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: build-SnapferryFunction sam-build validate deploy deploy-backup
+.PHONY: build-SnapferryFunction build-KeeperFunction sam-build sam-build-backup validate deploy \
+	deploy-backup
 
-# `sam build` runs this with ARTIFACTS_DIR set (logical id SnapferryFunction).
-build-SnapferryFunction: $(SAM_BOOTSTRAP_TARGET)
+# `sam build` runs this with ARTIFACTS_DIR set, for the logical id of each function:
+# SnapferryFunction (the ferry, template.yaml) and KeeperFunction (the keeper,
+# templates/backup-account.yaml) package the same static bootstrap; the mode is
+# their configuration (SNAPFERRY_MODE).
+build-SnapferryFunction build-KeeperFunction: $(SAM_BOOTSTRAP_TARGET)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build (make sam-build)" >&2; exit 1; }
 	@if command -v readelf >/dev/null 2>&1 && readelf -l $(SAM_BOOTSTRAP) | grep -q 'program interpreter'; then \
 		echo "$(SAM_BOOTSTRAP) is dynamically linked; provided.al2023 needs the static build" >&2; exit 1; fi
@@ -51,6 +56,11 @@ sam-build: $(SAM)
 	$(SAM) build --template-file template.yaml --build-in-source --build-dir $(SAM_BUILD_DIR) \
 		--parameter-overrides Architecture=$(LAMBDA_ARCH)
 
+# The backup account's template: the keeper's CodeUri is the repository root (..).
+sam-build-backup: $(SAM)
+	$(SAM) build --template-file templates/backup-account.yaml --build-in-source \
+		--build-dir $(SAM_BACKUP_BUILD_DIR) --parameter-overrides Architecture=$(LAMBDA_ARCH)
+
 validate: $(SAM)
 	$(CFN_LINT) $(SAM_TEMPLATES)
 	for t in $(SAM_TEMPLATES); do AWS_DEFAULT_REGION=$(SAM_REGION) $(SAM) validate --lint --template-file $$t || exit 1; done
@@ -61,7 +71,9 @@ deploy: sam-build
 		--capabilities CAPABILITY_NAMED_IAM --config-env production \
 		--parameter-overrides Architecture=$(LAMBDA_ARCH)
 
-# Backup account (deployed first, with that account's credentials).
-deploy-backup: $(SAM)
-	$(SAM) deploy --guided --template-file templates/backup-account.yaml \
-		--capabilities CAPABILITY_NAMED_IAM --config-env backup
+# Backup account (deployed first, with that account's credentials): the add-only
+# role, the backup key and the keeper.
+deploy-backup: sam-build-backup
+	$(SAM) deploy --guided --template-file $(SAM_BACKUP_BUILD_DIR)/template.yaml \
+		--capabilities CAPABILITY_NAMED_IAM --config-env backup \
+		--parameter-overrides Architecture=$(LAMBDA_ARCH)

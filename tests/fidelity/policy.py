@@ -318,6 +318,16 @@ def _tags(params):
     return {t.get("Key"): t.get("Value", "") for _, t in sorted(found.items())}
 
 
+def _tag_keys(params):
+    """The TagKeys of RemoveTagsFromResource (TagKeys.member.N)."""
+    found = {}
+    for k, v in params.items():
+        m = re.fullmatch(r"TagKeys\.(?:member\.)?(\d+)", k)
+        if m:
+            found[int(m.group(1))] = v
+    return [v for _, v in sorted(found.items())]
+
+
 def _rds_arn(region, account, rtype, ident):
     if ident.startswith("arn:"):
         return ident
@@ -360,6 +370,13 @@ RDS_RESOURCES = {
     "DescribeOptionGroups": [("OptionGroupName", "og", "list")],
     "ListTagsForResource": [("ResourceName", None, "")],
     "AddTagsToResource": [("ResourceName", None, "existing")],
+    # Issue 15: what an attacker holding the ferry-facing role would try on the backup
+    # account's copies and DBs (the tests expect each denied, naming the statement).
+    "RemoveTagsFromResource": [("ResourceName", None, "existing")],
+    "DeleteDBInstance": [("DBInstanceIdentifier", "db", "existing")],
+    "ModifyDBInstance": [("DBInstanceIdentifier", "db", "existing")],
+    "DeleteDBCluster": [("DBClusterIdentifier", "cluster", "existing")],
+    "ModifyDBCluster": [("DBClusterIdentifier", "cluster", "existing")],
     "RestoreDBInstanceFromDBSnapshot": [("DBSnapshotIdentifier", "snapshot", "source"),
                                         ("DBInstanceIdentifier", "db", "target"),
                                         ("DBSubnetGroupName", "subgrp", ""),
@@ -450,6 +467,8 @@ def rds_requests(action, account, region, params):
                 ctx["aws:requesttag/" + k.lower()] = v
             if tags:
                 ctx["aws:tagkeys"] = list(tags)
+        if action == "RemoveTagsFromResource" and _tag_keys(params):
+            ctx["aws:tagkeys"] = _tag_keys(params)
         reqs.append(("rds:" + action, arn, ctx, role))
         if role == "target" and tags and action != "AddTagsToResource":
             reqs.append(("rds:AddTagsToResource", arn,
@@ -475,6 +494,33 @@ def rds_requests(action, account, region, params):
             kms.append(("target", _key_arn(params["KmsKeyId"], account, region)))
     uses = [(a, key) for role, key in kms for a in IMPLIED_KMS[role]]
     return reqs, uses
+
+
+def _ciphertext_key(blob):
+    """The key id inside a ciphertext blob (moto's own format: AWS's is opaque too, and
+    KMS reads the key from it when Decrypt/ReEncrypt name none)."""
+    import base64
+    from moto.kms.utils import _deserialize_ciphertext_blob
+    if not blob:
+        raise PolicyError("the request names no key and carries no ciphertext")
+    try:
+        return _deserialize_ciphertext_blob(base64.b64decode(blob)).key_id
+    except Exception as e:
+        raise PolicyError(f"the ciphertext names no key this evaluator can read: {e}") from None
+
+
+def kms_requests(action, params):
+    """[(IAM action, key id)] a direct KMS call is authorized on (Service Authorization
+    Reference for AWS KMS: ReEncrypt needs kms:ReEncryptFrom on the source key and
+    kms:ReEncryptTo on the destination key; Decrypt and ReEncrypt take the source key from
+    the ciphertext when the request names none)."""
+    if action == "ReEncrypt":
+        src = params.get("SourceKeyId") or _ciphertext_key(params.get("CiphertextBlob"))
+        return [("kms:ReEncryptFrom", src),
+                ("kms:ReEncryptTo", params.get("DestinationKeyId", ""))]
+    if action == "Decrypt" and not params.get("KeyId"):
+        return [("kms:Decrypt", _ciphertext_key(params.get("CiphertextBlob")))]
+    return [("kms:" + action, params.get("KeyId", ""))]
 
 
 # ---------------------------------------------------------------------------------------
@@ -623,14 +669,15 @@ def _check(service, action, region, params, who, call):
         return _deny(call, who, "sts:AssumeRole", role_arn, considered + tc, "AccessDenied",
                      403, "the role's trust policy does not allow it")
     if service == "kms":
-        key_id = params.get("KeyId", "")
-        key_arn = _key_arn(key_id, who.account, region)
         ctx = dict(base, **{"kms:calleraccount": who.account})
-        ok, considered = _decide_kms(who, call, key_arn, ctx)
-        if not ok:
-            return _deny(call, who, call, key_arn, considered, "AccessDeniedException", 400,
-                         f"no policy allows the {call} action on this key", key=key_arn)
-        _note(who, call, call, key_arn, considered)
+        for kact, key_id in kms_requests(action, params):
+            key_arn = _key_arn(key_id, who.account, region)
+            ok, considered = _decide_kms(who, kact, key_arn, ctx)
+            if not ok:
+                return _deny(call, who, kact, key_arn, considered, "AccessDeniedException",
+                             400, f"no policy allows the {kact} action on this key",
+                             key=key_arn)
+            _note(who, call, kact, key_arn, considered)
         return None
     # RDS
     reqs, uses = rds_requests(action, who.account, region, params)

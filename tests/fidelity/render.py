@@ -1,10 +1,10 @@
 """Render snapferry's two templates with concrete parameters, as CloudFormation would, and
 load what they deploy that matters to the enforced-policy run (fidelity.policy) into the
 fidelity world: the function role (trust, inline policies, the AWS::IAM::Policy resources
-attached to it), the backup role, the share key and the backup key with their key policies,
-and the function's environment.
+attached to it), the ferry-facing backup role, the keeper's role, the share key and the backup
+key with their key policies, and the environments of the ferry and the keeper.
 
-template.yaml goes through AWS's SAM transform first (samtranslator, run with the SAM CLI's
+Both templates go through AWS's SAM transform first (samtranslator, run with the SAM CLI's
 own interpreter in .venv-sam: the version `sam deploy` uses, kept out of the test venv).
 The intrinsics are then resolved here: Ref, Fn::Sub, Fn::GetAtt, Fn::If and Conditions,
 Fn::Join, Fn::Select, Fn::Split, Fn::Equals/Not/And/Or and the pseudo parameters.
@@ -216,21 +216,43 @@ class Stack:
 def render_production(parameters, region, template=None):
     """template.yaml (or the given loaded copy of it) through the SAM transform, as
     `sam deploy` sends it: the intrinsics stay for production_stack() to resolve."""
-    raw = template or load(PROD_TEMPLATE)
+    raw = _packaged(template or load(PROD_TEMPLATE))
+    return sam_transform(raw, {k: str(v) for k, v in parameters.items()}, region)
+
+
+def _packaged(raw):
     # `sam deploy` packages the code first: CodeUri becomes the uploaded artefact
     for res in raw["Resources"].values():
         if res["Type"] == "AWS::Serverless::Function":
             res["Properties"]["CodeUri"] = "s3://snapferry-artifacts/snapferry.zip"
-    return sam_transform(raw, {k: str(v) for k, v in parameters.items()}, region)
+    return raw
+
+
+KEEPER_FUNCTION = "snapferry-backup-KeeperFunction-TEST"
 
 
 def render_backup(parameters, account, region, key_arn, template=None):
-    t = template or load(BACKUP_TEMPLATE)
+    """templates/backup-account.yaml (or the given loaded copy) through the SAM transform
+    (the keeper is an AWS::Serverless::Function), as a Stack with every resource the
+    policies name."""
+    raw = _packaged(template or load(BACKUP_TEMPLATE))
+    transformed = sam_transform(raw, {k: str(v) for k, v in parameters.items()}, region)
     name = parameters.get("BackupRoleName", "snapferry-backup")
-    return Stack(t, parameters, account, region,
-                 refs={"BackupRole": name, "BackupKey": key_arn.rsplit("/", 1)[-1]},
+    keeper = parameters.get("KeeperRoleName", "snapferry-keeper")
+    fn = KEEPER_FUNCTION
+    return Stack(transformed, parameters, account, region,
+                 refs={"BackupRole": name, "BackupKey": key_arn.rsplit("/", 1)[-1],
+                       "KeeperRole": keeper, "KeeperFunction": fn,
+                       "KeeperLogGroup": f"/aws/lambda/{fn}",
+                       "NotificationTopic":
+                           f"arn:aws:sns:{region}:{account}:snapferry-backup-topic"},
                  attributes={"BackupRole.Arn": f"arn:aws:iam::{account}:role/{name}",
-                             "BackupKey.Arn": key_arn})
+                             "BackupKey.Arn": key_arn,
+                             "KeeperRole.Arn": f"arn:aws:iam::{account}:role/{keeper}",
+                             "KeeperLogGroup.Arn":
+                                 f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{fn}:*",
+                             "KeeperFunction.Arn":
+                                 f"arn:aws:lambda:{region}:{account}:function:{fn}"})
 
 
 def production_stack(transformed, parameters, account, region, share_key_arn):
@@ -272,7 +294,9 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
     edit_prod / edit_backup: functions given the loaded template (a dict) before it is
     rendered, for negative controls. Returns a fidelity.world.World whose credentials are
     the function role's (as Lambda gives them), with .template_env: the function's
-    Environment from the rendered template, and .rendered: the resolved policies."""
+    Environment from the rendered template, .rendered: the resolved policies, and the
+    keeper: .keeper_env (its Environment from the backup template), .keeper_role_arn and
+    .keeper_credentials (the keeper role's, as Lambda gives them, in the backup account)."""
     from .world import World, admin_client
     endpoint = control.endpoint
     iam_p = admin_client(endpoint, "iam", prod_account, region)
@@ -302,6 +326,10 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
                          Policy=json.dumps(bkey_props["KeyPolicy"]))
     kms_b.create_alias(AliasName=bstack.resource("BackupKeyAlias")["AliasName"],
                        TargetKeyId=backup_key["KeyId"])
+    keeper_role = _deploy_role(iam_b, bstack, "KeeperRole")
+    keeper_role_arn = f"arn:aws:iam::{backup_account}:role/{keeper_role}"
+    keeper_fn = bstack.resolve(bstack.t["Resources"]["KeeperFunction"]["Properties"])
+    keeper_env = {k: str(v) for k, v in keeper_fn["Environment"]["Variables"].items()}
 
     pp = {"BackupAccountId": backup_account, "BackupRoleArn": role_arn,
           "BackupExternalId": external_id, "BackupKmsKeyId": backup_key["Arn"]}
@@ -329,6 +357,9 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
 
     creds = control._req("POST", "/_fidelity/policy",
                          {"role_credentials": fn_role_arn})["credentials"]
+    keeper_creds = control._req("POST", "/_fidelity/policy",
+                                {"role_credentials": keeper_role_arn,
+                                 "session_name": "snapferry-keeper"})["credentials"]
     control._req("POST", "/_fidelity/policy", {"enabled": True})
     world = World(
         endpoint=endpoint, region=region, prod_account=prod_account,
@@ -342,11 +373,16 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
         access_key_id=creds["AccessKeyId"], secret_access_key=creds["SecretAccessKey"])
     world.session_token = creds["SessionToken"]
     world.template_env = template_env
+    world.keeper_env = keeper_env
+    world.keeper_role_arn = keeper_role_arn
+    world.keeper_credentials = keeper_creds
     world.rendered = {
         "function_role": pstack.role_policies("FunctionRole"),
         "function_trust": pstack.resource("FunctionRole")["AssumeRolePolicyDocument"],
         "share_key": pstack.resource("ShareKey")["KeyPolicy"],
         "backup_role": bstack.role_policies("BackupRole"),
         "backup_trust": bstack.resource("BackupRole")["AssumeRolePolicyDocument"],
-        "backup_key": bkey_props["KeyPolicy"]}
+        "backup_key": bkey_props["KeyPolicy"],
+        "keeper_role": bstack.role_policies("KeeperRole"),
+        "keeper_trust": bstack.resource("KeeperRole")["AssumeRolePolicyDocument"]}
     return world
