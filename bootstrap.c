@@ -206,7 +206,9 @@ learn_account(struct config *cfg, const char *function_arn)
 	struct event_arn a;
 	cJSON *f;
 
-	if (cfg->account_id != NULL || function_arn == NULL)
+	/* The keeper acts in the account its own credentials reach, learnt from STS when
+	 * needed (ferry_own_account): it never takes an account from elsewhere. */
+	if (cfg->account_id != NULL || function_arn == NULL || cfg->mode == CONFIG_MODE_KEEPER)
 		return;
 	if (event_arn_parse(function_arn, &a) == 0 && strlen(a.account) == 12) {
 		cfg->account_id = a.account;

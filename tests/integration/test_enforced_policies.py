@@ -223,13 +223,7 @@ def test_customer_key_pinned(enforced):
 
 
 # ---- the keeper: retention and restores, in the backup account, with its own role -----------
-# Until the keeper's C code exists (SNAPFERRY_MODE=keeper), these fail; strict xfail makes
-# them flip to a failure of the suite the day they pass, so that the marks come off.
-KEEPER_PENDING = pytest.mark.xfail(
-    strict=True, reason="keeper C code lands with issue 15's keeper branch")
 
-
-@KEEPER_PENDING
 def test_keeper_retention(enforced):
     """RETENTION_DAYS=7 from the backup template: a copy 30 days old (by what AWS records,
     its tags agreeing) goes, the newest stays; the keeper's sweep reports the freshness
@@ -241,7 +235,7 @@ def test_keeper_retention(enforced):
     e.aws.snapshot_time(w.prod_account, w.region, w.snapshot_id, old)
     res = e.event(w.snapshot_id)
     assert res.get("outcome") == "done", res
-    e.aws.snapshot_time(w.backup_account, w.region, "snapferry-proddb-manual-1", old)
+    e.aws.snapshot_time(w.backup_account, w.region, fs.bid(w, "proddb-manual-1"), old)
     w.create_snapshot(w.db_id, "proddb-manual-2")
     res = e.event("proddb-manual-2")
     assert res.get("outcome") == "done", res
@@ -250,8 +244,8 @@ def test_keeper_retention(enforced):
     assert res.get("outcome") == "done", res
     assert res["counts"]["retentionDeleted"] == 1, res
     backups = fs.instance_snapshots(w, "backup")
-    assert "snapferry-proddb-manual-1" not in backups
-    assert "snapferry-proddb-manual-2" in backups
+    assert fs.bid(w, "proddb-manual-1") not in backups
+    assert fs.bid(w, "proddb-manual-2") in backups
     from harness.rie_fixtures import json_lines
     m = fs.metrics(json_lines(k.output))
     assert any(n == "NewestBackupAgeSecondsMax" and not dims for n, _v, dims in m), m
@@ -260,7 +254,6 @@ def test_keeper_retention(enforced):
     e.assert_no_denials()
 
 
-@KEEPER_PENDING
 def test_keeper_restore_on_and_manual_restore(enforced):
     """RESTORE=on in the backup template: the keeper restores a new copy when RDS announces
     it finished (an event of the backup account) and, for Aurora (no copy event), on its
@@ -272,7 +265,7 @@ def test_keeper_restore_on_and_manual_restore(enforced):
     assert res.get("outcome") == "done", res
     assert "restored" not in res, res
     k = e.keeper()
-    res = k.invoke(snapshot_event(w, "snapferry-proddb-manual-1", "RDS-EVENT-0197",
+    res = k.invoke(snapshot_event(w, fs.bid(w, "proddb-manual-1"), "RDS-EVENT-0197",
                                   account=w.backup_account))
     assert res.get("outcome") == "done", res
     assert res["restored"] == "snapferry-proddb", res
@@ -293,11 +286,10 @@ def test_keeper_restore_on_and_manual_restore(enforced):
     res = k.invoke({"action": "restore", "db": "proddb", "account": w.prod_account,
                     "target": "proddb-dr-2"})
     assert res["outcome"] == "done" and res["restored"] == "proddb-dr-2", res
-    assert res["backup"] == "snapferry-proddb-manual-2"
+    assert res["backup"] == fs.bid(w, "proddb-manual-2")
     e.assert_no_denials()
 
 
-@KEEPER_PENDING
 def test_keeper_disaster_day_restore_with_restore_off(enforced):
     """RESTORE=off (the default) decides only automatic restores: the disaster-day restore
     on the keeper works without production, with the keeper role alone."""
@@ -306,7 +298,7 @@ def test_keeper_disaster_day_restore_with_restore_off(enforced):
     res = e.event(w.snapshot_id)
     assert res.get("outcome") == "done", res
     k = e.keeper()
-    res = k.invoke(snapshot_event(w, "snapferry-proddb-manual-1", "RDS-EVENT-0197",
+    res = k.invoke(snapshot_event(w, fs.bid(w, "proddb-manual-1"), "RDS-EVENT-0197",
                                   account=w.backup_account))
     assert "restored" not in res, res
     res = k.invoke({"action": "restore", "db": "proddb", "target": "orders-dr"})

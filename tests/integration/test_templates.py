@@ -888,7 +888,6 @@ def test_alarmed_metrics_are_emitted_by_the_code(prod):
     _alarmed_metrics_are_emitted(prod)
 
 
-@pytest.mark.xfail(strict=True, reason="keeper C code lands with issue 15's keeper branch")
 def test_keeper_alarmed_metrics_are_emitted_by_the_code(backup):
     """LineageMismatch is the keeper's (NewestBackupAgeSecondsMax is emitted already)."""
     _alarmed_metrics_are_emitted(backup)
