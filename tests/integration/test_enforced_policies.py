@@ -166,7 +166,7 @@ def test_every_snapshot_kind_and_sweep(enforced, pinned):
     w.create_snapshot("plaindb", "plaindb-snap")
     res = e.event("plaindb-snap")
     assert res.get("outcome") == "done", res
-    assert fs.instance_snapshots(w, "backup")["snapferry-plaindb-snap"]["KmsKeyId"] == \
+    assert fs.instance_snapshots(w, "backup")[fs.bid(w, "plaindb-snap")]["KmsKeyId"] == \
         w.backup_key_arn
     # automated (aws/rds)
     snap = e.aws.automated_snapshot(w.prod_account, w.region, w.db_id)
@@ -205,7 +205,7 @@ def _customer_key_case(enforced, pinned):
     w.create_snapshot("cmkdb", "cmkdb-snap")
     res = e.event("cmkdb-snap")
     assert res.get("outcome") == "done", res
-    b = fs.instance_snapshots(w, "backup")["snapferry-cmkdb-snap"]
+    b = fs.instance_snapshots(w, "backup")[fs.bid(w, "cmkdb-snap")]
     assert b["KmsKeyId"] == w.backup_key_arn
     assert fs.shared_with(w, "cmkdb-snap") == []
     auto = e.aws.automated_snapshot(w.prod_account, w.region, "cmkdb")
@@ -241,7 +241,7 @@ def test_keeper_retention(enforced):
     e.aws.snapshot_time(w.prod_account, w.region, w.snapshot_id, old)
     res = e.event(w.snapshot_id)
     assert res.get("outcome") == "done", res
-    e.aws.snapshot_time(w.backup_account, w.region, "snapferry-proddb-manual-1", old)
+    e.aws.snapshot_time(w.backup_account, w.region, fs.bid(w, "proddb-manual-1"), old)
     w.create_snapshot(w.db_id, "proddb-manual-2")
     res = e.event("proddb-manual-2")
     assert res.get("outcome") == "done", res
@@ -250,8 +250,8 @@ def test_keeper_retention(enforced):
     assert res.get("outcome") == "done", res
     assert res["counts"]["retentionDeleted"] == 1, res
     backups = fs.instance_snapshots(w, "backup")
-    assert "snapferry-proddb-manual-1" not in backups
-    assert "snapferry-proddb-manual-2" in backups
+    assert fs.bid(w, "proddb-manual-1") not in backups
+    assert fs.bid(w, "proddb-manual-2") in backups
     from harness.rie_fixtures import json_lines
     m = fs.metrics(json_lines(k.output))
     assert any(n == "NewestBackupAgeSecondsMax" and not dims for n, _v, dims in m), m
@@ -272,7 +272,7 @@ def test_keeper_restore_on_and_manual_restore(enforced):
     assert res.get("outcome") == "done", res
     assert "restored" not in res, res
     k = e.keeper()
-    res = k.invoke(snapshot_event(w, "snapferry-proddb-manual-1", "RDS-EVENT-0197",
+    res = k.invoke(snapshot_event(w, fs.bid(w, "proddb-manual-1"), "RDS-EVENT-0197",
                                   account=w.backup_account))
     assert res.get("outcome") == "done", res
     assert res["restored"] == "snapferry-proddb", res
@@ -293,7 +293,7 @@ def test_keeper_restore_on_and_manual_restore(enforced):
     res = k.invoke({"action": "restore", "db": "proddb", "account": w.prod_account,
                     "target": "proddb-dr-2"})
     assert res["outcome"] == "done" and res["restored"] == "proddb-dr-2", res
-    assert res["backup"] == "snapferry-proddb-manual-2"
+    assert res["backup"] == fs.bid(w, "proddb-manual-2")
     e.assert_no_denials()
 
 
@@ -306,7 +306,7 @@ def test_keeper_disaster_day_restore_with_restore_off(enforced):
     res = e.event(w.snapshot_id)
     assert res.get("outcome") == "done", res
     k = e.keeper()
-    res = k.invoke(snapshot_event(w, "snapferry-proddb-manual-1", "RDS-EVENT-0197",
+    res = k.invoke(snapshot_event(w, fs.bid(w, "proddb-manual-1"), "RDS-EVENT-0197",
                                   account=w.backup_account))
     assert "restored" not in res, res
     res = k.invoke({"action": "restore", "db": "proddb", "target": "orders-dr"})
@@ -347,8 +347,8 @@ def _ferried_copies(e):
     res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
     assert res.get("outcome") == "done", res
     e.assert_no_denials()
-    b = fs.instance_snapshots(w, "backup")["snapferry-proddb-manual-1"]
-    bc = fs.cluster_snapshots(w, "backup")["snapferry-aurora1-snap"]
+    b = fs.instance_snapshots(w, "backup")[fs.bid(w, "proddb-manual-1")]
+    bc = fs.cluster_snapshots(w, "backup")[fs.bid(w, "aurora1-snap", cluster=True)]
     w.create_db("orders-dr", account="backup")
     return b, bc, "orders-dr"
 
@@ -476,8 +476,8 @@ def test_attacker_with_production_credentials_can_only_add(enforced):
     assert any("BackupRoleGrantsForRds: condition not met: Bool "
                "kms:GrantIsForAWSResource" in s for s in st), st
     # and nothing changed
-    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(w, "backup")
-    assert "snapferry-aurora1-snap" in fs.cluster_snapshots(w, "backup")
+    assert fs.bid(w, "proddb-manual-1") in fs.instance_snapshots(w, "backup")
+    assert fs.bid(w, "aurora1-snap", cluster=True) in fs.cluster_snapshots(w, "backup")
     assert fs.tags_of(w.admin("rds", "backup"), b["DBSnapshotArn"]) == tags_before
     assert [x["DBInstanceIdentifier"] for x in
             w.admin("rds", "backup").describe_db_instances()["DBInstances"]] == [db]

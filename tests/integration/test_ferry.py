@@ -1177,7 +1177,7 @@ def test_restore_on_aurora_cluster_keeps_the_engine_version(world, aws):
     rc, res, _ = run_event(world, ev, RESTORE="on")
     assert rc == 0 and res["outcome"] == "done", res
     (b,) = [s for s in world.admin("rds", "backup").describe_db_cluster_snapshots(
-        DBClusterSnapshotIdentifier="snapferry-aurora2-snap")["DBClusterSnapshots"]]
+        DBClusterSnapshotIdentifier=fs.bid(world, "aurora2-snap", cluster=True))["DBClusterSnapshots"]]
     assert b["EngineVersion"] == "15.4"
     (restore,) = calls_of(aws, "RestoreDBClusterFromSnapshot")
     assert restore["params"]["EngineVersion"] == "15.4"
@@ -1201,8 +1201,9 @@ def test_aws_backup_cluster_snapshot(world, aws):
     rc, res, _ = run_event(world, {"action": "advance", "snapshot": "awsbackup:job-c1",
                                    "kind": "cluster"})
     assert rc == 0 and res["outcome"] == "done", res
-    assert res["transit"] == res["backup"] == "snapferry-job-c1"
-    assert_ferried(world, "awsbackup:job-c1", copy_id="snapferry-job-c1", cluster=True)
+    assert res["transit"] == "snapferry-job-c1"
+    assert res["backup"] == fs.bid(world, "awsbackup:job-c1", cluster=True)
+    assert_ferried(world, "awsbackup:job-c1", cluster=True)
     sent = [c["params"].get("SnapshotType") for c in calls_of(aws, "DescribeDBClusterSnapshots")]
     assert "awsbackup" not in sent, sent
     # By ARN, and the sweep, find it done.

@@ -136,24 +136,25 @@ def test_retention_keeps_a_copy_without_a_time(world, aws):
         world.create_snapshot(world.db_id, f"proddb-manual-{i}")
     rc, res, _ = run_event(world, SWEEP)
     assert res["outcome"] == "done", res
-    age_copy(world, "snapferry-proddb-manual-2", 20)
-    age_copy(world, "snapferry-proddb-manual-3", 10)
+    b1, b2, b3 = (fs.bid(world, f"proddb-manual-{i}") for i in (1, 2, 3))
+    age_copy(world, b2, 20)
+    age_copy(world, b3, 10)
     rds_b = world.admin("rds", "backup")
-    arn = fs.instance_snapshots(world, "backup")["snapferry-proddb-manual-1"]["DBSnapshotArn"]
+    arn = fs.instance_snapshots(world, "backup")[b1]["DBSnapshotArn"]
     rds_b.add_tags_to_resource(ResourceName=arn, Tags=[
         {"Key": "snapferry:source-time", "Value": "not-a-time"}])
     # Before 1970: a time rds_parse_time refuses, as moto can only send real times.
-    aws.snapshot_time(world.backup_account, world.region, "snapferry-proddb-manual-1",
+    aws.snapshot_time(world.backup_account, world.region, b1,
                       "1960-01-01T00:00:00Z")
     rc, res, logs = run_event(world, SWEEP, RETENTION_DAYS="7", RETENTION_MIN_COPIES="1")
     assert rc == 0 and res["outcome"] == "done", res
     left = fs.instance_snapshots(world, "backup")
-    assert "snapferry-proddb-manual-1" in left
-    assert "snapferry-proddb-manual-2" not in left and "snapferry-proddb-manual-3" not in left
+    assert b1 in left
+    assert b2 not in left and b3 not in left
     assert res["counts"]["retentionDeleted"] == 2
-    assert [w for w in res["warnings"] if "keeping snapferry-proddb-manual-1" in w], res
+    assert [w for w in res["warnings"] if "keeping " + b1 in w], res
     assert [ln for ln in logs if ln.get("level") == "warn" and
-            "keeping snapferry-proddb-manual-1" in json.dumps(ln)], logs
+            "keeping " + b1 in json.dumps(ln)], logs
     # Its 1960 is no age: the newest copy (today's automated one) sets the metric.
     age = [m for m in fs.metrics(logs) if m[0] == "NewestBackupAgeSeconds"]
     assert age and age[0][1] < 3600
