@@ -331,14 +331,12 @@ def test_proxy_is_reproducible(chaos_world, aws):
 
 @pytest.fixture
 def lost_share_run(bootstrap, start_rie, chaos_world, aws):
-    """A customer-key snapshot (shared directly, no transit copy): every answer to
+    """An unencrypted manual snapshot (shared directly, no transit copy; encrypted ones
+    travel as transit copies under the share key): every answer to
     ModifyDBSnapshotAttribute is lost after moto applied it, so the first invocation adds
     the share and fails; then the faults stop and the flow runs to its end."""
     world = chaos_world
-    from fidelity.world import key_policy_for_backup
-    key = world.create_key(policy=key_policy_for_backup(world.prod_account,
-                                                         world.backup_account))
-    world.create_db("cmkdb", kms_key_id=key["Arn"])
+    world.create_db("cmkdb", encrypted=False)
     world.create_snapshot("cmkdb", "cmkdb-snap")
     event = snapshot_event(world, "cmkdb-snap")
     proxy = ChaosProxy(aws.endpoint, seed=1, rate=1.0, kinds=(),
@@ -376,5 +374,5 @@ def lost_share_run(bootstrap, start_rie, chaos_world, aws):
 def test_share_whose_answer_was_lost_is_taken_back(lost_share_run):
     world, st = lost_share_run
     assert fs.shared_with(world, "cmkdb-snap") == [], "the share snapferry added stays"
-    b = next(k for k, v in st.backup.items() if k == "snapferry-cmkdb-snap")
+    b = next(k for k, v in st.backup.items() if k == fs.bid(world, "cmkdb-snap"))
     assert "snapferry:shared-before" not in st.backup[b][2]

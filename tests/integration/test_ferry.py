@@ -895,8 +895,9 @@ def test_aws_backup_cluster_snapshot(world, aws):
     rc, res, _ = run_event(world, {"action": "advance", "snapshot": "awsbackup:job-c1",
                                    "kind": "cluster"})
     assert rc == 0 and res["outcome"] == "done", res
-    assert res["transit"] == res["backup"] == "snapferry-job-c1"
-    assert_ferried(world, "awsbackup:job-c1", copy_id="snapferry-job-c1", cluster=True)
+    assert res["transit"] == "snapferry-job-c1"
+    assert res["backup"] == fs.bid(world, "awsbackup:job-c1", cluster=True)
+    assert_ferried(world, "awsbackup:job-c1", cluster=True)
     sent = [c["params"].get("SnapshotType") for c in calls_of(aws, "DescribeDBClusterSnapshots")]
     assert "awsbackup" not in sent, sent
     # By ARN, and the sweep, find it done.
