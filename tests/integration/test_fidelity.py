@@ -970,3 +970,26 @@ def test_unencrypted_cluster_copy_with_kms_key_is_refused(world):
                              TargetDBSnapshotIdentifier="dbplain-c",
                              KmsKeyId=world.share_key_arn)["DBSnapshot"]
     assert c["Encrypted"] is True and c["KmsKeyId"] == world.share_key_arn
+
+
+def test_what_aws_records_about_a_copy_survives_the_copies(world, aws):
+    """What the keeper decides on (botocore's DBSnapshot): OriginalSnapshotCreateTime, "the
+    time of the CreateDBSnapshot operation ... doesn't change when the snapshot is copied",
+    from S through the transit copy to the cross-account backup copy, whose own
+    SnapshotCreateTime is its copy time; SourceDBSnapshotIdentifier, the source's ARN, only
+    on the cross-account copy; DBInstanceIdentifier kept throughout."""
+    aws.snapshot_time(world.prod_account, world.region, world.snapshot_id,
+                      "2024-03-01T10:00:00Z")
+    arn = share(world)
+    rds = world.prod("rds")
+    t = rds.describe_db_snapshots(DBSnapshotIdentifier="share-src")["DBSnapshots"][0]
+    assert "SourceDBSnapshotIdentifier" not in t    # same account and region
+    b = world.backup("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                             TargetDBSnapshotIdentifier="b1",
+                                             KmsKeyId=world.backup_key_arn)["DBSnapshot"]
+    b = world.backup("rds").describe_db_snapshots(DBSnapshotIdentifier="b1")["DBSnapshots"][0]
+    for s in (t, b):
+        assert s["OriginalSnapshotCreateTime"].isoformat().startswith("2024-03-01T10:00:00")
+        assert s["DBInstanceIdentifier"] == world.db_id
+    assert b["SnapshotCreateTime"] > b["OriginalSnapshotCreateTime"]
+    assert b["SourceDBSnapshotIdentifier"] == arn
