@@ -296,6 +296,8 @@ restore_newest(struct ksweep *ks)
 			ks->stopped = 1;
 			break;
 		}
+		if (g->newest_id == NULL)
+			continue;
 		if ((target = names_restore_id(cfg->name_prefix, g->db)) == NULL)
 			return (-1);
 		rc = restore_copy(ks->f, ks->bc, g->kind, g->newest_id, g->newest_engine,
@@ -319,6 +321,10 @@ freshness(struct ksweep *ks, cJSON *x)
 	size_t i;
 
 	for (i = 0; i < ks->ng; i++) {
+		/* A group first seen by the retention listing (a copy made in between) has
+		 * no newest copy counted: no age from it. */
+		if (ks->g[i].newest_id == NULL)
+			continue;
 		age = (double)(ks->now - ks->g[i].newest);
 		if (age < 0)
 			age = 0;

@@ -537,7 +537,8 @@ pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
 		result_fail(r, "Snapferry.NoBackup", "no available backup copy of DB %s "
 		    "(tag %s)%s%s of region %s in backup account %s%s%s%s", db_id,
 		    NAMES_TAG_SOURCE_DB, account ? " from production account " : "",
-		    account ? account : "", cfg->region, cfg->backup_account_id,
+		    account ? account : "", cfg->region, cfg->backup_account_id ?
+		    cfg->backup_account_id : "(the keeper's own)",
 		    nw->n ? "; there are copies from " : "", nw->n && b.data ? b.data : "",
 		    nw->other_region ? " (copies from other regions are not considered)" : "");
 	else

@@ -69,6 +69,7 @@ def test_manual_restore(world, aws):
     assert rc == 0 and res["restored"] == "proddb-dr-2", res
     rc, res, _ = keeper(world, {"action": "restore", "db": "nosuchdb"})
     assert rc == 1 and res["errorType"] == "Snapferry.NoBackup", res
+    assert "(null)" not in res["errorMessage"], res     # no BACKUP_ACCOUNT_ID on a keeper
 
 
 # ---- the manual restore when several production accounts share the backup account ----------
