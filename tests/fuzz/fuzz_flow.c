@@ -9,8 +9,9 @@
  *
  * Input: byte 0 picks the operation (advance by instance ARN, by cluster ARN,
  * by plain id, a copy-finished event for a transit copy, or a sweep) and one
- * of four configurations (retention, restore, TRANSIT_CLEANUP=false, dry
- * run).  Then each request takes what it needs: a mode byte (transport
+ * of four configurations (a ferry; a keeper with retention and restore, whose
+ * operations are its sweep and its disaster-day restore; TRANSIT_CLEANUP=false;
+ * dry run).  Then each request takes what it needs: a mode byte (transport
  * failure, AWS error, raw body, or a structured answer for its action) and
  * the bytes that shape the answer.  An exhausted input fails every further
  * request, so each run is bounded by its input.
@@ -37,8 +38,10 @@
 #include "credentials.h"
 #include "ferry.h"
 #include "http.h"
+#include "keeper.h"
 #include "log.h"
 #include "rds.h"
+#include "restore.h"
 #include "result.h"
 #include "sweep.h"
 
@@ -57,6 +60,8 @@ static int in_out;	/* 1 once the input is exhausted */
 static char *ours[MAX_OURS];
 static size_t n_ours;
 static int last_tags_ours;	/* the last TagList built was snapferry's own lineage */
+/* The run is a keeper's: every production account's copies are its own to keep. */
+static int keeper_flow;
 static int keep_arns;		/* SNAPFERRY_FUZZ_FLOW_AVOID=null-arn (see above) */
 static int trace;		/* SNAPFERRY_FUZZ_FLOW_TRACE set: every exchange on stderr */
 
@@ -233,7 +238,7 @@ taglist(struct buf *b, const char *id)
 		tag(b, "snapferry:source-db", "src-db");
 		tag(b, "snapferry:source-key", keys[0]);
 		tag(b, "snapferry:source-time", PICK(times));
-		if (own_arn(preset == 3 ? src : source_arns[0]))
+		if (own_arn(preset == 3 ? src : source_arns[0]) || keeper_flow)
 			mark_ours(id);
 		break;
 	case 4:		/* snapferry's tags but not its creation mark */
@@ -245,7 +250,7 @@ taglist(struct buf *b, const char *id)
 		tag(b, "snapferry:role", "backup");
 		tag(b, "snapferry:source-arn", src);
 		tag(b, "snapferry:shared-before", "true");
-		if (own_arn(src))
+		if (own_arn(src) || keeper_flow)
 			mark_ours(id);
 		break;
 	default:
@@ -294,6 +299,12 @@ snapshot(struct buf *b, int cluster)
 		elem(b, "SnapshotCreateTime", PICK(times));
 	if (!(bits & 64))
 		elem(b, cluster ? "DBClusterIdentifier" : "DBInstanceIdentifier", PICK(dbs));
+	/* What AWS records of a copy, which the keeper decides on. */
+	if (bits & 2)
+		elem(b, cluster ? "SourceDBClusterSnapshotArn" : "SourceDBSnapshotIdentifier",
+		    PICK(source_arns));
+	if (!cluster && (bits & 32))
+		elem(b, "OriginalSnapshotCreateTime", PICK(times));
 	if (!(bits & 128))
 		elem(b, "Engine", PICK(engines));
 	if (bits & 256)
@@ -600,10 +611,17 @@ fake_env(const char *name)
 		{ "LOG_LEVEL", "error" },
 	};
 	size_t i;
+	int keeper = 0;
 
 	for (i = 0; i < 4; i++)
 		if (cfg_extra[i][0] != NULL && strcmp(name, cfg_extra[i][0]) == 0)
 			return (cfg_extra[i][1]);
+	for (i = 0; i < 4; i++)
+		if (cfg_extra[i][0] != NULL && strcmp(cfg_extra[i][0], "SNAPFERRY_MODE") == 0)
+			keeper = 1;
+	/* The keeper reads none of the ferry's backup target. */
+	if (keeper && (strncmp(name, "BACKUP_", 7) == 0 || strncmp(name, "SHARE_", 6) == 0))
+		return (NULL);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(name, t[i][0]) == 0)
 			return (t[i][1]);
@@ -618,8 +636,9 @@ setup(void)
 {
 	static const char *const variants[4][4][2] = {
 		{ { NULL, NULL } },
-		{ { "RETENTION_DAYS", "3" }, { "RETENTION_MIN_COPIES", "1" } },
-		{ { "RESTORE", "on" }, { "TRANSIT_CLEANUP", "false" } },
+		{ { "SNAPFERRY_MODE", "keeper" }, { "RETENTION_DAYS", "3" },
+		  { "KEEPER_MIN_RETENTION_DAYS", "1" }, { "RESTORE", "on" } },
+		{ { "TRANSIT_CLEANUP", "false" } },
 		{ { "DRY_RUN", "true" }, { "INCLUDE_PATTERN", "^src" } },
 	};
 	struct config_error ce;
@@ -640,7 +659,7 @@ setup(void)
 		memset(&ce, 0, sizeof(ce));
 		if (config_load(&cfgs[i], fake_env, &ce) != 0)
 			abort();
-		cfgs[i].account_id = strdup(OWN);
+		cfgs[i].account_id = strdup(cfgs[i].mode == CONFIG_MODE_KEEPER ? BACKUP : OWN);
 	}
 	if ((devnull = fopen("/dev/null", "w")) == NULL)
 		abort();
@@ -693,6 +712,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_n = size - 1;
 	in_out = 0;
 	n_ours = 0;
+	keeper_flow = cfgs[cv].mode == CONFIG_MODE_KEEPER;
 
 	if ((cache = creds_cache_new()) == NULL)
 		abort();
@@ -706,6 +726,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.rds.max_attempts = f.kms.max_attempts = f.sts.max_attempts = 1;
 	FUZZ_ASSERT(ferry_backup(&f, &r) != NULL);
 	f.brds.max_attempts = 1;
+	if (cfgs[cv].mode == CONFIG_MODE_KEEPER) {
+		/* 2024-05-03T00:00:00Z, as the sweep below. */
+		if (op == 3)
+			restore_db(&f, "src", NULL, NULL, &r);
+		else
+			keeper_sweep(&f, (time_t)1714694400, &r);
+		goto check;
+	}
 	switch (op) {
 	case 0:
 		ferry_advance(&f, RDS_INSTANCE, refs[0], &r);
@@ -724,6 +752,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sweep_run(&f, (time_t)1714694400, &r);
 		break;
 	}
+check:
 	FUZZ_ASSERT(known_outcome(result_outcome_name(r.outcome)));
 	if (r.outcome == RESULT_FAILED)
 		FUZZ_ASSERT(r.error_type != NULL && r.reason != NULL);
