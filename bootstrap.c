@@ -197,7 +197,7 @@ run_probe(const char *url, struct shared *sh)
 
 /* The account of the function ARN, when the configuration does not know its own yet.
  * BACKUP_ACCOUNT_ID equal to it is logged here, once; every invocation then fails with
- * Snapferry.Config (ferry_own_account): the Runtime API has no init error after init. */
+ * Snapferry.Config (session_own_account): the Runtime API has no init error after init. */
 static void
 learn_account(struct config *cfg, const char *function_arn)
 {

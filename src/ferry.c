@@ -37,22 +37,6 @@ struct flow {
 	int			 encrypted;
 };
 
-int64_t
-ferry_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
-ferry_time_left_ms(const struct ferry *f)
-{
-	if (f->deadline_ms == 0)
-		return (INT64_MAX);
-	return (f->deadline_ms - FERRY_MARGIN_MS - ferry_now_ms());
-}
 
 /* ferry_op(kind, which): the RDS operation ${which} ("describe", "copy", "share", "attrs",
  *  "delete", "restore", "dbs") for ${kind}, for messages. */
@@ -89,260 +73,34 @@ in_list(const char *s, const char * const *t, size_t n)
 }
 
 int
-ferry_is_quota(const char *code)
-{
-	static const char * const q[] = {
-		"SnapshotQuotaExceeded", "SnapshotQuotaExceededFault",
-		"SharedSnapshotQuotaExceeded", "SharedSnapshotQuotaExceededFault",
-		"InstanceQuotaExceeded", "InstanceQuotaExceededFault",
-		"StorageQuotaExceeded", "StorageQuotaExceededFault",
-		"DBClusterQuotaExceededFault", "ResourceLimitExceeded",
-		"LimitExceededException",
-	};
-
-	return (in_list(code, q, sizeof(q) / sizeof(q[0])));
-}
-
-/* AWS's "the snapshot is not in a valid state" for this call (wire code of the DB
- * snapshot fault, shape name of the cluster one). */
-static int
-is_invalid_state(const struct aws_error *e)
-{
-	return (aws_error_is(e, "InvalidDBSnapshotState") ||
-	    aws_error_is(e, "InvalidDBSnapshotStateFault") ||
-	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault"));
-}
-
-int
 ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now)
 {
-	return (is_invalid_state(e) && created > 0 &&
+	return (session_is_invalid_state(e) && created > 0 &&
 	    now - created > (time_t)FERRY_REFUSAL_HOURS * 3600);
 }
 
 /*
- * fail_refused(f, r, e, op, what, fix, snap): ferry_fail_aws, but a refusal of ${op} on
+ * fail_refused(f, r, e, op, what, fix, snap): session_fail_aws, but a refusal of ${op} on
  * available snapshot ${snap} that has lasted past FERRY_REFUSAL_HOURS ends "failed" with
  * AWS's message instead of "pending" for ever.
  */
 static void
-fail_refused(struct ferry *f, struct result *r, const struct aws_error *e, const char *op,
+fail_refused(struct session *f, struct result *r, struct aws_error *e, const char *op,
     const char *what, const char *fix, const struct rds_snapshot *snap)
 {
 	if (!ferry_refusal_is_final(e, snap->created, time(NULL))) {
-		ferry_fail_aws(f, r, e, op, what, fix);
+		session_fail_aws(f, r, e, op, what, fix);
 		return;
 	}
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.Refused", "%s on %s: AWS still refuses it (%s: %s) although "
 	    "%s is available and was taken at %s, over %d hours ago: AWS does not let this "
 	    "snapshot be shared or copied. To fix: check the snapshot against AWS's rules "
 	    "for sharing and copying snapshots; snapferry tries again on the next trigger",
 	    op, what, e->code ? e->code : "", e->message ? e->message : "", snap->id,
 	    snap->create_time ? snap->create_time : "?", FERRY_REFUSAL_HOURS);
+	aws_error_clear(e);
 }
-
-static int
-is_access_denied(const struct aws_error *e)
-{
-	return (aws_error_is(e, "AccessDenied") || aws_error_is(e, "AccessDeniedException") ||
-	    aws_error_is(e, "UnauthorizedOperation") || aws_error_is(e, "NotAuthorized") ||
-	    aws_error_is(e, "AuthorizationError"));
-}
-
-/* ferry_count_metric(f, counter, name): count one in ${counter}, and emit metric ${name}
- *  unless the sweep sums the counters up. */
-void
-ferry_count_metric(struct ferry *f, unsigned *counter, const char *name)
-{
-	(*counter)++;
-	if (!f->quiet_metrics)
-		log_metric(name, 1, "Count", NULL, NULL);
-}
-
-/* is_transport(e): the endpoint could not be reached (no answer at all), after the retries. */
-static int
-is_transport(const struct aws_error *e)
-{
-	return (aws_error_is(e, "NetworkError") || aws_error_is(e, "Timeout"));
-}
-
-/* The endpoint an operation went to: by its "sts:"/"kms:" prefix, else RDS (this account's,
- * or the backup account's when the two differ and the backup client is in use). */
-static const char *
-endpoint_of(const struct ferry *f, const char *opname, const char **other)
-{
-	*other = NULL;
-	if (strncmp(opname, "sts:", 4) == 0)
-		return (f->sts.endpoint);
-	if (strncmp(opname, "kms:", 4) == 0)
-		return (f->kms.endpoint);
-	if (f->have_brds && f->brds.endpoint != NULL && f->rds.endpoint != NULL &&
-	    strcmp(f->brds.endpoint, f->rds.endpoint) != 0)
-		*other = f->brds.endpoint;
-	return (f->rds.endpoint);
-}
-
-void
-ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
-    const char *opname, const char *what, const char *fix)
-{
-	const char *code = e->code ? e->code : "Unknown";
-	const char *msg = e->message ? e->message : "";
-	const char *ep, *ep2;
-
-	if (is_transport(e)) {
-		/* Not throttling or a 5xx: nothing answered, every retry.  A wrong endpoint or
-		 * no network would otherwise be "pending" forever; as a function error the
-		 * Errors alarm fires, and the sweep converges once the network is back. */
-		ep = endpoint_of(f, opname, &ep2);
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.Network", "%s on %s: could not reach %s%s%s%s after "
-		    "retries (%s: %s). To fix: check the network path (VPC subnets, NAT or VPC "
-		    "endpoints, security groups) and AWS_ENDPOINT_URL*", opname, what,
-		    ep ? ep : "the endpoint", ep2 ? " (backup account: " : "", ep2 ? ep2 : "",
-		    ep2 ? ")" : "", code, msg);
-		return;
-	}
-	if (ferry_is_quota(code)) {
-		result_warn(r, "%s on %s hit a quota (%s: %s); snapferry retries on the "
-		    "next trigger", opname, what, code, msg);
-		ferry_count_metric(f, &f->counts.quota, "QuotaExceeded");
-		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
-		result_finish(r, RESULT_PENDING, "quota: %s (%s)", code, opname);
-		return;
-	}
-	if (e->retryable || aws_error_has(e, "Throttl") || aws_error_is(e, "RequestExpired")) {
-		result_warn(r, "%s on %s kept failing (%s: %s); the next trigger or sweep "
-		    "continues", opname, what, code, msg);
-		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
-		result_finish(r, RESULT_PENDING, "transient AWS error %s on %s", code, opname);
-		return;
-	}
-	if (is_invalid_state(e)) {
-		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
-		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s: %s)", opname,
-		    what, code, msg);
-		return;
-	}
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	if (is_access_denied(e))
-		result_fail(r, "Snapferry.AccessDenied", "%s on %s was denied (%s: %s). "
-		    "To fix: %s", opname, what, code, msg, fix);
-	else if (aws_error_is(e, "KMSKeyNotAccessibleFault") ||
-	    aws_error_is(e, "KMSKeyNotAccessible"))
-		result_fail(r, "Snapferry.KMSKeyNotAccessible", "%s on %s: a KMS key is not "
-		    "accessible (%s: %s). To fix: %s", opname, what, code, msg, fix);
-	else if (aws_error_is(e, "InvalidClientTokenId") ||
-	    aws_error_is(e, "SignatureDoesNotMatch") ||
-	    aws_error_is(e, "UnrecognizedClientException") ||
-	    aws_error_has(e, "ExpiredToken"))
-		result_fail(r, "Snapferry.Credentials", "%s on %s: the credentials were "
-		    "refused (%s: %s)", opname, what, code, msg);
-	else if (aws_error_is(e, "NotFoundException") || aws_error_is(e, "DisabledException") ||
-	    aws_error_is(e, "KMSInvalidStateException"))
-		result_fail(r, "Snapferry.KMSKey", "%s on %s: %s: %s. To fix: %s", opname,
-		    what, code, msg, fix);
-	else
-		result_fail(r, "Snapferry.AWSError", "%s on %s failed (%s: %s). To fix: %s",
-		    opname, what, code, msg, fix);
-}
-
-/* ---- clients --------------------------------------------------------------- */
-
-int
-ferry_init(struct ferry *f, const struct config *cfg, struct http_client *http,
-    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err)
-{
-	memset(f, 0, sizeof(*f));
-	f->cfg = cfg;
-	f->http = http;
-	f->role_cache = role_cache;
-	f->deadline_ms = deadline_ms;
-	if (creds_from_env(&f->creds) != 0) {
-		aws_error_set(err, "MissingCredentials", "AWS_ACCESS_KEY_ID and "
-		    "AWS_SECRET_ACCESS_KEY are not set");
-		goto err0;
-	}
-	if (aws_client_init(&f->rds, http, "rds", cfg->region, &f->creds) != 0)
-		goto err1;
-	if (aws_client_init(&f->kms, http, "kms", cfg->region, &f->creds) != 0)
-		goto err2;
-	if (aws_client_init(&f->sts, http, "sts", cfg->region, &f->creds) != 0)
-		goto err3;
-	f->rds.deadline_ms = f->kms.deadline_ms = f->sts.deadline_ms = deadline_ms;
-
-	/* Success! */
-	return (0);
-
-err3:
-	aws_client_clean(&f->kms);
-err2:
-	aws_client_clean(&f->rds);
-err1:
-	aws_error_set(err, "ENOMEM", "out of memory");
-	creds_free(&f->creds);
-err0:
-	/* Failure! */
-	return (-1);
-}
-
-void
-ferry_clean(struct ferry *f)
-{
-	if (f->cfg == NULL)
-		return;
-	if (f->have_brds)
-		aws_client_clean(&f->brds);
-	aws_client_clean(&f->sts);
-	aws_client_clean(&f->kms);
-	aws_client_clean(&f->rds);
-	creds_free(&f->creds);
-	free(f->account);
-	memset(f, 0, sizeof(*f));
-}
-
-struct aws_client *
-ferry_backup(struct ferry *f, struct result *r)
-{
-	struct aws_creds bc;
-	struct aws_error e;
-	const struct config *cfg = f->cfg;
-	int rc;
-
-	if (f->have_brds)
-		return (&f->brds);
-	memset(&bc, 0, sizeof(bc));
-	memset(&e, 0, sizeof(e));
-	f->backup_src.cache = f->role_cache;
-	f->backup_src.sts = &f->sts;
-	f->backup_src.role_arn = cfg->backup_role_arn;
-	f->backup_src.session = SESSION_NAME;
-	f->backup_src.external_id = cfg->backup_external_id;
-	if (creds_source_fetch(&f->backup_src, &bc, &e) != 0) {
-		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
-		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
-		    "role's trust policy must trust it (with sts:ExternalId equal to "
-		    "BACKUP_EXTERNAL_ID when set)");
-		aws_error_clear(&e);
-		return (NULL);
-	}
-	rc = aws_client_init(&f->brds, f->http, "rds", cfg->backup_region ?
-	    cfg->backup_region : cfg->region, &bc);
-	creds_free(&bc);
-	if (rc != 0) {
-		result_fail(r, "Snapferry.Internal", "out of memory");
-		return (NULL);
-	}
-	f->brds.deadline_ms = f->deadline_ms;
-	/* An invocation may outlast them (WAIT_SECONDS): each call renews them if needed. */
-	f->brds.refresh = creds_source_fetch;
-	f->brds.refresh_arg = &f->backup_src;
-	f->have_brds = 1;
-	return (&f->brds);
-}
-
-/* ---- helpers ------------------------------------------------------------------ */
 
 /* ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
  *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
@@ -361,7 +119,7 @@ ferry_base_tags(const char *role, struct rds_tag *tags)
 }
 
 int
-ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
+ferry_lineage_tags(const struct session *f, const struct rds_snapshot *snap,
     const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n)
 {
 	size_t i = ferry_base_tags(role, tags), k;
@@ -446,7 +204,7 @@ sleep_ms(int64_t ms)
  * -1 error.
  */
 static int
-wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+wait_available(struct session *f, struct aws_client *c, enum rds_kind kind,
     const char *id, struct rds_snapshot *snap, struct aws_error *err)
 {
 	int64_t end, left, step = 1000;
@@ -457,11 +215,11 @@ wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 		return (1);
 	if (f->cfg->wait_seconds <= 0 || f->cfg->dry_run || f->no_wait)
 		return (0);
-	end = ferry_now_ms() + (int64_t)f->cfg->wait_seconds * 1000;
+	end = session_now_ms() + (int64_t)f->cfg->wait_seconds * 1000;
 	for (;;) {
-		left = end - ferry_now_ms();
-		if (ferry_time_left_ms(f) < left)
-			left = ferry_time_left_ms(f);
+		left = end - session_now_ms();
+		if (session_time_left_ms(f) < left)
+			left = session_time_left_ms(f);
 		if (left <= 0)
 			return (0);
 		sleep_ms(step < left ? step : left);
@@ -481,7 +239,7 @@ wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 }
 
 #define PENDING(f, r, ...) do {						\
-	ferry_count_metric((f), &(f)->counts.pending, "CopiesPending");		\
+	session_count_metric((f), &(f)->counts.pending, "CopiesPending");		\
 	result_finish((r), RESULT_PENDING, __VA_ARGS__);			\
 } while (0)
 
@@ -527,9 +285,9 @@ source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 
 /* lineage_too_long(f, fl, r): ${r} fails: S's ARN can't be written as lineage tags. */
 static void
-lineage_too_long(struct ferry *f, const struct flow *fl, struct result *r)
+lineage_too_long(struct session *f, const struct flow *fl, struct result *r)
 {
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.Internal", "the lineage of %s can't be tagged: out of "
 	    "memory, or its ARN is over %d characters", fl->s_id ? fl->s_id : "(no id)",
 	    NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX);
@@ -538,9 +296,9 @@ lineage_too_long(struct ferry *f, const struct flow *fl, struct result *r)
 /* no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so its
  *  lineage and ownership can't be checked, and snapferry does not act on it. */
 static void
-no_arn(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+no_arn(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 {
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.AWSError", "%s answered for %s without %s: snapferry "
 	    "never acts on a snapshot whose ARN is unknown; the next trigger or sweep "
 	    "tries again", ferry_op(kind, "describe"), id ? id : "(no id)",
@@ -553,7 +311,7 @@ no_arn(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
  * do, -1 with ${r} set.
  */
 static int
-delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+delete_ours(struct session *f, struct aws_client *c, enum rds_kind kind,
     const struct rds_snapshot *snap, const char *s_arn, struct result *r,
     const char *what)
 {
@@ -585,10 +343,9 @@ delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "delete"), snap->id,
+		session_fail_aws(f, r, &e, ferry_op(kind, "delete"), snap->id,
 		    "allow rds:DeleteDBSnapshot / rds:DeleteDBClusterSnapshot on snapferry's "
 		    "copies to the role that owns them");
-		aws_error_clear(&e);
 		return (-1);
 	}
 	result_step(r, "%s %s", ferry_op(kind, "delete"), snap->id);
@@ -598,7 +355,7 @@ delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 /* shared_with_backup(f, kind, id, r): 1 when ${id}'s "restore" attribute lists the backup
  *  account, 0 when not (or ${id} is gone), -1 with ${r} set. */
 static int
-shared_with_backup(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+shared_with_backup(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 {
 	struct aws_error e;
 	char **acc = NULL;
@@ -611,10 +368,9 @@ shared_with_backup(struct ferry *f, enum rds_kind kind, const char *id, struct r
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "attrs"), id,
+		session_fail_aws(f, r, &e, ferry_op(kind, "attrs"), id,
 		    "allow rds:DescribeDBSnapshotAttributes / "
 		    "rds:DescribeDBClusterSnapshotAttributes to the function's role");
-		aws_error_clear(&e);
 		return (-1);
 	}
 	for (i = 0; i < n; i++)
@@ -626,7 +382,7 @@ shared_with_backup(struct ferry *f, enum rds_kind kind, const char *id, struct r
 
 /* unshare(f, kind, id, r): remove the backup account from ${id}'s "restore" attribute. */
 static int
-unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
+unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct aws_error e;
@@ -645,10 +401,9 @@ unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "share"), id,
+		session_fail_aws(f, r, &e, ferry_op(kind, "share"), id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role");
-		aws_error_clear(&e);
 		return (-1);
 	}
 	result_step(r, "%s %s remove %s", ferry_op(kind, "share"), id, cfg->backup_account_id);
@@ -657,7 +412,7 @@ unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
 
 /* finish(f, fl, bc, r): B is available: un-share, delete T, restore, done. */
 static void
-finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct aws_error e;
@@ -669,11 +424,10 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 		if (!fl->have_t) {
 			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1) {
-				ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"),
+				session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"),
 				    fl->copy_id, "allow rds:DescribeDBSnapshots / "
 				    "rds:DescribeDBClusterSnapshots and rds:ListTagsForResource "
 				    "to the function's role");
-				aws_error_clear(&e);
 				return;
 			}
 			fl->have_t = (rc == 1);
@@ -717,7 +471,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 		worked |= rc;
 	}
 	if (worked)
-		ferry_count_metric(f, &f->counts.completed, "CopiesCompleted");
+		session_count_metric(f, &f->counts.completed, "CopiesCompleted");
 	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
 	    fl->backup_id, cfg->backup_account_id);
 }
@@ -730,7 +484,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
  * holds the outcome.
  */
 static int
-vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
+vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
     const struct rds_snapshot *snap, const char *role, struct result *r)
 {
 	const char *what = strcmp(role, NAMES_ROLE_BACKUP) == 0 ? "backup copy" :
@@ -742,7 +496,7 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 		return (0);
 	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		session_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
 		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
 		    "another NAME_PREFIX", name, c == &f->rds ? "" :
@@ -753,7 +507,7 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 		return (1);
 	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
 	    "copies again", what, name, snap->status);
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (strcmp(snap->status, "deleting") != 0 &&
 	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
 		return (0);
@@ -797,7 +551,7 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
  * 1 when the flow must go on to create B, 0 when ${r} holds the outcome.
  */
 static int
-observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
 {
 	struct aws_error e;
 	int rc;
@@ -810,10 +564,9 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 			result_fail(r, "Snapferry.Internal", "out of memory");
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
+		session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
 		return (0);
 	}
 	if (rc == 0)
@@ -835,9 +588,8 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
 		}
 		return (1);
 	case -1:
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
+		session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
 		return (0);
 	default:
 		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->backup_id,
@@ -851,7 +603,7 @@ observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result
  * 1 available (fl->t), 0 ${r} holds the outcome.
  */
 static int
-make_t(struct ferry *f, struct flow *fl, struct result *r)
+make_t(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct rds_tag tags[FERRY_MAX_TAGS];
@@ -889,7 +641,7 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 		names_arn_tags_clean(&at);
 		if (rc == 0) {
 			fl->have_t = 1;
-			ferry_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
+			session_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
 			result_step(r, "%s %s -> %s", ferry_op(fl->kind, "copy"), fl->s.id,
 			    fl->copy_id);
 			/* The copy's answer has no tags: read them back for the checks. */
@@ -925,7 +677,6 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			    "the source snapshot's customer key must allow it kms:CreateGrant and "
 			    "kms:Decrypt (its default key policy lets this account's IAM decide)",
 			    &fl->s);
-			aws_error_clear(&e);
 			return (0);
 		}
 	}
@@ -947,16 +698,15 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 	}
 
 aws_fail_describe:
-	ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
+	session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
 	    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 	    "rds:ListTagsForResource to the function's role");
-	aws_error_clear(&e);
 	return (0);
 }
 
 /* share_and_copy(f, fl, bc, r): share S or T, copy it into the backup account. */
 static void
-share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
@@ -982,7 +732,6 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		fail_refused(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role", sh);
-		aws_error_clear(&e);
 		return;
 	} else {
 		result_step(r, "%s %s add %s", ferry_op(fl->kind, "share"), sh->id,
@@ -1024,7 +773,7 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->backup_id, key, tags, nt, NULL, &e);
 	names_arn_tags_clean(&at);
 	if (rc == 0) {
-		ferry_count_metric(f, &f->counts.started, "CopiesStarted");
+		session_count_metric(f, &f->counts.started, "CopiesStarted");
 		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
 		    sh->arn, fl->backup_id, cfg->backup_account_id);
 	} else if (aws_error_has(&e, "AlreadyExists")) {
@@ -1038,7 +787,6 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
 		    "SHARE_KMS_KEY_ID must grant the backup account kms:Decrypt, "
 		    "kms:CreateGrant and kms:DescribeKey", sh);
-		aws_error_clear(&e);
 		return;
 	}
 	if ((rc = observe_b(f, fl, bc, r)) == 1)
@@ -1196,7 +944,7 @@ ferry_is_share_key(const struct config *cfg, const char *key)
 
 /* eligible(f, fl, r): 1 when S can be ferried, 0 with ${r} holding why not. */
 static int
-eligible(struct ferry *f, struct flow *fl, struct result *r)
+eligible(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct rds_snapshot *s = &fl->s;
 	struct ferry_decision d;
@@ -1212,9 +960,8 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 	    d.plan != FERRY_PLAN_SKIP) {
 		if ((og = rds_option_group_blocking(&f->rds, s->option_group, &blocking,
 		    &e)) == -1) {
-			ferry_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
+			session_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
 			    "allow rds:DescribeOptionGroups to the function's role");
-			aws_error_clear(&e);
 			return (0);
 		}
 		ferry_decide(f->cfg, s, NULL, og, &d);
@@ -1225,9 +972,8 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 	}
 	if (d.need_key_check && d.plan != FERRY_PLAN_IGNORE && d.plan != FERRY_PLAN_SKIP) {
 		if (kms_describe_key(&f->kms, s->kms_key_id, &k, &e) != 0) {
-			ferry_fail_aws(f, r, &e, "kms:DescribeKey", s->kms_key_id,
+			session_fail_aws(f, r, &e, "kms:DescribeKey", s->kms_key_id,
 			    "allow kms:DescribeKey on the snapshot's key to the function's role");
-			aws_error_clear(&e);
 			return (0);
 		}
 		ferry_decide(f->cfg, s, k.key_manager ? k.key_manager : "CUSTOMER", og, &d);
@@ -1255,7 +1001,7 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 /* find_source(f, fl, kind, id, r): describe S (instance then cluster for ANY).
  *  1 found, 0 not found, -1 ${r} holds the failure. */
 static int
-find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct result *r)
+find_source(struct session *f, struct flow *fl, int kind, const char *id, struct result *r)
 {
 	struct aws_error e;
 	int rc, k;
@@ -1265,10 +1011,9 @@ find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct r
 		if (kind != FERRY_KIND_ANY && kind != k)
 			continue;
 		if ((rc = describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
-			ferry_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"), id,
+			session_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"), id,
 			    "allow rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots and "
 			    "rds:ListTagsForResource to the function's role");
-			aws_error_clear(&e);
 			return (-1);
 		}
 		fl->kind = (enum rds_kind)k;
@@ -1281,73 +1026,14 @@ find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct r
 	return (0);
 }
 
-/* checked_account(f, acct, r): ${acct}, unless it is BACKUP_ACCOUNT_ID (NULL, ${r} failed). */
-static const char *
-checked_account(struct ferry *f, const char *acct, struct result *r)
-{
-	struct config_error ce;
-
-	if (config_check_own_account(f->cfg, acct, &ce) == 0)
-		return (acct);
-	/* Same account and region: every sweep would ferry the backup copies again. */
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.Config", "%s", ce.msg);
-	return (NULL);
-}
-
-const char *
-ferry_own_account(struct ferry *f, struct result *r)
-{
-	struct aws_error e;
-
-	if (f->cfg->account_id != NULL)
-		return (checked_account(f, f->cfg->account_id, r));
-	if (f->account != NULL)
-		return (checked_account(f, f->account, r));
-	/* Outside Lambda (no function ARN) the account is not configured: ask STS once. */
-	memset(&e, 0, sizeof(e));
-	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) == 0 && f->account != NULL)
-		return (checked_account(f, f->account, r));
-	if (is_transport(&e)) {
-		ferry_fail_aws(f, r, &e, "sts:GetCallerIdentity", "the own account", "");
-		aws_error_clear(&e);
-		return (NULL);
-	}
-	/* Fail closed: without it, a foreign snapshot could not be told from our own. */
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.Credentials", "cannot determine own account: "
-	    "sts:GetCallerIdentity failed (%s: %s); snapferry acts only on snapshots of its "
-	    "own account", e.code ? e.code : "no account in the answer",
-	    e.message ? e.message : "");
-	aws_error_clear(&e);
-	return (NULL);
-}
-
-int
-ferry_foreign_account(struct ferry *f, const char *account, struct result *r)
-{
-	const char *acct;
-
-	if (account == NULL)
-		return (0);
-	if ((acct = ferry_own_account(f, r)) == NULL)
-		return (-1);
-	if (strcmp(account, acct) == 0)
-		return (0);
-	result_warn(r, "account %s is not this function's (%s): not acting on it", account,
-	    acct);
-	result_finish(r, RESULT_IGNORED, "event or snapshot of another account");
-	return (1);
-}
-
 /* own_arn(f, a, r): 1 when ARN ${a} is in this account and region; 0 with ${r} set. */
 static int
-own_arn(struct ferry *f, const struct names_arn *a, struct result *r)
+own_arn(struct session *f, const struct names_arn *a, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const char *acct;
 
-	if ((acct = ferry_own_account(f, r)) == NULL)
+	if ((acct = session_own_account(f, r)) == NULL)
 		return (0);
 	if (strcmp(a->region, cfg->region) != 0 || strcmp(a->account, acct) != 0) {
 		result_warn(r, "snapshot %s is in account %s region %s, not this function's "
@@ -1360,7 +1046,7 @@ own_arn(struct ferry *f, const struct names_arn *a, struct result *r)
 }
 
 static void
-advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied,
+advance(struct session *f, int kind, const char *ref, struct result *r, int copied,
     int depth)
 {
 	const struct config *cfg = f->cfg;
@@ -1451,9 +1137,8 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		if ((fl.copy_id = names_copy_id(cfg->name_prefix, fl.s_id, fl.kind)) == NULL)
 			goto enomem;
 		if ((rc = describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
-			ferry_fail_aws(f, r, &e, ferry_op(fl.kind, "describe"), fl.copy_id,
+			session_fail_aws(f, r, &e, ferry_op(fl.kind, "describe"), fl.copy_id,
 			    "allow rds:DescribeDBSnapshots to the function's role");
-			aws_error_clear(&e);
 			goto done;
 		}
 		fl.have_t = (rc == 1);
@@ -1485,7 +1170,7 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		result_set_str(&r->transit, fl.copy_id);
 
 	/* B first: after it is done, T is gone and must not come back. */
-	if ((bc = ferry_backup(f, r)) == NULL)
+	if ((bc = session_backup(f, r)) == NULL)
 		goto done;
 	if (observe_b(f, &fl, bc, r) == 0)
 		goto done;
@@ -1505,7 +1190,7 @@ enomem:
 }
 
 void
-ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r)
+ferry_advance(struct session *f, int kind, const char *ref, struct result *r)
 {
 	advance(f, kind, ref, r, 0, 0);
 	if (r->outcome == RESULT_NONE)
@@ -1513,20 +1198,9 @@ ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r)
 }
 
 void
-ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *r)
+ferry_advance_copied(struct session *f, int kind, const char *ref, struct result *r)
 {
 	advance(f, kind, ref, r, 1, 0);
 	if (r->outcome == RESULT_NONE)
 		result_finish(r, RESULT_PENDING, "no decision");
-}
-
-void
-ferry_emit_counts(const struct ferry_counts *c)
-{
-	log_metric("CopiesStarted", c->started, "Count", NULL, NULL);
-	log_metric("TransitCopiesStarted", c->transit_started, "Count", NULL, NULL);
-	log_metric("CopiesCompleted", c->completed, "Count", NULL, NULL);
-	log_metric("CopiesPending", c->pending, "Count", NULL, NULL);
-	log_metric("CopiesFailed", c->failed, "Count", NULL, NULL);
-	log_metric("QuotaExceeded", c->quota, "Count", NULL, NULL);
 }

@@ -85,7 +85,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 {
 	const char *ref = ev->snapshot_arn ? ev->snapshot_arn : ev->snapshot;
 	struct aws_error e;
-	struct ferry f;
+	struct session f;
 	struct result r;
 	cJSON *f2;
 	int rc = 0;
@@ -94,7 +94,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	memset(&e, 0, sizeof(e));
 	if (result_init(&r, ev->action ? ev->action : event_kind_name(ev->kind)) != 0)
 		return (-1);
-	if (ferry_init(&f, ctx->cfg, ctx->http, ctx->role_cache, ctx->deadline_ms,
+	if (session_init(&f, ctx->cfg, ctx->http, ctx->role_cache, ctx->deadline_ms,
 	    &e) != 0) {
 		result_fail(&r, "Snapferry.Credentials", "cannot build AWS clients: %s",
 		    e.message ? e.message : "unknown error");
@@ -104,8 +104,8 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	/* Outside Lambda the account is not known before STS says it (the handler's check
 	 * saw only the region): an event naming another account is refused here, and one
 	 * whose account can't be checked is a failure, never acted on. */
-	if (ev->kind != EVENT_UNKNOWN && (ferry_foreign_account(&f, ev->account, &r) != 0 ||
-	    ferry_foreign_account(&f, ev->arn.account, &r) != 0))
+	if (ev->kind != EVENT_UNKNOWN && (session_foreign_account(&f, ev->account, &r) != 0 ||
+	    session_foreign_account(&f, ev->arn.account, &r) != 0))
 		goto clean;
 	switch (ev->kind) {
 	case EVENT_SNAPSHOT_CREATED:
@@ -137,7 +137,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		break;
 	}
 clean:
-	ferry_clean(&f);
+	session_clean(&f);
 report:
 	if ((*result = result_json(&r)) == NULL) {
 		result_clean(&r);

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "ferry.h"
+#include "session.h"
 #include "names.h"
 #include "restore.h"
 #include "result.h"
@@ -99,7 +100,7 @@ restore_tags(const char *s_arn, const char *db, struct names_arn_tags *at,
  * success.  0, or -1 with ${r} set.
  */
 static int
-add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const char *engine,
+add_writer(struct session *f, struct aws_client *c, const char *cluster, const char *engine,
     const char *cls, const struct rds_tag *tags, size_t nt, struct result *r)
 {
 	struct rds_instance_opts o;
@@ -133,7 +134,7 @@ add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const cha
 		goto out;
 	}
 	if (!aws_error_has(&e, "AlreadyExists")) {
-		ferry_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
+		session_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
 		    "to BACKUP_ROLE_ARN (backup-account.yaml grants it with Restore=on) and check "
 		    "RESTORE_INSTANCE_CLASS");
 		goto out;
@@ -141,7 +142,7 @@ add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const cha
 	/* A concurrent invocation, or an earlier one, made it: fine if it is in ${cluster}. */
 	aws_error_clear(&e);
 	if ((rc = rds_describe_db(c, RDS_INSTANCE, wid, &d, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, "DescribeDBInstances", wid,
+		session_fail_aws(f, r, &e, "DescribeDBInstances", wid,
 		    "allow rds:DescribeDBInstances to BACKUP_ROLE_ARN");
 		goto out;
 	}
@@ -149,7 +150,7 @@ add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const cha
 		result_step(r, "CreateDBInstance %s: already in cluster %s", wid, cluster);
 		rc = 0;
 	} else {
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		session_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "DB instance %s already exists in the "
 		    "backup account outside cluster %s; remove or rename it so that the "
 		    "restored cluster gets its writer instance", wid, cluster);
@@ -168,7 +169,7 @@ out:
  * target appeared meanwhile, -1 failure in ${r}.
  */
 static int
-start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+start_restore(struct session *f, struct aws_client *c, enum rds_kind kind,
     const char *snap_id, const char *engine, const char *version, const char *target,
     const struct rds_tag *tags, size_t nt, struct result *r)
 {
@@ -201,12 +202,11 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "restore"), snap_id,
+		session_fail_aws(f, r, &e, ferry_op(kind, "restore"), snap_id,
 		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
 		    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance for Aurora, "
 		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
 		    "settings");
-		aws_error_clear(&e);
 		return (-1);
 	}
 	result_step(r, "%s %s -> %s", ferry_op(kind, "restore"), snap_id, target);
@@ -220,7 +220,7 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
  * now.  1 restored (or would), 0 not (target exists), -1 failure in ${r}.
  */
 static int
-restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
+restore_cluster(struct session *f, struct aws_client *c, const char *snap_id,
     const char *engine, const char *version, const char *target, const struct rds_tag *tags,
     size_t nt, struct result *r)
 {
@@ -232,16 +232,15 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 
 	memset(&e, 0, sizeof(e));
 	if (cls == NULL) {
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		session_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.RestoreConfig", "restoring %s needs an instance class "
 		    "for the writer of cluster %s, and engine %s has no default: set "
 		    "RESTORE_INSTANCE_CLASS", snap_id, target, engine ? engine : "(unknown)");
 		return (-1);
 	}
 	if ((rc = rds_describe_db(c, RDS_CLUSTER, target, &d, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, "DescribeDBClusters", target,
+		session_fail_aws(f, r, &e, "DescribeDBClusters", target,
 		    "allow rds:DescribeDBClusters to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
 		return (-1);
 	}
 	if (rc == 1) {
@@ -279,7 +278,7 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
  * in ${r}.
  */
 int
-restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
     const char *snap_id, const char *engine, const char *version, const char *target,
     const char *s_arn, const char *db, struct result *r)
 {
@@ -300,9 +299,8 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	}
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "dbs"), target,
+		session_fail_aws(f, r, &e, ferry_op(kind, "dbs"), target,
 		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
 		goto out;
 	}
 	if (rc == 1) {
@@ -467,27 +465,6 @@ cmp_candidate(const void *x, const void *y)
 	    ((const struct candidate *)y)->account));
 }
 
-/* known_account(f): the function's own account when it can be learned (configured, or
- *  sts:GetCallerIdentity once), else NULL.  Unlike ferry_own_account, not knowing it is no
- *  failure, and it may be the backup account (on disaster day, run with its credentials). */
-static const char *
-known_account(struct ferry *f)
-{
-	struct aws_error e;
-
-	if (f->cfg->account_id != NULL)
-		return (f->cfg->account_id);
-	if (f->account != NULL)
-		return (f->account);
-	memset(&e, 0, sizeof(e));
-	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) != 0) {
-		free(f->account);
-		f->account = NULL;
-	}
-	aws_error_clear(&e);
-	return (f->account);
-}
-
 /* accounts(nw, b): "<account> (<n> copies, newest <copy>), ..." of every candidate, sorted. */
 static void
 accounts(struct newest *nw, struct buf *b)
@@ -513,7 +490,7 @@ accounts(struct newest *nw, struct buf *b)
  * ours: same-named DBs of different accounts, and snapferry never guesses which is meant).
  */
 static struct candidate *
-pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
+pick(struct session *f, struct newest *nw, const char *db_id, const char *account,
     struct result *r)
 {
 	const struct config *cfg = f->cfg;
@@ -525,7 +502,7 @@ pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
 		c = candidate_of(nw, account);
 	else if (nw->n == 1)	/* the own account's or not: the one there is */
 		c = &nw->c[0];
-	else if (nw->n > 1 && (own = known_account(f)) != NULL &&
+	else if (nw->n > 1 && (own = session_known_account(f)) != NULL &&
 	    (c = candidate_of(nw, own)) != NULL)
 		result_step(r, "copies of DB %s come from %zu production accounts: restoring "
 		    "those of this function's own account %s", db_id, nw->n, own);
@@ -559,7 +536,7 @@ pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
  * Snapferry.Ambiguous (naming them).
  */
 void
-restore_db(struct ferry *f, const char *db_id, const char *account, const char *target,
+restore_db(struct session *f, const char *db_id, const char *account, const char *target,
     struct result *r)
 {
 	const struct config *cfg = f->cfg;
@@ -577,16 +554,15 @@ restore_db(struct ferry *f, const char *db_id, const char *account, const char *
 	nw.db = db_id;
 	nw.region = cfg->region;
 	result_set_str(&r->source_db, db_id);
-	if ((bc = ferry_backup(f, r)) == NULL)
+	if ((bc = session_backup(f, r)) == NULL)
 		return;
 	memset(&lo, 0, sizeof(lo));
 	lo.snapshot_type = "manual";
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {
 		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
-			ferry_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"),
+			session_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"),
 			    "the backup account", "allow rds:DescribeDBSnapshots and "
 			    "rds:DescribeDBClusterSnapshots to BACKUP_ROLE_ARN");
-			aws_error_clear(&e);
 			goto out;
 		}
 	}

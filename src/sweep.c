@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "ferry.h"
+#include "session.h"
 #include "log.h"
 #include "names.h"
 #include "rds.h"
@@ -46,7 +47,7 @@ struct hset {
 };
 
 struct sweep {
-	struct ferry	*f;
+	struct session	*f;
 	struct result	*r;
 	const char	*account;	/* this function's own account */
 	time_t		 now, since, started;
@@ -265,7 +266,7 @@ static int
 retention_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
-	struct ferry *f = sw->f;
+	struct session *f = sw->f;
 	const struct config *cfg = f->cfg;
 	size_t keep = cfg->retention_min_copies > 0 ? (size_t)cfg->retention_min_copies : 0;
 	time_t t, cutoff = sw->now - (time_t)cfg->retention_days * 86400;
@@ -273,7 +274,7 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 	struct dbage *d;
 	const char *db;
 
-	if (ferry_time_left_ms(f) < SWEEP_ITEM_MS) {
+	if (session_time_left_ms(f) < SWEEP_ITEM_MS) {
 		sw->stopped = 1;
 		return (1);
 	}
@@ -310,7 +311,7 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 		return (0);
 	}
 	memset(&e, 0, sizeof(e));
-	if (rds_delete_snapshot(&f->brds, s->kind, s->id, &e) != 0) {
+	if (rds_delete_snapshot(&f->backup_rds, s->kind, s->id, &e) != 0) {
 		if (strstr(e.code ? e.code : "", "NotFound") == NULL)
 			result_warn(sw->r, "retention: deleting %s failed (%s: %s)", s->id,
 			    e.code ? e.code : "?", e.message ? e.message : "");
@@ -408,14 +409,14 @@ static int
 source_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
-	struct ferry *f = sw->f;
+	struct session *f = sw->f;
 	const struct config *cfg = f->cfg;
 	struct ferry_decision d;
 	struct result ir;
 	uint64_t h;
 	int transit, done;
 
-	if (ferry_time_left_ms(f) < SWEEP_ITEM_MS) {
+	if (session_time_left_ms(f) < SWEEP_ITEM_MS) {
 		sw->stopped = 1;
 		return (1);
 	}
@@ -510,10 +511,9 @@ list(struct sweep *sw, struct aws_client *c, enum rds_kind kind, const char *typ
 		aws_error_clear(&e);
 		return (0);
 	}
-	ferry_fail_aws(sw->f, sw->r, &e, kind == RDS_CLUSTER ? "DescribeDBClusterSnapshots" :
+	session_fail_aws(sw->f, sw->r, &e, kind == RDS_CLUSTER ? "DescribeDBClusterSnapshots" :
 	    "DescribeDBSnapshots", who, "allow rds:DescribeDBSnapshots and "
 	    "rds:DescribeDBClusterSnapshots (and rds:ListTagsForResource)");
-	aws_error_clear(&e);
 	sw->error = 1;
 	return (-1);
 }
@@ -524,7 +524,7 @@ emit_metrics(struct sweep *sw)
 	double age, max = -1;
 	size_t i;
 
-	ferry_emit_counts(&sw->f->counts);
+	session_emit_counts(&sw->f->counts);
 	log_metric("BackupCopiesPending", sw->b_pending, "Count", NULL, NULL);
 	log_metric("RetentionDeleted", sw->b_deleted, "Count", NULL, NULL);
 	for (i = 0; i < sw->ndbs; i++) {
@@ -597,7 +597,7 @@ report(struct sweep *sw)
 }
 
 void
-sweep_run(struct ferry *f, time_t now, struct result *r)
+sweep_run(struct session *f, time_t now, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct sweep sw;
@@ -622,12 +622,12 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 	}
 
 	/* Whose copies are ours: without the own account, nothing may be deleted. */
-	if ((sw.account = ferry_own_account(f, r)) == NULL) {
+	if ((sw.account = session_own_account(f, r)) == NULL) {
 		sw.error = 1;
 		goto out;
 	}
 	/* 1. What the backup account already holds. */
-	if ((bc = ferry_backup(f, r)) == NULL) {
+	if ((bc = session_backup(f, r)) == NULL) {
 		sw.error = 1;
 		goto out;
 	}

@@ -676,7 +676,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct creds_cache *cache;
 	struct aws_error err;
 	struct result r;
-	struct ferry f;
+	struct session f;
 	char *json;
 	int op, cv;
 	size_t i;
@@ -697,15 +697,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((cache = creds_cache_new()) == NULL)
 		abort();
 	memset(&err, 0, sizeof(err));
-	if (ferry_init(&f, &cfgs[cv], http, cache, ferry_now_ms() + 600000, &err) != 0)
+	if (session_init(&f, &cfgs[cv], http, cache, session_now_ms() + 600000, &err) != 0)
 		abort();
 	if (result_init(&r, op == 4 ? "sweep" : "advance") != 0)
 		abort();
 	/* One attempt per call: a retry would only sleep (aws.c's back-off), and the
 	 * fake's next answer is as likely a success as the retry's. */
 	f.rds.max_attempts = f.kms.max_attempts = f.sts.max_attempts = 1;
-	FUZZ_ASSERT(ferry_backup(&f, &r) != NULL);
-	f.brds.max_attempts = 1;
+	FUZZ_ASSERT(session_backup(&f, &r) != NULL);
+	f.backup_rds.max_attempts = 1;
 	switch (op) {
 	case 0:
 		ferry_advance(&f, RDS_INSTANCE, refs[0], &r);
@@ -731,7 +731,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(json != NULL);
 	free(json);
 	result_clean(&r);
-	ferry_clean(&f);
+	session_clean(&f);
 	creds_cache_free(cache);
 	aws_error_clear(&err);
 	for (i = 0; i < n_ours; i++)

@@ -7,7 +7,7 @@
  *   aws_call json  <service> <target> [json-body]
  *   aws_call assume <role-arn> <external-id|-> <times>   (creds_assume through a cache;
  *            prints the access key ids obtained, which are not secret)
- *   aws_call backup <role-arn> <times>   (ferry_backup's client of the backup account,
+ *   aws_call backup <role-arn> <times>   (session_backup's client of the backup account,
  *            then <times> DescribeDBSnapshots on it; prints the access key id that
  *            signed each call: assumed-role credentials must be fresh for every call)
  *
@@ -102,13 +102,13 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 	return (rc);
 }
 
-/* ${times} calls through ferry_backup's client, as one long invocation makes them. */
+/* ${times} calls through session_backup's client, as one long invocation makes them. */
 static int
 backup(struct http_client *http, const char *region, const char *role, long times)
 {
 	struct creds_cache *cc = creds_cache_new();
 	struct config cfg;
-	struct ferry f;
+	struct session f;
 	struct result r;
 	struct aws_error err;
 	struct aws_client *bc;
@@ -124,11 +124,11 @@ backup(struct http_client *http, const char *region, const char *role, long time
 	o = cJSON_CreateObject();
 	keys = cJSON_AddArrayToObject(o, "keys");
 	if (cc == NULL || result_init(&r, "advance") != 0 ||
-	    ferry_init(&f, &cfg, http, cc, 0, &err) != 0)
+	    session_init(&f, &cfg, http, cc, 0, &err) != 0)
 		goto out;
-	if ((bc = ferry_backup(&f, &r)) == NULL) {
+	if ((bc = session_backup(&f, &r)) == NULL) {
 		aws_error_set(&err, r.error_type ? r.error_type : "Failed",
-		    r.reason ? r.reason : "ferry_backup failed");
+		    r.reason ? r.reason : "session_backup failed");
 		goto done;
 	}
 	for (i = 0; i < times; i++) {
@@ -146,7 +146,7 @@ backup(struct http_client *http, const char *region, const char *role, long time
 	}
 	rc = 0;
 done:
-	ferry_clean(&f);
+	session_clean(&f);
 out:
 	result_clean(&r);
 	if (rc == 0) {

@@ -219,7 +219,7 @@ test_errors(void)
 		{ "DeadlineExceeded", 1, RESULT_PENDING, NULL },
 	};
 	struct config cfg;
-	struct ferry f;
+	struct session f;
 	struct aws_error e;
 	struct result r;
 	size_t i;
@@ -233,7 +233,7 @@ test_errors(void)
 		aws_error_set(&e, t[i].code, "message from AWS");
 		e.retryable = t[i].retryable;
 		CHECK(result_init(&r, "advance") == 0);
-		ferry_fail_aws(&f, &r, &e, "CopyDBSnapshot", "snap-1", "grant X to Y");
+		session_fail_aws(&f, &r, &e, "CopyDBSnapshot", "snap-1", "grant X to Y");
 		if (r.outcome != t[i].want)
 			fprintf(stderr, "code %s: outcome %s\n", t[i].code,
 			    result_outcome_name(r.outcome));
@@ -245,7 +245,7 @@ test_errors(void)
 			CHECK(strstr(r.reason, "grant X to Y") != NULL);
 		if (t[i].type != NULL && strcmp(t[i].type, "Snapferry.Network") == 0)
 			CHECK(strstr(r.reason, "could not reach") != NULL);
-		if (t[i].want == RESULT_PENDING && ferry_is_quota(t[i].code))
+		if (t[i].want == RESULT_PENDING && session_is_quota(t[i].code))
 			CHECK(cJSON_GetArraySize(r.warnings) == 1);
 		result_clean(&r);
 		aws_error_clear(&e);
@@ -253,8 +253,8 @@ test_errors(void)
 	CHECK(f.counts.quota == 2);
 	CHECK(f.counts.failed == 8);
 	CHECK(f.counts.pending == 7);
-	CHECK(ferry_is_quota("SnapshotQuotaExceeded") && !ferry_is_quota("Throttling"));
-	CHECK(!ferry_is_quota(NULL));
+	CHECK(session_is_quota("SnapshotQuotaExceeded") && !session_is_quota("Throttling"));
+	CHECK(!session_is_quota(NULL));
 }
 
 /* A refusal of an available snapshot is "busy" for FERRY_REFUSAL_HOURS after it was taken,
@@ -417,7 +417,7 @@ test_tags(void)
 	struct rds_snapshot s;
 	struct rds_tag t[FERRY_MAX_TAGS];
 	struct names_arn_tags at;
-	struct ferry f;
+	struct session f;
 	size_t n, i;
 	char id[256], *arn, *back;
 
