@@ -16,6 +16,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "config.h"
+#include "millis.h"
 #include "credentials.h"
 #include "event.h"
 #include "handler.h"
@@ -62,15 +63,6 @@ usage(FILE *f)
 	    "snapferry copies every RDS snapshot to a backup account.  It is configured by\n"
 	    "environment variables (BACKUP_ACCOUNT_ID, BACKUP_ROLE_ARN, SHARE_KMS_KEY_ID,\n"
 	    "BACKUP_KMS_KEY_ID, AWS_REGION, ...): see README.md.\n");
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* Read FILE ("-" = stdin) into b (bounded); 0, -1 with errno (EFBIG when too large). */
@@ -151,7 +143,7 @@ run_local(const char *path, struct shared *sh)
 	ctx.http = sh->http;
 	ctx.role_cache = sh->roles;
 	ctx.request_id = "local";
-	ctx.deadline_ms = now_ms() + LOCAL_TIMEOUT_MS;
+	ctx.deadline_ms = millis_now() + LOCAL_TIMEOUT_MS;
 	log_set_request_id("local");
 	if (handler_invoke(&ctx, ev.data ? ev.data : "", ev.len, &res) == 0) {
 		puts(res.payload);

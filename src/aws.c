@@ -15,6 +15,7 @@
 #include <libxml/parser.h>
 
 #include "aws.h"
+#include "millis.h"
 #include "buf.h"
 #include "http.h"
 #include "log.h"
@@ -642,24 +643,6 @@ redact(char *msg, const struct aws_creds *cr)
 
 /* ---- the request loop ----------------------------------------------------- */
 
-int64_t
-aws_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* xorshift64*: jitter only, no security role. */
 static uint64_t
 jitter_next(void)
@@ -693,17 +676,6 @@ backoff_ms(int attempt)
 	return ((long)(jitter_next() % (uint64_t)(ceil + 1)));
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Milliseconds left before the deadline minus the margin; LONG_MAX-ish when none. */
 static long
 time_left(const struct aws_client *c)
@@ -712,7 +684,7 @@ time_left(const struct aws_client *c)
 
 	if (c->deadline_ms <= 0)
 		return (0x7fffffffL);
-	left = c->deadline_ms - c->margin_ms - aws_now_ms();
+	left = c->deadline_ms - c->margin_ms - millis_now();
 	if (left <= 0)
 		return (0);
 	return (left > 0x7fffffffL ? 0x7fffffffL : (long)left);
@@ -864,7 +836,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		req.body_len = len;
 		req.timeout_ms = tmo;
 		req.max_response = c->max_response ? c->max_response : AWS_MAX_RESPONSE;
-		t0 = mono_ms();
+		t0 = millis_mono();
 		if (http_perform(c->http, &req, resp) != 0) {
 			aws_signed_free(&sg);
 			/* A timeout that the deadline forced is the deadline's fault. */
@@ -877,7 +849,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		} else {
 			aws_signed_free(&sg);
 			if (resp->status >= 200 && resp->status < 300) {
-				log_attempt(c, action, attempt, resp->status, NULL, mono_ms() - t0);
+				log_attempt(c, action, attempt, resp->status, NULL, millis_mono() - t0);
 				free(url);
 				return (0);
 			}
@@ -885,7 +857,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			    resp->request_id, err);
 			redact(err->message, &c->creds);
 		}
-		log_attempt(c, action, attempt, resp->status, err->code, mono_ms() - t0);
+		log_attempt(c, action, attempt, resp->status, err->code, millis_mono() - t0);
 		http_response_free(resp);
 		if (!err->retryable || attempt >= max || aws_error_is(err, "DeadlineExceeded"))
 			break;
@@ -897,7 +869,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			free(last);
 			break;
 		}
-		sleep_ms(tmo);
+		millis_sleep(tmo);
 	}
 	free(url);
 	return (-1);

@@ -132,8 +132,6 @@ int	aws_xml_too_big(const char *data, size_t len);
 /** aws_xml_parse(data, len): a document parsed without network, DTDs or entity
  *  expansion; NULL when malformed or over AWS_XML_MAX_TAGS. */
 xmlDocPtr aws_xml_parse(const char *data, size_t len);
-/** aws_now_ms(): wall-clock epoch milliseconds (the clock deadline_ms uses). */
-int64_t	aws_now_ms(void);
 
 /* XML helpers that ignore namespace prefixes. */
 /** xml_child(n, name): first element child of ${n} with local name ${name}, or NULL. */

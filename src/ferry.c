@@ -38,38 +38,17 @@ struct flow {
 };
 
 
-/* ferry_op(kind, which): the RDS operation ${which} ("describe", "copy", "share", "attrs",
- *  "delete", "restore", "dbs") for ${kind}, for messages. */
-const char *
-ferry_op(enum rds_kind kind, const char *which)
+/* wait_budget_ms(f): how long this invocation may poll a copy: WAIT_SECONDS, cut to the
+ * time left; 0 in a dry run and in the sweep. */
+static int64_t
+wait_budget_ms(const struct session *f)
 {
-	static const struct { const char *k, *i, *c; } t[] = {
-		{ "describe", "DescribeDBSnapshots", "DescribeDBClusterSnapshots" },
-		{ "copy", "CopyDBSnapshot", "CopyDBClusterSnapshot" },
-		{ "share", "ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute" },
-		{ "attrs", "DescribeDBSnapshotAttributes", "DescribeDBClusterSnapshotAttributes" },
-		{ "delete", "DeleteDBSnapshot", "DeleteDBClusterSnapshot" },
-		{ "restore", "RestoreDBInstanceFromDBSnapshot", "RestoreDBClusterFromSnapshot" },
-		{ "dbs", "DescribeDBInstances", "DescribeDBClusters" },
-	};
-	size_t i;
+	int64_t w = (int64_t)f->cfg->wait_seconds * 1000, left;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(t[i].k, which) == 0)
-			return (kind == RDS_CLUSTER ? t[i].c : t[i].i);
-	return (which);
-}
-
-/* 1 when ${s} is one of the ${n} strings of ${t}. */
-static int
-in_list(const char *s, const char * const *t, size_t n)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < n; i++)
-		if (strcmp(s, t[i]) == 0)
-			return (1);
-	return (0);
+	if (w <= 0 || f->cfg->dry_run || f->no_wait)
+		return (0);
+	left = session_time_left_ms(f);
+	return (left < w ? left : w);
 }
 
 int
@@ -102,141 +81,6 @@ fail_refused(struct session *f, struct result *r, struct aws_error *e, const cha
 	aws_error_clear(e);
 }
 
-/* ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
- *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
-size_t
-ferry_base_tags(const char *role, struct rds_tag *tags)
-{
-	size_t i = 0;
-
-	tags[i].key = NAMES_TAG_CREATED_BY;
-	tags[i++].value = "snapferry";
-	tags[i].key = NAMES_TAG_VERSION;
-	tags[i++].value = SNAPFERRY_VERSION;
-	tags[i].key = NAMES_TAG_ROLE;
-	tags[i++].value = (char *)(uintptr_t)role;
-	return (i);
-}
-
-int
-ferry_lineage_tags(const struct session *f, const struct rds_snapshot *snap,
-    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n)
-{
-	size_t i = ferry_base_tags(role, tags), k;
-
-	*n = 0;
-	if (names_arn_tags(snap->arn, arn) != 0)
-		return (-1);
-	for (k = 0; k < arn->n; k++)
-		tags[i++] = arn->tag[k];
-	if (snap->db_id != NULL) {
-		tags[i].key = NAMES_TAG_SOURCE_DB;
-		tags[i++].value = snap->db_id;
-	}
-	tags[i].key = NAMES_TAG_SOURCE_KEY;
-	tags[i++].value = snap->kms_key_id ? snap->kms_key_id : "none";
-	if (snap->create_time != NULL) {
-		tags[i].key = NAMES_TAG_SOURCE_TIME;
-		tags[i++].value = snap->create_time;
-	}
-	(void)f;
-	*n = i;
-	return (0);
-}
-
-/*
- * describe_tagged(c, kind, id, out, err): rds_describe_snapshot, then the tags
- * through ListTagsForResource when the description carried none.
- */
-static int
-describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
-    struct rds_snapshot *out, struct aws_error *err)
-{
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = rds_describe_snapshot(c, kind, id, out, err)) != 1)
-		return (rc);
-	if (out->n_tags == 0 && out->arn != NULL) {
-		rds_tags_free(out->tags, out->n_tags);
-		out->tags = NULL;
-		out->n_tags = 0;
-		if (rds_list_tags(c, out->arn, &out->tags, &out->n_tags, err) != 0) {
-			rds_snapshot_clean(out);
-			return (-1);
-		}
-	}
-	return (1);
-}
-
-static int
-is_terminal(const char *status)
-{
-	static const char * const t[] = { "failed", "deleted", "deleting",
-	    "incompatible-restore", "incompatible-parameters", "incompatible-network",
-	    "unavailable" };
-
-	return (in_list(status, t, sizeof(t) / sizeof(t[0])));
-}
-
-/* ferry_is_available(s): 1 when snapshot ${s} is "available". */
-int
-ferry_is_available(const struct rds_snapshot *s)
-{
-	return (s->status != NULL && strcmp(s->status, "available") == 0);
-}
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
-
-/*
- * wait_available(f, c, kind, id, snap, err): poll ${id} while WAIT_SECONDS and
- * the deadline allow.  1 available (${snap} refreshed), 0 still not, 2 gone,
- * -1 error.
- */
-static int
-wait_available(struct session *f, struct aws_client *c, enum rds_kind kind,
-    const char *id, struct rds_snapshot *snap, struct aws_error *err)
-{
-	int64_t end, left, step = 1000;
-	struct rds_snapshot n;
-	int rc;
-
-	if (ferry_is_available(snap))
-		return (1);
-	if (f->cfg->wait_seconds <= 0 || f->cfg->dry_run || f->no_wait)
-		return (0);
-	end = session_now_ms() + (int64_t)f->cfg->wait_seconds * 1000;
-	for (;;) {
-		left = end - session_now_ms();
-		if (session_time_left_ms(f) < left)
-			left = session_time_left_ms(f);
-		if (left <= 0)
-			return (0);
-		sleep_ms(step < left ? step : left);
-		if (step < 10000)
-			step *= 2;
-		if ((rc = describe_tagged(c, kind, id, &n, err)) == -1)
-			return (-1);
-		if (rc == 0)
-			return (2);
-		rds_snapshot_clean(snap);
-		*snap = n;
-		if (ferry_is_available(snap))
-			return (1);
-		if (is_terminal(snap->status))
-			return (0);
-	}
-}
 
 #define PENDING(f, r, ...) do {						\
 	session_count_metric((f), &(f)->counts.pending, "CopiesPending");		\
@@ -301,7 +145,7 @@ no_arn(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.AWSError", "%s answered for %s without %s: snapferry "
 	    "never acts on a snapshot whose ARN is unknown; the next trigger or sweep "
-	    "tries again", ferry_op(kind, "describe"), id ? id : "(no id)",
+	    "tries again", rds_op_name(kind, RDS_OP_DESCRIBE), id ? id : "(no id)",
 	    kind == RDS_CLUSTER ? "DBClusterSnapshotArn" : "DBSnapshotArn");
 }
 
@@ -330,7 +174,7 @@ delete_ours(struct session *f, struct aws_client *c, enum rds_kind kind,
 		return (0);
 	}
 	if (f->cfg->dry_run) {
-		result_step(r, "would:%s %s", ferry_op(kind, "delete"), snap->id);
+		result_step(r, "would:%s %s", rds_op_name(kind, RDS_OP_DELETE), snap->id);
 		return (0);
 	}
 	memset(&e, 0, sizeof(e));
@@ -338,17 +182,17 @@ delete_ours(struct session *f, struct aws_client *c, enum rds_kind kind,
 		if (aws_error_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
 		    aws_error_is(&e, "InvalidDBClusterSnapshotStateFault")) {
 			/* Gone or already being deleted by a concurrent invocation. */
-			result_step(r, "%s %s: already gone (%s)", ferry_op(kind, "delete"),
+			result_step(r, "%s %s: already gone (%s)", rds_op_name(kind, RDS_OP_DELETE),
 			    snap->id, e.code);
 			aws_error_clear(&e);
 			return (0);
 		}
-		session_fail_aws(f, r, &e, ferry_op(kind, "delete"), snap->id,
+		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_DELETE), snap->id,
 		    "allow rds:DeleteDBSnapshot / rds:DeleteDBClusterSnapshot on snapferry's "
 		    "copies to the role that owns them");
 		return (-1);
 	}
-	result_step(r, "%s %s", ferry_op(kind, "delete"), snap->id);
+	result_step(r, "%s %s", rds_op_name(kind, RDS_OP_DELETE), snap->id);
 	return (0);
 }
 
@@ -368,7 +212,7 @@ shared_with_backup(struct session *f, enum rds_kind kind, const char *id, struct
 			aws_error_clear(&e);
 			return (0);
 		}
-		session_fail_aws(f, r, &e, ferry_op(kind, "attrs"), id,
+		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_ATTRS), id,
 		    "allow rds:DescribeDBSnapshotAttributes / "
 		    "rds:DescribeDBClusterSnapshotAttributes to the function's role");
 		return (-1);
@@ -392,7 +236,7 @@ unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 	if ((shared = shared_with_backup(f, kind, id, r)) != 1)
 		return (shared);
 	if (cfg->dry_run) {
-		result_step(r, "would:%s %s remove %s", ferry_op(kind, "share"), id,
+		result_step(r, "would:%s %s remove %s", rds_op_name(kind, RDS_OP_SHARE), id,
 		    cfg->backup_account_id);
 		return (0);
 	}
@@ -401,12 +245,12 @@ unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 			aws_error_clear(&e);
 			return (0);
 		}
-		session_fail_aws(f, r, &e, ferry_op(kind, "share"), id,
+		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_SHARE), id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role");
 		return (-1);
 	}
-	result_step(r, "%s %s remove %s", ferry_op(kind, "share"), id, cfg->backup_account_id);
+	result_step(r, "%s %s remove %s", rds_op_name(kind, RDS_OP_SHARE), id, cfg->backup_account_id);
 	return (0);
 }
 
@@ -422,9 +266,9 @@ finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result 
 	memset(&e, 0, sizeof(e));
 	if (fl->need_transit) {
 		if (!fl->have_t) {
-			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1) {
-				session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"),
+				session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE),
 				    fl->copy_id, "allow rds:DescribeDBSnapshots / "
 				    "rds:DescribeDBClusterSnapshots and rds:ListTagsForResource "
 				    "to the function's role");
@@ -503,7 +347,7 @@ vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 		    " in the backup account", fl->s_arn);
 		return (0);
 	}
-	if (!is_terminal(snap->status))
+	if (!rds_is_terminal(snap->status))
 		return (1);
 	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
 	    "copies again", what, name, snap->status);
@@ -529,7 +373,7 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
 
 	if (strcmp(fl->copy_id, fl->backup_id) == 0)
 		return (0);
-	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
+	if ((rc = rds_describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
 		return (rc);
 	if (fl->b.arn == NULL || !names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
 	    NAMES_ROLE_BACKUP)) {
@@ -557,14 +401,14 @@ observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct resu
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	if ((rc = describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0)
+	if ((rc = rds_describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0)
 		rc = old_named_b(fl, bc, r, &e);
 	if (rc == -1) {
 		if (e.code == NULL) {
 			result_fail(r, "Snapferry.Internal", "out of memory");
 			return (0);
 		}
-		session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
+		session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
 		return (0);
@@ -574,11 +418,12 @@ observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct resu
 	fl->have_b = 1;
 	if (!vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r))
 		return (0);
-	switch (wait_available(f, bc, fl->kind, fl->backup_id, &fl->b, &e)) {
-	case 1:
+	switch (rds_wait_available(bc, fl->kind, fl->backup_id, &fl->b, wait_budget_ms(f),
+	    &e)) {
+	case RDS_WAIT_AVAILABLE:
 		finish(f, fl, bc, r);
 		return (0);
-	case 2:
+	case RDS_WAIT_GONE:
 		fl->have_b = 0;
 		rds_snapshot_clean(&fl->b);
 		/* An old-named copy that vanished: the next trigger copies under the new name. */
@@ -587,8 +432,8 @@ observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct resu
 			return (0);
 		}
 		return (1);
-	case -1:
-		session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
+	case RDS_WAIT_ERROR:
+		session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE), fl->backup_id,
 		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
 		return (0);
 	default:
@@ -606,7 +451,7 @@ static int
 make_t(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
-	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct rds_tag tags[NAMES_MAX_TAGS];
 	struct names_arn_tags at;
 	struct aws_error e;
 	size_t nt;
@@ -614,7 +459,7 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 
 	memset(&e, 0, sizeof(e));
 	if (!fl->have_t) {
-		if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t, &e)) == -1)
+		if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t, &e)) == -1)
 			goto aws_fail_describe;
 		fl->have_t = (rc == 1);
 	}
@@ -625,14 +470,14 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			return (0);
 		}
 		if (cfg->dry_run) {
-			result_step(r, "would:%s %s -> %s kms=%s", ferry_op(fl->kind, "copy"),
+			result_step(r, "would:%s %s -> %s kms=%s", rds_op_name(fl->kind, RDS_OP_COPY),
 			    fl->s.id, fl->copy_id, fl->transit_key ? fl->transit_key :
 			    "(source key)");
 			result_finish(r, RESULT_PENDING, "dry run: the transit copy %s would "
 			    "be created", fl->copy_id);
 			return (0);
 		}
-		if (ferry_lineage_tags(f, &fl->s, NAMES_ROLE_TRANSIT, &at, tags, &nt) != 0) {
+		if (names_lineage_tags(&fl->s, NAMES_ROLE_TRANSIT, &at, tags, &nt) != 0) {
 			lineage_too_long(f, fl, r);
 			return (0);
 		}
@@ -642,12 +487,12 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 		if (rc == 0) {
 			fl->have_t = 1;
 			session_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
-			result_step(r, "%s %s -> %s", ferry_op(fl->kind, "copy"), fl->s.id,
+			result_step(r, "%s %s -> %s", rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id,
 			    fl->copy_id);
 			/* The copy's answer has no tags: read them back for the checks. */
 			rds_snapshot_clean(&fl->t);
 			fl->have_t = 0;
-			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1)
 				goto aws_fail_describe;
 			if (rc == 0) {
@@ -658,7 +503,7 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 		} else if (aws_error_has(&e, "AlreadyExists")) {
 			/* A concurrent invocation got there first. */
 			aws_error_clear(&e);
-			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1)
 				goto aws_fail_describe;
 			if (rc == 0) {
@@ -666,10 +511,10 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 				return (0);
 			}
 			fl->have_t = 1;
-			result_step(r, "%s %s: already exists", ferry_op(fl->kind, "copy"),
+			result_step(r, "%s %s: already exists", rds_op_name(fl->kind, RDS_OP_COPY),
 			    fl->copy_id);
 		} else {
-			fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), fl->s.id,
+			fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id,
 			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 			    "rds:AddTagsToResource to the function's role; the key policy of "
 			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
@@ -683,13 +528,14 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 	result_set_str(&r->transit, fl->copy_id);
 	if (!vet_copy(f, &f->rds, fl, &fl->t, NAMES_ROLE_TRANSIT, r))
 		return (0);
-	switch (wait_available(f, &f->rds, fl->kind, fl->copy_id, &fl->t, &e)) {
-	case 1:
+	switch (rds_wait_available(&f->rds, fl->kind, fl->copy_id, &fl->t, wait_budget_ms(f),
+	    &e)) {
+	case RDS_WAIT_AVAILABLE:
 		return (1);
-	case 2:
+	case RDS_WAIT_GONE:
 		PENDING(f, r, "transit copy %s disappeared", fl->copy_id);
 		return (0);
-	case -1:
+	case RDS_WAIT_ERROR:
 		goto aws_fail_describe;
 	default:
 		PENDING(f, r, "transit copy %s is %s (%d%%)", fl->copy_id,
@@ -698,7 +544,7 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 	}
 
 aws_fail_describe:
-	session_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
+	session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE), fl->copy_id,
 	    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
 	    "rds:ListTagsForResource to the function's role");
 	return (0);
@@ -710,7 +556,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
-	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct rds_tag tags[NAMES_MAX_TAGS];
 	struct names_arn_tags at;
 	struct aws_error e;
 	const char *key;
@@ -725,16 +571,16 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
 		    sh->id, cfg->backup_account_id);
 	} else if (cfg->dry_run) {
-		result_step(r, "would:%s %s add %s", ferry_op(fl->kind, "share"), sh->id,
+		result_step(r, "would:%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    cfg->backup_account_id);
 	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
 	    &e) != 0) {
-		fail_refused(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
+		fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role", sh);
 		return;
 	} else {
-		result_step(r, "%s %s add %s", ferry_op(fl->kind, "share"), sh->id,
+		result_step(r, "%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    cfg->backup_account_id);
 	}
 
@@ -742,7 +588,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s -> %s kms=%s (backup account %s)",
-		    ferry_op(fl->kind, "copy"), sh->arn, fl->backup_id, key ? key : "(none)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id, key ? key : "(none)",
 		    cfg->backup_account_id);
 		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
 		    "created", fl->backup_id);
@@ -750,7 +596,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 	}
 	/* B's lineage names S, whether T or S was shared. */
 	if (fl->have_s) {
-		rc = ferry_lineage_tags(f, &fl->s, NAMES_ROLE_BACKUP, &at, tags, &nt);
+		rc = names_lineage_tags(&fl->s, NAMES_ROLE_BACKUP, &at, tags, &nt);
 	} else {
 		struct rds_snapshot pseudo = fl->t;
 
@@ -760,7 +606,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 		    NAMES_TAG_SOURCE_KEY);
 		pseudo.create_time = (char *)(uintptr_t)rds_tag_get(fl->t.tags,
 		    fl->t.n_tags, NAMES_TAG_SOURCE_TIME);
-		rc = ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, &at, tags, &nt);
+		rc = names_lineage_tags(&pseudo, NAMES_ROLE_BACKUP, &at, tags, &nt);
 	}
 	if (rc != 0) {
 		lineage_too_long(f, fl, r);
@@ -774,14 +620,14 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 	names_arn_tags_clean(&at);
 	if (rc == 0) {
 		session_count_metric(f, &f->counts.started, "CopiesStarted");
-		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
+		result_step(r, "%s %s -> %s (backup account %s)", rds_op_name(fl->kind, RDS_OP_COPY),
 		    sh->arn, fl->backup_id, cfg->backup_account_id);
 	} else if (aws_error_has(&e, "AlreadyExists")) {
 		result_step(r, "%s %s: already exists in the backup account",
-		    ferry_op(fl->kind, "copy"), fl->backup_id);
+		    rds_op_name(fl->kind, RDS_OP_COPY), fl->backup_id);
 		aws_error_clear(&e);
 	} else {
-		fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
+		fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
 		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
@@ -1010,8 +856,8 @@ find_source(struct session *f, struct flow *fl, int kind, const char *id, struct
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++) {
 		if (kind != FERRY_KIND_ANY && kind != k)
 			continue;
-		if ((rc = describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
-			session_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"), id,
+		if ((rc = rds_describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
+			session_fail_aws(f, r, &e, rds_op_name((enum rds_kind)k, RDS_OP_DESCRIBE), id,
 			    "allow rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots and "
 			    "rds:ListTagsForResource to the function's role");
 			return (-1);
@@ -1121,8 +967,8 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		    result_set_str(&fl.db_id, fl.s.db_id) != 0)
 			goto enomem;
 		result_set_str(&r->source_db, fl.db_id);
-		if (!ferry_is_available(&fl.s)) {
-			if (is_terminal(fl.s.status))
+		if (!rds_is_available(&fl.s)) {
+			if (rds_is_terminal(fl.s.status))
 				result_finish(r, RESULT_SKIPPED, "source snapshot is %s",
 				    fl.s.status);
 			else
@@ -1136,8 +982,8 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		/* S is gone: its transit copy may still need finishing. */
 		if ((fl.copy_id = names_copy_id(cfg->name_prefix, fl.s_id, fl.kind)) == NULL)
 			goto enomem;
-		if ((rc = describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
-			session_fail_aws(f, r, &e, ferry_op(fl.kind, "describe"), fl.copy_id,
+		if ((rc = rds_describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
+			session_fail_aws(f, r, &e, rds_op_name(fl.kind, RDS_OP_DESCRIBE), fl.copy_id,
 			    "allow rds:DescribeDBSnapshots to the function's role");
 			goto done;
 		}

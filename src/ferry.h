@@ -93,21 +93,4 @@ int	ferry_cross_region(const struct config *cfg);
  *  state" refusal and the snapshot it names, taken at ${created} (0 = unknown), is more than
  *  FERRY_REFUSAL_HOURS older than ${now}: a permanent refusal, no longer "pending". */
 int	ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now);
-/** ferry_op(kind, which): the RDS operation ${which} ("describe", "copy", "share", "attrs",
- *  "delete", "restore", "dbs") for ${kind}, for messages. */
-const char *ferry_op(enum rds_kind kind, const char *which);
-/** ferry_is_available(s): 1 when snapshot ${s} is "available". */
-int	ferry_is_available(const struct rds_snapshot *s);
-/** ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
- *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
-size_t	ferry_base_tags(const char *role, struct rds_tag *tags);
-/* Room for every tag of a copy: base 3, the source ARN's parts, db, key, time, shared. */
-#define FERRY_MAX_TAGS	(7 + NAMES_ARN_PARTS)
-/** ferry_lineage_tags(f, snap, role, arn, tags, n): the lineage tags for a copy of ${snap}
- *  (pointers into ${snap}, static strings and ${arn}, the parts of its ARN:
- *  names_arn_tags_clean it). ${tags} has room for FERRY_MAX_TAGS.  0, -1 when the ARN
- *  can't be tagged (ENOMEM, or longer than NAMES_ARN_PARTS tag values). */
-int	ferry_lineage_tags(const struct session *f, const struct rds_snapshot *snap,
-	    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n);
-
 #endif

@@ -355,3 +355,42 @@ names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
 	free(arn);
 	return (same);
 }
+
+size_t
+names_base_tags(const char *role, struct rds_tag *tags)
+{
+	size_t i = 0;
+
+	tags[i].key = NAMES_TAG_CREATED_BY;
+	tags[i++].value = "snapferry";
+	tags[i].key = NAMES_TAG_VERSION;
+	tags[i++].value = SNAPFERRY_VERSION;
+	tags[i].key = NAMES_TAG_ROLE;
+	tags[i++].value = (char *)(uintptr_t)role;
+	return (i);
+}
+
+int
+names_lineage_tags(const struct rds_snapshot *snap,
+    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n)
+{
+	size_t i = names_base_tags(role, tags), k;
+
+	*n = 0;
+	if (names_arn_tags(snap->arn, arn) != 0)
+		return (-1);
+	for (k = 0; k < arn->n; k++)
+		tags[i++] = arn->tag[k];
+	if (snap->db_id != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_DB;
+		tags[i++].value = snap->db_id;
+	}
+	tags[i].key = NAMES_TAG_SOURCE_KEY;
+	tags[i++].value = snap->kms_key_id ? snap->kms_key_id : "none";
+	if (snap->create_time != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_TIME;
+		tags[i++].value = snap->create_time;
+	}
+	*n = i;
+	return (0);
+}

@@ -117,4 +117,16 @@ int	names_lineage_source(const struct rds_tag *tags, size_t n, struct names_arn 
 /** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
 const char *names_strip_system_prefix(const char *id);
 
+/** names_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
+ *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
+size_t	names_base_tags(const char *role, struct rds_tag *tags);
+/* Room for every tag of a copy: base 3, the source ARN's parts, db, key, time, shared. */
+#define NAMES_MAX_TAGS	(7 + NAMES_ARN_PARTS)
+/** names_lineage_tags(snap, role, arn, tags, n): the lineage tags for a copy of ${snap}
+ *  (pointers into ${snap}, static strings and ${arn}, the parts of its ARN:
+ *  names_arn_tags_clean it). ${tags} has room for NAMES_MAX_TAGS.  0, -1 when the ARN
+ *  can't be tagged (ENOMEM, or longer than NAMES_ARN_PARTS tag values). */
+int	names_lineage_tags(const struct rds_snapshot *snap, const char *role,
+	    struct names_arn_tags *arn, struct rds_tag *tags, size_t *n);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "millis.h"
 #include "rds.h"
 
 #define RDS_VERSION	"2014-10-31"
@@ -1162,4 +1163,104 @@ rds_option_group_blocks_share(struct aws_client *c, const char *name,
     struct aws_error *err)
 {
 	return (rds_option_group_blocking(c, name, NULL, err));
+}
+
+/* ---- operations of the flow ------------------------------------------------ */
+
+const char *
+rds_op_name(enum rds_kind kind, enum rds_op op)
+{
+	const struct rds_names *n = &names[kind == RDS_CLUSTER ? RDS_CLUSTER : RDS_INSTANCE];
+
+	switch (op) {
+	case RDS_OP_DESCRIBE:
+		return (n->describe);
+	case RDS_OP_COPY:
+		return (n->copy);
+	case RDS_OP_SHARE:
+		return (n->modify_attr);
+	case RDS_OP_ATTRS:
+		return (n->describe_attr);
+	case RDS_OP_DELETE:
+		return (n->delete);
+	case RDS_OP_RESTORE:
+		return (n->restore);
+	case RDS_OP_DBS:
+		return (n->db_describe);
+	}
+	return ("RDS");
+}
+
+int
+rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
+    struct rds_snapshot *out, struct aws_error *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rds_describe_snapshot(c, kind, id, out, err)) != 1)
+		return (rc);
+	if (out->n_tags == 0 && out->arn != NULL) {
+		rds_tags_free(out->tags, out->n_tags);
+		out->tags = NULL;
+		out->n_tags = 0;
+		if (rds_list_tags(c, out->arn, &out->tags, &out->n_tags, err) != 0) {
+			rds_snapshot_clean(out);
+			return (-1);
+		}
+	}
+	return (1);
+}
+
+int
+rds_is_terminal(const char *status)
+{
+	static const char * const t[] = { "failed", "deleted", "deleting",
+	    "incompatible-restore", "incompatible-parameters", "incompatible-network",
+	    "unavailable" };
+
+	size_t i;
+
+	for (i = 0; status != NULL && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(status, t[i]) == 0)
+			return (1);
+	return (0);
+}
+
+int
+rds_is_available(const struct rds_snapshot *s)
+{
+	return (s->status != NULL && strcmp(s->status, "available") == 0);
+}
+
+enum rds_wait
+rds_wait_available(struct aws_client *c, enum rds_kind kind, const char *id,
+    struct rds_snapshot *snap, int64_t budget_ms, struct aws_error *err)
+{
+	int64_t end, left, step = 1000;
+	struct rds_snapshot n;
+	int rc;
+
+	if (rds_is_available(snap))
+		return (RDS_WAIT_AVAILABLE);
+	if (budget_ms <= 0)
+		return (RDS_WAIT_NOT_YET);
+	end = millis_mono() + budget_ms;
+	for (;;) {
+		if ((left = end - millis_mono()) <= 0)
+			return (RDS_WAIT_NOT_YET);
+		millis_sleep(step < left ? step : left);
+		if (step < 10000)
+			step *= 2;
+		if ((rc = rds_describe_tagged(c, kind, id, &n, err)) == -1)
+			return (RDS_WAIT_ERROR);
+		if (rc == 0)
+			return (RDS_WAIT_GONE);
+		rds_snapshot_clean(snap);
+		*snap = n;
+		if (rds_is_available(snap))
+			return (RDS_WAIT_AVAILABLE);
+		if (rds_is_terminal(snap->status))
+			return (RDS_WAIT_NOT_YET);
+	}
 }

@@ -77,7 +77,7 @@ static int
 restore_tags(const char *s_arn, const char *db, struct names_arn_tags *at,
     struct rds_tag *tags, size_t *n)
 {
-	size_t i = ferry_base_tags(RESTORE_ROLE, tags), k;
+	size_t i = names_base_tags(RESTORE_ROLE, tags), k;
 
 	memset(at, 0, sizeof(*at));
 	if (s_arn != NULL) {
@@ -178,7 +178,7 @@ start_restore(struct session *f, struct aws_client *c, enum rds_kind kind,
 	struct aws_error e;
 
 	if (cfg->dry_run) {
-		result_step(r, "would:%s %s -> %s", ferry_op(kind, "restore"), snap_id, target);
+		result_step(r, "would:%s %s -> %s", rds_op_name(kind, RDS_OP_RESTORE), snap_id, target);
 		return (1);
 	}
 	memset(&e, 0, sizeof(e));
@@ -202,14 +202,14 @@ start_restore(struct session *f, struct aws_client *c, enum rds_kind kind,
 			aws_error_clear(&e);
 			return (0);
 		}
-		session_fail_aws(f, r, &e, ferry_op(kind, "restore"), snap_id,
+		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_RESTORE), snap_id,
 		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
 		    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance for Aurora, "
 		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
 		    "settings");
 		return (-1);
 	}
-	result_step(r, "%s %s -> %s", ferry_op(kind, "restore"), snap_id, target);
+	result_step(r, "%s %s -> %s", rds_op_name(kind, RDS_OP_RESTORE), snap_id, target);
 	return (1);
 }
 
@@ -299,7 +299,7 @@ restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
 	}
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
-		session_fail_aws(f, r, &e, ferry_op(kind, "dbs"), target,
+		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_DBS), target,
 		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
 		goto out;
 	}
@@ -409,7 +409,7 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	int rc = 0;
 
 	if (s->arn == NULL || !names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_BACKUP) ||
-	    !ferry_is_available(s))
+	    !rds_is_available(s))
 		return (0);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
 	    strcmp(db, nw->db) != 0)
@@ -560,7 +560,7 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 	lo.snapshot_type = "manual";
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {
 		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
-			session_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"),
+			session_fail_aws(f, r, &e, rds_op_name((enum rds_kind)k, RDS_OP_DESCRIBE),
 			    "the backup account", "allow rds:DescribeDBSnapshots and "
 			    "rds:DescribeDBClusterSnapshots to BACKUP_ROLE_ARN");
 			goto out;

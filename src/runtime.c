@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "millis.h"
 #include "runtime.h"
 
 #define RT_PREFIX	"/2018-06-01"
@@ -392,15 +393,6 @@ make_url(const struct rt_client *c, const char *path)
 	return (u);
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* A log line for a transport failure. */
 static void
 log_curl(enum log_level l, const char *msg, const struct rt_client *c, CURLcode rc)
@@ -446,7 +438,7 @@ rt_next(struct rt_client *c, struct rt_invocation *inv)
 		    (c->stop != NULL && *c->stop) || tries >= RT_NEXT_TRIES)
 			break;
 		log_curl(LOG_WARN, "runtime API unreachable, retrying", c, rc);
-		sleep_ms(100L * tries);
+		millis_sleep(100L * tries);
 	}
 	free(url);
 	if (rc != CURLE_OK) {

@@ -11,26 +11,18 @@
 #include "config.h"
 #include "credentials.h"
 #include "log.h"
+#include "millis.h"
 #include "session.h"
 #include "sts.h"
 
 #define SESSION_NAME	"snapferry"
 
 int64_t
-session_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
 session_time_left_ms(const struct session *ses)
 {
 	if (ses->deadline_ms == 0)
 		return (INT64_MAX);
-	return (ses->deadline_ms - SESSION_MARGIN_MS - session_now_ms());
+	return (ses->deadline_ms - SESSION_MARGIN_MS - millis_now());
 }
 
 int

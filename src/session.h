@@ -68,8 +68,6 @@ const char *session_known_account(struct session *ses);
  *  -1 with ${r} failed when the own account can't be learned. */
 int	session_foreign_account(struct session *ses, const char *account, struct result *r);
 
-/** session_now_ms(): wall-clock epoch milliseconds. */
-int64_t	session_now_ms(void);
 /** session_time_left_ms(ses): ms before the deadline minus SESSION_MARGIN_MS (INT64_MAX
  *  without one). */
 int64_t	session_time_left_ms(const struct session *ses);

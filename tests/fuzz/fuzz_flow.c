@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "aws.h"
+#include "millis.h"
 #include "buf.h"
 #include "config.h"
 #include "credentials.h"
@@ -697,7 +698,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((cache = creds_cache_new()) == NULL)
 		abort();
 	memset(&err, 0, sizeof(err));
-	if (session_init(&f, &cfgs[cv], http, cache, session_now_ms() + 600000, &err) != 0)
+	if (session_init(&f, &cfgs[cv], http, cache, millis_now() + 600000, &err) != 0)
 		abort();
 	if (result_init(&r, op == 4 ? "sweep" : "advance") != 0)
 		abort();

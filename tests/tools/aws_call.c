@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "millis.h"
 #include "config.h"
 #include "credentials.h"
 #include "ferry.h"
@@ -263,11 +264,11 @@ main(int argc, char **argv)
 	}
 	creds_free(&cr);
 	if ((dl = envl("AWS_CALL_DEADLINE_MS", 0)) > 0)
-		c.deadline_ms = aws_now_ms() + dl;
+		c.deadline_ms = millis_now() + dl;
 	c.attempt_timeout_ms = envl("AWS_CALL_ATTEMPT_TIMEOUT_MS", c.attempt_timeout_ms);
 	c.margin_ms = envl("AWS_CALL_MARGIN_MS", c.margin_ms);
 	c.max_response = (size_t)envl("AWS_CALL_MAX_RESPONSE", (long)c.max_response);
-	t0 = aws_now_ms();
+	t0 = millis_now();
 	if (strcmp(argv[1], "assume") == 0) {
 		rc = assume(&c, argv[2], argv[3], strtol(argv[4], NULL, 10));
 		repeat = 0;
@@ -279,7 +280,7 @@ main(int argc, char **argv)
 		if ((rc = one_call(&c, argc, argv, repeat > 1)) != 0)
 			break;
 	if (repeat > 1 && rc == 0) {
-		int64_t ms = aws_now_ms() - t0;
+		int64_t ms = millis_now() - t0;
 
 		printf("{\"ok\":true,\"calls\":%ld,\"ms\":%lld,\"per_s\":%.1f}\n", repeat,
 		    (long long)ms, ms > 0 ? (double)repeat * 1000.0 / (double)ms : 0.0);

@@ -415,7 +415,7 @@ static void
 test_tags(void)
 {
 	struct rds_snapshot s;
-	struct rds_tag t[FERRY_MAX_TAGS];
+	struct rds_tag t[NAMES_MAX_TAGS];
 	struct names_arn_tags at;
 	struct session f;
 	size_t n, i;
@@ -427,7 +427,7 @@ test_tags(void)
 	s.db_id = "orders";
 	s.kms_key_id = "arn:aws:kms:eu-west-1:111111111111:key/abc";
 	s.create_time = "2024-05-01T00:05:00.123Z";
-	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
+	CHECK(names_lineage_tags(&s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
 	CHECK(n == 7);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_ARN), s.arn);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_DB), "orders");
@@ -439,7 +439,7 @@ test_tags(void)
 	names_arn_tags_clean(&at);
 	s.kms_key_id = NULL;
 	s.create_time = NULL;
-	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_TRANSIT, &at, t, &n) == 0);
+	CHECK(names_lineage_tags(&s, NAMES_ROLE_TRANSIT, &at, t, &n) == 0);
 	CHECK(n == 6);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_KEY), "none");
 	names_arn_tags_clean(&at);
@@ -453,7 +453,7 @@ test_tags(void)
 	s.arn = arn;
 	s.kms_key_id = "arn:aws:kms:eu-west-1:111111111111:key/abc";
 	s.create_time = "2024-05-01T00:05:00.123Z";
-	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
+	CHECK(names_lineage_tags(&s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
 	CHECK(n == 8);
 	for (i = 0; i < n; i++) {
 		CHECK(strlen(t[i].key) <= 128);
