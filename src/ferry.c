@@ -187,9 +187,8 @@ delete_ours(struct session *f, struct aws_client *c, enum rds_kind kind,
 			aws_error_clear(&e);
 			return (0);
 		}
-		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_DELETE), snap->id,
-		    "allow rds:DeleteDBSnapshot / rds:DeleteDBClusterSnapshot on snapferry's "
-		    "copies to the role that owns them");
+		session_fail_rds(f, r, &e, kind, RDS_OP_DELETE, snap->id,
+		    "the role that owns snapferry's copies");
 		return (-1);
 	}
 	result_step(r, "%s %s", rds_op_name(kind, RDS_OP_DELETE), snap->id);
@@ -212,9 +211,7 @@ shared_with_backup(struct session *f, enum rds_kind kind, const char *id, struct
 			aws_error_clear(&e);
 			return (0);
 		}
-		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_ATTRS), id,
-		    "allow rds:DescribeDBSnapshotAttributes / "
-		    "rds:DescribeDBClusterSnapshotAttributes to the function's role");
+		session_fail_rds(f, r, &e, kind, RDS_OP_ATTRS, id, SESSION_OWN_ROLE);
 		return (-1);
 	}
 	for (i = 0; i < n; i++)
@@ -245,9 +242,7 @@ unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 			aws_error_clear(&e);
 			return (0);
 		}
-		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_SHARE), id,
-		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
-		    "to the function's role");
+		session_fail_rds(f, r, &e, kind, RDS_OP_SHARE, id, SESSION_OWN_ROLE);
 		return (-1);
 	}
 	result_step(r, "%s %s remove %s", rds_op_name(kind, RDS_OP_SHARE), id, cfg->backup_account_id);
@@ -268,10 +263,8 @@ finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result 
 		if (!fl->have_t) {
 			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1) {
-				session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE),
-				    fl->copy_id, "allow rds:DescribeDBSnapshots / "
-				    "rds:DescribeDBClusterSnapshots and rds:ListTagsForResource "
-				    "to the function's role");
+				session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->copy_id,
+				    SESSION_OWN_ROLE);
 				return;
 			}
 			fl->have_t = (rc == 1);
@@ -408,9 +401,8 @@ observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct resu
 			result_fail(r, "Snapferry.Internal", "out of memory");
 			return (0);
 		}
-		session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE), fl->backup_id,
-		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
-		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
+		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
+		    SESSION_BACKUP_ROLE);
 		return (0);
 	}
 	if (rc == 0)
@@ -433,8 +425,8 @@ observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct resu
 		}
 		return (1);
 	case RDS_WAIT_ERROR:
-		session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE), fl->backup_id,
-		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
+		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
+		    SESSION_BACKUP_ROLE);
 		return (0);
 	default:
 		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->backup_id,
@@ -544,9 +536,7 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 	}
 
 aws_fail_describe:
-	session_fail_aws(f, r, &e, rds_op_name(fl->kind, RDS_OP_DESCRIBE), fl->copy_id,
-	    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
-	    "rds:ListTagsForResource to the function's role");
+	session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->copy_id, SESSION_OWN_ROLE);
 	return (0);
 }
 
@@ -857,9 +847,8 @@ find_source(struct session *f, struct flow *fl, int kind, const char *id, struct
 		if (kind != FERRY_KIND_ANY && kind != k)
 			continue;
 		if ((rc = rds_describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
-			session_fail_aws(f, r, &e, rds_op_name((enum rds_kind)k, RDS_OP_DESCRIBE), id,
-			    "allow rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots and "
-			    "rds:ListTagsForResource to the function's role");
+			session_fail_rds(f, r, &e, (enum rds_kind)k, RDS_OP_DESCRIBE, id,
+			    SESSION_OWN_ROLE);
 			return (-1);
 		}
 		fl->kind = (enum rds_kind)k;
@@ -983,8 +972,8 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		if ((fl.copy_id = names_copy_id(cfg->name_prefix, fl.s_id, fl.kind)) == NULL)
 			goto enomem;
 		if ((rc = rds_describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
-			session_fail_aws(f, r, &e, rds_op_name(fl.kind, RDS_OP_DESCRIBE), fl.copy_id,
-			    "allow rds:DescribeDBSnapshots to the function's role");
+			session_fail_rds(f, r, &e, fl.kind, RDS_OP_DESCRIBE, fl.copy_id,
+			    SESSION_OWN_ROLE);
 			goto done;
 		}
 		fl.have_t = (rc == 1);

@@ -1227,6 +1227,29 @@ rds_is_terminal(const char *status)
 	return (0);
 }
 
+/* The IAM actions each operation of the flow needs, per kind: the "To fix" hints. */
+static const char *const op_iam[][2] = {
+	[RDS_OP_DESCRIBE] = { "rds:DescribeDBSnapshots and rds:ListTagsForResource",
+	    "rds:DescribeDBClusterSnapshots and rds:ListTagsForResource" },
+	[RDS_OP_COPY] = { "rds:CopyDBSnapshot and rds:AddTagsToResource",
+	    "rds:CopyDBClusterSnapshot and rds:AddTagsToResource" },
+	[RDS_OP_SHARE] = { "rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute" },
+	[RDS_OP_ATTRS] = { "rds:DescribeDBSnapshotAttributes",
+	    "rds:DescribeDBClusterSnapshotAttributes" },
+	[RDS_OP_DELETE] = { "rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot" },
+	[RDS_OP_RESTORE] = { "rds:RestoreDBInstanceFromDBSnapshot and rds:AddTagsToResource",
+	    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance and rds:AddTagsToResource" },
+	[RDS_OP_DBS] = { "rds:DescribeDBInstances", "rds:DescribeDBClusters" },
+};
+
+const char *
+rds_op_iam(enum rds_kind kind, enum rds_op op)
+{
+	if ((size_t)op >= sizeof(op_iam) / sizeof(op_iam[0]))
+		return ("the RDS permissions snapferry's templates grant");
+	return (op_iam[op][kind == RDS_CLUSTER ? 1 : 0]);
+}
+
 int
 rds_is_available(const struct rds_snapshot *s)
 {

@@ -180,6 +180,8 @@ enum rds_op {
 };
 /** rds_op_name(kind, op): the name of operation ${op} for snapshots of ${kind}. */
 const char *rds_op_name(enum rds_kind kind, enum rds_op op);
+/** rds_op_iam(kind, op): the IAM actions ${op} needs for ${kind} ("rds:X and rds:Y"). */
+const char *rds_op_iam(enum rds_kind kind, enum rds_op op);
 /** rds_is_available(s): 1 when snapshot ${s} is "available". */
 int	rds_is_available(const struct rds_snapshot *s);
 /** rds_is_terminal(status): 1 when a snapshot in ${status} never becomes available. */

@@ -299,8 +299,7 @@ restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
 	}
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
-		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_DBS), target,
-		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
+		session_fail_rds(f, r, &e, kind, RDS_OP_DBS, target, SESSION_BACKUP_ROLE);
 		goto out;
 	}
 	if (rc == 1) {
@@ -560,9 +559,8 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 	lo.snapshot_type = "manual";
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {
 		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
-			session_fail_aws(f, r, &e, rds_op_name((enum rds_kind)k, RDS_OP_DESCRIBE),
-			    "the backup account", "allow rds:DescribeDBSnapshots and "
-			    "rds:DescribeDBClusterSnapshots to BACKUP_ROLE_ARN");
+			session_fail_rds(f, r, &e, (enum rds_kind)k, RDS_OP_DESCRIBE,
+			    "the backup account", SESSION_BACKUP_ROLE);
 			goto out;
 		}
 	}

@@ -168,6 +168,16 @@ session_fail_aws(struct session *ses, struct result *r, struct aws_error *e,
 	aws_error_clear(e);
 }
 
+void
+session_fail_rds(struct session *ses, struct result *r, struct aws_error *e,
+    enum rds_kind kind, enum rds_op op, const char *what, const char *who)
+{
+	char fix[256];
+
+	snprintf(fix, sizeof(fix), "allow %s to %s", rds_op_iam(kind, op), who);
+	session_fail_aws(ses, r, e, rds_op_name(kind, op), what, fix);
+}
+
 /* ---- clients --------------------------------------------------------------- */
 
 int

@@ -10,6 +10,7 @@
 
 #include "aws.h"
 #include "credentials.h"
+#include "rds.h"
 #include "result.h"
 
 struct config;
@@ -77,6 +78,13 @@ int64_t	session_time_left_ms(const struct session *ses);
  *  Clears ${e}. */
 void	session_fail_aws(struct session *ses, struct result *r, struct aws_error *e,
 	    const char *op, const char *what, const char *fix);
+/** session_fail_rds(ses, r, e, kind, op, what, who): session_fail_aws for RDS operation
+ *  ${op} on ${what}, its "To fix" naming the IAM actions ${op} needs for ${kind}, to be
+ *  allowed to ${who} (SESSION_OWN_ROLE, SESSION_BACKUP_ROLE).  Clears ${e}. */
+void	session_fail_rds(struct session *ses, struct result *r, struct aws_error *e,
+	    enum rds_kind kind, enum rds_op op, const char *what, const char *who);
+#define SESSION_OWN_ROLE	"the function's role"
+#define SESSION_BACKUP_ROLE	"BACKUP_ROLE_ARN"
 /** session_is_quota(code): 1 for quota and copy-concurrency error codes. */
 int	session_is_quota(const char *code);
 /** session_is_invalid_state(e): 1 for AWS's "the snapshot is not in a valid state". */

@@ -511,9 +511,8 @@ list(struct sweep *sw, struct aws_client *c, enum rds_kind kind, const char *typ
 		aws_error_clear(&e);
 		return (0);
 	}
-	session_fail_aws(sw->f, sw->r, &e, kind == RDS_CLUSTER ? "DescribeDBClusterSnapshots" :
-	    "DescribeDBSnapshots", who, "allow rds:DescribeDBSnapshots and "
-	    "rds:DescribeDBClusterSnapshots (and rds:ListTagsForResource)");
+	session_fail_rds(sw->f, sw->r, &e, kind, RDS_OP_DESCRIBE, who,
+	    c == &sw->f->rds ? SESSION_OWN_ROLE : SESSION_BACKUP_ROLE);
 	sw->error = 1;
 	return (-1);
 }

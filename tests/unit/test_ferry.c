@@ -517,6 +517,58 @@ test_result_json(void)
 	CHECK_STR(result_outcome_name(RESULT_SKIPPED), "skipped");
 }
 
+/* The "To fix" of a failed RDS call names the permission of the snapshot's kind, for the
+ * role that made the call (a cluster's describe used to name rds:DescribeDBSnapshots). */
+static void
+test_fix_hints(void)
+{
+	static const struct {
+		enum rds_kind	 kind;
+		enum rds_op	 op;
+		const char	*who, *name, *want, *not;
+	} t[] = {
+		{ RDS_CLUSTER, RDS_OP_DESCRIBE, SESSION_OWN_ROLE, "DescribeDBClusterSnapshots",
+		    "allow rds:DescribeDBClusterSnapshots and rds:ListTagsForResource to the "
+		    "function's role", "rds:DescribeDBSnapshots" },
+		{ RDS_INSTANCE, RDS_OP_DESCRIBE, SESSION_BACKUP_ROLE, "DescribeDBSnapshots",
+		    "allow rds:DescribeDBSnapshots and rds:ListTagsForResource to BACKUP_ROLE_ARN",
+		    "Cluster" },
+		{ RDS_CLUSTER, RDS_OP_SHARE, SESSION_OWN_ROLE, "ModifyDBClusterSnapshotAttribute",
+		    "allow rds:ModifyDBClusterSnapshotAttribute to", "rds:ModifyDBSnapshotAttribute" },
+		{ RDS_INSTANCE, RDS_OP_DELETE, "X", "DeleteDBSnapshot",
+		    "allow rds:DeleteDBSnapshot to X", "Cluster" },
+		{ RDS_CLUSTER, RDS_OP_DBS, SESSION_BACKUP_ROLE, "DescribeDBClusters",
+		    "allow rds:DescribeDBClusters to BACKUP_ROLE_ARN", "Instances" },
+		{ RDS_INSTANCE, RDS_OP_RESTORE, "X", "RestoreDBInstanceFromDBSnapshot",
+		    "rds:RestoreDBInstanceFromDBSnapshot", "Cluster" },
+	};
+	struct config cfg;
+	struct session f;
+	struct aws_error e;
+	struct result r;
+	size_t i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&f, 0, sizeof(f));
+	f.cfg = &cfg;
+	f.quiet_metrics = 1;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		CHECK_STR(rds_op_name(t[i].kind, t[i].op), t[i].name);
+		memset(&e, 0, sizeof(e));
+		aws_error_set(&e, "AccessDenied", "not authorized");
+		CHECK(result_init(&r, "advance") == 0);
+		session_fail_rds(&f, &r, &e, t[i].kind, t[i].op, "snap-1", t[i].who);
+		CHECK(e.code == NULL && e.message == NULL);	/* cleared */
+		CHECK_STR(r.error_type, "Snapferry.AccessDenied");
+		CHECK(r.reason != NULL && strstr(r.reason, t[i].want) != NULL);
+		CHECK(r.reason != NULL && strstr(r.reason, t[i].name) != NULL);
+		CHECK(r.reason != NULL && strstr(r.reason, t[i].not) == NULL);
+		if (r.reason != NULL && strstr(r.reason, t[i].want) == NULL)
+			fprintf(stderr, "reason: %s\n", r.reason);
+		result_clean(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -524,6 +576,7 @@ main(void)
 	log_set_level(LOG_ERROR);
 	test_decide();
 	test_errors();
+	test_fix_hints();
 	test_refusal();
 	test_cross_region();
 	test_share_key();
