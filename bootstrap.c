@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "assume.h"
 #include "aws.h"
 #include "buf.h"
 #include "config.h"
@@ -37,7 +38,7 @@ static volatile sig_atomic_t stop;
 /* Kept across invocations: AWS connections and assumed-role credentials. */
 struct shared {
 	struct http_client	*http;
-	struct creds_cache	*roles;
+	struct assume_cache	*roles;
 };
 
 static void
@@ -375,7 +376,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "snapferry: libcurl or libxml2 failed to initialise\n");
 		return (EXIT_HANDLER);
 	}
-	if ((sh.http = http_client_new()) == NULL || (sh.roles = creds_cache_new()) == NULL) {
+	if ((sh.http = http_client_new()) == NULL || (sh.roles = assume_cache_new()) == NULL) {
 		fprintf(stderr, "snapferry: out of memory\n");
 		rc = EXIT_HANDLER;
 		goto done;
@@ -388,7 +389,7 @@ main(int argc, char **argv)
 		rc = run_runtime(api, &sh);
 done:
 	log_set_request_id(NULL);
-	creds_cache_free(sh.roles);
+	assume_cache_free(sh.roles);
 	http_client_free(sh.http);
 	aws_global_cleanup();
 	return (rc);

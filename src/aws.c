@@ -199,14 +199,14 @@ aws_client_init(struct aws_client *c, struct http_client *http,
 {
 	memset(c, 0, sizeof(*c));
 	c->http = http;
+	c->creds = creds;
 	c->max_attempts = 3;
 	c->attempt_timeout_ms = AWS_ATTEMPT_TIMEOUT_MS;
 	c->margin_ms = AWS_DEADLINE_MARGIN_MS;
 	c->max_response = AWS_MAX_RESPONSE;
 	if ((c->service = xstrdup(service)) == NULL ||
 	    (c->region = xstrdup(region)) == NULL ||
-	    (c->endpoint = aws_endpoint(service, region)) == NULL ||
-	    creds_copy(&c->creds, creds) != 0) {
+	    (c->endpoint = aws_endpoint(service, region)) == NULL) {
 		aws_client_clean(c);
 		return (-1);
 	}
@@ -218,7 +218,8 @@ aws_client_clean(struct aws_client *c)
 {
 	if (c == NULL)
 		return;
-	creds_free(&c->creds);
+	creds_free(&c->renewed);
+	c->creds = NULL;
 	free(c->service);
 	free(c->region);
 	free(c->endpoint);
@@ -641,6 +642,89 @@ redact(char *msg, const struct aws_creds *cr)
 	}
 }
 
+/* ---- time stamps ---------------------------------------------------------------- */
+
+/* digits(p, n, out): the ${n} ASCII digits at ${p} (no sign, no space) into ${out}. 0 or -1. */
+static int
+digits(const char *p, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return (-1);
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return (0);
+}
+
+static int
+days_in_month(int y, int mo)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return (29);
+	return (days[mo - 1]);
+}
+
+/*
+ * aws_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to
+ * ${out}. 0 or -1.  Exactly the forms AWS returns: every field its fixed number of digits
+ * (sscanf would take signs and spaces), a real calendar date (timegm would roll 31
+ * February into March); no zone reads as UTC, as botocore does.
+ */
+int
+aws_parse_time(const char *s, time_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, nf;
+	const char *p;
+	time_t t;
+
+	if (s == NULL)
+		return (-1);
+	/* Each test stops at the first mismatch, so none reads past the NUL. */
+	if (digits(s, 4, &y) != 0 || s[4] != '-' || digits(s + 5, 2, &mo) != 0 ||
+	    s[7] != '-' || digits(s + 8, 2, &d) != 0 || s[10] != 'T' ||
+	    digits(s + 11, 2, &h) != 0 || s[13] != ':' || digits(s + 14, 2, &mi) != 0 ||
+	    s[16] != ':' || digits(s + 17, 2, &sec) != 0)
+		return (-1);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+	    h > 23 || mi > 59 || sec > 59)
+		return (-1);
+	p = s + 19;
+	if (*p == '.') {
+		for (p++, nf = 0; *p >= '0' && *p <= '9'; p++)
+			nf++;
+		if (nf < 1 || nf > 9)
+			return (-1);
+	}
+	if (*p == 'Z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = (*p == '-') ? -1 : 1;
+		if (digits(p + 1, 2, &oh) != 0 || p[3] != ':' || digits(p + 4, 2, &om) != 0 ||
+		    oh > 23 || om > 59)
+			return (-1);
+		p += 6;
+	}
+	if (*p != '\0')
+		return (-1);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return (-1);
+	*out = t - sign * (time_t)(oh * 3600 + om * 60);
+	return (0);
+}
+
 /* ---- the request loop ----------------------------------------------------- */
 
 /* xorshift64*: jitter only, no security role. */
@@ -754,7 +838,8 @@ sign_error(struct aws_error *err, const struct aws_client *c, const char *action
 {
 	char msg[300], *h = NULL, *p = NULL, *q = NULL;
 
-	if (c->creds.access_key_id == NULL || c->creds.secret_access_key == NULL)
+	if (c->creds == NULL || c->creds->access_key_id == NULL ||
+	    c->creds->secret_access_key == NULL)
 		snprintf(msg, sizeof(msg), "%s: no credentials to sign the request with", action);
 	else if (sigv4_url_split(url, &h, &p, &q) != 0)
 		snprintf(msg, sizeof(msg), "%s: the endpoint \"%.120s\" is not an http:// or "
@@ -805,7 +890,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		if (tmo > left)
 			tmo = left;
 		/* Assumed-role credentials: renewed before an attempt could outlive them. */
-		if (c->refresh != NULL && creds_expiring(&c->creds, time(NULL))) {
+		if (c->refresh != NULL && c->creds != NULL && creds_expiring(c->creds, time(NULL))) {
 			struct aws_creds fresh;
 
 			if (c->refresh(c->refresh_arg, &fresh, err) != 0) {
@@ -819,10 +904,11 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 				err->message = xstrdup(msg);
 				break;
 			}
-			creds_free(&c->creds);
-			c->creds = fresh;
+			creds_free(&c->renewed);
+			c->renewed = fresh;
+			c->creds = &c->renewed;
 		}
-		if (aws_sign(&c->creds, c->region, c->service, time(NULL), "POST", url,
+		if (aws_sign(c->creds, c->region, c->service, time(NULL), "POST", url,
 		    content_type, target, body, len, &sg) != 0) {
 			sign_error(err, c, action, url);
 			break;
@@ -855,7 +941,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			}
 			aws_parse_error(resp->body.data, resp->body.len, resp->status, json,
 			    resp->request_id, err);
-			redact(err->message, &c->creds);
+			redact(err->message, c->creds);
 		}
 		log_attempt(c, action, attempt, resp->status, err->code, millis_mono() - t0);
 		http_response_free(resp);

@@ -42,9 +42,16 @@ int	aws_error_has(const struct aws_error *e, const char *part);
 /** aws_error_set(e, code, message): replace ${e}'s contents (for local errors). */
 void	aws_error_set(struct aws_error *e, const char *code, const char *message);
 
+/** aws_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to ${out};
+ *  fixed-width digits and a real calendar date, nothing else. 0 or -1. */
+int	aws_parse_time(const char *s, time_t *out);
+
 struct aws_client {
 	struct http_client	*http;		/* not owned */
-	struct aws_creds	 creds;		/* owned copy */
+	/* Borrowed: the caller's, which outlive the client, until a refresh points it at
+	 * ${renewed}.  One copy of a secret per owner, not one per client. */
+	const struct aws_creds	*creds;
+	struct aws_creds	 renewed;	/* owned: what ${refresh} fetched last */
 	char			*service;	/* signing name: "rds", "sts", "kms" */
 	char			*region;
 	char			*endpoint;	/* "https://rds.eu-west-1.amazonaws.com" or override */
@@ -66,10 +73,11 @@ struct aws_client {
 /** aws_endpoint(service, region): endpoint URL honouring AWS_ENDPOINT_URL_<SVC> > AWS_ENDPOINT_URL
  *  > regional endpoint of the partition (aws, aws-cn, aws-us-gov); malloc'd. */
 char	*aws_endpoint(const char *service, const char *region);
-/** aws_client_init(c, http, service, region, creds): 0 or -1 (ENOMEM). */
+/** aws_client_init(c, http, service, region, creds): a client that borrows ${creds} (they
+ *  must outlive it).  0 or -1 (ENOMEM). */
 int	aws_client_init(struct aws_client *c, struct http_client *http,
 	    const char *service, const char *region, const struct aws_creds *creds);
-/** aws_client_clean(c): release and wipe. */
+/** aws_client_clean(c): release, and wipe the renewed credentials. */
 void	aws_client_clean(struct aws_client *c);
 
 /* Query protocol parameters, form-encoded in the order added. */

@@ -14,7 +14,7 @@ struct http_client;
 struct handler_ctx {
 	const struct config	*cfg;
 	struct http_client	*http;		/* kept-alive connections, reused across invocations */
-	struct creds_cache	*role_cache;	/* assumed-role credentials, reused across invocations */
+	struct assume_cache	*role_cache;	/* assumed-role credentials, reused across invocations */
 	const char		*request_id;
 	const char		*function_arn;	/* may be NULL (CLI) */
 	int64_t			 deadline_ms;	/* epoch ms; the handler keeps a margin to report */

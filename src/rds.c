@@ -145,87 +145,6 @@ fail(struct aws_error *err, const char *code, const char *msg)
 	return (-1);
 }
 
-/* digits(p, n, out): the ${n} ASCII digits at ${p} (no sign, no space) into ${out}. 0 or -1. */
-static int
-digits(const char *p, int n, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return (-1);
-		v = v * 10 + (p[i] - '0');
-	}
-	*out = v;
-	return (0);
-}
-
-static int
-days_in_month(int y, int mo)
-{
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return (29);
-	return (days[mo - 1]);
-}
-
-/*
- * rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to
- * ${out}. 0 or -1.  Exactly the forms AWS returns: every field its fixed number of digits
- * (sscanf would take signs and spaces), a real calendar date (timegm would roll 31
- * February into March); no zone reads as UTC, as botocore does.
- */
-int
-rds_parse_time(const char *s, time_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, nf;
-	const char *p;
-	time_t t;
-
-	if (s == NULL)
-		return (-1);
-	/* Each test stops at the first mismatch, so none reads past the NUL. */
-	if (digits(s, 4, &y) != 0 || s[4] != '-' || digits(s + 5, 2, &mo) != 0 ||
-	    s[7] != '-' || digits(s + 8, 2, &d) != 0 || s[10] != 'T' ||
-	    digits(s + 11, 2, &h) != 0 || s[13] != ':' || digits(s + 14, 2, &mi) != 0 ||
-	    s[16] != ':' || digits(s + 17, 2, &sec) != 0)
-		return (-1);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return (-1);
-	p = s + 19;
-	if (*p == '.') {
-		for (p++, nf = 0; *p >= '0' && *p <= '9'; p++)
-			nf++;
-		if (nf < 1 || nf > 9)
-			return (-1);
-	}
-	if (*p == 'Z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		sign = (*p == '-') ? -1 : 1;
-		if (digits(p + 1, 2, &oh) != 0 || p[3] != ':' || digits(p + 4, 2, &om) != 0 ||
-		    oh > 23 || om > 59)
-			return (-1);
-		p += 6;
-	}
-	if (*p != '\0')
-		return (-1);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return (-1);
-	*out = t - sign * (time_t)(oh * 3600 + om * 60);
-	return (0);
-}
-
 void
 rds_tags_free(struct rds_tag *tags, size_t n)
 {
@@ -338,7 +257,7 @@ rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out)
 	if (out->id == NULL)
 		goto err0;
 	out->encrypted = child_true(n, kind == RDS_INSTANCE ? "Encrypted" : "StorageEncrypted");
-	if (out->create_time != NULL && rds_parse_time(out->create_time, &out->created) != 0)
+	if (out->create_time != NULL && aws_parse_time(out->create_time, &out->created) != 0)
 		out->created = 0;
 	if ((s = xml_text(n, "PercentProgress")) != NULL) {
 		errno = 0;

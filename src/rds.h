@@ -201,9 +201,6 @@ enum rds_wait {
 enum rds_wait rds_wait_available(struct aws_client *c, enum rds_kind kind, const char *id,
 	    struct rds_snapshot *snap, int64_t budget_ms, struct aws_error *err);
 
-/** rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to ${out};
- *  fixed-width digits and a real calendar date, nothing else. 0 or -1. */
-int	rds_parse_time(const char *s, time_t *out);
 /** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
  *  0, or -1 (ENOMEM, or the element lacks its identifier). */
 int	rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out);

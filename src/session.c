@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "assume.h"
 #include "config.h"
 #include "credentials.h"
 #include "log.h"
@@ -182,7 +183,7 @@ session_fail_rds(struct session *ses, struct result *r, struct aws_error *e,
 
 int
 session_init(struct session *ses, const struct config *cfg, struct http_client *http,
-    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err)
+    struct assume_cache *role_cache, int64_t deadline_ms, struct aws_error *err)
 {
 	memset(ses, 0, sizeof(*ses));
 	ses->cfg = cfg;
@@ -227,6 +228,8 @@ session_clean(struct session *ses)
 	aws_client_clean(&ses->sts);
 	aws_client_clean(&ses->kms);
 	aws_client_clean(&ses->rds);
+	/* After the clients: they borrow these. */
+	creds_free(&ses->backup_creds);
 	creds_free(&ses->creds);
 	free(ses->account);
 	memset(ses, 0, sizeof(*ses));
@@ -235,21 +238,19 @@ session_clean(struct session *ses)
 struct aws_client *
 session_backup(struct session *ses, struct result *r)
 {
-	struct aws_creds bc;
 	struct aws_error e;
 	const struct config *cfg = ses->cfg;
 	int rc;
 
 	if (ses->have_backup_rds)
 		return (&ses->backup_rds);
-	memset(&bc, 0, sizeof(bc));
 	memset(&e, 0, sizeof(e));
 	ses->backup_src.cache = ses->role_cache;
 	ses->backup_src.sts = &ses->sts;
 	ses->backup_src.role_arn = cfg->backup_role_arn;
 	ses->backup_src.session = SESSION_NAME;
 	ses->backup_src.external_id = cfg->backup_external_id;
-	if (creds_source_fetch(&ses->backup_src, &bc, &e) != 0) {
+	if (assume_source_fetch(&ses->backup_src, &ses->backup_creds, &e) != 0) {
 		session_fail_aws(ses, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
 		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
 		    "role's trust policy must trust it (with sts:ExternalId equal to "
@@ -257,15 +258,15 @@ session_backup(struct session *ses, struct result *r)
 		return (NULL);
 	}
 	rc = aws_client_init(&ses->backup_rds, ses->http, "rds", cfg->backup_region ?
-	    cfg->backup_region : cfg->region, &bc);
-	creds_free(&bc);
+	    cfg->backup_region : cfg->region, &ses->backup_creds);
 	if (rc != 0) {
+		creds_free(&ses->backup_creds);
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		return (NULL);
 	}
 	ses->backup_rds.deadline_ms = ses->deadline_ms;
 	/* An invocation may outlast them (WAIT_SECONDS): each call renews them if needed. */
-	ses->backup_rds.refresh = creds_source_fetch;
+	ses->backup_rds.refresh = assume_source_fetch;
 	ses->backup_rds.refresh_arg = &ses->backup_src;
 	ses->have_backup_rds = 1;
 	return (&ses->backup_rds);

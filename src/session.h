@@ -8,13 +8,14 @@
 
 #include <stdint.h>
 
+#include "assume.h"
 #include "aws.h"
 #include "credentials.h"
 #include "rds.h"
 #include "result.h"
 
 struct config;
-struct creds_cache;
+struct assume_cache;
 struct http_client;
 
 /* Time kept free before the deadline to report the result. */
@@ -33,7 +34,7 @@ struct session_counts {
 struct session {
 	const struct config	*cfg;
 	struct http_client	*http;
-	struct creds_cache	*role_cache;
+	struct assume_cache	*role_cache;
 	int64_t			 deadline_ms;	/* epoch ms, 0 = none */
 	int			 quiet_metrics;	/* 1: count only (the sweep emits totals) */
 	int			 no_wait;	/* 1: never poll a copy (the sweep) */
@@ -41,7 +42,8 @@ struct session {
 	struct aws_creds	 creds;		/* the function's own, from the environment */
 	struct aws_client	 rds, kms, sts;	/* production account, own region */
 	struct aws_client	 backup_rds;	/* backup account, BACKUP_REGION; see session_backup */
-	struct creds_source	 backup_src;	/* backup_rds's credentials, renewed near expiry */
+	struct aws_creds	 backup_creds;	/* what backup_rds borrows until it renews them */
+	struct assume_source	 backup_src;	/* backup_rds's credentials, renewed near expiry */
 	int			 have_backup_rds;
 	char			*account;	/* own account from STS, when the config lacks it */
 };
@@ -49,7 +51,7 @@ struct session {
 /** session_init(ses, cfg, http, role_cache, deadline_ms, err): clients for the production
  *  account from the environment's credentials. 0, or -1 with ${err}. */
 int	session_init(struct session *ses, const struct config *cfg, struct http_client *http,
-	    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err);
+	    struct assume_cache *role_cache, int64_t deadline_ms, struct aws_error *err);
 /** session_clean(ses): release the clients and wipe the credentials. */
 void	session_clean(struct session *ses);
 /** session_backup(ses, r): the RDS client of the backup account (assumes BACKUP_ROLE_ARN

@@ -59,7 +59,7 @@ sts_parse_credentials(xmlNodePtr result, struct aws_creds *out)
 	if (out->access_key_id == NULL || out->access_key_id[0] == '\0' ||
 	    out->secret_access_key == NULL || out->secret_access_key[0] == '\0' ||
 	    out->session_token == NULL || out->session_token[0] == '\0' ||
-	    rds_parse_time(exp, &out->expiration) != 0 ||
+	    aws_parse_time(exp, &out->expiration) != 0 ||
 	    out->expiration <= 0)	/* 0 means "never" to us; STS never says that */
 		goto done;
 	rc = 0;

@@ -153,9 +153,9 @@ copy_time(const struct rds_snapshot *s, time_t *t)
 {
 	const char *v = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME);
 
-	if (v != NULL && rds_parse_time(v, t) == 0)
+	if (v != NULL && aws_parse_time(v, t) == 0)
 		return (0);
-	return (rds_parse_time(s->create_time, t));
+	return (aws_parse_time(s->create_time, t));
 }
 
 /* db_note(d, t, keep): remember ${t} among the ${keep} newest of ${d}. */

@@ -26,6 +26,7 @@
  * snapshots it was shown carrying its lineage (created-by snapferry, a source
  * ARN in its own account); it shares only with the backup account.
  */
+#include "assume.h"
 #include "fuzz.h"
 
 #include <strings.h>
@@ -674,7 +675,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"src-1",
 		"arn:aws:rds:" REGION ":" OWN ":snapshot:snapferry-src-1",
 	};
-	struct creds_cache *cache;
+	struct assume_cache *cache;
 	struct aws_error err;
 	struct result r;
 	struct session f;
@@ -695,7 +696,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_out = 0;
 	n_ours = 0;
 
-	if ((cache = creds_cache_new()) == NULL)
+	if ((cache = assume_cache_new()) == NULL)
 		abort();
 	memset(&err, 0, sizeof(err));
 	if (session_init(&f, &cfgs[cv], http, cache, millis_now() + 600000, &err) != 0)
@@ -733,7 +734,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(json);
 	result_clean(&r);
 	session_clean(&f);
-	creds_cache_free(cache);
+	assume_cache_free(cache);
 	aws_error_clear(&err);
 	for (i = 0; i < n_ours; i++)
 		free(ours[i]);

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "assume.h"
 #include "aws.h"
 #include "millis.h"
 #include "config.h"
@@ -71,7 +72,7 @@ print_error(const struct aws_error *e)
 static int
 assume(struct aws_client *sts, const char *role, const char *ext, long times)
 {
-	struct creds_cache *cc = creds_cache_new();
+	struct assume_cache *cc = assume_cache_new();
 	struct aws_error err;
 	struct aws_creds out;
 	cJSON *o, *keys;
@@ -85,7 +86,7 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 		/* The last round asks with a different external id: its own entry. */
 		const char *x = i < times ? (strcmp(ext, "-") ? ext : NULL) : "other-external-id";
 
-		if (creds_assume(cc, sts, role, "snapferry", x, 900, &out, &err) != 0) {
+		if (assume_role(cc, sts, role, "snapferry", x, 900, &out, &err) != 0) {
 			print_error(&err);
 			rc = 1;
 			break;
@@ -99,7 +100,7 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 	} else
 		cJSON_Delete(o);
 	aws_error_clear(&err);
-	creds_cache_free(cc);
+	assume_cache_free(cc);
 	return (rc);
 }
 
@@ -107,7 +108,7 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 static int
 backup(struct http_client *http, const char *region, const char *role, long times)
 {
-	struct creds_cache *cc = creds_cache_new();
+	struct assume_cache *cc = assume_cache_new();
 	struct config cfg;
 	struct session f;
 	struct result r;
@@ -143,7 +144,7 @@ backup(struct http_client *http, const char *region, const char *role, long time
 		xmlFreeDoc(doc);
 		if (rc != 0)
 			goto done;
-		cJSON_AddItemToArray(keys, cJSON_CreateString(bc->creds.access_key_id));
+		cJSON_AddItemToArray(keys, cJSON_CreateString(bc->creds->access_key_id));
 	}
 	rc = 0;
 done:
@@ -158,7 +159,7 @@ out:
 		print_error(&err);
 	}
 	aws_error_clear(&err);
-	creds_cache_free(cc);
+	assume_cache_free(cc);
 	return (rc);
 }
 
@@ -262,7 +263,7 @@ main(int argc, char **argv)
 		http_client_free(http);
 		return (1);
 	}
-	creds_free(&cr);
+	/* ${c} borrows ${cr}: freed after the client, below. */
 	if ((dl = envl("AWS_CALL_DEADLINE_MS", 0)) > 0)
 		c.deadline_ms = millis_now() + dl;
 	c.attempt_timeout_ms = envl("AWS_CALL_ATTEMPT_TIMEOUT_MS", c.attempt_timeout_ms);
@@ -286,6 +287,7 @@ main(int argc, char **argv)
 		    (long long)ms, ms > 0 ? (double)repeat * 1000.0 / (double)ms : 0.0);
 	}
 	aws_client_clean(&c);
+	creds_free(&cr);
 	http_client_free(http);
 	return (rc);
 }

@@ -356,6 +356,23 @@ test_xml_helpers(void)
 }
 
 /* When assumed-role credentials count as expiring; an epoch Expiration is no answer. */
+/* A client borrows its credentials: one copy of the secret per owner, not one per client. */
+static void
+test_client_borrows(void)
+{
+	struct aws_creds cr = { "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0 };
+	struct aws_client a, b;
+
+	CHECK(aws_client_init(&a, NULL, "rds", "eu-west-1", &cr) == 0);
+	CHECK(aws_client_init(&b, NULL, "kms", "eu-west-1", &cr) == 0);
+	CHECK(a.creds == &cr && b.creds == &cr);
+	CHECK(a.renewed.secret_access_key == NULL);
+	aws_client_clean(&a);
+	aws_client_clean(&b);
+	CHECK(a.creds == NULL);
+	CHECK_STR(cr.secret_access_key, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+}
+
 static void
 test_creds_expiry(void)
 {
@@ -407,6 +424,7 @@ main(void)
 	test_retry_table();
 	test_endpoints();
 	test_env_creds();
+	test_client_borrows();
 	test_sign();
 	test_vector_modify_attr();
 	test_xml_helpers();

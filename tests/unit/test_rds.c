@@ -86,14 +86,14 @@ test_times(void)
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 		t = 12345;
 		if (times[i].ok) {
-			CHECK(rds_parse_time(times[i].in, &t) == 0);
+			CHECK(aws_parse_time(times[i].in, &t) == 0);
 			CHECK(t == times[i].want);
 			if (t != times[i].want)
 				fprintf(stderr, "  %s -> %lld\n", times[i].in, (long long)t);
 		} else
-			CHECK(rds_parse_time(times[i].in, &t) == -1);
+			CHECK(aws_parse_time(times[i].in, &t) == -1);
 	}
-	CHECK(rds_parse_time(NULL, &t) == -1);
+	CHECK(aws_parse_time(NULL, &t) == -1);
 }
 
 /* ---- snapshots ------------------------------------------------------------- */
