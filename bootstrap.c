@@ -258,10 +258,7 @@ serve_one(struct rt_client *rt, struct config *cfg, struct shared *sh,
 			st = rt_error(rt, inv->request_id, "Runtime.ResponseRejected", msg);
 		}
 	} else {
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "errorType", res.error_type ? res.error_type : "");
-		cJSON_AddStringToObject(f, "errorMessage", res.error_message ? res.error_message : "");
-		log_error("invocation failed", f);
+		/* handler_invoke logged the failure where it found it. */
 		st = rt_error(rt, inv->request_id, res.error_type, res.error_message);
 	}
 	handler_result_free(&res);

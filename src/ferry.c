@@ -317,7 +317,7 @@ finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result 
  * vet_copy(f, c, fl, snap, role, r): ${snap} holds the name of S's transit
  * copy (${role} "transit", in this account) or backup copy ("backup", in the
  * backup account).  It must carry snapferry's lineage for S; one that ended
- * badly is deleted so that the next trigger copies again.  1 usable, 0 ${r}
+ * badly is deleted so that the next trigger copies again.  0 usable (go on), -1 ${r}
  * holds the outcome.
  */
 static int
@@ -330,7 +330,7 @@ vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 
 	if (snap->arn == NULL || fl->s_arn == NULL) {
 		no_arn(f, fl->kind, snap->arn == NULL ? name : fl->s_id, r);
-		return (0);
+		return (-1);
 	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
 		session_count_metric(f, &f->counts.failed, "CopiesFailed");
@@ -338,18 +338,18 @@ vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
 		    "another NAME_PREFIX", name, c == &f->rds ? "" :
 		    " in the backup account", fl->s_arn);
-		return (0);
+		return (-1);
 	}
 	if (!rds_is_terminal(snap->status))
-		return (1);
+		return (0);
 	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
 	    "copies again", what, name, snap->status);
 	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (strcmp(snap->status, "deleting") != 0 &&
 	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
-		return (0);
+		return (-1);
 	PENDING(f, r, "%s %s was %s; copying again later", what, name, snap->status);
-	return (0);
+	return (-1);
 }
 
 /*
@@ -385,7 +385,7 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
 
 /*
  * observe_b(f, fl, bc, r): observe B (under its name, else under the old name).
- * 1 when the flow must go on to create B, 0 when ${r} holds the outcome.
+ * 0 when the flow must go on to create B, -1 when ${r} holds the outcome.
  */
 static int
 observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
@@ -399,45 +399,45 @@ observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct resu
 	if (rc == -1) {
 		if (e.code == NULL) {
 			result_fail(r, "Snapferry.Internal", "out of memory");
-			return (0);
+			return (-1);
 		}
 		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
 		    SESSION_BACKUP_ROLE);
-		return (0);
+		return (-1);
 	}
 	if (rc == 0)
-		return (1);
-	fl->have_b = 1;
-	if (!vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r))
 		return (0);
+	fl->have_b = 1;
+	if (vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r) != 0)
+		return (-1);
 	switch (rds_wait_available(bc, fl->kind, fl->backup_id, &fl->b, wait_budget_ms(f),
 	    &e)) {
 	case RDS_WAIT_AVAILABLE:
 		finish(f, fl, bc, r);
-		return (0);
+		return (-1);
 	case RDS_WAIT_GONE:
 		fl->have_b = 0;
 		rds_snapshot_clean(&fl->b);
 		/* An old-named copy that vanished: the next trigger copies under the new name. */
 		if (strcmp(fl->backup_id, fl->copy_id) == 0) {
 			PENDING(f, r, "backup copy %s disappeared", fl->backup_id);
-			return (0);
+			return (-1);
 		}
-		return (1);
+		return (0);
 	case RDS_WAIT_ERROR:
 		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
 		    SESSION_BACKUP_ROLE);
-		return (0);
+		return (-1);
 	default:
 		PENDING(f, r, "backup copy %s is %s (%d%%)", fl->backup_id,
 		    fl->b.status ? fl->b.status : "not ready", fl->b.percent);
-		return (0);
+		return (-1);
 	}
 }
 
 /*
  * make_t(f, fl, r): make sure the transit copy exists and is available.
- * 1 available (fl->t), 0 ${r} holds the outcome.
+ * 0 available (fl->t), -1 ${r} holds the outcome.
  */
 static int
 make_t(struct session *f, struct flow *fl, struct result *r)
@@ -452,14 +452,14 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 	memset(&e, 0, sizeof(e));
 	if (!fl->have_t) {
 		if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t, &e)) == -1)
-			goto aws_fail_describe;
+			goto fail;
 		fl->have_t = (rc == 1);
 	}
 	if (!fl->have_t) {
 		if (!fl->have_s) {
 			result_finish(r, RESULT_SKIPPED, "source snapshot %s no longer exists",
 			    fl->s_arn);
-			return (0);
+			return (-1);
 		}
 		if (cfg->dry_run) {
 			result_step(r, "would:%s %s -> %s kms=%s", rds_op_name(fl->kind, RDS_OP_COPY),
@@ -467,11 +467,11 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			    "(source key)");
 			result_finish(r, RESULT_PENDING, "dry run: the transit copy %s would "
 			    "be created", fl->copy_id);
-			return (0);
+			return (-1);
 		}
 		if (names_lineage_tags(&fl->s, NAMES_ROLE_TRANSIT, &at, tags, &nt) != 0) {
 			lineage_too_long(f, fl, r);
-			return (0);
+			return (-1);
 		}
 		rc = rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
 		    fl->transit_key, tags, nt, &fl->t, &e);
@@ -486,10 +486,10 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			fl->have_t = 0;
 			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1)
-				goto aws_fail_describe;
+				goto fail;
 			if (rc == 0) {
 				PENDING(f, r, "transit copy %s requested", fl->copy_id);
-				return (0);
+				return (-1);
 			}
 			fl->have_t = 1;
 		} else if (aws_error_has(&e, "AlreadyExists")) {
@@ -497,10 +497,10 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			aws_error_clear(&e);
 			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1)
-				goto aws_fail_describe;
+				goto fail;
 			if (rc == 0) {
 				PENDING(f, r, "transit copy %s is being replaced", fl->copy_id);
-				return (0);
+				return (-1);
 			}
 			fl->have_t = 1;
 			result_step(r, "%s %s: already exists", rds_op_name(fl->kind, RDS_OP_COPY),
@@ -514,30 +514,30 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			    "the source snapshot's customer key must allow it kms:CreateGrant and "
 			    "kms:Decrypt (its default key policy lets this account's IAM decide)",
 			    &fl->s);
-			return (0);
+			return (-1);
 		}
 	}
 	result_set_str(&r->transit, fl->copy_id);
-	if (!vet_copy(f, &f->rds, fl, &fl->t, NAMES_ROLE_TRANSIT, r))
-		return (0);
+	if (vet_copy(f, &f->rds, fl, &fl->t, NAMES_ROLE_TRANSIT, r) != 0)
+		return (-1);
 	switch (rds_wait_available(&f->rds, fl->kind, fl->copy_id, &fl->t, wait_budget_ms(f),
 	    &e)) {
 	case RDS_WAIT_AVAILABLE:
-		return (1);
+		return (0);
 	case RDS_WAIT_GONE:
 		PENDING(f, r, "transit copy %s disappeared", fl->copy_id);
-		return (0);
+		return (-1);
 	case RDS_WAIT_ERROR:
-		goto aws_fail_describe;
+		goto fail;
 	default:
 		PENDING(f, r, "transit copy %s is %s (%d%%)", fl->copy_id,
 		    fl->t.status ? fl->t.status : "not ready", fl->t.percent);
-		return (0);
+		return (-1);
 	}
 
-aws_fail_describe:
+fail:
 	session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->copy_id, SESSION_OWN_ROLE);
-	return (0);
+	return (-1);
 }
 
 /* share_and_copy(f, fl, bc, r): share S or T, copy it into the backup account. */
@@ -625,7 +625,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 		    "kms:CreateGrant and kms:DescribeKey", sh);
 		return;
 	}
-	if ((rc = observe_b(f, fl, bc, r)) == 1)
+	if (observe_b(f, fl, bc, r) == 0)
 		PENDING(f, r, "backup copy %s requested", fl->backup_id);
 }
 
@@ -778,7 +778,7 @@ ferry_is_share_key(const struct config *cfg, const char *key)
 	    strcmp(key + nk - ns, share) == 0 && strncmp(key + nk - ns - 5, ":key/", 5) == 0);
 }
 
-/* eligible(f, fl, r): 1 when S can be ferried, 0 with ${r} holding why not. */
+/* eligible(f, fl, r): 0 when S can be ferried, -1 with ${r} holding why not. */
 static int
 eligible(struct session *f, struct flow *fl, struct result *r)
 {
@@ -798,7 +798,7 @@ eligible(struct session *f, struct flow *fl, struct result *r)
 		    &e)) == -1) {
 			session_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
 			    "allow rds:DescribeOptionGroups to the function's role");
-			return (0);
+			return (-1);
 		}
 		ferry_decide(f->cfg, s, NULL, og, &d);
 		if (d.plan == FERRY_PLAN_SKIP && og == 1 && blocking != NULL)
@@ -810,7 +810,7 @@ eligible(struct session *f, struct flow *fl, struct result *r)
 		if (kms_describe_key(&f->kms, s->kms_key_id, &k, &e) != 0) {
 			session_fail_aws(f, r, &e, "kms:DescribeKey", s->kms_key_id,
 			    "allow kms:DescribeKey on the snapshot's key to the function's role");
-			return (0);
+			return (-1);
 		}
 		ferry_decide(f->cfg, s, k.key_manager ? k.key_manager : "CUSTOMER", og, &d);
 		kms_key_clean(&k);
@@ -818,10 +818,10 @@ eligible(struct session *f, struct flow *fl, struct result *r)
 	switch (d.plan) {
 	case FERRY_PLAN_IGNORE:
 		result_finish(r, RESULT_IGNORED, "%s", d.reason);
-		return (0);
+		return (-1);
 	case FERRY_PLAN_SKIP:
 		result_finish(r, RESULT_SKIPPED, "%s", d.reason);
-		return (0);
+		return (-1);
 	case FERRY_PLAN_TRANSIT:
 		fl->need_transit = 1;
 		break;
@@ -831,7 +831,7 @@ eligible(struct session *f, struct flow *fl, struct result *r)
 	fl->transit_key = d.transit_key;
 	fl->encrypted = d.encrypted;
 	result_step(r, "eligible: %s", d.reason);
-	return (1);
+	return (0);
 }
 
 /* find_source(f, fl, kind, id, r): describe S (instance then cluster for ANY).
@@ -861,7 +861,7 @@ find_source(struct session *f, struct flow *fl, int kind, const char *id, struct
 	return (0);
 }
 
-/* own_arn(f, a, r): 1 when ARN ${a} is in this account and region; 0 with ${r} set. */
+/* own_arn(f, a, r): 0 when ARN ${a} is in this account and region; -1 with ${r} set. */
 static int
 own_arn(struct session *f, const struct names_arn *a, struct result *r)
 {
@@ -869,15 +869,15 @@ own_arn(struct session *f, const struct names_arn *a, struct result *r)
 	const char *acct;
 
 	if ((acct = session_own_account(f, r)) == NULL)
-		return (0);
+		return (-1);
 	if (strcmp(a->region, cfg->region) != 0 || strcmp(a->account, acct) != 0) {
 		result_warn(r, "snapshot %s is in account %s region %s, not this function's "
 		    "(%s, %s): not acting on it", a->id, a->account, a->region,
 		    acct, cfg->region);
 		result_finish(r, RESULT_IGNORED, "snapshot of another account or region");
-		return (0);
+		return (-1);
 	}
-	return (1);
+	return (0);
 }
 
 static void
@@ -900,7 +900,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		return;
 	}
 	if (rc == 1) {
-		if (!own_arn(f, &a, r)) {
+		if (own_arn(f, &a, r) != 0) {
 			names_arn_clean(&a);
 			return;
 		}
@@ -911,7 +911,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	if (rc == 1)
 		names_arn_clean(&a);
 	if (fl.s_id == NULL)
-		goto enomem;
+		goto nomem;
 	id = fl.s_id;	/* ${a} is gone */
 
 	if ((rc = find_source(f, &fl, kind, fl.s_id, r)) == -1)
@@ -949,12 +949,12 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		goto done;
 	}
 	if (result_set_str(&r->source, rc == 1 ? fl.s.arn : ref) != 0)
-		goto enomem;
+		goto nomem;
 
 	if (rc == 1) {
 		if (result_set_str(&fl.s_arn, fl.s.arn) != 0 ||
 		    result_set_str(&fl.db_id, fl.s.db_id) != 0)
-			goto enomem;
+			goto nomem;
 		result_set_str(&r->source_db, fl.db_id);
 		if (!rds_is_available(&fl.s)) {
 			if (rds_is_terminal(fl.s.status))
@@ -965,12 +965,12 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 				    fl.s.status ? fl.s.status : "not available");
 			goto done;
 		}
-		if (!eligible(f, &fl, r))
+		if (eligible(f, &fl, r) != 0)
 			goto done;
 	} else {
 		/* S is gone: its transit copy may still need finishing. */
 		if ((fl.copy_id = names_copy_id(cfg->name_prefix, fl.s_id, fl.kind)) == NULL)
-			goto enomem;
+			goto nomem;
 		if ((rc = rds_describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
 			session_fail_rds(f, r, &e, fl.kind, RDS_OP_DESCRIBE, fl.copy_id,
 			    SESSION_OWN_ROLE);
@@ -997,7 +997,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	if (fl.copy_id == NULL &&
 	    (fl.copy_id = names_copy_id(cfg->name_prefix, fl.have_s ? fl.s.id : fl.s_id,
 	    fl.kind)) == NULL)
-		goto enomem;
+		goto nomem;
 	if (backup_id(&fl, cfg->name_prefix, r) != 0)
 		goto done;
 	result_set_str(&r->backup, fl.backup_id);
@@ -1007,9 +1007,9 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	/* B first: after it is done, T is gone and must not come back. */
 	if ((bc = session_backup(f, r)) == NULL)
 		goto done;
-	if (observe_b(f, &fl, bc, r) == 0)
+	if (observe_b(f, &fl, bc, r) != 0)
 		goto done;
-	if (fl.need_transit && make_t(f, &fl, r) == 0)
+	if (fl.need_transit && make_t(f, &fl, r) != 0)
 		goto done;
 	if (!fl.need_transit)
 		result_set_str(&r->transit, NULL);
@@ -1019,7 +1019,7 @@ done:
 	flow_clean(&fl);
 	return;
 
-enomem:
+nomem:
 	flow_clean(&fl);
 	result_fail(r, "Snapferry.Internal", "out of memory");
 }

@@ -23,6 +23,8 @@
 #include "sweep.h"
 #include "utf8.h"
 
+/* set_error(out, type, msg): the function error ${out} reports.  Not logged here: each
+ * caller logs what it detected, once (the runtime loop logs nothing more). */
 static int
 set_error(struct handler_result *out, const char *type, const char *msg)
 {
@@ -31,6 +33,20 @@ set_error(struct handler_result *out, const char *type, const char *msg)
 	if ((out->error_message = strdup(msg)) != NULL)
 		utf8_scrub(out->error_message);
 	return (-1);
+}
+
+/* oom(out, what): log and report running out of memory while ${what}. */
+static int
+oom(struct handler_result *out, const char *what)
+{
+	char msg[96];
+	cJSON *f;
+
+	snprintf(msg, sizeof(msg), "out of memory %s", what);
+	if ((f = cJSON_CreateObject()) != NULL)
+		cJSON_AddStringToObject(f, "errorMessage", msg);
+	log_error("invocation failed", f);
+	return (set_error(out, "Runtime.OutOfMemory", msg));
 }
 
 static void
@@ -106,7 +122,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	 * whose account can't be checked is a failure, never acted on. */
 	if (ev->kind != EVENT_UNKNOWN && (session_foreign_account(&f, ev->account, &r) != 0 ||
 	    session_foreign_account(&f, ev->arn.account, &r) != 0))
-		goto clean;
+		goto done;
 	switch (ev->kind) {
 	case EVENT_SNAPSHOT_CREATED:
 	case EVENT_CLUSTER_SNAPSHOT_CREATED:
@@ -136,7 +152,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		    event_kind_name(ev->kind));
 		break;
 	}
-clean:
+done:
 	session_clean(&f);
 report:
 	if ((*result = result_json(&r)) == NULL) {
@@ -182,7 +198,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		log_debug("invocation", f);
 	}
 	if (event_parse(event, len, &ev) != 0)
-		return (set_error(out, "Runtime.OutOfMemory", "out of memory parsing the event"));
+		return (oom(out, "parsing the event"));
 
 	if (ev.kind == EVENT_MALFORMED) {
 		f = cJSON_CreateObject();
@@ -236,7 +252,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	rc = 0;
 	goto done;
 nomem:
-	rc = set_error(out, "Runtime.OutOfMemory", "out of memory building the result");
+	rc = oom(out, "building the result");
 done:
 	cJSON_Delete(res);
 	event_free(&ev);

@@ -26,7 +26,8 @@ struct handler_result {
 	char	*error_message;	/* on failure: what to fix */
 };
 
-/** handler_invoke(ctx, event, len, out): 0 with ${out}->payload, or -1 with the error fields. */
+/** handler_invoke(ctx, event, len, out): 0 with ${out}->payload, or -1 with the error fields
+ *  (the failure is logged, once). */
 int	handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	    struct handler_result *out);
 /** handler_result_free(r): release the fields of ${r}. */

@@ -131,20 +131,20 @@ add_writer(struct session *f, struct aws_client *c, const char *cluster, const c
 		result_step(r, "CreateDBInstance %s in cluster %s class=%s (writer)", wid,
 		    cluster, cls);
 		rc = 0;
-		goto out;
+		goto done;
 	}
 	if (!aws_error_has(&e, "AlreadyExists")) {
 		session_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
 		    "to BACKUP_ROLE_ARN (backup-account.yaml grants it with Restore=on) and check "
 		    "RESTORE_INSTANCE_CLASS");
-		goto out;
+		goto done;
 	}
 	/* A concurrent invocation, or an earlier one, made it: fine if it is in ${cluster}. */
 	aws_error_clear(&e);
 	if ((rc = rds_describe_db(c, RDS_INSTANCE, wid, &d, &e)) == -1) {
 		session_fail_aws(f, r, &e, "DescribeDBInstances", wid,
 		    "allow rds:DescribeDBInstances to BACKUP_ROLE_ARN");
-		goto out;
+		goto done;
 	}
 	if (rc == 1 && d.cluster_id != NULL && strcmp(d.cluster_id, cluster) == 0) {
 		result_step(r, "CreateDBInstance %s: already in cluster %s", wid, cluster);
@@ -157,7 +157,7 @@ add_writer(struct session *f, struct aws_client *c, const char *cluster, const c
 		rc = -1;
 	}
 	rds_db_clean(&d);
-out:
+done:
 	aws_error_clear(&e);
 	free(wid);
 	return (rc);
@@ -295,23 +295,23 @@ restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
 	}
 	if (kind == RDS_CLUSTER) {
 		rc = restore_cluster(f, c, snap_id, engine, version, target, tags, nt, r);
-		goto out;
+		goto done;
 	}
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
 		session_fail_rds(f, r, &e, kind, RDS_OP_DBS, target, SESSION_BACKUP_ROLE);
-		goto out;
+		goto done;
 	}
 	if (rc == 1) {
 		result_step(r, "restore skipped: DB %s already exists in the backup account "
 		    "(snapferry never restores over an existing DB)", target);
 		rc = 0;
-		goto out;
+		goto done;
 	}
 	if ((rc = start_restore(f, c, kind, snap_id, engine, NULL, target, tags, nt, r)) == 1 &&
 	    !f->cfg->dry_run)
 		result_set_str(&r->restored, target);
-out:
+done:
 	names_arn_tags_clean(&at);
 	return (rc);
 }
@@ -422,15 +422,15 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	}
 	if (strcmp(a.region, nw->region) != 0) {
 		nw->other_region++;
-		goto out;
+		goto done;
 	}
 	if ((c = candidate_add(nw, a.account)) == NULL)
-		goto enomem;
+		goto nomem;
 	c->copies++;
 	if ((when = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME)) == NULL)
 		when = s->create_time ? s->create_time : "";
 	if (c->id != NULL && strcmp(when, c->when) <= 0)
-		goto out;
+		goto done;
 	free(c->id);
 	free(c->engine);
 	free(c->version);
@@ -446,15 +446,15 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	if (c->id == NULL || c->when == NULL || c->s_arn == NULL ||
 	    (s->engine != NULL && c->engine == NULL) ||
 	    (s->engine_version != NULL && c->version == NULL))
-		goto enomem;
-out:
+		goto nomem;
+done:
 	free(arn);
 	names_arn_clean(&a);
 	return (rc);
-enomem:
+nomem:
 	nw->enomem = 1;
 	rc = 1;
-	goto out;
+	goto done;
 }
 
 static int
@@ -561,15 +561,15 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
 			session_fail_rds(f, r, &e, (enum rds_kind)k, RDS_OP_DESCRIBE,
 			    "the backup account", SESSION_BACKUP_ROLE);
-			goto out;
+			goto done;
 		}
 	}
 	if (nw.enomem) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
-		goto out;
+		goto done;
 	}
 	if ((c = pick(f, &nw, db_id, account, r)) == NULL)
-		goto out;
+		goto done;
 	result_set_str(&r->backup, c->id);
 	result_set_str(&r->source, c->s_arn);
 	result_step(r, "newest backup copy of %s from account %s: %s (%s)", db_id,
@@ -580,7 +580,7 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 		tgt = names_restore_id(cfg->name_prefix, db_id);
 	if (tgt == NULL) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
-		goto out;
+		goto done;
 	}
 	switch (restore_copy(f, bc, c->kind, c->id, c->engine, c->version, tgt, c->s_arn, db_id,
 	    r)) {
@@ -597,7 +597,7 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 	default:
 		break;
 	}
-out:
+done:
 	free(tgt);
 	newest_clean(&nw);
 }

@@ -80,16 +80,16 @@ rt_utf8_clean(const char *s)
 	while (i < n) {
 		if ((k = utf8_seq(p + i, n - i)) == 0) {
 			if (buf_append(&b, "\xef\xbf\xbd", 3))
-				goto err;
+				goto err0;
 			i++;
 			continue;
 		}
 		if (buf_append(&b, p + i, k))
-			goto err;
+			goto err0;
 		i += k;
 	}
 	return (buf_steal(&b));
-err:
+err0:
 	buf_free(&b);
 	return (NULL);
 }

@@ -623,17 +623,17 @@ sweep_run(struct session *f, time_t now, struct result *r)
 	/* Whose copies are ours: without the own account, nothing may be deleted. */
 	if ((sw.account = session_own_account(f, r)) == NULL) {
 		sw.error = 1;
-		goto out;
+		goto done;
 	}
 	/* 1. What the backup account already holds. */
 	if ((bc = session_backup(f, r)) == NULL) {
 		sw.error = 1;
-		goto out;
+		goto done;
 	}
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", backup_cb,
 		    "the backup account") != 0)
-			goto out;
+			goto done;
 	hset_sort(&sw.done);
 	hset_sort(&sw.kept);
 	result_step(r, "backup account: %u snapferry copies (%u in progress) of %zu DBs",
@@ -643,10 +643,10 @@ sweep_run(struct session *f, time_t now, struct result *r)
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
 		if (list(&sw, &f->rds, (enum rds_kind)k, NULL, source_cb,
 		    "this account") != 0)
-			goto out;
+			goto done;
 	if (!sw.stopped && list(&sw, &f->rds, RDS_INSTANCE, "awsbackup", source_cb,
 	    "this account") != 0)
-		goto out;
+		goto done;
 
 	/* Retention has work when some DB has more copies than it must keep. */
 	if (cfg->retention_days > 0)
@@ -658,10 +658,10 @@ sweep_run(struct session *f, time_t now, struct result *r)
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", retention_cb,
 		    "the backup account") != 0)
-			goto out;
+			goto done;
 	sw.final_done = !sw.stopped;
 
-out:
+done:
 	emit_metrics(&sw);
 	report(&sw);
 	cJSON_Delete(sw.items);
