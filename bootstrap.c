@@ -13,16 +13,17 @@
 
 #include <cjson/cJSON.h>
 
+#include "arn.h"
 #include "assume.h"
 #include "aws.h"
 #include "buf.h"
 #include "config.h"
-#include "millis.h"
 #include "credentials.h"
 #include "event.h"
 #include "handler.h"
 #include "http.h"
 #include "log.h"
+#include "millis.h"
 #include "runtime.h"
 
 #ifndef SNAPFERRY_VERSION
@@ -195,12 +196,12 @@ static void
 learn_account(struct config *cfg, const char *function_arn)
 {
 	struct config_error err;
-	struct event_arn a;
+	struct arn a;
 	cJSON *f;
 
 	if (cfg->account_id != NULL || function_arn == NULL)
 		return;
-	if (event_arn_parse(function_arn, &a) == 0 && strlen(a.account) == 12) {
+	if (arn_parse(function_arn, &a) == 0 && strlen(a.account) == 12) {
 		cfg->account_id = a.account;
 		a.account = NULL;
 		if (config_check_own_account(cfg, cfg->account_id, &err) != 0) {
@@ -210,7 +211,7 @@ learn_account(struct config *cfg, const char *function_arn)
 			log_error("configuration invalid", f);
 		}
 	}
-	event_arn_free(&a);
+	arn_clean(&a);
 }
 
 /* One invocation: the handler's result or error goes back to the Runtime API. */

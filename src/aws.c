@@ -239,14 +239,12 @@ int
 aws_params_add(struct aws_params *p, const char *key, const char *value)
 {
 	char *k, *v, **nkv;
-	size_t ncap;
 
 	if (p->n == p->cap) {
-		ncap = p->cap ? p->cap * 2 : 8;
-		if ((nkv = realloc(p->kv, ncap * 2 * sizeof(*nkv))) == NULL)
+		/* Two pointers (key, value) per parameter. */
+		if ((nkv = buf_grow(p->kv, &p->cap, 2 * sizeof(*nkv), 8)) == NULL)
 			return (-1);
 		p->kv = nkv;
-		p->cap = ncap;
 	}
 	if ((k = xstrdup(key)) == NULL)
 		return (-1);

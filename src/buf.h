@@ -28,6 +28,11 @@ char	*buf_steal(struct buf *b);
 /** buf_free(b): wipe and release the storage; b may be reused after buf_init. */
 void	buf_free(struct buf *b);
 
+/** buf_grow(p, cap, size, first): array ${p} of *${cap} elements of ${size} bytes, grown to
+ *  twice as many (${first} when empty): the new array, *${cap} updated.  NULL when the size
+ *  would overflow or on ENOMEM, ${p} and *${cap} unchanged.  The one growable array. */
+void	*buf_grow(void *p, size_t *cap, size_t size, size_t first);
+
 /** xstrdup(s): strdup that passes NULL through; NULL also on ENOMEM. */
 char	*xstrdup(const char *s);
 

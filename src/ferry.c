@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arn.h"
 #include "config.h"
 #include "credentials.h"
 #include "ferry.h"
@@ -109,14 +110,14 @@ static int
 source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 {
 	const char *db = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_DB);
-	struct names_arn a;
+	struct arn_snapshot a;
 	int same;
 
 	/* Exactly S: the same id and kind (a copy of another source can share T's name). */
-	if (names_lineage_source(t->tags, t->n_tags, &a) != 1)
+	if (names_lineage_source(t->tags, t->n_tags, &a) != 0)
 		return (-1);
 	same = strcmp(a.id, fl->s_id) == 0 && a.kind == fl->kind;
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	free(fl->s_arn);
 	if (!same || (fl->s_arn = names_lineage_arn(t->tags, t->n_tags)) == NULL)
 		return (-1);
@@ -201,24 +202,18 @@ static int
 shared_with_backup(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 {
 	struct aws_error e;
-	char **acc = NULL;
-	size_t n = 0, i;
-	int shared = 0;
+	int shared;
 
 	memset(&e, 0, sizeof(e));
-	if (rds_shared_accounts(&f->rds, kind, id, &acc, &n, &e) != 0) {
-		if (aws_error_has(&e, "NotFound")) {
-			aws_error_clear(&e);
-			return (0);
-		}
-		session_fail_rds(f, r, &e, kind, RDS_OP_ATTRS, id, SESSION_OWN_ROLE);
-		return (-1);
+	if ((shared = rds_shared_with(&f->rds, kind, id, f->cfg->backup_account_id,
+	    &e)) != -1)
+		return (shared);
+	if (aws_error_has(&e, "NotFound")) {
+		aws_error_clear(&e);
+		return (0);
 	}
-	for (i = 0; i < n; i++)
-		if (strcmp(acc[i], f->cfg->backup_account_id) == 0)
-			shared = 1;
-	rds_strv_free(acc, n);
-	return (shared);
+	session_fail_rds(f, r, &e, kind, RDS_OP_ATTRS, id, SESSION_OWN_ROLE);
+	return (-1);
 }
 
 /* unshare(f, kind, id, r): remove the backup account from ${id}'s "restore" attribute. */
@@ -636,15 +631,15 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 static int
 backup_id(struct flow *fl, const char *prefix, struct result *r)
 {
-	struct names_arn a;
+	struct arn_snapshot a;
 
-	if (fl->s_arn == NULL || names_parse_arn(fl->s_arn, &a) != 1) {
+	if (fl->s_arn == NULL || arn_rds_snapshot(fl->s_arn, &a) != 0) {
 		result_fail(r, "Snapferry.AWSError", "%s is not an RDS snapshot ARN: no "
 		    "backup copy name", fl->s_arn ? fl->s_arn : "(no ARN)");
 		return (-1);
 	}
 	fl->backup_id = names_backup_id(prefix, a.id, fl->kind, a.account, a.region);
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	if (fl->backup_id == NULL) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		return (-1);
@@ -863,7 +858,7 @@ find_source(struct session *f, struct flow *fl, int kind, const char *id, struct
 
 /* own_arn(f, a, r): 0 when ARN ${a} is in this account and region; -1 with ${r} set. */
 static int
-own_arn(struct session *f, const struct names_arn *a, struct result *r)
+own_arn(struct session *f, const struct arn_snapshot *a, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const char *acct;
@@ -885,7 +880,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
     int depth)
 {
 	const struct config *cfg = f->cfg;
-	struct names_arn a;
+	struct arn_snapshot a;
 	struct aws_client *bc;
 	struct aws_error e;
 	struct flow fl;
@@ -895,13 +890,14 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	memset(&fl, 0, sizeof(fl));
 	memset(&e, 0, sizeof(e));
 	r->dry_run = cfg->dry_run;
-	if ((rc = names_parse_arn(ref, &a)) == -1) {
+	rc = arn_is(ref);
+	if (rc == 1 && arn_rds_snapshot(ref, &a) != 0) {
 		result_finish(r, RESULT_IGNORED, "%s is not an RDS snapshot ARN", ref);
 		return;
 	}
 	if (rc == 1) {
 		if (own_arn(f, &a, r) != 0) {
-			names_arn_clean(&a);
+			arn_snapshot_clean(&a);
 			return;
 		}
 		kind = (int)a.kind;
@@ -909,7 +905,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	}
 	fl.s_id = strdup(id);
 	if (rc == 1)
-		names_arn_clean(&a);
+		arn_snapshot_clean(&a);
 	if (fl.s_id == NULL)
 		goto nomem;
 	id = fl.s_id;	/* ${a} is gone */

@@ -49,13 +49,6 @@ oom(struct handler_result *out, const char *what)
 	return (set_error(out, "Runtime.OutOfMemory", msg));
 }
 
-static void
-add_opt(cJSON *o, const char *key, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, key, v);
-}
-
 /* The classification as a JSON object (the base of every result). */
 static cJSON *
 describe(const struct event *ev, const char *outcome, int foreign)
@@ -66,16 +59,16 @@ describe(const struct event *ev, const char *outcome, int foreign)
 		return (NULL);
 	cJSON_AddStringToObject(o, "outcome", outcome);
 	cJSON_AddStringToObject(o, "event", event_kind_name(ev->kind));
-	add_opt(o, "eventId", ev->event_id);
-	add_opt(o, "detailType", ev->detail_type);
-	add_opt(o, "kind", event_snap_kind_name(ev->snap_kind));
-	add_opt(o, "snapshot", ev->snapshot);
-	add_opt(o, "snapshotArn", ev->snapshot_arn);
-	add_opt(o, "db", ev->db);
-	add_opt(o, "target", ev->target);
-	add_opt(o, "dbAccount", ev->db_account);
-	add_opt(o, "account", ev->account);
-	add_opt(o, "region", ev->region);
+	result_add_opt(o, "eventId", ev->event_id);
+	result_add_opt(o, "detailType", ev->detail_type);
+	result_add_opt(o, "kind", event_snap_kind_name(ev->snap_kind));
+	result_add_opt(o, "snapshot", ev->snapshot);
+	result_add_opt(o, "snapshotArn", ev->snapshot_arn);
+	result_add_opt(o, "db", ev->db);
+	result_add_opt(o, "target", ev->target);
+	result_add_opt(o, "dbAccount", ev->db_account);
+	result_add_opt(o, "account", ev->account);
+	result_add_opt(o, "region", ev->region);
 	if (foreign)
 		cJSON_AddTrueToObject(o, "foreign");
 	if (ev->reason[0] != '\0')
@@ -160,7 +153,7 @@ report:
 		return (-1);
 	}
 	cJSON_AddStringToObject(*result, "event", event_kind_name(ev->kind));
-	add_opt(*result, "eventId", ev->event_id);
+	result_add_opt(*result, "eventId", ev->event_id);
 	if (r.outcome == RESULT_FAILED) {
 		/* A human must act: make it a function error (alarms, DLQ), logged in full. */
 		if ((f2 = cJSON_CreateObject()) != NULL)
@@ -210,7 +203,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	if (ev.invalid) {
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "reason", ev.reason);
-		add_opt(f, "action", ev.action);
+		result_add_opt(f, "action", ev.action);
 		log_warn("invalid manual action", f);
 		rc = set_error(out, "Event.Invalid", ev.reason);
 		goto done;
@@ -219,8 +212,8 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		res = describe(&ev, "ignored", 0);
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "reason", ev.reason);
-		add_opt(f, "detailType", ev.detail_type);
-		add_opt(f, "eventId", ev.event_id);
+		result_add_opt(f, "detailType", ev.detail_type);
+		result_add_opt(f, "eventId", ev.event_id);
 		log_info("event ignored", f);
 	} else if (event_foreign(&ev, cfg ? cfg->account_id : NULL, cfg ? cfg->region : NULL)) {
 		/* Never act on another account's or region's resources. */
@@ -237,7 +230,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	} else {
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "event", event_kind_name(ev.kind));
-		add_opt(f, "snapshot", ev.snapshot);
+		result_add_opt(f, "snapshot", ev.snapshot);
 		log_info("event classified", f);
 		if ((rc = dispatch(ctx, &ev, &res, out)) == 1) {
 			rc = -1;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "arn.h"
 #include "rds.h"
 
 /* Lineage tag keys written on every transit copy (T) and backup copy (B). */
@@ -57,22 +58,6 @@ char	*names_restore_id(const char *prefix, const char *db_id);
 /** names_sanitize(raw, max): the rules of names_copy_id applied to ${raw} as a whole. */
 char	*names_sanitize(const char *raw, size_t max);
 
-struct names_arn {
-	char		*region;
-	char		*account;
-	char		*id;		/* the snapshot id, "rds:..." kept */
-	enum rds_kind	 kind;
-};
-
-/**
- * names_parse_arn(s, out): when ${s} is an RDS snapshot ARN
- * (arn:<partition>:rds:<region>:<account>:snapshot|cluster-snapshot:<id>),
- * fill ${out} (names_arn_clean it) and return 1; 0 when ${s} is not an ARN
- * (a plain id); -1 for an ARN that is not a snapshot ARN, or ENOMEM.
- */
-int	names_parse_arn(const char *s, struct names_arn *out);
-/** names_arn_clean(a): free the fields. */
-void	names_arn_clean(struct names_arn *a);
 
 /**
  * names_has_lineage(tags, n, source_arn, role): 1 when the tags name snapferry as
@@ -110,9 +95,9 @@ void	names_arn_tags_clean(struct names_arn_tags *t);
  *  malloc'd; NULL when absent, malformed or ENOMEM.  Every reader goes through it. */
 char	*names_lineage_arn(const struct rds_tag *tags, size_t n);
 
-/** names_lineage_source(tags, n, out): names_lineage_arn parsed (names_arn_clean ${out});
- *  1, or 0 when the tags hold no usable snapshot ARN. */
-int	names_lineage_source(const struct rds_tag *tags, size_t n, struct names_arn *out);
+/** names_lineage_source(tags, n, out): names_lineage_arn as an RDS snapshot ARN
+ *  (arn_snapshot_clean ${out}); 0, or -1 when the tags hold none. */
+int	names_lineage_source(const struct rds_tag *tags, size_t n, struct arn_snapshot *out);
 
 /** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
 const char *names_strip_system_prefix(const char *id);

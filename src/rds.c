@@ -16,6 +16,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "arn.h"
 #include "millis.h"
 #include "rds.h"
 
@@ -213,8 +214,7 @@ rds_parse_tags(xmlNodePtr parent, struct rds_tag **tags, size_t *n)
 		if (!is_element(t, "Tag"))
 			continue;
 		if (cnt == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+			if ((nv = buf_grow(v, &cap, sizeof(*v), 8)) == NULL)
 				goto err0;
 			v = nv;
 		}
@@ -341,8 +341,7 @@ rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n)
 				continue;
 			}
 			if (cnt == cap) {
-				cap = cap ? cap * 2 : 4;
-				if ((nv = realloc(out, cap * sizeof(*out))) == NULL) {
+				if ((nv = buf_grow(out, &cap, sizeof(*out), 4)) == NULL) {
 					xmlFree(s);
 					goto err0;
 				}
@@ -478,8 +477,7 @@ rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out)
 		    (id = text_or_null(m, "DBInstanceIdentifier")) == NULL)
 			continue;
 		if (out->n_members == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((nv = realloc(out->members, cap * sizeof(*nv))) == NULL) {
+			if ((nv = buf_grow(out->members, &cap, sizeof(*nv), 4)) == NULL) {
 				free(id);
 				goto err0;
 			}
@@ -582,24 +580,6 @@ add_tags(struct aws_params *p, const struct rds_tag *tags, size_t n)
 			return (-1);
 	}
 	return (0);
-}
-
-/*
- * The resource id of an RDS ARN "arn:<partition>:rds:<region>:<account>:<type>:<id>",
- * where <id> may itself hold colons (automated "rds:..." snapshots).  Points into ${arn}.
- */
-static const char *
-arn_resource(const char *arn)
-{
-	const char *p = arn;
-	int i;
-
-	for (i = 0; i < 6; i++) {
-		if ((p = strchr(p, ':')) == NULL)
-			return (NULL);
-		p++;
-	}
-	return (*p != '\0' ? p : NULL);
 }
 
 /*
@@ -781,8 +761,7 @@ rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
 		if (nseen == capseen) {
 			uint64_t *ns;
 
-			capseen = capseen ? 2 * capseen : 16;
-			if ((ns = realloc(seen, capseen * sizeof(*ns))) == NULL) {
+			if ((ns = buf_grow(seen, &capseen, sizeof(*ns), 16)) == NULL) {
 				fail(err, "ClientError", "out of memory");
 				goto done;
 			}
@@ -1173,6 +1152,23 @@ int
 rds_is_available(const struct rds_snapshot *s)
 {
 	return (s->status != NULL && strcmp(s->status, "available") == 0);
+}
+
+int
+rds_shared_with(struct aws_client *c, enum rds_kind kind, const char *id,
+    const char *account, struct aws_error *err)
+{
+	char **acc = NULL;
+	size_t n = 0, i;
+	int shared = 0;
+
+	if (rds_shared_accounts(c, kind, id, &acc, &n, err) != 0)
+		return (-1);
+	for (i = 0; i < n; i++)
+		if (strcmp(acc[i], account) == 0)
+			shared = 1;
+	rds_strv_free(acc, n);
+	return (shared);
 }
 
 enum rds_wait

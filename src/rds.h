@@ -190,6 +190,10 @@ int	rds_is_terminal(const char *status);
  *  ListTagsForResource when the description carried none.  1 found, 0 not found, -1 error. */
 int	rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
 	    struct rds_snapshot *out, struct aws_error *err);
+/** rds_shared_with(c, kind, id, account, err): 1 when snapshot ${id}'s "restore" attribute
+ *  lists ${account}, 0 when not, -1 with ${err} (a missing snapshot included). */
+int	rds_shared_with(struct aws_client *c, enum rds_kind kind, const char *id,
+	    const char *account, struct aws_error *err);
 enum rds_wait {
 	RDS_WAIT_ERROR = -1,	/* in ${err} */
 	RDS_WAIT_NOT_YET = 0,	/* budget spent, or a status that never ends "available" */

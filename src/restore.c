@@ -378,16 +378,13 @@ static struct candidate *
 candidate_add(struct newest *nw, const char *account)
 {
 	struct candidate *c;
-	size_t cap;
 
 	if ((c = candidate_of(nw, account)) != NULL)
 		return (c);
 	if (nw->n == nw->cap) {
-		cap = nw->cap ? nw->cap * 2 : 4;
-		if ((c = realloc(nw->c, cap * sizeof(*c))) == NULL)
+		if ((c = buf_grow(nw->c, &nw->cap, sizeof(*c), 4)) == NULL)
 			return (NULL);
 		nw->c = c;
-		nw->cap = cap;
 	}
 	c = &nw->c[nw->n];
 	memset(c, 0, sizeof(*c));
@@ -402,7 +399,7 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct newest *nw = arg;
 	struct candidate *c;
-	struct names_arn a;
+	struct arn_snapshot a;
 	const char *db, *when;
 	char *arn = NULL;
 	int rc = 0;
@@ -416,7 +413,7 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	/* Whose copy it is: its lineage's source ARN (none: it can't be attributed). */
 	if ((arn = names_lineage_arn(s->tags, s->n_tags)) == NULL)
 		return (0);
-	if (names_parse_arn(arn, &a) != 1) {
+	if (arn_rds_snapshot(arn, &a) != 0) {
 		free(arn);
 		return (0);
 	}
@@ -449,7 +446,7 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 		goto nomem;
 done:
 	free(arn);
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	return (rc);
 nomem:
 	nw->enomem = 1;

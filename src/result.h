@@ -53,6 +53,9 @@ void	result_finish(struct result *r, enum result_outcome outcome, const char *fm
 /** result_fail(r, error_type, fmt, ...): outcome FAILED with ${error_type} and reason. */
 void	result_fail(struct result *r, const char *error_type, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/** result_add_opt(o, key, v): add string member ${key} to ${o} when ${v} is set (the one
+ *  helper of every JSON document snapferry builds). */
+void	result_add_opt(cJSON *o, const char *key, const char *v);
 /** result_json(r): the result as a new cJSON object (cJSON_Delete it); NULL on ENOMEM. */
 cJSON	*result_json(const struct result *r);
 /** result_print(r): result_json printed unformatted; malloc'd. */

@@ -242,12 +242,10 @@ sigv4_canonical_query(const char *q)
 		if (e > p) {
 			if (n == cap) {
 				struct qpair *np;
-				size_t ncap = cap ? cap * 2 : 16;
 
-				if ((np = realloc(pairs, ncap * sizeof(*np))) == NULL)
+				if ((np = buf_grow(pairs, &cap, sizeof(*np), 16)) == NULL)
 					goto done;
 				pairs = np;
-				cap = ncap;
 			}
 			eq = memchr(p, '=', (size_t)(e - p));
 			pairs[n].k = pairs[n].v = NULL;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config.h"
 #include "ferry.h"
 #include "session.h"
@@ -96,14 +97,11 @@ static int
 hset_add(struct hset *hs, uint64_t h)
 {
 	uint64_t *n;
-	size_t cap;
 
 	if (hs->n == hs->cap) {
-		cap = hs->cap ? hs->cap * 2 : 256;
-		if ((n = realloc(hs->v, cap * sizeof(*n))) == NULL)
+		if ((n = buf_grow(hs->v, &hs->cap, sizeof(*n), 256)) == NULL)
 			return (-1);
 		hs->v = n;
-		hs->cap = cap;
 	}
 	hs->v[hs->n++] = h;
 	return (0);
@@ -126,17 +124,15 @@ static struct dbage *
 db_get(struct sweep *sw, const char *db)
 {
 	struct dbage *n;
-	size_t i, cap;
+	size_t i;
 
 	for (i = 0; i < sw->ndbs; i++)
 		if (strcmp(sw->dbs[i].db, db) == 0)
 			return (&sw->dbs[i]);
 	if (sw->ndbs == sw->capdbs) {
-		cap = sw->capdbs ? sw->capdbs * 2 : 16;
-		if ((n = realloc(sw->dbs, cap * sizeof(*n))) == NULL)
+		if ((n = buf_grow(sw->dbs, &sw->capdbs, sizeof(*n), 16)) == NULL)
 			return (NULL);
 		sw->dbs = n;
-		sw->capdbs = cap;
 	}
 	n = &sw->dbs[sw->ndbs];
 	memset(n, 0, sizeof(*n));
@@ -188,14 +184,14 @@ db_note(struct dbage *d, time_t t, size_t keep)
 static int
 from_here(const struct sweep *sw, const struct rds_snapshot *s)
 {
-	struct names_arn a;
+	struct arn_snapshot a;
 	int here;
 
-	if (names_lineage_source(s->tags, s->n_tags, &a) != 1)
+	if (names_lineage_source(s->tags, s->n_tags, &a) != 0)
 		return (0);
 	here = strcmp(a.account, sw->account) == 0 &&
 	    strcmp(a.region, sw->f->cfg->region) == 0;
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	return (here);
 }
 
@@ -384,24 +380,17 @@ note_item(struct sweep *sw, const char *id, const struct result *ir)
 	add_item(sw, id, ir->outcome, ir->reason, ir->error_type);
 }
 
-/* still_shared(sw, s): 1 when manual ${s} still lists the backup account (0 not, -1 error). */
+/* still_shared(sw, s): 1 when manual ${s} still lists the backup account (0 not, -1 error:
+ *  advance finds out what it was). */
 static int
 still_shared(struct sweep *sw, const struct rds_snapshot *s)
 {
 	struct aws_error e;
-	char **acc = NULL;
-	size_t n = 0, i;
-	int shared = 0;
+	int shared;
 
 	memset(&e, 0, sizeof(e));
-	if (rds_shared_accounts(&sw->f->rds, s->kind, s->id, &acc, &n, &e) != 0) {
-		aws_error_clear(&e);
-		return (-1);
-	}
-	for (i = 0; i < n; i++)
-		if (strcmp(acc[i], sw->f->cfg->backup_account_id) == 0)
-			shared = 1;
-	rds_strv_free(acc, n);
+	shared = rds_shared_with(&sw->f->rds, s->kind, s->id, sw->f->cfg->backup_account_id, &e);
+	aws_error_clear(&e);
 	return (shared);
 }
 

@@ -397,42 +397,6 @@ test_payloads(void)
 }
 
 static void
-test_arns(void)
-{
-	static const struct {
-		const char *arn;
-		int rc;
-		const char *partition, *service, *region, *account, *type, *id;
-	} t[] = {
-		{ "arn:aws:rds:us-east-1:123456789012:snapshot:rds:my-db-2024-05-01-00-05", 0,
-		    "aws", "rds", "us-east-1", "123456789012", "snapshot", "rds:my-db-2024-05-01-00-05" },
-		{ "arn:aws-cn:rds:cn-north-1:123456789012:cluster-snapshot:awsbackup:job-x:y", 0,
-		    "aws-cn", "rds", "cn-north-1", "123456789012", "cluster-snapshot", "awsbackup:job-x:y" },
-		{ "arn:aws:lambda:us-east-1:123456789012:function:snapferry", 0,
-		    "aws", "lambda", "us-east-1", "123456789012", "function", "snapferry" },
-		{ "arn:aws:iam::123456789012:role/r", 1, NULL, NULL, NULL, NULL, NULL, NULL },
-		{ "arn:aws:rds:us-east-1:123456789012:snapshot:", 1, NULL, NULL, NULL, NULL, NULL, NULL },
-		{ "arn::rds:us-east-1:1:snapshot:x", 1, NULL, NULL, NULL, NULL, NULL, NULL },
-		{ "urn:aws:rds:us-east-1:1:snapshot:x", 1, NULL, NULL, NULL, NULL, NULL, NULL },
-		{ "", 1, NULL, NULL, NULL, NULL, NULL, NULL },
-	};
-	struct event_arn a;
-	size_t i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		CHECK(event_arn_parse(t[i].arn, &a) == t[i].rc);
-		CHECK_STR(a.partition, t[i].partition);
-		CHECK_STR(a.service, t[i].service);
-		CHECK_STR(a.region, t[i].region);
-		CHECK_STR(a.account, t[i].account);
-		CHECK_STR(a.type, t[i].type);
-		CHECK_STR(a.id, t[i].id);
-		event_arn_free(&a);
-	}
-	CHECK(event_arn_parse(NULL, &a) == 1);
-}
-
-static void
 test_foreign(void)
 {
 	struct event ev;
@@ -505,7 +469,6 @@ main(void)
 		fprintf(stderr, "run from the repository root or set SNAPFERRY_ROOT\n");
 	test_samples(root);
 	test_payloads();
-	test_arns();
 	test_foreign();
 	test_restore_account();
 	test_names();
