@@ -356,6 +356,31 @@ test_xml_helpers(void)
 }
 
 /* When assumed-role credentials count as expiring; an epoch Expiration is no answer. */
+/* buf_grow: doubles from its first size, refuses a size that would overflow and leaves
+ * the array as it was. */
+static void
+test_grow(void)
+{
+	size_t cap = 0, big = SIZE_MAX / 2 + 1, i;
+	int *v = NULL, *nv;
+
+	for (i = 0; i < 100; i++) {
+		if (i == cap) {
+			CHECK((nv = buf_grow(v, &cap, sizeof(*v), 4)) != NULL);
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		v[i] = (int)i;
+	}
+	CHECK(cap == 128 && v[99] == 99);
+	CHECK(buf_grow(v, &big, 1, 4) == NULL && big == SIZE_MAX / 2 + 1);
+	big = SIZE_MAX / 8 + 1;
+	CHECK(buf_grow(v, &big, 8, 4) == NULL && big == SIZE_MAX / 8 + 1);
+	CHECK(v[99] == 99);	/* untouched */
+	free(v);
+}
+
 /* A client borrows its credentials: one copy of the secret per owner, not one per client. */
 static void
 test_client_borrows(void)
@@ -425,6 +450,7 @@ main(void)
 	test_endpoints();
 	test_env_creds();
 	test_client_borrows();
+	test_grow();
 	test_sign();
 	test_vector_modify_attr();
 	test_xml_helpers();
