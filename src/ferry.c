@@ -38,7 +38,6 @@ struct flow {
 	int			 encrypted;
 };
 
-
 /* wait_budget_ms(f): how long this invocation may poll a copy: WAIT_SECONDS, cut to the
  * time left; 0 in a dry run and in the sweep. */
 static int64_t
@@ -51,37 +50,6 @@ wait_budget_ms(const struct session *f)
 	left = session_time_left_ms(f);
 	return (left < w ? left : w);
 }
-
-int
-ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now)
-{
-	return (session_is_invalid_state(e) && created > 0 &&
-	    now - created > (time_t)FERRY_REFUSAL_HOURS * 3600);
-}
-
-/*
- * fail_refused(f, r, e, op, what, fix, snap): session_fail_aws, but a refusal of ${op} on
- * available snapshot ${snap} that has lasted past FERRY_REFUSAL_HOURS ends "failed" with
- * AWS's message instead of "pending" for ever.
- */
-static void
-fail_refused(struct session *f, struct result *r, struct aws_error *e, const char *op,
-    const char *what, const char *fix, const struct rds_snapshot *snap)
-{
-	if (!ferry_refusal_is_final(e, snap->created, time(NULL))) {
-		session_fail_aws(f, r, e, op, what, fix);
-		return;
-	}
-	session_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.Refused", "%s on %s: AWS still refuses it (%s: %s) although "
-	    "%s is available and was taken at %s, over %d hours ago: AWS does not let this "
-	    "snapshot be shared or copied. To fix: check the snapshot against AWS's rules "
-	    "for sharing and copying snapshots; snapferry tries again on the next trigger",
-	    op, what, e->code ? e->code : "", e->message ? e->message : "", snap->id,
-	    snap->create_time ? snap->create_time : "?", FERRY_REFUSAL_HOURS);
-	aws_error_clear(e);
-}
-
 
 #define PENDING(f, r, ...) do {						\
 	session_count_metric((f), &(f)->counts.pending, "CopiesPending");		\
@@ -138,112 +106,6 @@ lineage_too_long(struct session *f, const struct flow *fl, struct result *r)
 	    NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX);
 }
 
-/* no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so its
- *  lineage and ownership can't be checked, and snapferry does not act on it. */
-static void
-no_arn(struct session *f, enum rds_kind kind, const char *id, struct result *r)
-{
-	session_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.AWSError", "%s answered for %s without %s: snapferry "
-	    "never acts on a snapshot whose ARN is unknown; the next trigger or sweep "
-	    "tries again", rds_op_name(kind, RDS_OP_DESCRIBE), id ? id : "(no id)",
-	    kind == RDS_CLUSTER ? "DBClusterSnapshotArn" : "DBSnapshotArn");
-}
-
-/*
- * delete_ours(f, c, kind, snap, s_arn, r, what): delete ${snap} when it carries
- * snapferry's lineage for ${s_arn}; never the source.  0 done or nothing to
- * do, -1 with ${r} set.
- */
-static int
-delete_ours(struct session *f, struct aws_client *c, enum rds_kind kind,
-    const struct rds_snapshot *snap, const char *s_arn, struct result *r,
-    const char *what)
-{
-	struct aws_error e;
-
-	/* Unknown ARNs (an answer without DBSnapshotArn) prove nothing: never delete then. */
-	if (s_arn == NULL || snap->arn == NULL || snap->id == NULL) {
-		result_warn(r, "not deleting %s %s: the ARN of %s is unknown", what,
-		    snap->id ? snap->id : "(no id)", s_arn == NULL ? "its source" : "it");
-		return (0);
-	}
-	if (!names_has_lineage(snap->tags, snap->n_tags, s_arn, NULL) ||
-	    strcmp(snap->arn, s_arn) == 0) {
-		result_warn(r, "not deleting %s %s: it does not carry snapferry's lineage",
-		    what, snap->id);
-		return (0);
-	}
-	if (f->cfg->dry_run) {
-		result_step(r, "would:%s %s", rds_op_name(kind, RDS_OP_DELETE), snap->id);
-		return (0);
-	}
-	memset(&e, 0, sizeof(e));
-	if (rds_delete_snapshot(c, kind, snap->id, &e) != 0) {
-		if (aws_error_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
-		    aws_error_is(&e, "InvalidDBClusterSnapshotStateFault")) {
-			/* Gone or already being deleted by a concurrent invocation. */
-			result_step(r, "%s %s: already gone (%s)", rds_op_name(kind, RDS_OP_DELETE),
-			    snap->id, e.code);
-			aws_error_clear(&e);
-			return (0);
-		}
-		session_fail_rds(f, r, &e, kind, RDS_OP_DELETE, snap->id,
-		    "the role that owns snapferry's copies");
-		return (-1);
-	}
-	result_step(r, "%s %s", rds_op_name(kind, RDS_OP_DELETE), snap->id);
-	return (0);
-}
-
-/* shared_with_backup(f, kind, id, r): 1 when ${id}'s "restore" attribute lists the backup
- *  account, 0 when not (or ${id} is gone), -1 with ${r} set. */
-static int
-shared_with_backup(struct session *f, enum rds_kind kind, const char *id, struct result *r)
-{
-	struct aws_error e;
-	int shared;
-
-	memset(&e, 0, sizeof(e));
-	if ((shared = rds_shared_with(&f->rds, kind, id, f->cfg->backup_account_id,
-	    &e)) != -1)
-		return (shared);
-	if (aws_error_has(&e, "NotFound")) {
-		aws_error_clear(&e);
-		return (0);
-	}
-	session_fail_rds(f, r, &e, kind, RDS_OP_ATTRS, id, SESSION_OWN_ROLE);
-	return (-1);
-}
-
-/* unshare(f, kind, id, r): remove the backup account from ${id}'s "restore" attribute. */
-static int
-unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r)
-{
-	const struct config *cfg = f->cfg;
-	struct aws_error e;
-	int shared;
-
-	memset(&e, 0, sizeof(e));
-	if ((shared = shared_with_backup(f, kind, id, r)) != 1)
-		return (shared);
-	if (cfg->dry_run) {
-		result_step(r, "would:%s %s remove %s", rds_op_name(kind, RDS_OP_SHARE), id,
-		    cfg->backup_account_id);
-		return (0);
-	}
-	if (rds_modify_share(&f->rds, kind, id, cfg->backup_account_id, 0, &e) != 0) {
-		if (aws_error_has(&e, "NotFound")) {
-			aws_error_clear(&e);
-			return (0);
-		}
-		session_fail_rds(f, r, &e, kind, RDS_OP_SHARE, id, SESSION_OWN_ROLE);
-		return (-1);
-	}
-	result_step(r, "%s %s remove %s", rds_op_name(kind, RDS_OP_SHARE), id, cfg->backup_account_id);
-	return (0);
-}
-
 /* finish(f, fl, bc, r): B is available: un-share, delete T, restore, done. */
 static void
 finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
@@ -270,9 +132,9 @@ finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result 
 				result_warn(r, "transit copy %s does not carry snapferry's "
 				    "lineage for %s: left alone", fl->copy_id, fl->s_arn);
 			} else {
-				if (unshare(f, fl->kind, fl->t.id, r) != 0)
+				if (ferry_unshare(f, fl->kind, fl->t.id, r) != 0)
 					return;
-				if (delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
+				if (ferry_delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
 				    "transit copy") != 0)
 					return;
 				worked = 1;
@@ -284,7 +146,7 @@ finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result 
 		    fl->s.id, cfg->backup_account_id);
 	} else if (fl->have_s) {
 		/* S itself was shared by snapferry: take the share back; S is never deleted. */
-		if (unshare(f, fl->kind, fl->s.id, r) != 0)
+		if (ferry_unshare(f, fl->kind, fl->s.id, r) != 0)
 			return;
 	}
 	if (cfg->restore) {
@@ -324,7 +186,7 @@ vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 	const char *name = c == &f->rds ? fl->copy_id : fl->backup_id;
 
 	if (snap->arn == NULL || fl->s_arn == NULL) {
-		no_arn(f, fl->kind, snap->arn == NULL ? name : fl->s_id, r);
+		ferry_no_arn(f, fl->kind, snap->arn == NULL ? name : fl->s_id, r);
 		return (-1);
 	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
@@ -341,7 +203,7 @@ vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 	    "copies again", what, name, snap->status);
 	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (strcmp(snap->status, "deleting") != 0 &&
-	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
+	    ferry_delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
 		return (-1);
 	PENDING(f, r, "%s %s was %s; copying again later", what, name, snap->status);
 	return (-1);
@@ -501,7 +363,7 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			result_step(r, "%s %s: already exists", rds_op_name(fl->kind, RDS_OP_COPY),
 			    fl->copy_id);
 		} else {
-			fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id,
+			ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id,
 			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 			    "rds:AddTagsToResource to the function's role; the key policy of "
 			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
@@ -550,7 +412,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 
 	memset(&e, 0, sizeof(e));
 	/* S's own share: snapferry removes later only a share it added itself. */
-	if (!fl->need_transit && (before = shared_with_backup(f, fl->kind, sh->id, r)) == -1)
+	if (!fl->need_transit && (before = ferry_shared_with_backup(f, fl->kind, sh->id, r)) == -1)
 		return;
 	if (before) {
 		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
@@ -560,7 +422,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 		    cfg->backup_account_id);
 	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
 	    &e) != 0) {
-		fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
+		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role", sh);
 		return;
@@ -612,7 +474,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 		    rds_op_name(fl->kind, RDS_OP_COPY), fl->backup_id);
 		aws_error_clear(&e);
 	} else {
-		fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), sh->arn,
+		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
 		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
@@ -647,132 +509,6 @@ backup_id(struct flow *fl, const char *prefix, struct result *r)
 	return (0);
 }
 
-/* Why an encrypted snapshot or transit copy is not ferried to another region. */
-#define CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
-	"AWS copies a shared encrypted snapshot only within its region (unencrypted ones " \
-	"are copied across)"
-
-int
-ferry_cross_region(const struct config *cfg)
-{
-	return (cfg->backup_region != NULL && cfg->region != NULL &&
-	    strcmp(cfg->backup_region, cfg->region) != 0);
-}
-
-/* Why S is skipped for its option group; the %s triple is " (", the blocking options, ")"
- * once DescribeOptionGroups has named them. */
-#define OPTION_GROUP_REASON "option group %.64s has persistent or permanent options%s%.80s%s: " \
-	"AWS does not allow sharing the snapshot"
-
-void
-ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
-    const char *key_manager, int og_blocks, struct ferry_decision *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->plan = FERRY_PLAN_SHARE_SOURCE;
-	if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
-	    strcmp(s->snapshot_type, "public") == 0)) {
-		d->plan = FERRY_PLAN_IGNORE;
-		snprintf(d->reason, sizeof(d->reason), "%s snapshot of another account",
-		    s->snapshot_type);
-		return;
-	}
-	if (s->db_id != NULL && !config_db_selected(cfg, s->db_id)) {
-		d->plan = FERRY_PLAN_SKIP;
-		snprintf(d->reason, sizeof(d->reason), "DB %.80s is not selected by "
-		    "INCLUDE_PATTERN / EXCLUDE_PATTERN", s->db_id);
-		return;
-	}
-	if (s->kind == RDS_CLUSTER && (s->engine == NULL ||
-	    strncmp(s->engine, "aurora", 6) != 0)) {
-		d->plan = FERRY_PLAN_SKIP;
-		/* AWS lets it be shared, but "Copying a snapshot of a Multi-AZ DB cluster" is
-		 * not supported: no transit copy, and the backup account can't own a copy (a
-		 * share alone keeps the data, and its key, in this account). */
-		snprintf(d->reason, sizeof(d->reason), "Multi-AZ DB cluster snapshot (engine "
-		    "%.40s): AWS does not support copying it, so the backup account can't hold "
-		    "a copy of its own", s->engine ? s->engine : "unknown");
-		return;
-	}
-	if (s->tde_credential_arn != NULL && *s->tde_credential_arn != '\0') {
-		d->plan = FERRY_PLAN_SKIP;
-		snprintf(d->reason, sizeof(d->reason), "TDE snapshot (TdeCredentialArn "
-		    "%.120s): AWS does not allow sharing it", s->tde_credential_arn);
-		return;
-	}
-	if ((s->encrypted || s->kms_key_id != NULL) && ferry_cross_region(cfg)) {
-		d->plan = FERRY_PLAN_SKIP;
-		d->encrypted = 1;
-		snprintf(d->reason, sizeof(d->reason), CROSS_REGION_REASON, "snapshot",
-		    cfg->backup_region, cfg->region);
-		return;
-	}
-	if (s->kind == RDS_INSTANCE && s->option_group != NULL &&
-	    strncmp(s->option_group, "default:", 8) != 0) {
-		if (og_blocks < 0) {
-			d->need_option_check = 1;
-		} else if (og_blocks > 0) {
-			d->plan = FERRY_PLAN_SKIP;
-			snprintf(d->reason, sizeof(d->reason), OPTION_GROUP_REASON,
-			    s->option_group, "", "", "");
-			return;
-		}
-	}
-	if ((s->snapshot_type != NULL && (strcmp(s->snapshot_type, "automated") == 0 ||
-	    strcmp(s->snapshot_type, "awsbackup") == 0)) ||
-	    (s->id != NULL && strcmp(names_strip_system_prefix(s->id), s->id) != 0)) {
-		d->plan = FERRY_PLAN_TRANSIT;
-		snprintf(d->reason, sizeof(d->reason), "%s snapshots can't be shared: "
-		    "transit copy", s->snapshot_type ? s->snapshot_type : "automated");
-	}
-	d->encrypted = s->encrypted || s->kms_key_id != NULL;
-	/*
-	 * The backup account trusts exactly one key of this account, SHARE_KMS_KEY_ID: what
-	 * it copies must be under that key.  So every other key, aws/rds (which can't be
-	 * shared at all) and customer keys alike, costs a transit copy under the share key;
-	 * no customer key's policy has to name the backup account.
-	 */
-	if (d->encrypted && s->kms_key_id != NULL &&
-	    !ferry_is_share_key(cfg, s->kms_key_id)) {
-		if (key_manager == NULL) {
-			/* Only the reason depends on it: the plan is a transit copy either way. */
-			d->need_key_check = 1;
-		} else {
-			d->plan = FERRY_PLAN_TRANSIT;
-			d->transit_key = cfg->share_kms_key_id;
-			if (strcmp(key_manager, "AWS") == 0)
-				snprintf(d->reason, sizeof(d->reason), "encrypted with an AWS "
-				    "managed key: transit copy with SHARE_KMS_KEY_ID");
-			else
-				snprintf(d->reason, sizeof(d->reason), "encrypted with customer "
-				    "key %.120s, not SHARE_KMS_KEY_ID: transit copy with "
-				    "SHARE_KMS_KEY_ID", s->kms_key_id);
-		}
-	}
-	if (d->plan == FERRY_PLAN_SHARE_SOURCE)
-		snprintf(d->reason, sizeof(d->reason), "%s: shared directly",
-		    d->encrypted ? "encrypted with SHARE_KMS_KEY_ID" : "unencrypted");
-}
-
-int
-ferry_is_share_key(const struct config *cfg, const char *key)
-{
-	const char *share = cfg->share_kms_key_id;
-	size_t nk, ns;
-
-	if (key == NULL || share == NULL)
-		return (0);
-	if (strcmp(key, share) == 0)
-		return (1);
-	/* RDS reports the key ARN; SHARE_KMS_KEY_ID may be the bare key id. */
-	if (strncmp(share, "arn:", 4) == 0 || strncmp(share, "alias/", 6) == 0)
-		return (0);
-	nk = strlen(key);
-	ns = strlen(share);
-	return (nk > ns + 5 && strncmp(key, "arn:", 4) == 0 &&
-	    strcmp(key + nk - ns, share) == 0 && strncmp(key + nk - ns - 5, ":key/", 5) == 0);
-}
-
 /* eligible(f, fl, r): 0 when S can be ferried, -1 with ${r} holding why not. */
 static int
 eligible(struct session *f, struct flow *fl, struct result *r)
@@ -797,7 +533,7 @@ eligible(struct session *f, struct flow *fl, struct result *r)
 		}
 		ferry_decide(f->cfg, s, NULL, og, &d);
 		if (d.plan == FERRY_PLAN_SKIP && og == 1 && blocking != NULL)
-			snprintf(d.reason, sizeof(d.reason), OPTION_GROUP_REASON,
+			snprintf(d.reason, sizeof(d.reason), FERRY_OPTION_GROUP_REASON,
 			    s->option_group, " (", blocking, ")");
 		free(blocking);
 	}
@@ -913,7 +649,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	if ((rc = find_source(f, &fl, kind, fl.s_id, r)) == -1)
 		goto done;
 	if (rc == 1 && fl.s.arn == NULL) {
-		no_arn(f, fl.kind, fl.s_id, r);
+		ferry_no_arn(f, fl.kind, fl.s_id, r);
 		goto done;
 	}
 	if (rc == 1 && names_is_snapferry(fl.s.tags, fl.s.n_tags, NAMES_ROLE_TRANSIT)) {
@@ -985,7 +721,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		fl.need_transit = 1;
 		fl.encrypted = fl.t.encrypted || fl.t.kms_key_id != NULL;
 		if (fl.encrypted && ferry_cross_region(cfg)) {
-			result_finish(r, RESULT_SKIPPED, CROSS_REGION_REASON, "transit copy",
+			result_finish(r, RESULT_SKIPPED, FERRY_CROSS_REGION_REASON, "transit copy",
 			    cfg->backup_region, cfg->region);
 			goto done;
 		}

@@ -42,6 +42,16 @@ struct rds_tag;
  */
 #define FERRY_REFUSAL_HOURS	24
 
+/* Why an encrypted snapshot or transit copy is not ferried to another region. */
+#define FERRY_CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
+	"AWS copies a shared encrypted snapshot only within its region (unencrypted ones " \
+	"are copied across)"
+
+/* Why S is skipped for its option group; the %s triple is " (", the blocking options, ")"
+ * once DescribeOptionGroups has named them. */
+#define FERRY_OPTION_GROUP_REASON "option group %.64s has persistent or permanent options%s%.80s%s: " \
+	"AWS does not allow sharing the snapshot"
+
 /**
  * ferry_advance(f, kind, ref, r): advance source snapshot ${ref} (ARN or id;
  * ${kind} RDS_INSTANCE, RDS_CLUSTER or FERRY_KIND_ANY) as far as AWS's state
@@ -93,4 +103,28 @@ int	ferry_cross_region(const struct config *cfg);
  *  state" refusal and the snapshot it names, taken at ${created} (0 = unknown), is more than
  *  FERRY_REFUSAL_HOURS older than ${now}: a permanent refusal, no longer "pending". */
 int	ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now);
+/* ---- the share and delete steps of the flow (ferry_share.c) ---------------------- */
+
+/** ferry_fail_refused(f, r, e, op, what, fix, snap): session_fail_aws (clearing ${e}), but a
+ *  refusal of ${op} on available snapshot ${snap} that has lasted past FERRY_REFUSAL_HOURS
+ *  ends "failed" with AWS's message instead of "pending" for ever. */
+void	ferry_fail_refused(struct session *f, struct result *r, struct aws_error *e,
+	    const char *op, const char *what, const char *fix, const struct rds_snapshot *snap);
+/** ferry_no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so
+ *  its lineage and ownership can't be checked, and snapferry does not act on it. */
+void	ferry_no_arn(struct session *f, enum rds_kind kind, const char *id, struct result *r);
+/** ferry_delete_ours(f, c, kind, snap, s_arn, r, what): delete ${snap} when it carries
+ *  snapferry's lineage for ${s_arn}; never the source.  0 done or nothing to do, -1 with
+ *  ${r} set. */
+int	ferry_delete_ours(struct session *f, struct aws_client *c, enum rds_kind kind,
+	    const struct rds_snapshot *snap, const char *s_arn, struct result *r,
+	    const char *what);
+/** ferry_shared_with_backup(f, kind, id, r): 1 when ${id}'s "restore" attribute lists the
+ *  backup account, 0 when not (or ${id} is gone), -1 with ${r} set. */
+int	ferry_shared_with_backup(struct session *f, enum rds_kind kind, const char *id,
+	    struct result *r);
+/** ferry_unshare(f, kind, id, r): remove the backup account from ${id}'s "restore"
+ *  attribute.  0, or -1 with ${r} set. */
+int	ferry_unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r);
+
 #endif

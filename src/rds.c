@@ -1,7 +1,7 @@
 /*
  * rds: the RDS Query-API operations snapferry uses, for DB instance and DB
- * cluster snapshots alike, and the parsers that turn their XML into structs
- * (exposed so the unit tests can feed them canned responses).
+ * cluster snapshots alike, from one table of names per kind; the parsers of their
+ * answers are rds_parse.c's.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -17,7 +17,6 @@
 #include "aws.h"
 #include "buf.h"
 #include "arn.h"
-#include "millis.h"
 #include "rds.h"
 
 #define RDS_VERSION	"2014-10-31"
@@ -79,197 +78,12 @@ static const struct rds_names names[2] = {
 	}
 };
 
-/* String fields of struct rds_snapshot and their element names per kind (NULL: absent). */
-static const struct {
-	size_t		 off;
-	const char	*name[2];
-} str_fields[] = {
-	{ offsetof(struct rds_snapshot, id),
-	    { "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier" } },
-	{ offsetof(struct rds_snapshot, arn), { "DBSnapshotArn", "DBClusterSnapshotArn" } },
-	{ offsetof(struct rds_snapshot, db_id),
-	    { "DBInstanceIdentifier", "DBClusterIdentifier" } },
-	{ offsetof(struct rds_snapshot, status), { "Status", "Status" } },
-	{ offsetof(struct rds_snapshot, snapshot_type), { "SnapshotType", "SnapshotType" } },
-	{ offsetof(struct rds_snapshot, engine), { "Engine", "Engine" } },
-	{ offsetof(struct rds_snapshot, engine_mode), { NULL, "EngineMode" } },
-	{ offsetof(struct rds_snapshot, engine_version), { "EngineVersion", "EngineVersion" } },
-	{ offsetof(struct rds_snapshot, kms_key_id), { "KmsKeyId", "KmsKeyId" } },
-	{ offsetof(struct rds_snapshot, option_group), { "OptionGroupName", NULL } },
-	{ offsetof(struct rds_snapshot, tde_credential_arn), { "TdeCredentialArn", NULL } },
-	{ offsetof(struct rds_snapshot, storage_type), { "StorageType", "StorageType" } },
-	{ offsetof(struct rds_snapshot, source_arn),
-	    { "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotArn" } },
-	{ offsetof(struct rds_snapshot, create_time),
-	    { "SnapshotCreateTime", "SnapshotCreateTime" } },
-};
-
-/* Text of child ${name}, NULL when absent or empty. */
-static char *
-text_or_null(xmlNodePtr n, const char *name)
-{
-	char *s;
-
-	if ((s = xml_text(n, name)) != NULL && s[0] == '\0') {
-		free(s);
-		s = NULL;
-	}
-	return (s);
-}
-
-/* 1 when child ${name} reads "true". */
-static int
-child_true(xmlNodePtr n, const char *name)
-{
-	char *s;
-	int r;
-
-	s = xml_text(n, name);
-	r = (s != NULL && strcmp(s, "true") == 0);
-	free(s);
-	return (r);
-}
-
-static int
-is_element(xmlNodePtr n, const char *name)
-{
-	return (n->type == XML_ELEMENT_NODE && n->name != NULL &&
-	    strcmp((const char *)n->name, name) == 0);
-}
-
 /* A local error for conditions found on our side (bad arguments, bad XML, ENOMEM). */
 static int
 fail(struct aws_error *err, const char *code, const char *msg)
 {
 	if (err != NULL)
 		aws_error_set(err, code, msg);
-	return (-1);
-}
-
-void
-rds_tags_free(struct rds_tag *tags, size_t n)
-{
-	size_t i;
-
-	if (tags == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(tags[i].key);
-		free(tags[i].value);
-	}
-	free(tags);
-}
-
-const char *
-rds_tag_get(const struct rds_tag *tags, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (tags[i].key != NULL && strcmp(tags[i].key, key) == 0)
-			return (tags[i].value != NULL ? tags[i].value : "");
-	return (NULL);
-}
-
-void
-rds_snapshot_clean(struct rds_snapshot *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++)
-		free(*(char **)(void *)((char *)s + str_fields[i].off));
-	rds_tags_free(s->tags, s->n_tags);
-	memset(s, 0, sizeof(*s));
-}
-
-void
-rds_strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/** rds_parse_tags(parent, tags, n): the Tag elements of ${parent}'s TagList child (or of
- *  ${parent} itself when it is a TagList). An absent list gives 0 tags. 0 or -1 (ENOMEM). */
-int
-rds_parse_tags(xmlNodePtr parent, struct rds_tag **tags, size_t *n)
-{
-	xmlNodePtr list, t;
-	struct rds_tag *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-
-	*tags = NULL;
-	*n = 0;
-	list = is_element(parent, "TagList") ? parent : xml_child(parent, "TagList");
-	if (list == NULL)
-		return (0);
-	for (t = list->children; t != NULL; t = t->next) {
-		if (!is_element(t, "Tag"))
-			continue;
-		if (cnt == cap) {
-			if ((nv = buf_grow(v, &cap, sizeof(*v), 8)) == NULL)
-				goto err0;
-			v = nv;
-		}
-		v[cnt].key = xml_text(t, "Key");
-		v[cnt].value = xml_text(t, "Value");
-		if (v[cnt].key == NULL) {
-			/* A tag without a key is not a tag: skip it. */
-			free(v[cnt].value);
-			continue;
-		}
-		cnt++;
-		if (v[cnt - 1].value == NULL && (v[cnt - 1].value = strdup("")) == NULL)
-			goto err0;
-	}
-	*tags = v;
-	*n = cnt;
-	return (0);
-err0:
-	rds_tags_free(v, cnt);
-	return (-1);
-}
-
-/** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
- *  0, or -1 (ENOMEM, or the element lacks its identifier). */
-int
-rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out)
-{
-	size_t i;
-	char *s;
-	long pct;
-
-	memset(out, 0, sizeof(*out));
-	out->kind = kind;
-	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++) {
-		if (str_fields[i].name[kind] == NULL)
-			continue;
-		*(char **)(void *)((char *)out + str_fields[i].off) =
-		    text_or_null(n, str_fields[i].name[kind]);
-	}
-	if (out->id == NULL)
-		goto err0;
-	out->encrypted = child_true(n, kind == RDS_INSTANCE ? "Encrypted" : "StorageEncrypted");
-	if (out->create_time != NULL && aws_parse_time(out->create_time, &out->created) != 0)
-		out->created = 0;
-	if ((s = xml_text(n, "PercentProgress")) != NULL) {
-		errno = 0;
-		pct = strtol(s, NULL, 10);
-		out->percent = (errno == 0 && pct >= 0 && pct <= 100) ? (int)pct : 0;
-		free(s);
-	}
-	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
-		goto err0;
-	return (0);
-err0:
-	rds_snapshot_clean(out);
 	return (-1);
 }
 
@@ -288,7 +102,7 @@ rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb c
 	*stopped = 0;
 	if ((list = xml_child(result, names[kind].list)) != NULL) {
 		for (it = list->children; it != NULL; it = it->next) {
-			if (!is_element(it, names[kind].item))
+			if (!rds_xml_is(it, names[kind].item))
 				continue;
 			if (rds_parse_snapshot(it, kind, &s) != 0)
 				return (-1);
@@ -300,197 +114,8 @@ rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb c
 			}
 		}
 	}
-	*marker = text_or_null(result, "Marker");
+	*marker = rds_xml_text(result, "Marker");
 	return (0);
-}
-
-/** rds_parse_restore_accounts(result, accounts, n): the values of the "restore" attribute in a
- *  DB(Cluster)SnapshotAttributesResult (or any ancestor of it). 0 or -1 (ENOMEM). */
-int
-rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n)
-{
-	xmlNodePtr list, a, vals, v;
-	char **out = NULL, **nv, *name, *s;
-	size_t cnt = 0, cap = 0;
-
-	*accounts = NULL;
-	*n = 0;
-	if ((list = xml_find(result, "DBSnapshotAttributes")) == NULL &&
-	    (list = xml_find(result, "DBClusterSnapshotAttributes")) == NULL)
-		return (0);
-	for (a = list->children; a != NULL; a = a->next) {
-		if (!is_element(a, "DBSnapshotAttribute") &&
-		    !is_element(a, "DBClusterSnapshotAttribute"))
-			continue;
-		name = xml_text(a, "AttributeName");
-		if (name == NULL || strcmp(name, "restore") != 0) {
-			free(name);
-			continue;
-		}
-		free(name);
-		if ((vals = xml_child(a, "AttributeValues")) == NULL)
-			continue;
-		for (v = vals->children; v != NULL; v = v->next) {
-			if (!is_element(v, "AttributeValue"))
-				continue;
-			s = (char *)xmlNodeGetContent(v);
-			if (s == NULL)
-				goto err0;
-			if (s[0] == '\0') {
-				xmlFree(s);
-				continue;
-			}
-			if (cnt == cap) {
-				if ((nv = buf_grow(out, &cap, sizeof(*out), 4)) == NULL) {
-					xmlFree(s);
-					goto err0;
-				}
-				out = nv;
-			}
-			out[cnt] = strdup(s);
-			xmlFree(s);
-			if (out[cnt] == NULL)
-				goto err0;
-			cnt++;
-		}
-	}
-	*accounts = out;
-	*n = cnt;
-	return (0);
-err0:
-	rds_strv_free(out, cnt);
-	return (-1);
-}
-
-/* 1 when ${opt} of an option group of engine ${engine} keeps a snapshot from being shared:
- * persistent or permanent, except Oracle's Timezone and OLS, which AWS lets Oracle
- * snapshots be shared with (RDS user guide, "Sharing a DB snapshot"). */
-static int
-option_blocks(xmlNodePtr opt, const char *engine, const char *name)
-{
-	if (!child_true(opt, "Persistent") && !child_true(opt, "Permanent"))
-		return (0);
-	if (engine != NULL && strncasecmp(engine, "oracle", 6) == 0 && name != NULL &&
-	    (strcasecmp(name, "Timezone") == 0 || strcasecmp(name, "OLS") == 0))
-		return (0);
-	return (1);
-}
-
-/* Blocking option names kept for a skip reason: enough to name them, not a whole page. */
-#define OPTION_NAMES_MAX	256
-
-/** rds_parse_option_groups_named(result, blocking): 1 when an option of an OptionGroup
- *  under ${result} blocks a share (see option_blocks), else 0; -1 on ENOMEM.  With
- *  ${blocking} non-NULL, *blocking gets the blocking options' names, ", "-separated
- *  (malloc'd), or NULL when none blocks. */
-int
-rds_parse_option_groups_named(xmlNodePtr result, char **blocking)
-{
-	xmlNodePtr list, g, opts, o;
-	struct buf b;
-	char *engine, *name;
-	int blocks = 0, bad = 0;
-
-	if (blocking != NULL)
-		*blocking = NULL;
-	if ((list = xml_find(result, "OptionGroupsList")) == NULL)
-		return (0);
-	buf_init(&b, OPTION_NAMES_MAX + 8);
-	for (g = list->children; g != NULL && !bad; g = g->next) {
-		if (!is_element(g, "OptionGroup"))
-			continue;
-		if ((opts = xml_child(g, "Options")) == NULL)
-			continue;
-		engine = text_or_null(g, "EngineName");
-		for (o = opts->children; o != NULL && !bad; o = o->next) {
-			if (!is_element(o, "Option"))
-				continue;
-			name = text_or_null(o, "OptionName");
-			if (option_blocks(o, engine, name)) {
-				blocks = 1;
-				if (blocking != NULL && name != NULL &&
-				    b.len + strlen(name) + 2 <= OPTION_NAMES_MAX)
-					bad = (b.len > 0 && buf_append_str(&b, ", ") != 0) ||
-					    buf_append_str(&b, name) != 0;
-			}
-			free(name);
-		}
-		free(engine);
-	}
-	if (bad) {
-		buf_free(&b);
-		return (-1);
-	}
-	if (blocking != NULL && b.len > 0)
-		*blocking = buf_steal(&b);
-	buf_free(&b);
-	return (blocks);
-}
-
-/** rds_parse_option_groups(result): 1 when an option of an OptionGroup under ${result}
- *  blocks a share (persistent or permanent, but Oracle's Timezone and OLS), else 0. */
-int
-rds_parse_option_groups(xmlNodePtr result)
-{
-	return (rds_parse_option_groups_named(result, NULL));
-}
-
-void
-rds_db_clean(struct rds_db *d)
-{
-	if (d == NULL)
-		return;
-	free(d->id);
-	free(d->status);
-	free(d->engine);
-	free(d->cluster_id);
-	rds_strv_free(d->members, d->n_members);
-	rds_tags_free(d->tags, d->n_tags);
-	memset(d, 0, sizeof(*d));
-}
-
-/** rds_parse_db(n, kind, out): a DBInstance / DBCluster element into ${out}.
- *  0, or -1 (ENOMEM, or the element lacks its identifier). */
-int
-rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out)
-{
-	xmlNodePtr list, m;
-	char **nv, *id;
-	size_t cap = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->kind = kind;
-	if (kind == RDS_INSTANCE) {
-		out->id = text_or_null(n, "DBInstanceIdentifier");
-		out->status = text_or_null(n, "DBInstanceStatus");
-		out->cluster_id = text_or_null(n, "DBClusterIdentifier");
-	} else {
-		out->id = text_or_null(n, "DBClusterIdentifier");
-		out->status = text_or_null(n, "Status");
-	}
-	out->engine = text_or_null(n, "Engine");
-	if (out->id == NULL)
-		goto err0;
-	list = kind == RDS_CLUSTER ? xml_child(n, "DBClusterMembers") : NULL;
-	for (m = list != NULL ? list->children : NULL; m != NULL; m = m->next) {
-		if (!is_element(m, "DBClusterMember") ||
-		    (id = text_or_null(m, "DBInstanceIdentifier")) == NULL)
-			continue;
-		if (out->n_members == cap) {
-			if ((nv = buf_grow(out->members, &cap, sizeof(*nv), 4)) == NULL) {
-				free(id);
-				goto err0;
-			}
-			out->members = nv;
-		}
-		out->members[out->n_members++] = id;
-	}
-	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
-		goto err0;
-	return (0);
-err0:
-	rds_db_clean(out);
-	return (-1);
 }
 
 /* 1 when ${err}'s code is one of ${codes} (NULL-terminated; NULL: none). */
@@ -616,7 +241,7 @@ parse_first(xmlNodePtr res, void *arg, struct aws_error *err)
 	if ((list = xml_child(res, names[o->kind].list)) == NULL)
 		return (0);
 	for (it = list->children; it != NULL; it = it->next) {
-		if (!is_element(it, names[o->kind].item))
+		if (!rds_xml_is(it, names[o->kind].item))
 			continue;
 		if (rds_parse_snapshot(it, o->kind, o->out) != 0)
 			return (fail(err, "MalformedResponse",
@@ -974,7 +599,7 @@ parse_db(xmlNodePtr res, void *arg, struct aws_error *err)
 
 	list = xml_child(res, names[o->kind].db_list);
 	for (it = list != NULL ? list->children : NULL; it != NULL; it = it->next) {
-		if (!is_element(it, names[o->kind].db_item))
+		if (!rds_xml_is(it, names[o->kind].db_item))
 			continue;
 		if (rds_parse_db(it, o->kind, o->out) != 0)
 			return (fail(err, "MalformedResponse", "bad DB element in the response"));
@@ -1089,42 +714,6 @@ rds_op_name(enum rds_kind kind, enum rds_op op)
 	return ("RDS");
 }
 
-int
-rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
-    struct rds_snapshot *out, struct aws_error *err)
-{
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = rds_describe_snapshot(c, kind, id, out, err)) != 1)
-		return (rc);
-	if (out->n_tags == 0 && out->arn != NULL) {
-		rds_tags_free(out->tags, out->n_tags);
-		out->tags = NULL;
-		out->n_tags = 0;
-		if (rds_list_tags(c, out->arn, &out->tags, &out->n_tags, err) != 0) {
-			rds_snapshot_clean(out);
-			return (-1);
-		}
-	}
-	return (1);
-}
-
-int
-rds_is_terminal(const char *status)
-{
-	static const char * const t[] = { "failed", "deleted", "deleting",
-	    "incompatible-restore", "incompatible-parameters", "incompatible-network",
-	    "unavailable" };
-
-	size_t i;
-
-	for (i = 0; status != NULL && i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(status, t[i]) == 0)
-			return (1);
-	return (0);
-}
-
 /* The IAM actions each operation of the flow needs, per kind: the "To fix" hints. */
 static const char *const op_iam[][2] = {
 	[RDS_OP_DESCRIBE] = { "rds:DescribeDBSnapshots and rds:ListTagsForResource",
@@ -1148,57 +737,3 @@ rds_op_iam(enum rds_kind kind, enum rds_op op)
 	return (op_iam[op][kind == RDS_CLUSTER ? 1 : 0]);
 }
 
-int
-rds_is_available(const struct rds_snapshot *s)
-{
-	return (s->status != NULL && strcmp(s->status, "available") == 0);
-}
-
-int
-rds_shared_with(struct aws_client *c, enum rds_kind kind, const char *id,
-    const char *account, struct aws_error *err)
-{
-	char **acc = NULL;
-	size_t n = 0, i;
-	int shared = 0;
-
-	if (rds_shared_accounts(c, kind, id, &acc, &n, err) != 0)
-		return (-1);
-	for (i = 0; i < n; i++)
-		if (strcmp(acc[i], account) == 0)
-			shared = 1;
-	rds_strv_free(acc, n);
-	return (shared);
-}
-
-enum rds_wait
-rds_wait_available(struct aws_client *c, enum rds_kind kind, const char *id,
-    struct rds_snapshot *snap, int64_t budget_ms, struct aws_error *err)
-{
-	int64_t end, left, step = 1000;
-	struct rds_snapshot n;
-	int rc;
-
-	if (rds_is_available(snap))
-		return (RDS_WAIT_AVAILABLE);
-	if (budget_ms <= 0)
-		return (RDS_WAIT_NOT_YET);
-	end = millis_mono() + budget_ms;
-	for (;;) {
-		if ((left = end - millis_mono()) <= 0)
-			return (RDS_WAIT_NOT_YET);
-		millis_sleep(step < left ? step : left);
-		if (step < 10000)
-			step *= 2;
-		if ((rc = rds_describe_tagged(c, kind, id, &n, err)) == -1)
-			return (RDS_WAIT_ERROR);
-		if (rc == 0)
-			return (RDS_WAIT_GONE);
-		rds_snapshot_clean(snap);
-		*snap = n;
-		if (rds_is_available(snap))
-			return (RDS_WAIT_AVAILABLE);
-		if (rds_is_terminal(snap->status))
-			return (RDS_WAIT_NOT_YET);
-	}
-}

@@ -205,6 +205,11 @@ enum rds_wait {
 enum rds_wait rds_wait_available(struct aws_client *c, enum rds_kind kind, const char *id,
 	    struct rds_snapshot *snap, int64_t budget_ms, struct aws_error *err);
 
+/** rds_xml_text(n, name): the text of child ${name} of ${n} (malloc'd), NULL when absent or
+ *  empty. */
+char	*rds_xml_text(xmlNodePtr n, const char *name);
+/** rds_xml_is(n, name): 1 when ${n} is an element named ${name}. */
+int	rds_xml_is(xmlNodePtr n, const char *name);
 /** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
  *  0, or -1 (ENOMEM, or the element lacks its identifier). */
 int	rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out);
