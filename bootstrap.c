@@ -154,12 +154,12 @@ run_local(const char *path, struct shared *sh)
 		print_error(res.error_type, res.error_message);
 		rc = EXIT_HANDLER;
 	}
-	handler_result_free(&res);
+	handler_result_clean(&res);
 	log_set_request_id(NULL);
 done:
 	fflush(stdout);
-	buf_free(&ev);
-	config_free(&cfg);
+	buf_clean(&ev);
+	config_clean(&cfg);
 	return (rc);
 }
 
@@ -180,12 +180,12 @@ run_probe(const char *url, struct shared *sh)
 	if (http_perform(sh->http, &req, &resp) != 0) {
 		fprintf(stderr, "snapferry: %s: %s (CA bundle: %s)\n", url,
 		    resp.errstr[0] ? resp.errstr : "request failed", ca ? ca : "none found");
-		http_response_free(&resp);
+		http_response_clean(&resp);
 		return (EXIT_HANDLER);
 	}
 	printf("%ld %s\n", resp.status, url);
 	rc = (resp.status >= 200 && resp.status < 300) ? 0 : EXIT_HANDLER;
-	http_response_free(&resp);
+	http_response_clean(&resp);
 	return (rc);
 }
 
@@ -262,7 +262,7 @@ serve_one(struct rt_client *rt, struct config *cfg, struct shared *sh,
 		/* handler_invoke logged the failure where it found it. */
 		st = rt_error(rt, inv->request_id, res.error_type, res.error_message);
 	}
-	handler_result_free(&res);
+	handler_result_clean(&res);
 done:
 	log_set_request_id(NULL);
 	return (st);
@@ -315,7 +315,7 @@ run_runtime(const char *api, struct shared *sh)
 	cJSON_AddNumberToObject(f, "invocations", (double)served);
 	cJSON_AddStringToObject(f, "cause", stop ? "signal" : "runtime API failure");
 	log_info("runtime stopping", f);
-	config_free(&cfg);
+	config_clean(&cfg);
 	rt_client_free(rt);
 	return ((st == RT_FATAL && !stop) ? EXIT_HANDLER : 0);
 }

@@ -33,7 +33,7 @@ entry_free(struct assume_entry *e)
 {
 	free(e->role_arn);
 	free_secret(e->external_id);
-	creds_free(&e->creds);
+	creds_clean(&e->creds);
 	free(e);
 }
 
@@ -87,7 +87,7 @@ assume_role(struct assume_cache *cc, struct aws_client *sts,
 	if (sts_assume_role(sts, role_arn, session, external_id, duration_s, &fresh, err) != 0)
 		return (-1);
 	if (fresh.expiration <= time(NULL)) {
-		creds_free(&fresh);
+		creds_clean(&fresh);
 		aws_error_set(err, "MalformedResponse", "AssumeRole answered credentials that "
 		    "have expired already (check the clock)");
 		return (-1);
@@ -98,8 +98,8 @@ assume_role(struct assume_cache *cc, struct aws_client *sts,
 	    creds_copy(out, &fresh) != 0) {
 		if (e != NULL)
 			entry_free(e);
-		creds_free(&fresh);
-		creds_free(out);
+		creds_clean(&fresh);
+		creds_clean(out);
 		aws_error_set(err, "OutOfMemory", "could not cache assumed-role credentials");
 		return (-1);
 	}

@@ -19,7 +19,7 @@ void	assume_cache_free(struct assume_cache *cc);
  * assume_role(cc, sts, role_arn, session, external_id, duration_s, out, err):
  * credentials for ${role_arn} from the cache, or from sts:AssumeRole through
  * ${sts} when absent or within a few minutes of expiry.  ${out} is a copy
- * the caller frees with creds_free.  0, or -1 with ${err}.
+ * the caller frees with creds_clean.  0, or -1 with ${err}.
  */
 int	assume_role(struct assume_cache *cc, struct aws_client *sts,
 	    const char *role_arn, const char *session, const char *external_id,

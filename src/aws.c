@@ -138,7 +138,7 @@ aws_client_clean(struct aws_client *c)
 {
 	if (c == NULL)
 		return;
-	creds_free(&c->renewed);
+	creds_clean(&c->renewed);
 	c->creds = NULL;
 	free(c->service);
 	free(c->region);
@@ -266,7 +266,7 @@ aws_form_encode(struct buf *out, const char *action, const char *version,
 /* ---- signing -------------------------------------------------------------- */
 
 void
-aws_signed_free(struct aws_signed *s)
+aws_signed_clean(struct aws_signed *s)
 {
 	size_t i;
 
@@ -346,7 +346,7 @@ fail:
 	free(date);
 	free(path);
 	free(query);
-	aws_signed_free(out);
+	aws_signed_clean(out);
 	return (-1);
 }
 
@@ -549,7 +549,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 				err->message = xstrdup(msg);
 				break;
 			}
-			creds_free(&c->renewed);
+			creds_clean(&c->renewed);
 			c->renewed = fresh;
 			c->creds = &c->renewed;
 		}
@@ -569,7 +569,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		req.max_response = c->max_response ? c->max_response : AWS_MAX_RESPONSE;
 		t0 = millis_mono();
 		if (http_perform(c->http, &req, resp) != 0) {
-			aws_signed_free(&sg);
+			aws_signed_clean(&sg);
 			/* A timeout that the deadline forced is the deadline's fault. */
 			if (resp->fail == HTTP_FAIL_TIMEOUT && tmo == left)
 				deadline_error(err, action, "Timeout");
@@ -578,7 +578,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			if (resp->request_id != NULL)
 				err->request_id = xstrdup(resp->request_id);
 		} else {
-			aws_signed_free(&sg);
+			aws_signed_clean(&sg);
 			if (resp->status >= 200 && resp->status < 300) {
 				log_attempt(c, action, attempt, resp->status, NULL, millis_mono() - t0);
 				free(url);
@@ -589,7 +589,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			redact(err->message, c->creds);
 		}
 		log_attempt(c, action, attempt, resp->status, err->code, millis_mono() - t0);
-		http_response_free(resp);
+		http_response_clean(resp);
 		if (!err->retryable || attempt >= max || aws_error_is(err, "DeadlineExceeded"))
 			break;
 		tmo = backoff_ms(attempt);
@@ -640,9 +640,9 @@ aws_query(struct aws_client *c, const char *version, const char *action,
 		malformed(err, &resp, "the response is not well-formed XML");
 	} else
 		rc = 0;
-	http_response_free(&resp);
+	http_response_clean(&resp);
 done:
-	buf_free(&body);	/* wiped: parameters may be secrets */
+	buf_clean(&body);	/* wiped: parameters may be secrets */
 	return (rc);
 }
 
@@ -676,7 +676,7 @@ aws_json(struct aws_client *c, const char *target, const cJSON *body,
 		malformed(err, &resp, "the response is not a JSON object");
 	} else
 		rc = 0;
-	http_response_free(&resp);
+	http_response_clean(&resp);
 done:
 	free_secret(text);
 	return (rc);

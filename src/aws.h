@@ -119,11 +119,11 @@ struct aws_signed {
 };
 /** aws_sign(creds, region, service, t, method, url, content_type, target, body, len, out):
  *  the headers to send for this request, signed at ${t}; ${content_type} and
- *  ${target} may be NULL.  0 or -1; aws_signed_free(out) after. */
+ *  ${target} may be NULL.  0 or -1; aws_signed_clean(out) after. */
 int	aws_sign(const struct aws_creds *creds, const char *region, const char *service,
 	    time_t t, const char *method, const char *url, const char *content_type,
 	    const char *target, const void *body, size_t len, struct aws_signed *out);
-void	aws_signed_free(struct aws_signed *s);
+void	aws_signed_clean(struct aws_signed *s);
 
 /** aws_is_throttle(code): 1 for the SDKs' throttling error codes. */
 int	aws_is_throttle(const char *code);

@@ -140,7 +140,7 @@ buf_steal(struct buf *b)
 }
 
 void
-buf_free(struct buf *b)
+buf_clean(struct buf *b)
 {
 	if (b->data != NULL) {
 		wipe(b->data, b->cap);
@@ -148,6 +148,18 @@ buf_free(struct buf *b)
 	}
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int
+xstrdup_replace(char **field, const char *value)
+{
+	char *s = NULL;
+
+	if (value != NULL && (s = strdup(value)) == NULL)
+		return (-1);
+	free(*field);
+	*field = s;
+	return (0);
 }
 
 void *

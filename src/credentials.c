@@ -25,7 +25,7 @@ creds_from_env(struct aws_creds *c)
 	if ((c->access_key_id = xstrdup(ak)) == NULL ||
 	    (c->secret_access_key = xstrdup(sk)) == NULL ||
 	    (tk != NULL && *tk != '\0' && (c->session_token = xstrdup(tk)) == NULL)) {
-		creds_free(c);
+		creds_clean(c);
 		return (-1);
 	}
 	return (0);
@@ -41,7 +41,7 @@ creds_copy(struct aws_creds *dst, const struct aws_creds *src)
 	    (dst->secret_access_key = xstrdup(src->secret_access_key)) == NULL) ||
 	    (src->session_token != NULL &&
 	    (dst->session_token = xstrdup(src->session_token)) == NULL)) {
-		creds_free(dst);
+		creds_clean(dst);
 		return (-1);
 	}
 	dst->expiration = src->expiration;
@@ -49,7 +49,7 @@ creds_copy(struct aws_creds *dst, const struct aws_creds *src)
 }
 
 void
-creds_free(struct aws_creds *c)
+creds_clean(struct aws_creds *c)
 {
 	if (c == NULL)
 		return;

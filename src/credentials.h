@@ -19,8 +19,8 @@ struct aws_creds {
 int	creds_from_env(struct aws_creds *c);
 /** creds_copy(dst, src): deep copy; -1 on ENOMEM. */
 int	creds_copy(struct aws_creds *dst, const struct aws_creds *src);
-/** creds_free(c): wipe and free the fields; safe on a zeroed struct. */
-void	creds_free(struct aws_creds *c);
+/** creds_clean(c): wipe and free the fields; safe on a zeroed struct. */
+void	creds_clean(struct aws_creds *c);
 
 /** creds_expiring(c, now): 1 when ${c} expire within the refresh margin (a few minutes)
  *  of ${now}, so that a call started now could outlive them; 0 for credentials without

@@ -463,14 +463,14 @@ event_parse(const char *json, size_t len, struct event *ev)
 	}
 	cJSON_Delete(root);
 	if (rc == F_NOMEM) {
-		event_free(ev);
+		event_clean(ev);
 		return (-1);
 	}
 	return (0);
 }
 
 void
-event_free(struct event *ev)
+event_clean(struct event *ev)
 {
 	free(ev->id);
 	free(ev->detail_type);

@@ -55,8 +55,8 @@ struct event {
 /** event_parse(json, len, ev): parse and classify ${json}; always fills ${ev}
  *  (EVENT_MALFORMED with a reason for bad input); -1 only on ENOMEM. */
 int	event_parse(const char *json, size_t len, struct event *ev);
-/** event_free(ev): release the fields of ${ev}; safe on a zeroed or freed event. */
-void	event_free(struct event *ev);
+/** event_clean(ev): release the fields of ${ev}; safe on a zeroed or freed event. */
+void	event_clean(struct event *ev);
 /** event_kind_name(k): "snapshot-created", "copy-finished", "sweep", ... */
 const char *event_kind_name(enum event_kind k);
 /** event_snap_kind_name(k): "instance", "cluster" or NULL. */

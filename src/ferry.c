@@ -12,14 +12,12 @@
 #include <time.h>
 
 #include "arn.h"
+#include "buf.h"
 #include "config.h"
-#include "credentials.h"
 #include "ferry.h"
 #include "kms.h"
-#include "log.h"
 #include "names.h"
 #include "restore.h"
-#include "sts.h"
 
 #define SESSION_NAME	"snapferry"
 
@@ -89,7 +87,7 @@ source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 	free(fl->s_arn);
 	if (!same || (fl->s_arn = names_lineage_arn(t->tags, t->n_tags)) == NULL)
 		return (-1);
-	if (db != NULL && result_set_str(&fl->db_id, db) != 0)
+	if (db != NULL && xstrdup_replace(&fl->db_id, db) != 0)
 		return (-1);
 	return (0);
 }
@@ -234,7 +232,7 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
 	free(fl->backup_id);
 	if ((fl->backup_id = strdup(fl->copy_id)) == NULL)
 		return (-1);
-	result_set_str(&r->backup, fl->backup_id);
+	xstrdup_replace(&r->backup, fl->backup_id);
 	result_step(r, "backup copy %s has the name used before account-specific names; "
 	    "it is this source's copy and is kept", fl->backup_id);
 	return (1);
@@ -374,7 +372,7 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			return (-1);
 		}
 	}
-	result_set_str(&r->transit, fl->copy_id);
+	xstrdup_replace(&r->transit, fl->copy_id);
 	if (vet_copy(f, &f->rds, fl, &fl->t, NAMES_ROLE_TRANSIT, r) != 0)
 		return (-1);
 	switch (rds_wait_available(&f->rds, fl->kind, fl->copy_id, &fl->t, wait_budget_ms(f),
@@ -680,14 +678,14 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		    "snapferry transit copy", id);
 		goto done;
 	}
-	if (result_set_str(&r->source, rc == 1 ? fl.s.arn : ref) != 0)
+	if (xstrdup_replace(&r->source, rc == 1 ? fl.s.arn : ref) != 0)
 		goto nomem;
 
 	if (rc == 1) {
-		if (result_set_str(&fl.s_arn, fl.s.arn) != 0 ||
-		    result_set_str(&fl.db_id, fl.s.db_id) != 0)
+		if (xstrdup_replace(&fl.s_arn, fl.s.arn) != 0 ||
+		    xstrdup_replace(&fl.db_id, fl.s.db_id) != 0)
 			goto nomem;
-		result_set_str(&r->source_db, fl.db_id);
+		xstrdup_replace(&r->source_db, fl.db_id);
 		if (!rds_is_available(&fl.s)) {
 			if (rds_is_terminal(fl.s.status))
 				result_finish(r, RESULT_SKIPPED, "source snapshot is %s",
@@ -716,8 +714,8 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		}
 		result_warn(r, "source snapshot %s is gone; finishing from its transit copy",
 		    fl.s_arn);
-		result_set_str(&r->source, fl.s_arn);
-		result_set_str(&r->source_db, fl.db_id);
+		xstrdup_replace(&r->source, fl.s_arn);
+		xstrdup_replace(&r->source_db, fl.db_id);
 		fl.need_transit = 1;
 		fl.encrypted = fl.t.encrypted || fl.t.kms_key_id != NULL;
 		if (fl.encrypted && ferry_cross_region(cfg)) {
@@ -732,9 +730,9 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 		goto nomem;
 	if (backup_id(&fl, cfg->name_prefix, r) != 0)
 		goto done;
-	result_set_str(&r->backup, fl.backup_id);
+	xstrdup_replace(&r->backup, fl.backup_id);
 	if (fl.need_transit)
-		result_set_str(&r->transit, fl.copy_id);
+		xstrdup_replace(&r->transit, fl.copy_id);
 
 	/* B first: after it is done, T is gone and must not come back. */
 	if ((bc = session_backup(f, r)) == NULL)
@@ -744,7 +742,7 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	if (fl.need_transit && make_t(f, &fl, r) != 0)
 		goto done;
 	if (!fl.need_transit)
-		result_set_str(&r->transit, NULL);
+		xstrdup_replace(&r->transit, NULL);
 	share_and_copy(f, &fl, bc, r);
 
 done:

@@ -248,12 +248,12 @@ nomem:
 	rc = oom(out, "building the result");
 done:
 	cJSON_Delete(res);
-	event_free(&ev);
+	event_clean(&ev);
 	return (rc);
 }
 
 void
-handler_result_free(struct handler_result *r)
+handler_result_clean(struct handler_result *r)
 {
 	free(r->payload);
 	free(r->error_type);

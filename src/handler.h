@@ -30,7 +30,7 @@ struct handler_result {
  *  (the failure is logged, once). */
 int	handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	    struct handler_result *out);
-/** handler_result_free(r): release the fields of ${r}. */
-void	handler_result_free(struct handler_result *r);
+/** handler_result_clean(r): release the fields of ${r}. */
+void	handler_result_clean(struct handler_result *r);
 
 #endif

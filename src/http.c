@@ -329,11 +329,11 @@ nomem:
 }
 
 void
-http_response_free(struct http_response *r)
+http_response_clean(struct http_response *r)
 {
 	if (r == NULL)
 		return;
-	buf_free(&r->body);
+	buf_clean(&r->body);
 	free(r->request_id);
 	r->request_id = NULL;
 	r->status = 0;

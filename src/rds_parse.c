@@ -314,12 +314,12 @@ rds_parse_option_groups_named(xmlNodePtr result, char **blocking)
 		free(engine);
 	}
 	if (bad) {
-		buf_free(&b);
+		buf_clean(&b);
 		return (-1);
 	}
 	if (blocking != NULL && b.len > 0)
 		*blocking = buf_steal(&b);
-	buf_free(&b);
+	buf_clean(&b);
 	return (blocks);
 }
 

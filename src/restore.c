@@ -266,7 +266,7 @@ restore_cluster(struct session *f, struct aws_client *c, const char *snap_id,
 	if (rc != 0)
 		return (-1);
 	if (!cfg->dry_run)
-		result_set_str(&r->restored, target);
+		xstrdup_replace(&r->restored, target);
 	return (1);
 }
 
@@ -310,7 +310,7 @@ restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
 	}
 	if ((rc = start_restore(f, c, kind, snap_id, engine, NULL, target, tags, nt, r)) == 1 &&
 	    !f->cfg->dry_run)
-		result_set_str(&r->restored, target);
+		xstrdup_replace(&r->restored, target);
 done:
 	names_arn_tags_clean(&at);
 	return (rc);
@@ -518,7 +518,7 @@ pick(struct session *f, struct newest *nw, const char *db_id, const char *accoun
 		    "from %zu production accounts: %s; add \"account\":\"<12-digit production "
 		    "account id>\" to the restore payload to choose", db_id, nw->n,
 		    b.data ? b.data : "(out of memory)");
-	buf_free(&b);
+	buf_clean(&b);
 	return (NULL);
 }
 
@@ -549,7 +549,7 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 	r->dry_run = cfg->dry_run;
 	nw.db = db_id;
 	nw.region = cfg->region;
-	result_set_str(&r->source_db, db_id);
+	xstrdup_replace(&r->source_db, db_id);
 	if ((bc = session_backup(f, r)) == NULL)
 		return;
 	memset(&lo, 0, sizeof(lo));
@@ -567,8 +567,8 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 	}
 	if ((c = pick(f, &nw, db_id, account, r)) == NULL)
 		goto done;
-	result_set_str(&r->backup, c->id);
-	result_set_str(&r->source, c->s_arn);
+	xstrdup_replace(&r->backup, c->id);
+	xstrdup_replace(&r->source, c->s_arn);
 	result_step(r, "newest backup copy of %s from account %s: %s (%s)", db_id,
 	    c->account, c->id, c->when);
 	if (target != NULL)
@@ -582,7 +582,7 @@ restore_db(struct session *f, const char *db_id, const char *account, const char
 	switch (restore_copy(f, bc, c->kind, c->id, c->engine, c->version, tgt, c->s_arn, db_id,
 	    r)) {
 	case 1:
-		result_set_str(&r->restored, tgt);
+		xstrdup_replace(&r->restored, tgt);
 		result_finish(r, RESULT_DONE, "%s%s restored from %s",
 		    cfg->dry_run ? "dry run: " : "", tgt, c->id);
 		break;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "result.h"
 
@@ -28,18 +29,6 @@ vfmt(const char *fmt, va_list ap)
 		return (NULL);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	return (s);
-}
-
-int
-result_set_str(char **field, const char *value)
-{
-	char *s = NULL;
-
-	if (value != NULL && (s = strdup(value)) == NULL)
-		return (-1);
-	free(*field);
-	*field = s;
-	return (0);
 }
 
 int
@@ -170,7 +159,7 @@ result_fail(struct result *r, const char *error_type, const char *fmt, ...)
 	va_list ap;
 
 	r->outcome = RESULT_FAILED;
-	result_set_str(&r->error_type, error_type);
+	xstrdup_replace(&r->error_type, error_type);
 	free(r->reason);
 	va_start(ap, fmt);
 	r->reason = vfmt(fmt, ap);

@@ -39,8 +39,6 @@ int	result_init(struct result *r, const char *action);
 void	result_clean(struct result *r);
 /** result_outcome_name(o): "done", "pending", ... */
 const char *result_outcome_name(enum result_outcome o);
-/** result_set_str(field, value): replace a string field with a copy of ${value} (NULL clears). */
-int	result_set_str(char **field, const char *value);
 /** result_step(r, fmt, ...): append a step and log it as a JSON line at info. */
 void	result_step(struct result *r, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

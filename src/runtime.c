@@ -90,7 +90,7 @@ rt_utf8_clean(const char *s)
 	}
 	return (buf_steal(&b));
 err0:
-	buf_free(&b);
+	buf_clean(&b);
 	return (NULL);
 }
 
@@ -219,7 +219,7 @@ rt_invocation_clean(struct rt_invocation *inv)
 	free(inv->client_context);
 	free(inv->cognito_identity);
 	free(inv->tenant_id);
-	buf_free(&inv->event);
+	buf_clean(&inv->event);
 	rt_invocation_init(inv);
 }
 
@@ -248,7 +248,7 @@ on_event(char *p, size_t size, size_t n, void *arg)
 	if (!inv->too_large) {
 		/* Over the bound (or out of memory): keep reading, keep nothing. */
 		inv->too_large = 1;
-		buf_free(&inv->event);
+		buf_clean(&inv->event);
 	}
 	if (inv->event_size > RT_DRAIN_MAX) {
 		inv->truncated_drain = 1;
@@ -359,7 +359,7 @@ rt_client_free(struct rt_client *c)
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->curl);
-	buf_free(&c->resp);
+	buf_clean(&c->resp);
 	free(c->base);
 	free(c);
 }

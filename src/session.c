@@ -212,7 +212,7 @@ err2:
 	aws_client_clean(&ses->rds);
 err1:
 	aws_error_set(err, "ENOMEM", "out of memory");
-	creds_free(&ses->creds);
+	creds_clean(&ses->creds);
 err0:
 	/* Failure! */
 	return (-1);
@@ -229,8 +229,8 @@ session_clean(struct session *ses)
 	aws_client_clean(&ses->kms);
 	aws_client_clean(&ses->rds);
 	/* After the clients: they borrow these. */
-	creds_free(&ses->backup_creds);
-	creds_free(&ses->creds);
+	creds_clean(&ses->backup_creds);
+	creds_clean(&ses->creds);
 	free(ses->account);
 	memset(ses, 0, sizeof(*ses));
 }
@@ -260,7 +260,7 @@ session_backup(struct session *ses, struct result *r)
 	rc = aws_client_init(&ses->backup_rds, ses->http, "rds", cfg->backup_region ?
 	    cfg->backup_region : cfg->region, &ses->backup_creds);
 	if (rc != 0) {
-		creds_free(&ses->backup_creds);
+		creds_clean(&ses->backup_creds);
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		return (NULL);
 	}

@@ -66,7 +66,7 @@ sts_parse_credentials(xmlNodePtr result, struct aws_creds *out)
 done:
 	free(exp);
 	if (rc != 0)
-		creds_free(out);
+		creds_clean(out);
 	return (rc);
 }
 

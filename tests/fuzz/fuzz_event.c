@@ -98,8 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_name(names_restore_id("restored", ev.db), NAMES_MAX_DB);
 	if (ev.target != NULL)
 		check_name(names_sanitize(ev.target, NAMES_MAX_DB), NAMES_MAX_DB);
-	event_free(&ev);
-	/* Freeing twice is allowed: event_free zeroes what it freed. */
-	event_free(&ev);
+	event_clean(&ev);
+	/* Freeing twice is allowed: event_clean zeroes what it freed. */
+	event_clean(&ev);
 	return (0);
 }

@@ -92,7 +92,7 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 			break;
 		}
 		cJSON_AddItemToArray(keys, cJSON_CreateString(out.access_key_id));
-		creds_free(&out);
+		creds_clean(&out);
 	}
 	if (rc == 0) {
 		cJSON_AddTrueToObject(o, "ok");
@@ -259,7 +259,7 @@ main(int argc, char **argv)
 	    aws_client_init(&c, http, strcmp(argv[1], "assume") == 0 ? "sts" : svc,
 	    region ? region : "us-east-1", &cr) != 0) {
 		fprintf(stderr, "aws_call: out of memory\n");
-		creds_free(&cr);
+		creds_clean(&cr);
 		http_client_free(http);
 		return (1);
 	}
@@ -287,7 +287,7 @@ main(int argc, char **argv)
 		    (long long)ms, ms > 0 ? (double)repeat * 1000.0 / (double)ms : 0.0);
 	}
 	aws_client_clean(&c);
-	creds_free(&cr);
+	creds_clean(&cr);
 	http_client_free(http);
 	return (rc);
 }

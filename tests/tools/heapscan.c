@@ -71,7 +71,7 @@ run_calls(long calls)
 	if (assume_role(cc, &sts, "arn:aws:iam::444455556666:role/snapferry-backup",
 	    "snapferry", NULL, 900, &ar, &err) != 0)
 		goto done;
-	creds_free(&ar);
+	creds_clean(&ar);
 	rc = 0;
 	/* What the libraries still hold while the clients live (a warm function's state). */
 	if (getenv("HEAPSCAN_LIVE") != NULL && scan_and_print("live", scan_pats) != 0)
@@ -85,7 +85,7 @@ done:
 	aws_client_clean(&rds);
 	assume_cache_free(cc);
 	http_client_free(http);
-	creds_free(&cr);
+	creds_clean(&cr);
 	return (rc);
 }
 

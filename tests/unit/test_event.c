@@ -147,7 +147,7 @@ check_dir(const char *dir, const struct expect *t, size_t n)
 			CHECK(ev.id != NULL && ev.time != NULL && ev.account != NULL && ev.region != NULL);
 			CHECK_STR(ev.source, "aws.rds");
 		}
-		event_free(&ev);
+		event_clean(&ev);
 		free(s);
 	}
 	closedir(dp);
@@ -357,7 +357,7 @@ test_payloads(void)
 		CHECK(utf8_valid(ev.reason, strlen(ev.reason)) == strlen(ev.reason));
 		if (payloads[i].snapshot != NULL)
 			CHECK_STR(ev.snapshot, payloads[i].snapshot);
-		event_free(&ev);
+		event_clean(&ev);
 	}
 	/* Nesting far beyond cJSON's limit: refused, no stack overflow. */
 	{
@@ -371,7 +371,7 @@ test_payloads(void)
 		deep[2 * n] = '\0';
 		CHECK(event_parse(deep, 2 * n, &ev) == 0);
 		CHECK(ev.kind == EVENT_MALFORMED && strstr(ev.reason, "not valid JSON") != NULL);
-		event_free(&ev);
+		event_clean(&ev);
 		free(deep);
 	}
 	/* A raw NUL byte: in a string as \u0000 is; between tokens not JSON (cJSON skips it). */
@@ -382,18 +382,18 @@ test_payloads(void)
 		CHECK(event_parse(in_str, sizeof(in_str) - 1, &ev) == 0);
 		CHECK(ev.kind == EVENT_UNKNOWN && ev.invalid == 1 && ev.snapshot == NULL &&
 		    strstr(ev.reason, "NUL character (at byte 35)") != NULL);
-		event_free(&ev);
+		event_clean(&ev);
 		CHECK(event_parse(between, sizeof(between) - 1, &ev) == 0);
 		CHECK(ev.kind == EVENT_MALFORMED && strstr(ev.reason, "NUL byte at byte 10") != NULL);
-		event_free(&ev);
+		event_clean(&ev);
 	}
 	/* Only len bytes are parsed. */
 	CHECK(event_parse("{\"action\":\"sweep\"}GARBAGE", 18, &ev) == 0);
 	CHECK(ev.kind == EVENT_MANUAL_SWEEP);
-	event_free(&ev);
+	event_clean(&ev);
 	CHECK(event_parse(NULL, 0, &ev) == 0 && ev.kind == EVENT_MALFORMED);
-	event_free(&ev);
-	event_free(&ev);	/* twice: zeroed */
+	event_clean(&ev);
+	event_clean(&ev);	/* twice: zeroed */
 }
 
 static void
@@ -409,10 +409,10 @@ test_foreign(void)
 	CHECK(event_foreign(&ev, "210987654321", "eu-west-1") == 0);
 	CHECK(event_foreign(&ev, OWN_ACCT, "eu-west-1") == 1);
 	CHECK(event_foreign(&ev, NULL, NULL) == 0);
-	event_free(&ev);
+	event_clean(&ev);
 	CHECK(event_parse("{\"action\":\"sweep\"}", 18, &ev) == 0);
 	CHECK(event_foreign(&ev, OWN_ACCT, OWN_REGION) == 0);		/* says nothing of either */
-	event_free(&ev);
+	event_clean(&ev);
 }
 
 /* The restore's "account" names whose backup copies to restore: kept apart from the
@@ -431,11 +431,11 @@ test_restore_account(void)
 	CHECK_STR(ev.db_account, "210987654321");
 	CHECK(ev.account == NULL);
 	CHECK(event_foreign(&ev, OWN_ACCT, OWN_REGION) == 0);
-	event_free(&ev);
+	event_clean(&ev);
 	CHECK(ev.db_account == NULL);
 	CHECK(event_parse(without, strlen(without), &ev) == 0);
 	CHECK(ev.kind == EVENT_MANUAL_RESTORE && !ev.invalid && ev.db_account == NULL);
-	event_free(&ev);
+	event_clean(&ev);
 }
 
 static void

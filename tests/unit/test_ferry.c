@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "aws.h"
 #include "config.h"
 #include "ferry.h"
@@ -174,7 +175,7 @@ test_decide(void)
 	s.kms_key_id = "arn:k";
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan == FERRY_PLAN_SKIP && d.need_key_check == 0);
-	config_free(&cfg);
+	config_clean(&cfg);
 
 	/* INCLUDE_PATTERN */
 	env_include = "^(orders|billing)$";
@@ -188,7 +189,7 @@ test_decide(void)
 	s.db_id = "billing2";
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan == FERRY_PLAN_SKIP);
-	config_free(&cfg);
+	config_clean(&cfg);
 }
 
 static void
@@ -342,7 +343,7 @@ test_cross_region(void)
 			CHECK(strstr(d.reason, "eu-west-1") != NULL);
 		}
 	}
-	config_free(&cfg);
+	config_clean(&cfg);
 	memset(env_over, 0, sizeof(env_over));
 
 	/* Same region: the encrypted one goes (after its key lookup). */
@@ -351,7 +352,7 @@ test_cross_region(void)
 	CHECK(ferry_cross_region(&cfg) == 0);
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan != FERRY_PLAN_SKIP);
-	config_free(&cfg);
+	config_clean(&cfg);
 }
 
 /* SHARE_KMS_KEY_ID as the key ARN, the bare key id or an alias, against the ARN RDS reports. */
@@ -406,7 +407,7 @@ test_share_key(void)
 			if (!t[i].want)
 				CHECK_STR(d.transit_key, cfg.share_kms_key_id);
 		}
-		config_free(&cfg);
+		config_clean(&cfg);
 	}
 	memset(env_over, 0, sizeof(env_over));
 }
@@ -476,9 +477,9 @@ test_result_json(void)
 	char *s;
 
 	CHECK(result_init(&r, "advance") == 0);
-	result_set_str(&r.source, "arn:aws:rds:eu-west-1:1:snapshot:s");
-	result_set_str(&r.transit, "snapferry-s");
-	result_set_str(&r.backup, "snapferry-s");
+	xstrdup_replace(&r.source, "arn:aws:rds:eu-west-1:1:snapshot:s");
+	xstrdup_replace(&r.transit, "snapferry-s");
+	xstrdup_replace(&r.backup, "snapferry-s");
 	r.dry_run = 1;
 	result_step(&r, "would:%s %s", "CopyDBSnapshot", "s -> snapferry-s");
 	result_step(&r, "second");

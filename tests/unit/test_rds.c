@@ -676,7 +676,7 @@ test_sts(void)
 	CHECK_STR(cr.session_token,
 	    "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW...==");
 	CHECK(cr.expiration == 1573306481);
-	creds_free(&cr);
+	creds_clean(&cr);
 	/* The secrets are gone from the parsed document; the key id is not. */
 	credn = xml_find(xmlDocGetRootElement(doc), "Credentials");
 	left = xmlNodeGetContent(xml_child(credn, "SecretAccessKey"));

@@ -37,7 +37,7 @@ slurp(const char *path, size_t *len)
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
 		if (buf_append(&b, tmp, n) != 0) {
 			fclose(f);
-			buf_free(&b);
+			buf_clean(&b);
 			return (NULL);
 		}
 	fclose(f);
