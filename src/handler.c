@@ -43,8 +43,10 @@ oom(struct handler_result *out, const char *what)
 	cJSON *f;
 
 	snprintf(msg, sizeof(msg), "out of memory %s", what);
-	if ((f = cJSON_CreateObject()) != NULL)
+	if ((f = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(f, "errorType", "Runtime.OutOfMemory");
 		cJSON_AddStringToObject(f, "errorMessage", msg);
+	}
 	log_error("invocation failed", f);
 	return (set_error(out, "Runtime.OutOfMemory", msg));
 }
@@ -156,8 +158,11 @@ report:
 	result_add_opt(*result, "eventId", ev->event_id);
 	if (r.outcome == RESULT_FAILED) {
 		/* A human must act: make it a function error (alarms, DLQ), logged in full. */
-		if ((f2 = cJSON_CreateObject()) != NULL)
+		if ((f2 = cJSON_CreateObject()) != NULL) {
+			cJSON_AddStringToObject(f2, "errorType", r.error_type ? r.error_type :
+			    "Snapferry.Failed");
 			cJSON_AddItemToObject(f2, "result", cJSON_Duplicate(*result, 1));
+		}
 		log_error("invocation failed", f2);
 		set_error(out, r.error_type ? r.error_type : "Snapferry.Failed",
 		    r.reason ? r.reason : "failed");
@@ -195,6 +200,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 
 	if (ev.kind == EVENT_MALFORMED) {
 		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "errorType", "Event.Malformed");
 		cJSON_AddStringToObject(f, "reason", ev.reason);
 		log_warn("malformed event", f);
 		rc = set_error(out, "Event.Malformed", ev.reason);
@@ -202,6 +208,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	}
 	if (ev.invalid) {
 		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "errorType", "Event.Invalid");
 		cJSON_AddStringToObject(f, "reason", ev.reason);
 		result_add_opt(f, "action", ev.action);
 		log_warn("invalid manual action", f);
