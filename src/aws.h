@@ -39,6 +39,9 @@ int	aws_error_is(const struct aws_error *e, const char *code);
 /** aws_error_has(e, part): 1 when ${e}->code contains ${part} (e.g. "NotFound" matches
  *  both DBSnapshotNotFound and DBClusterSnapshotNotFoundFault). */
 int	aws_error_has(const struct aws_error *e, const char *part);
+/** aws_str_in(s, list, n): 1 when ${s} is one of the ${n} strings of ${list}; 0, also for
+ *  NULL (error codes, statuses). */
+int	aws_str_in(const char *s, const char *const *list, size_t n);
 /** aws_error_set(e, code, message): replace ${e}'s contents (for local errors). */
 void	aws_error_set(struct aws_error *e, const char *code, const char *message);
 

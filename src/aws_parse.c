@@ -67,8 +67,8 @@ static const char *const transient_codes[] = {
 	"NetworkError", "Timeout", "InternalFailure", "ServiceUnavailable",
 };
 
-static int
-in_list(const char *code, const char *const *l, size_t n)
+int
+aws_str_in(const char *code, const char *const *l, size_t n)
 {
 	size_t i;
 
@@ -83,14 +83,14 @@ in_list(const char *code, const char *const *l, size_t n)
 int
 aws_is_throttle(const char *code)
 {
-	return (in_list(code, throttle_codes, sizeof(throttle_codes) / sizeof(throttle_codes[0])));
+	return (aws_str_in(code, throttle_codes, sizeof(throttle_codes) / sizeof(throttle_codes[0])));
 }
 
 int
 aws_retryable(const char *code, long status)
 {
 	if (aws_is_throttle(code) ||
-	    in_list(code, transient_codes, sizeof(transient_codes) / sizeof(transient_codes[0])))
+	    aws_str_in(code, transient_codes, sizeof(transient_codes) / sizeof(transient_codes[0])))
 		return (1);
 	/* 5xx except 501 (not implemented will not get better); 429 is throttling. */
 	return (status == 429 || (status >= 500 && status <= 599 && status != 501));

@@ -37,12 +37,7 @@ rds_is_terminal(const char *status)
 	    "incompatible-restore", "incompatible-parameters", "incompatible-network",
 	    "unavailable" };
 
-	size_t i;
-
-	for (i = 0; status != NULL && i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(status, t[i]) == 0)
-			return (1);
-	return (0);
+	return (aws_str_in(status, t, sizeof(t) / sizeof(t[0])));
 }
 
 int

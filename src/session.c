@@ -38,12 +38,7 @@ session_is_quota(const char *code)
 		"LimitExceededException",
 	};
 
-	size_t i;
-
-	for (i = 0; code != NULL && i < sizeof(q) / sizeof(q[0]); i++)
-		if (strcmp(code, q[i]) == 0)
-			return (1);
-	return (0);
+	return (aws_str_in(code, q, sizeof(q) / sizeof(q[0])));
 }
 
 /* AWS's "the snapshot is not in a valid state" for this call (wire code of the DB

@@ -192,6 +192,17 @@ test_decide(void)
 	config_clean(&cfg);
 }
 
+/* quiet_session(cfg, f): a session of an empty configuration that counts but emits no
+ * metrics: what session_fail_aws needs, and no client. */
+static void
+quiet_session(struct config *cfg, struct session *f)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memset(f, 0, sizeof(*f));
+	f->cfg = cfg;
+	f->quiet_metrics = 1;
+}
+
 static void
 test_errors(void)
 {
@@ -225,10 +236,7 @@ test_errors(void)
 	struct result r;
 	size_t i;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&f, 0, sizeof(f));
-	f.cfg = &cfg;
-	f.quiet_metrics = 1;
+	quiet_session(&cfg, &f);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		memset(&e, 0, sizeof(e));
 		aws_error_set(&e, t[i].code, "message from AWS");
@@ -549,10 +557,7 @@ test_fix_hints(void)
 	struct result r;
 	size_t i;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&f, 0, sizeof(f));
-	f.cfg = &cfg;
-	f.quiet_metrics = 1;
+	quiet_session(&cfg, &f);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		CHECK_STR(rds_op_name(t[i].kind, t[i].op), t[i].name);
 		memset(&e, 0, sizeof(e));
