@@ -313,12 +313,9 @@ days_in_month(int y, int mo)
 	return (days[mo - 1]);
 }
 
-/*
- * aws_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to
- * ${out}. 0 or -1.  Exactly the forms AWS returns: every field its fixed number of digits
- * (sscanf would take signs and spaces), a real calendar date (timegm would roll 31
- * February into March); no zone reads as UTC, as botocore does.
- */
+/* Exactly the forms AWS returns: every field its fixed number of digits (sscanf would take
+ * signs and spaces), a real calendar date (timegm would roll 31 February into March); no
+ * zone reads as UTC, as botocore does. */
 int
 aws_parse_time(const char *s, time_t *out)
 {

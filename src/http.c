@@ -25,7 +25,6 @@ struct http_client {
 /* Set only by the flow fuzzer (tests/fuzz/fuzz_flow.c); NULL in the bootstrap. */
 static http_transport_fn transport_hook;
 
-/** http_set_transport_hook(fn): route every request to ${fn} (NULL: libcurl again). */
 void
 http_set_transport_hook(http_transport_fn fn)
 {

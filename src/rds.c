@@ -87,9 +87,6 @@ fail(struct aws_error *err, const char *code, const char *msg)
 	return (-1);
 }
 
-/** rds_parse_snapshot_page(result, kind, cb, arg, marker, stopped): call ${cb} for every
- *  snapshot of one Describe*Snapshots result; ${marker} gets the next page's Marker
- *  (malloc'd) or NULL; ${stopped} 1 when ${cb} asked to stop. 0 or -1. */
 int
 rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb cb,
     void *arg, char **marker, int *stopped)

@@ -123,8 +123,6 @@ rds_strv_free(char **v, size_t n)
 	free(v);
 }
 
-/** rds_parse_tags(parent, tags, n): the Tag elements of ${parent}'s TagList child (or of
- *  ${parent} itself when it is a TagList). An absent list gives 0 tags. 0 or -1 (ENOMEM). */
 int
 rds_parse_tags(xmlNodePtr parent, struct rds_tag **tags, size_t *n)
 {
@@ -164,8 +162,6 @@ err0:
 	return (-1);
 }
 
-/** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
- *  0, or -1 (ENOMEM, or the element lacks its identifier). */
 int
 rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out)
 {
@@ -200,8 +196,6 @@ err0:
 	return (-1);
 }
 
-/** rds_parse_restore_accounts(result, accounts, n): the values of the "restore" attribute in a
- *  DB(Cluster)SnapshotAttributesResult (or any ancestor of it). 0 or -1 (ENOMEM). */
 int
 rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n)
 {
@@ -275,10 +269,6 @@ option_blocks(xmlNodePtr opt, const char *engine, const char *name)
 /* Blocking option names kept for a skip reason: enough to name them, not a whole page. */
 #define OPTION_NAMES_MAX	256
 
-/** rds_parse_option_groups_named(result, blocking): 1 when an option of an OptionGroup
- *  under ${result} blocks a share (see option_blocks), else 0; -1 on ENOMEM.  With
- *  ${blocking} non-NULL, *blocking gets the blocking options' names, ", "-separated
- *  (malloc'd), or NULL when none blocks. */
 int
 rds_parse_option_groups_named(xmlNodePtr result, char **blocking)
 {
@@ -323,8 +313,6 @@ rds_parse_option_groups_named(xmlNodePtr result, char **blocking)
 	return (blocks);
 }
 
-/** rds_parse_option_groups(result): 1 when an option of an OptionGroup under ${result}
- *  blocks a share (persistent or permanent, but Oracle's Timezone and OLS), else 0. */
 int
 rds_parse_option_groups(xmlNodePtr result)
 {
@@ -345,8 +333,6 @@ rds_db_clean(struct rds_db *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/** rds_parse_db(n, kind, out): a DBInstance / DBCluster element into ${out}.
- *  0, or -1 (ENOMEM, or the element lacks its identifier). */
 int
 rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out)
 {

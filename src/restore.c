@@ -270,13 +270,6 @@ restore_cluster(struct session *f, struct aws_client *c, const char *snap_id,
 	return (1);
 }
 
-/*
- * restore_copy(f, c, kind, snap_id, engine, version, target, s_arn, db, r): restore backup
- * copy ${snap_id} (of source ${s_arn}, DB ${db}; engine ${engine} at ${version}) into ${target} with client ${c} of the backup
- * account, tagged with its lineage; a cluster gets its writer instance.  Never over an
- * existing DB.  1 restored (or would, in a dry run), 0 not (target exists), -1 failure
- * in ${r}.
- */
 int
 restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
     const char *snap_id, const char *engine, const char *version, const char *target,
@@ -522,15 +515,6 @@ pick(struct session *f, struct newest *nw, const char *db_id, const char *accoun
 	return (NULL);
 }
 
-/*
- * restore_db(f, db_id, account, target, r): restore the newest available backup copy of
- * source DB ${db_id} in the backup account into ${target} (NULL = "<NAME_PREFIX>-<db_id>"),
- * never over an existing DB, among the copies whose lineage names a source of DB ${db_id}
- * in production account ${account} and this function's region.  ${account} NULL: this
- * function's own account when it can be learned and has copies, else the only production
- * account with copies of ${db_id}; copies of several accounts, none of them ours, fail
- * Snapferry.Ambiguous (naming them).
- */
 void
 restore_db(struct session *f, const char *db_id, const char *account, const char *target,
     struct result *r)

@@ -37,9 +37,6 @@ wipe_text(xmlDocPtr doc, xmlNodePtr n, const char *name)
 	}
 }
 
-/** sts_parse_credentials(result, out): the Credentials of an AssumeRoleResult (or an ancestor)
- *  into ${out}; the secret key and session token are then wiped in the document.
- *  0, or -1 when a member is missing or the expiration is unreadable. */
 int
 sts_parse_credentials(xmlNodePtr result, struct aws_creds *out)
 {
