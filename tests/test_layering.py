@@ -5,6 +5,7 @@ cycle among src/*.c, so each file can be read, tested and replaced knowing only 
 below it.  And no file grows past what a reader holds at once (MAX_LINES).  Objects that
 were not built are a failure, not a skip: `make dev` builds them.
 """
+import re
 import shutil
 import subprocess
 
@@ -97,6 +98,20 @@ def test_the_graph_reads_real_dependencies():
     assert "ferry" not in g["session"] and "ferry" not in g["restore"]
     assert g["credentials"] <= {"buf"}, g["credentials"]
     assert "rds" not in g["sts"]
+
+
+def test_readme_layout_names_every_src_file():
+    """README's Layout section names every file of src/, and no file that is gone."""
+    text = (ROOT / "README.md").read_text()
+    layout = text[text.index("## Layout"):]
+    layout = layout[:layout.index("```", layout.index("```") + 3)]
+    named = set()
+    for m in re.finditer(r"src/([a-z0-9_]+)\.(\[ch\]|c|h)", layout):
+        exts = ["c", "h"] if m.group(2) == "[ch]" else [m.group(2)]
+        named.update(f"{m.group(1)}.{e}" for e in exts)
+    files = {p.name for p in SRC.glob("*.[ch]")}
+    assert files - named == set(), f"not in README's Layout: {sorted(files - named)}"
+    assert named - files == set(), f"in README's Layout but gone: {sorted(named - files)}"
 
 
 @pytest.mark.parametrize("path", sorted(SRC.glob("*.[ch]")), ids=lambda p: p.name)
