@@ -2,8 +2,9 @@
  * ferry: advance(S).  Each invocation observes S, its transit copy T (in
  * this account), the share, and its backup copy B (in the backup account),
  * and takes every step that is ready now; the deterministic names of
- * names.c and the lineage tags make every step safe to repeat.  Also the AWS
- * clients and the classification of AWS errors; restoring is restore.c's.
+ * names.c and the lineage tags make every step safe to repeat.  The clients and
+ * the classification of AWS errors are session.c's, the policy ferry_policy.c's,
+ * the share and delete steps ferry_share.c's, restoring restore.c's.
  */
 #include <stdint.h>
 #include <stdio.h>
