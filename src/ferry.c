@@ -318,9 +318,9 @@ make_t(struct session *f, struct flow *fl, struct result *r)
 			return (-1);
 		}
 		if (cfg->dry_run) {
-			result_step(r, "would:%s %s -> %s kms=%s", rds_op_name(fl->kind, RDS_OP_COPY),
-			    fl->s.id, fl->copy_id, fl->transit_key ? fl->transit_key :
-			    "(source key)");
+			result_step(r, "would:%s %s -> %s kms=%s",
+			    rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id, fl->copy_id,
+			    fl->transit_key ? fl->transit_key : "(source key)");
 			result_finish(r, RESULT_PENDING, "dry run: the transit copy %s would "
 			    "be created", fl->copy_id);
 			return (-1);
@@ -434,8 +434,8 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s -> %s kms=%s (backup account %s)",
-		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id, key ? key : "(none)",
-		    cfg->backup_account_id);
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
+		    key ? key : "(none)", cfg->backup_account_id);
 		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
 		    "created", fl->backup_id);
 		return;
@@ -466,8 +466,9 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 	names_arn_tags_clean(&at);
 	if (rc == 0) {
 		session_count_metric(f, &f->counts.started, "CopiesStarted");
-		result_step(r, "%s %s -> %s (backup account %s)", rds_op_name(fl->kind, RDS_OP_COPY),
-		    sh->arn, fl->backup_id, cfg->backup_account_id);
+		result_step(r, "%s %s -> %s (backup account %s)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
+		    cfg->backup_account_id);
 	} else if (aws_error_has(&e, "AlreadyExists")) {
 		result_step(r, "%s %s: already exists in the backup account",
 		    rds_op_name(fl->kind, RDS_OP_COPY), fl->backup_id);
