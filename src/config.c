@@ -683,7 +683,7 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 	return (0);
 
 fail:
-	config_free(c);
+	config_clean(c);
 	return (-1);
 }
 
@@ -712,7 +712,7 @@ config_db_selected(const struct config *c, const char *db_id)
 }
 
 void
-config_free(struct config *c)
+config_clean(struct config *c)
 {
 	size_t i;
 

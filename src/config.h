@@ -50,7 +50,7 @@ int	config_check_own_account(const struct config *c, const char *account,
 	    struct config_error *err);
 /** config_db_selected(c, db_id): 1 when INCLUDE/EXCLUDE_PATTERN let ${db_id} through. */
 int	config_db_selected(const struct config *c, const char *db_id);
-/** config_free(c): release everything config_load allocated; safe on a zeroed struct. */
-void	config_free(struct config *c);
+/** config_clean(c): release everything config_load allocated; safe on a zeroed struct. */
+void	config_clean(struct config *c);
 
 #endif

@@ -156,7 +156,7 @@ test_table(void)
 		CHECK((rc == 0) == cases[i].ok);
 		if (rc == 0 || cases[i].ok) {
 			if (rc == 0)
-				config_free(&c);
+				config_clean(&c);
 			continue;
 		}
 		/* The message names the variable at fault and says what is wrong. */
@@ -186,8 +186,8 @@ test_defaults(void)
 	CHECK(!c.has_include && !c.has_exclude && c.n_restore_sg_ids == 0);
 	CHECK(c.restore_instance_class == NULL && c.restore_subnet_group == NULL);
 	CHECK(config_db_selected(&c, "anything"));
-	config_free(&c);
-	config_free(&c);	/* twice is fine: zeroed */
+	config_clean(&c);
+	config_clean(&c);	/* twice is fine: zeroed */
 
 	/* AWS_DEFAULT_REGION when AWS_REGION is unset; an empty value counts as unset. */
 	over_name = "AWS_REGION";
@@ -196,12 +196,12 @@ test_defaults(void)
 	over2_value = "us-east-1";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.region, "us-east-1");
-	config_free(&c);
+	config_clean(&c);
 	over2_value = "eu-west-3";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.region, "eu-west-3");
 	CHECK_STR(c.backup_region, "eu-west-3");
-	config_free(&c);
+	config_clean(&c);
 	over2_value = "bad";
 	CHECK(config_load(&c, fake_getenv, &err) == -1);
 	CHECK_STR(err.var, "AWS_DEFAULT_REGION");
@@ -219,7 +219,7 @@ test_defaults(void)
 		CHECK_STR(c.restore_sg_ids[1], "sg-12345678");
 	}
 	CHECK(c.transit_cleanup == 0);
-	config_free(&c);
+	config_clean(&c);
 	over_name = over2_name = NULL;
 }
 
@@ -240,7 +240,7 @@ test_key_regions(void)
 	over2_value = "arn:aws:kms:eu-west-1:" ACCT ":key/" KEY;
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.backup_region, "eu-west-1");
-	config_free(&c);
+	config_clean(&c);
 	over_name = "AWS_REGION";
 	over_value = "ap-southeast-2";
 	over2_name = "SHARE_KMS_KEY_ID";
@@ -268,7 +268,7 @@ test_secret_not_echoed(void)
 	over_value = "Sup3r-secret";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.backup_external_id, "Sup3r-secret");
-	config_free(&c);
+	config_clean(&c);
 	over_name = NULL;
 }
 
@@ -286,7 +286,7 @@ test_own_account(void)
 	CHECK_STR(err.var, "BACKUP_ACCOUNT_ID");
 	CHECK(strstr(err.msg, "BACKUP_ACCOUNT_ID is " ACCT ", this function's own account") !=
 	    NULL);
-	config_free(&c);
+	config_clean(&c);
 }
 
 static void
@@ -308,7 +308,7 @@ test_patterns(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		CHECK(config_db_selected(&c, t[i].db) == t[i].want);
 	CHECK(config_db_selected(&c, NULL) == 0);
-	config_free(&c);
+	config_clean(&c);
 	over_name = over2_name = NULL;
 }
 
