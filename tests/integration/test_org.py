@@ -46,7 +46,7 @@ def _need_sam():
 
 def _render(params):
     from fidelity.render import render_backup
-    key = f"arn:aws:kms:us-east-1:{BACKUP}:key/11111111-2222-3333-4444-555555555555"
+    key = f"arn:aws:kms:us-east-1:{BACKUP}:key/1111aaaa-2222-3333-4444-5555bbbb5555"
     return render_backup(dict({"ExternalId": "snapferry-ext-7f3a"}, **params), BACKUP,
                          "us-east-1", key)
 
@@ -218,10 +218,11 @@ def test_three_org_accounts_ferry_into_one_backup_account(aws, start_rie):
     assert _assume(w0, outsider)["Credentials"]["AccessKeyId"]
 
 
-def test_org_trust_denies_when_the_backup_account_is_not_a_member(aws, start_rie):
-    """Negative control of the key policy's org condition: the production accounts are
-    members but the backup account (whose role session RDS acts for) is not: RDS is refused
-    the backup key, naming the statement."""
+def test_org_control_backup_account_outside_the_organization(aws, start_rie):
+    """Negative control of the org condition on the keys (the backup key's policy and the
+    role's KMS policy): the production account is a member but the backup account, whose
+    role session RDS acts for, is not: RDS is refused the keys, each denial naming
+    aws:PrincipalOrgID, and no copy arrives."""
     _need_sam()
     from test_enforced_policies import Enforced
     e = Enforced(aws, start_rie, backup_account=BACKUP, backup_parameters=ORG_PARAMS,
@@ -231,5 +232,9 @@ def test_org_trust_denies_when_the_backup_account_is_not_a_member(aws, start_rie
     res = e.event("orders-m1")
     assert res.get("outcome") != "done", res
     denials = aws._req("GET", "/_fidelity/policy")["denials"]
-    assert denials and all(d["key"] == e.world.backup_key_arn for d in denials), denials
-    assert "BackupRoleEncryptsNewCopies: condition not met" in json.dumps(denials)
+    assert denials, res
+    for d in denials:
+        assert d["principal"].startswith(f"arn:aws:sts::{BACKUP}:assumed-role/snapferry-backup/")
+        assert d["action"].startswith("kms:") and d["call"] == "rds:CopyDBSnapshot", d
+        assert "aws:PrincipalOrgID" in json.dumps(d["statements"]), d
+    assert fs.bid(e.world, "orders-m1") not in fs.instance_snapshots(e.world, "backup")
