@@ -238,3 +238,63 @@ def test_org_control_backup_account_outside_the_organization(aws, start_rie):
         assert d["action"].startswith("kms:") and d["call"] == "rds:CopyDBSnapshot", d
         assert "aws:PrincipalOrgID" in json.dumps(d["statements"]), d
     assert fs.bid(e.world, "orders-m1") not in fs.instance_snapshots(e.world, "backup")
+
+
+# ---- make deploy-org -------------------------------------------------------------------
+
+def _make(*args):
+    import subprocess
+    from harness.paths import ROOT
+    return subprocess.run(["make", "--no-print-directory", "-s", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+ORG_VARS = ["BACKUP_ACCOUNT_ID=210987654321",
+            "BACKUP_ROLE_ARN=arn:aws:iam::210987654321:role/snapferry-backup",
+            "BACKUP_KMS_KEY_ID=arn:aws:kms:us-east-1:210987654321:key/abc-def",
+            "BACKUP_EXTERNAL_ID=ext-7f3a", "ARTIFACT_BUCKET_PREFIX=acme-snapferry",
+            "ORG_UNITS=ou-ab12-11111111 ou-ab12-22222222", "REGIONS=us-east-1,eu-west-1"]
+
+
+def test_make_deploy_org_dry_run_prints_the_stackset_commands():
+    r = _make("deploy-org", "DRY=1", *ORG_VARS)
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if l.startswith("aws ")]
+    assert len(lines) == 2, r.stdout
+    create, instances = (l.split() for l in lines)
+    assert create[:3] == ["aws", "cloudformation", "create-stack-set"]
+
+    def opt(cmd, name):
+        return cmd[cmd.index(name) + 1]
+    assert opt(create, "--permission-model") == "SERVICE_MANAGED"
+    assert opt(create, "--auto-deployment") == "Enabled=true,RetainStacksOnAccountRemoval=false"
+    assert opt(create, "--template-body") == "file://templates/production-stackset.yaml"
+    assert opt(create, "--capabilities") == "CAPABILITY_NAMED_IAM"
+    params = dict(p[len("ParameterKey="):].split(",ParameterValue=", 1)
+                  for p in create if p.startswith("ParameterKey="))
+    assert params == {"BackupAccountId": "210987654321",
+                      "BackupRoleArn": "arn:aws:iam::210987654321:role/snapferry-backup",
+                      "BackupKmsKeyId": "arn:aws:kms:us-east-1:210987654321:key/abc-def",
+                      "BackupExternalId": "ext-7f3a", "ArtifactBucketPrefix": "acme-snapferry",
+                      "ArtifactKey": params["ArtifactKey"], "Architecture": "x86_64"}
+    assert re.fullmatch(r"snapferry/[0-9.]+/snapferry\.zip", params["ArtifactKey"])
+    assert instances[:3] == ["aws", "cloudformation", "create-stack-instances"]
+    assert opt(instances, "--deployment-targets") == \
+        "OrganizationalUnitIds=ou-ab12-11111111,ou-ab12-22222222"
+    i = instances.index("--regions")
+    assert instances[i + 1:i + 3] == ["us-east-1", "eu-west-1"]
+    assert opt(create, "--call-as") == opt(instances, "--call-as") == "SELF"
+    r = _make("deploy-org", "DRY=1", "CALL_AS=DELEGATED_ADMIN", *ORG_VARS)
+    assert r.stdout.count("--call-as DELEGATED_ADMIN") == 2
+    # every parameter of the twin the command passes exists in it
+    from test_templates import STACKSET, load
+    assert set(params) <= set(load(STACKSET)["Parameters"])
+
+
+def test_make_deploy_org_refuses_missing_values():
+    r = _make("deploy-org", "DRY=1", *[v for v in ORG_VARS if not v.startswith(("ORG_UNITS",
+                                                                            "BACKUP_ROLE"))])
+    assert r.returncode != 0 and "aws " not in r.stdout
+    assert "BACKUP_ROLE_ARN" in r.stderr and "ORG_UNITS" in r.stderr
+    r = _make("deploy-org", "DRY=1", "CALL_AS=ME", *ORG_VARS)
+    assert r.returncode != 0 and "CALL_AS" in r.stderr
