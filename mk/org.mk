@@ -14,7 +14,12 @@ STACK_SET_NAME      ?= snapferry
 STACKSET_TEMPLATE   := templates/production-stackset.yaml
 # Space or comma separated; e.g. ORG_UNITS="ou-ab12-11111111 ou-ab12-22222222"
 ORG_UNITS           ?=
+# deploy-org: ONE Region per StackSet. The stack creates the function role under the
+# fixed name FUNCTION_ROLE_NAME, and IAM names are account-wide: a second Region of the
+# same account needs another StackSet (STACK_SET_NAME) with another FUNCTION_ROLE_NAME.
+# upload-stackset-artifact takes several.
 REGIONS             ?= $(SAM_REGION)
+FUNCTION_ROLE_NAME  ?= snapferry-function
 # Same for every production account: the backup stack's outputs (org mode).
 BACKUP_ACCOUNT_ID   ?=
 BACKUP_ROLE_ARN     ?=
@@ -71,10 +76,13 @@ org-check-vars:
 		REGIONS=$(firstword $(REGION_LIST)); do \
 		case "$$v" in *=) missing="$$missing $${v%=}";; esac; done; \
 	if [ -n "$$missing" ]; then echo "deploy-org: set$$missing (docs/deployment.md, Organization)" >&2; exit 1; fi
+	@if [ $(words $(REGION_LIST)) -gt 1 ]; then echo "deploy-org: one Region per StackSet (REGIONS=$(REGIONS)): \
+	the function role's name is account-wide; run it once per Region with its own STACK_SET_NAME and \
+	FUNCTION_ROLE_NAME (docs/deployment.md, Organization)" >&2; exit 1; fi
 	@case "$(CALL_AS)" in SELF|DELEGATED_ADMIN) ;; *) echo "CALL_AS must be SELF or DELEGATED_ADMIN" >&2; exit 1;; esac
 
 # One StackSet, service-managed: CloudFormation creates the stack in every account of
-# the OUs (and of their child OUs), in every Region given, and in each account that
+# the OUs (and of their child OUs), in the Region given, and in each account that
 # joins them later (auto-deployment); an account that leaves loses its stack.
 deploy-org: org-check-vars
 	$(ORG_RUN) $(AWS) cloudformation create-stack-set --stack-set-name $(STACK_SET_NAME) \
@@ -88,6 +96,7 @@ deploy-org: org-check-vars
 		ParameterKey=BackupExternalId,ParameterValue=$(BACKUP_EXTERNAL_ID) \
 		ParameterKey=ArtifactBucketPrefix,ParameterValue=$(ARTIFACT_BUCKET_PREFIX) \
 		ParameterKey=ArtifactKey,ParameterValue=$(ARTIFACT_KEY) \
+		ParameterKey=FunctionRoleName,ParameterValue=$(FUNCTION_ROLE_NAME) \
 		ParameterKey=Architecture,ParameterValue=$(LAMBDA_ARCH) $(EXTRA_PARAMETERS)
 	$(ORG_RUN) $(AWS) cloudformation create-stack-instances --stack-set-name $(STACK_SET_NAME) \
 		--deployment-targets OrganizationalUnitIds=$(ORG_UNIT_LIST) \

@@ -253,7 +253,7 @@ ORG_VARS = ["BACKUP_ACCOUNT_ID=210987654321",
             "BACKUP_ROLE_ARN=arn:aws:iam::210987654321:role/snapferry-backup",
             "BACKUP_KMS_KEY_ID=arn:aws:kms:us-east-1:210987654321:key/abc-def",
             "BACKUP_EXTERNAL_ID=ext-7f3a", "ARTIFACT_BUCKET_PREFIX=acme-snapferry",
-            "ORG_UNITS=ou-ab12-11111111 ou-ab12-22222222", "REGIONS=us-east-1,eu-west-1"]
+            "ORG_UNITS=ou-ab12-11111111 ou-ab12-22222222", "REGIONS=eu-west-1"]
 
 
 def test_make_deploy_org_dry_run_prints_the_stackset_commands():
@@ -276,13 +276,14 @@ def test_make_deploy_org_dry_run_prints_the_stackset_commands():
                       "BackupRoleArn": "arn:aws:iam::210987654321:role/snapferry-backup",
                       "BackupKmsKeyId": "arn:aws:kms:us-east-1:210987654321:key/abc-def",
                       "BackupExternalId": "ext-7f3a", "ArtifactBucketPrefix": "acme-snapferry",
-                      "ArtifactKey": params["ArtifactKey"], "Architecture": "x86_64"}
+                      "ArtifactKey": params["ArtifactKey"], "Architecture": "x86_64",
+                      "FunctionRoleName": "snapferry-function"}
     assert re.fullmatch(r"snapferry/[0-9.]+/snapferry\.zip", params["ArtifactKey"])
     assert instances[:3] == ["aws", "cloudformation", "create-stack-instances"]
     assert opt(instances, "--deployment-targets") == \
         "OrganizationalUnitIds=ou-ab12-11111111,ou-ab12-22222222"
     i = instances.index("--regions")
-    assert instances[i + 1:i + 3] == ["us-east-1", "eu-west-1"]
+    assert instances[i + 1:i + 3] == ["eu-west-1", "--call-as"]
     assert opt(create, "--call-as") == opt(instances, "--call-as") == "SELF"
     r = _make("deploy-org", "DRY=1", "CALL_AS=DELEGATED_ADMIN", *ORG_VARS)
     assert r.stdout.count("--call-as DELEGATED_ADMIN") == 2
@@ -298,3 +299,17 @@ def test_make_deploy_org_refuses_missing_values():
     assert "BACKUP_ROLE_ARN" in r.stderr and "ORG_UNITS" in r.stderr
     r = _make("deploy-org", "DRY=1", "CALL_AS=ME", *ORG_VARS)
     assert r.returncode != 0 and "CALL_AS" in r.stderr
+    # IAM role names are account-wide: one Region per StackSet
+    r = _make("deploy-org", "DRY=1", *ORG_VARS, "REGIONS=us-east-1 eu-west-1")
+    assert r.returncode != 0 and "one Region per StackSet" in r.stderr and "aws " not in r.stdout
+
+
+def test_make_upload_stackset_artifact_dry_run_one_bucket_per_region():
+    r = _make("upload-stackset-artifact", "DRY=1", "ARTIFACT_BUCKET_PREFIX=acme-snapferry",
+              "REGIONS=us-east-1,eu-west-1", "ARTIFACT_KEY=snapferry/9.9/snapferry.zip")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == [
+        "aws s3 cp build/snapferry.zip s3://acme-snapferry-us-east-1/snapferry/9.9/snapferry.zip "
+        "--region us-east-1",
+        "aws s3 cp build/snapferry.zip s3://acme-snapferry-eu-west-1/snapferry/9.9/snapferry.zip "
+        "--region eu-west-1"]
