@@ -40,6 +40,9 @@ else
 STACKSET_ZIP        ?= $(BUILD)/snapferry.zip
 endif
 
+# make validate lints the StackSet twin too
+SAM_TEMPLATES += $(STACKSET_TEMPLATE)
+
 # DRY=1: print, don't run
 ORG_RUN = $(if $(filter 1,$(DRY)),@echo,)
 _comma := ,
