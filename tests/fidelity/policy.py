@@ -23,7 +23,10 @@ What it evaluates (AWS's policy evaluation logic, single and cross account):
   - condition operators StringEquals/StringNotEquals/StringLike/StringNotLike/ArnEquals/
     ArnLike/ArnNotEquals/ArnNotLike/Bool/Null and the ForAllValues:/ForAnyValue: prefixes,
     on the keys in CONTEXT_KEYS. Any other operator or key is recorded in errors() and
-    the request is denied: never silently passed.
+    the request is denied: never silently passed;
+  - AWS Organizations, minimally: the accounts set_organization() names are members, and
+    their principals' requests carry aws:PrincipalOrgID (POST /_fidelity/policy
+    {"organization": {"id", "accounts"}}); any other principal's carry none.
 
 Every denial is recorded (denials()) with the call, the principal, the resource, the key if
 any, and every statement considered with the reason it did not apply; the caller gets
