@@ -483,8 +483,16 @@ ADD_ONLY = {"rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
 
 def test_backup_role_is_add_only(backup):
     role = backup["Resources"]["BackupRole"]["Properties"]
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Action"] == "sts:AssumeRole"
+    # organization mode (issue 12) or one production role: test_org.py renders both
+    (trust_if,) = role["AssumeRolePolicyDocument"]["Statement"]
+    cond, org_trust, trust = trust_if["Fn::If"]
+    assert cond == "OrgMode" and org_trust["Principal"] == {"AWS": "*"}
+    assert org_trust["Condition"] == {
+        "StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"},
+                         "aws:PrincipalOrgID": {"Ref": "OrganizationId"}},
+        "ArnLike": {"aws:PrincipalArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${ProductionFunctionRoleName}"}}}
+    assert trust["Action"] == org_trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}
     assert trust["Condition"]["ArnEquals"] == {"aws:PrincipalArn": {"Ref": "ProductionFunctionRoleArn"}}
     assert "Service" not in trust["Principal"]
@@ -516,8 +524,14 @@ def test_backup_role_is_add_only(backup):
     assert {a for s in key_stmts for a in as_list(s["Action"])} == {
         "kms:DescribeKey", "kms:GenerateDataKey*", "kms:CreateGrant"}
     for s in key_stmts:     # the key policy alone suffices in its account: same conditions
-        assert s["Condition"]["StringEquals"] == {
+        cond, org, single = s["Condition"]["Fn::If"]
+        assert cond == "OrgMode"
+        assert single["StringEquals"] == {
             "kms:ViaService": {"Fn::Sub": "rds.${AWS::Region}.amazonaws.com"}}
+        assert org["StringEquals"] == dict(single["StringEquals"], **{
+            "aws:PrincipalOrgID": {"Ref": "OrganizationId"}})
+        assert {k: v for k, v in org.items() if k != "StringEquals"} == \
+            {k: v for k, v in single.items() if k != "StringEquals"}
     assert backup["Resources"]["BackupKey"]["DeletionPolicy"] == "Retain"
     assert {"BackupRoleArn", "BackupKeyArn", "KeeperRoleArn",
             "KeeperFunctionName"} <= set(backup["Outputs"])
