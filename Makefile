@@ -48,6 +48,8 @@ help:
 	@echo "make validate   cfn-lint and sam validate --lint on both templates"
 	@echo "make sam-build  sam build (LAMBDA_ARCH=x86_64|arm64)"
 	@echo "make deploy-backup / make deploy   sam deploy --guided of the backup / production stack"
+	@echo "make deploy-org  the production stack in every account of ORG_UNITS by a StackSet (DRY=1 prints)"
+	@echo "make package-stackset / upload-stackset-artifact  the StackSet template / its code per Region"
 
 # ---- development and sanitizer builds ------------------------------------
 define variant
@@ -76,7 +78,7 @@ unit-bins: dev asan
 
 # ---- the deployable static binary -----------------------------------------
 include mk/deps.mk
--include mk/sam.mk mk/cross.mk
+-include mk/sam.mk mk/cross.mk mk/org.mk
 -include mk/fuzz.mk
 
 package: $(BUILD)/snapferry.zip

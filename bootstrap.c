@@ -13,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "arn.h"
+#include "assume.h"
 #include "aws.h"
 #include "buf.h"
 #include "config.h"
@@ -21,6 +23,7 @@
 #include "handler.h"
 #include "http.h"
 #include "log.h"
+#include "millis.h"
 #include "runtime.h"
 
 #ifndef SNAPFERRY_VERSION
@@ -36,7 +39,7 @@ static volatile sig_atomic_t stop;
 /* Kept across invocations: AWS connections and assumed-role credentials. */
 struct shared {
 	struct http_client	*http;
-	struct creds_cache	*roles;
+	struct assume_cache	*roles;
 };
 
 static void
@@ -62,15 +65,6 @@ usage(FILE *f)
 	    "snapferry copies every RDS snapshot to a backup account.  It is configured by\n"
 	    "environment variables (BACKUP_ACCOUNT_ID, BACKUP_ROLE_ARN, SHARE_KMS_KEY_ID,\n"
 	    "BACKUP_KMS_KEY_ID, AWS_REGION, ...): see README.md.\n");
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* Read FILE ("-" = stdin) into b (bounded); 0, -1 with errno (EFBIG when too large). */
@@ -152,7 +146,7 @@ run_local(const char *path, struct shared *sh)
 	ctx.http = sh->http;
 	ctx.role_cache = sh->roles;
 	ctx.request_id = "local";
-	ctx.deadline_ms = now_ms() + LOCAL_TIMEOUT_MS;
+	ctx.deadline_ms = millis_now() + LOCAL_TIMEOUT_MS;
 	log_set_request_id("local");
 	if (handler_invoke(&ctx, ev.data ? ev.data : "", ev.len, &res) == 0) {
 		puts(res.payload);
@@ -161,12 +155,12 @@ run_local(const char *path, struct shared *sh)
 		print_error(res.error_type, res.error_message);
 		rc = EXIT_HANDLER;
 	}
-	handler_result_free(&res);
+	handler_result_clean(&res);
 	log_set_request_id(NULL);
 done:
 	fflush(stdout);
-	buf_free(&ev);
-	config_free(&cfg);
+	buf_clean(&ev);
+	config_clean(&cfg);
 	return (rc);
 }
 
@@ -187,30 +181,30 @@ run_probe(const char *url, struct shared *sh)
 	if (http_perform(sh->http, &req, &resp) != 0) {
 		fprintf(stderr, "snapferry: %s: %s (CA bundle: %s)\n", url,
 		    resp.errstr[0] ? resp.errstr : "request failed", ca ? ca : "none found");
-		http_response_free(&resp);
+		http_response_clean(&resp);
 		return (EXIT_HANDLER);
 	}
 	printf("%ld %s\n", resp.status, url);
 	rc = (resp.status >= 200 && resp.status < 300) ? 0 : EXIT_HANDLER;
-	http_response_free(&resp);
+	http_response_clean(&resp);
 	return (rc);
 }
 
 /* The account of the function ARN, when the configuration does not know its own yet.
  * BACKUP_ACCOUNT_ID equal to it is logged here, once; every invocation then fails with
- * Snapferry.Config (ferry_own_account): the Runtime API has no init error after init. */
+ * Snapferry.Config (session_own_account): the Runtime API has no init error after init. */
 static void
 learn_account(struct config *cfg, const char *function_arn)
 {
 	struct config_error err;
-	struct event_arn a;
+	struct arn a;
 	cJSON *f;
 
 	/* The keeper acts in the account its own credentials reach, learnt from STS when
 	 * needed (ferry_own_account): it never takes an account from elsewhere. */
 	if (cfg->account_id != NULL || function_arn == NULL || cfg->mode == CONFIG_MODE_KEEPER)
 		return;
-	if (event_arn_parse(function_arn, &a) == 0 && strlen(a.account) == 12) {
+	if (arn_parse(function_arn, &a) == 0 && strlen(a.account) == 12) {
 		cfg->account_id = a.account;
 		a.account = NULL;
 		if (config_check_own_account(cfg, cfg->account_id, &err) != 0) {
@@ -220,7 +214,7 @@ learn_account(struct config *cfg, const char *function_arn)
 			log_error("configuration invalid", f);
 		}
 	}
-	event_arn_free(&a);
+	arn_clean(&a);
 }
 
 /* One invocation: the handler's result or error goes back to the Runtime API. */
@@ -268,13 +262,10 @@ serve_one(struct rt_client *rt, struct config *cfg, struct shared *sh,
 			st = rt_error(rt, inv->request_id, "Runtime.ResponseRejected", msg);
 		}
 	} else {
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "errorType", res.error_type ? res.error_type : "");
-		cJSON_AddStringToObject(f, "errorMessage", res.error_message ? res.error_message : "");
-		log_error("invocation failed", f);
+		/* handler_invoke logged the failure where it found it. */
 		st = rt_error(rt, inv->request_id, res.error_type, res.error_message);
 	}
-	handler_result_free(&res);
+	handler_result_clean(&res);
 done:
 	log_set_request_id(NULL);
 	return (st);
@@ -328,7 +319,7 @@ run_runtime(const char *api, struct shared *sh)
 	cJSON_AddNumberToObject(f, "invocations", (double)served);
 	cJSON_AddStringToObject(f, "cause", stop ? "signal" : "runtime API failure");
 	log_info("runtime stopping", f);
-	config_free(&cfg);
+	config_clean(&cfg);
 	rt_client_free(rt);
 	return ((st == RT_FATAL && !stop) ? EXIT_HANDLER : 0);
 }
@@ -387,7 +378,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "snapferry: libcurl or libxml2 failed to initialise\n");
 		return (EXIT_HANDLER);
 	}
-	if ((sh.http = http_client_new()) == NULL || (sh.roles = creds_cache_new()) == NULL) {
+	if ((sh.http = http_client_new()) == NULL || (sh.roles = assume_cache_new()) == NULL) {
 		fprintf(stderr, "snapferry: out of memory\n");
 		rc = EXIT_HANDLER;
 		goto done;
@@ -400,7 +391,7 @@ main(int argc, char **argv)
 		rc = run_runtime(api, &sh);
 done:
 	log_set_request_id(NULL);
-	creds_cache_free(sh.roles);
+	assume_cache_free(sh.roles);
 	http_client_free(sh.http);
 	aws_global_cleanup();
 	return (rc);

@@ -58,8 +58,8 @@ main(int argc, char **argv)
 		    aws_sign(&c, "eu-west-1", "rds", 1440938160, "POST", url, ct, NULL,
 		    b.data, b.len, &s) != 0)
 			return (1);
-		aws_signed_free(&s);
-		buf_free(&b);
+		aws_signed_clean(&s);
+		buf_clean(&b);
 	}
 	full = now_s() - t0;
 	buf_init(&b, 1u << 20);
@@ -69,10 +69,10 @@ main(int argc, char **argv)
 		if (aws_sign(&c, "eu-west-1", "rds", 1440938160, "POST", url, ct, NULL,
 		    b.data, b.len, &s) != 0)
 			return (1);
-		aws_signed_free(&s);
+		aws_signed_clean(&s);
 	}
 	bare = now_s() - t0;
-	buf_free(&b);
+	buf_clean(&b);
 	aws_params_clean(&p);
 	printf("{\"iterations\":%ld,\"encode_and_sign_per_s\":%.0f,\"sign_per_s\":%.0f}\n",
 	    n, (double)n / full, (double)n / bare);

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "http.h"
 #include "log.h"
+#include "millis.h"
 #include "sigv4.h"
 
 #define AWS_BACKOFF_BASE_MS	100L
@@ -41,86 +42,6 @@ void
 aws_global_cleanup(void)
 {
 	http_global_cleanup();
-}
-
-/* ---- errors --------------------------------------------------------------- */
-
-void
-aws_error_clear(struct aws_error *e)
-{
-	if (e == NULL)
-		return;
-	free(e->code);
-	free(e->message);
-	free(e->request_id);
-	memset(e, 0, sizeof(*e));
-}
-
-int
-aws_error_has(const struct aws_error *e, const char *part)
-{
-	return (e != NULL && e->code != NULL && strstr(e->code, part) != NULL);
-}
-
-int
-aws_error_is(const struct aws_error *e, const char *code)
-{
-	return (e != NULL && e->code != NULL && code != NULL && strcmp(e->code, code) == 0);
-}
-
-void
-aws_error_set(struct aws_error *e, const char *code, const char *message)
-{
-	char *c = xstrdup(code), *m = xstrdup(message);
-
-	aws_error_clear(e);
-	e->code = c;
-	e->message = m;
-}
-
-static const char *const throttle_codes[] = {
-	"Throttling", "ThrottlingException", "ThrottledException",
-	"RequestThrottledException", "TooManyRequestsException",
-	"ProvisionedThroughputExceededException", "TransactionInProgressException",
-	"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-	"RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-	"EC2ThrottledException",
-};
-static const char *const transient_codes[] = {
-	"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
-	/* KMS marks these as server faults. */
-	"KMSInternalException", "DependencyTimeoutException",
-	/* Our own transport codes. */
-	"NetworkError", "Timeout", "InternalFailure", "ServiceUnavailable",
-};
-
-static int
-in_list(const char *code, const char *const *l, size_t n)
-{
-	size_t i;
-
-	if (code == NULL)
-		return (0);
-	for (i = 0; i < n; i++)
-		if (strcmp(code, l[i]) == 0)
-			return (1);
-	return (0);
-}
-
-int
-aws_is_throttle(const char *code)
-{
-	return (in_list(code, throttle_codes, sizeof(throttle_codes) / sizeof(throttle_codes[0])));
-}
-
-int
-aws_retryable(const char *code, long status)
-{
-	if (aws_is_throttle(code) ||
-	    in_list(code, transient_codes, sizeof(transient_codes) / sizeof(transient_codes[0])))
-		return (1);
-	/* 5xx except 501 (not implemented will not get better); 429 is throttling. */
-	return (status == 429 || (status >= 500 && status <= 599 && status != 501));
 }
 
 /* ---- endpoints ------------------------------------------------------------ */
@@ -198,14 +119,14 @@ aws_client_init(struct aws_client *c, struct http_client *http,
 {
 	memset(c, 0, sizeof(*c));
 	c->http = http;
+	c->creds = creds;
 	c->max_attempts = 3;
 	c->attempt_timeout_ms = AWS_ATTEMPT_TIMEOUT_MS;
 	c->margin_ms = AWS_DEADLINE_MARGIN_MS;
 	c->max_response = AWS_MAX_RESPONSE;
 	if ((c->service = xstrdup(service)) == NULL ||
 	    (c->region = xstrdup(region)) == NULL ||
-	    (c->endpoint = aws_endpoint(service, region)) == NULL ||
-	    creds_copy(&c->creds, creds) != 0) {
+	    (c->endpoint = aws_endpoint(service, region)) == NULL) {
 		aws_client_clean(c);
 		return (-1);
 	}
@@ -217,7 +138,8 @@ aws_client_clean(struct aws_client *c)
 {
 	if (c == NULL)
 		return;
-	creds_free(&c->creds);
+	creds_clean(&c->renewed);
+	c->creds = NULL;
 	free(c->service);
 	free(c->region);
 	free(c->endpoint);
@@ -237,14 +159,12 @@ int
 aws_params_add(struct aws_params *p, const char *key, const char *value)
 {
 	char *k, *v, **nkv;
-	size_t ncap;
 
 	if (p->n == p->cap) {
-		ncap = p->cap ? p->cap * 2 : 8;
-		if ((nkv = realloc(p->kv, ncap * 2 * sizeof(*nkv))) == NULL)
+		/* Two pointers (key, value) per parameter. */
+		if ((nkv = buf_grow(p->kv, &p->cap, 2 * sizeof(*nkv), 8)) == NULL)
 			return (-1);
 		p->kv = nkv;
-		p->cap = ncap;
 	}
 	if ((k = xstrdup(key)) == NULL)
 		return (-1);
@@ -346,7 +266,7 @@ aws_form_encode(struct buf *out, const char *action, const char *version,
 /* ---- signing -------------------------------------------------------------- */
 
 void
-aws_signed_free(struct aws_signed *s)
+aws_signed_clean(struct aws_signed *s)
 {
 	size_t i;
 
@@ -426,198 +346,8 @@ fail:
 	free(date);
 	free(path);
 	free(query);
-	aws_signed_free(out);
+	aws_signed_clean(out);
 	return (-1);
-}
-
-/* ---- XML ------------------------------------------------------------------ */
-
-/*
- * A tree costs ~140 bytes a node whatever the bytes: 8 MiB of "<x/>" became
- * ~290 MB, enough to kill a 128 MB function.  Every element, comment or PI starts
- * with a '<' (a '<' in text must be escaped), and text nodes lie between them, so
- * counting '<' bounds the nodes before any is built.  The largest AWS answer
- * snapferry reads (100 snapshots with 50 tags each) holds ~45,000.
- */
-int
-aws_xml_too_big(const char *data, size_t len)
-{
-	const char *p = data, *e = data + len;
-	size_t n = 0;
-
-	while (p < e && (p = memchr(p, '<', (size_t)(e - p))) != NULL) {
-		if (++n > AWS_XML_MAX_TAGS)
-			return (1);
-		p++;
-	}
-	return (0);
-}
-
-xmlDocPtr
-aws_xml_parse(const char *data, size_t len)
-{
-	xmlDocPtr d;
-
-	if (data == NULL || len == 0 || len > (size_t)0x7fffffff ||
-	    aws_xml_too_big(data, len))
-		return (NULL);
-	/* No XML_PARSE_NOENT (no entity substitution), no DTD loading, no network. */
-	d = xmlReadMemory(data, (int)len, "response.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-	if (d == NULL)
-		return (NULL);
-	/* AWS never sends a DOCTYPE; refuse one rather than reason about entities. */
-	if (d->intSubset != NULL || xmlDocGetRootElement(d) == NULL) {
-		xmlFreeDoc(d);
-		return (NULL);
-	}
-	return (d);
-}
-
-xmlNodePtr
-xml_child(xmlNodePtr n, const char *name)
-{
-	xmlNodePtr c;
-
-	if (n == NULL)
-		return (NULL);
-	for (c = n->children; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-			return (c);
-	return (NULL);
-}
-
-xmlNodePtr
-xml_find(xmlNodePtr n, const char *name)
-{
-	xmlNodePtr c, f;
-
-	if (n == NULL)
-		return (NULL);
-	for (c = n->children; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (strcmp((const char *)c->name, name) == 0)
-			return (c);
-		if ((f = xml_find(c, name)) != NULL)
-			return (f);
-	}
-	return (NULL);
-}
-
-char *
-xml_text(xmlNodePtr n, const char *name)
-{
-	xmlNodePtr c = xml_child(n, name);
-	xmlChar *t;
-	char *s;
-
-	if (c == NULL)
-		return (NULL);
-	if ((t = xmlNodeGetContent(c)) == NULL)
-		return (xstrdup(""));
-	s = xstrdup((const char *)t);
-	/* The text may be a secret (SecretAccessKey, SessionToken). */
-	wipe(t, strlen((const char *)t));
-	xmlFree(t);
-	return (s);
-}
-
-/* ---- error responses ------------------------------------------------------ */
-
-static int
-parse_xml_error(const char *body, size_t len, struct aws_error *err)
-{
-	xmlDocPtr d;
-	xmlNodePtr root, e;
-
-	if ((d = aws_xml_parse(body, len)) == NULL)
-		return (-1);
-	root = xmlDocGetRootElement(d);
-	/* ErrorResponse/Error, Response/Errors/Error, or a bare Error root. */
-	if (strcmp((const char *)root->name, "Error") == 0)
-		e = root;
-	else
-		e = xml_find(root, "Error");
-	if (e == NULL) {
-		xmlFreeDoc(d);
-		return (-1);
-	}
-	err->code = xml_text(e, "Code");
-	err->message = xml_text(e, "Message");
-	if ((err->request_id = xml_text(root, "RequestId")) == NULL &&
-	    (err->request_id = xml_text(root, "RequestID")) == NULL) {
-		xmlNodePtr rid = xml_find(root, "RequestId");
-
-		if (rid != NULL && rid->parent != NULL)
-			err->request_id = xml_text(rid->parent, "RequestId");
-	}
-	xmlFreeDoc(d);
-	return (err->code != NULL ? 0 : -1);
-}
-
-static int
-parse_json_error(const char *body, size_t len, struct aws_error *err)
-{
-	cJSON *j, *t, *m;
-	const char *code, *p;
-	size_t n;
-
-	if ((j = cJSON_ParseWithLength(body, len)) == NULL)
-		return (-1);
-	t = cJSON_GetObjectItemCaseSensitive(j, "__type");
-	if (!cJSON_IsString(t) || t->valuestring[0] == '\0') {
-		cJSON_Delete(j);
-		return (-1);
-	}
-	/* botocore: cut at ':' first, then keep what follows the last '#'. */
-	code = t->valuestring;
-	n = strcspn(code, ":");
-	if ((p = memchr(code, '#', n)) != NULL) {
-		const char *q;
-
-		while ((q = memchr(p + 1, '#', n - (size_t)(p + 1 - code))) != NULL)
-			p = q;
-		n -= (size_t)(p + 1 - code);
-		code = p + 1;
-	}
-	if ((err->code = malloc(n + 1)) != NULL) {
-		memcpy(err->code, code, n);
-		err->code[n] = '\0';
-	}
-	m = cJSON_GetObjectItemCaseSensitive(j, "message");
-	if (!cJSON_IsString(m))
-		m = cJSON_GetObjectItemCaseSensitive(j, "Message");
-	if (cJSON_IsString(m))
-		err->message = xstrdup(m->valuestring);
-	cJSON_Delete(j);
-	return (err->code != NULL && err->code[0] != '\0' ? 0 : -1);
-}
-
-int
-aws_parse_error(const char *body, size_t len, long status, int json,
-    const char *request_id, struct aws_error *err)
-{
-	char msg[96];
-	int rc;
-
-	aws_error_clear(err);
-	rc = (body == NULL || len == 0) ? -1 :
-	    json ? parse_json_error(body, len, err) : parse_xml_error(body, len, err);
-	if (rc != 0) {
-		aws_error_clear(err);
-		snprintf(msg, sizeof(msg), "HTTP %ld with no parsable %s error body",
-		    status, json ? "JSON" : "XML");
-		/* An unparsable error body: name it by status, as botocore does. */
-		err->code = xstrdup(status >= 500 ? "InternalFailure" :
-		    status == 429 ? "TooManyRequestsException" : "HttpError");
-		err->message = xstrdup(msg);
-	}
-	if (err->request_id == NULL && request_id != NULL)
-		err->request_id = xstrdup(request_id);
-	err->http_status = status;
-	err->retryable = aws_retryable(err->code, status);
-	return (rc);
 }
 
 /* Redact the secret and the token should a server echo them in a message. */
@@ -641,24 +371,6 @@ redact(char *msg, const struct aws_creds *cr)
 }
 
 /* ---- the request loop ----------------------------------------------------- */
-
-int64_t
-aws_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /* xorshift64*: jitter only, no security role. */
 static uint64_t
@@ -693,17 +405,6 @@ backoff_ms(int attempt)
 	return ((long)(jitter_next() % (uint64_t)(ceil + 1)));
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Milliseconds left before the deadline minus the margin; LONG_MAX-ish when none. */
 static long
 time_left(const struct aws_client *c)
@@ -712,7 +413,7 @@ time_left(const struct aws_client *c)
 
 	if (c->deadline_ms <= 0)
 		return (0x7fffffffL);
-	left = c->deadline_ms - c->margin_ms - aws_now_ms();
+	left = c->deadline_ms - c->margin_ms - millis_now();
 	if (left <= 0)
 		return (0);
 	return (left > 0x7fffffffL ? 0x7fffffffL : (long)left);
@@ -782,7 +483,8 @@ sign_error(struct aws_error *err, const struct aws_client *c, const char *action
 {
 	char msg[300], *h = NULL, *p = NULL, *q = NULL;
 
-	if (c->creds.access_key_id == NULL || c->creds.secret_access_key == NULL)
+	if (c->creds == NULL || c->creds->access_key_id == NULL ||
+	    c->creds->secret_access_key == NULL)
 		snprintf(msg, sizeof(msg), "%s: no credentials to sign the request with", action);
 	else if (sigv4_url_split(url, &h, &p, &q) != 0)
 		snprintf(msg, sizeof(msg), "%s: the endpoint \"%.120s\" is not an http:// or "
@@ -833,7 +535,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		if (tmo > left)
 			tmo = left;
 		/* Assumed-role credentials: renewed before an attempt could outlive them. */
-		if (c->refresh != NULL && creds_expiring(&c->creds, time(NULL))) {
+		if (c->refresh != NULL && c->creds != NULL && creds_expiring(c->creds, time(NULL))) {
 			struct aws_creds fresh;
 
 			if (c->refresh(c->refresh_arg, &fresh, err) != 0) {
@@ -847,10 +549,11 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 				err->message = xstrdup(msg);
 				break;
 			}
-			creds_free(&c->creds);
-			c->creds = fresh;
+			creds_clean(&c->renewed);
+			c->renewed = fresh;
+			c->creds = &c->renewed;
 		}
-		if (aws_sign(&c->creds, c->region, c->service, time(NULL), "POST", url,
+		if (aws_sign(c->creds, c->region, c->service, time(NULL), "POST", url,
 		    content_type, target, body, len, &sg) != 0) {
 			sign_error(err, c, action, url);
 			break;
@@ -864,9 +567,9 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		req.body_len = len;
 		req.timeout_ms = tmo;
 		req.max_response = c->max_response ? c->max_response : AWS_MAX_RESPONSE;
-		t0 = mono_ms();
+		t0 = millis_mono();
 		if (http_perform(c->http, &req, resp) != 0) {
-			aws_signed_free(&sg);
+			aws_signed_clean(&sg);
 			/* A timeout that the deadline forced is the deadline's fault. */
 			if (resp->fail == HTTP_FAIL_TIMEOUT && tmo == left)
 				deadline_error(err, action, "Timeout");
@@ -875,18 +578,18 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			if (resp->request_id != NULL)
 				err->request_id = xstrdup(resp->request_id);
 		} else {
-			aws_signed_free(&sg);
+			aws_signed_clean(&sg);
 			if (resp->status >= 200 && resp->status < 300) {
-				log_attempt(c, action, attempt, resp->status, NULL, mono_ms() - t0);
+				log_attempt(c, action, attempt, resp->status, NULL, millis_mono() - t0);
 				free(url);
 				return (0);
 			}
 			aws_parse_error(resp->body.data, resp->body.len, resp->status, json,
 			    resp->request_id, err);
-			redact(err->message, &c->creds);
+			redact(err->message, c->creds);
 		}
-		log_attempt(c, action, attempt, resp->status, err->code, mono_ms() - t0);
-		http_response_free(resp);
+		log_attempt(c, action, attempt, resp->status, err->code, millis_mono() - t0);
+		http_response_clean(resp);
 		if (!err->retryable || attempt >= max || aws_error_is(err, "DeadlineExceeded"))
 			break;
 		tmo = backoff_ms(attempt);
@@ -897,7 +600,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			free(last);
 			break;
 		}
-		sleep_ms(tmo);
+		millis_sleep(tmo);
 	}
 	free(url);
 	return (-1);
@@ -937,9 +640,9 @@ aws_query(struct aws_client *c, const char *version, const char *action,
 		malformed(err, &resp, "the response is not well-formed XML");
 	} else
 		rc = 0;
-	http_response_free(&resp);
+	http_response_clean(&resp);
 done:
-	buf_free(&body);	/* wiped: parameters may be secrets */
+	buf_clean(&body);	/* wiped: parameters may be secrets */
 	return (rc);
 }
 
@@ -973,7 +676,7 @@ aws_json(struct aws_client *c, const char *target, const cJSON *body,
 		malformed(err, &resp, "the response is not a JSON object");
 	} else
 		rc = 0;
-	http_response_free(&resp);
+	http_response_clean(&resp);
 done:
 	free_secret(text);
 	return (rc);

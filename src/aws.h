@@ -39,12 +39,22 @@ int	aws_error_is(const struct aws_error *e, const char *code);
 /** aws_error_has(e, part): 1 when ${e}->code contains ${part} (e.g. "NotFound" matches
  *  both DBSnapshotNotFound and DBClusterSnapshotNotFoundFault). */
 int	aws_error_has(const struct aws_error *e, const char *part);
+/** aws_str_in(s, list, n): 1 when ${s} is one of the ${n} strings of ${list}; 0, also for
+ *  NULL (error codes, statuses). */
+int	aws_str_in(const char *s, const char *const *list, size_t n);
 /** aws_error_set(e, code, message): replace ${e}'s contents (for local errors). */
 void	aws_error_set(struct aws_error *e, const char *code, const char *message);
 
+/** aws_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to ${out};
+ *  fixed-width digits and a real calendar date, nothing else. 0 or -1. */
+int	aws_parse_time(const char *s, time_t *out);
+
 struct aws_client {
 	struct http_client	*http;		/* not owned */
-	struct aws_creds	 creds;		/* owned copy */
+	/* Borrowed: the caller's, which outlive the client, until a refresh points it at
+	 * ${renewed}.  One copy of a secret per owner, not one per client. */
+	const struct aws_creds	*creds;
+	struct aws_creds	 renewed;	/* owned: what ${refresh} fetched last */
 	char			*service;	/* signing name: "rds", "sts", "kms" */
 	char			*region;
 	char			*endpoint;	/* "https://rds.eu-west-1.amazonaws.com" or override */
@@ -66,10 +76,11 @@ struct aws_client {
 /** aws_endpoint(service, region): endpoint URL honouring AWS_ENDPOINT_URL_<SVC> > AWS_ENDPOINT_URL
  *  > regional endpoint of the partition (aws, aws-cn, aws-us-gov); malloc'd. */
 char	*aws_endpoint(const char *service, const char *region);
-/** aws_client_init(c, http, service, region, creds): 0 or -1 (ENOMEM). */
+/** aws_client_init(c, http, service, region, creds): a client that borrows ${creds} (they
+ *  must outlive it).  0 or -1 (ENOMEM). */
 int	aws_client_init(struct aws_client *c, struct http_client *http,
 	    const char *service, const char *region, const struct aws_creds *creds);
-/** aws_client_clean(c): release and wipe. */
+/** aws_client_clean(c): release, and wipe the renewed credentials. */
 void	aws_client_clean(struct aws_client *c);
 
 /* Query protocol parameters, form-encoded in the order added. */
@@ -111,11 +122,11 @@ struct aws_signed {
 };
 /** aws_sign(creds, region, service, t, method, url, content_type, target, body, len, out):
  *  the headers to send for this request, signed at ${t}; ${content_type} and
- *  ${target} may be NULL.  0 or -1; aws_signed_free(out) after. */
+ *  ${target} may be NULL.  0 or -1; aws_signed_clean(out) after. */
 int	aws_sign(const struct aws_creds *creds, const char *region, const char *service,
 	    time_t t, const char *method, const char *url, const char *content_type,
 	    const char *target, const void *body, size_t len, struct aws_signed *out);
-void	aws_signed_free(struct aws_signed *s);
+void	aws_signed_clean(struct aws_signed *s);
 
 /** aws_is_throttle(code): 1 for the SDKs' throttling error codes. */
 int	aws_is_throttle(const char *code);
@@ -132,8 +143,6 @@ int	aws_xml_too_big(const char *data, size_t len);
 /** aws_xml_parse(data, len): a document parsed without network, DTDs or entity
  *  expansion; NULL when malformed or over AWS_XML_MAX_TAGS. */
 xmlDocPtr aws_xml_parse(const char *data, size_t len);
-/** aws_now_ms(): wall-clock epoch milliseconds (the clock deadline_ms uses). */
-int64_t	aws_now_ms(void);
 
 /* XML helpers that ignore namespace prefixes. */
 /** xml_child(n, name): first element child of ${n} with local name ${name}, or NULL. */

@@ -1,7 +1,9 @@
 /*
  * buf: bounded growable buffers and secret wiping.
  */
+#include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,7 +140,7 @@ buf_steal(struct buf *b)
 }
 
 void
-buf_free(struct buf *b)
+buf_clean(struct buf *b)
 {
 	if (b->data != NULL) {
 		wipe(b->data, b->cap);
@@ -146,4 +148,39 @@ buf_free(struct buf *b)
 	}
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int
+xstrdup_replace(char **field, const char *value)
+{
+	char *s = NULL;
+
+	if (value != NULL && (s = strdup(value)) == NULL)
+		return (-1);
+	free(*field);
+	*field = s;
+	return (0);
+}
+
+void *
+buf_grow(void *p, size_t *cap, size_t size, size_t first)
+{
+	size_t ncap = *cap ? *cap : first;
+	void *np;
+
+	if (*cap != 0) {
+		if (ncap > SIZE_MAX / 2)
+			goto overflow;
+		ncap *= 2;
+	}
+	if (size == 0 || ncap == 0 || ncap > SIZE_MAX / size)
+		goto overflow;
+	if ((np = realloc(p, ncap * size)) == NULL)
+		return (NULL);
+	*cap = ncap;
+	return (np);
+
+overflow:
+	errno = ENOMEM;
+	return (NULL);
 }

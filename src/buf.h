@@ -25,11 +25,20 @@ int	buf_append_str(struct buf *b, const char *s);
 void	buf_reset(struct buf *b);
 /** buf_steal(b): hand the storage to the caller (free() it); b is empty after. */
 char	*buf_steal(struct buf *b);
-/** buf_free(b): wipe and release the storage; b may be reused after buf_init. */
-void	buf_free(struct buf *b);
+/** buf_clean(b): wipe and release the storage; b may be reused after buf_init. */
+void	buf_clean(struct buf *b);
+
+/** buf_grow(p, cap, size, first): array ${p} of *${cap} elements of ${size} bytes, grown to
+ *  twice as many (${first} when empty): the new array, *${cap} updated.  NULL when the size
+ *  would overflow or on ENOMEM, ${p} and *${cap} unchanged.  The one growable array. */
+void	*buf_grow(void *p, size_t *cap, size_t size, size_t first);
 
 /** xstrdup(s): strdup that passes NULL through; NULL also on ENOMEM. */
 char	*xstrdup(const char *s);
+
+/** xstrdup_replace(field, value): free *${field} and set it to a copy of ${value} (NULL
+ *  clears it); 0, or -1 on ENOMEM with *${field} unchanged. */
+int	xstrdup_replace(char **field, const char *value);
 
 /** wipe(p, n): zero memory in a way the compiler may not elide (secrets). */
 void	wipe(void *p, size_t n);

@@ -29,10 +29,10 @@
  */
 static const char *const ferry_only[] = { "BACKUP_ACCOUNT_ID", "BACKUP_ROLE_ARN",
     "BACKUP_EXTERNAL_ID", "SHARE_KMS_KEY_ID", "BACKUP_KMS_KEY_ID", "BACKUP_REGION",
-    "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS" };
+    "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS", NULL };
 static const char *const keeper_only[] = { "RETENTION_DAYS", "RETENTION_MIN_COPIES",
     "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS", "RESTORE_SUBNET_GROUP",
-    "RESTORE_SECURITY_GROUP_IDS" };
+    "RESTORE_SECURITY_GROUP_IDS", NULL };
 
 static const char *
 env_get(const char *name)
@@ -514,31 +514,24 @@ static int
 get_mode(config_getenv_fn get, struct config *c, struct config_error *err)
 {
 	const char *v = var(get, "SNAPFERRY_MODE");
-	const char *const *other;
-	size_t i, n;
+	const char *const *p;
 	char s[48];
+	int k;
 
-	c->mode = CONFIG_MODE_FERRY;
-	if (v != NULL && strcasecmp(v, "keeper") == 0)
-		c->mode = CONFIG_MODE_KEEPER;
-	else if (v != NULL && strcasecmp(v, "ferry") != 0) {
+	if (v != NULL && strcasecmp(v, "keeper") != 0 && strcasecmp(v, "ferry") != 0) {
 		shown(s, v);
 		return (fail(err, "SNAPFERRY_MODE", "must be ferry (production) or keeper (backup "
 		    "account), not \"%s\"", s));
 	}
-	other = c->mode == CONFIG_MODE_FERRY ? keeper_only : ferry_only;
-	n = c->mode == CONFIG_MODE_FERRY ? sizeof(keeper_only) / sizeof(*keeper_only) :
-	    sizeof(ferry_only) / sizeof(*ferry_only);
-	for (i = 0; i < n; i++) {
-		if (var(get, other[i]) == NULL)
-			continue;
-		if (c->mode == CONFIG_MODE_FERRY)
-			return (fail(err, other[i], "is read by the keeper (SNAPFERRY_MODE=keeper) "
-			    "in the backup account, not by the ferry: remove it from the production "
-			    "function and set it on the keeper"));
-		return (fail(err, other[i], "is read by the ferry (SNAPFERRY_MODE=ferry) in the "
-		    "production account, not by the keeper: remove it from the keeper"));
-	}
+	c->mode = (v != NULL && strcasecmp(v, "keeper") == 0) ? CONFIG_MODE_KEEPER :
+	    CONFIG_MODE_FERRY;
+	k = c->mode == CONFIG_MODE_FERRY;	/* 1: the other mode is the keeper */
+	for (p = k ? keeper_only : ferry_only; *p != NULL; p++)
+		if (var(get, *p) != NULL)
+			return (fail(err, *p, "is read by the %s (SNAPFERRY_MODE=%s) in the %s, "
+			    "not by the %s: remove it here", k ? "keeper" : "ferry", k ? "keeper" :
+			    "ferry", k ? "backup account" : "production account", k ? "ferry" :
+			    "keeper"));
 	return (0);
 }
 
@@ -744,7 +737,7 @@ common:
 	return (0);
 
 fail:
-	config_free(c);
+	config_clean(c);
 	return (-1);
 }
 
@@ -779,7 +772,7 @@ config_db_selected(const struct config *c, const char *db_id)
 }
 
 void
-config_free(struct config *c)
+config_clean(struct config *c)
 {
 	size_t i;
 

@@ -58,7 +58,7 @@ int	config_check_own_account(const struct config *c, const char *account,
 int	config_db_selected(const struct config *c, const char *db_id);
 /** config_mode_name(m): "ferry" or "keeper". */
 const char *config_mode_name(enum config_mode m);
-/** config_free(c): release everything config_load allocated; safe on a zeroed struct. */
-void	config_free(struct config *c);
+/** config_clean(c): release everything config_load allocated; safe on a zeroed struct. */
+void	config_clean(struct config *c);
 
 #endif

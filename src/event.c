@@ -6,11 +6,13 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "arn.h"
 #include "event.h"
 #include "utf8.h"
 
@@ -61,61 +63,6 @@ event_snap_kind_name(enum snap_kind k)
 	case SNAP_NONE:		break;
 	}
 	return (NULL);
-}
-
-/* ---- ARNs ------------------------------------------------------------------- */
-
-void
-event_arn_free(struct event_arn *a)
-{
-	free(a->partition);
-	free(a->service);
-	free(a->region);
-	free(a->account);
-	free(a->type);
-	free(a->id);
-	memset(a, 0, sizeof(*a));
-}
-
-int
-event_arn_parse(const char *s, struct event_arn *out)
-{
-	char **dst[6];
-	const char *p, *q;
-	int i;
-
-	memset(out, 0, sizeof(*out));
-	dst[0] = &out->partition;
-	dst[1] = &out->service;
-	dst[2] = &out->region;
-	dst[3] = &out->account;
-	dst[4] = &out->type;
-	dst[5] = &out->id;
-	if (s == NULL || strncmp(s, "arn:", 4) != 0)
-		return (1);
-	/* Count first: six colons, a non-empty partition, service, type and id. */
-	for (p = s, i = 0; i < 6; i++) {
-		if ((p = strchr(p, ':')) == NULL)
-			return (1);
-		p++;
-	}
-	for (p = s + 4, i = 0; i < 5; i++) {
-		q = strchr(p, ':');
-		if ((*dst[i] = strndup(p, (size_t)(q - p))) == NULL)
-			goto nomem;
-		p = q + 1;
-	}
-	if ((out->id = strdup(p)) == NULL)
-		goto nomem;
-	if (*out->partition == '\0' || *out->service == '\0' || *out->type == '\0' ||
-	    *out->id == '\0') {
-		event_arn_free(out);
-		return (1);
-	}
-	return (0);
-nomem:
-	event_arn_free(out);
-	return (-1);
 }
 
 /* ---- field helpers ------------------------------------------------------------- */
@@ -208,11 +155,9 @@ kind_of_type(const char *type)
 static int
 take_snapshot_arn(struct event *ev, const char *arn, enum event_kind bad_kind, int invalid)
 {
-	int rc;
-
-	if ((rc = event_arn_parse(arn, &ev->arn)) < 0)
+	if (arn_parse(arn, &ev->arn) != 0 && errno == ENOMEM)
 		return (F_NOMEM);
-	if (rc > 0 || strcmp(ev->arn.service, "rds") != 0 ||
+	if (ev->arn.service == NULL || strcmp(ev->arn.service, "rds") != 0 ||
 	    kind_of_type(ev->arn.type) == SNAP_NONE)
 		return (bad(ev, bad_kind, invalid, "\"%.*s\" is not an RDS snapshot or cluster "
 		    "snapshot ARN", CUT(arn, 120)));
@@ -518,14 +463,14 @@ event_parse(const char *json, size_t len, struct event *ev)
 	}
 	cJSON_Delete(root);
 	if (rc == F_NOMEM) {
-		event_free(ev);
+		event_clean(ev);
 		return (-1);
 	}
 	return (0);
 }
 
 void
-event_free(struct event *ev)
+event_clean(struct event *ev)
 {
 	free(ev->id);
 	free(ev->detail_type);
@@ -539,7 +484,7 @@ event_free(struct event *ev)
 	free(ev->event_id);
 	free(ev->snapshot);
 	free(ev->snapshot_arn);
-	event_arn_free(&ev->arn);
+	arn_clean(&ev->arn);
 	free(ev->action);
 	free(ev->db);
 	free(ev->target);

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "arn.h"
+
 enum event_kind {
 	EVENT_MALFORMED = 0,		/* not JSON, not an object, missing or mistyped fields */
 	EVENT_UNKNOWN,			/* well-formed but not one snapferry acts on (see reason) */
@@ -26,11 +28,6 @@ enum snap_kind {
 	SNAP_CLUSTER		/* DB cluster snapshot (":cluster-snapshot:") */
 };
 
-/* An ARN split on its first six colons: the resource id keeps its own ("rds:..."). */
-struct event_arn {
-	char	*partition, *service, *region, *account, *type, *id;
-};
-
 struct event {
 	enum event_kind	 kind;
 	int		 invalid;	/* a manual action snapferry can't carry out as given */
@@ -45,7 +42,7 @@ struct event {
 	enum snap_kind	 snap_kind;
 	char		*snapshot;	/* its id, e.g. "rds:mydb-2024-05-01-00-05" */
 	char		*snapshot_arn;	/* its ARN when known */
-	struct event_arn arn;		/* snapshot_arn split (fields NULL when no ARN) */
+	struct arn	 arn;		/* snapshot_arn split (fields NULL when no ARN) */
 
 	/* Manual actions */
 	char	*action;		/* "sweep", "advance", "restore" */
@@ -58,8 +55,8 @@ struct event {
 /** event_parse(json, len, ev): parse and classify ${json}; always fills ${ev}
  *  (EVENT_MALFORMED with a reason for bad input); -1 only on ENOMEM. */
 int	event_parse(const char *json, size_t len, struct event *ev);
-/** event_free(ev): release the fields of ${ev}; safe on a zeroed or freed event. */
-void	event_free(struct event *ev);
+/** event_clean(ev): release the fields of ${ev}; safe on a zeroed or freed event. */
+void	event_clean(struct event *ev);
 /** event_kind_name(k): "snapshot-created", "copy-finished", "sweep", ... */
 const char *event_kind_name(enum event_kind k);
 /** event_snap_kind_name(k): "instance", "cluster" or NULL. */
@@ -67,10 +64,5 @@ const char *event_snap_kind_name(enum snap_kind k);
 /** event_foreign(ev, account, region): 1 when ${ev} (its envelope or its snapshot ARN)
  *  belongs to another account or region; ${account} may be NULL (unknown: region only). */
 int	event_foreign(const struct event *ev, const char *account, const char *region);
-/** event_arn_parse(s, out): split an ARN on its first six colons: 0; 1 when ${s} is no
- *  "arn:p:svc:region:account:type:id" ARN (out zeroed); -1 on ENOMEM.  Free with event_arn_free. */
-int	event_arn_parse(const char *s, struct event_arn *out);
-/** event_arn_free(a): release the fields of ${a}. */
-void	event_arn_free(struct event_arn *a);
 
 #endif

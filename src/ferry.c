@@ -2,8 +2,9 @@
  * ferry: advance(S).  Each invocation observes S, its transit copy T (in
  * this account), the share, and its backup copy B (in the backup account),
  * and takes every step that is ready now; the deterministic names of
- * names.c and the lineage tags make every step safe to repeat.  Also the AWS
- * clients and the classification of AWS errors; restoring is restore.c's.
+ * names.c and the lineage tags make every step safe to repeat.  The clients and
+ * the classification of AWS errors are session.c's, the policy ferry_policy.c's,
+ * the share and delete steps ferry_share.c's, restoring restore.c's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,15 +12,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "arn.h"
+#include "buf.h"
 #include "config.h"
-#include "credentials.h"
 #include "ferry.h"
 #include "kms.h"
-#include "log.h"
 #include "names.h"
 #include "restore.h"
 #include "retry.h"
-#include "sts.h"
 
 #define SESSION_NAME	"snapferry"
 
@@ -40,461 +40,21 @@ struct flow {
 	int			 encrypted;
 };
 
-int64_t
-ferry_now_ms(void)
+/* wait_budget_ms(f): how long this invocation may poll a copy: WAIT_SECONDS, cut to the
+ * time left; 0 in a dry run and in the sweep. */
+static int64_t
+wait_budget_ms(const struct session *f)
 {
-	struct timespec ts;
+	int64_t w = (int64_t)f->cfg->wait_seconds * 1000, left;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
-ferry_time_left_ms(const struct ferry *f)
-{
-	if (f->deadline_ms == 0)
-		return (INT64_MAX);
-	return (f->deadline_ms - FERRY_MARGIN_MS - ferry_now_ms());
-}
-
-/* ferry_op(kind, which): the RDS operation ${which} ("describe", "copy", "share", "attrs",
- *  "delete", "restore", "dbs") for ${kind}, for messages. */
-const char *
-ferry_op(enum rds_kind kind, const char *which)
-{
-	static const struct { const char *k, *i, *c; } t[] = {
-		{ "describe", "DescribeDBSnapshots", "DescribeDBClusterSnapshots" },
-		{ "copy", "CopyDBSnapshot", "CopyDBClusterSnapshot" },
-		{ "share", "ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute" },
-		{ "attrs", "DescribeDBSnapshotAttributes", "DescribeDBClusterSnapshotAttributes" },
-		{ "delete", "DeleteDBSnapshot", "DeleteDBClusterSnapshot" },
-		{ "restore", "RestoreDBInstanceFromDBSnapshot", "RestoreDBClusterFromSnapshot" },
-		{ "dbs", "DescribeDBInstances", "DescribeDBClusters" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(t[i].k, which) == 0)
-			return (kind == RDS_CLUSTER ? t[i].c : t[i].i);
-	return (which);
-}
-
-/* 1 when ${s} is one of the ${n} strings of ${t}. */
-static int
-in_list(const char *s, const char * const *t, size_t n)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < n; i++)
-		if (strcmp(s, t[i]) == 0)
-			return (1);
-	return (0);
-}
-
-int
-ferry_is_quota(const char *code)
-{
-	static const char * const q[] = {
-		"SnapshotQuotaExceeded", "SnapshotQuotaExceededFault",
-		"SharedSnapshotQuotaExceeded", "SharedSnapshotQuotaExceededFault",
-		"InstanceQuotaExceeded", "InstanceQuotaExceededFault",
-		"StorageQuotaExceeded", "StorageQuotaExceededFault",
-		"DBClusterQuotaExceededFault", "ResourceLimitExceeded",
-		"LimitExceededException",
-	};
-
-	return (in_list(code, q, sizeof(q) / sizeof(q[0])));
-}
-
-/* AWS's "the snapshot is not in a valid state" for this call (wire code of the DB
- * snapshot fault, shape name of the cluster one). */
-static int
-is_invalid_state(const struct aws_error *e)
-{
-	return (aws_error_is(e, "InvalidDBSnapshotState") ||
-	    aws_error_is(e, "InvalidDBSnapshotStateFault") ||
-	    aws_error_is(e, "InvalidDBClusterSnapshotStateFault"));
-}
-
-int
-ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now)
-{
-	return (is_invalid_state(e) && created > 0 &&
-	    now - created > (time_t)FERRY_REFUSAL_HOURS * 3600);
-}
-
-/*
- * fail_refused(f, r, e, op, what, fix, snap): ferry_fail_aws, but a refusal of ${op} on
- * available snapshot ${snap} that has lasted past FERRY_REFUSAL_HOURS ends "failed" with
- * AWS's message instead of "pending" for ever.
- */
-static void
-fail_refused(struct ferry *f, struct result *r, const struct aws_error *e, const char *op,
-    const char *what, const char *fix, const struct rds_snapshot *snap)
-{
-	if (!ferry_refusal_is_final(e, snap->created, time(NULL))) {
-		ferry_fail_aws(f, r, e, op, what, fix);
-		return;
-	}
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.Refused", "%s on %s: AWS still refuses it (%s: %s) although "
-	    "%s is available and was taken at %s, over %d hours ago: AWS does not let this "
-	    "snapshot be shared or copied. To fix: check the snapshot against AWS's rules "
-	    "for sharing and copying snapshots; snapferry tries again on the next trigger",
-	    op, what, e->code ? e->code : "", e->message ? e->message : "", snap->id,
-	    snap->create_time ? snap->create_time : "?", FERRY_REFUSAL_HOURS);
-}
-
-static int
-is_access_denied(const struct aws_error *e)
-{
-	return (aws_error_is(e, "AccessDenied") || aws_error_is(e, "AccessDeniedException") ||
-	    aws_error_is(e, "UnauthorizedOperation") || aws_error_is(e, "NotAuthorized") ||
-	    aws_error_is(e, "AuthorizationError"));
-}
-
-/* ferry_count_metric(f, counter, name): count one in ${counter}, and emit metric ${name}
- *  unless the sweep sums the counters up. */
-void
-ferry_count_metric(struct ferry *f, unsigned *counter, const char *name)
-{
-	(*counter)++;
-	if (!f->quiet_metrics)
-		log_metric(name, 1, "Count", NULL, NULL);
-}
-
-/* is_transport(e): the endpoint could not be reached (no answer at all), after the retries. */
-static int
-is_transport(const struct aws_error *e)
-{
-	return (aws_error_is(e, "NetworkError") || aws_error_is(e, "Timeout"));
-}
-
-/* The endpoint an operation went to: by its "sts:"/"kms:" prefix, else RDS (this account's,
- * or the backup account's when the two differ and the backup client is in use). */
-static const char *
-endpoint_of(const struct ferry *f, const char *opname, const char **other)
-{
-	*other = NULL;
-	if (strncmp(opname, "sts:", 4) == 0)
-		return (f->sts.endpoint);
-	if (strncmp(opname, "kms:", 4) == 0)
-		return (f->kms.endpoint);
-	if (f->have_brds && f->brds.endpoint != NULL && f->rds.endpoint != NULL &&
-	    strcmp(f->brds.endpoint, f->rds.endpoint) != 0)
-		*other = f->brds.endpoint;
-	return (f->rds.endpoint);
-}
-
-void
-ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
-    const char *opname, const char *what, const char *fix)
-{
-	const char *code = e->code ? e->code : "Unknown";
-	const char *msg = e->message ? e->message : "";
-	const char *ep, *ep2;
-
-	if (is_transport(e)) {
-		/* Not throttling or a 5xx: nothing answered, every retry.  A wrong endpoint or
-		 * no network would otherwise be "pending" forever; as a function error the
-		 * Errors alarm fires, and the sweep converges once the network is back. */
-		ep = endpoint_of(f, opname, &ep2);
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.Network", "%s on %s: could not reach %s%s%s%s after "
-		    "retries (%s: %s). To fix: check the network path (VPC subnets, NAT or VPC "
-		    "endpoints, security groups) and AWS_ENDPOINT_URL*", opname, what,
-		    ep ? ep : "the endpoint", ep2 ? " (backup account: " : "", ep2 ? ep2 : "",
-		    ep2 ? ")" : "", code, msg);
-		return;
-	}
-	if (ferry_is_quota(code)) {
-		result_warn(r, "%s on %s hit a quota (%s: %s); snapferry retries on the "
-		    "next trigger", opname, what, code, msg);
-		ferry_count_metric(f, &f->counts.quota, "QuotaExceeded");
-		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
-		result_finish(r, RESULT_PENDING, "quota: %s (%s)", code, opname);
-		return;
-	}
-	if (e->retryable || aws_error_has(e, "Throttl") || aws_error_is(e, "RequestExpired")) {
-		result_warn(r, "%s on %s kept failing (%s: %s); the next trigger or sweep "
-		    "continues", opname, what, code, msg);
-		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
-		result_finish(r, RESULT_PENDING, "transient AWS error %s on %s", code, opname);
-		return;
-	}
-	if (is_invalid_state(e)) {
-		ferry_count_metric(f, &f->counts.pending, "CopiesPending");
-		result_finish(r, RESULT_PENDING, "%s on %s: snapshot busy (%s: %s)", opname,
-		    what, code, msg);
-		return;
-	}
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	if (is_access_denied(e))
-		result_fail(r, "Snapferry.AccessDenied", "%s on %s was denied (%s: %s). "
-		    "To fix: %s", opname, what, code, msg, fix);
-	else if (aws_error_is(e, "KMSKeyNotAccessibleFault") ||
-	    aws_error_is(e, "KMSKeyNotAccessible"))
-		result_fail(r, "Snapferry.KMSKeyNotAccessible", "%s on %s: a KMS key is not "
-		    "accessible (%s: %s). To fix: %s", opname, what, code, msg, fix);
-	else if (aws_error_is(e, "InvalidClientTokenId") ||
-	    aws_error_is(e, "SignatureDoesNotMatch") ||
-	    aws_error_is(e, "UnrecognizedClientException") ||
-	    aws_error_has(e, "ExpiredToken"))
-		result_fail(r, "Snapferry.Credentials", "%s on %s: the credentials were "
-		    "refused (%s: %s)", opname, what, code, msg);
-	else if (aws_error_is(e, "NotFoundException") || aws_error_is(e, "DisabledException") ||
-	    aws_error_is(e, "KMSInvalidStateException"))
-		result_fail(r, "Snapferry.KMSKey", "%s on %s: %s: %s. To fix: %s", opname,
-		    what, code, msg, fix);
-	else
-		result_fail(r, "Snapferry.AWSError", "%s on %s failed (%s: %s). To fix: %s",
-		    opname, what, code, msg, fix);
-}
-
-/* ---- clients --------------------------------------------------------------- */
-
-int
-ferry_init(struct ferry *f, const struct config *cfg, struct http_client *http,
-    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err)
-{
-	memset(f, 0, sizeof(*f));
-	f->cfg = cfg;
-	f->http = http;
-	f->role_cache = role_cache;
-	f->deadline_ms = deadline_ms;
-	if (creds_from_env(&f->creds) != 0) {
-		aws_error_set(err, "MissingCredentials", "AWS_ACCESS_KEY_ID and "
-		    "AWS_SECRET_ACCESS_KEY are not set");
-		goto err0;
-	}
-	if (aws_client_init(&f->rds, http, "rds", cfg->region, &f->creds) != 0)
-		goto err1;
-	if (aws_client_init(&f->kms, http, "kms", cfg->region, &f->creds) != 0)
-		goto err2;
-	if (aws_client_init(&f->sts, http, "sts", cfg->region, &f->creds) != 0)
-		goto err3;
-	f->rds.deadline_ms = f->kms.deadline_ms = f->sts.deadline_ms = deadline_ms;
-
-	/* Success! */
-	return (0);
-
-err3:
-	aws_client_clean(&f->kms);
-err2:
-	aws_client_clean(&f->rds);
-err1:
-	aws_error_set(err, "ENOMEM", "out of memory");
-	creds_free(&f->creds);
-err0:
-	/* Failure! */
-	return (-1);
-}
-
-void
-ferry_clean(struct ferry *f)
-{
-	if (f->cfg == NULL)
-		return;
-	if (f->have_brds)
-		aws_client_clean(&f->brds);
-	aws_client_clean(&f->sts);
-	aws_client_clean(&f->kms);
-	aws_client_clean(&f->rds);
-	creds_free(&f->creds);
-	free(f->account);
-	memset(f, 0, sizeof(*f));
-}
-
-struct aws_client *
-ferry_backup(struct ferry *f, struct result *r)
-{
-	struct aws_creds bc;
-	struct aws_error e;
-	const struct config *cfg = f->cfg;
-	int rc;
-
-	if (f->have_brds)
-		return (&f->brds);
-	/* The keeper runs in the backup account with its own role: it assumes none. */
-	if (cfg->mode == CONFIG_MODE_KEEPER) {
-		if (aws_client_init(&f->brds, f->http, "rds", cfg->region, &f->creds) != 0) {
-			result_fail(r, "Snapferry.Internal", "out of memory");
-			return (NULL);
-		}
-		f->brds.deadline_ms = f->deadline_ms;
-		f->have_brds = 1;
-		return (&f->brds);
-	}
-	memset(&bc, 0, sizeof(bc));
-	memset(&e, 0, sizeof(e));
-	f->backup_src.cache = f->role_cache;
-	f->backup_src.sts = &f->sts;
-	f->backup_src.role_arn = cfg->backup_role_arn;
-	f->backup_src.session = SESSION_NAME;
-	f->backup_src.external_id = cfg->backup_external_id;
-	if (creds_source_fetch(&f->backup_src, &bc, &e) != 0) {
-		ferry_fail_aws(f, r, &e, "sts:AssumeRole", cfg->backup_role_arn,
-		    "the function's role needs sts:AssumeRole on BACKUP_ROLE_ARN, and that "
-		    "role's trust policy must trust it (with sts:ExternalId equal to "
-		    "BACKUP_EXTERNAL_ID when set)");
-		aws_error_clear(&e);
-		return (NULL);
-	}
-	rc = aws_client_init(&f->brds, f->http, "rds", cfg->backup_region ?
-	    cfg->backup_region : cfg->region, &bc);
-	creds_free(&bc);
-	if (rc != 0) {
-		result_fail(r, "Snapferry.Internal", "out of memory");
-		return (NULL);
-	}
-	f->brds.deadline_ms = f->deadline_ms;
-	/* An invocation may outlast them (WAIT_SECONDS): each call renews them if needed. */
-	f->brds.refresh = creds_source_fetch;
-	f->brds.refresh_arg = &f->backup_src;
-	f->have_brds = 1;
-	return (&f->brds);
-}
-
-/* ---- helpers ------------------------------------------------------------------ */
-
-/* ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
- *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
-size_t
-ferry_base_tags(const char *role, struct rds_tag *tags)
-{
-	size_t i = 0;
-
-	tags[i].key = NAMES_TAG_CREATED_BY;
-	tags[i++].value = "snapferry";
-	tags[i].key = NAMES_TAG_VERSION;
-	tags[i++].value = SNAPFERRY_VERSION;
-	tags[i].key = NAMES_TAG_ROLE;
-	tags[i++].value = (char *)(uintptr_t)role;
-	return (i);
-}
-
-int
-ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
-    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n)
-{
-	size_t i = ferry_base_tags(role, tags), k;
-
-	*n = 0;
-	if (names_arn_tags(snap->arn, arn) != 0)
-		return (-1);
-	for (k = 0; k < arn->n; k++)
-		tags[i++] = arn->tag[k];
-	if (snap->db_id != NULL) {
-		tags[i].key = NAMES_TAG_SOURCE_DB;
-		tags[i++].value = snap->db_id;
-	}
-	tags[i].key = NAMES_TAG_SOURCE_KEY;
-	tags[i++].value = snap->kms_key_id ? snap->kms_key_id : "none";
-	if (snap->create_time != NULL) {
-		tags[i].key = NAMES_TAG_SOURCE_TIME;
-		tags[i++].value = snap->create_time;
-	}
-	(void)f;
-	*n = i;
-	return (0);
-}
-
-/*
- * describe_tagged(c, kind, id, out, err): rds_describe_snapshot, then the tags
- * through ListTagsForResource when the description carried none.
- */
-static int
-describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
-    struct rds_snapshot *out, struct aws_error *err)
-{
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = rds_describe_snapshot(c, kind, id, out, err)) != 1)
-		return (rc);
-	if (out->n_tags == 0 && out->arn != NULL) {
-		rds_tags_free(out->tags, out->n_tags);
-		out->tags = NULL;
-		out->n_tags = 0;
-		if (rds_list_tags(c, out->arn, &out->tags, &out->n_tags, err) != 0) {
-			rds_snapshot_clean(out);
-			return (-1);
-		}
-	}
-	return (1);
-}
-
-static int
-is_terminal(const char *status)
-{
-	static const char * const t[] = { "failed", "deleted", "deleting",
-	    "incompatible-restore", "incompatible-parameters", "incompatible-network",
-	    "unavailable" };
-
-	return (in_list(status, t, sizeof(t) / sizeof(t[0])));
-}
-
-/* ferry_is_available(s): 1 when snapshot ${s} is "available". */
-int
-ferry_is_available(const struct rds_snapshot *s)
-{
-	return (s->status != NULL && strcmp(s->status, "available") == 0);
-}
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
-
-/*
- * wait_available(f, c, kind, id, snap, err): poll ${id} while WAIT_SECONDS and
- * the deadline allow.  1 available (${snap} refreshed), 0 still not, 2 gone,
- * -1 error.
- */
-static int
-wait_available(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-    const char *id, struct rds_snapshot *snap, struct aws_error *err)
-{
-	int64_t end, left, step = 1000;
-	struct rds_snapshot n;
-	int rc;
-
-	if (ferry_is_available(snap))
-		return (1);
-	if (f->cfg->wait_seconds <= 0 || f->cfg->dry_run || f->no_wait)
+	if (w <= 0 || f->cfg->dry_run || f->no_wait)
 		return (0);
-	end = ferry_now_ms() + (int64_t)f->cfg->wait_seconds * 1000;
-	for (;;) {
-		left = end - ferry_now_ms();
-		if (ferry_time_left_ms(f) < left)
-			left = ferry_time_left_ms(f);
-		if (left <= 0)
-			return (0);
-		sleep_ms(step < left ? step : left);
-		if (step < 10000)
-			step *= 2;
-		if ((rc = describe_tagged(c, kind, id, &n, err)) == -1)
-			return (-1);
-		if (rc == 0)
-			return (2);
-		rds_snapshot_clean(snap);
-		*snap = n;
-		if (ferry_is_available(snap))
-			return (1);
-		if (is_terminal(snap->status))
-			return (0);
-	}
+	left = session_time_left_ms(f);
+	return (left < w ? left : w);
 }
 
 #define PENDING(f, r, ...) do {						\
-	ferry_count_metric((f), &(f)->counts.pending, "CopiesPending");		\
+	session_count_metric((f), &(f)->counts.pending, "CopiesPending");		\
 	result_finish((r), RESULT_PENDING, __VA_ARGS__);			\
 } while (0)
 
@@ -521,18 +81,18 @@ static int
 source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 {
 	const char *db = rds_tag_get(t->tags, t->n_tags, NAMES_TAG_SOURCE_DB);
-	struct names_arn a;
+	struct arn_snapshot a;
 	int same;
 
 	/* Exactly S: the same id and kind (a copy of another source can share T's name). */
-	if (names_lineage_source(t->tags, t->n_tags, &a) != 1)
+	if (names_lineage_source(t->tags, t->n_tags, &a) != 0)
 		return (-1);
 	same = strcmp(a.id, fl->s_id) == 0 && a.kind == fl->kind;
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	free(fl->s_arn);
 	if (!same || (fl->s_arn = names_lineage_arn(t->tags, t->n_tags)) == NULL)
 		return (-1);
-	if (db != NULL && result_set_str(&fl->db_id, db) != 0)
+	if (db != NULL && xstrdup_replace(&fl->db_id, db) != 0)
 		return (-1);
 	return (0);
 }
@@ -541,137 +101,17 @@ source_from_tags(struct flow *fl, const struct rds_snapshot *t)
 
 /* lineage_too_long(f, fl, r): ${r} fails: S's ARN can't be written as lineage tags. */
 static void
-lineage_too_long(struct ferry *f, const struct flow *fl, struct result *r)
+lineage_too_long(struct session *f, const struct flow *fl, struct result *r)
 {
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.Internal", "the lineage of %s can't be tagged: out of "
 	    "memory, or its ARN is over %d characters", fl->s_id ? fl->s_id : "(no id)",
 	    NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX);
 }
 
-/* no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so its
- *  lineage and ownership can't be checked, and snapferry does not act on it. */
-static void
-no_arn(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
-{
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.AWSError", "%s answered for %s without %s: snapferry "
-	    "never acts on a snapshot whose ARN is unknown; the next trigger or sweep "
-	    "tries again", ferry_op(kind, "describe"), id ? id : "(no id)",
-	    kind == RDS_CLUSTER ? "DBClusterSnapshotArn" : "DBSnapshotArn");
-}
-
-/*
- * delete_ours(f, c, kind, snap, s_arn, r, what): delete ${snap} when it carries
- * snapferry's lineage for ${s_arn}; never the source.  0 done or nothing to
- * do, -1 with ${r} set.
- */
-static int
-delete_ours(struct ferry *f, struct aws_client *c, enum rds_kind kind,
-    const struct rds_snapshot *snap, const char *s_arn, struct result *r,
-    const char *what)
-{
-	struct aws_error e;
-
-	/* Unknown ARNs (an answer without DBSnapshotArn) prove nothing: never delete then. */
-	if (s_arn == NULL || snap->arn == NULL || snap->id == NULL) {
-		result_warn(r, "not deleting %s %s: the ARN of %s is unknown", what,
-		    snap->id ? snap->id : "(no id)", s_arn == NULL ? "its source" : "it");
-		return (0);
-	}
-	if (!names_has_lineage(snap->tags, snap->n_tags, s_arn, NULL) ||
-	    strcmp(snap->arn, s_arn) == 0) {
-		result_warn(r, "not deleting %s %s: it does not carry snapferry's lineage",
-		    what, snap->id);
-		return (0);
-	}
-	if (f->cfg->dry_run) {
-		result_step(r, "would:%s %s", ferry_op(kind, "delete"), snap->id);
-		return (0);
-	}
-	memset(&e, 0, sizeof(e));
-	if (rds_delete_snapshot(c, kind, snap->id, &e) != 0) {
-		if (aws_error_has(&e, "NotFound") || aws_error_is(&e, "InvalidDBSnapshotState") ||
-		    aws_error_is(&e, "InvalidDBClusterSnapshotStateFault")) {
-			/* Gone or already being deleted by a concurrent invocation. */
-			result_step(r, "%s %s: already gone (%s)", ferry_op(kind, "delete"),
-			    snap->id, e.code);
-			aws_error_clear(&e);
-			return (0);
-		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "delete"), snap->id,
-		    "allow rds:DeleteDBSnapshot / rds:DeleteDBClusterSnapshot on snapferry's "
-		    "copies to the role that owns them");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	result_step(r, "%s %s", ferry_op(kind, "delete"), snap->id);
-	return (0);
-}
-
-/* shared_with_backup(f, kind, id, r): 1 when ${id}'s "restore" attribute lists the backup
- *  account, 0 when not (or ${id} is gone), -1 with ${r} set. */
-static int
-shared_with_backup(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
-{
-	struct aws_error e;
-	char **acc = NULL;
-	size_t n = 0, i;
-	int shared = 0;
-
-	memset(&e, 0, sizeof(e));
-	if (rds_shared_accounts(&f->rds, kind, id, &acc, &n, &e) != 0) {
-		if (aws_error_has(&e, "NotFound")) {
-			aws_error_clear(&e);
-			return (0);
-		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "attrs"), id,
-		    "allow rds:DescribeDBSnapshotAttributes / "
-		    "rds:DescribeDBClusterSnapshotAttributes to the function's role");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	for (i = 0; i < n; i++)
-		if (strcmp(acc[i], f->cfg->backup_account_id) == 0)
-			shared = 1;
-	rds_strv_free(acc, n);
-	return (shared);
-}
-
-/* unshare(f, kind, id, r): remove the backup account from ${id}'s "restore" attribute. */
-static int
-unshare(struct ferry *f, enum rds_kind kind, const char *id, struct result *r)
-{
-	const struct config *cfg = f->cfg;
-	struct aws_error e;
-	int shared;
-
-	memset(&e, 0, sizeof(e));
-	if ((shared = shared_with_backup(f, kind, id, r)) != 1)
-		return (shared);
-	if (cfg->dry_run) {
-		result_step(r, "would:%s %s remove %s", ferry_op(kind, "share"), id,
-		    cfg->backup_account_id);
-		return (0);
-	}
-	if (rds_modify_share(&f->rds, kind, id, cfg->backup_account_id, 0, &e) != 0) {
-		if (aws_error_has(&e, "NotFound")) {
-			aws_error_clear(&e);
-			return (0);
-		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "share"), id,
-		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
-		    "to the function's role");
-		aws_error_clear(&e);
-		return (-1);
-	}
-	result_step(r, "%s %s remove %s", ferry_op(kind, "share"), id, cfg->backup_account_id);
-	return (0);
-}
-
 /* finish(f, fl, bc, r): B is available: un-share, delete T, restore, done. */
 static void
-finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct aws_error e;
@@ -681,13 +121,10 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 	memset(&e, 0, sizeof(e));
 	if (fl->need_transit) {
 		if (!fl->have_t) {
-			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1) {
-				ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"),
-				    fl->copy_id, "allow rds:DescribeDBSnapshots / "
-				    "rds:DescribeDBClusterSnapshots and rds:ListTagsForResource "
-				    "to the function's role");
-				aws_error_clear(&e);
+				session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->copy_id,
+				    SESSION_OWN_ROLE);
 				return;
 			}
 			fl->have_t = (rc == 1);
@@ -698,9 +135,9 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 				result_warn(r, "transit copy %s does not carry snapferry's "
 				    "lineage for %s: left alone", fl->copy_id, fl->s_arn);
 			} else {
-				if (unshare(f, fl->kind, fl->t.id, r) != 0)
+				if (ferry_unshare(f, fl->kind, fl->t.id, r) != 0)
 					return;
-				if (delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
+				if (ferry_delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
 				    "transit copy") != 0)
 					return;
 				worked = 1;
@@ -712,7 +149,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 		    fl->s.id, cfg->backup_account_id);
 	} else if (fl->have_s) {
 		/* S itself was shared by snapferry: take the share back; S is never deleted. */
-		if (unshare(f, fl->kind, fl->s.id, r) != 0)
+		if (ferry_unshare(f, fl->kind, fl->s.id, r) != 0)
 			return;
 	}
 	if (cfg->restore) {
@@ -731,7 +168,7 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
 		worked |= rc;
 	}
 	if (worked)
-		ferry_count_metric(f, &f->counts.completed, "CopiesCompleted");
+		session_count_metric(f, &f->counts.completed, "CopiesCompleted");
 	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
 	    fl->backup_id, cfg->backup_account_id);
 }
@@ -740,11 +177,11 @@ finish(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r
  * vet_copy(f, c, fl, snap, role, r): ${snap} holds the name of S's transit
  * copy (${role} "transit", in this account) or backup copy ("backup", in the
  * backup account).  It must carry snapferry's lineage for S; one that ended
- * badly is deleted so that the next trigger copies again.  1 usable, 0 ${r}
+ * badly is deleted so that the next trigger copies again.  0 usable (go on), -1 ${r}
  * holds the outcome.
  */
 static int
-vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
+vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
     const struct rds_snapshot *snap, const char *role, struct result *r)
 {
 	const char *what = strcmp(role, NAMES_ROLE_BACKUP) == 0 ? "backup copy" :
@@ -752,27 +189,27 @@ vet_copy(struct ferry *f, struct aws_client *c, struct flow *fl,
 	const char *name = c == &f->rds ? fl->copy_id : fl->backup_id;
 
 	if (snap->arn == NULL || fl->s_arn == NULL) {
-		no_arn(f, fl->kind, snap->arn == NULL ? name : fl->s_id, r);
-		return (0);
+		ferry_no_arn(f, fl->kind, snap->arn == NULL ? name : fl->s_id, r);
+		return (-1);
 	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		session_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
 		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
 		    "another NAME_PREFIX", name, c == &f->rds ? "" :
 		    " in the backup account", fl->s_arn);
-		return (0);
+		return (-1);
 	}
-	if (!is_terminal(snap->status))
-		return (1);
+	if (!rds_is_terminal(snap->status))
+		return (0);
 	result_warn(r, "%s %s ended in state %s; deleting it so that the next trigger "
 	    "copies again", what, name, snap->status);
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	if (strcmp(snap->status, "deleting") != 0 &&
-	    delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
-		return (0);
+	    ferry_delete_ours(f, c, fl->kind, snap, fl->s_arn, r, what) != 0)
+		return (-1);
 	PENDING(f, r, "%s %s was %s; copying again later", what, name, snap->status);
-	return (0);
+	return (-1);
 }
 
 /*
@@ -789,7 +226,7 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
 
 	if (strcmp(fl->copy_id, fl->backup_id) == 0)
 		return (0);
-	if ((rc = describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
+	if ((rc = rds_describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
 		return (rc);
 	if (fl->b.arn == NULL || !names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
 	    NAMES_ROLE_BACKUP)) {
@@ -800,130 +237,96 @@ old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws
 	free(fl->backup_id);
 	if ((fl->backup_id = strdup(fl->copy_id)) == NULL)
 		return (-1);
-	result_set_str(&r->backup, fl->backup_id);
+	xstrdup_replace(&r->backup, fl->backup_id);
 	result_step(r, "backup copy %s has the name used before account-specific names; "
 	    "it is this source's copy and is kept", fl->backup_id);
 	return (1);
 }
 
-static int observe_b(struct ferry *, struct flow *, struct aws_client *, struct result *);
-
-/* What a pending answer adds while B is a retry. */
-#define RETRY_NOTE(fl)	((fl)->attempt > 1 ? " (a retry: an earlier copy ended failed; " \
-	"the keeper reports it)" : "")
+static int observe_b(struct session *, struct flow *, struct aws_client *, struct result *);
 
 /*
- * next_attempt(f, fl, bc, r): B, one of snapferry's, ended failed.  AWS deletes only
- * available snapshots and the ferry may not delete copies at all (the backup account is
- * add-only for it): the copy is made again under the next retry id, with the same
- * lineage, up to RETRY_ATTEMPTS in all; the keeper reports (and tries to delete) the
- * failed ones.  1 when the flow must go on to create B under fl->backup_id, 0 when ${r}
- * holds the outcome.
+ * next_attempt(f, fl, bc, r): B, one of snapferry's, ended failed; AWS deletes only
+ * available snapshots and the ferry deletes no copy: copy again under the next retry id
+ * (retry.h), the same lineage.  0 go on to create it, -1 ${r} holds the outcome.
  */
 static int
-next_attempt(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+next_attempt(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
 {
-	char *next;
-	int attempt = fl->attempt > 1 ? fl->attempt : 1;
-
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	if (attempt >= RETRY_ATTEMPTS) {
-		result_fail(r, "Snapferry.CopyFailed", "backup copy %s ended in state %s, "
-		    "attempt %d of %d: AWS could not copy %s into the backup account; look at "
-		    "the backup account's RDS events for %s", fl->backup_id, fl->b.status,
-		    attempt, RETRY_ATTEMPTS, fl->s_arn, fl->backup_id);
-		return (0);
-	}
-	/* Retry ids derive from the first attempt's id, never from another retry id. */
-	if (fl->first_id == NULL && (fl->first_id = strdup(fl->backup_id)) == NULL) {
-		result_fail(r, "Snapferry.Internal", "out of memory");
-		return (0);
-	}
-	if ((next = retry_id(fl->first_id, fl->kind, attempt + 1)) == NULL) {
-		result_fail(r, "Snapferry.Internal", "out of memory");
-		return (0);
-	}
-	result_warn(r, "backup copy %s ended in state %s; AWS deletes only available "
-	    "snapshots and the ferry deletes none: copying again as %s (attempt %d of %d)",
-	    fl->backup_id, fl->b.status, next, attempt + 1, RETRY_ATTEMPTS);
-	free(fl->backup_id);
-	fl->backup_id = next;
-	fl->attempt = attempt + 1;
-	result_set_str(&r->backup, fl->backup_id);
+	if (retry_next(f, r, fl->kind, &fl->first_id, &fl->backup_id, &fl->attempt,
+	    fl->b.status, fl->s_arn) != 0)
+		return (-1);
 	rds_snapshot_clean(&fl->b);
-	memset(&fl->b, 0, sizeof(fl->b));
 	fl->have_b = 0;
 	return (observe_b(f, fl, bc, r));
 }
 
 /*
  * observe_b(f, fl, bc, r): observe B (under its name, else under the old name).
- * 1 when the flow must go on to create B, 0 when ${r} holds the outcome.
+ * 0 when the flow must go on to create B, -1 when ${r} holds the outcome.
  */
 static int
-observe_b(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
 {
 	struct aws_error e;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	if ((rc = describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0 &&
+	if ((rc = rds_describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0 &&
 	    fl->attempt <= 1)
 		rc = old_named_b(fl, bc, r, &e);
 	if (rc == -1) {
 		if (e.code == NULL) {
 			result_fail(r, "Snapferry.Internal", "out of memory");
-			return (0);
+			return (-1);
 		}
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
-		    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
-		    "rds:ListTagsForResource to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
-		return (0);
+		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
+		    SESSION_BACKUP_ROLE);
+		return (-1);
 	}
 	if (rc == 0)
-		return (1);
+		return (0);
 	fl->have_b = 1;
-	if (is_terminal(fl->b.status) && strcmp(fl->b.status, "deleting") != 0 &&
+	if (rds_is_terminal(fl->b.status) && strcmp(fl->b.status, "deleting") != 0 &&
 	    fl->b.arn != NULL && names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
 	    NAMES_ROLE_BACKUP))
 		return (next_attempt(f, fl, bc, r));
-	if (!vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r))
-		return (0);
-	switch (wait_available(f, bc, fl->kind, fl->backup_id, &fl->b, &e)) {
-	case 1:
+	if (vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r) != 0)
+		return (-1);
+	switch (rds_wait_available(bc, fl->kind, fl->backup_id, &fl->b, wait_budget_ms(f),
+	    &e)) {
+	case RDS_WAIT_AVAILABLE:
 		finish(f, fl, bc, r);
-		return (0);
-	case 2:
+		return (-1);
+	case RDS_WAIT_GONE:
 		fl->have_b = 0;
 		rds_snapshot_clean(&fl->b);
 		/* An old-named copy that vanished: the next trigger copies under the new name. */
 		if (strcmp(fl->backup_id, fl->copy_id) == 0) {
 			PENDING(f, r, "backup copy %s disappeared", fl->backup_id);
-			return (0);
+			return (-1);
 		}
-		return (1);
-	case -1:
-		ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->backup_id,
-		    "allow rds:DescribeDBSnapshots to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
 		return (0);
+	case RDS_WAIT_ERROR:
+		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
+		    SESSION_BACKUP_ROLE);
+		return (-1);
 	default:
 		PENDING(f, r, "backup copy %s is %s (%d%%)%s", fl->backup_id,
-		    fl->b.status ? fl->b.status : "not ready", fl->b.percent, RETRY_NOTE(fl));
-		return (0);
+		    fl->b.status ? fl->b.status : "not ready", fl->b.percent, retry_note(fl->attempt));
+		return (-1);
 	}
 }
 
 /*
  * make_t(f, fl, r): make sure the transit copy exists and is available.
- * 1 available (fl->t), 0 ${r} holds the outcome.
+ * 0 available (fl->t), -1 ${r} holds the outcome.
  */
 static int
-make_t(struct ferry *f, struct flow *fl, struct result *r)
+make_t(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
-	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct rds_tag tags[NAMES_MAX_TAGS];
 	struct names_arn_tags at;
 	struct aws_error e;
 	size_t nt;
@@ -931,62 +334,62 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 
 	memset(&e, 0, sizeof(e));
 	if (!fl->have_t) {
-		if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t, &e)) == -1)
-			goto aws_fail_describe;
+		if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t, &e)) == -1)
+			goto fail;
 		fl->have_t = (rc == 1);
 	}
 	if (!fl->have_t) {
 		if (!fl->have_s) {
 			result_finish(r, RESULT_SKIPPED, "source snapshot %s no longer exists",
 			    fl->s_arn);
-			return (0);
+			return (-1);
 		}
 		if (cfg->dry_run) {
-			result_step(r, "would:%s %s -> %s kms=%s", ferry_op(fl->kind, "copy"),
-			    fl->s.id, fl->copy_id, fl->transit_key ? fl->transit_key :
-			    "(source key)");
+			result_step(r, "would:%s %s -> %s kms=%s",
+			    rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id, fl->copy_id,
+			    fl->transit_key ? fl->transit_key : "(source key)");
 			result_finish(r, RESULT_PENDING, "dry run: the transit copy %s would "
 			    "be created", fl->copy_id);
-			return (0);
+			return (-1);
 		}
-		if (ferry_lineage_tags(f, &fl->s, NAMES_ROLE_TRANSIT, &at, tags, &nt) != 0) {
+		if (names_lineage_tags(&fl->s, NAMES_ROLE_TRANSIT, &at, tags, &nt) != 0) {
 			lineage_too_long(f, fl, r);
-			return (0);
+			return (-1);
 		}
 		rc = rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
 		    fl->transit_key, tags, nt, &fl->t, &e);
 		names_arn_tags_clean(&at);
 		if (rc == 0) {
 			fl->have_t = 1;
-			ferry_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
-			result_step(r, "%s %s -> %s", ferry_op(fl->kind, "copy"), fl->s.id,
+			session_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
+			result_step(r, "%s %s -> %s", rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id,
 			    fl->copy_id);
 			/* The copy's answer has no tags: read them back for the checks. */
 			rds_snapshot_clean(&fl->t);
 			fl->have_t = 0;
-			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1)
-				goto aws_fail_describe;
+				goto fail;
 			if (rc == 0) {
 				PENDING(f, r, "transit copy %s requested", fl->copy_id);
-				return (0);
+				return (-1);
 			}
 			fl->have_t = 1;
 		} else if (aws_error_has(&e, "AlreadyExists")) {
 			/* A concurrent invocation got there first. */
 			aws_error_clear(&e);
-			if ((rc = describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1)
-				goto aws_fail_describe;
+				goto fail;
 			if (rc == 0) {
 				PENDING(f, r, "transit copy %s is being replaced", fl->copy_id);
-				return (0);
+				return (-1);
 			}
 			fl->have_t = 1;
-			result_step(r, "%s %s: already exists", ferry_op(fl->kind, "copy"),
+			result_step(r, "%s %s: already exists", rds_op_name(fl->kind, RDS_OP_COPY),
 			    fl->copy_id);
 		} else {
-			fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), fl->s.id,
+			ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id,
 			    "allow rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 			    "rds:AddTagsToResource to the function's role; the key policy of "
 			    "SHARE_KMS_KEY_ID must allow it kms:CreateGrant, kms:DescribeKey, "
@@ -994,42 +397,39 @@ make_t(struct ferry *f, struct flow *fl, struct result *r)
 			    "the source snapshot's customer key must allow it kms:CreateGrant and "
 			    "kms:Decrypt (its default key policy lets this account's IAM decide)",
 			    &fl->s);
-			aws_error_clear(&e);
-			return (0);
+			return (-1);
 		}
 	}
-	result_set_str(&r->transit, fl->copy_id);
-	if (!vet_copy(f, &f->rds, fl, &fl->t, NAMES_ROLE_TRANSIT, r))
+	xstrdup_replace(&r->transit, fl->copy_id);
+	if (vet_copy(f, &f->rds, fl, &fl->t, NAMES_ROLE_TRANSIT, r) != 0)
+		return (-1);
+	switch (rds_wait_available(&f->rds, fl->kind, fl->copy_id, &fl->t, wait_budget_ms(f),
+	    &e)) {
+	case RDS_WAIT_AVAILABLE:
 		return (0);
-	switch (wait_available(f, &f->rds, fl->kind, fl->copy_id, &fl->t, &e)) {
-	case 1:
-		return (1);
-	case 2:
+	case RDS_WAIT_GONE:
 		PENDING(f, r, "transit copy %s disappeared", fl->copy_id);
-		return (0);
-	case -1:
-		goto aws_fail_describe;
+		return (-1);
+	case RDS_WAIT_ERROR:
+		goto fail;
 	default:
 		PENDING(f, r, "transit copy %s is %s (%d%%)", fl->copy_id,
 		    fl->t.status ? fl->t.status : "not ready", fl->t.percent);
-		return (0);
+		return (-1);
 	}
 
-aws_fail_describe:
-	ferry_fail_aws(f, r, &e, ferry_op(fl->kind, "describe"), fl->copy_id,
-	    "allow rds:DescribeDBSnapshots / rds:DescribeDBClusterSnapshots and "
-	    "rds:ListTagsForResource to the function's role");
-	aws_error_clear(&e);
-	return (0);
+fail:
+	session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->copy_id, SESSION_OWN_ROLE);
+	return (-1);
 }
 
 /* share_and_copy(f, fl, bc, r): share S or T, copy it into the backup account. */
 static void
-share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct result *r)
+share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
-	struct rds_tag tags[FERRY_MAX_TAGS];
+	struct rds_tag tags[NAMES_MAX_TAGS];
 	struct names_arn_tags at;
 	struct aws_error e;
 	const char *key;
@@ -1038,23 +438,22 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 
 	memset(&e, 0, sizeof(e));
 	/* S's own share: snapferry removes later only a share it added itself. */
-	if (!fl->need_transit && (before = shared_with_backup(f, fl->kind, sh->id, r)) == -1)
+	if (!fl->need_transit && (before = ferry_shared_with_backup(f, fl->kind, sh->id, r)) == -1)
 		return;
 	if (before) {
 		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
 		    sh->id, cfg->backup_account_id);
 	} else if (cfg->dry_run) {
-		result_step(r, "would:%s %s add %s", ferry_op(fl->kind, "share"), sh->id,
+		result_step(r, "would:%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    cfg->backup_account_id);
 	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
 	    &e) != 0) {
-		fail_refused(f, r, &e, ferry_op(fl->kind, "share"), sh->id,
+		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
 		    "to the function's role", sh);
-		aws_error_clear(&e);
 		return;
 	} else {
-		result_step(r, "%s %s add %s", ferry_op(fl->kind, "share"), sh->id,
+		result_step(r, "%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    cfg->backup_account_id);
 	}
 
@@ -1062,15 +461,15 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s -> %s kms=%s (backup account %s)",
-		    ferry_op(fl->kind, "copy"), sh->arn, fl->backup_id, key ? key : "(none)",
-		    cfg->backup_account_id);
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
+		    key ? key : "(none)", cfg->backup_account_id);
 		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
 		    "created", fl->backup_id);
 		return;
 	}
 	/* B's lineage names S, whether T or S was shared. */
 	if (fl->have_s) {
-		rc = ferry_lineage_tags(f, &fl->s, NAMES_ROLE_BACKUP, &at, tags, &nt);
+		rc = names_lineage_tags(&fl->s, NAMES_ROLE_BACKUP, &at, tags, &nt);
 	} else {
 		struct rds_snapshot pseudo = fl->t;
 
@@ -1080,7 +479,7 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 		    NAMES_TAG_SOURCE_KEY);
 		pseudo.create_time = (char *)(uintptr_t)rds_tag_get(fl->t.tags,
 		    fl->t.n_tags, NAMES_TAG_SOURCE_TIME);
-		rc = ferry_lineage_tags(f, &pseudo, NAMES_ROLE_BACKUP, &at, tags, &nt);
+		rc = names_lineage_tags(&pseudo, NAMES_ROLE_BACKUP, &at, tags, &nt);
 	}
 	if (rc != 0) {
 		lineage_too_long(f, fl, r);
@@ -1093,25 +492,25 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->backup_id, key, tags, nt, NULL, &e);
 	names_arn_tags_clean(&at);
 	if (rc == 0) {
-		ferry_count_metric(f, &f->counts.started, "CopiesStarted");
-		result_step(r, "%s %s -> %s (backup account %s)", ferry_op(fl->kind, "copy"),
-		    sh->arn, fl->backup_id, cfg->backup_account_id);
+		session_count_metric(f, &f->counts.started, "CopiesStarted");
+		result_step(r, "%s %s -> %s (backup account %s)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
+		    cfg->backup_account_id);
 	} else if (aws_error_has(&e, "AlreadyExists")) {
 		result_step(r, "%s %s: already exists in the backup account",
-		    ferry_op(fl->kind, "copy"), fl->backup_id);
+		    rds_op_name(fl->kind, RDS_OP_COPY), fl->backup_id);
 		aws_error_clear(&e);
 	} else {
-		fail_refused(f, r, &e, ferry_op(fl->kind, "copy"), sh->arn,
+		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
 		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
 		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
 		    "SHARE_KMS_KEY_ID must grant the backup account kms:Decrypt, "
 		    "kms:CreateGrant and kms:DescribeKey", sh);
-		aws_error_clear(&e);
 		return;
 	}
-	if ((rc = observe_b(f, fl, bc, r)) == 1)
-		PENDING(f, r, "backup copy %s requested%s", fl->backup_id, RETRY_NOTE(fl));
+	if (observe_b(f, fl, bc, r) == 0)
+		PENDING(f, r, "backup copy %s requested%s", fl->backup_id, retry_note(fl->attempt));
 }
 
 /* ---- advance ------------------------------------------------------------------ */
@@ -1121,15 +520,15 @@ share_and_copy(struct ferry *f, struct flow *fl, struct aws_client *bc, struct r
 static int
 backup_id(struct flow *fl, const char *prefix, struct result *r)
 {
-	struct names_arn a;
+	struct arn_snapshot a;
 
-	if (fl->s_arn == NULL || names_parse_arn(fl->s_arn, &a) != 1) {
+	if (fl->s_arn == NULL || arn_rds_snapshot(fl->s_arn, &a) != 0) {
 		result_fail(r, "Snapferry.AWSError", "%s is not an RDS snapshot ARN: no "
 		    "backup copy name", fl->s_arn ? fl->s_arn : "(no ARN)");
 		return (-1);
 	}
 	fl->backup_id = names_backup_id(prefix, a.id, fl->kind, a.account, a.region);
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	if (fl->backup_id == NULL) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		return (-1);
@@ -1137,135 +536,9 @@ backup_id(struct flow *fl, const char *prefix, struct result *r)
 	return (0);
 }
 
-/* Why an encrypted snapshot or transit copy is not ferried to another region. */
-#define CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
-	"AWS copies a shared encrypted snapshot only within its region (unencrypted ones " \
-	"are copied across)"
-
-int
-ferry_cross_region(const struct config *cfg)
-{
-	return (cfg->backup_region != NULL && cfg->region != NULL &&
-	    strcmp(cfg->backup_region, cfg->region) != 0);
-}
-
-/* Why S is skipped for its option group; the %s triple is " (", the blocking options, ")"
- * once DescribeOptionGroups has named them. */
-#define OPTION_GROUP_REASON "option group %.64s has persistent or permanent options%s%.80s%s: " \
-	"AWS does not allow sharing the snapshot"
-
-void
-ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
-    const char *key_manager, int og_blocks, struct ferry_decision *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->plan = FERRY_PLAN_SHARE_SOURCE;
-	if (s->snapshot_type != NULL && (strcmp(s->snapshot_type, "shared") == 0 ||
-	    strcmp(s->snapshot_type, "public") == 0)) {
-		d->plan = FERRY_PLAN_IGNORE;
-		snprintf(d->reason, sizeof(d->reason), "%s snapshot of another account",
-		    s->snapshot_type);
-		return;
-	}
-	if (s->db_id != NULL && !config_db_selected(cfg, s->db_id)) {
-		d->plan = FERRY_PLAN_SKIP;
-		snprintf(d->reason, sizeof(d->reason), "DB %.80s is not selected by "
-		    "INCLUDE_PATTERN / EXCLUDE_PATTERN", s->db_id);
-		return;
-	}
-	if (s->kind == RDS_CLUSTER && (s->engine == NULL ||
-	    strncmp(s->engine, "aurora", 6) != 0)) {
-		d->plan = FERRY_PLAN_SKIP;
-		/* AWS lets it be shared, but "Copying a snapshot of a Multi-AZ DB cluster" is
-		 * not supported: no transit copy, and the backup account can't own a copy (a
-		 * share alone keeps the data, and its key, in this account). */
-		snprintf(d->reason, sizeof(d->reason), "Multi-AZ DB cluster snapshot (engine "
-		    "%.40s): AWS does not support copying it, so the backup account can't hold "
-		    "a copy of its own", s->engine ? s->engine : "unknown");
-		return;
-	}
-	if (s->tde_credential_arn != NULL && *s->tde_credential_arn != '\0') {
-		d->plan = FERRY_PLAN_SKIP;
-		snprintf(d->reason, sizeof(d->reason), "TDE snapshot (TdeCredentialArn "
-		    "%.120s): AWS does not allow sharing it", s->tde_credential_arn);
-		return;
-	}
-	if ((s->encrypted || s->kms_key_id != NULL) && ferry_cross_region(cfg)) {
-		d->plan = FERRY_PLAN_SKIP;
-		d->encrypted = 1;
-		snprintf(d->reason, sizeof(d->reason), CROSS_REGION_REASON, "snapshot",
-		    cfg->backup_region, cfg->region);
-		return;
-	}
-	if (s->kind == RDS_INSTANCE && s->option_group != NULL &&
-	    strncmp(s->option_group, "default:", 8) != 0) {
-		if (og_blocks < 0) {
-			d->need_option_check = 1;
-		} else if (og_blocks > 0) {
-			d->plan = FERRY_PLAN_SKIP;
-			snprintf(d->reason, sizeof(d->reason), OPTION_GROUP_REASON,
-			    s->option_group, "", "", "");
-			return;
-		}
-	}
-	if ((s->snapshot_type != NULL && (strcmp(s->snapshot_type, "automated") == 0 ||
-	    strcmp(s->snapshot_type, "awsbackup") == 0)) ||
-	    (s->id != NULL && strcmp(names_strip_system_prefix(s->id), s->id) != 0)) {
-		d->plan = FERRY_PLAN_TRANSIT;
-		snprintf(d->reason, sizeof(d->reason), "%s snapshots can't be shared: "
-		    "transit copy", s->snapshot_type ? s->snapshot_type : "automated");
-	}
-	d->encrypted = s->encrypted || s->kms_key_id != NULL;
-	/*
-	 * The backup account trusts exactly one key of this account, SHARE_KMS_KEY_ID: what
-	 * it copies must be under that key.  So every other key, aws/rds (which can't be
-	 * shared at all) and customer keys alike, costs a transit copy under the share key;
-	 * no customer key's policy has to name the backup account.
-	 */
-	if (d->encrypted && s->kms_key_id != NULL &&
-	    !ferry_is_share_key(cfg, s->kms_key_id)) {
-		if (key_manager == NULL) {
-			/* Only the reason depends on it: the plan is a transit copy either way. */
-			d->need_key_check = 1;
-		} else {
-			d->plan = FERRY_PLAN_TRANSIT;
-			d->transit_key = cfg->share_kms_key_id;
-			if (strcmp(key_manager, "AWS") == 0)
-				snprintf(d->reason, sizeof(d->reason), "encrypted with an AWS "
-				    "managed key: transit copy with SHARE_KMS_KEY_ID");
-			else
-				snprintf(d->reason, sizeof(d->reason), "encrypted with customer "
-				    "key %.120s, not SHARE_KMS_KEY_ID: transit copy with "
-				    "SHARE_KMS_KEY_ID", s->kms_key_id);
-		}
-	}
-	if (d->plan == FERRY_PLAN_SHARE_SOURCE)
-		snprintf(d->reason, sizeof(d->reason), "%s: shared directly",
-		    d->encrypted ? "encrypted with SHARE_KMS_KEY_ID" : "unencrypted");
-}
-
-int
-ferry_is_share_key(const struct config *cfg, const char *key)
-{
-	const char *share = cfg->share_kms_key_id;
-	size_t nk, ns;
-
-	if (key == NULL || share == NULL)
-		return (0);
-	if (strcmp(key, share) == 0)
-		return (1);
-	/* RDS reports the key ARN; SHARE_KMS_KEY_ID may be the bare key id. */
-	if (strncmp(share, "arn:", 4) == 0 || strncmp(share, "alias/", 6) == 0)
-		return (0);
-	nk = strlen(key);
-	ns = strlen(share);
-	return (nk > ns + 5 && strncmp(key, "arn:", 4) == 0 &&
-	    strcmp(key + nk - ns, share) == 0 && strncmp(key + nk - ns - 5, ":key/", 5) == 0);
-}
-
-/* eligible(f, fl, r): 1 when S can be ferried, 0 with ${r} holding why not. */
+/* eligible(f, fl, r): 0 when S can be ferried, -1 with ${r} holding why not. */
 static int
-eligible(struct ferry *f, struct flow *fl, struct result *r)
+eligible(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct rds_snapshot *s = &fl->s;
 	struct ferry_decision d;
@@ -1281,23 +554,21 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 	    d.plan != FERRY_PLAN_SKIP) {
 		if ((og = rds_option_group_blocking(&f->rds, s->option_group, &blocking,
 		    &e)) == -1) {
-			ferry_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
+			session_fail_aws(f, r, &e, "DescribeOptionGroups", s->option_group,
 			    "allow rds:DescribeOptionGroups to the function's role");
-			aws_error_clear(&e);
-			return (0);
+			return (-1);
 		}
 		ferry_decide(f->cfg, s, NULL, og, &d);
 		if (d.plan == FERRY_PLAN_SKIP && og == 1 && blocking != NULL)
-			snprintf(d.reason, sizeof(d.reason), OPTION_GROUP_REASON,
+			snprintf(d.reason, sizeof(d.reason), FERRY_OPTION_GROUP_REASON,
 			    s->option_group, " (", blocking, ")");
 		free(blocking);
 	}
 	if (d.need_key_check && d.plan != FERRY_PLAN_IGNORE && d.plan != FERRY_PLAN_SKIP) {
 		if (kms_describe_key(&f->kms, s->kms_key_id, &k, &e) != 0) {
-			ferry_fail_aws(f, r, &e, "kms:DescribeKey", s->kms_key_id,
+			session_fail_aws(f, r, &e, "kms:DescribeKey", s->kms_key_id,
 			    "allow kms:DescribeKey on the snapshot's key to the function's role");
-			aws_error_clear(&e);
-			return (0);
+			return (-1);
 		}
 		ferry_decide(f->cfg, s, k.key_manager ? k.key_manager : "CUSTOMER", og, &d);
 		kms_key_clean(&k);
@@ -1305,10 +576,10 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 	switch (d.plan) {
 	case FERRY_PLAN_IGNORE:
 		result_finish(r, RESULT_IGNORED, "%s", d.reason);
-		return (0);
+		return (-1);
 	case FERRY_PLAN_SKIP:
 		result_finish(r, RESULT_SKIPPED, "%s", d.reason);
-		return (0);
+		return (-1);
 	case FERRY_PLAN_TRANSIT:
 		fl->need_transit = 1;
 		break;
@@ -1318,13 +589,13 @@ eligible(struct ferry *f, struct flow *fl, struct result *r)
 	fl->transit_key = d.transit_key;
 	fl->encrypted = d.encrypted;
 	result_step(r, "eligible: %s", d.reason);
-	return (1);
+	return (0);
 }
 
 /* find_source(f, fl, kind, id, r): describe S (instance then cluster for ANY).
  *  1 found, 0 not found, -1 ${r} holds the failure. */
 static int
-find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct result *r)
+find_source(struct session *f, struct flow *fl, int kind, const char *id, struct result *r)
 {
 	struct aws_error e;
 	int rc, k;
@@ -1333,11 +604,9 @@ find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct r
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++) {
 		if (kind != FERRY_KIND_ANY && kind != k)
 			continue;
-		if ((rc = describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
-			ferry_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"), id,
-			    "allow rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots and "
-			    "rds:ListTagsForResource to the function's role");
-			aws_error_clear(&e);
+		if ((rc = rds_describe_tagged(&f->rds, (enum rds_kind)k, id, &fl->s, &e)) == -1) {
+			session_fail_rds(f, r, &e, (enum rds_kind)k, RDS_OP_DESCRIBE, id,
+			    SESSION_OWN_ROLE);
 			return (-1);
 		}
 		fl->kind = (enum rds_kind)k;
@@ -1350,90 +619,31 @@ find_source(struct ferry *f, struct flow *fl, int kind, const char *id, struct r
 	return (0);
 }
 
-/* checked_account(f, acct, r): ${acct}, unless it is BACKUP_ACCOUNT_ID (NULL, ${r} failed). */
-static const char *
-checked_account(struct ferry *f, const char *acct, struct result *r)
-{
-	struct config_error ce;
-
-	if (config_check_own_account(f->cfg, acct, &ce) == 0)
-		return (acct);
-	/* Same account and region: every sweep would ferry the backup copies again. */
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.Config", "%s", ce.msg);
-	return (NULL);
-}
-
-const char *
-ferry_own_account(struct ferry *f, struct result *r)
-{
-	struct aws_error e;
-
-	if (f->cfg->account_id != NULL)
-		return (checked_account(f, f->cfg->account_id, r));
-	if (f->account != NULL)
-		return (checked_account(f, f->account, r));
-	/* Outside Lambda (no function ARN) the account is not configured: ask STS once. */
-	memset(&e, 0, sizeof(e));
-	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) == 0 && f->account != NULL)
-		return (checked_account(f, f->account, r));
-	if (is_transport(&e)) {
-		ferry_fail_aws(f, r, &e, "sts:GetCallerIdentity", "the own account", "");
-		aws_error_clear(&e);
-		return (NULL);
-	}
-	/* Fail closed: without it, a foreign snapshot could not be told from our own. */
-	ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
-	result_fail(r, "Snapferry.Credentials", "cannot determine own account: "
-	    "sts:GetCallerIdentity failed (%s: %s); snapferry acts only on snapshots of its "
-	    "own account", e.code ? e.code : "no account in the answer",
-	    e.message ? e.message : "");
-	aws_error_clear(&e);
-	return (NULL);
-}
-
-int
-ferry_foreign_account(struct ferry *f, const char *account, struct result *r)
-{
-	const char *acct;
-
-	if (account == NULL)
-		return (0);
-	if ((acct = ferry_own_account(f, r)) == NULL)
-		return (-1);
-	if (strcmp(account, acct) == 0)
-		return (0);
-	result_warn(r, "account %s is not this function's (%s): not acting on it", account,
-	    acct);
-	result_finish(r, RESULT_IGNORED, "event or snapshot of another account");
-	return (1);
-}
-
-/* own_arn(f, a, r): 1 when ARN ${a} is in this account and region; 0 with ${r} set. */
+/* own_arn(f, a, r): 0 when ARN ${a} is in this account and region; -1 with ${r} set. */
 static int
-own_arn(struct ferry *f, const struct names_arn *a, struct result *r)
+own_arn(struct session *f, const struct arn_snapshot *a, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const char *acct;
 
-	if ((acct = ferry_own_account(f, r)) == NULL)
-		return (0);
+	if ((acct = session_own_account(f, r)) == NULL)
+		return (-1);
 	if (strcmp(a->region, cfg->region) != 0 || strcmp(a->account, acct) != 0) {
 		result_warn(r, "snapshot %s is in account %s region %s, not this function's "
 		    "(%s, %s): not acting on it", a->id, a->account, a->region,
 		    acct, cfg->region);
 		result_finish(r, RESULT_IGNORED, "snapshot of another account or region");
-		return (0);
+		return (-1);
 	}
-	return (1);
+	return (0);
 }
 
 static void
-advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied,
+advance(struct session *f, int kind, const char *ref, struct result *r, int copied,
     int depth)
 {
 	const struct config *cfg = f->cfg;
-	struct names_arn a;
+	struct arn_snapshot a;
 	struct aws_client *bc;
 	struct aws_error e;
 	struct flow fl;
@@ -1443,13 +653,14 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 	memset(&fl, 0, sizeof(fl));
 	memset(&e, 0, sizeof(e));
 	r->dry_run = cfg->dry_run;
-	if ((rc = names_parse_arn(ref, &a)) == -1) {
+	rc = arn_is(ref);
+	if (rc == 1 && arn_rds_snapshot(ref, &a) != 0) {
 		result_finish(r, RESULT_IGNORED, "%s is not an RDS snapshot ARN", ref);
 		return;
 	}
 	if (rc == 1) {
-		if (!own_arn(f, &a, r)) {
-			names_arn_clean(&a);
+		if (own_arn(f, &a, r) != 0) {
+			arn_snapshot_clean(&a);
 			return;
 		}
 		kind = (int)a.kind;
@@ -1457,15 +668,15 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 	}
 	fl.s_id = strdup(id);
 	if (rc == 1)
-		names_arn_clean(&a);
+		arn_snapshot_clean(&a);
 	if (fl.s_id == NULL)
-		goto enomem;
+		goto nomem;
 	id = fl.s_id;	/* ${a} is gone */
 
 	if ((rc = find_source(f, &fl, kind, fl.s_id, r)) == -1)
 		goto done;
 	if (rc == 1 && fl.s.arn == NULL) {
-		no_arn(f, fl.kind, fl.s_id, r);
+		ferry_no_arn(f, fl.kind, fl.s_id, r);
 		goto done;
 	}
 	if (rc == 1 && names_is_snapferry(fl.s.tags, fl.s.n_tags, NAMES_ROLE_TRANSIT)) {
@@ -1496,16 +707,16 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		    "snapferry transit copy", id);
 		goto done;
 	}
-	if (result_set_str(&r->source, rc == 1 ? fl.s.arn : ref) != 0)
-		goto enomem;
+	if (xstrdup_replace(&r->source, rc == 1 ? fl.s.arn : ref) != 0)
+		goto nomem;
 
 	if (rc == 1) {
-		if (result_set_str(&fl.s_arn, fl.s.arn) != 0 ||
-		    result_set_str(&fl.db_id, fl.s.db_id) != 0)
-			goto enomem;
-		result_set_str(&r->source_db, fl.db_id);
-		if (!ferry_is_available(&fl.s)) {
-			if (is_terminal(fl.s.status))
+		if (xstrdup_replace(&fl.s_arn, fl.s.arn) != 0 ||
+		    xstrdup_replace(&fl.db_id, fl.s.db_id) != 0)
+			goto nomem;
+		xstrdup_replace(&r->source_db, fl.db_id);
+		if (!rds_is_available(&fl.s)) {
+			if (rds_is_terminal(fl.s.status))
 				result_finish(r, RESULT_SKIPPED, "source snapshot is %s",
 				    fl.s.status);
 			else
@@ -1513,16 +724,15 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 				    fl.s.status ? fl.s.status : "not available");
 			goto done;
 		}
-		if (!eligible(f, &fl, r))
+		if (eligible(f, &fl, r) != 0)
 			goto done;
 	} else {
 		/* S is gone: its transit copy may still need finishing. */
 		if ((fl.copy_id = names_copy_id(cfg->name_prefix, fl.s_id, fl.kind)) == NULL)
-			goto enomem;
-		if ((rc = describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
-			ferry_fail_aws(f, r, &e, ferry_op(fl.kind, "describe"), fl.copy_id,
-			    "allow rds:DescribeDBSnapshots to the function's role");
-			aws_error_clear(&e);
+			goto nomem;
+		if ((rc = rds_describe_tagged(&f->rds, fl.kind, fl.copy_id, &fl.t, &e)) == -1) {
+			session_fail_rds(f, r, &e, fl.kind, RDS_OP_DESCRIBE, fl.copy_id,
+			    SESSION_OWN_ROLE);
 			goto done;
 		}
 		fl.have_t = (rc == 1);
@@ -1533,12 +743,12 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 		}
 		result_warn(r, "source snapshot %s is gone; finishing from its transit copy",
 		    fl.s_arn);
-		result_set_str(&r->source, fl.s_arn);
-		result_set_str(&r->source_db, fl.db_id);
+		xstrdup_replace(&r->source, fl.s_arn);
+		xstrdup_replace(&r->source_db, fl.db_id);
 		fl.need_transit = 1;
 		fl.encrypted = fl.t.encrypted || fl.t.kms_key_id != NULL;
 		if (fl.encrypted && ferry_cross_region(cfg)) {
-			result_finish(r, RESULT_SKIPPED, CROSS_REGION_REASON, "transit copy",
+			result_finish(r, RESULT_SKIPPED, FERRY_CROSS_REGION_REASON, "transit copy",
 			    cfg->backup_region, cfg->region);
 			goto done;
 		}
@@ -1546,35 +756,35 @@ advance(struct ferry *f, int kind, const char *ref, struct result *r, int copied
 	if (fl.copy_id == NULL &&
 	    (fl.copy_id = names_copy_id(cfg->name_prefix, fl.have_s ? fl.s.id : fl.s_id,
 	    fl.kind)) == NULL)
-		goto enomem;
+		goto nomem;
 	if (backup_id(&fl, cfg->name_prefix, r) != 0)
 		goto done;
-	result_set_str(&r->backup, fl.backup_id);
+	xstrdup_replace(&r->backup, fl.backup_id);
 	if (fl.need_transit)
-		result_set_str(&r->transit, fl.copy_id);
+		xstrdup_replace(&r->transit, fl.copy_id);
 
 	/* B first: after it is done, T is gone and must not come back. */
-	if ((bc = ferry_backup(f, r)) == NULL)
+	if ((bc = session_backup(f, r)) == NULL)
 		goto done;
-	if (observe_b(f, &fl, bc, r) == 0)
+	if (observe_b(f, &fl, bc, r) != 0)
 		goto done;
-	if (fl.need_transit && make_t(f, &fl, r) == 0)
+	if (fl.need_transit && make_t(f, &fl, r) != 0)
 		goto done;
 	if (!fl.need_transit)
-		result_set_str(&r->transit, NULL);
+		xstrdup_replace(&r->transit, NULL);
 	share_and_copy(f, &fl, bc, r);
 
 done:
 	flow_clean(&fl);
 	return;
 
-enomem:
+nomem:
 	flow_clean(&fl);
 	result_fail(r, "Snapferry.Internal", "out of memory");
 }
 
 void
-ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r)
+ferry_advance(struct session *f, int kind, const char *ref, struct result *r)
 {
 	advance(f, kind, ref, r, 0, 0);
 	if (r->outcome == RESULT_NONE)
@@ -1582,20 +792,9 @@ ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r)
 }
 
 void
-ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *r)
+ferry_advance_copied(struct session *f, int kind, const char *ref, struct result *r)
 {
 	advance(f, kind, ref, r, 1, 0);
 	if (r->outcome == RESULT_NONE)
 		result_finish(r, RESULT_PENDING, "no decision");
-}
-
-void
-ferry_emit_counts(const struct ferry_counts *c)
-{
-	log_metric("CopiesStarted", c->started, "Count", NULL, NULL);
-	log_metric("TransitCopiesStarted", c->transit_started, "Count", NULL, NULL);
-	log_metric("CopiesCompleted", c->completed, "Count", NULL, NULL);
-	log_metric("CopiesPending", c->pending, "Count", NULL, NULL);
-	log_metric("CopiesFailed", c->failed, "Count", NULL, NULL);
-	log_metric("QuotaExceeded", c->quota, "Count", NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /*
  * ferry: advance(S) — move one source snapshot S one or more steps along
  * transit copy -> share -> backup copy -> clean-up -> restore (restore.h), deciding
- * each step from what AWS reports now (no local state); the AWS clients of an
- * invocation and the classification of AWS errors into outcomes.
+ * each step from what AWS reports now (no local state), and the eligibility policy
+ * (ferry_decide).  The clients and the error classification are session.h's.
  */
 #ifndef SNAPFERRY_FERRY_H
 #define SNAPFERRY_FERRY_H
@@ -14,10 +14,9 @@
 #include "names.h"
 #include "rds.h"
 #include "result.h"
+#include "session.h"
 
 struct config;
-struct creds_cache;
-struct http_client;
 struct rds_tag;
 
 /* Kind hint for a reference that is a plain id: try instance, then cluster. */
@@ -43,58 +42,15 @@ struct rds_tag;
  */
 #define FERRY_REFUSAL_HOURS	24
 
-/* Time kept free before the deadline to report the result. */
-#define FERRY_MARGIN_MS	5000
+/* Why an encrypted snapshot or transit copy is not ferried to another region. */
+#define FERRY_CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
+	"AWS copies a shared encrypted snapshot only within its region (unencrypted ones " \
+	"are copied across)"
 
-/* Counters a sweep sums up into one set of metrics. */
-struct ferry_counts {
-	unsigned	started;	/* backup copies started */
-	unsigned	transit_started;
-	unsigned	completed;	/* backup copies found available and cleaned up */
-	unsigned	pending;
-	unsigned	failed;
-	unsigned	quota;		/* quota / concurrency limits hit */
-};
-
-struct ferry {
-	const struct config	*cfg;
-	struct http_client	*http;
-	struct creds_cache	*role_cache;
-	int64_t			 deadline_ms;	/* epoch ms, 0 = none */
-	int			 quiet_metrics;	/* 1: count only (the sweep emits totals) */
-	int			 no_wait;	/* 1: never poll a copy (the sweep) */
-	struct ferry_counts	 counts;
-	struct aws_creds	 creds;		/* the function's own, from the environment */
-	struct aws_client	 rds, kms, sts;	/* production account, own region */
-	struct aws_client	 brds;		/* backup account, BACKUP_REGION; see ferry_backup */
-	struct creds_source	 backup_src;	/* brds's credentials, renewed as they near expiry */
-	int			 have_brds;
-	char			*account;	/* own account from STS, when the config lacks it */
-};
-
-/** ferry_init(f, cfg, http, role_cache, deadline_ms, err): clients for the production
- *  account from the environment's credentials. 0, or -1 with ${err}. */
-int	ferry_init(struct ferry *f, const struct config *cfg, struct http_client *http,
-	    struct creds_cache *role_cache, int64_t deadline_ms, struct aws_error *err);
-/** ferry_clean(f): release the clients and wipe the credentials. */
-void	ferry_clean(struct ferry *f);
-/** ferry_backup(f, r): the RDS client of the backup account (assumes BACKUP_ROLE_ARN
- *  with BACKUP_EXTERNAL_ID on first use); NULL with the failure and its fix recorded in ${r}. */
-struct aws_client *ferry_backup(struct ferry *f, struct result *r);
-
-/** ferry_own_account(f, r): this function's account: the configuration's (from the function
- *  ARN), else sts:GetCallerIdentity once per ${f}.  NULL with ${r} failed when it can't be
- *  learned (never act on a snapshot that may be another account's). */
-const char *ferry_own_account(struct ferry *f, struct result *r);
-/** ferry_foreign_account(f, account, r): 1 (${r} "ignored", with a warning) when ${account}
- *  (NULL = none named) is not this function's own; 0 when it is or none is named; -1 with
- *  ${r} failed when the own account can't be learned. */
-int	ferry_foreign_account(struct ferry *f, const char *account, struct result *r);
-
-/** ferry_now_ms(): wall-clock epoch milliseconds. */
-int64_t	ferry_now_ms(void);
-/** ferry_time_left_ms(f): ms before the deadline minus FERRY_MARGIN_MS (INT64_MAX without one). */
-int64_t	ferry_time_left_ms(const struct ferry *f);
+/* Why S is skipped for its option group; the %s triple is " (", the blocking options, ")"
+ * once DescribeOptionGroups has named them. */
+#define FERRY_OPTION_GROUP_REASON "option group %.64s has persistent or permanent options%s%.80s%s: " \
+	"AWS does not allow sharing the snapshot"
 
 /**
  * ferry_advance(f, kind, ref, r): advance source snapshot ${ref} (ARN or id;
@@ -102,13 +58,13 @@ int64_t	ferry_time_left_ms(const struct ferry *f);
  * allows now, recording steps and the outcome in ${r}.  A transit copy given
  * as ${ref} advances its source instead.
  */
-void	ferry_advance(struct ferry *f, int kind, const char *ref, struct result *r);
+void	ferry_advance(struct session *f, int kind, const char *ref, struct result *r);
 /**
  * ferry_advance_copied(f, kind, ref, r): a copy-finished event for ${ref}:
  * when it is a snapferry transit copy, advance the source named by its
  * lineage tag; otherwise the result is "ignored".
  */
-void	ferry_advance_copied(struct ferry *f, int kind, const char *ref, struct result *r);
+void	ferry_advance_copied(struct session *f, int kind, const char *ref, struct result *r);
 enum ferry_plan {
 	FERRY_PLAN_SHARE_SOURCE = 0,	/* share S itself */
 	FERRY_PLAN_TRANSIT,		/* copy S to a transit copy T, share T */
@@ -143,36 +99,32 @@ int	ferry_is_share_key(const struct config *cfg, const char *key);
  *  snapshots can be ferried then: AWS copies a shared encrypted snapshot only within its
  *  region). */
 int	ferry_cross_region(const struct config *cfg);
-/** ferry_fail_aws(f, r, e, op, what, fix): classify AWS error ${e} of ${op} on ${what}
- *  into ${r}: quota/retryable -> pending, needs-a-human -> failed (${fix} says what to do). */
-void	ferry_fail_aws(struct ferry *f, struct result *r, const struct aws_error *e,
-	    const char *op, const char *what, const char *fix);
 /** ferry_refusal_is_final(e, created, now): 1 when ${e} is AWS's "snapshot not in a valid
  *  state" refusal and the snapshot it names, taken at ${created} (0 = unknown), is more than
  *  FERRY_REFUSAL_HOURS older than ${now}: a permanent refusal, no longer "pending". */
 int	ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now);
-/** ferry_is_quota(code): 1 for quota and copy-concurrency error codes. */
-int	ferry_is_quota(const char *code);
-/** ferry_count_metric(f, counter, name): count one in ${counter}, and emit metric ${name}
- *  unless the sweep sums the counters up. */
-void	ferry_count_metric(struct ferry *f, unsigned *counter, const char *name);
-/** ferry_op(kind, which): the RDS operation ${which} ("describe", "copy", "share", "attrs",
- *  "delete", "restore", "dbs") for ${kind}, for messages. */
-const char *ferry_op(enum rds_kind kind, const char *which);
-/** ferry_is_available(s): 1 when snapshot ${s} is "available". */
-int	ferry_is_available(const struct rds_snapshot *s);
-/** ferry_emit_counts(c): EMF records for the non-zero counters of ${c}. */
-void	ferry_emit_counts(const struct ferry_counts *c);
-/** ferry_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
- *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
-size_t	ferry_base_tags(const char *role, struct rds_tag *tags);
-/* Room for every tag of a copy: base 3, the source ARN's parts, db, key, time, shared. */
-#define FERRY_MAX_TAGS	(7 + NAMES_ARN_PARTS)
-/** ferry_lineage_tags(f, snap, role, arn, tags, n): the lineage tags for a copy of ${snap}
- *  (pointers into ${snap}, static strings and ${arn}, the parts of its ARN:
- *  names_arn_tags_clean it). ${tags} has room for FERRY_MAX_TAGS.  0, -1 when the ARN
- *  can't be tagged (ENOMEM, or longer than NAMES_ARN_PARTS tag values). */
-int	ferry_lineage_tags(const struct ferry *f, const struct rds_snapshot *snap,
-	    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n);
+/* ---- the share and delete steps of the flow (ferry_share.c) ---------------------- */
+
+/** ferry_fail_refused(f, r, e, op, what, fix, snap): session_fail_aws (clearing ${e}), but a
+ *  refusal of ${op} on available snapshot ${snap} that has lasted past FERRY_REFUSAL_HOURS
+ *  ends "failed" with AWS's message instead of "pending" for ever. */
+void	ferry_fail_refused(struct session *f, struct result *r, struct aws_error *e,
+	    const char *op, const char *what, const char *fix, const struct rds_snapshot *snap);
+/** ferry_no_arn(f, kind, id, r): ${r} fails: a Describe answer for ${id} carried no ARN, so
+ *  its lineage and ownership can't be checked, and snapferry does not act on it. */
+void	ferry_no_arn(struct session *f, enum rds_kind kind, const char *id, struct result *r);
+/** ferry_delete_ours(f, c, kind, snap, s_arn, r, what): delete ${snap} when it carries
+ *  snapferry's lineage for ${s_arn}; never the source.  0 done or nothing to do, -1 with
+ *  ${r} set. */
+int	ferry_delete_ours(struct session *f, struct aws_client *c, enum rds_kind kind,
+	    const struct rds_snapshot *snap, const char *s_arn, struct result *r,
+	    const char *what);
+/** ferry_shared_with_backup(f, kind, id, r): 1 when ${id}'s "restore" attribute lists the
+ *  backup account, 0 when not (or ${id} is gone), -1 with ${r} set. */
+int	ferry_shared_with_backup(struct session *f, enum rds_kind kind, const char *id,
+	    struct result *r);
+/** ferry_unshare(f, kind, id, r): remove the backup account from ${id}'s "restore"
+ *  attribute.  0, or -1 with ${r} set. */
+int	ferry_unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r);
 
 #endif

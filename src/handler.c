@@ -24,6 +24,8 @@
 #include "sweep.h"
 #include "utf8.h"
 
+/* set_error(out, type, msg): the function error ${out} reports.  Not logged here: each
+ * caller logs what it detected, once (the runtime loop logs nothing more). */
 static int
 set_error(struct handler_result *out, const char *type, const char *msg)
 {
@@ -34,11 +36,20 @@ set_error(struct handler_result *out, const char *type, const char *msg)
 	return (-1);
 }
 
-static void
-add_opt(cJSON *o, const char *key, const char *v)
+/* oom(out, what): log and report running out of memory while ${what}. */
+static int
+oom(struct handler_result *out, const char *what)
 {
-	if (v != NULL)
-		cJSON_AddStringToObject(o, key, v);
+	char msg[96];
+	cJSON *f;
+
+	snprintf(msg, sizeof(msg), "out of memory %s", what);
+	if ((f = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(f, "errorType", "Runtime.OutOfMemory");
+		cJSON_AddStringToObject(f, "errorMessage", msg);
+	}
+	log_error("invocation failed", f);
+	return (set_error(out, "Runtime.OutOfMemory", msg));
 }
 
 /* The classification as a JSON object (the base of every result). */
@@ -51,16 +62,16 @@ describe(const struct event *ev, const char *outcome, int foreign)
 		return (NULL);
 	cJSON_AddStringToObject(o, "outcome", outcome);
 	cJSON_AddStringToObject(o, "event", event_kind_name(ev->kind));
-	add_opt(o, "eventId", ev->event_id);
-	add_opt(o, "detailType", ev->detail_type);
-	add_opt(o, "kind", event_snap_kind_name(ev->snap_kind));
-	add_opt(o, "snapshot", ev->snapshot);
-	add_opt(o, "snapshotArn", ev->snapshot_arn);
-	add_opt(o, "db", ev->db);
-	add_opt(o, "target", ev->target);
-	add_opt(o, "dbAccount", ev->db_account);
-	add_opt(o, "account", ev->account);
-	add_opt(o, "region", ev->region);
+	result_add_opt(o, "eventId", ev->event_id);
+	result_add_opt(o, "detailType", ev->detail_type);
+	result_add_opt(o, "kind", event_snap_kind_name(ev->snap_kind));
+	result_add_opt(o, "snapshot", ev->snapshot);
+	result_add_opt(o, "snapshotArn", ev->snapshot_arn);
+	result_add_opt(o, "db", ev->db);
+	result_add_opt(o, "target", ev->target);
+	result_add_opt(o, "dbAccount", ev->db_account);
+	result_add_opt(o, "account", ev->account);
+	result_add_opt(o, "region", ev->region);
 	if (foreign)
 		cJSON_AddTrueToObject(o, "foreign");
 	if (ev->reason[0] != '\0')
@@ -86,7 +97,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 {
 	const char *ref = ev->snapshot_arn ? ev->snapshot_arn : ev->snapshot;
 	struct aws_error e;
-	struct ferry f;
+	struct session f;
 	struct result r;
 	cJSON *f2;
 	int rc = 0;
@@ -95,7 +106,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	memset(&e, 0, sizeof(e));
 	if (result_init(&r, ev->action ? ev->action : event_kind_name(ev->kind)) != 0)
 		return (-1);
-	if (ferry_init(&f, ctx->cfg, ctx->http, ctx->role_cache, ctx->deadline_ms,
+	if (session_init(&f, ctx->cfg, ctx->http, ctx->role_cache, ctx->deadline_ms,
 	    &e) != 0) {
 		result_fail(&r, "Snapferry.Credentials", "cannot build AWS clients: %s",
 		    e.message ? e.message : "unknown error");
@@ -105,12 +116,12 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	/* Outside Lambda the account is not known before STS says it (the handler's check
 	 * saw only the region): an event naming another account is refused here, and one
 	 * whose account can't be checked is a failure, never acted on. */
-	if (ev->kind != EVENT_UNKNOWN && (ferry_foreign_account(&f, ev->account, &r) != 0 ||
-	    ferry_foreign_account(&f, ev->arn.account, &r) != 0))
-		goto clean;
+	if (ev->kind != EVENT_UNKNOWN && (session_foreign_account(&f, ev->account, &r) != 0 ||
+	    session_foreign_account(&f, ev->arn.account, &r) != 0))
+		goto done;
 	if (ctx->cfg->mode == CONFIG_MODE_KEEPER) {
 		keeper_run(&f, ev, time(NULL), &r);
-		goto clean;
+		goto done;
 	}
 	switch (ev->kind) {
 	case EVENT_SNAPSHOT_CREATED:
@@ -141,19 +152,22 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		    event_kind_name(ev->kind));
 		break;
 	}
-clean:
-	ferry_clean(&f);
+done:
+	session_clean(&f);
 report:
 	if ((*result = result_json(&r)) == NULL) {
 		result_clean(&r);
 		return (-1);
 	}
 	cJSON_AddStringToObject(*result, "event", event_kind_name(ev->kind));
-	add_opt(*result, "eventId", ev->event_id);
+	result_add_opt(*result, "eventId", ev->event_id);
 	if (r.outcome == RESULT_FAILED) {
 		/* A human must act: make it a function error (alarms, DLQ), logged in full. */
-		if ((f2 = cJSON_CreateObject()) != NULL)
+		if ((f2 = cJSON_CreateObject()) != NULL) {
+			cJSON_AddStringToObject(f2, "errorType", r.error_type ? r.error_type :
+			    "Snapferry.Failed");
 			cJSON_AddItemToObject(f2, "result", cJSON_Duplicate(*result, 1));
+		}
 		log_error("invocation failed", f2);
 		set_error(out, r.error_type ? r.error_type : "Snapferry.Failed",
 		    r.reason ? r.reason : "failed");
@@ -187,10 +201,11 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		log_debug("invocation", f);
 	}
 	if (event_parse(event, len, &ev) != 0)
-		return (set_error(out, "Runtime.OutOfMemory", "out of memory parsing the event"));
+		return (oom(out, "parsing the event"));
 
 	if (ev.kind == EVENT_MALFORMED) {
 		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "errorType", "Event.Malformed");
 		cJSON_AddStringToObject(f, "reason", ev.reason);
 		log_warn("malformed event", f);
 		rc = set_error(out, "Event.Malformed", ev.reason);
@@ -198,8 +213,9 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	}
 	if (ev.invalid) {
 		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "errorType", "Event.Invalid");
 		cJSON_AddStringToObject(f, "reason", ev.reason);
-		add_opt(f, "action", ev.action);
+		result_add_opt(f, "action", ev.action);
 		log_warn("invalid manual action", f);
 		rc = set_error(out, "Event.Invalid", ev.reason);
 		goto done;
@@ -218,8 +234,8 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		res = describe(&ev, "ignored", 0);
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "reason", ev.reason);
-		add_opt(f, "detailType", ev.detail_type);
-		add_opt(f, "eventId", ev.event_id);
+		result_add_opt(f, "detailType", ev.detail_type);
+		result_add_opt(f, "eventId", ev.event_id);
 		log_info("event ignored", f);
 	} else if (event_foreign(&ev, cfg ? cfg->account_id : NULL, cfg ? cfg->region : NULL)) {
 		/* Never act on another account's or region's resources. */
@@ -236,7 +252,7 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	} else {
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "event", event_kind_name(ev.kind));
-		add_opt(f, "snapshot", ev.snapshot);
+		result_add_opt(f, "snapshot", ev.snapshot);
 		log_info("event classified", f);
 		if ((rc = dispatch(ctx, &ev, &res, out)) == 1) {
 			rc = -1;
@@ -253,15 +269,15 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	rc = 0;
 	goto done;
 nomem:
-	rc = set_error(out, "Runtime.OutOfMemory", "out of memory building the result");
+	rc = oom(out, "building the result");
 done:
 	cJSON_Delete(res);
-	event_free(&ev);
+	event_clean(&ev);
 	return (rc);
 }
 
 void
-handler_result_free(struct handler_result *r)
+handler_result_clean(struct handler_result *r)
 {
 	free(r->payload);
 	free(r->error_type);

@@ -14,7 +14,7 @@ struct http_client;
 struct handler_ctx {
 	const struct config	*cfg;
 	struct http_client	*http;		/* kept-alive connections, reused across invocations */
-	struct creds_cache	*role_cache;	/* assumed-role credentials, reused across invocations */
+	struct assume_cache	*role_cache;	/* assumed-role credentials, reused across invocations */
 	const char		*request_id;
 	const char		*function_arn;	/* may be NULL (CLI) */
 	int64_t			 deadline_ms;	/* epoch ms; the handler keeps a margin to report */
@@ -26,10 +26,11 @@ struct handler_result {
 	char	*error_message;	/* on failure: what to fix */
 };
 
-/** handler_invoke(ctx, event, len, out): 0 with ${out}->payload, or -1 with the error fields. */
+/** handler_invoke(ctx, event, len, out): 0 with ${out}->payload, or -1 with the error fields
+ *  (the failure is logged, once). */
 int	handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 	    struct handler_result *out);
-/** handler_result_free(r): release the fields of ${r}. */
-void	handler_result_free(struct handler_result *r);
+/** handler_result_clean(r): release the fields of ${r}. */
+void	handler_result_clean(struct handler_result *r);
 
 #endif

@@ -25,7 +25,6 @@ struct http_client {
 /* Set only by the flow fuzzer (tests/fuzz/fuzz_flow.c); NULL in the bootstrap. */
 static http_transport_fn transport_hook;
 
-/** http_set_transport_hook(fn): route every request to ${fn} (NULL: libcurl again). */
 void
 http_set_transport_hook(http_transport_fn fn)
 {
@@ -329,11 +328,11 @@ nomem:
 }
 
 void
-http_response_free(struct http_response *r)
+http_response_clean(struct http_response *r)
 {
 	if (r == NULL)
 		return;
-	buf_free(&r->body);
+	buf_clean(&r->body);
 	free(r->request_id);
 	r->request_id = NULL;
 	r->status = 0;

@@ -59,8 +59,8 @@ void	http_client_free(struct http_client *c);
 /** http_perform(c, req, resp): 0 with any HTTP status in ${resp}, -1 on transport failure (resp->fail). */
 int	http_perform(struct http_client *c, const struct http_request *req,
 	    struct http_response *resp);
-/** http_response_free(r): release the body and request id. */
-void	http_response_free(struct http_response *r);
+/** http_response_clean(r): release the body and request id. */
+void	http_response_clean(struct http_response *r);
 /* A stand-in for the network, for the flow fuzzer (tests/fuzz/fuzz_flow.c) only: when set,
  * http_perform hands every request to it instead of libcurl. */
 typedef int (*http_transport_fn)(const struct http_request *req, struct http_response *resp);

@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config.h"
 #include "ferry.h"
+#include "session.h"
 #include "keeper.h"
 #include "log.h"
 #include "names.h"
@@ -37,7 +39,7 @@ struct group {
 };
 
 struct ksweep {
-	struct ferry	*f;
+	struct session	*f;
 	struct result	*r;
 	struct aws_client *bc;
 	time_t		 now, cutoff;
@@ -143,7 +145,7 @@ failed_copy(struct ksweep *ks, const struct rds_snapshot *s)
 	char msg[300];
 
 	if (cfg->dry_run) {
-		result_step(ks->r, "would:%s %s (failed copy)", ferry_op(s->kind, "delete"),
+		result_step(ks->r, "would:%s %s (failed copy)", rds_op_name(s->kind, RDS_OP_DELETE),
 		    s->id);
 		ks->failed_left++;
 		add_item(ks, ks->failed_items, s->id, "status", s->status);
@@ -152,7 +154,7 @@ failed_copy(struct ksweep *ks, const struct rds_snapshot *s)
 	memset(&e, 0, sizeof(e));
 	if (rds_delete_snapshot(ks->bc, s->kind, s->id, &e) == 0) {
 		ks->failed_deleted++;
-		result_step(ks->r, "%s %s (failed copy)", ferry_op(s->kind, "delete"), s->id);
+		result_step(ks->r, "%s %s (failed copy)", rds_op_name(s->kind, RDS_OP_DELETE), s->id);
 		return;
 	}
 	ks->failed_left++;
@@ -160,7 +162,7 @@ failed_copy(struct ksweep *ks, const struct rds_snapshot *s)
 	    e.message ? e.message : "");
 	add_item(ks, ks->failed_items, s->id, "deleteRefused", msg);
 	result_warn(ks->r, "failed copy %s (%s) stays: %s refused (%s)", s->id,
-	    s->status ? s->status : "?", ferry_op(s->kind, "delete"), msg);
+	    s->status ? s->status : "?", rds_op_name(s->kind, RDS_OP_DELETE), msg);
 	aws_error_clear(&e);
 }
 
@@ -172,11 +174,11 @@ scan_cb(const struct rds_snapshot *s, void *arg)
 	struct group *g;
 	cJSON *fl;
 
-	if (ferry_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
+	if (session_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
 		ks->stopped = 1;
 		return (1);
 	}
-	keeper_classify(ks->f->cfg->name_prefix, s, &kc);
+	keeper_copy_classify(ks->f->cfg->name_prefix, s, &kc);
 	if (!kc.ours)
 		return (0);
 	ks->total++;
@@ -213,11 +215,11 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 	struct aws_error e;
 	struct group *g;
 
-	if (ferry_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
+	if (session_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
 		ks->stopped = 1;
 		return (1);
 	}
-	keeper_classify(cfg->name_prefix, s, &kc);
+	keeper_copy_classify(cfg->name_prefix, s, &kc);
 	/* Only what the first listing counted: ours, available, consistent. */
 	if (!kc.ours || !kc.available || kc.mismatch[0] != '\0' || kc.when >= ks->cutoff)
 		return (0);
@@ -233,7 +235,7 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 	if (cfg->dry_run) {
 		ks->would++;
 		result_step(ks->r, "would:%s %s (retention: DB %s of account %s, older than %ld "
-		    "days)", ferry_op(s->kind, "delete"), s->id, kc.db, kc.account,
+		    "days)", rds_op_name(s->kind, RDS_OP_DELETE), s->id, kc.db, kc.account,
 		    (long)((ks->now - ks->cutoff) / 86400));
 		return (0);
 	}
@@ -247,7 +249,7 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 	}
 	ks->deleted++;
 	result_step(ks->r, "%s %s (retention: DB %s of account %s, older than %ld days)",
-	    ferry_op(s->kind, "delete"), s->id, kc.db, kc.account,
+	    rds_op_name(s->kind, RDS_OP_DELETE), s->id, kc.db, kc.account,
 	    (long)((ks->now - ks->cutoff) / 86400));
 	return (0);
 }
@@ -264,7 +266,7 @@ list(struct ksweep *ks, rds_snapshot_cb cb)
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !ks->stopped && !ks->enomem; k++) {
 		memset(&e, 0, sizeof(e));
 		if (rds_list_snapshots(ks->bc, (enum rds_kind)k, &lo, cb, ks, &e) != 0) {
-			ferry_fail_aws(ks->f, ks->r, &e, ferry_op((enum rds_kind)k, "describe"),
+			session_fail_aws(ks->f, ks->r, &e, rds_op_name((enum rds_kind)k, RDS_OP_DESCRIBE),
 			    "the backup account", "allow rds:DescribeDBSnapshots and "
 			    "rds:DescribeDBClusterSnapshots to the keeper's role");
 			aws_error_clear(&e);
@@ -292,7 +294,7 @@ restore_newest(struct ksweep *ks)
 	for (i = 0; i < ks->ng; i++) {
 		struct group *g = &ks->g[i];
 
-		if (ferry_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
+		if (session_time_left_ms(ks->f) < KEEPER_ITEM_MS) {
 			ks->stopped = 1;
 			break;
 		}
@@ -391,7 +393,7 @@ report(struct ksweep *ks, int listed)
 }
 
 void
-keeper_sweep(struct ferry *f, time_t now, struct result *r)
+keeper_sweep(struct session *f, time_t now, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	long days = cfg->retention_days;
@@ -411,7 +413,7 @@ keeper_sweep(struct ferry *f, time_t now, struct result *r)
 	r->dry_run = cfg->dry_run;
 	ks.mismatch_items = cJSON_CreateArray();
 	ks.failed_items = cJSON_CreateArray();
-	if ((ks.bc = ferry_backup(f, r)) == NULL)
+	if ((ks.bc = session_backup(f, r)) == NULL)
 		goto out;
 	if (list(&ks, scan_cb) != 0)
 		goto out;

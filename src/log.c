@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "millis.h"
 #include "utf8.h"
 
 static enum log_level	 log_level = LOG_INFO;
@@ -104,15 +105,6 @@ iso8601(char out[64], long long ms)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 void
 log_msg(enum log_level l, const char *msg, cJSON *fields)
 {
@@ -127,7 +119,7 @@ log_msg(enum log_level l, const char *msg, cJSON *fields)
 		cJSON_Delete(fields);
 		return;
 	}
-	iso8601(ts, now_ms());
+	iso8601(ts, millis_now());
 	cJSON_AddStringToObject(o, "timestamp", ts);
 	cJSON_AddStringToObject(o, "level", level_names[l]);
 	if (log_mode != NULL)
@@ -173,7 +165,7 @@ log_metric2(const char *name, double value, const char *unit, const char *dim,
 		return;
 	if ((aws = cJSON_AddObjectToObject(o, "_aws")) == NULL)
 		goto fail;
-	cJSON_AddNumberToObject(aws, "Timestamp", (double)now_ms());
+	cJSON_AddNumberToObject(aws, "Timestamp", (double)millis_now());
 	if ((cwm = cJSON_AddArrayToObject(aws, "CloudWatchMetrics")) == NULL ||
 	    (dir = cJSON_CreateObject()) == NULL)
 		goto fail;

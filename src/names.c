@@ -10,6 +10,7 @@
 
 #include <mbedtls/md.h>
 
+#include "arn.h"
 #include "names.h"
 
 #define HASH_HEX	8
@@ -184,54 +185,6 @@ names_restore_id(const char *prefix, const char *db_id)
 	return (s);
 }
 
-void
-names_arn_clean(struct names_arn *a)
-{
-	free(a->region);
-	free(a->account);
-	free(a->id);
-	memset(a, 0, sizeof(*a));
-}
-
-int
-names_parse_arn(const char *s, struct names_arn *out)
-{
-	const char *f[6], *p;
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	if (strncmp(s, "arn:", 4) != 0)
-		return (0);
-	/* Split on the first 6 colons only: automated ids contain ':'. */
-	f[0] = s;
-	for (i = 1, p = s; i < 6; i++) {
-		if ((p = strchr(p, ':')) == NULL)
-			return (-1);
-		f[i] = ++p;
-	}
-	if ((p = strchr(p, ':')) == NULL)
-		return (-1);
-	/* f[1] partition, f[2] service, f[3] region, f[4] account, f[5] type */
-	if (strncmp(f[2], "rds:", 4) != 0)
-		return (-1);
-	if (strncmp(f[5], "snapshot:", 9) == 0)
-		out->kind = RDS_INSTANCE;
-	else if (strncmp(f[5], "cluster-snapshot:", 17) == 0)
-		out->kind = RDS_CLUSTER;
-	else
-		return (-1);
-	if (p[1] == '\0' || f[4] + 1 >= f[5] || f[3] + 1 >= f[4])
-		return (-1);
-	out->region = strndup(f[3], (size_t)(f[4] - f[3] - 1));
-	out->account = strndup(f[4], (size_t)(f[5] - f[4] - 1));
-	out->id = strndup(p + 1, strlen(p + 1));
-	if (out->region == NULL || out->account == NULL || out->id == NULL) {
-		names_arn_clean(out);
-		return (-1);
-	}
-	return (1);
-}
-
 /* Key of part ${i} (0-based) of the source ARN: "snapferry:source-arn", "...-2", ... */
 static const char *
 arn_part_key(size_t i)
@@ -307,18 +260,18 @@ names_lineage_arn(const struct rds_tag *tags, size_t n)
 }
 
 int
-names_lineage_source(const struct rds_tag *tags, size_t n, struct names_arn *out)
+names_lineage_source(const struct rds_tag *tags, size_t n, struct arn_snapshot *out)
 {
 	char *arn;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((arn = names_lineage_arn(tags, n)) == NULL)
-		return (0);
-	rc = names_parse_arn(arn, out);
+		return (-1);
+	/* arn_rds_snapshot leaves ${out} zeroed when it fails. */
+	rc = arn_rds_snapshot(arn, out);
 	free(arn);
-	/* names_parse_arn cleans ${out} itself when it fails. */
-	return (rc == 1);
+	return (rc);
 }
 
 int
@@ -354,4 +307,43 @@ names_has_lineage(const struct rds_tag *tags, size_t n, const char *source_arn,
 	same = strcmp(arn, source_arn) == 0;
 	free(arn);
 	return (same);
+}
+
+size_t
+names_base_tags(const char *role, struct rds_tag *tags)
+{
+	size_t i = 0;
+
+	tags[i].key = NAMES_TAG_CREATED_BY;
+	tags[i++].value = "snapferry";
+	tags[i].key = NAMES_TAG_VERSION;
+	tags[i++].value = SNAPFERRY_VERSION;
+	tags[i].key = NAMES_TAG_ROLE;
+	tags[i++].value = (char *)(uintptr_t)role;
+	return (i);
+}
+
+int
+names_lineage_tags(const struct rds_snapshot *snap,
+    const char *role, struct names_arn_tags *arn, struct rds_tag *tags, size_t *n)
+{
+	size_t i = names_base_tags(role, tags), k;
+
+	*n = 0;
+	if (names_arn_tags(snap->arn, arn) != 0)
+		return (-1);
+	for (k = 0; k < arn->n; k++)
+		tags[i++] = arn->tag[k];
+	if (snap->db_id != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_DB;
+		tags[i++].value = snap->db_id;
+	}
+	tags[i].key = NAMES_TAG_SOURCE_KEY;
+	tags[i++].value = snap->kms_key_id ? snap->kms_key_id : "none";
+	if (snap->create_time != NULL) {
+		tags[i].key = NAMES_TAG_SOURCE_TIME;
+		tags[i++].value = snap->create_time;
+	}
+	*n = i;
+	return (0);
 }

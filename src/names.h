@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "arn.h"
 #include "rds.h"
 
 /* Lineage tag keys written on every transit copy (T) and backup copy (B). */
@@ -57,22 +58,6 @@ char	*names_restore_id(const char *prefix, const char *db_id);
 /** names_sanitize(raw, max): the rules of names_copy_id applied to ${raw} as a whole. */
 char	*names_sanitize(const char *raw, size_t max);
 
-struct names_arn {
-	char		*region;
-	char		*account;
-	char		*id;		/* the snapshot id, "rds:..." kept */
-	enum rds_kind	 kind;
-};
-
-/**
- * names_parse_arn(s, out): when ${s} is an RDS snapshot ARN
- * (arn:<partition>:rds:<region>:<account>:snapshot|cluster-snapshot:<id>),
- * fill ${out} (names_arn_clean it) and return 1; 0 when ${s} is not an ARN
- * (a plain id); -1 for an ARN that is not a snapshot ARN, or ENOMEM.
- */
-int	names_parse_arn(const char *s, struct names_arn *out);
-/** names_arn_clean(a): free the fields. */
-void	names_arn_clean(struct names_arn *a);
 
 /**
  * names_has_lineage(tags, n, source_arn, role): 1 when the tags name snapferry as
@@ -110,11 +95,23 @@ void	names_arn_tags_clean(struct names_arn_tags *t);
  *  malloc'd; NULL when absent, malformed or ENOMEM.  Every reader goes through it. */
 char	*names_lineage_arn(const struct rds_tag *tags, size_t n);
 
-/** names_lineage_source(tags, n, out): names_lineage_arn parsed (names_arn_clean ${out});
- *  1, or 0 when the tags hold no usable snapshot ARN. */
-int	names_lineage_source(const struct rds_tag *tags, size_t n, struct names_arn *out);
+/** names_lineage_source(tags, n, out): names_lineage_arn as an RDS snapshot ARN
+ *  (arn_snapshot_clean ${out}); 0, or -1 when the tags hold none. */
+int	names_lineage_source(const struct rds_tag *tags, size_t n, struct arn_snapshot *out);
 
 /** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
 const char *names_strip_system_prefix(const char *id);
+
+/** names_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
+ *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */
+size_t	names_base_tags(const char *role, struct rds_tag *tags);
+/* Room for every tag of a copy: base 3, the source ARN's parts, db, key, time, shared. */
+#define NAMES_MAX_TAGS	(7 + NAMES_ARN_PARTS)
+/** names_lineage_tags(snap, role, arn, tags, n): the lineage tags for a copy of ${snap}
+ *  (pointers into ${snap}, static strings and ${arn}, the parts of its ARN:
+ *  names_arn_tags_clean it). ${tags} has room for NAMES_MAX_TAGS.  0, -1 when the ARN
+ *  can't be tagged (ENOMEM, or longer than NAMES_ARN_PARTS tag values). */
+int	names_lineage_tags(const struct rds_snapshot *snap, const char *role,
+	    struct names_arn_tags *arn, struct rds_tag *tags, size_t *n);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * rds: the RDS Query-API operations snapferry uses, for DB instance and DB
- * cluster snapshots alike, and the parsers that turn their XML into structs
- * (exposed so the unit tests can feed them canned responses).
+ * cluster snapshots alike, from one table of names per kind; the parsers of their
+ * answers are rds_parse.c's.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "arn.h"
 #include "rds.h"
 
 #define RDS_VERSION	"2014-10-31"
@@ -77,66 +78,6 @@ static const struct rds_names names[2] = {
 	}
 };
 
-/* String fields of struct rds_snapshot and their element names per kind (NULL: absent). */
-static const struct {
-	size_t		 off;
-	const char	*name[2];
-} str_fields[] = {
-	{ offsetof(struct rds_snapshot, id),
-	    { "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier" } },
-	{ offsetof(struct rds_snapshot, arn), { "DBSnapshotArn", "DBClusterSnapshotArn" } },
-	{ offsetof(struct rds_snapshot, db_id),
-	    { "DBInstanceIdentifier", "DBClusterIdentifier" } },
-	{ offsetof(struct rds_snapshot, status), { "Status", "Status" } },
-	{ offsetof(struct rds_snapshot, snapshot_type), { "SnapshotType", "SnapshotType" } },
-	{ offsetof(struct rds_snapshot, engine), { "Engine", "Engine" } },
-	{ offsetof(struct rds_snapshot, engine_mode), { NULL, "EngineMode" } },
-	{ offsetof(struct rds_snapshot, engine_version), { "EngineVersion", "EngineVersion" } },
-	{ offsetof(struct rds_snapshot, kms_key_id), { "KmsKeyId", "KmsKeyId" } },
-	{ offsetof(struct rds_snapshot, option_group), { "OptionGroupName", NULL } },
-	{ offsetof(struct rds_snapshot, tde_credential_arn), { "TdeCredentialArn", NULL } },
-	{ offsetof(struct rds_snapshot, storage_type), { "StorageType", "StorageType" } },
-	{ offsetof(struct rds_snapshot, source_arn),
-	    { "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotArn" } },
-	{ offsetof(struct rds_snapshot, create_time),
-	    { "SnapshotCreateTime", "SnapshotCreateTime" } },
-	/* Kept by AWS across copies; botocore's DBClusterSnapshot has no such member. */
-	{ offsetof(struct rds_snapshot, original_time), { "OriginalSnapshotCreateTime", NULL } },
-};
-
-/* Text of child ${name}, NULL when absent or empty. */
-static char *
-text_or_null(xmlNodePtr n, const char *name)
-{
-	char *s;
-
-	if ((s = xml_text(n, name)) != NULL && s[0] == '\0') {
-		free(s);
-		s = NULL;
-	}
-	return (s);
-}
-
-/* 1 when child ${name} reads "true". */
-static int
-child_true(xmlNodePtr n, const char *name)
-{
-	char *s;
-	int r;
-
-	s = xml_text(n, name);
-	r = (s != NULL && strcmp(s, "true") == 0);
-	free(s);
-	return (r);
-}
-
-static int
-is_element(xmlNodePtr n, const char *name)
-{
-	return (n->type == XML_ELEMENT_NODE && n->name != NULL &&
-	    strcmp((const char *)n->name, name) == 0);
-}
-
 /* A local error for conditions found on our side (bad arguments, bad XML, ENOMEM). */
 static int
 fail(struct aws_error *err, const char *code, const char *msg)
@@ -146,218 +87,6 @@ fail(struct aws_error *err, const char *code, const char *msg)
 	return (-1);
 }
 
-/* digits(p, n, out): the ${n} ASCII digits at ${p} (no sign, no space) into ${out}. 0 or -1. */
-static int
-digits(const char *p, int n, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return (-1);
-		v = v * 10 + (p[i] - '0');
-	}
-	*out = v;
-	return (0);
-}
-
-static int
-days_in_month(int y, int mo)
-{
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return (29);
-	return (days[mo - 1]);
-}
-
-/*
- * rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to
- * ${out}. 0 or -1.  Exactly the forms AWS returns: every field its fixed number of digits
- * (sscanf would take signs and spaces), a real calendar date (timegm would roll 31
- * February into March); no zone reads as UTC, as botocore does.
- */
-int
-rds_parse_time(const char *s, time_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, nf;
-	const char *p;
-	time_t t;
-
-	if (s == NULL)
-		return (-1);
-	/* Each test stops at the first mismatch, so none reads past the NUL. */
-	if (digits(s, 4, &y) != 0 || s[4] != '-' || digits(s + 5, 2, &mo) != 0 ||
-	    s[7] != '-' || digits(s + 8, 2, &d) != 0 || s[10] != 'T' ||
-	    digits(s + 11, 2, &h) != 0 || s[13] != ':' || digits(s + 14, 2, &mi) != 0 ||
-	    s[16] != ':' || digits(s + 17, 2, &sec) != 0)
-		return (-1);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return (-1);
-	p = s + 19;
-	if (*p == '.') {
-		for (p++, nf = 0; *p >= '0' && *p <= '9'; p++)
-			nf++;
-		if (nf < 1 || nf > 9)
-			return (-1);
-	}
-	if (*p == 'Z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		sign = (*p == '-') ? -1 : 1;
-		if (digits(p + 1, 2, &oh) != 0 || p[3] != ':' || digits(p + 4, 2, &om) != 0 ||
-		    oh > 23 || om > 59)
-			return (-1);
-		p += 6;
-	}
-	if (*p != '\0')
-		return (-1);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return (-1);
-	*out = t - sign * (time_t)(oh * 3600 + om * 60);
-	return (0);
-}
-
-void
-rds_tags_free(struct rds_tag *tags, size_t n)
-{
-	size_t i;
-
-	if (tags == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(tags[i].key);
-		free(tags[i].value);
-	}
-	free(tags);
-}
-
-const char *
-rds_tag_get(const struct rds_tag *tags, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (tags[i].key != NULL && strcmp(tags[i].key, key) == 0)
-			return (tags[i].value != NULL ? tags[i].value : "");
-	return (NULL);
-}
-
-void
-rds_snapshot_clean(struct rds_snapshot *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++)
-		free(*(char **)(void *)((char *)s + str_fields[i].off));
-	rds_tags_free(s->tags, s->n_tags);
-	memset(s, 0, sizeof(*s));
-}
-
-void
-rds_strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/** rds_parse_tags(parent, tags, n): the Tag elements of ${parent}'s TagList child (or of
- *  ${parent} itself when it is a TagList). An absent list gives 0 tags. 0 or -1 (ENOMEM). */
-int
-rds_parse_tags(xmlNodePtr parent, struct rds_tag **tags, size_t *n)
-{
-	xmlNodePtr list, t;
-	struct rds_tag *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-
-	*tags = NULL;
-	*n = 0;
-	list = is_element(parent, "TagList") ? parent : xml_child(parent, "TagList");
-	if (list == NULL)
-		return (0);
-	for (t = list->children; t != NULL; t = t->next) {
-		if (!is_element(t, "Tag"))
-			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				goto err0;
-			v = nv;
-		}
-		v[cnt].key = xml_text(t, "Key");
-		v[cnt].value = xml_text(t, "Value");
-		if (v[cnt].key == NULL) {
-			/* A tag without a key is not a tag: skip it. */
-			free(v[cnt].value);
-			continue;
-		}
-		cnt++;
-		if (v[cnt - 1].value == NULL && (v[cnt - 1].value = strdup("")) == NULL)
-			goto err0;
-	}
-	*tags = v;
-	*n = cnt;
-	return (0);
-err0:
-	rds_tags_free(v, cnt);
-	return (-1);
-}
-
-/** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
- *  0, or -1 (ENOMEM, or the element lacks its identifier). */
-int
-rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out)
-{
-	size_t i;
-	char *s;
-	long pct;
-
-	memset(out, 0, sizeof(*out));
-	out->kind = kind;
-	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++) {
-		if (str_fields[i].name[kind] == NULL)
-			continue;
-		*(char **)(void *)((char *)out + str_fields[i].off) =
-		    text_or_null(n, str_fields[i].name[kind]);
-	}
-	if (out->id == NULL)
-		goto err0;
-	out->encrypted = child_true(n, kind == RDS_INSTANCE ? "Encrypted" : "StorageEncrypted");
-	if (out->create_time != NULL && rds_parse_time(out->create_time, &out->created) != 0)
-		out->created = 0;
-	if ((s = xml_text(n, "PercentProgress")) != NULL) {
-		errno = 0;
-		pct = strtol(s, NULL, 10);
-		out->percent = (errno == 0 && pct >= 0 && pct <= 100) ? (int)pct : 0;
-		free(s);
-	}
-	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
-		goto err0;
-	return (0);
-err0:
-	rds_snapshot_clean(out);
-	return (-1);
-}
-
-/** rds_parse_snapshot_page(result, kind, cb, arg, marker, stopped): call ${cb} for every
- *  snapshot of one Describe*Snapshots result; ${marker} gets the next page's Marker
- *  (malloc'd) or NULL; ${stopped} 1 when ${cb} asked to stop. 0 or -1. */
 int
 rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb cb,
     void *arg, char **marker, int *stopped)
@@ -370,7 +99,7 @@ rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb c
 	*stopped = 0;
 	if ((list = xml_child(result, names[kind].list)) != NULL) {
 		for (it = list->children; it != NULL; it = it->next) {
-			if (!is_element(it, names[kind].item))
+			if (!rds_xml_is(it, names[kind].item))
 				continue;
 			if (rds_parse_snapshot(it, kind, &s) != 0)
 				return (-1);
@@ -382,199 +111,8 @@ rds_parse_snapshot_page(xmlNodePtr result, enum rds_kind kind, rds_snapshot_cb c
 			}
 		}
 	}
-	*marker = text_or_null(result, "Marker");
+	*marker = rds_xml_text(result, "Marker");
 	return (0);
-}
-
-/** rds_parse_restore_accounts(result, accounts, n): the values of the "restore" attribute in a
- *  DB(Cluster)SnapshotAttributesResult (or any ancestor of it). 0 or -1 (ENOMEM). */
-int
-rds_parse_restore_accounts(xmlNodePtr result, char ***accounts, size_t *n)
-{
-	xmlNodePtr list, a, vals, v;
-	char **out = NULL, **nv, *name, *s;
-	size_t cnt = 0, cap = 0;
-
-	*accounts = NULL;
-	*n = 0;
-	if ((list = xml_find(result, "DBSnapshotAttributes")) == NULL &&
-	    (list = xml_find(result, "DBClusterSnapshotAttributes")) == NULL)
-		return (0);
-	for (a = list->children; a != NULL; a = a->next) {
-		if (!is_element(a, "DBSnapshotAttribute") &&
-		    !is_element(a, "DBClusterSnapshotAttribute"))
-			continue;
-		name = xml_text(a, "AttributeName");
-		if (name == NULL || strcmp(name, "restore") != 0) {
-			free(name);
-			continue;
-		}
-		free(name);
-		if ((vals = xml_child(a, "AttributeValues")) == NULL)
-			continue;
-		for (v = vals->children; v != NULL; v = v->next) {
-			if (!is_element(v, "AttributeValue"))
-				continue;
-			s = (char *)xmlNodeGetContent(v);
-			if (s == NULL)
-				goto err0;
-			if (s[0] == '\0') {
-				xmlFree(s);
-				continue;
-			}
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 4;
-				if ((nv = realloc(out, cap * sizeof(*out))) == NULL) {
-					xmlFree(s);
-					goto err0;
-				}
-				out = nv;
-			}
-			out[cnt] = strdup(s);
-			xmlFree(s);
-			if (out[cnt] == NULL)
-				goto err0;
-			cnt++;
-		}
-	}
-	*accounts = out;
-	*n = cnt;
-	return (0);
-err0:
-	rds_strv_free(out, cnt);
-	return (-1);
-}
-
-/* 1 when ${opt} of an option group of engine ${engine} keeps a snapshot from being shared:
- * persistent or permanent, except Oracle's Timezone and OLS, which AWS lets Oracle
- * snapshots be shared with (RDS user guide, "Sharing a DB snapshot"). */
-static int
-option_blocks(xmlNodePtr opt, const char *engine, const char *name)
-{
-	if (!child_true(opt, "Persistent") && !child_true(opt, "Permanent"))
-		return (0);
-	if (engine != NULL && strncasecmp(engine, "oracle", 6) == 0 && name != NULL &&
-	    (strcasecmp(name, "Timezone") == 0 || strcasecmp(name, "OLS") == 0))
-		return (0);
-	return (1);
-}
-
-/* Blocking option names kept for a skip reason: enough to name them, not a whole page. */
-#define OPTION_NAMES_MAX	256
-
-/** rds_parse_option_groups_named(result, blocking): 1 when an option of an OptionGroup
- *  under ${result} blocks a share (see option_blocks), else 0; -1 on ENOMEM.  With
- *  ${blocking} non-NULL, *blocking gets the blocking options' names, ", "-separated
- *  (malloc'd), or NULL when none blocks. */
-int
-rds_parse_option_groups_named(xmlNodePtr result, char **blocking)
-{
-	xmlNodePtr list, g, opts, o;
-	struct buf b;
-	char *engine, *name;
-	int blocks = 0, bad = 0;
-
-	if (blocking != NULL)
-		*blocking = NULL;
-	if ((list = xml_find(result, "OptionGroupsList")) == NULL)
-		return (0);
-	buf_init(&b, OPTION_NAMES_MAX + 8);
-	for (g = list->children; g != NULL && !bad; g = g->next) {
-		if (!is_element(g, "OptionGroup"))
-			continue;
-		if ((opts = xml_child(g, "Options")) == NULL)
-			continue;
-		engine = text_or_null(g, "EngineName");
-		for (o = opts->children; o != NULL && !bad; o = o->next) {
-			if (!is_element(o, "Option"))
-				continue;
-			name = text_or_null(o, "OptionName");
-			if (option_blocks(o, engine, name)) {
-				blocks = 1;
-				if (blocking != NULL && name != NULL &&
-				    b.len + strlen(name) + 2 <= OPTION_NAMES_MAX)
-					bad = (b.len > 0 && buf_append_str(&b, ", ") != 0) ||
-					    buf_append_str(&b, name) != 0;
-			}
-			free(name);
-		}
-		free(engine);
-	}
-	if (bad) {
-		buf_free(&b);
-		return (-1);
-	}
-	if (blocking != NULL && b.len > 0)
-		*blocking = buf_steal(&b);
-	buf_free(&b);
-	return (blocks);
-}
-
-/** rds_parse_option_groups(result): 1 when an option of an OptionGroup under ${result}
- *  blocks a share (persistent or permanent, but Oracle's Timezone and OLS), else 0. */
-int
-rds_parse_option_groups(xmlNodePtr result)
-{
-	return (rds_parse_option_groups_named(result, NULL));
-}
-
-void
-rds_db_clean(struct rds_db *d)
-{
-	if (d == NULL)
-		return;
-	free(d->id);
-	free(d->status);
-	free(d->engine);
-	free(d->cluster_id);
-	rds_strv_free(d->members, d->n_members);
-	rds_tags_free(d->tags, d->n_tags);
-	memset(d, 0, sizeof(*d));
-}
-
-/** rds_parse_db(n, kind, out): a DBInstance / DBCluster element into ${out}.
- *  0, or -1 (ENOMEM, or the element lacks its identifier). */
-int
-rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out)
-{
-	xmlNodePtr list, m;
-	char **nv, *id;
-	size_t cap = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->kind = kind;
-	if (kind == RDS_INSTANCE) {
-		out->id = text_or_null(n, "DBInstanceIdentifier");
-		out->status = text_or_null(n, "DBInstanceStatus");
-		out->cluster_id = text_or_null(n, "DBClusterIdentifier");
-	} else {
-		out->id = text_or_null(n, "DBClusterIdentifier");
-		out->status = text_or_null(n, "Status");
-	}
-	out->engine = text_or_null(n, "Engine");
-	if (out->id == NULL)
-		goto err0;
-	list = kind == RDS_CLUSTER ? xml_child(n, "DBClusterMembers") : NULL;
-	for (m = list != NULL ? list->children : NULL; m != NULL; m = m->next) {
-		if (!is_element(m, "DBClusterMember") ||
-		    (id = text_or_null(m, "DBInstanceIdentifier")) == NULL)
-			continue;
-		if (out->n_members == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((nv = realloc(out->members, cap * sizeof(*nv))) == NULL) {
-				free(id);
-				goto err0;
-			}
-			out->members = nv;
-		}
-		out->members[out->n_members++] = id;
-	}
-	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
-		goto err0;
-	return (0);
-err0:
-	rds_db_clean(out);
-	return (-1);
 }
 
 /* 1 when ${err}'s code is one of ${codes} (NULL-terminated; NULL: none). */
@@ -667,24 +205,6 @@ add_tags(struct aws_params *p, const struct rds_tag *tags, size_t n)
 }
 
 /*
- * The resource id of an RDS ARN "arn:<partition>:rds:<region>:<account>:<type>:<id>",
- * where <id> may itself hold colons (automated "rds:..." snapshots).  Points into ${arn}.
- */
-static const char *
-arn_resource(const char *arn)
-{
-	const char *p = arn;
-	int i;
-
-	for (i = 0; i < 6; i++) {
-		if ((p = strchr(p, ':')) == NULL)
-			return (NULL);
-		p++;
-	}
-	return (*p != '\0' ? p : NULL);
-}
-
-/*
  * SnapshotType to send when describing ${kind} snapshot ${id}: required by AWS for
  * automated snapshots.  "awsbackup" is a type of DescribeDBSnapshots only ("The awsbackup
  * type does not apply to Aurora"): an AWS Backup cluster snapshot is described by its
@@ -718,7 +238,7 @@ parse_first(xmlNodePtr res, void *arg, struct aws_error *err)
 	if ((list = xml_child(res, names[o->kind].list)) == NULL)
 		return (0);
 	for (it = list->children; it != NULL; it = it->next) {
-		if (!is_element(it, names[o->kind].item))
+		if (!rds_xml_is(it, names[o->kind].item))
 			continue;
 		if (rds_parse_snapshot(it, o->kind, o->out) != 0)
 			return (fail(err, "MalformedResponse",
@@ -863,8 +383,7 @@ rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
 		if (nseen == capseen) {
 			uint64_t *ns;
 
-			capseen = capseen ? 2 * capseen : 16;
-			if ((ns = realloc(seen, capseen * sizeof(*ns))) == NULL) {
+			if ((ns = buf_grow(seen, &capseen, sizeof(*ns), 16)) == NULL) {
 				fail(err, "ClientError", "out of memory");
 				goto done;
 			}
@@ -1077,7 +596,7 @@ parse_db(xmlNodePtr res, void *arg, struct aws_error *err)
 
 	list = xml_child(res, names[o->kind].db_list);
 	for (it = list != NULL ? list->children : NULL; it != NULL; it = it->next) {
-		if (!is_element(it, names[o->kind].db_item))
+		if (!rds_xml_is(it, names[o->kind].db_item))
 			continue;
 		if (rds_parse_db(it, o->kind, o->out) != 0)
 			return (fail(err, "MalformedResponse", "bad DB element in the response"));
@@ -1165,3 +684,53 @@ rds_option_group_blocks_share(struct aws_client *c, const char *name,
 {
 	return (rds_option_group_blocking(c, name, NULL, err));
 }
+
+/* ---- operations of the flow ------------------------------------------------ */
+
+const char *
+rds_op_name(enum rds_kind kind, enum rds_op op)
+{
+	const struct rds_names *n = &names[kind == RDS_CLUSTER ? RDS_CLUSTER : RDS_INSTANCE];
+
+	switch (op) {
+	case RDS_OP_DESCRIBE:
+		return (n->describe);
+	case RDS_OP_COPY:
+		return (n->copy);
+	case RDS_OP_SHARE:
+		return (n->modify_attr);
+	case RDS_OP_ATTRS:
+		return (n->describe_attr);
+	case RDS_OP_DELETE:
+		return (n->delete);
+	case RDS_OP_RESTORE:
+		return (n->restore);
+	case RDS_OP_DBS:
+		return (n->db_describe);
+	}
+	return ("RDS");
+}
+
+/* The IAM actions each operation of the flow needs, per kind: the "To fix" hints. */
+static const char *const op_iam[][2] = {
+	[RDS_OP_DESCRIBE] = { "rds:DescribeDBSnapshots and rds:ListTagsForResource",
+	    "rds:DescribeDBClusterSnapshots and rds:ListTagsForResource" },
+	[RDS_OP_COPY] = { "rds:CopyDBSnapshot and rds:AddTagsToResource",
+	    "rds:CopyDBClusterSnapshot and rds:AddTagsToResource" },
+	[RDS_OP_SHARE] = { "rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute" },
+	[RDS_OP_ATTRS] = { "rds:DescribeDBSnapshotAttributes",
+	    "rds:DescribeDBClusterSnapshotAttributes" },
+	[RDS_OP_DELETE] = { "rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot" },
+	[RDS_OP_RESTORE] = { "rds:RestoreDBInstanceFromDBSnapshot and rds:AddTagsToResource",
+	    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance and rds:AddTagsToResource" },
+	[RDS_OP_DBS] = { "rds:DescribeDBInstances", "rds:DescribeDBClusters" },
+};
+
+const char *
+rds_op_iam(enum rds_kind kind, enum rds_op op)
+{
+	if ((size_t)op >= sizeof(op_iam) / sizeof(op_iam[0]))
+		return ("the RDS permissions snapferry's templates grant");
+	return (op_iam[op][kind == RDS_CLUSTER ? 1 : 0]);
+}
+

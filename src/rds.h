@@ -6,6 +6,7 @@
 #define SNAPFERRY_RDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <libxml/tree.h>
@@ -168,9 +169,48 @@ int	rds_option_group_blocking(struct aws_client *c, const char *name, char **blo
 
 /* ---- response parsers (exposed for the unit tests; no network) ---- */
 
-/** rds_parse_time(s, out): ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+hh:mm|-hh:mm]" to ${out};
- *  fixed-width digits and a real calendar date, nothing else. 0 or -1. */
-int	rds_parse_time(const char *s, time_t *out);
+/* The operations of the flow, named per kind by rds_op_name (for messages). */
+enum rds_op {
+	RDS_OP_DESCRIBE,	/* DescribeDBSnapshots / DescribeDBClusterSnapshots */
+	RDS_OP_COPY,
+	RDS_OP_SHARE,		/* Modify...SnapshotAttribute */
+	RDS_OP_ATTRS,		/* Describe...SnapshotAttributes */
+	RDS_OP_DELETE,
+	RDS_OP_RESTORE,
+	RDS_OP_DBS		/* DescribeDBInstances / DescribeDBClusters */
+};
+/** rds_op_name(kind, op): the name of operation ${op} for snapshots of ${kind}. */
+const char *rds_op_name(enum rds_kind kind, enum rds_op op);
+/** rds_op_iam(kind, op): the IAM actions ${op} needs for ${kind} ("rds:X and rds:Y"). */
+const char *rds_op_iam(enum rds_kind kind, enum rds_op op);
+/** rds_is_available(s): 1 when snapshot ${s} is "available". */
+int	rds_is_available(const struct rds_snapshot *s);
+/** rds_is_terminal(status): 1 when a snapshot in ${status} never becomes available. */
+int	rds_is_terminal(const char *status);
+/** rds_describe_tagged(c, kind, id, out, err): rds_describe_snapshot, then the tags through
+ *  ListTagsForResource when the description carried none.  1 found, 0 not found, -1 error. */
+int	rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
+	    struct rds_snapshot *out, struct aws_error *err);
+/** rds_shared_with(c, kind, id, account, err): 1 when snapshot ${id}'s "restore" attribute
+ *  lists ${account}, 0 when not, -1 with ${err} (a missing snapshot included). */
+int	rds_shared_with(struct aws_client *c, enum rds_kind kind, const char *id,
+	    const char *account, struct aws_error *err);
+enum rds_wait {
+	RDS_WAIT_ERROR = -1,	/* in ${err} */
+	RDS_WAIT_NOT_YET = 0,	/* budget spent, or a status that never ends "available" */
+	RDS_WAIT_AVAILABLE = 1,
+	RDS_WAIT_GONE = 2	/* the snapshot no longer exists */
+};
+/** rds_wait_available(c, kind, id, snap, budget_ms, err): poll snapshot ${id} (described in
+ *  ${snap}, refreshed in place) for at most ${budget_ms}, backing off from 1 s to 10 s. */
+enum rds_wait rds_wait_available(struct aws_client *c, enum rds_kind kind, const char *id,
+	    struct rds_snapshot *snap, int64_t budget_ms, struct aws_error *err);
+
+/** rds_xml_text(n, name): the text of child ${name} of ${n} (malloc'd), NULL when absent or
+ *  empty. */
+char	*rds_xml_text(xmlNodePtr n, const char *name);
+/** rds_xml_is(n, name): 1 when ${n} is an element named ${name}. */
+int	rds_xml_is(xmlNodePtr n, const char *name);
 /** rds_parse_snapshot(n, kind, out): a DBSnapshot / DBClusterSnapshot element into ${out}.
  *  0, or -1 (ENOMEM, or the element lacks its identifier). */
 int	rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out);

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "ferry.h"
+#include "session.h"
 #include "names.h"
 #include "restore.h"
 #include "result.h"
@@ -76,7 +77,7 @@ static int
 restore_tags(const char *s_arn, const char *db, struct names_arn_tags *at,
     struct rds_tag *tags, size_t *n)
 {
-	size_t i = ferry_base_tags(RESTORE_ROLE, tags), k;
+	size_t i = names_base_tags(RESTORE_ROLE, tags), k;
 
 	memset(at, 0, sizeof(*at));
 	if (s_arn != NULL) {
@@ -99,7 +100,7 @@ restore_tags(const char *s_arn, const char *db, struct names_arn_tags *at,
  * success.  0, or -1 with ${r} set.
  */
 static int
-add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const char *engine,
+add_writer(struct session *f, struct aws_client *c, const char *cluster, const char *engine,
     const char *cls, const struct rds_tag *tags, size_t nt, struct result *r)
 {
 	struct rds_instance_opts o;
@@ -130,33 +131,33 @@ add_writer(struct ferry *f, struct aws_client *c, const char *cluster, const cha
 		result_step(r, "CreateDBInstance %s in cluster %s class=%s (writer)", wid,
 		    cluster, cls);
 		rc = 0;
-		goto out;
+		goto done;
 	}
 	if (!aws_error_has(&e, "AlreadyExists")) {
-		ferry_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
+		session_fail_aws(f, r, &e, "CreateDBInstance", wid, "allow rds:CreateDBInstance "
 		    "to BACKUP_ROLE_ARN (backup-account.yaml grants it with Restore=on) and check "
 		    "RESTORE_INSTANCE_CLASS");
-		goto out;
+		goto done;
 	}
 	/* A concurrent invocation, or an earlier one, made it: fine if it is in ${cluster}. */
 	aws_error_clear(&e);
 	if ((rc = rds_describe_db(c, RDS_INSTANCE, wid, &d, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, "DescribeDBInstances", wid,
+		session_fail_aws(f, r, &e, "DescribeDBInstances", wid,
 		    "allow rds:DescribeDBInstances to BACKUP_ROLE_ARN");
-		goto out;
+		goto done;
 	}
 	if (rc == 1 && d.cluster_id != NULL && strcmp(d.cluster_id, cluster) == 0) {
 		result_step(r, "CreateDBInstance %s: already in cluster %s", wid, cluster);
 		rc = 0;
 	} else {
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		session_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.NameConflict", "DB instance %s already exists in the "
 		    "backup account outside cluster %s; remove or rename it so that the "
 		    "restored cluster gets its writer instance", wid, cluster);
 		rc = -1;
 	}
 	rds_db_clean(&d);
-out:
+done:
 	aws_error_clear(&e);
 	free(wid);
 	return (rc);
@@ -168,7 +169,7 @@ out:
  * target appeared meanwhile, -1 failure in ${r}.
  */
 static int
-start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+start_restore(struct session *f, struct aws_client *c, enum rds_kind kind,
     const char *snap_id, const char *engine, const char *version, const char *target,
     const struct rds_tag *tags, size_t nt, struct result *r)
 {
@@ -177,7 +178,7 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	struct aws_error e;
 
 	if (cfg->dry_run) {
-		result_step(r, "would:%s %s -> %s", ferry_op(kind, "restore"), snap_id, target);
+		result_step(r, "would:%s %s -> %s", rds_op_name(kind, RDS_OP_RESTORE), snap_id, target);
 		return (1);
 	}
 	memset(&e, 0, sizeof(e));
@@ -201,15 +202,14 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 			aws_error_clear(&e);
 			return (0);
 		}
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "restore"), snap_id,
+		session_fail_aws(f, r, &e, rds_op_name(kind, RDS_OP_RESTORE), snap_id,
 		    "allow the restore (rds:RestoreDBInstanceFromDBSnapshot / "
 		    "rds:RestoreDBClusterFromSnapshot, rds:CreateDBInstance for Aurora, "
 		    "kms:CreateGrant on BACKUP_KMS_KEY_ID) to BACKUP_ROLE_ARN and check RESTORE_* "
 		    "settings");
-		aws_error_clear(&e);
 		return (-1);
 	}
-	result_step(r, "%s %s -> %s", ferry_op(kind, "restore"), snap_id, target);
+	result_step(r, "%s %s -> %s", rds_op_name(kind, RDS_OP_RESTORE), snap_id, target);
 	return (1);
 }
 
@@ -220,7 +220,7 @@ start_restore(struct ferry *f, struct aws_client *c, enum rds_kind kind,
  * now.  1 restored (or would), 0 not (target exists), -1 failure in ${r}.
  */
 static int
-restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
+restore_cluster(struct session *f, struct aws_client *c, const char *snap_id,
     const char *engine, const char *version, const char *target, const struct rds_tag *tags,
     size_t nt, struct result *r)
 {
@@ -232,16 +232,15 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 
 	memset(&e, 0, sizeof(e));
 	if (cls == NULL) {
-		ferry_count_metric(f, &f->counts.failed, "CopiesFailed");
+		session_count_metric(f, &f->counts.failed, "CopiesFailed");
 		result_fail(r, "Snapferry.RestoreConfig", "restoring %s needs an instance class "
 		    "for the writer of cluster %s, and engine %s has no default: set "
 		    "RESTORE_INSTANCE_CLASS", snap_id, target, engine ? engine : "(unknown)");
 		return (-1);
 	}
 	if ((rc = rds_describe_db(c, RDS_CLUSTER, target, &d, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, "DescribeDBClusters", target,
+		session_fail_aws(f, r, &e, "DescribeDBClusters", target,
 		    "allow rds:DescribeDBClusters to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
 		return (-1);
 	}
 	if (rc == 1) {
@@ -267,19 +266,12 @@ restore_cluster(struct ferry *f, struct aws_client *c, const char *snap_id,
 	if (rc != 0)
 		return (-1);
 	if (!cfg->dry_run)
-		result_set_str(&r->restored, target);
+		xstrdup_replace(&r->restored, target);
 	return (1);
 }
 
-/*
- * restore_copy(f, c, kind, snap_id, engine, version, target, s_arn, db, r): restore backup
- * copy ${snap_id} (of source ${s_arn}, DB ${db}; engine ${engine} at ${version}) into ${target} with client ${c} of the backup
- * account, tagged with its lineage; a cluster gets its writer instance.  Never over an
- * existing DB.  1 restored (or would, in a dry run), 0 not (target exists), -1 failure
- * in ${r}.
- */
 int
-restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
     const char *snap_id, const char *engine, const char *version, const char *target,
     const char *s_arn, const char *db, struct result *r)
 {
@@ -296,25 +288,23 @@ restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
 	}
 	if (kind == RDS_CLUSTER) {
 		rc = restore_cluster(f, c, snap_id, engine, version, target, tags, nt, r);
-		goto out;
+		goto done;
 	}
 	memset(&e, 0, sizeof(e));
 	if ((rc = rds_db_exists(c, kind, target, &e)) == -1) {
-		ferry_fail_aws(f, r, &e, ferry_op(kind, "dbs"), target,
-		    "allow rds:DescribeDBInstances / rds:DescribeDBClusters to BACKUP_ROLE_ARN");
-		aws_error_clear(&e);
-		goto out;
+		session_fail_rds(f, r, &e, kind, RDS_OP_DBS, target, SESSION_BACKUP_ROLE);
+		goto done;
 	}
 	if (rc == 1) {
 		result_step(r, "restore skipped: DB %s already exists in the backup account "
 		    "(snapferry never restores over an existing DB)", target);
 		rc = 0;
-		goto out;
+		goto done;
 	}
 	if ((rc = start_restore(f, c, kind, snap_id, engine, NULL, target, tags, nt, r)) == 1 &&
 	    !f->cfg->dry_run)
-		result_set_str(&r->restored, target);
-out:
+		xstrdup_replace(&r->restored, target);
+done:
 	names_arn_tags_clean(&at);
 	return (rc);
 }
@@ -381,16 +371,13 @@ static struct candidate *
 candidate_add(struct newest *nw, const char *account)
 {
 	struct candidate *c;
-	size_t cap;
 
 	if ((c = candidate_of(nw, account)) != NULL)
 		return (c);
 	if (nw->n == nw->cap) {
-		cap = nw->cap ? nw->cap * 2 : 4;
-		if ((c = realloc(nw->c, cap * sizeof(*c))) == NULL)
+		if ((c = buf_grow(nw->c, &nw->cap, sizeof(*c), 4)) == NULL)
 			return (NULL);
 		nw->c = c;
-		nw->cap = cap;
 	}
 	c = &nw->c[nw->n];
 	memset(c, 0, sizeof(*c));
@@ -405,13 +392,13 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct newest *nw = arg;
 	struct candidate *c;
-	struct names_arn a;
+	struct arn_snapshot a;
 	const char *db, *when;
 	char *arn = NULL;
 	int rc = 0;
 
 	if (s->arn == NULL || !names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_BACKUP) ||
-	    !ferry_is_available(s))
+	    !rds_is_available(s))
 		return (0);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
 	    strcmp(db, nw->db) != 0)
@@ -419,21 +406,21 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	/* Whose copy it is: its lineage's source ARN (none: it can't be attributed). */
 	if ((arn = names_lineage_arn(s->tags, s->n_tags)) == NULL)
 		return (0);
-	if (names_parse_arn(arn, &a) != 1) {
+	if (arn_rds_snapshot(arn, &a) != 0) {
 		free(arn);
 		return (0);
 	}
 	if (strcmp(a.region, nw->region) != 0) {
 		nw->other_region++;
-		goto out;
+		goto done;
 	}
 	if ((c = candidate_add(nw, a.account)) == NULL)
-		goto enomem;
+		goto nomem;
 	c->copies++;
 	if ((when = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME)) == NULL)
 		when = s->create_time ? s->create_time : "";
 	if (c->id != NULL && strcmp(when, c->when) <= 0)
-		goto out;
+		goto done;
 	free(c->id);
 	free(c->engine);
 	free(c->version);
@@ -449,15 +436,15 @@ newest_cb(const struct rds_snapshot *s, void *arg)
 	if (c->id == NULL || c->when == NULL || c->s_arn == NULL ||
 	    (s->engine != NULL && c->engine == NULL) ||
 	    (s->engine_version != NULL && c->version == NULL))
-		goto enomem;
-out:
+		goto nomem;
+done:
 	free(arn);
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	return (rc);
-enomem:
+nomem:
 	nw->enomem = 1;
 	rc = 1;
-	goto out;
+	goto done;
 }
 
 static int
@@ -465,27 +452,6 @@ cmp_candidate(const void *x, const void *y)
 {
 	return (strcmp(((const struct candidate *)x)->account,
 	    ((const struct candidate *)y)->account));
-}
-
-/* known_account(f): the function's own account when it can be learned (configured, or
- *  sts:GetCallerIdentity once), else NULL.  Unlike ferry_own_account, not knowing it is no
- *  failure, and it may be the backup account (on disaster day, run with its credentials). */
-static const char *
-known_account(struct ferry *f)
-{
-	struct aws_error e;
-
-	if (f->cfg->account_id != NULL)
-		return (f->cfg->account_id);
-	if (f->account != NULL)
-		return (f->account);
-	memset(&e, 0, sizeof(e));
-	if (sts_caller_identity(&f->sts, &f->account, NULL, &e) != 0) {
-		free(f->account);
-		f->account = NULL;
-	}
-	aws_error_clear(&e);
-	return (f->account);
 }
 
 /* accounts(nw, b): "<account> (<n> copies, newest <copy>), ..." of every candidate, sorted. */
@@ -513,7 +479,7 @@ accounts(struct newest *nw, struct buf *b)
  * ours: same-named DBs of different accounts, and snapferry never guesses which is meant).
  */
 static struct candidate *
-pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
+pick(struct session *f, struct newest *nw, const char *db_id, const char *account,
     struct result *r)
 {
 	const struct config *cfg = f->cfg;
@@ -525,7 +491,7 @@ pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
 		c = candidate_of(nw, account);
 	else if (nw->n == 1)	/* the own account's or not: the one there is */
 		c = &nw->c[0];
-	else if (nw->n > 1 && (own = known_account(f)) != NULL &&
+	else if (nw->n > 1 && (own = session_known_account(f)) != NULL &&
 	    (c = candidate_of(nw, own)) != NULL)
 		result_step(r, "copies of DB %s come from %zu production accounts: restoring "
 		    "those of this function's own account %s", db_id, nw->n, own);
@@ -546,21 +512,12 @@ pick(struct ferry *f, struct newest *nw, const char *db_id, const char *account,
 		    "from %zu production accounts: %s; add \"account\":\"<12-digit production "
 		    "account id>\" to the restore payload to choose", db_id, nw->n,
 		    b.data ? b.data : "(out of memory)");
-	buf_free(&b);
+	buf_clean(&b);
 	return (NULL);
 }
 
-/*
- * restore_db(f, db_id, account, target, r): restore the newest available backup copy of
- * source DB ${db_id} in the backup account into ${target} (NULL = "<NAME_PREFIX>-<db_id>"),
- * never over an existing DB, among the copies whose lineage names a source of DB ${db_id}
- * in production account ${account} and this function's region.  ${account} NULL: this
- * function's own account when it can be learned and has copies, else the only production
- * account with copies of ${db_id}; copies of several accounts, none of them ours, fail
- * Snapferry.Ambiguous (naming them).
- */
 void
-restore_db(struct ferry *f, const char *db_id, const char *account, const char *target,
+restore_db(struct session *f, const char *db_id, const char *account, const char *target,
     struct result *r)
 {
 	const struct config *cfg = f->cfg;
@@ -577,28 +534,26 @@ restore_db(struct ferry *f, const char *db_id, const char *account, const char *
 	r->dry_run = cfg->dry_run;
 	nw.db = db_id;
 	nw.region = cfg->region;
-	result_set_str(&r->source_db, db_id);
-	if ((bc = ferry_backup(f, r)) == NULL)
+	xstrdup_replace(&r->source_db, db_id);
+	if ((bc = session_backup(f, r)) == NULL)
 		return;
 	memset(&lo, 0, sizeof(lo));
 	lo.snapshot_type = "manual";
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !nw.enomem; k++) {
 		if (rds_list_snapshots(bc, (enum rds_kind)k, &lo, newest_cb, &nw, &e) != 0) {
-			ferry_fail_aws(f, r, &e, ferry_op((enum rds_kind)k, "describe"),
-			    "the backup account", "allow rds:DescribeDBSnapshots and "
-			    "rds:DescribeDBClusterSnapshots to BACKUP_ROLE_ARN");
-			aws_error_clear(&e);
-			goto out;
+			session_fail_rds(f, r, &e, (enum rds_kind)k, RDS_OP_DESCRIBE,
+			    "the backup account", SESSION_BACKUP_ROLE);
+			goto done;
 		}
 	}
 	if (nw.enomem) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
-		goto out;
+		goto done;
 	}
 	if ((c = pick(f, &nw, db_id, account, r)) == NULL)
-		goto out;
-	result_set_str(&r->backup, c->id);
-	result_set_str(&r->source, c->s_arn);
+		goto done;
+	xstrdup_replace(&r->backup, c->id);
+	xstrdup_replace(&r->source, c->s_arn);
 	result_step(r, "newest backup copy of %s from account %s: %s (%s)", db_id,
 	    c->account, c->id, c->when);
 	if (target != NULL)
@@ -607,12 +562,12 @@ restore_db(struct ferry *f, const char *db_id, const char *account, const char *
 		tgt = names_restore_id(cfg->name_prefix, db_id);
 	if (tgt == NULL) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
-		goto out;
+		goto done;
 	}
 	switch (restore_copy(f, bc, c->kind, c->id, c->engine, c->version, tgt, c->s_arn, db_id,
 	    r)) {
 	case 1:
-		result_set_str(&r->restored, tgt);
+		xstrdup_replace(&r->restored, tgt);
 		result_finish(r, RESULT_DONE, "%s%s restored from %s",
 		    cfg->dry_run ? "dry run: " : "", tgt, c->id);
 		break;
@@ -624,7 +579,7 @@ restore_db(struct ferry *f, const char *db_id, const char *account, const char *
 	default:
 		break;
 	}
-out:
+done:
 	free(tgt);
 	newest_clean(&nw);
 }

@@ -10,7 +10,7 @@
 
 struct aws_client;
 struct config;
-struct ferry;
+struct session;
 struct result;
 
 /** restore_writer_class(cfg, engine): the instance class of the writer of a restored Aurora
@@ -28,7 +28,7 @@ char	*restore_writer_id(const char *cluster_id);
  * existing DB.  1 restored (or would, in a dry run), 0 not (target exists), -1 failure
  * in ${r}.
  */
-int	restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
+int	restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
 	    const char *snap_id, const char *engine, const char *version, const char *target,
 	    const char *s_arn, const char *db, struct result *r);
 /**
@@ -40,7 +40,7 @@ int	restore_copy(struct ferry *f, struct aws_client *c, enum rds_kind kind,
  * account with copies of ${db_id}; copies of several accounts, none of them ours, fail
  * Snapferry.Ambiguous (naming them).
  */
-void	restore_db(struct ferry *f, const char *db_id, const char *account,
+void	restore_db(struct session *f, const char *db_id, const char *account,
 	    const char *target, struct result *r);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "result.h"
 
@@ -28,18 +29,6 @@ vfmt(const char *fmt, va_list ap)
 		return (NULL);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	return (s);
-}
-
-int
-result_set_str(char **field, const char *value)
-{
-	char *s = NULL;
-
-	if (value != NULL && (s = strdup(value)) == NULL)
-		return (-1);
-	free(*field);
-	*field = s;
-	return (0);
 }
 
 int
@@ -170,16 +159,15 @@ result_fail(struct result *r, const char *error_type, const char *fmt, ...)
 	va_list ap;
 
 	r->outcome = RESULT_FAILED;
-	result_set_str(&r->error_type, error_type);
+	xstrdup_replace(&r->error_type, error_type);
 	free(r->reason);
 	va_start(ap, fmt);
 	r->reason = vfmt(fmt, ap);
 	va_end(ap);
 }
 
-/* add_opt(o, key, v): add a string member when ${v} is set. */
-static void
-add_opt(cJSON *o, const char *key, const char *v)
+void
+result_add_opt(cJSON *o, const char *key, const char *v)
 {
 	if (v != NULL)
 		cJSON_AddStringToObject(o, key, v);
@@ -193,14 +181,14 @@ result_json(const struct result *r)
 	if ((o = cJSON_CreateObject()) == NULL)
 		return (NULL);
 	cJSON_AddStringToObject(o, "outcome", result_outcome_name(r->outcome));
-	add_opt(o, "action", r->action);
-	add_opt(o, "source", r->source);
-	add_opt(o, "sourceDb", r->source_db);
-	add_opt(o, "transit", r->transit);
-	add_opt(o, "backup", r->backup);
-	add_opt(o, "restored", r->restored);
-	add_opt(o, "reason", r->reason);
-	add_opt(o, "errorType", r->error_type);
+	result_add_opt(o, "action", r->action);
+	result_add_opt(o, "source", r->source);
+	result_add_opt(o, "sourceDb", r->source_db);
+	result_add_opt(o, "transit", r->transit);
+	result_add_opt(o, "backup", r->backup);
+	result_add_opt(o, "restored", r->restored);
+	result_add_opt(o, "reason", r->reason);
+	result_add_opt(o, "errorType", r->error_type);
 	if (r->dry_run)
 		cJSON_AddBoolToObject(o, "dryRun", 1);
 	cJSON_AddItemToObject(o, "steps", r->steps ? cJSON_Duplicate(r->steps, 1) :

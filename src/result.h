@@ -39,8 +39,6 @@ int	result_init(struct result *r, const char *action);
 void	result_clean(struct result *r);
 /** result_outcome_name(o): "done", "pending", ... */
 const char *result_outcome_name(enum result_outcome o);
-/** result_set_str(field, value): replace a string field with a copy of ${value} (NULL clears). */
-int	result_set_str(char **field, const char *value);
 /** result_step(r, fmt, ...): append a step and log it as a JSON line at info. */
 void	result_step(struct result *r, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -53,6 +51,9 @@ void	result_finish(struct result *r, enum result_outcome outcome, const char *fm
 /** result_fail(r, error_type, fmt, ...): outcome FAILED with ${error_type} and reason. */
 void	result_fail(struct result *r, const char *error_type, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/** result_add_opt(o, key, v): add string member ${key} to ${o} when ${v} is set (the one
+ *  helper of every JSON document snapferry builds). */
+void	result_add_opt(cJSON *o, const char *key, const char *v);
 /** result_json(r): the result as a new cJSON object (cJSON_Delete it); NULL on ENOMEM. */
 cJSON	*result_json(const struct result *r);
 /** result_print(r): result_json printed unformatted; malloc'd. */

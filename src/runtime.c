@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "millis.h"
 #include "runtime.h"
 
 #define RT_PREFIX	"/2018-06-01"
@@ -79,17 +80,17 @@ rt_utf8_clean(const char *s)
 	while (i < n) {
 		if ((k = utf8_seq(p + i, n - i)) == 0) {
 			if (buf_append(&b, "\xef\xbf\xbd", 3))
-				goto err;
+				goto err0;
 			i++;
 			continue;
 		}
 		if (buf_append(&b, p + i, k))
-			goto err;
+			goto err0;
 		i += k;
 	}
 	return (buf_steal(&b));
-err:
-	buf_free(&b);
+err0:
+	buf_clean(&b);
 	return (NULL);
 }
 
@@ -218,7 +219,7 @@ rt_invocation_clean(struct rt_invocation *inv)
 	free(inv->client_context);
 	free(inv->cognito_identity);
 	free(inv->tenant_id);
-	buf_free(&inv->event);
+	buf_clean(&inv->event);
 	rt_invocation_init(inv);
 }
 
@@ -247,7 +248,7 @@ on_event(char *p, size_t size, size_t n, void *arg)
 	if (!inv->too_large) {
 		/* Over the bound (or out of memory): keep reading, keep nothing. */
 		inv->too_large = 1;
-		buf_free(&inv->event);
+		buf_clean(&inv->event);
 	}
 	if (inv->event_size > RT_DRAIN_MAX) {
 		inv->truncated_drain = 1;
@@ -358,7 +359,7 @@ rt_client_free(struct rt_client *c)
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->curl);
-	buf_free(&c->resp);
+	buf_clean(&c->resp);
 	free(c->base);
 	free(c);
 }
@@ -390,15 +391,6 @@ make_url(const struct rt_client *c, const char *path)
 	if ((u = malloc(n)) != NULL)
 		snprintf(u, n, "%s%s", c->base, path);
 	return (u);
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* A log line for a transport failure. */
@@ -446,7 +438,7 @@ rt_next(struct rt_client *c, struct rt_invocation *inv)
 		    (c->stop != NULL && *c->stop) || tries >= RT_NEXT_TRIES)
 			break;
 		log_curl(LOG_WARN, "runtime API unreachable, retrying", c, rc);
-		sleep_ms(100L * tries);
+		millis_sleep(100L * tries);
 	}
 	free(url);
 	if (rc != CURLE_OK) {

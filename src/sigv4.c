@@ -78,7 +78,7 @@ sigv4_uri_encode(const char *s, size_t n, int keep_slash)
 
 	buf_init(&b, SIGV4_MAX);
 	if (encode_into(&b, s, n, keep_slash) != 0) {
-		buf_free(&b);
+		buf_clean(&b);
 		return (NULL);
 	}
 	return (buf_steal(&b));
@@ -159,7 +159,7 @@ sigv4_canonical_path(const char *path, int s3)
 	out = sigv4_uri_encode(norm, strlen(norm), 1);
 	goto done;
 fail:
-	buf_free(&b);
+	buf_clean(&b);
 done:
 	free(norm);
 	free(seg);
@@ -220,7 +220,7 @@ wire_component(const char *s, size_t n, char **out)
 		return (-1);
 	return (0);
 fail:
-	buf_free(&b);
+	buf_clean(&b);
 	return (-1);
 }
 
@@ -242,12 +242,10 @@ sigv4_canonical_query(const char *q)
 		if (e > p) {
 			if (n == cap) {
 				struct qpair *np;
-				size_t ncap = cap ? cap * 2 : 16;
 
-				if ((np = realloc(pairs, ncap * sizeof(*np))) == NULL)
+				if ((np = buf_grow(pairs, &cap, sizeof(*np), 16)) == NULL)
 					goto done;
 				pairs = np;
-				cap = ncap;
 			}
 			eq = memchr(p, '=', (size_t)(e - p));
 			pairs[n].k = pairs[n].v = NULL;
@@ -274,7 +272,7 @@ sigv4_canonical_query(const char *q)
 		    buf_append_str(&b, pairs[i].k) != 0 ||
 		    buf_append(&b, "=", 1) != 0 ||
 		    buf_append_str(&b, pairs[i].v) != 0) {
-			buf_free(&b);
+			buf_clean(&b);
 			goto done;
 		}
 	}
@@ -435,8 +433,8 @@ sigv4_canonical_request(const struct sigv4_request *r, char **signed_headers)
 		out = NULL;
 	}
 done:
-	buf_free(&b);
-	buf_free(&sh);
+	buf_clean(&b);
+	buf_clean(&sh);
 	if (h != NULL)
 		for (i = 0; i < n; i++) {
 			free(h[i].name);
@@ -643,8 +641,8 @@ sigv4_presign(const struct sigv4_signer *s, const char *method, const char *url,
 		goto done;
 	out = buf_steal(&u);
 done:
-	buf_free(&q);
-	buf_free(&u);
+	buf_clean(&q);
+	buf_clean(&u);
 	free(host);
 	free(path);
 	free(query);

@@ -37,9 +37,6 @@ wipe_text(xmlDocPtr doc, xmlNodePtr n, const char *name)
 	}
 }
 
-/** sts_parse_credentials(result, out): the Credentials of an AssumeRoleResult (or an ancestor)
- *  into ${out}; the secret key and session token are then wiped in the document.
- *  0, or -1 when a member is missing or the expiration is unreadable. */
 int
 sts_parse_credentials(xmlNodePtr result, struct aws_creds *out)
 {
@@ -59,14 +56,14 @@ sts_parse_credentials(xmlNodePtr result, struct aws_creds *out)
 	if (out->access_key_id == NULL || out->access_key_id[0] == '\0' ||
 	    out->secret_access_key == NULL || out->secret_access_key[0] == '\0' ||
 	    out->session_token == NULL || out->session_token[0] == '\0' ||
-	    rds_parse_time(exp, &out->expiration) != 0 ||
+	    aws_parse_time(exp, &out->expiration) != 0 ||
 	    out->expiration <= 0)	/* 0 means "never" to us; STS never says that */
 		goto done;
 	rc = 0;
 done:
 	free(exp);
 	if (rc != 0)
-		creds_free(out);
+		creds_clean(out);
 	return (rc);
 }
 

@@ -11,7 +11,7 @@ struct aws_error;
 struct aws_creds;
 
 /** sts_assume_role(c, role_arn, session, external_id, duration_s, out, err): ${external_id}
- *  may be NULL, ${duration_s} 0 = default. 0 with ${out} (creds_free it) or -1. */
+ *  may be NULL, ${duration_s} 0 = default. 0 with ${out} (creds_clean it) or -1. */
 int	sts_assume_role(struct aws_client *c, const char *role_arn, const char *session,
 	    const char *external_id, int duration_s, struct aws_creds *out,
 	    struct aws_error *err);

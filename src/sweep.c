@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config.h"
 #include "ferry.h"
+#include "session.h"
 #include "log.h"
 #include "names.h"
 #include "rds.h"
@@ -46,7 +48,7 @@ struct hset {
 };
 
 struct sweep {
-	struct ferry	*f;
+	struct session	*f;
 	struct result	*r;
 	const char	*account;	/* this function's own account */
 	time_t		 now, since, started;
@@ -95,14 +97,11 @@ static int
 hset_add(struct hset *hs, uint64_t h)
 {
 	uint64_t *n;
-	size_t cap;
 
 	if (hs->n == hs->cap) {
-		cap = hs->cap ? hs->cap * 2 : 256;
-		if ((n = realloc(hs->v, cap * sizeof(*n))) == NULL)
+		if ((n = buf_grow(hs->v, &hs->cap, sizeof(*n), 256)) == NULL)
 			return (-1);
 		hs->v = n;
-		hs->cap = cap;
 	}
 	hs->v[hs->n++] = h;
 	return (0);
@@ -125,17 +124,15 @@ static struct dbage *
 db_get(struct sweep *sw, const char *db)
 {
 	struct dbage *n;
-	size_t i, cap;
+	size_t i;
 
 	for (i = 0; i < sw->ndbs; i++)
 		if (strcmp(sw->dbs[i].db, db) == 0)
 			return (&sw->dbs[i]);
 	if (sw->ndbs == sw->capdbs) {
-		cap = sw->capdbs ? sw->capdbs * 2 : 16;
-		if ((n = realloc(sw->dbs, cap * sizeof(*n))) == NULL)
+		if ((n = buf_grow(sw->dbs, &sw->capdbs, sizeof(*n), 16)) == NULL)
 			return (NULL);
 		sw->dbs = n;
-		sw->capdbs = cap;
 	}
 	n = &sw->dbs[sw->ndbs];
 	memset(n, 0, sizeof(*n));
@@ -152,9 +149,9 @@ copy_time(const struct rds_snapshot *s, time_t *t)
 {
 	const char *v = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_TIME);
 
-	if (v != NULL && rds_parse_time(v, t) == 0)
+	if (v != NULL && aws_parse_time(v, t) == 0)
 		return (0);
-	return (rds_parse_time(s->create_time, t));
+	return (aws_parse_time(s->create_time, t));
 }
 
 /* db_note(d, t, keep): remember ${t} among the ${keep} newest of ${d}. */
@@ -187,14 +184,14 @@ db_note(struct dbage *d, time_t t, size_t keep)
 static int
 from_here(const struct sweep *sw, const struct rds_snapshot *s)
 {
-	struct names_arn a;
+	struct arn_snapshot a;
 	int here;
 
-	if (names_lineage_source(s->tags, s->n_tags, &a) != 1)
+	if (names_lineage_source(s->tags, s->n_tags, &a) != 0)
 		return (0);
 	here = strcmp(a.account, sw->account) == 0 &&
 	    strcmp(a.region, sw->f->cfg->region) == 0;
-	names_arn_clean(&a);
+	arn_snapshot_clean(&a);
 	return (here);
 }
 
@@ -269,7 +266,7 @@ static int
 retention_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
-	struct ferry *f = sw->f;
+	struct session *f = sw->f;
 	const struct config *cfg = f->cfg;
 	size_t keep = cfg->retention_min_copies > 0 ? (size_t)cfg->retention_min_copies : 0;
 	time_t t, cutoff = sw->now - (time_t)cfg->retention_days * 86400;
@@ -277,7 +274,7 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 	struct dbage *d;
 	const char *db;
 
-	if (ferry_time_left_ms(f) < SWEEP_ITEM_MS) {
+	if (session_time_left_ms(f) < SWEEP_ITEM_MS) {
 		sw->stopped = 1;
 		return (1);
 	}
@@ -314,7 +311,7 @@ retention_cb(const struct rds_snapshot *s, void *arg)
 		return (0);
 	}
 	memset(&e, 0, sizeof(e));
-	if (rds_delete_snapshot(&f->brds, s->kind, s->id, &e) != 0) {
+	if (rds_delete_snapshot(&f->backup_rds, s->kind, s->id, &e) != 0) {
 		if (strstr(e.code ? e.code : "", "NotFound") == NULL)
 			result_warn(sw->r, "retention: deleting %s failed (%s: %s)", s->id,
 			    e.code ? e.code : "?", e.message ? e.message : "");
@@ -387,24 +384,17 @@ note_item(struct sweep *sw, const char *id, const struct result *ir)
 	add_item(sw, id, ir->outcome, ir->reason, ir->error_type);
 }
 
-/* still_shared(sw, s): 1 when manual ${s} still lists the backup account (0 not, -1 error). */
+/* still_shared(sw, s): 1 when manual ${s} still lists the backup account (0 not, -1 error:
+ *  advance finds out what it was). */
 static int
 still_shared(struct sweep *sw, const struct rds_snapshot *s)
 {
 	struct aws_error e;
-	char **acc = NULL;
-	size_t n = 0, i;
-	int shared = 0;
+	int shared;
 
 	memset(&e, 0, sizeof(e));
-	if (rds_shared_accounts(&sw->f->rds, s->kind, s->id, &acc, &n, &e) != 0) {
-		aws_error_clear(&e);
-		return (-1);
-	}
-	for (i = 0; i < n; i++)
-		if (strcmp(acc[i], sw->f->cfg->backup_account_id) == 0)
-			shared = 1;
-	rds_strv_free(acc, n);
+	shared = rds_shared_with(&sw->f->rds, s->kind, s->id, sw->f->cfg->backup_account_id, &e);
+	aws_error_clear(&e);
 	return (shared);
 }
 
@@ -412,14 +402,14 @@ static int
 source_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
-	struct ferry *f = sw->f;
+	struct session *f = sw->f;
 	const struct config *cfg = f->cfg;
 	struct ferry_decision d;
 	struct result ir;
 	uint64_t h;
 	int transit, done;
 
-	if (ferry_time_left_ms(f) < SWEEP_ITEM_MS) {
+	if (session_time_left_ms(f) < SWEEP_ITEM_MS) {
 		sw->stopped = 1;
 		return (1);
 	}
@@ -514,10 +504,8 @@ list(struct sweep *sw, struct aws_client *c, enum rds_kind kind, const char *typ
 		aws_error_clear(&e);
 		return (0);
 	}
-	ferry_fail_aws(sw->f, sw->r, &e, kind == RDS_CLUSTER ? "DescribeDBClusterSnapshots" :
-	    "DescribeDBSnapshots", who, "allow rds:DescribeDBSnapshots and "
-	    "rds:DescribeDBClusterSnapshots (and rds:ListTagsForResource)");
-	aws_error_clear(&e);
+	session_fail_rds(sw->f, sw->r, &e, kind, RDS_OP_DESCRIBE, who,
+	    c == &sw->f->rds ? SESSION_OWN_ROLE : SESSION_BACKUP_ROLE);
 	sw->error = 1;
 	return (-1);
 }
@@ -528,7 +516,7 @@ emit_metrics(struct sweep *sw)
 	double age, max = -1;
 	size_t i;
 
-	ferry_emit_counts(&sw->f->counts);
+	session_emit_counts(&sw->f->counts);
 	log_metric("BackupCopiesPending", sw->b_pending, "Count", NULL, NULL);
 	log_metric("RetentionDeleted", sw->b_deleted, "Count", NULL, NULL);
 	for (i = 0; i < sw->ndbs; i++) {
@@ -601,7 +589,7 @@ report(struct sweep *sw)
 }
 
 void
-sweep_run(struct ferry *f, time_t now, struct result *r)
+sweep_run(struct session *f, time_t now, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct sweep sw;
@@ -626,19 +614,19 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 	}
 
 	/* Whose copies are ours: without the own account, nothing may be deleted. */
-	if ((sw.account = ferry_own_account(f, r)) == NULL) {
+	if ((sw.account = session_own_account(f, r)) == NULL) {
 		sw.error = 1;
-		goto out;
+		goto done;
 	}
 	/* 1. What the backup account already holds. */
-	if ((bc = ferry_backup(f, r)) == NULL) {
+	if ((bc = session_backup(f, r)) == NULL) {
 		sw.error = 1;
-		goto out;
+		goto done;
 	}
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", backup_cb,
 		    "the backup account") != 0)
-			goto out;
+			goto done;
 	hset_sort(&sw.done);
 	hset_sort(&sw.kept);
 	result_step(r, "backup account: %u snapferry copies (%u in progress) of %zu DBs",
@@ -648,10 +636,10 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
 		if (list(&sw, &f->rds, (enum rds_kind)k, NULL, source_cb,
 		    "this account") != 0)
-			goto out;
+			goto done;
 	if (!sw.stopped && list(&sw, &f->rds, RDS_INSTANCE, "awsbackup", source_cb,
 	    "this account") != 0)
-		goto out;
+		goto done;
 
 	/* Retention has work when some DB has more copies than it must keep. */
 	if (cfg->retention_days > 0)
@@ -663,10 +651,10 @@ sweep_run(struct ferry *f, time_t now, struct result *r)
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", retention_cb,
 		    "the backup account") != 0)
-			goto out;
+			goto done;
 	sw.final_done = !sw.stopped;
 
-out:
+done:
 	emit_metrics(&sw);
 	report(&sw);
 	cJSON_Delete(sw.items);

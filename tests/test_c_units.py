@@ -56,3 +56,15 @@ def test_unit_binary(mode, name):
     # unit.h prints "<file>: N passed, N failed"; a binary that checked nothing proves nothing.
     assert " passed, 0 failed" in out and " 0 passed," not in out, \
         f"{name} ({mode}) did not report passing checks:\n{out}"
+
+
+@pytest.mark.parametrize("ci,want_rc", [("true", 1), ("", 0)])
+def test_missing_sigv4_suite_fails_ci(ci, want_rc, tmp_path):
+    """Without the official SigV4 suite a developer's run says SKIP; under CI=true the
+    unit test fails instead of passing quietly."""
+    exe = BUILD / "dev" / "tests" / "test_sigv4"
+    assert exe.exists(), f"{exe} is not built (make dev)"
+    env = dict(os.environ, CI=ci, SIGV4_TESTSUITE=str(tmp_path / "absent"))
+    rc, out = _run([str(exe)], env, TIMEOUT["dev"])
+    assert rc == want_rc, out
+    assert ("SKIP official SigV4 suite" in out) == (want_rc == 0), out

@@ -20,6 +20,7 @@ Control API (JSON in, JSON out):
   GET  /_fidelity/policy   the enforced-policy record: enabled, denials, errors, evaluated
   POST /_fidelity/policy   {"enabled": bool} switch enforcement (fidelity.policy; reset
                           turns it off) | {"role_credentials": role ARN} execution-role keys
+                          | {"organization": {"id": "o-...", "accounts": [...]}} members
 """
 import io
 import json
@@ -313,6 +314,8 @@ def _policy_route(method, doc):
     gets them for an execution role."""
     if method == "GET":
         return 200, policy.view()
+    if "organization" in doc:
+        return 200, policy.set_organization(doc["organization"])
     if doc.get("role_credentials"):
         return 200, {"credentials": policy.issue_role_credentials(
             doc["role_credentials"], doc.get("session_name", "snapferry"))}

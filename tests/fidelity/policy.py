@@ -23,7 +23,10 @@ What it evaluates (AWS's policy evaluation logic, single and cross account):
   - condition operators StringEquals/StringNotEquals/StringLike/StringNotLike/ArnEquals/
     ArnLike/ArnNotEquals/ArnNotLike/Bool/Null and the ForAllValues:/ForAnyValue: prefixes,
     on the keys in CONTEXT_KEYS. Any other operator or key is recorded in errors() and
-    the request is denied: never silently passed.
+    the request is denied: never silently passed;
+  - AWS Organizations, minimally: the accounts set_organization() names are members, and
+    their principals' requests carry aws:PrincipalOrgID (POST /_fidelity/policy
+    {"organization": {"id", "accounts"}}); any other principal's carry none.
 
 Every denial is recorded (denials()) with the call, the principal, the resource, the key if
 any, and every statement considered with the reason it did not apply; the caller gets
@@ -46,6 +49,10 @@ OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "
 
 _lock = threading.Lock()
 _state = {"enabled": False, "denials": [], "errors": [], "evaluated": []}
+# AWS Organizations, minimally (issue 12): account id -> organization id. A principal of a
+# member account gets aws:PrincipalOrgID in its request context; any other has none (AWS
+# leaves the key out for an account outside every organization).
+_orgs = {}
 
 
 class PolicyError(ValueError):
@@ -63,6 +70,20 @@ def configure(enabled):
 
 def reset():
     configure(False)
+    set_organization(None)
+
+
+def set_organization(org):
+    """{"id": "o-...", "accounts": [12-digit ids]} makes those accounts members of that
+    organization (replacing any earlier one); None: no organization."""
+    with _lock:
+        _orgs.clear()
+        if org:
+            if not re.fullmatch(r"o-[a-z0-9]{10,32}", str(org.get("id", ""))):
+                raise ValueError(f"not an organization id: {org.get('id')!r}")
+            for a in org.get("accounts", []):
+                _orgs[str(a)] = org["id"]
+        return {"organization": dict(_orgs)}
 
 
 def view():
@@ -567,7 +588,10 @@ def key_policy(key_arn):
 # ---------------------------------------------------------------------------------------
 
 def _base_context(who):
-    return {"aws:principalarn": who.arn, "aws:principalaccount": who.account}
+    ctx = {"aws:principalarn": who.arn, "aws:principalaccount": who.account}
+    if who.account in _orgs:
+        ctx["aws:principalorgid"] = _orgs[who.account]
+    return ctx
 
 
 def _identity(who, action, resource, ctx):

@@ -386,3 +386,63 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
         "keeper_role": bstack.role_policies("KeeperRole"),
         "keeper_trust": bstack.resource("KeeperRole")["AssumeRolePolicyDocument"]}
     return world
+
+
+def rules_hold(stack):
+    """The template's Rules (CloudFormation checks them before it creates anything):
+    [(rule, assertion description)] of every assertion that fails."""
+    failed = []
+    for name, rule in stack.t.get("Rules", {}).items():
+        if "RuleCondition" in rule and not stack.resolve(rule["RuleCondition"]):
+            continue
+        for a in rule.get("Assertions", []):
+            if not stack.resolve(a["Assert"]):
+                failed.append((name, a.get("AssertDescription", "")))
+    return failed
+
+
+def add_enforced_production_account(control, world, account, db_id="orders",
+                                    snapshot_id="orders-m1", prod_parameters=None):
+    """Organization mode (issue 12): one more production account of the fleet, deployed from
+    template.yaml with the same parameters as every other (the StackSet's): its own function
+    role and share key, rendered for that account, a DB `db_id` (aws/rds) and its manual
+    snapshot. Returns a copy of `world` for it, holding that function role's credentials
+    (as Lambda gives them) and .template_env (its function's Environment)."""
+    import dataclasses
+    from .world import admin_client
+    region = world.region
+    iam = admin_client(world.endpoint, "iam", account, region)
+    kms = admin_client(world.endpoint, "kms", account, region)
+    rds = admin_client(world.endpoint, "rds", account, region)
+    share = kms.create_key(Description="snapferry share key (template.yaml ShareKey)")
+    share = share["KeyMetadata"]
+    pp = {"BackupAccountId": world.backup_account, "BackupRoleArn": world.role_arn,
+          "BackupExternalId": world.external_id, "BackupKmsKeyId": world.backup_key_arn}
+    pp.update(prod_parameters or {})
+    transformed = render_production(pp, region)
+    pstack = production_stack(transformed, pp, account, region, share["Arn"])
+    fn_role = _deploy_role(iam, pstack, "FunctionRole")
+    fn_role_arn = f"arn:aws:iam::{account}:role/{fn_role}"
+    kms.put_key_policy(KeyId=share["KeyId"], PolicyName="default",
+                       Policy=json.dumps(pstack.resource("ShareKey")["KeyPolicy"]))
+    kms.create_alias(AliasName=pstack.resource("ShareKeyAlias")["AliasName"],
+                     TargetKeyId=share["KeyId"])
+    fn = pstack.resolve(transformed["Resources"]["SnapferryFunction"]["Properties"])
+    db = rds.create_db_instance(
+        DBInstanceIdentifier=db_id, DBInstanceClass="db.t3.micro", Engine="postgres",
+        AllocatedStorage=20, MasterUsername="snapadmin", MasterUserPassword="not-a-secret-1",
+        StorageEncrypted=True)["DBInstance"]
+    snap = rds.create_db_snapshot(DBInstanceIdentifier=db_id,
+                                  DBSnapshotIdentifier=snapshot_id)["DBSnapshot"]
+    creds = control._req("POST", "/_fidelity/policy",
+                         {"role_credentials": fn_role_arn})["credentials"]
+    w = dataclasses.replace(
+        world, prod_account=account, db_id=db_id, db_arn=db["DBInstanceArn"],
+        snapshot_id=snapshot_id, snapshot_arn=snap["DBSnapshotArn"],
+        rds_default_key_arn=db["KmsKeyId"], share_key_id=share["KeyId"],
+        share_key_arn=share["Arn"], function_user=fn_role, function_user_arn=fn_role_arn,
+        access_key_id=creds["AccessKeyId"], secret_access_key=creds["SecretAccessKey"],
+        _clients={})
+    w.session_token = creds["SessionToken"]
+    w.template_env = {k: str(v) for k, v in fn["Environment"]["Variables"].items()}
+    return w

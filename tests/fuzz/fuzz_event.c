@@ -5,6 +5,7 @@
  */
 #include "fuzz.h"
 
+#include "arn.h"
 #include "event.h"
 #include "names.h"
 #include "utf8.h"
@@ -12,14 +13,14 @@
 static void
 check_arn(const char *s)
 {
-	struct event_arn a;
-	struct names_arn n;
+	struct arn a;
+	struct arn_snapshot n;
 	int r;
 
 	if (s == NULL)
 		return;
-	r = event_arn_parse(s, &a);
-	FUZZ_ASSERT(r == 0 || r == 1);
+	r = arn_parse(s, &a);
+	FUZZ_ASSERT(r == 0 || r == -1);
 	if (r == 0) {
 		/* Six colons split off: the parts are non-empty where required. */
 		FUZZ_ASSERT(a.partition != NULL && *a.partition != '\0');
@@ -28,15 +29,16 @@ check_arn(const char *s)
 		fuzz_touch(a.account);
 	} else
 		FUZZ_ASSERT(a.partition == NULL && a.id == NULL);
-	event_arn_free(&a);
-	r = names_parse_arn(s, &n);
-	FUZZ_ASSERT(r >= -1 && r <= 1);
-	if (r == 1) {
+	arn_clean(&a);
+	r = arn_rds_snapshot(s, &n);
+	FUZZ_ASSERT(r == 0 || r == -1);
+	if (r == 0) {
 		FUZZ_ASSERT(n.id != NULL && *n.id != '\0');
 		FUZZ_ASSERT(n.region != NULL && n.account != NULL);
 		FUZZ_ASSERT(n.kind == RDS_INSTANCE || n.kind == RDS_CLUSTER);
-	}
-	names_arn_clean(&n);
+	} else
+		FUZZ_ASSERT(n.id == NULL);
+	arn_snapshot_clean(&n);
 }
 
 static void
@@ -96,8 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_name(names_restore_id("restored", ev.db), NAMES_MAX_DB);
 	if (ev.target != NULL)
 		check_name(names_sanitize(ev.target, NAMES_MAX_DB), NAMES_MAX_DB);
-	event_free(&ev);
-	/* Freeing twice is allowed: event_free zeroes what it freed. */
-	event_free(&ev);
+	event_clean(&ev);
+	/* Freeing twice is allowed: event_clean zeroes what it freed. */
+	event_clean(&ev);
 	return (0);
 }

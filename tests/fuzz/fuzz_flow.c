@@ -27,12 +27,14 @@
  * snapshots it was shown carrying its lineage (created-by snapferry, a source
  * ARN in its own account); it shares only with the backup account.
  */
+#include "assume.h"
 #include "fuzz.h"
 
 #include <strings.h>
 #include <time.h>
 
 #include "aws.h"
+#include "millis.h"
 #include "buf.h"
 #include "config.h"
 #include "credentials.h"
@@ -692,10 +694,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"src-1",
 		"arn:aws:rds:" REGION ":" OWN ":snapshot:snapferry-src-1",
 	};
-	struct creds_cache *cache;
+	struct assume_cache *cache;
 	struct aws_error err;
 	struct result r;
-	struct ferry f;
+	struct session f;
 	char *json;
 	int op, cv;
 	size_t i;
@@ -714,18 +716,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n_ours = 0;
 	keeper_flow = cfgs[cv].mode == CONFIG_MODE_KEEPER;
 
-	if ((cache = creds_cache_new()) == NULL)
+	if ((cache = assume_cache_new()) == NULL)
 		abort();
 	memset(&err, 0, sizeof(err));
-	if (ferry_init(&f, &cfgs[cv], http, cache, ferry_now_ms() + 600000, &err) != 0)
+	if (session_init(&f, &cfgs[cv], http, cache, millis_now() + 600000, &err) != 0)
 		abort();
 	if (result_init(&r, op == 4 ? "sweep" : "advance") != 0)
 		abort();
 	/* One attempt per call: a retry would only sleep (aws.c's back-off), and the
 	 * fake's next answer is as likely a success as the retry's. */
 	f.rds.max_attempts = f.kms.max_attempts = f.sts.max_attempts = 1;
-	FUZZ_ASSERT(ferry_backup(&f, &r) != NULL);
-	f.brds.max_attempts = 1;
+	FUZZ_ASSERT(session_backup(&f, &r) != NULL);
+	f.backup_rds.max_attempts = 1;
 	if (cfgs[cv].mode == CONFIG_MODE_KEEPER) {
 		/* 2024-05-03T00:00:00Z, as the sweep below. */
 		if (op == 3)
@@ -760,8 +762,8 @@ check:
 	FUZZ_ASSERT(json != NULL);
 	free(json);
 	result_clean(&r);
-	ferry_clean(&f);
-	creds_cache_free(cache);
+	session_clean(&f);
+	assume_cache_free(cache);
 	aws_error_clear(&err);
 	for (i = 0; i < n_ours; i++)
 		free(ours[i]);

@@ -149,7 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The whole input as a SnapshotCreateTime / Expiration value. */
 	s = fuzz_cstr(data, size);
-	(void)rds_parse_time(s, &t);
+	(void)aws_parse_time(s, &t);
 	free(s);
 
 	if ((d = aws_xml_parse((const char *)data, size)) == NULL)

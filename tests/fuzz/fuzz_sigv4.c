@@ -227,7 +227,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &sg) == (split == 0 ? 0 : -1));
 	if (split == 0)
 		FUZZ_ASSERT(sg.auth != NULL && sg.n >= 3);
-	aws_signed_free(&sg);
+	aws_signed_clean(&sg);
 
 	for (i = 0; i < nlines; i++)
 		free(line[i]);

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(c.access_key_id != NULL && c.access_key_id[0] != '\0');
 		FUZZ_ASSERT(c.secret_access_key != NULL && c.secret_access_key[0] != '\0');
 		FUZZ_ASSERT(c.session_token != NULL && c.session_token[0] != '\0');
-		creds_free(&c);
+		creds_clean(&c);
 	} else
 		FUZZ_ASSERT(c.access_key_id == NULL && c.secret_access_key == NULL &&
 		    c.session_token == NULL);

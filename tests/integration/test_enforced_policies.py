@@ -573,6 +573,7 @@ def test_control_trust_condition_broken(enforced):
     def edit(t):
         (st,) = t["Resources"]["BackupRole"]["Properties"]["AssumeRolePolicyDocument"][
             "Statement"]
+        st = st["Fn::If"][2]     # single-account mode (organization mode: test_org.py)
         st["Condition"]["ArnEquals"]["aws:PrincipalArn"] = f"arn:aws:iam::{PROD}:role/other"
     e = enforced(pinned=True, edit_backup=edit)
     res = e.event(e.world.snapshot_id)

@@ -528,7 +528,7 @@ def test_manual_advance_by_id_and_unknown_snapshot(world, aws):
     assert rc == 0 and res["outcome"] == "skipped" and "not found" in res["reason"], res
 
 
-# ---- no restore on the ferry, dry run (restores: test_keeper*.py) -----------------------------------------------------------------------
+# ---- no restore on the ferry, dry run (restores: test_restore.py, test_keeper.py) ------------
 
 def test_restore_off(world, aws):
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
@@ -543,9 +543,6 @@ def test_dry_run(world, aws):
     assert any(s.startswith("would:CopyDBSnapshot proddb-manual-1 -> "
                             "snapferry-proddb-manual-1") for s in res["steps"])
     assert not [c for c in aws.calls() if c["action"] in MUTATING]
-
-
-
 
 
 def test_name_conflict_is_a_failure(world, aws):

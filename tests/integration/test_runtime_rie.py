@@ -342,3 +342,17 @@ def test_cli_bad_configuration(built):
     del env["SHARE_KMS_KEY_ID"]
     rc, out, err = cli(built, "--event", str(EVENTS / "manual-sweep.json"), env=env)
     assert rc == 2 and "SHARE_KMS_KEY_ID is required" in err
+
+
+def test_a_failure_is_logged_once(bootstrap_bin, start_rie):
+    """The handler logs a failure where it finds it, with its errorType; the runtime loop
+    does not log it a second time (it did: "invalid manual action" and then "invocation
+    failed" for the same event)."""
+    r = start_rie(bootstrap_bin)
+    r.new_output()
+    status, body = r.invoke_json({"action": "frobnicate"})
+    assert body["errorType"] == "Event.Invalid"
+    lines = [l for l in json_lines(r.new_output()) if "frobnicate" in json.dumps(l)
+             and l.get("level") in ("WARN", "ERROR", "warn", "error")]
+    assert len(lines) == 1, lines
+    assert lines[0]["errorType"] == "Event.Invalid"

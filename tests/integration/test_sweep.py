@@ -87,7 +87,7 @@ def transit_copies(world):
 def test_sweep_stops_before_the_deadline_under_rie(aws, start_rie):
     """A sweep with more work than time: under the emulator with a 9 s function timeout
     (AWS_LAMBDA_FUNCTION_TIMEOUT, which the emulator turns into the invocation's deadline),
-    it stops starting work FERRY_MARGIN_MS + SWEEP_ITEM_MS (8 s) before the deadline,
+    it stops starting work SESSION_MARGIN_MS + SWEEP_ITEM_MS (8 s) before the deadline,
     answers `pending` well in time, and the next sweep picks up what remains."""
     import time
     from fidelity.world import build_world

@@ -20,7 +20,9 @@ from harness.paths import ROOT, SHARED
 
 PROD = ROOT / "template.yaml"
 BACKUP = ROOT / "templates" / "backup-account.yaml"
-TEMPLATES = [PROD, BACKUP]
+STACKSET = ROOT / "templates" / "production-stackset.yaml"
+# every template: the StackSet twin is plain CloudFormation (sam validate --lint takes it too)
+TEMPLATES = [PROD, BACKUP, STACKSET]
 IN_CI = os.environ.get("CI") == "true"
 CFN_LINT_VERSION = "1.58.0"
 
@@ -481,8 +483,16 @@ ADD_ONLY = {"rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
 
 def test_backup_role_is_add_only(backup):
     role = backup["Resources"]["BackupRole"]["Properties"]
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Action"] == "sts:AssumeRole"
+    # organization mode (issue 12) or one production role: test_org.py renders both
+    (trust_if,) = role["AssumeRolePolicyDocument"]["Statement"]
+    cond, org_trust, trust = trust_if["Fn::If"]
+    assert cond == "OrgMode" and org_trust["Principal"] == {"AWS": "*"}
+    assert org_trust["Condition"] == {
+        "StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"},
+                         "aws:PrincipalOrgID": {"Ref": "OrganizationId"}},
+        "ArnLike": {"aws:PrincipalArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${ProductionFunctionRoleName}"}}}
+    assert trust["Action"] == org_trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}
     assert trust["Condition"]["ArnEquals"] == {"aws:PrincipalArn": {"Ref": "ProductionFunctionRoleArn"}}
     assert "Service" not in trust["Principal"]
@@ -514,8 +524,14 @@ def test_backup_role_is_add_only(backup):
     assert {a for s in key_stmts for a in as_list(s["Action"])} == {
         "kms:DescribeKey", "kms:GenerateDataKey*", "kms:CreateGrant"}
     for s in key_stmts:     # the key policy alone suffices in its account: same conditions
-        assert s["Condition"]["StringEquals"] == {
+        cond, org, single = s["Condition"]["Fn::If"]
+        assert cond == "OrgMode"
+        assert single["StringEquals"] == {
             "kms:ViaService": {"Fn::Sub": "rds.${AWS::Region}.amazonaws.com"}}
+        assert org["StringEquals"] == dict(single["StringEquals"], **{
+            "aws:PrincipalOrgID": {"Ref": "OrganizationId"}})
+        assert {k: v for k, v in org.items() if k != "StringEquals"} == \
+            {k: v for k, v in single.items() if k != "StringEquals"}
     assert backup["Resources"]["BackupKey"]["DeletionPolicy"] == "Retain"
     assert {"BackupRoleArn", "BackupKeyArn", "KeeperRoleArn",
             "KeeperFunctionName"} <= set(backup["Outputs"])
@@ -944,3 +960,68 @@ def test_production_role_has_no_restore_reads(prod, backup):
     for a in ("rds:DescribeDBInstances", "rds:DescribeDBClusters"):
         assert a not in p and a not in b, a
         assert a in k, a
+
+
+# ---- the StackSet-ready twin (issue 12) -----------------------------------------------
+STACKSET_SCRIPT = ROOT / "scripts" / "stackset_template.py"
+# the same for every production account of the organization (the StackSet's values)
+SAME_FOR_ALL = {"BackupAccountId", "BackupRoleArn", "BackupKmsKeyId", "ArtifactBucketPrefix"}
+
+
+def _sam_python():
+    p = ROOT / ".venv-sam" / "bin" / "python"
+    if not p.exists():
+        skip_or_fail("SAM CLI's venv (.venv-sam) is missing: the generator needs samtranslator")
+    return str(p)
+
+
+def test_stackset_twin_is_generated_from_template_yaml(tmp_path):
+    """templates/production-stackset.yaml is what the generator makes of template.yaml
+    now (a drift check: edit template.yaml, then make package-stackset), and the generator
+    refuses a check against an edited copy."""
+    r = subprocess.run([_sam_python(), str(STACKSET_SCRIPT), "--check"], capture_output=True,
+                       text=True, timeout=300, env=sam_env(), cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    edited = tmp_path / "twin.yaml"
+    edited.write_text(STACKSET.read_text(encoding="utf-8").replace("MemorySize: 128",
+                                                                   "MemorySize: 256"))
+    r = subprocess.run([_sam_python(), str(STACKSET_SCRIPT), "--check", "-o", str(edited)],
+                       capture_output=True, text=True, timeout=300, env=sam_env(), cwd=ROOT)
+    assert r.returncode == 1 and "out of date" in r.stderr
+
+
+def test_stackset_twin_has_no_transform_and_code_per_region(prod):
+    twin = load(STACKSET)
+    assert "Transform" not in twin
+    types = {r["Type"] for r in twin["Resources"].values()}
+    assert not [t for t in types if t.startswith("AWS::Serverless::")], types
+    fns = {lid: r for lid, r in twin["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert list(fns) == ["SnapferryFunction"]
+    code = fns["SnapferryFunction"]["Properties"]["Code"]
+    assert code == {"S3Bucket": {"Fn::Sub": "${ArtifactBucketPrefix}-${AWS::Region}"},
+                    "S3Key": {"Ref": "ArtifactKey"}}
+    assert "CodeUri" not in json.dumps(twin)
+    # no Region or account baked in by the offline transform
+    text = STACKSET.read_text(encoding="utf-8")
+    assert not re.search(r"(?<![0-9])[0-9]{12}(?![0-9])", text)
+    assert not re.search(r"\b[a-z]{2}-[a-z]+-[0-9]\b", text)
+    # the same parameters as template.yaml, plus the artefact's; none per account
+    assert set(twin["Parameters"]) == set(prod["Parameters"]) | {"ArtifactBucketPrefix",
+                                                                  "ArtifactKey"}
+    for name, spec in twin["Parameters"].items():
+        assert "Default" in spec or name in SAME_FOR_ALL, name
+    # the share key: created by each stack unless an existing one is given
+    assert twin["Parameters"]["ExistingShareKmsKeyArn"]["Default"] == ""
+    assert twin["Resources"]["ShareKey"]["Condition"] == "CreateShareKey"
+    # the policies are template.yaml's, statement for statement
+    for lid in ("FunctionRole", "FunctionKmsPolicy", "FunctionPlatformPolicy", "ShareKey"):
+        assert twin["Resources"][lid] == prod["Resources"][lid], lid
+    # what SAM made of the events and the invoke configuration keeps the parameters
+    eic = twin["Resources"]["SnapferryFunctionEventInvokeConfig"]["Properties"]
+    assert eic["MaximumRetryAttempts"] == {"Ref": "MaximumRetryAttempts"}
+    assert eic["MaximumEventAgeInSeconds"] == {"Ref": "MaximumEventAgeInSeconds"}
+    sched = [r["Properties"] for r in twin["Resources"].values()
+             if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]]
+    assert [s["ScheduleExpression"] for s in sched] == [{"Ref": "SweepSchedule"}]
+    assert sorted(map(json.dumps, rds_patterns(twin))) == sorted(map(json.dumps,
+                                                                     rds_patterns(prod)))

@@ -7,7 +7,7 @@
  *   aws_call json  <service> <target> [json-body]
  *   aws_call assume <role-arn> <external-id|-> <times>   (creds_assume through a cache;
  *            prints the access key ids obtained, which are not secret)
- *   aws_call backup <role-arn> <times>   (ferry_backup's client of the backup account,
+ *   aws_call backup <role-arn> <times>   (session_backup's client of the backup account,
  *            then <times> DescribeDBSnapshots on it; prints the access key id that
  *            signed each call: assumed-role credentials must be fresh for every call)
  *
@@ -23,7 +23,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "assume.h"
 #include "aws.h"
+#include "millis.h"
 #include "config.h"
 #include "credentials.h"
 #include "ferry.h"
@@ -70,7 +72,7 @@ print_error(const struct aws_error *e)
 static int
 assume(struct aws_client *sts, const char *role, const char *ext, long times)
 {
-	struct creds_cache *cc = creds_cache_new();
+	struct assume_cache *cc = assume_cache_new();
 	struct aws_error err;
 	struct aws_creds out;
 	cJSON *o, *keys;
@@ -84,13 +86,13 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 		/* The last round asks with a different external id: its own entry. */
 		const char *x = i < times ? (strcmp(ext, "-") ? ext : NULL) : "other-external-id";
 
-		if (creds_assume(cc, sts, role, "snapferry", x, 900, &out, &err) != 0) {
+		if (assume_role(cc, sts, role, "snapferry", x, 900, &out, &err) != 0) {
 			print_error(&err);
 			rc = 1;
 			break;
 		}
 		cJSON_AddItemToArray(keys, cJSON_CreateString(out.access_key_id));
-		creds_free(&out);
+		creds_clean(&out);
 	}
 	if (rc == 0) {
 		cJSON_AddTrueToObject(o, "ok");
@@ -98,17 +100,17 @@ assume(struct aws_client *sts, const char *role, const char *ext, long times)
 	} else
 		cJSON_Delete(o);
 	aws_error_clear(&err);
-	creds_cache_free(cc);
+	assume_cache_free(cc);
 	return (rc);
 }
 
-/* ${times} calls through ferry_backup's client, as one long invocation makes them. */
+/* ${times} calls through session_backup's client, as one long invocation makes them. */
 static int
 backup(struct http_client *http, const char *region, const char *role, long times)
 {
-	struct creds_cache *cc = creds_cache_new();
+	struct assume_cache *cc = assume_cache_new();
 	struct config cfg;
-	struct ferry f;
+	struct session f;
 	struct result r;
 	struct aws_error err;
 	struct aws_client *bc;
@@ -124,11 +126,11 @@ backup(struct http_client *http, const char *region, const char *role, long time
 	o = cJSON_CreateObject();
 	keys = cJSON_AddArrayToObject(o, "keys");
 	if (cc == NULL || result_init(&r, "advance") != 0 ||
-	    ferry_init(&f, &cfg, http, cc, 0, &err) != 0)
+	    session_init(&f, &cfg, http, cc, 0, &err) != 0)
 		goto out;
-	if ((bc = ferry_backup(&f, &r)) == NULL) {
+	if ((bc = session_backup(&f, &r)) == NULL) {
 		aws_error_set(&err, r.error_type ? r.error_type : "Failed",
-		    r.reason ? r.reason : "ferry_backup failed");
+		    r.reason ? r.reason : "session_backup failed");
 		goto done;
 	}
 	for (i = 0; i < times; i++) {
@@ -142,11 +144,11 @@ backup(struct http_client *http, const char *region, const char *role, long time
 		xmlFreeDoc(doc);
 		if (rc != 0)
 			goto done;
-		cJSON_AddItemToArray(keys, cJSON_CreateString(bc->creds.access_key_id));
+		cJSON_AddItemToArray(keys, cJSON_CreateString(bc->creds->access_key_id));
 	}
 	rc = 0;
 done:
-	ferry_clean(&f);
+	session_clean(&f);
 out:
 	result_clean(&r);
 	if (rc == 0) {
@@ -157,7 +159,7 @@ out:
 		print_error(&err);
 	}
 	aws_error_clear(&err);
-	creds_cache_free(cc);
+	assume_cache_free(cc);
 	return (rc);
 }
 
@@ -257,17 +259,17 @@ main(int argc, char **argv)
 	    aws_client_init(&c, http, strcmp(argv[1], "assume") == 0 ? "sts" : svc,
 	    region ? region : "us-east-1", &cr) != 0) {
 		fprintf(stderr, "aws_call: out of memory\n");
-		creds_free(&cr);
+		creds_clean(&cr);
 		http_client_free(http);
 		return (1);
 	}
-	creds_free(&cr);
+	/* ${c} borrows ${cr}: freed after the client, below. */
 	if ((dl = envl("AWS_CALL_DEADLINE_MS", 0)) > 0)
-		c.deadline_ms = aws_now_ms() + dl;
+		c.deadline_ms = millis_now() + dl;
 	c.attempt_timeout_ms = envl("AWS_CALL_ATTEMPT_TIMEOUT_MS", c.attempt_timeout_ms);
 	c.margin_ms = envl("AWS_CALL_MARGIN_MS", c.margin_ms);
 	c.max_response = (size_t)envl("AWS_CALL_MAX_RESPONSE", (long)c.max_response);
-	t0 = aws_now_ms();
+	t0 = millis_now();
 	if (strcmp(argv[1], "assume") == 0) {
 		rc = assume(&c, argv[2], argv[3], strtol(argv[4], NULL, 10));
 		repeat = 0;
@@ -279,12 +281,13 @@ main(int argc, char **argv)
 		if ((rc = one_call(&c, argc, argv, repeat > 1)) != 0)
 			break;
 	if (repeat > 1 && rc == 0) {
-		int64_t ms = aws_now_ms() - t0;
+		int64_t ms = millis_now() - t0;
 
 		printf("{\"ok\":true,\"calls\":%ld,\"ms\":%lld,\"per_s\":%.1f}\n", repeat,
 		    (long long)ms, ms > 0 ? (double)repeat * 1000.0 / (double)ms : 0.0);
 	}
 	aws_client_clean(&c);
+	creds_clean(&cr);
 	http_client_free(http);
 	return (rc);
 }

@@ -370,7 +370,7 @@ run(const char *op, struct opts *o, struct aws_client *rds, struct aws_client *s
 			}
 			free(acct);
 			free(arn);
-			creds_free(&cr);
+			creds_clean(&cr);
 		}
 		return (emit(r, err, rc != 0));
 	}
@@ -483,7 +483,7 @@ err1:
 	http_client_free(http);
 err0:
 	aws_error_clear(&err);
-	creds_free(&cr);
-	creds_free(&base);
+	creds_clean(&cr);
+	creds_clean(&base);
 	return (rc);
 }

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "assume.h"
 #include "aws.h"
 #include "credentials.h"
 #include "http.h"
@@ -35,7 +36,7 @@ static int
 run_calls(long calls)
 {
 	struct http_client *http = NULL;
-	struct creds_cache *cc = NULL;
+	struct assume_cache *cc = NULL;
 	struct aws_client rds, sts;
 	struct aws_creds cr, ar;
 	struct aws_error err;
@@ -50,7 +51,7 @@ run_calls(long calls)
 		region = "us-east-1";
 	if (creds_from_env(&cr) != 0)
 		return (-1);
-	if ((http = http_client_new()) == NULL || (cc = creds_cache_new()) == NULL ||
+	if ((http = http_client_new()) == NULL || (cc = assume_cache_new()) == NULL ||
 	    aws_client_init(&rds, http, "rds", region, &cr) != 0 ||
 	    aws_client_init(&sts, http, "sts", region, &cr) != 0)
 		goto done;
@@ -67,10 +68,10 @@ run_calls(long calls)
 		if (bad != 0)
 			goto done;
 	}
-	if (creds_assume(cc, &sts, "arn:aws:iam::444455556666:role/snapferry-backup",
+	if (assume_role(cc, &sts, "arn:aws:iam::444455556666:role/snapferry-backup",
 	    "snapferry", NULL, 900, &ar, &err) != 0)
 		goto done;
-	creds_free(&ar);
+	creds_clean(&ar);
 	rc = 0;
 	/* What the libraries still hold while the clients live (a warm function's state). */
 	if (getenv("HEAPSCAN_LIVE") != NULL && scan_and_print("live", scan_pats) != 0)
@@ -82,9 +83,9 @@ done:
 	aws_error_clear(&err);
 	aws_client_clean(&sts);
 	aws_client_clean(&rds);
-	creds_cache_free(cc);
+	assume_cache_free(cc);
 	http_client_free(http);
-	creds_free(&cr);
+	creds_clean(&cr);
 	return (rc);
 }
 

@@ -113,7 +113,7 @@ run(const cJSON *in, cJSON *out)
 	cJSON_AddStringToObject(out, "string_to_sign", sts);
 	rc = 0;
 done2:
-	aws_signed_free(&sg);
+	aws_signed_clean(&sg);
 done:
 	free(host);
 	free(path);
@@ -121,7 +121,7 @@ done:
 	free(creq);
 	free(sts);
 	aws_params_clean(&p);
-	buf_free(&body);
+	buf_clean(&body);
 	return (rc);
 }
 
@@ -141,7 +141,7 @@ main(void)
 			return (2);
 		}
 	j = cJSON_ParseWithLength(in.data ? in.data : "", in.len);
-	buf_free(&in);
+	buf_clean(&in);
 	if (j == NULL) {
 		fprintf(stderr, "sigv4_sign: input is not JSON\n");
 		return (2);

@@ -38,11 +38,11 @@ test_form(void)
 	    "&Marker="
 	    "&SourceDBSnapshotIdentifier=arn%3Aaws%3Ards%3Aeu-west-1%3A111122223333%3A"
 	    "snapshot%3Ards%3Adb-2024-01-01");
-	buf_free(&b);
+	buf_clean(&b);
 	/* A bound too small fails cleanly. */
 	buf_init(&b, 16);
 	CHECK(aws_form_encode(&b, "CopyDBSnapshot", "2014-10-31", &p) == -1);
-	buf_free(&b);
+	buf_clean(&b);
 	aws_params_clean(&p);
 	CHECK(p.n == 0 && p.kv == NULL);
 }
@@ -245,7 +245,7 @@ test_env_creds(void)
 	CHECK(creds_from_env(&c) == 0);
 	CHECK_STR(c.access_key_id, "AKIDEXAMPLE");
 	CHECK(c.session_token == NULL);
-	creds_free(&c);
+	creds_clean(&c);
 	/* Read afresh each time: a rotated token is picked up. */
 	setenv("AWS_SESSION_TOKEN", "tok1", 1);
 	CHECK(creds_from_env(&c) == 0);
@@ -253,10 +253,10 @@ test_env_creds(void)
 	CHECK(creds_copy(&d, &c) == 0);
 	CHECK_STR(d.session_token, "tok1");
 	CHECK(d.session_token != c.session_token);
-	creds_free(&c);
-	creds_free(&d);
+	creds_clean(&c);
+	creds_clean(&d);
 	CHECK(c.secret_access_key == NULL && d.session_token == NULL);
-	creds_free(&d);	/* twice is fine */
+	creds_clean(&d);	/* twice is fine */
 	unsetenv("AWS_SESSION_TOKEN");
 }
 
@@ -280,7 +280,7 @@ test_sign(void)
 			    "x-amz-date, Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
 		}
 	CHECK(auth);
-	aws_signed_free(&s);
+	aws_signed_clean(&s);
 	/* With a token and a target: both signed. */
 	c.session_token = "tok";
 	CHECK(aws_sign(&c, "eu-west-1", "kms", 1440938160, "POST",
@@ -290,7 +290,7 @@ test_sign(void)
 	CHECK_STR(s.h[0].value, "127.0.0.1:5000");
 	CHECK(strstr(s.h[5].value, "SignedHeaders=content-type;host;x-amz-date;"
 	    "x-amz-security-token;x-amz-target, ") != NULL);
-	aws_signed_free(&s);
+	aws_signed_clean(&s);
 	c.secret_access_key = NULL;
 	CHECK(aws_sign(&c, "eu-west-1", "kms", 0, "POST", "http://x", NULL, NULL, "", 0, &s) == -1);
 }
@@ -316,8 +316,8 @@ test_vector_modify_attr(void)
 	    NULL, b.data, b.len, &s) == 0);
 	CHECK(s.n == 4 && strstr(s.h[3].value,
 	    "Signature=30b0ad06f9938123c8ba77b53eccfe44b603f58909a799e9375de472e2b306bd") != NULL);
-	aws_signed_free(&s);
-	buf_free(&b);
+	aws_signed_clean(&s);
+	buf_clean(&b);
 	aws_params_clean(&p);
 }
 
@@ -356,6 +356,48 @@ test_xml_helpers(void)
 }
 
 /* When assumed-role credentials count as expiring; an epoch Expiration is no answer. */
+/* buf_grow: doubles from its first size, refuses a size that would overflow and leaves
+ * the array as it was. */
+static void
+test_grow(void)
+{
+	size_t cap = 0, big = SIZE_MAX / 2 + 1, i;
+	int *v = NULL, *nv;
+
+	for (i = 0; i < 100; i++) {
+		if (i == cap) {
+			CHECK((nv = buf_grow(v, &cap, sizeof(*v), 4)) != NULL);
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		v[i] = (int)i;
+	}
+	CHECK(cap == 128 && v[99] == 99);
+	CHECK(buf_grow(v, &big, 1, 4) == NULL && big == SIZE_MAX / 2 + 1);
+	big = SIZE_MAX / 8 + 1;
+	CHECK(buf_grow(v, &big, 8, 4) == NULL && big == SIZE_MAX / 8 + 1);
+	CHECK(v[99] == 99);	/* untouched */
+	free(v);
+}
+
+/* A client borrows its credentials: one copy of the secret per owner, not one per client. */
+static void
+test_client_borrows(void)
+{
+	struct aws_creds cr = { "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0 };
+	struct aws_client a, b;
+
+	CHECK(aws_client_init(&a, NULL, "rds", "eu-west-1", &cr) == 0);
+	CHECK(aws_client_init(&b, NULL, "kms", "eu-west-1", &cr) == 0);
+	CHECK(a.creds == &cr && b.creds == &cr);
+	CHECK(a.renewed.secret_access_key == NULL);
+	aws_client_clean(&a);
+	aws_client_clean(&b);
+	CHECK(a.creds == NULL);
+	CHECK_STR(cr.secret_access_key, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+}
+
 static void
 test_creds_expiry(void)
 {
@@ -407,6 +449,8 @@ main(void)
 	test_retry_table();
 	test_endpoints();
 	test_env_creds();
+	test_client_borrows();
+	test_grow();
 	test_sign();
 	test_vector_modify_attr();
 	test_xml_helpers();

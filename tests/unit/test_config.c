@@ -209,7 +209,7 @@ test_keeper_table(void)
 		CHECK((rc == 0) == keeper_cases[i].ok);
 		if (rc == 0) {
 			CHECK(c.mode == CONFIG_MODE_KEEPER);
-			config_free(&c);
+			config_clean(&c);
 			continue;
 		}
 		if (keeper_cases[i].ok)
@@ -231,7 +231,7 @@ test_keeper_table(void)
 	    c.backup_kms_key_id == NULL && c.share_kms_key_id == NULL);
 	CHECK(c.keeper_min_retention_days == 7 && c.retention_days == 0 &&
 	    c.retention_min_copies == 1 && c.restore == 0);
-	config_free(&c);
+	config_clean(&c);
 
 	/* A lower floor admits a shorter RETENTION_DAYS. */
 	over_name = "KEEPER_MIN_RETENTION_DAYS";
@@ -240,7 +240,7 @@ test_keeper_table(void)
 	over2_value = "3";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK(c.retention_days == 3 && c.keeper_min_retention_days == 2);
-	config_free(&c);
+	config_clean(&c);
 	over_value = "4";
 	CHECK(config_load(&c, fake_getenv, &err) == -1);
 	CHECK_STR(err.var, "RETENTION_DAYS");
@@ -266,7 +266,7 @@ test_table(void)
 		CHECK((rc == 0) == cases[i].ok);
 		if (rc == 0 || cases[i].ok) {
 			if (rc == 0)
-				config_free(&c);
+				config_clean(&c);
 			continue;
 		}
 		/* The message names the variable at fault and says what is wrong. */
@@ -296,8 +296,8 @@ test_defaults(void)
 	CHECK(!c.has_include && !c.has_exclude && c.n_restore_sg_ids == 0);
 	CHECK(c.restore_instance_class == NULL && c.restore_subnet_group == NULL);
 	CHECK(config_db_selected(&c, "anything"));
-	config_free(&c);
-	config_free(&c);	/* twice is fine: zeroed */
+	config_clean(&c);
+	config_clean(&c);	/* twice is fine: zeroed */
 
 	/* AWS_DEFAULT_REGION when AWS_REGION is unset; an empty value counts as unset. */
 	over_name = "AWS_REGION";
@@ -306,12 +306,12 @@ test_defaults(void)
 	over2_value = "us-east-1";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.region, "us-east-1");
-	config_free(&c);
+	config_clean(&c);
 	over2_value = "eu-west-3";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.region, "eu-west-3");
 	CHECK_STR(c.backup_region, "eu-west-3");
-	config_free(&c);
+	config_clean(&c);
 	over2_value = "bad";
 	CHECK(config_load(&c, fake_getenv, &err) == -1);
 	CHECK_STR(err.var, "AWS_DEFAULT_REGION");
@@ -322,7 +322,7 @@ test_defaults(void)
 	over_value = "off";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK(c.transit_cleanup == 0 && c.mode == CONFIG_MODE_FERRY);
-	config_free(&c);
+	config_clean(&c);
 	keeper = 1;
 	over_name = "RESTORE_SECURITY_GROUP_IDS";
 	over_value = " sg-0123456789abcdef0 ,sg-12345678";
@@ -332,7 +332,7 @@ test_defaults(void)
 		CHECK_STR(c.restore_sg_ids[0], "sg-0123456789abcdef0");
 		CHECK_STR(c.restore_sg_ids[1], "sg-12345678");
 	}
-	config_free(&c);
+	config_clean(&c);
 	keeper = 0;
 	over_name = over2_name = NULL;
 }
@@ -354,7 +354,7 @@ test_key_regions(void)
 	over2_value = "arn:aws:kms:eu-west-1:" ACCT ":key/" KEY;
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.backup_region, "eu-west-1");
-	config_free(&c);
+	config_clean(&c);
 	over_name = "AWS_REGION";
 	over_value = "ap-southeast-2";
 	over2_name = "SHARE_KMS_KEY_ID";
@@ -382,7 +382,7 @@ test_secret_not_echoed(void)
 	over_value = "Sup3r-secret";
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.backup_external_id, "Sup3r-secret");
-	config_free(&c);
+	config_clean(&c);
 	over_name = NULL;
 }
 
@@ -400,7 +400,7 @@ test_own_account(void)
 	CHECK_STR(err.var, "BACKUP_ACCOUNT_ID");
 	CHECK(strstr(err.msg, "BACKUP_ACCOUNT_ID is " ACCT ", this function's own account") !=
 	    NULL);
-	config_free(&c);
+	config_clean(&c);
 }
 
 static void
@@ -422,7 +422,7 @@ test_patterns(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		CHECK(config_db_selected(&c, t[i].db) == t[i].want);
 	CHECK(config_db_selected(&c, NULL) == 0);
-	config_free(&c);
+	config_clean(&c);
 	over_name = over2_name = NULL;
 }
 

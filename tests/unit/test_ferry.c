@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "aws.h"
 #include "config.h"
 #include "ferry.h"
@@ -174,7 +175,7 @@ test_decide(void)
 	s.kms_key_id = "arn:k";
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan == FERRY_PLAN_SKIP && d.need_key_check == 0);
-	config_free(&cfg);
+	config_clean(&cfg);
 
 	/* INCLUDE_PATTERN */
 	env_include = "^(orders|billing)$";
@@ -188,7 +189,18 @@ test_decide(void)
 	s.db_id = "billing2";
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan == FERRY_PLAN_SKIP);
-	config_free(&cfg);
+	config_clean(&cfg);
+}
+
+/* quiet_session(cfg, f): a session of an empty configuration that counts but emits no
+ * metrics: what session_fail_aws needs, and no client. */
+static void
+quiet_session(struct config *cfg, struct session *f)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memset(f, 0, sizeof(*f));
+	f->cfg = cfg;
+	f->quiet_metrics = 1;
 }
 
 static void
@@ -219,21 +231,18 @@ test_errors(void)
 		{ "DeadlineExceeded", 1, RESULT_PENDING, NULL },
 	};
 	struct config cfg;
-	struct ferry f;
+	struct session f;
 	struct aws_error e;
 	struct result r;
 	size_t i;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&f, 0, sizeof(f));
-	f.cfg = &cfg;
-	f.quiet_metrics = 1;
+	quiet_session(&cfg, &f);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		memset(&e, 0, sizeof(e));
 		aws_error_set(&e, t[i].code, "message from AWS");
 		e.retryable = t[i].retryable;
 		CHECK(result_init(&r, "advance") == 0);
-		ferry_fail_aws(&f, &r, &e, "CopyDBSnapshot", "snap-1", "grant X to Y");
+		session_fail_aws(&f, &r, &e, "CopyDBSnapshot", "snap-1", "grant X to Y");
 		if (r.outcome != t[i].want)
 			fprintf(stderr, "code %s: outcome %s\n", t[i].code,
 			    result_outcome_name(r.outcome));
@@ -245,7 +254,7 @@ test_errors(void)
 			CHECK(strstr(r.reason, "grant X to Y") != NULL);
 		if (t[i].type != NULL && strcmp(t[i].type, "Snapferry.Network") == 0)
 			CHECK(strstr(r.reason, "could not reach") != NULL);
-		if (t[i].want == RESULT_PENDING && ferry_is_quota(t[i].code))
+		if (t[i].want == RESULT_PENDING && session_is_quota(t[i].code))
 			CHECK(cJSON_GetArraySize(r.warnings) == 1);
 		result_clean(&r);
 		aws_error_clear(&e);
@@ -253,8 +262,8 @@ test_errors(void)
 	CHECK(f.counts.quota == 2);
 	CHECK(f.counts.failed == 8);
 	CHECK(f.counts.pending == 7);
-	CHECK(ferry_is_quota("SnapshotQuotaExceeded") && !ferry_is_quota("Throttling"));
-	CHECK(!ferry_is_quota(NULL));
+	CHECK(session_is_quota("SnapshotQuotaExceeded") && !session_is_quota("Throttling"));
+	CHECK(!session_is_quota(NULL));
 }
 
 /* A refusal of an available snapshot is "busy" for FERRY_REFUSAL_HOURS after it was taken,
@@ -342,7 +351,7 @@ test_cross_region(void)
 			CHECK(strstr(d.reason, "eu-west-1") != NULL);
 		}
 	}
-	config_free(&cfg);
+	config_clean(&cfg);
 	memset(env_over, 0, sizeof(env_over));
 
 	/* Same region: the encrypted one goes (after its key lookup). */
@@ -351,7 +360,7 @@ test_cross_region(void)
 	CHECK(ferry_cross_region(&cfg) == 0);
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan != FERRY_PLAN_SKIP);
-	config_free(&cfg);
+	config_clean(&cfg);
 }
 
 /* SHARE_KMS_KEY_ID as the key ARN, the bare key id or an alias, against the ARN RDS reports. */
@@ -406,7 +415,7 @@ test_share_key(void)
 			if (!t[i].want)
 				CHECK_STR(d.transit_key, cfg.share_kms_key_id);
 		}
-		config_free(&cfg);
+		config_clean(&cfg);
 	}
 	memset(env_over, 0, sizeof(env_over));
 }
@@ -415,9 +424,9 @@ static void
 test_tags(void)
 {
 	struct rds_snapshot s;
-	struct rds_tag t[FERRY_MAX_TAGS];
+	struct rds_tag t[NAMES_MAX_TAGS];
 	struct names_arn_tags at;
-	struct ferry f;
+	struct session f;
 	size_t n, i;
 	char id[256], *arn, *back;
 
@@ -427,7 +436,7 @@ test_tags(void)
 	s.db_id = "orders";
 	s.kms_key_id = "arn:aws:kms:eu-west-1:111111111111:key/abc";
 	s.create_time = "2024-05-01T00:05:00.123Z";
-	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
+	CHECK(names_lineage_tags(&s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
 	CHECK(n == 7);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_ARN), s.arn);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_DB), "orders");
@@ -439,7 +448,7 @@ test_tags(void)
 	names_arn_tags_clean(&at);
 	s.kms_key_id = NULL;
 	s.create_time = NULL;
-	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_TRANSIT, &at, t, &n) == 0);
+	CHECK(names_lineage_tags(&s, NAMES_ROLE_TRANSIT, &at, t, &n) == 0);
 	CHECK(n == 6);
 	CHECK_STR(rds_tag_get(t, n, NAMES_TAG_SOURCE_KEY), "none");
 	names_arn_tags_clean(&at);
@@ -453,7 +462,7 @@ test_tags(void)
 	s.arn = arn;
 	s.kms_key_id = "arn:aws:kms:eu-west-1:111111111111:key/abc";
 	s.create_time = "2024-05-01T00:05:00.123Z";
-	CHECK(ferry_lineage_tags(&f, &s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
+	CHECK(names_lineage_tags(&s, NAMES_ROLE_BACKUP, &at, t, &n) == 0);
 	CHECK(n == 8);
 	for (i = 0; i < n; i++) {
 		CHECK(strlen(t[i].key) <= 128);
@@ -476,9 +485,9 @@ test_result_json(void)
 	char *s;
 
 	CHECK(result_init(&r, "advance") == 0);
-	result_set_str(&r.source, "arn:aws:rds:eu-west-1:1:snapshot:s");
-	result_set_str(&r.transit, "snapferry-s");
-	result_set_str(&r.backup, "snapferry-s");
+	xstrdup_replace(&r.source, "arn:aws:rds:eu-west-1:1:snapshot:s");
+	xstrdup_replace(&r.transit, "snapferry-s");
+	xstrdup_replace(&r.backup, "snapferry-s");
 	r.dry_run = 1;
 	result_step(&r, "would:%s %s", "CopyDBSnapshot", "s -> snapferry-s");
 	result_step(&r, "second");
@@ -517,6 +526,55 @@ test_result_json(void)
 	CHECK_STR(result_outcome_name(RESULT_SKIPPED), "skipped");
 }
 
+/* The "To fix" of a failed RDS call names the permission of the snapshot's kind, for the
+ * role that made the call (a cluster's describe used to name rds:DescribeDBSnapshots). */
+static void
+test_fix_hints(void)
+{
+	static const struct {
+		enum rds_kind	 kind;
+		enum rds_op	 op;
+		const char	*who, *name, *want, *not;
+	} t[] = {
+		{ RDS_CLUSTER, RDS_OP_DESCRIBE, SESSION_OWN_ROLE, "DescribeDBClusterSnapshots",
+		    "allow rds:DescribeDBClusterSnapshots and rds:ListTagsForResource to the "
+		    "function's role", "rds:DescribeDBSnapshots" },
+		{ RDS_INSTANCE, RDS_OP_DESCRIBE, SESSION_BACKUP_ROLE, "DescribeDBSnapshots",
+		    "allow rds:DescribeDBSnapshots and rds:ListTagsForResource to BACKUP_ROLE_ARN",
+		    "Cluster" },
+		{ RDS_CLUSTER, RDS_OP_SHARE, SESSION_OWN_ROLE, "ModifyDBClusterSnapshotAttribute",
+		    "allow rds:ModifyDBClusterSnapshotAttribute to", "rds:ModifyDBSnapshotAttribute" },
+		{ RDS_INSTANCE, RDS_OP_DELETE, "X", "DeleteDBSnapshot",
+		    "allow rds:DeleteDBSnapshot to X", "Cluster" },
+		{ RDS_CLUSTER, RDS_OP_DBS, SESSION_BACKUP_ROLE, "DescribeDBClusters",
+		    "allow rds:DescribeDBClusters to BACKUP_ROLE_ARN", "Instances" },
+		{ RDS_INSTANCE, RDS_OP_RESTORE, "X", "RestoreDBInstanceFromDBSnapshot",
+		    "rds:RestoreDBInstanceFromDBSnapshot", "Cluster" },
+	};
+	struct config cfg;
+	struct session f;
+	struct aws_error e;
+	struct result r;
+	size_t i;
+
+	quiet_session(&cfg, &f);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		CHECK_STR(rds_op_name(t[i].kind, t[i].op), t[i].name);
+		memset(&e, 0, sizeof(e));
+		aws_error_set(&e, "AccessDenied", "not authorized");
+		CHECK(result_init(&r, "advance") == 0);
+		session_fail_rds(&f, &r, &e, t[i].kind, t[i].op, "snap-1", t[i].who);
+		CHECK(e.code == NULL && e.message == NULL);	/* cleared */
+		CHECK_STR(r.error_type, "Snapferry.AccessDenied");
+		CHECK(r.reason != NULL && strstr(r.reason, t[i].want) != NULL);
+		CHECK(r.reason != NULL && strstr(r.reason, t[i].name) != NULL);
+		CHECK(r.reason != NULL && strstr(r.reason, t[i].not) == NULL);
+		if (r.reason != NULL && strstr(r.reason, t[i].want) == NULL)
+			fprintf(stderr, "reason: %s\n", r.reason);
+		result_clean(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -524,6 +582,7 @@ main(void)
 	log_set_level(LOG_ERROR);
 	test_decide();
 	test_errors();
+	test_fix_hints();
 	test_refusal();
 	test_cross_region();
 	test_share_key();

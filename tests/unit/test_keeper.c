@@ -1,6 +1,6 @@
 /*
  * test_keeper: the ids of the further attempts at a failed backup copy (retry.c), and
- * keeper_classify: what the keeper believes about a copy comes from AWS's record
+ * keeper_copy_classify: what the keeper believes about a copy comes from AWS's record
  * (source ARN, DB id, original time); the lineage tags are only cross-checked, and any
  * disagreement is reported, never acted on.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keeper.h"
+#include "keeper_copy.h"
 #include "names.h"
 #include "retry.h"
 #include "unit.h"
@@ -87,7 +87,7 @@ test_classify(void)
 	struct keeper_copy kc;
 
 	copy_of(&s, t, SRC, "orders", "2024-05-01T10:00:00.000Z");
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(kc.ours && kc.attributed && kc.available && !kc.failed);
 	CHECK_STR(kc.account, "111122223333");
 	CHECK_STR(kc.region, "us-east-1");
@@ -96,43 +96,43 @@ test_classify(void)
 	CHECK_STR(kc.mismatch, "");
 
 	/* Another prefix: not one of this keeper's copies. */
-	keeper_classify("vault", &s, &kc);
+	keeper_copy_classify("vault", &s, &kc);
 	CHECK(!kc.ours);
 
 	/* A source-arn tag naming another account. */
 	copy_of(&s, t, "arn:aws:rds:us-east-1:999988887777:snapshot:orders-m1", "orders",
 	    "2024-05-01T10:00:00Z");
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(kc.ours && strstr(kc.mismatch, "account 999988887777") != NULL);
 
 	/* Another region. */
 	copy_of(&s, t, "arn:aws:rds:eu-west-1:111122223333:snapshot:orders-m1", "orders",
 	    "2024-05-01T10:00:00Z");
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(strstr(kc.mismatch, "eu-west-1") != NULL);
 
 	/* Another DB. */
 	copy_of(&s, t, SRC, "billing", "2024-05-01T10:00:00Z");
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(strstr(kc.mismatch, NAMES_TAG_SOURCE_DB) != NULL);
 
 	/* A source time older than AWS's original time: would make it look old. */
 	copy_of(&s, t, SRC, "orders", "2023-01-01T00:00:00Z");
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(strstr(kc.mismatch, NAMES_TAG_SOURCE_TIME) != NULL);
 	/* ...or newer than the copy itself. */
 	copy_of(&s, t, SRC, "orders", "2024-06-01T00:00:00Z");
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(strstr(kc.mismatch, NAMES_TAG_SOURCE_TIME) != NULL);
 	/* A few minutes apart (the create operation vs the snapshot time) agree. */
 	copy_of(&s, t, SRC, "orders", "2024-05-01T10:02:00Z");
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK_STR(kc.mismatch, "");
 
 	/* No source ARN from AWS: can't be attributed. */
 	copy_of(&s, t, SRC, "orders", "2024-05-01T10:00:00Z");
 	s.source_arn = NULL;
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(!kc.attributed && strstr(kc.mismatch, "SourceDBSnapshotIdentifier") != NULL);
 
 	/* A cluster copy: aged by its own SnapshotCreateTime (no original time). */
@@ -142,14 +142,14 @@ test_classify(void)
 	s.original_time = NULL;
 	s.source_arn = (char *)(uintptr_t)"arn:aws:rds:us-east-1:111122223333:"
 	    "cluster-snapshot:orders-c1";
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(kc.attributed && kc.when == 1714561200);
 	CHECK_STR(kc.mismatch, "");
 
 	/* Failed. */
 	copy_of(&s, t, SRC, "orders", "2024-05-01T10:00:00Z");
 	s.status = (char *)(uintptr_t)"failed";
-	keeper_classify("snapferry", &s, &kc);
+	keeper_copy_classify("snapferry", &s, &kc);
 	CHECK(kc.failed && !kc.available);
 }
 

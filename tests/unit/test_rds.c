@@ -86,14 +86,14 @@ test_times(void)
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 		t = 12345;
 		if (times[i].ok) {
-			CHECK(rds_parse_time(times[i].in, &t) == 0);
+			CHECK(aws_parse_time(times[i].in, &t) == 0);
 			CHECK(t == times[i].want);
 			if (t != times[i].want)
 				fprintf(stderr, "  %s -> %lld\n", times[i].in, (long long)t);
 		} else
-			CHECK(rds_parse_time(times[i].in, &t) == -1);
+			CHECK(aws_parse_time(times[i].in, &t) == -1);
 	}
-	CHECK(rds_parse_time(NULL, &t) == -1);
+	CHECK(aws_parse_time(NULL, &t) == -1);
 }
 
 /* ---- snapshots ------------------------------------------------------------- */
@@ -682,7 +682,7 @@ test_sts(void)
 	CHECK_STR(cr.session_token,
 	    "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW...==");
 	CHECK(cr.expiration == 1573306481);
-	creds_free(&cr);
+	creds_clean(&cr);
 	/* The secrets are gone from the parsed document; the key id is not. */
 	credn = xml_find(xmlDocGetRootElement(doc), "Credentials");
 	left = xmlNodeGetContent(xml_child(credn, "SecretAccessKey"));

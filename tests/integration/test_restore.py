@@ -1,5 +1,5 @@
-"""Restores on the keeper (SNAPFERRY_MODE=keeper), moved from test_ferry.py: the ferry
-(production) no longer restores; the keeper restores with its own credentials in the backup
+"""Restores on the keeper (SNAPFERRY_MODE=keeper), moved from test_ferry.py (issue 14) and
+then to the keeper (issue 15): the ferry (production) no longer restores; the keeper restores with its own credentials in the backup
 account, automatically (RESTORE=on: the newest copy of each DB, on a sweep or a
 copy-finished event) and on disaster day ({"action":"restore",...}).  Here through
 `bootstrap --event -` (the CLI path of disaster day); test_keeper.py runs the keeper under
