@@ -3,17 +3,18 @@
  * never sent (no event reaches this account when a copy finishes in the
  * backup account).  Three listings, each page by page:
  *   1. the backup account: snapferry's backup copies -> newest age per DB
- *      (metrics), the set of finished copies, retention candidates;
+ *      (metrics), the set of finished copies;
  *   2. this account: every source snapshot of the last SWEEP_LOOKBACK_DAYS
  *      and every transit copy still around -> advance;
- *   3. the backup account again: delete snapferry's copies older than
- *      RETENTION_DAYS beyond the newest RETENTION_MIN_COPIES of each source
- *      DB, and measure the age of each DB's newest copy (metrics).
+ *   3. the backup account again: the age of each DB's newest copy once this
+ *      sweep's are in (production's own recovery-point metric).
+ * It deletes no backup copy: the ferry only adds; retention is the keeper's
+ * (keeper_sweep.c), which decides on AWS's record of each copy, not its tags.
  * Memory: one page of a listing, plus 8 bytes per finished backup copy (16
  * when its source keeps a share its user made) and a few bytes per source DB.
  * A backup account may hold the copies of several production accounts (or
  * regions): only copies whose lineage names a source of this function's own
- * account and region are counted, aged or deleted.
+ * account and region are counted or aged.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,8 +37,6 @@ struct dbage {
 	char		*db;
 	time_t		 newest;	/* source time of the newest available copy (listing 1) */
 	time_t		 fresh;		/* the same, from listing 3 (after this sweep's copies) */
-	time_t		*top;		/* the RETENTION_MIN_COPIES newest, descending */
-	size_t		 ntop;
 	unsigned	 copies;
 };
 
@@ -66,8 +65,7 @@ struct sweep {
 	struct hset	 kept;		/* ...of them, those whose S needs no share check */
 	struct dbage	*dbs;
 	size_t		 ndbs, capdbs;
-	unsigned	 b_pending, b_deleted, b_total;
-	int		 retention_work;
+	unsigned	 b_pending, b_total;
 	int		 final_done;	/* listing 3 went through */
 };
 
@@ -154,28 +152,13 @@ copy_time(const struct rds_snapshot *s, time_t *t)
 	return (aws_parse_time(s->create_time, t));
 }
 
-/* db_note(d, t, keep): remember ${t} among the ${keep} newest of ${d}. */
-static int
-db_note(struct dbage *d, time_t t, size_t keep)
+/* db_note(d, t): one more copy of ${d}, of time ${t}. */
+static void
+db_note(struct dbage *d, time_t t)
 {
-	size_t i;
-
 	d->copies++;
 	if (t > d->newest)
 		d->newest = t;
-	if (keep == 0)
-		return (0);
-	if (d->top == NULL && (d->top = calloc(keep, sizeof(*d->top))) == NULL)
-		return (-1);
-	if (d->ntop == keep && t <= d->top[keep - 1])
-		return (0);
-	i = d->ntop < keep ? d->ntop++ : keep - 1;
-	while (i > 0 && d->top[i - 1] < t) {
-		d->top[i] = d->top[i - 1];
-		i--;
-	}
-	d->top[i] = t;
-	return (0);
 }
 
 /* from_here(sw, s): 1 when the lineage of ${s} names a source snapshot of this function's
@@ -214,7 +197,6 @@ static int
 backup_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
-	const struct config *cfg = sw->f->cfg;
 	const char *db;
 	struct dbage *d;
 	time_t t;
@@ -249,79 +231,38 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
 		return (0);
-	/* A copy without an age is kept (retention_cb) and counts for neither the newest
-	 * copies nor the ages. */
+	/* A copy without an age counts for no age. */
 	if (copy_time(s, &t) != 0)
 		return (0);
-	if ((d = db_get(sw, db)) == NULL ||
-	    db_note(d, t, cfg->retention_min_copies > 0 ?
-	    (size_t)cfg->retention_min_copies : 0) != 0)
+	if ((d = db_get(sw, db)) == NULL)
 		return (1);
+	db_note(d, t);
 	return (0);
 }
 
-/* ---- 3. retention ----------------------------------------------------------------- */
+/* ---- 3. the ages, once this sweep's copies are in ----------------------------------- */
 
 static int
-retention_cb(const struct rds_snapshot *s, void *arg)
+fresh_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
-	struct session *f = sw->f;
-	const struct config *cfg = f->cfg;
-	size_t keep = cfg->retention_min_copies > 0 ? (size_t)cfg->retention_min_copies : 0;
-	time_t t, cutoff = sw->now - (time_t)cfg->retention_days * 86400;
-	struct aws_error e;
 	struct dbage *d;
 	const char *db;
+	time_t t;
 
-	if (session_time_left_ms(f) < SWEEP_ITEM_MS) {
+	if (session_time_left_ms(sw->f) < SWEEP_ITEM_MS) {
 		sw->stopped = 1;
 		return (1);
 	}
 	if (!ours(sw, s, NAMES_ROLE_BACKUP) || s->status == NULL ||
-	    strcmp(s->status, "available") != 0)
+	    strcmp(s->status, "available") != 0 ||
+	    (db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
+	    copy_time(s, &t) != 0)
 		return (0);
-	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
-		return (0);
-	if (copy_time(s, &t) != 0) {
-		/* Time 0 would make it the oldest copy, maybe the newest one in truth. */
-		if (cfg->retention_days > 0)
-			result_warn(sw->r, "retention: keeping %s: neither its %s tag nor its "
-			    "SnapshotCreateTime is a time", s->id, NAMES_TAG_SOURCE_TIME);
-		return (0);
-	}
 	if ((d = db_get(sw, db)) == NULL)
 		return (1);
-	if (!sw->retention_work || t >= cutoff) {
-		if (t > d->fresh)
-			d->fresh = t;
-		return (0);
-	}
-	/* Always keep the newest RETENTION_MIN_COPIES (as counted before this sweep's
-	 * copies: at worst that keeps one more). */
-	if (keep > 0 && (d->ntop < keep || t >= d->top[keep - 1])) {
-		if (t > d->fresh)
-			d->fresh = t;
-		return (0);
-	}
-	if (cfg->dry_run) {
-		result_step(sw->r, "would:%s %s (retention: %s, older than %ld days)",
-		    s->kind == RDS_CLUSTER ? "DeleteDBClusterSnapshot" : "DeleteDBSnapshot",
-		    s->id, db, cfg->retention_days);
-		return (0);
-	}
-	memset(&e, 0, sizeof(e));
-	if (rds_delete_snapshot(&f->backup_rds, s->kind, s->id, &e) != 0) {
-		if (strstr(e.code ? e.code : "", "NotFound") == NULL)
-			result_warn(sw->r, "retention: deleting %s failed (%s: %s)", s->id,
-			    e.code ? e.code : "?", e.message ? e.message : "");
-		aws_error_clear(&e);
-		return (0);
-	}
-	sw->b_deleted++;
-	result_step(sw->r, "%s %s (retention: %s, older than %ld days)",
-	    s->kind == RDS_CLUSTER ? "DeleteDBClusterSnapshot" : "DeleteDBSnapshot",
-	    s->id, db, cfg->retention_days);
+	if (t > d->fresh)
+		d->fresh = t;
 	return (0);
 }
 
@@ -518,7 +459,6 @@ emit_metrics(struct sweep *sw)
 
 	session_emit_counts(&sw->f->counts);
 	log_metric("BackupCopiesPending", sw->b_pending, "Count", NULL, NULL);
-	log_metric("RetentionDeleted", sw->b_deleted, "Count", NULL, NULL);
 	for (i = 0; i < sw->ndbs; i++) {
 		time_t t = sw->final_done ? sw->dbs[i].fresh : sw->dbs[i].newest;
 
@@ -555,7 +495,6 @@ report(struct sweep *sw)
 			    sw->by_outcome[o[i]]);
 		cJSON_AddNumberToObject(c, "backupCopies", sw->b_total);
 		cJSON_AddNumberToObject(c, "backupPending", sw->b_pending);
-		cJSON_AddNumberToObject(c, "retentionDeleted", sw->b_deleted);
 		cJSON_AddNumberToObject(c, "copiesStarted", sw->f->counts.started);
 		cJSON_AddNumberToObject(c, "transitCopiesStarted",
 		    sw->f->counts.transit_started);
@@ -641,15 +580,9 @@ sweep_run(struct session *f, time_t now, struct result *r)
 	    "this account") != 0)
 		goto done;
 
-	/* Retention has work when some DB has more copies than it must keep. */
-	if (cfg->retention_days > 0)
-		for (i = 0; i < sw.ndbs; i++)
-			if (sw.dbs[i].copies > (unsigned)(cfg->retention_min_copies > 0 ?
-			    cfg->retention_min_copies : 0))
-				sw.retention_work = 1;
-	/* 3. Retention, and the ages of the newest copies once this sweep's are in. */
+	/* 3. The ages of the newest copies once this sweep's are in. */
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
-		if (list(&sw, bc, (enum rds_kind)k, "manual", retention_cb,
+		if (list(&sw, bc, (enum rds_kind)k, "manual", fresh_cb,
 		    "the backup account") != 0)
 			goto done;
 	sw.final_done = !sw.stopped;
@@ -660,7 +593,6 @@ done:
 	cJSON_Delete(sw.items);
 	for (i = 0; i < sw.ndbs; i++) {
 		free(sw.dbs[i].db);
-		free(sw.dbs[i].top);
 	}
 	free(sw.dbs);
 	free(sw.done.v);

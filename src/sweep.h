@@ -1,7 +1,7 @@
 /*
- * sweep: the scheduled catch-up.  Advances every recent source snapshot
- * and every transit copy still around, applies retention to snapferry's
- * backup copies, and reports how old the newest backup of each DB is.
+ * sweep: the ferry's scheduled catch-up.  Advances every recent source snapshot
+ * and every transit copy still around, and reports how old the newest backup
+ * of each DB is; it deletes no backup copy (retention is the keeper's).
  */
 #ifndef SNAPFERRY_SWEEP_H
 #define SNAPFERRY_SWEEP_H
