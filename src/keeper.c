@@ -45,7 +45,6 @@ copied(struct session *f, int kind, const char *ref, struct result *r)
 		session_fail_aws(f, r, &e, rds_op_name(kind == RDS_CLUSTER ? RDS_CLUSTER :
 		    RDS_INSTANCE, RDS_OP_DESCRIBE), ref, "allow rds:DescribeDBSnapshots and "
 		    "rds:DescribeDBClusterSnapshots to the keeper's role");
-		aws_error_clear(&e);
 		return;
 	}
 	if (rc == 0) {
@@ -56,7 +55,6 @@ copied(struct session *f, int kind, const char *ref, struct result *r)
 	    rds_list_tags(bc, s.arn, &s.tags, &s.n_tags, &e) != 0) {
 		session_fail_aws(f, r, &e, "ListTagsForResource", s.arn,
 		    "allow rds:ListTagsForResource to the keeper's role");
-		aws_error_clear(&e);
 		goto out;
 	}
 	xstrdup_replace(&r->backup, s.id);

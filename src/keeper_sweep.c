@@ -266,10 +266,9 @@ list(struct ksweep *ks, rds_snapshot_cb cb)
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !ks->stopped && !ks->enomem; k++) {
 		memset(&e, 0, sizeof(e));
 		if (rds_list_snapshots(ks->bc, (enum rds_kind)k, &lo, cb, ks, &e) != 0) {
-			session_fail_aws(ks->f, ks->r, &e, rds_op_name((enum rds_kind)k, RDS_OP_DESCRIBE),
-			    "the backup account", "allow rds:DescribeDBSnapshots and "
-			    "rds:DescribeDBClusterSnapshots to the keeper's role");
-			aws_error_clear(&e);
+			session_fail_aws(ks->f, ks->r, &e, rds_op_name((enum rds_kind)k,
+			    RDS_OP_DESCRIBE), "the backup account", "allow rds:DescribeDBSnapshots "
+			    "and rds:DescribeDBClusterSnapshots to the keeper's role");
 			return (-1);
 		}
 	}
