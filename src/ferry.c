@@ -4,7 +4,7 @@
  * and takes every step that is ready now; the deterministic names of
  * names.c and the lineage tags make every step safe to repeat.  The clients and
  * the classification of AWS errors are session.c's, the policy ferry_policy.c's,
- * the share and delete steps ferry_share.c's, restoring restore.c's.
+ * the share and delete steps ferry_share.c's; restoring is the keeper's (restore.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +18,6 @@
 #include "ferry.h"
 #include "kms.h"
 #include "names.h"
-#include "restore.h"
 #include "retry.h"
 
 #define SESSION_NAME	"snapferry"
@@ -109,14 +108,13 @@ lineage_too_long(struct session *f, const struct flow *fl, struct result *r)
 	    NAMES_ARN_PARTS * NAMES_TAG_VALUE_MAX);
 }
 
-/* finish(f, fl, bc, r): B is available: un-share, delete T, restore, done. */
+/* finish(f, fl, r): B is available: un-share, delete T, done (restores are the keeper's). */
 static void
-finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
+finish(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct aws_error e;
 	int worked = 0, rc;
-	char *target = NULL;
 
 	memset(&e, 0, sizeof(e));
 	if (fl->need_transit) {
@@ -151,21 +149,6 @@ finish(struct session *f, struct flow *fl, struct aws_client *bc, struct result 
 		/* S itself was shared by snapferry: take the share back; S is never deleted. */
 		if (ferry_unshare(f, fl->kind, fl->s.id, r) != 0)
 			return;
-	}
-	if (cfg->restore) {
-		if ((target = names_restore_id(cfg->name_prefix, fl->db_id ? fl->db_id :
-		    fl->copy_id)) == NULL) {
-			result_fail(r, "Snapferry.Internal", "out of memory");
-			return;
-		}
-		rc = restore_copy(f, bc, fl->kind, fl->b.id, fl->b.engine ? fl->b.engine :
-		    (fl->have_s ? fl->s.engine : NULL), fl->b.engine_version ?
-		    fl->b.engine_version : (fl->have_s ? fl->s.engine_version : NULL), target,
-		    fl->s_arn, fl->db_id, r);
-		free(target);
-		if (rc == -1)
-			return;
-		worked |= rc;
 	}
 	if (worked)
 		session_count_metric(f, &f->counts.completed, "CopiesCompleted");
@@ -296,7 +279,7 @@ observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct resu
 	switch (rds_wait_available(bc, fl->kind, fl->backup_id, &fl->b, wait_budget_ms(f),
 	    &e)) {
 	case RDS_WAIT_AVAILABLE:
-		finish(f, fl, bc, r);
+		finish(f, fl, r);
 		return (-1);
 	case RDS_WAIT_GONE:
 		fl->have_b = 0;

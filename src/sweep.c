@@ -394,11 +394,11 @@ source_cb(const struct rds_snapshot *s, void *arg)
 			sw->by_outcome[RESULT_PENDING]++;
 			return (0);
 		}
-		/* Finished before: only a share left on S itself, or a restore, could
-		 * still be outstanding. */
+		/* Finished before: only a share left on S itself could still be
+		 * outstanding (restores are the keeper's). */
 		h = copy_hash(s->kind, s->arn);
 		done = hset_has(&sw->done, h);
-		if (done && !cfg->restore) {
+		if (done) {
 			/* A share snapferry added and an interrupted invocation left is taken
 			 * back; S shared by its user or never shared (known from B) costs no call. */
 			if (s->snapshot_type != NULL &&
