@@ -34,6 +34,32 @@ struct sigv4_signer {
 	char		 amz_date[17];	/* "YYYYMMDDTHHMMSSZ" */
 };
 
+/*
+ * What signing many requests can keep between them, as the AWS SDKs do: the
+ * derived signing key, which changes only with the date, Region, service or
+ * secret (so one HMAC a request instead of five), and a work buffer for the
+ * canonical request and string to sign.  Owned by one signer at a time.
+ */
+struct sigv4_cache {
+	unsigned char	 key[32];	/* secret: wiped when replaced or cleaned */
+	unsigned char	 secret_fp[32];	/* SHA-256 of the secret the key is for */
+	char		 date[8];	/* "YYYYMMDD" the key is for */
+	char		*region_service;	/* "<region>\n<service>" the key is for */
+	int		 valid;
+	unsigned long	 derivations;	/* keys derived so far (tests, bench) */
+	struct buf	 work;		/* wiped after each use: holds the token */
+};
+
+/** sigv4_cache_init(c): an empty cache. */
+void	sigv4_cache_init(struct sigv4_cache *c);
+/** sigv4_cache_clean(c): wipe the key and the work buffer, release. */
+void	sigv4_cache_clean(struct sigv4_cache *c);
+/** sigv4_authorize(s, r, c, out): append the Authorization value for ${r} to ${out},
+ *  with the key cached in ${c} (NULL: derived afresh).  ${out} is written only after
+ *  ${r} is read, so ${r}'s strings may live in it.  0 or -1. */
+int	sigv4_authorize(const struct sigv4_signer *s, const struct sigv4_request *r,
+	    struct sigv4_cache *c, struct buf *out);
+
 /** sigv4_amz_date(t, out): format ${t} (UTC) as "YYYYMMDDTHHMMSSZ" into ${out}. */
 void	sigv4_amz_date(time_t t, char out[17]);
 /** sigv4_uri_encode(s, n, keep_slash): percent-encode all but A-Za-z0-9-_.~ (and '/'
