@@ -124,6 +124,7 @@ aws_client_init(struct aws_client *c, struct http_client *http,
 	c->attempt_timeout_ms = AWS_ATTEMPT_TIMEOUT_MS;
 	c->margin_ms = AWS_DEADLINE_MARGIN_MS;
 	c->max_response = AWS_MAX_RESPONSE;
+	sigv4_cache_init(&c->sig);
 	if ((c->service = xstrdup(service)) == NULL ||
 	    (c->region = xstrdup(region)) == NULL ||
 	    (c->endpoint = aws_endpoint(service, region)) == NULL) {
@@ -144,6 +145,9 @@ aws_client_clean(struct aws_client *c)
 	free(c->region);
 	free(c->endpoint);
 	c->service = c->region = c->endpoint = NULL;
+	sigv4_cache_clean(&c->sig);
+	free(c->url);
+	c->url = NULL;
 }
 
 /* ---- Query parameters ----------------------------------------------------- */
@@ -268,31 +272,26 @@ aws_form_encode(struct buf *out, const char *action, const char *version,
 void
 aws_signed_clean(struct aws_signed *s)
 {
-	size_t i;
-
 	if (s == NULL)
 		return;
-	/* Values are ours except host/auth/date; the token is the creds' copy. */
-	for (i = 0; s->h != NULL && i < s->n; i++)
-		if (strcasecmp(s->h[i].name, "X-Amz-Date") == 0)
-			free((char *)(uintptr_t)s->h[i].value);
-	free(s->h);
-	free(s->host);
-	free_secret(s->auth);	/* the signature authenticates requests for minutes */
+	/* The signature authenticates requests for minutes; the rest points into mem. */
+	buf_clean(&s->mem);
 	memset(s, 0, sizeof(*s));
 }
 
 int
-aws_sign(const struct aws_creds *creds, const char *region, const char *service,
-    time_t t, const char *method, const char *url, const char *content_type,
-    const char *target, const void *body, size_t len, struct aws_signed *out)
+aws_sign_cached(struct sigv4_cache *cache, const struct aws_creds *creds,
+    const char *region, const char *service, time_t t, const char *method,
+    const char *url, const char *content_type, const char *target, const void *body,
+    size_t len, struct aws_signed *out)
 {
 	struct sigv4_signer sg;
 	struct sigv4_request r;
-	char *path = NULL, *query = NULL, *date = NULL;
-	size_t n = 0;
+	struct sigv4_url u;
+	size_t n = 0, path_off, query_off = 0, auth_off;
 
 	memset(out, 0, sizeof(*out));
+	buf_init(&out->mem, AWS_BODY_MAX);
 	if (creds == NULL || creds->access_key_id == NULL || creds->secret_access_key == NULL)
 		return (-1);
 	memset(&sg, 0, sizeof(sg));
@@ -302,17 +301,28 @@ aws_sign(const struct aws_creds *creds, const char *region, const char *service,
 	sg.region = region;
 	sg.service = service;
 	sigv4_amz_date(t, sg.amz_date);
-	if (sigv4_url_split(url, &out->host, &path, &query) != 0 ||
-	    (date = xstrdup(sg.amz_date)) == NULL ||
-	    (out->h = calloc(6, sizeof(*out->h))) == NULL)
+	memcpy(out->date, sg.amz_date, sizeof(out->date));
+	/* One block for the host, path and query (NUL-terminated copies) and the
+	 * Authorization value; the pointers into it are set once it stops growing. */
+	if (sigv4_url_parts(url, &u) != 0 ||
+	    buf_append(&out->mem, u.host, u.host_len) || buf_append(&out->mem, "", 1))
 		goto fail;
+	path_off = out->mem.len;
+	if ((u.path_len == 0 ? buf_append(&out->mem, "/", 1) :
+	    buf_append(&out->mem, u.path, u.path_len)) || buf_append(&out->mem, "", 1))
+		goto fail;
+	if (u.query != NULL) {
+		query_off = out->mem.len;
+		if (buf_append(&out->mem, u.query, u.query_len) || buf_append(&out->mem, "", 1))
+			goto fail;
+	}
+	auth_off = out->mem.len;
 	/* Only headers libcurl sends unchanged are signed (never User-Agent,
 	 * Expect, Content-Length or Transfer-Encoding). */
 	out->h[n].name = "Host";
-	out->h[n++].value = out->host;
+	out->h[n++].value = out->mem.data;
 	out->h[n].name = "X-Amz-Date";
-	out->h[n++].value = date;
-	date = NULL;
+	out->h[n++].value = out->date;
 	if (creds->session_token != NULL) {
 		out->h[n].name = "X-Amz-Security-Token";
 		out->h[n++].value = creds->session_token;
@@ -325,29 +335,36 @@ aws_sign(const struct aws_creds *creds, const char *region, const char *service,
 		out->h[n].name = "X-Amz-Target";
 		out->h[n++].value = target;
 	}
-	out->n = n;
 	memset(&r, 0, sizeof(r));
 	r.method = method;
-	r.path = path;
-	r.query = query;
+	r.path = out->mem.data + path_off;
+	r.query = u.query != NULL ? out->mem.data + query_off : NULL;
 	r.headers = out->h;
 	r.n_headers = n;
 	r.body = body;
 	r.body_len = len;
-	if ((out->auth = sigv4_authorization(&sg, &r)) == NULL)
+	/* sigv4_authorize writes mem (which may move) only after reading r. */
+	if (sigv4_authorize(&sg, &r, cache, &out->mem) != 0)
 		goto fail;
+	out->host = out->mem.data;
+	out->auth = out->mem.data + auth_off;
+	out->h[0].value = out->host;
 	out->h[n].name = "Authorization";
 	out->h[n].value = out->auth;
 	out->n = n + 1;
-	free(path);
-	free(query);
 	return (0);
 fail:
-	free(date);
-	free(path);
-	free(query);
 	aws_signed_clean(out);
 	return (-1);
+}
+
+int
+aws_sign(const struct aws_creds *creds, const char *region, const char *service,
+    time_t t, const char *method, const char *url, const char *content_type,
+    const char *target, const void *body, size_t len, struct aws_signed *out)
+{
+	return (aws_sign_cached(NULL, creds, region, service, t, method, url, content_type,
+	    target, body, len, out));
 }
 
 /* Redact the secret and the token should a server echo them in a message. */
@@ -508,23 +525,29 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 {
 	struct http_request req;
 	struct aws_signed sg;
-	char *url = NULL;
-	const char *p;
+	const char *p, *url;
 	int attempt, max = c->max_attempts > 0 ? c->max_attempts : 3;
 	long left, tmo;
 	int64_t t0;
 	size_t n;
 
 	aws_error_clear(err);
-	/* Query and JSON calls POST to the endpoint's path, "/" when it has none. */
-	p = strstr(c->endpoint, "://");
-	p = p ? p + 3 : c->endpoint;
-	n = strlen(c->endpoint) + 2;
-	if ((url = malloc(n)) == NULL) {
-		aws_error_set(err, "OutOfMemory", "out of memory");
-		return (-1);
+	/* A client set up by hand (zeroed) gets its cache here. */
+	if (c->sig.work.max == 0)
+		sigv4_cache_init(&c->sig);
+	/* Query and JSON calls POST to the endpoint's path, "/" when it has none; built
+	 * once per client. */
+	if (c->url == NULL) {
+		p = strstr(c->endpoint, "://");
+		p = p ? p + 3 : c->endpoint;
+		n = strlen(c->endpoint) + 2;
+		if ((c->url = malloc(n)) == NULL) {
+			aws_error_set(err, "OutOfMemory", "out of memory");
+			return (-1);
+		}
+		snprintf(c->url, n, "%s%s", c->endpoint, strchr(p, '/') ? "" : "/");
 	}
-	snprintf(url, n, "%s%s", c->endpoint, strchr(p, '/') ? "" : "/");
+	url = c->url;
 
 	for (attempt = 1; ; attempt++) {
 		if ((left = time_left(c)) <= 0) {
@@ -553,8 +576,8 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			c->renewed = fresh;
 			c->creds = &c->renewed;
 		}
-		if (aws_sign(c->creds, c->region, c->service, time(NULL), "POST", url,
-		    content_type, target, body, len, &sg) != 0) {
+		if (aws_sign_cached(&c->sig, c->creds, c->region, c->service, time(NULL), "POST",
+		    url, content_type, target, body, len, &sg) != 0) {
 			sign_error(err, c, action, url);
 			break;
 		}
@@ -581,7 +604,6 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			aws_signed_clean(&sg);
 			if (resp->status >= 200 && resp->status < 300) {
 				log_attempt(c, action, attempt, resp->status, NULL, millis_mono() - t0);
-				free(url);
 				return (0);
 			}
 			aws_parse_error(resp->body.data, resp->body.len, resp->status, json,
@@ -602,7 +624,6 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		}
 		millis_sleep(tmo);
 	}
-	free(url);
 	return (-1);
 }
 

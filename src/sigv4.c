@@ -769,13 +769,12 @@ sigv4_authorization(const struct sigv4_signer *s, const struct sigv4_request *r)
 }
 
 int
-sigv4_url_split(const char *url, char **host, char **path, char **query)
+sigv4_url_parts(const char *url, struct sigv4_url *u)
 {
-	const char *p, *hs, *he, *ps, *qs;
-	size_t hl;
+	const char *p, *hs, *he, *ps;
 	int https;
 
-	*host = *path = *query = NULL;
+	memset(u, 0, sizeof(*u));
 	/* Schemes are case-insensitive (RFC 3986 3.1). */
 	if (strncasecmp(url, "https://", 8) == 0) {
 		https = 1;
@@ -790,30 +789,45 @@ sigv4_url_split(const char *url, char **host, char **path, char **query)
 	he = p;
 	if (he == hs)
 		return (-1);
-	hl = (size_t)(he - hs);
+	u->host = hs;
+	u->host_len = (size_t)(he - hs);
 	/* botocore drops the scheme's default port from the signed host. */
-	if (https && hl > 4 && memcmp(he - 4, ":443", 4) == 0)
-		hl -= 4;
-	else if (!https && hl > 3 && memcmp(he - 3, ":80", 3) == 0)
-		hl -= 3;
-	if ((*host = strndup(hs, hl)) == NULL)
-		goto fail;
+	if (https && u->host_len > 4 && memcmp(he - 4, ":443", 4) == 0)
+		u->host_len -= 4;
+	else if (!https && u->host_len > 3 && memcmp(he - 3, ":80", 3) == 0)
+		u->host_len -= 3;
 	ps = he;
 	for (p = ps; *p && *p != '?' && *p != '#'; p++)
 		;
-	if (p == ps)
+	u->path = ps;
+	u->path_len = (size_t)(p - ps);
+	if (*p == '?') {
+		u->query = p + 1;
+		for (p = u->query; *p && *p != '#'; p++)
+			;
+		u->query_len = (size_t)(p - u->query);
+	}
+	return (0);
+}
+
+int
+sigv4_url_split(const char *url, char **host, char **path, char **query)
+{
+	struct sigv4_url u;
+
+	*host = *path = *query = NULL;
+	if (sigv4_url_parts(url, &u) != 0)
+		return (-1);
+	if ((*host = strndup(u.host, u.host_len)) == NULL)
+		goto fail;
+	if (u.path_len == 0)
 		*path = strndup("/", 1);
 	else
-		*path = strndup(ps, (size_t)(p - ps));
+		*path = strndup(u.path, u.path_len);
 	if (*path == NULL)
 		goto fail;
-	if (*p == '?') {
-		qs = p + 1;
-		for (p = qs; *p && *p != '#'; p++)
-			;
-		if ((*query = strndup(qs, (size_t)(p - qs))) == NULL)
-			goto fail;
-	}
+	if (u.query != NULL && (*query = strndup(u.query, u.query_len)) == NULL)
+		goto fail;
 	return (0);
 fail:
 	free(*host);

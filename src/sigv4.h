@@ -95,6 +95,18 @@ char	*sigv4_authorization(const struct sigv4_signer *s, const struct sigv4_reque
  */
 char	*sigv4_presign(const struct sigv4_signer *s, const char *method,
 	    const char *url, long expires_s);
+/* The parts of an http(s) URL, pointing into it (not NUL-terminated). */
+struct sigv4_url {
+	const char	*host;		/* host[:port], the scheme's default port dropped */
+	size_t		 host_len;
+	const char	*path;		/* "" when the URL has none */
+	size_t		 path_len;
+	const char	*query;		/* after '?', or NULL */
+	size_t		 query_len;
+};
+/** sigv4_url_parts(url, u): split ${url} without copying; 0, or -1 when it is not an
+ *  http(s) URL with a host. */
+int	sigv4_url_parts(const char *url, struct sigv4_url *u);
 /** sigv4_url_split(url, host, path, query): malloc'd host[:port], path ("/" if empty)
  *  and query (NULL if none) of an http(s) URL; 0 or -1. */
 int	sigv4_url_split(const char *url, char **host, char **path, char **query);
