@@ -479,9 +479,12 @@ static void
 log_attempt(const struct aws_client *c, const char *action, int attempt, long status,
     const char *code, int64_t ms)
 {
-	cJSON *f = cJSON_CreateObject();
+	cJSON *f;
 
-	if (f != NULL) {
+	/* Every attempt passes here: build the fields only when the line is written. */
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	if ((f = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(f, "service", c->service);
 		cJSON_AddStringToObject(f, "action", action);
 		cJSON_AddNumberToObject(f, "attempt", attempt);
