@@ -125,6 +125,7 @@ aws_client_init(struct aws_client *c, struct http_client *http,
 	c->margin_ms = AWS_DEADLINE_MARGIN_MS;
 	c->max_response = AWS_MAX_RESPONSE;
 	sigv4_cache_init(&c->sig);
+	buf_init(&c->body, AWS_BODY_MAX);
 	if ((c->service = xstrdup(service)) == NULL ||
 	    (c->region = xstrdup(region)) == NULL ||
 	    (c->endpoint = aws_endpoint(service, region)) == NULL) {
@@ -148,6 +149,10 @@ aws_client_clean(struct aws_client *c)
 	sigv4_cache_clean(&c->sig);
 	free(c->url);
 	c->url = NULL;
+	if (c->xml != NULL)
+		xmlFreeParserCtxt(c->xml);
+	c->xml = NULL;
+	buf_clean(&c->body);
 }
 
 /* ---- Query parameters ----------------------------------------------------- */
@@ -645,28 +650,31 @@ aws_query(struct aws_client *c, const char *version, const char *action,
     const struct aws_params *params, xmlDocPtr *out, struct aws_error *err)
 {
 	struct http_response resp;
-	struct buf body;
+	struct buf *body = &c->body;
 	int rc = -1;
 
 	*out = NULL;
-	buf_init(&body, AWS_BODY_MAX);
-	if (aws_form_encode(&body, action, version, params) != 0) {
+	/* A client set up by hand (zeroed) gets its buffer here. */
+	if (body->max == 0)
+		buf_init(body, AWS_BODY_MAX);
+	buf_reset(body);
+	if (aws_form_encode(body, action, version, params) != 0) {
 		aws_error_set(err, "RequestTooLarge", "could not encode the request parameters");
 		goto done;
 	}
 	if (send_with_retries(c, action, "application/x-www-form-urlencoded; charset=utf-8",
-	    NULL, body.data, body.len, 0, &resp, err) != 0)
+	    NULL, body->data, body->len, 0, &resp, err) != 0)
 		goto done;
 	if (aws_xml_too_big(resp.body.data, resp.body.len)) {
 		malformed(err, &resp, "the response holds more XML elements than any AWS "
 		    "answer snapferry reads (refused unparsed, to bound memory)");
-	} else if ((*out = aws_xml_parse(resp.body.data, resp.body.len)) == NULL) {
+	} else if ((*out = aws_xml_parse_reuse(&c->xml, resp.body.data, resp.body.len)) == NULL) {
 		malformed(err, &resp, "the response is not well-formed XML");
 	} else
 		rc = 0;
 	http_response_clean(&resp);
 done:
-	buf_clean(&body);	/* wiped: parameters may be secrets */
+	buf_reset(body);	/* wiped: parameters may be secrets */
 	return (rc);
 }
 

@@ -73,6 +73,8 @@ struct aws_client {
 	 * request URL. */
 	struct sigv4_cache	 sig;
 	char			*url;
+	xmlParserCtxtPtr	 xml;	/* the response parser, reused */
+	struct buf		 body;	/* the Query request body, reused; wiped after each */
 };
 
 #define AWS_ATTEMPT_TIMEOUT_MS	30000L
@@ -157,6 +159,10 @@ int	aws_xml_too_big(const char *data, size_t len);
 /** aws_xml_parse(data, len): a document parsed without network, DTDs or entity
  *  expansion; NULL when malformed or over AWS_XML_MAX_TAGS. */
 xmlDocPtr aws_xml_parse(const char *data, size_t len);
+/** aws_xml_parse_reuse(ctxt, data, len): aws_xml_parse with the parser *${ctxt}, created
+ *  when NULL and kept for the next call (its name dictionary, bounded, too); release it
+ *  with xmlFreeParserCtxt. */
+xmlDocPtr aws_xml_parse_reuse(xmlParserCtxtPtr *ctxt, const char *data, size_t len);
 
 /* XML helpers that ignore namespace prefixes. */
 /** xml_child(n, name): first element child of ${n} with local name ${name}, or NULL. */

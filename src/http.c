@@ -21,6 +21,9 @@ struct http_client {
 	CURL	*easy;
 	char	 errbuf[CURL_ERROR_SIZE];
 	char	*noproxy;	/* NO_PROXY plus loopback, read once */
+	char	*url;		/* the URL last set on ${easy} (libcurl copies each one set) */
+	void	*hdr;		/* the header list's block, reused; wiped after each request */
+	size_t	 hdr_cap;
 	int	 configured;	/* the options every request shares are set */
 };
 
@@ -74,6 +77,8 @@ http_client_free(struct http_client *c)
 		return;
 	curl_easy_cleanup(c->easy);
 	free(c->noproxy);
+	free(c->url);
+	buf_wipe_free(c->hdr);
 	free(c);
 }
 
@@ -208,7 +213,7 @@ noproxy_list(void)
  * when freed, since lines carry the session token and the signature.
  */
 static struct curl_slist *
-headers_new(const struct http_request *req)
+headers_new(struct http_client *c, const struct http_request *req, size_t *size)
 {
 	static const char expect[] = "Expect:";
 	struct curl_slist *hl;
@@ -223,8 +228,15 @@ headers_new(const struct http_request *req)
 			return (NULL);
 		total += n;
 	}
-	if ((hl = malloc(total)) == NULL)
-		return (NULL);
+	if (total > c->hdr_cap) {
+		buf_wipe_free(c->hdr);
+		c->hdr_cap = 0;
+		if ((c->hdr = malloc(total)) == NULL)
+			return (NULL);
+		c->hdr_cap = total;
+	}
+	hl = c->hdr;
+	*size = total;
 	p = (char *)(hl + req->n_headers + 1);
 	for (i = 0; i < req->n_headers; i++) {
 		lens[0] = strlen(req->headers[i].name);
@@ -285,6 +297,7 @@ http_perform(struct http_client *c, const struct http_request *req,
 {
 	struct curl_slist *hl = NULL;
 	struct http_ctx x;
+	size_t hl_size = 0;
 	CURLcode rc;
 	CURL *e = c->easy;
 
@@ -295,13 +308,22 @@ http_perform(struct http_client *c, const struct http_request *req,
 	if (transport_hook != NULL)
 		return (transport_hook(req, resp));
 
-	if (configure(c) != 0 || (hl = headers_new(req)) == NULL)
+	if (configure(c) != 0 || (hl = headers_new(c, req, &hl_size)) == NULL)
 		goto nomem;
 
 	/* What differs between requests is set on every one, so nothing of the last
 	 * request carries over. */
 	c->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	/* The same URL again (an AWS client's) is not copied and set again. */
+	if (c->url == NULL || strcmp(c->url, req->url) != 0) {
+		free(c->url);
+		if ((c->url = xstrdup(req->url)) == NULL ||
+		    curl_easy_setopt(e, CURLOPT_URL, req->url) != CURLE_OK) {
+			free(c->url);
+			c->url = NULL;
+			goto nomem;
+		}
+	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms > 0 &&
@@ -325,7 +347,7 @@ http_perform(struct http_client *c, const struct http_request *req,
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
-	buf_wipe_free(hl);
+	wipe(hl, hl_size);
 	if (rc != CURLE_OK || x.too_large) {
 		resp->fail = map_fail(rc, x.too_large);
 		if (x.too_large)
@@ -339,6 +361,8 @@ http_perform(struct http_client *c, const struct http_request *req,
 	}
 	return (0);
 nomem:
+	if (hl != NULL)
+		wipe(hl, hl_size);
 	resp->fail = HTTP_FAIL_OTHER;
 	snprintf(resp->errstr, sizeof(resp->errstr), "out of memory");
 	return (-1);
