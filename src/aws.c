@@ -126,6 +126,7 @@ aws_client_init(struct aws_client *c, struct http_client *http,
 	c->max_response = AWS_MAX_RESPONSE;
 	sigv4_cache_init(&c->sig);
 	buf_init(&c->body, AWS_BODY_MAX);
+	buf_init(&c->signed_mem, AWS_BODY_MAX);
 	if ((c->service = xstrdup(service)) == NULL ||
 	    (c->region = xstrdup(region)) == NULL ||
 	    (c->endpoint = aws_endpoint(service, region)) == NULL) {
@@ -153,6 +154,7 @@ aws_client_clean(struct aws_client *c)
 		xmlFreeParserCtxt(c->xml);
 	c->xml = NULL;
 	buf_clean(&c->body);
+	buf_clean(&c->signed_mem);
 }
 
 /* ---- Query parameters ----------------------------------------------------- */
@@ -167,22 +169,28 @@ aws_params_init(struct aws_params *p)
 int
 aws_params_add(struct aws_params *p, const char *key, const char *value)
 {
-	char *k, *v, **nkv;
+	char *kv, **nkv;
+	size_t kl, vl;
 
+	if (key == NULL)
+		return (-1);
+	if (value == NULL)
+		value = "";
 	if (p->n == p->cap) {
 		/* Two pointers (key, value) per parameter. */
 		if ((nkv = buf_grow(p->kv, &p->cap, 2 * sizeof(*nkv), 8)) == NULL)
 			return (-1);
 		p->kv = nkv;
 	}
-	if ((k = xstrdup(key)) == NULL)
+	/* Key and value share one block "key\0value\0": one allocation a parameter. */
+	kl = strlen(key);
+	vl = strlen(value);
+	if (kl > ((size_t)-1) / 2 - 2 || vl > ((size_t)-1) / 2 || (kv = malloc(kl + vl + 2)) == NULL)
 		return (-1);
-	if ((v = xstrdup(value ? value : "")) == NULL) {
-		free(k);
-		return (-1);
-	}
-	p->kv[2 * p->n] = k;
-	p->kv[2 * p->n + 1] = v;
+	memcpy(kv, key, kl + 1);
+	memcpy(kv + kl + 1, value, vl + 1);
+	p->kv[2 * p->n] = kv;
+	p->kv[2 * p->n + 1] = kv + kl + 1;
 	p->n++;
 	return (0);
 }
@@ -210,9 +218,14 @@ void
 aws_params_clean(struct aws_params *p)
 {
 	size_t i;
+	char *kv;
 
-	for (i = 0; i < 2 * p->n; i++)
-		free_secret(p->kv[i]);	/* values may be secrets (e.g. a token code) */
+	for (i = 0; i < p->n; i++) {
+		/* Values may be secrets (e.g. a token code): wipe key and value. */
+		kv = p->kv[2 * i];
+		wipe(kv, (size_t)(p->kv[2 * i + 1] - kv) + strlen(p->kv[2 * i + 1]));
+		free(kv);
+	}
 	free(p->kv);
 	aws_params_init(p);
 }
@@ -284,8 +297,9 @@ aws_signed_clean(struct aws_signed *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int
-aws_sign_cached(struct sigv4_cache *cache, const struct aws_creds *creds,
+/* aws_sign_cached into ${out}, whose (empty) ${mem} may come with storage to reuse. */
+static int
+sign_into(struct sigv4_cache *cache, const struct aws_creds *creds,
     const char *region, const char *service, time_t t, const char *method,
     const char *url, const char *content_type, const char *target, const void *body,
     size_t len, struct aws_signed *out)
@@ -295,8 +309,6 @@ aws_sign_cached(struct sigv4_cache *cache, const struct aws_creds *creds,
 	struct sigv4_url u;
 	size_t n = 0, path_off, query_off = 0, auth_off;
 
-	memset(out, 0, sizeof(*out));
-	buf_init(&out->mem, AWS_BODY_MAX);
 	if (creds == NULL || creds->access_key_id == NULL || creds->secret_access_key == NULL)
 		return (-1);
 	memset(&sg, 0, sizeof(sg));
@@ -361,6 +373,39 @@ aws_sign_cached(struct sigv4_cache *cache, const struct aws_creds *creds,
 fail:
 	aws_signed_clean(out);
 	return (-1);
+}
+
+int
+aws_sign_cached(struct sigv4_cache *cache, const struct aws_creds *creds,
+    const char *region, const char *service, time_t t, const char *method,
+    const char *url, const char *content_type, const char *target, const void *body,
+    size_t len, struct aws_signed *out)
+{
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->mem, AWS_BODY_MAX);
+	return (sign_into(cache, creds, region, service, t, method, url, content_type, target,
+	    body, len, out));
+}
+
+/* signed_take(c, s), signed_give(c, s): a request's aws_signed on the client's reused,
+ * wiped block. */
+static void
+signed_take(struct aws_client *c, struct aws_signed *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (c->signed_mem.max == 0)
+		buf_init(&c->signed_mem, AWS_BODY_MAX);
+	s->mem = c->signed_mem;
+	buf_init(&c->signed_mem, AWS_BODY_MAX);
+}
+
+static void
+signed_give(struct aws_client *c, struct aws_signed *s)
+{
+	buf_reset(&s->mem);	/* the signature authenticates requests for minutes */
+	buf_clean(&c->signed_mem);
+	c->signed_mem = s->mem;
+	memset(s, 0, sizeof(*s));
 }
 
 int
@@ -584,7 +629,8 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			c->renewed = fresh;
 			c->creds = &c->renewed;
 		}
-		if (aws_sign_cached(&c->sig, c->creds, c->region, c->service, time(NULL), "POST",
+		signed_take(c, &sg);
+		if (sign_into(&c->sig, c->creds, c->region, c->service, time(NULL), "POST",
 		    url, content_type, target, body, len, &sg) != 0) {
 			sign_error(err, c, action, url);
 			break;
@@ -600,7 +646,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		req.max_response = c->max_response ? c->max_response : AWS_MAX_RESPONSE;
 		t0 = millis_mono();
 		if (http_perform(c->http, &req, resp) != 0) {
-			aws_signed_clean(&sg);
+			signed_give(c, &sg);
 			/* A timeout that the deadline forced is the deadline's fault. */
 			if (resp->fail == HTTP_FAIL_TIMEOUT && tmo == left)
 				deadline_error(err, action, "Timeout");
@@ -609,7 +655,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			if (resp->request_id != NULL)
 				err->request_id = xstrdup(resp->request_id);
 		} else {
-			aws_signed_clean(&sg);
+			signed_give(c, &sg);
 			if (resp->status >= 200 && resp->status < 300) {
 				log_attempt(c, action, attempt, resp->status, NULL, millis_mono() - t0);
 				return (0);

@@ -75,6 +75,7 @@ struct aws_client {
 	char			*url;
 	xmlParserCtxtPtr	 xml;	/* the response parser, reused */
 	struct buf		 body;	/* the Query request body, reused; wiped after each */
+	struct buf		 signed_mem;	/* aws_signed's block, reused; wiped after each */
 };
 
 #define AWS_ATTEMPT_TIMEOUT_MS	30000L
@@ -93,7 +94,7 @@ void	aws_client_clean(struct aws_client *c);
 
 /* Query protocol parameters, form-encoded in the order added. */
 struct aws_params {
-	char	**kv;	/* key0, value0, key1, value1, ... */
+	char	**kv;	/* key0, value0, key1, ...; a value shares its key's block */
 	size_t	 n;	/* number of pairs */
 	size_t	 cap;
 };
