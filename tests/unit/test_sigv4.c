@@ -506,6 +506,18 @@ test_presign_shape(void)
 	free(v);
 }
 
+/* holds(p, n, s): 1 when the ${n} bytes at ${p} contain the string ${s}. */
+static int
+holds(const char *p, size_t n, const char *s)
+{
+	size_t i, l = strlen(s);
+
+	for (i = 0; i + l <= n; i++)
+		if (memcmp(p + i, s, l) == 0)
+			return (1);
+	return (0);
+}
+
 /* sign(s, c, r): the Authorization value for ${r}, through the cache ${c} (NULL: none). */
 static char *
 sign_with(const struct sigv4_signer *s, struct sigv4_cache *c, const struct sigv4_request *r)
@@ -553,8 +565,8 @@ test_key_cache(void)
 	struct sigv4_signer s;
 	struct sigv4_request r;
 	unsigned long before;
-	size_t i, k;
-	char *a, *b;
+	size_t i, k, used;
+	char *a, *b, *creq, *sts;
 	int zero;
 
 	sigv4_cache_init(&c);
@@ -598,11 +610,18 @@ test_key_cache(void)
 	    "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
 	    "Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
 	free(a);
-	/* Nothing of the request is left in the work buffer; the key is wiped on clean. */
-	for (k = 0, zero = 1; c.work.data != NULL && k < c.work.cap; k++)
-		if (c.work.data[k] != '\0')
-			zero = 0;
-	CHECK(zero);
+	/* Nothing of the request is left in the work buffer (canonical request, string to
+	 * sign); the key is wiped on clean. */
+	creq = sigv4_canonical_request(&r, NULL);
+	sts = creq ? sigv4_string_to_sign(&s, creq) : NULL;
+	/* The bytes the last request wrote (the ones beyond were never written). */
+	used = creq && sts ? strlen(creq) + strlen(sts) : 0;
+	CHECK(used > 0 && c.work.data != NULL && c.work.len == 0 && used <= c.work.cap);
+	CHECK(c.work.data == NULL || used > c.work.cap ||
+	    (!holds(c.work.data, used, "content-type:") &&
+	    !holds(c.work.data, used, "AWS4-HMAC-SHA256")));
+	free(creq);
+	free(sts);
 	sigv4_cache_clean(&c);
 	for (k = 0, zero = 1; k < sizeof(c.key); k++)
 		if (c.key[k] != 0 || c.secret_fp[k] != 0)
