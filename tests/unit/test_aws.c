@@ -450,7 +450,8 @@ test_xml_reuse(void)
 	const char *bad = "<R><Id>x</R>";
 	const char *dtd = "<!DOCTYPE R [<!ENTITY e \"boom\">]><R>&e;</R>";
 	xmlParserCtxtPtr ctxt = NULL;
-	xmlDocPtr d1, d2, d3;
+	xmlDocPtr d1, d2, d3, d4;
+	struct buf big;
 	char *t;
 	int i;
 
@@ -467,6 +468,17 @@ test_xml_reuse(void)
 		d3 = aws_xml_parse_reuse(&ctxt, a, strlen(a));
 	}
 	CHECK(d3 != NULL);
+	/* A large answer (20,000 elements) parses on the reused parser too. */
+	buf_init(&big, 1u << 20);
+	CHECK(buf_append_str(&big, "<L>") == 0);
+	for (i = 0; i < 20000 && buf_append_str(&big, "<x/>") == 0; i++)
+		;
+	CHECK(i == 20000);
+	CHECK(buf_append_str(&big, "</L>") == 0);
+	d4 = aws_xml_parse_reuse(&ctxt, big.data, big.len);
+	CHECK(d4 != NULL);
+	xmlFreeDoc(d4);
+	buf_clean(&big);
 	xmlFreeParserCtxt(ctxt);
 	t = d1 ? xml_text(xmlDocGetRootElement(d1), "Id") : NULL;
 	CHECK_STR(t, "first");
