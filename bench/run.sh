@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/run.sh: a benchmark, not a test.  Signing throughput, full request round
-# trips against a local server (requests/s) and heap allocations per request (from
+# bench/run.sh: a benchmark, not a test.  Signing throughput (signing key derived
+# for each request, and cached as a client caches it), full request round trips
+# against a local server (requests/s) and heap allocations per request (from
 # valgrind's "total heap usage" line), each beside botocore doing the same work in
 # the same run as a baseline.  Usage: bench/run.sh  (BUILD=build/x, N=..., PYTHON=...)
 set -euo pipefail
@@ -47,6 +48,7 @@ aws_call=("$BUILD/dev/tools/aws_call" query rds 2014-10-31 DescribeDBSnapshots D
 
 sign_json=$("$BUILD/bench/sign_bench" "$N_SIGN")
 c_sign=$(echo "$sign_json" | jget sign_per_s)
+c_sign_cached=$(echo "$sign_json" | jget sign_cached_key_per_s)
 c_encsign=$(echo "$sign_json" | jget encode_and_sign_per_s)
 c_call=$("${call_env[@]}" AWS_CALL_REPEAT="$N_CALL" "${aws_call[@]}" | jget per_s)
 
@@ -57,31 +59,51 @@ if [ "$have_botocore" = 1 ]; then
 fi
 
 # Allocations per request: valgrind's heap totals for 1 and 11 calls, differenced
-# (start-up, libcurl and libxml2 initialisation cancel out).
-allocs="n/a"; bytes="n/a"
+# (start-up, libcurl and libxml2 initialisation cancel out).  botocore the same way,
+# with PYTHONMALLOC=malloc so that every Python object it allocates is a malloc.
+allocs="n/a"; bytes="n/a"; b_allocs="n/a"; b_bytes="n/a"
+heap_totals() {
+	sed -n 's/.*total heap usage: \([0-9,]*\) allocs, [0-9,]* frees, \([0-9,]*\) bytes allocated.*/\1 \2/p' |
+		tr -d ,
+}
 if command -v valgrind >/dev/null; then
 	heap() {
 		"${call_env[@]}" AWS_CALL_REPEAT="$1" valgrind "${aws_call[@]}" 2>&1 >/dev/null |
-			sed -n 's/.*total heap usage: \([0-9,]*\) allocs, [0-9,]* frees, \([0-9,]*\) bytes allocated.*/\1 \2/p' |
-			tr -d ,
+			heap_totals
 	}
 	read -r a1 b1 < <(heap 1)
 	read -r a11 b11 < <(heap 11)
 	allocs=$(( (a11 - a1) / 10 ))
 	bytes=$(( (b11 - b1) / 10 ))
+	if [ "$have_botocore" = 1 ] && [ "${BENCH_BOTOCORE_HEAP:-1}" = 1 ]; then
+		bheap() {
+			PYTHONMALLOC=malloc valgrind "$PYTHON" bench/botocore_bench.py call "$1" "$url" \
+				2>&1 >/dev/null | heap_totals
+		}
+		read -r p1 q1 < <(bheap 1)
+		read -r p11 q11 < <(bheap 11)
+		b_allocs=$(( (p11 - p1) / 10 ))
+		b_bytes=$(( (q11 - q1) / 10 ))
+	fi
 fi
 
 ratio() { "$PYTHON" -c 'import sys
 a, b = sys.argv[1], sys.argv[2]
-print("%.1fx" % (float(a) / float(b)) if b not in ("n/a", "0") else "n/a")' "$1" "$2"; }
+print("%.2fx" % (float(a) / float(b)) if "n/a" not in (a, b) and float(b) != 0 else "n/a")' "$1" "$2"; }
 
-printf '\n%-44s %14s %14s %8s\n' "benchmark" "snapferry (C)" "botocore" "ratio"
-printf '%-44s %14s %14s %8s\n' "--------------------------------------------" "-------------" "--------" "-----"
-printf '%-44s %14s %14s %8s\n' "SigV4 sign CopyDBSnapshot (ops/s)" "$c_sign" "$b_sign" "$(ratio "$c_sign" "$b_sign")"
-printf '%-44s %14s %14s %8s\n' "form-encode + sign (ops/s)" "$c_encsign" "" ""
-printf '%-44s %14s %14s %8s\n' "round trip, local server, kept alive (req/s)" "$c_call" "$b_call" "$(ratio "$c_call" "$b_call")"
-printf '%-44s %14s %14s %8s\n' "heap allocations per request" "$allocs" "" ""
-printf '%-44s %14s %14s %8s\n' "heap bytes allocated per request" "$bytes" "" ""
+printf '\n%-46s %14s %14s %8s\n' "benchmark" "snapferry (C)" "botocore" "ratio"
+printf '%-46s %14s %14s %8s\n' "----------------------------------------------" "-------------" "--------" "-----"
+printf '%-46s %14s %14s %8s\n' "SigV4 sign CopyDBSnapshot, key derived (ops/s)" "$c_sign" "$b_sign" "$(ratio "$c_sign" "$b_sign")"
+printf '%-46s %14s %14s %8s\n' "SigV4 sign CopyDBSnapshot, cached key (ops/s)" "$c_sign_cached" "$b_sign" "$(ratio "$c_sign_cached" "$b_sign")"
+printf '%-46s %14s %14s %8s\n' "  signing-key cache: cached / derived" "$(ratio "$c_sign_cached" "$c_sign")" "1.00x" ""
+printf '%-46s %14s %14s %8s\n' "form-encode + sign (ops/s)" "$c_encsign" "" ""
+printf '%-46s %14s %14s %8s\n' "round trip, local server, kept alive (req/s)" "$c_call" "$b_call" "$(ratio "$c_call" "$b_call")"
+printf '%-46s %14s %14s %8s\n' "heap allocations per request" "$allocs" "$b_allocs" "$(ratio "$allocs" "$b_allocs")"
+printf '%-46s %14s %14s %8s\n' "heap bytes allocated per request" "$bytes" "$b_bytes" "$(ratio "$bytes" "$b_bytes")"
+echo
+echo "ratio = snapferry / botocore (higher is better for ops/s and req/s, lower for the heap rows)."
+echo "botocore derives the signing key for every request (no cache): its cache row is 1.00x."
+echo "Heap: valgrind's totals for 11 calls minus 1 call, over 10; botocore under PYTHONMALLOC=malloc."
 echo
 echo "The local server is Python (tests/harness/faultserver.py): round trips measure it too."
 

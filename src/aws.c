@@ -124,6 +124,9 @@ aws_client_init(struct aws_client *c, struct http_client *http,
 	c->attempt_timeout_ms = AWS_ATTEMPT_TIMEOUT_MS;
 	c->margin_ms = AWS_DEADLINE_MARGIN_MS;
 	c->max_response = AWS_MAX_RESPONSE;
+	sigv4_cache_init(&c->sig);
+	buf_init(&c->body, AWS_BODY_MAX);
+	buf_init(&c->signed_mem, AWS_BODY_MAX);
 	if ((c->service = xstrdup(service)) == NULL ||
 	    (c->region = xstrdup(region)) == NULL ||
 	    (c->endpoint = aws_endpoint(service, region)) == NULL) {
@@ -144,6 +147,14 @@ aws_client_clean(struct aws_client *c)
 	free(c->region);
 	free(c->endpoint);
 	c->service = c->region = c->endpoint = NULL;
+	sigv4_cache_clean(&c->sig);
+	free(c->url);
+	c->url = NULL;
+	if (c->xml != NULL)
+		xmlFreeParserCtxt(c->xml);
+	c->xml = NULL;
+	buf_clean(&c->body);
+	buf_clean(&c->signed_mem);
 }
 
 /* ---- Query parameters ----------------------------------------------------- */
@@ -158,22 +169,28 @@ aws_params_init(struct aws_params *p)
 int
 aws_params_add(struct aws_params *p, const char *key, const char *value)
 {
-	char *k, *v, **nkv;
+	char *kv, **nkv;
+	size_t kl, vl;
 
+	if (key == NULL)
+		return (-1);
+	if (value == NULL)
+		value = "";
 	if (p->n == p->cap) {
 		/* Two pointers (key, value) per parameter. */
 		if ((nkv = buf_grow(p->kv, &p->cap, 2 * sizeof(*nkv), 8)) == NULL)
 			return (-1);
 		p->kv = nkv;
 	}
-	if ((k = xstrdup(key)) == NULL)
+	/* Key and value share one block "key\0value\0": one allocation a parameter. */
+	kl = strlen(key);
+	vl = strlen(value);
+	if (kl > ((size_t)-1) / 2 - 2 || vl > ((size_t)-1) / 2 || (kv = malloc(kl + vl + 2)) == NULL)
 		return (-1);
-	if ((v = xstrdup(value ? value : "")) == NULL) {
-		free(k);
-		return (-1);
-	}
-	p->kv[2 * p->n] = k;
-	p->kv[2 * p->n + 1] = v;
+	memcpy(kv, key, kl + 1);
+	memcpy(kv + kl + 1, value, vl + 1);
+	p->kv[2 * p->n] = kv;
+	p->kv[2 * p->n + 1] = kv + kl + 1;
 	p->n++;
 	return (0);
 }
@@ -201,9 +218,14 @@ void
 aws_params_clean(struct aws_params *p)
 {
 	size_t i;
+	char *kv;
 
-	for (i = 0; i < 2 * p->n; i++)
-		free_secret(p->kv[i]);	/* values may be secrets (e.g. a token code) */
+	for (i = 0; i < p->n; i++) {
+		/* Values may be secrets (e.g. a token code): wipe key and value. */
+		kv = p->kv[2 * i];
+		wipe(kv, (size_t)(p->kv[2 * i + 1] - kv) + strlen(p->kv[2 * i + 1]));
+		free(kv);
+	}
 	free(p->kv);
 	aws_params_init(p);
 }
@@ -268,31 +290,25 @@ aws_form_encode(struct buf *out, const char *action, const char *version,
 void
 aws_signed_clean(struct aws_signed *s)
 {
-	size_t i;
-
 	if (s == NULL)
 		return;
-	/* Values are ours except host/auth/date; the token is the creds' copy. */
-	for (i = 0; s->h != NULL && i < s->n; i++)
-		if (strcasecmp(s->h[i].name, "X-Amz-Date") == 0)
-			free((char *)(uintptr_t)s->h[i].value);
-	free(s->h);
-	free(s->host);
-	free_secret(s->auth);	/* the signature authenticates requests for minutes */
+	/* The signature authenticates requests for minutes; the rest points into mem. */
+	buf_clean(&s->mem);
 	memset(s, 0, sizeof(*s));
 }
 
-int
-aws_sign(const struct aws_creds *creds, const char *region, const char *service,
-    time_t t, const char *method, const char *url, const char *content_type,
-    const char *target, const void *body, size_t len, struct aws_signed *out)
+/* aws_sign_cached into ${out}, whose (empty) ${mem} may come with storage to reuse. */
+static int
+sign_into(struct sigv4_cache *cache, const struct aws_creds *creds,
+    const char *region, const char *service, time_t t, const char *method,
+    const char *url, const char *content_type, const char *target, const void *body,
+    size_t len, struct aws_signed *out)
 {
 	struct sigv4_signer sg;
 	struct sigv4_request r;
-	char *path = NULL, *query = NULL, *date = NULL;
-	size_t n = 0;
+	struct sigv4_url u;
+	size_t n = 0, path_off, query_off = 0, auth_off;
 
-	memset(out, 0, sizeof(*out));
 	if (creds == NULL || creds->access_key_id == NULL || creds->secret_access_key == NULL)
 		return (-1);
 	memset(&sg, 0, sizeof(sg));
@@ -302,17 +318,28 @@ aws_sign(const struct aws_creds *creds, const char *region, const char *service,
 	sg.region = region;
 	sg.service = service;
 	sigv4_amz_date(t, sg.amz_date);
-	if (sigv4_url_split(url, &out->host, &path, &query) != 0 ||
-	    (date = xstrdup(sg.amz_date)) == NULL ||
-	    (out->h = calloc(6, sizeof(*out->h))) == NULL)
+	memcpy(out->date, sg.amz_date, sizeof(out->date));
+	/* One block for the host, path and query (NUL-terminated copies) and the
+	 * Authorization value; the pointers into it are set once it stops growing. */
+	if (sigv4_url_parts(url, &u) != 0 ||
+	    buf_append(&out->mem, u.host, u.host_len) || buf_append(&out->mem, "", 1))
 		goto fail;
+	path_off = out->mem.len;
+	if ((u.path_len == 0 ? buf_append(&out->mem, "/", 1) :
+	    buf_append(&out->mem, u.path, u.path_len)) || buf_append(&out->mem, "", 1))
+		goto fail;
+	if (u.query != NULL) {
+		query_off = out->mem.len;
+		if (buf_append(&out->mem, u.query, u.query_len) || buf_append(&out->mem, "", 1))
+			goto fail;
+	}
+	auth_off = out->mem.len;
 	/* Only headers libcurl sends unchanged are signed (never User-Agent,
 	 * Expect, Content-Length or Transfer-Encoding). */
 	out->h[n].name = "Host";
-	out->h[n++].value = out->host;
+	out->h[n++].value = out->mem.data;
 	out->h[n].name = "X-Amz-Date";
-	out->h[n++].value = date;
-	date = NULL;
+	out->h[n++].value = out->date;
 	if (creds->session_token != NULL) {
 		out->h[n].name = "X-Amz-Security-Token";
 		out->h[n++].value = creds->session_token;
@@ -325,29 +352,69 @@ aws_sign(const struct aws_creds *creds, const char *region, const char *service,
 		out->h[n].name = "X-Amz-Target";
 		out->h[n++].value = target;
 	}
-	out->n = n;
 	memset(&r, 0, sizeof(r));
 	r.method = method;
-	r.path = path;
-	r.query = query;
+	r.path = out->mem.data + path_off;
+	r.query = u.query != NULL ? out->mem.data + query_off : NULL;
 	r.headers = out->h;
 	r.n_headers = n;
 	r.body = body;
 	r.body_len = len;
-	if ((out->auth = sigv4_authorization(&sg, &r)) == NULL)
+	/* sigv4_authorize writes mem (which may move) only after reading r. */
+	if (sigv4_authorize(&sg, &r, cache, &out->mem) != 0)
 		goto fail;
+	out->host = out->mem.data;
+	out->auth = out->mem.data + auth_off;
+	out->h[0].value = out->host;
 	out->h[n].name = "Authorization";
 	out->h[n].value = out->auth;
 	out->n = n + 1;
-	free(path);
-	free(query);
 	return (0);
 fail:
-	free(date);
-	free(path);
-	free(query);
 	aws_signed_clean(out);
 	return (-1);
+}
+
+int
+aws_sign_cached(struct sigv4_cache *cache, const struct aws_creds *creds,
+    const char *region, const char *service, time_t t, const char *method,
+    const char *url, const char *content_type, const char *target, const void *body,
+    size_t len, struct aws_signed *out)
+{
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->mem, AWS_BODY_MAX);
+	return (sign_into(cache, creds, region, service, t, method, url, content_type, target,
+	    body, len, out));
+}
+
+/* signed_take(c, s), signed_give(c, s): a request's aws_signed on the client's reused,
+ * wiped block. */
+static void
+signed_take(struct aws_client *c, struct aws_signed *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (c->signed_mem.max == 0)
+		buf_init(&c->signed_mem, AWS_BODY_MAX);
+	s->mem = c->signed_mem;
+	buf_init(&c->signed_mem, AWS_BODY_MAX);
+}
+
+static void
+signed_give(struct aws_client *c, struct aws_signed *s)
+{
+	buf_reset(&s->mem);	/* the signature authenticates requests for minutes */
+	buf_clean(&c->signed_mem);
+	c->signed_mem = s->mem;
+	memset(s, 0, sizeof(*s));
+}
+
+int
+aws_sign(const struct aws_creds *creds, const char *region, const char *service,
+    time_t t, const char *method, const char *url, const char *content_type,
+    const char *target, const void *body, size_t len, struct aws_signed *out)
+{
+	return (aws_sign_cached(NULL, creds, region, service, t, method, url, content_type,
+	    target, body, len, out));
 }
 
 /* Redact the secret and the token should a server echo them in a message. */
@@ -462,9 +529,12 @@ static void
 log_attempt(const struct aws_client *c, const char *action, int attempt, long status,
     const char *code, int64_t ms)
 {
-	cJSON *f = cJSON_CreateObject();
+	cJSON *f;
 
-	if (f != NULL) {
+	/* Every attempt passes here: build the fields only when the line is written. */
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	if ((f = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(f, "service", c->service);
 		cJSON_AddStringToObject(f, "action", action);
 		cJSON_AddNumberToObject(f, "attempt", attempt);
@@ -508,23 +578,29 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 {
 	struct http_request req;
 	struct aws_signed sg;
-	char *url = NULL;
-	const char *p;
+	const char *p, *url;
 	int attempt, max = c->max_attempts > 0 ? c->max_attempts : 3;
 	long left, tmo;
 	int64_t t0;
 	size_t n;
 
 	aws_error_clear(err);
-	/* Query and JSON calls POST to the endpoint's path, "/" when it has none. */
-	p = strstr(c->endpoint, "://");
-	p = p ? p + 3 : c->endpoint;
-	n = strlen(c->endpoint) + 2;
-	if ((url = malloc(n)) == NULL) {
-		aws_error_set(err, "OutOfMemory", "out of memory");
-		return (-1);
+	/* A client set up by hand (zeroed) gets its cache here. */
+	if (c->sig.work.max == 0)
+		sigv4_cache_init(&c->sig);
+	/* Query and JSON calls POST to the endpoint's path, "/" when it has none; built
+	 * once per client. */
+	if (c->url == NULL) {
+		p = strstr(c->endpoint, "://");
+		p = p ? p + 3 : c->endpoint;
+		n = strlen(c->endpoint) + 2;
+		if ((c->url = malloc(n)) == NULL) {
+			aws_error_set(err, "OutOfMemory", "out of memory");
+			return (-1);
+		}
+		snprintf(c->url, n, "%s%s", c->endpoint, strchr(p, '/') ? "" : "/");
 	}
-	snprintf(url, n, "%s%s", c->endpoint, strchr(p, '/') ? "" : "/");
+	url = c->url;
 
 	for (attempt = 1; ; attempt++) {
 		if ((left = time_left(c)) <= 0) {
@@ -553,8 +629,9 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			c->renewed = fresh;
 			c->creds = &c->renewed;
 		}
-		if (aws_sign(c->creds, c->region, c->service, time(NULL), "POST", url,
-		    content_type, target, body, len, &sg) != 0) {
+		signed_take(c, &sg);
+		if (sign_into(&c->sig, c->creds, c->region, c->service, time(NULL), "POST",
+		    url, content_type, target, body, len, &sg) != 0) {
 			sign_error(err, c, action, url);
 			break;
 		}
@@ -569,7 +646,7 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		req.max_response = c->max_response ? c->max_response : AWS_MAX_RESPONSE;
 		t0 = millis_mono();
 		if (http_perform(c->http, &req, resp) != 0) {
-			aws_signed_clean(&sg);
+			signed_give(c, &sg);
 			/* A timeout that the deadline forced is the deadline's fault. */
 			if (resp->fail == HTTP_FAIL_TIMEOUT && tmo == left)
 				deadline_error(err, action, "Timeout");
@@ -578,10 +655,9 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 			if (resp->request_id != NULL)
 				err->request_id = xstrdup(resp->request_id);
 		} else {
-			aws_signed_clean(&sg);
+			signed_give(c, &sg);
 			if (resp->status >= 200 && resp->status < 300) {
 				log_attempt(c, action, attempt, resp->status, NULL, millis_mono() - t0);
-				free(url);
 				return (0);
 			}
 			aws_parse_error(resp->body.data, resp->body.len, resp->status, json,
@@ -602,7 +678,6 @@ send_with_retries(struct aws_client *c, const char *action, const char *content_
 		}
 		millis_sleep(tmo);
 	}
-	free(url);
 	return (-1);
 }
 
@@ -621,28 +696,31 @@ aws_query(struct aws_client *c, const char *version, const char *action,
     const struct aws_params *params, xmlDocPtr *out, struct aws_error *err)
 {
 	struct http_response resp;
-	struct buf body;
+	struct buf *body = &c->body;
 	int rc = -1;
 
 	*out = NULL;
-	buf_init(&body, AWS_BODY_MAX);
-	if (aws_form_encode(&body, action, version, params) != 0) {
+	/* A client set up by hand (zeroed) gets its buffer here. */
+	if (body->max == 0)
+		buf_init(body, AWS_BODY_MAX);
+	buf_reset(body);
+	if (aws_form_encode(body, action, version, params) != 0) {
 		aws_error_set(err, "RequestTooLarge", "could not encode the request parameters");
 		goto done;
 	}
 	if (send_with_retries(c, action, "application/x-www-form-urlencoded; charset=utf-8",
-	    NULL, body.data, body.len, 0, &resp, err) != 0)
+	    NULL, body->data, body->len, 0, &resp, err) != 0)
 		goto done;
 	if (aws_xml_too_big(resp.body.data, resp.body.len)) {
 		malformed(err, &resp, "the response holds more XML elements than any AWS "
 		    "answer snapferry reads (refused unparsed, to bound memory)");
-	} else if ((*out = aws_xml_parse(resp.body.data, resp.body.len)) == NULL) {
+	} else if ((*out = aws_xml_parse_reuse(&c->xml, resp.body.data, resp.body.len)) == NULL) {
 		malformed(err, &resp, "the response is not well-formed XML");
 	} else
 		rc = 0;
 	http_response_clean(&resp);
 done:
-	buf_clean(&body);	/* wiped: parameters may be secrets */
+	buf_reset(body);	/* wiped: parameters may be secrets */
 	return (rc);
 }
 

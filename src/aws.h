@@ -15,6 +15,7 @@
 
 #include "credentials.h"
 #include "http.h"
+#include "sigv4.h"
 
 struct http_client;
 
@@ -67,6 +68,14 @@ struct aws_client {
 	 * (creds_expiring); NULL for credentials that are never refreshed. */
 	int			(*refresh)(void *arg, struct aws_creds *out, struct aws_error *err);
 	void			*refresh_arg;
+	/* Kept across requests: the signing key (per date, Region, service and secret, so a
+	 * refresh never reuses the last credential's key), the signing work buffer and the
+	 * request URL. */
+	struct sigv4_cache	 sig;
+	char			*url;
+	xmlParserCtxtPtr	 xml;	/* the response parser, reused */
+	struct buf		 body;	/* the Query request body, reused; wiped after each */
+	struct buf		 signed_mem;	/* aws_signed's block, reused; wiped after each */
 };
 
 #define AWS_ATTEMPT_TIMEOUT_MS	30000L
@@ -85,7 +94,7 @@ void	aws_client_clean(struct aws_client *c);
 
 /* Query protocol parameters, form-encoded in the order added. */
 struct aws_params {
-	char	**kv;	/* key0, value0, key1, value1, ... */
+	char	**kv;	/* key0, value0, key1, ...; a value shares its key's block */
 	size_t	 n;	/* number of pairs */
 	size_t	 cap;
 };
@@ -115,10 +124,12 @@ int	aws_form_encode(struct buf *out, const char *action, const char *version,
 
 /* The signed headers of one request (Host, X-Amz-Date, token, type, target, Authorization). */
 struct aws_signed {
-	struct http_header	*h;
+	struct http_header	 h[6];
 	size_t			 n;
-	char			*host;
-	char			*auth;
+	char			*host;	/* in ${mem} */
+	char			*auth;	/* in ${mem} */
+	char			 date[17];
+	struct buf		 mem;	/* host, path, query, Authorization; wiped when cleaned */
 };
 /** aws_sign(creds, region, service, t, method, url, content_type, target, body, len, out):
  *  the headers to send for this request, signed at ${t}; ${content_type} and
@@ -126,6 +137,12 @@ struct aws_signed {
 int	aws_sign(const struct aws_creds *creds, const char *region, const char *service,
 	    time_t t, const char *method, const char *url, const char *content_type,
 	    const char *target, const void *body, size_t len, struct aws_signed *out);
+/** aws_sign_cached(cache, ...): aws_sign with the signing key and work buffer of
+ *  ${cache} (a client's). */
+int	aws_sign_cached(struct sigv4_cache *cache, const struct aws_creds *creds,
+	    const char *region, const char *service, time_t t, const char *method,
+	    const char *url, const char *content_type, const char *target, const void *body,
+	    size_t len, struct aws_signed *out);
 void	aws_signed_clean(struct aws_signed *s);
 
 /** aws_is_throttle(code): 1 for the SDKs' throttling error codes. */
@@ -143,6 +160,10 @@ int	aws_xml_too_big(const char *data, size_t len);
 /** aws_xml_parse(data, len): a document parsed without network, DTDs or entity
  *  expansion; NULL when malformed or over AWS_XML_MAX_TAGS. */
 xmlDocPtr aws_xml_parse(const char *data, size_t len);
+/** aws_xml_parse_reuse(ctxt, data, len): aws_xml_parse with the parser *${ctxt}, created
+ *  when NULL and kept for the next call (its name dictionary, bounded, too); release it
+ *  with xmlFreeParserCtxt. */
+xmlDocPtr aws_xml_parse_reuse(xmlParserCtxtPtr *ctxt, const char *data, size_t len);
 
 /* XML helpers that ignore namespace prefixes. */
 /** xml_child(n, name): first element child of ${n} with local name ${name}, or NULL. */

@@ -119,25 +119,56 @@ aws_xml_too_big(const char *data, size_t len)
 	return (0);
 }
 
+/* The parse options: no XML_PARSE_NOENT (no entity substitution), no DTD loading, no
+ * network; COMPACT keeps short text inside its node instead of a block of its own. */
+#define AWS_XML_OPTIONS	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | \
+	XML_PARSE_NOCDATA | XML_PARSE_COMPACT)
+/* Names a reused parser's dictionary may hold before it is replaced: AWS answers
+ * use a few hundred element names; a server inventing names can't grow it for good. */
+#define AWS_XML_DICT_MAX	4096
+
+/* AWS never sends a DOCTYPE; refuse one rather than reason about entities. */
+static xmlDocPtr
+checked(xmlDocPtr d)
+{
+	if (d != NULL && (d->intSubset != NULL || xmlDocGetRootElement(d) == NULL)) {
+		xmlFreeDoc(d);
+		return (NULL);
+	}
+	return (d);
+}
+
 xmlDocPtr
 aws_xml_parse(const char *data, size_t len)
+{
+	if (data == NULL || len == 0 || len > (size_t)0x7fffffff ||
+	    aws_xml_too_big(data, len))
+		return (NULL);
+	/* No base URL: a name would only be copied and parsed as a URI on every call. */
+	return (checked(xmlReadMemory(data, (int)len, NULL, NULL, AWS_XML_OPTIONS)));
+}
+
+xmlDocPtr
+aws_xml_parse_reuse(xmlParserCtxtPtr *ctxt, const char *data, size_t len)
 {
 	xmlDocPtr d;
 
 	if (data == NULL || len == 0 || len > (size_t)0x7fffffff ||
 	    aws_xml_too_big(data, len))
 		return (NULL);
-	/* No XML_PARSE_NOENT (no entity substitution), no DTD loading, no network. */
-	d = xmlReadMemory(data, (int)len, "response.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-	if (d == NULL)
-		return (NULL);
-	/* AWS never sends a DOCTYPE; refuse one rather than reason about entities. */
-	if (d->intSubset != NULL || xmlDocGetRootElement(d) == NULL) {
-		xmlFreeDoc(d);
-		return (NULL);
+	if (*ctxt != NULL && (*ctxt)->dict != NULL &&
+	    xmlDictSize((*ctxt)->dict) > AWS_XML_DICT_MAX) {
+		xmlFreeParserCtxt(*ctxt);
+		*ctxt = NULL;
 	}
-	return (d);
+	if (*ctxt == NULL && (*ctxt = xmlNewParserCtxt()) == NULL)
+		return (NULL);
+	/* Not a static input buffer (no copy of the answer): libxml2 2.9 fails on large
+	 * static inputs; the copy is wiped when freed, right below. */
+	d = xmlCtxtReadMemory(*ctxt, data, (int)len, NULL, NULL, AWS_XML_OPTIONS);
+	/* Release the input now (the hooks wipe it): it may be an answer with a secret key. */
+	xmlCtxtReset(*ctxt);
+	return (checked(d));
 }
 
 xmlNodePtr

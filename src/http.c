@@ -20,6 +20,11 @@
 struct http_client {
 	CURL	*easy;
 	char	 errbuf[CURL_ERROR_SIZE];
+	char	*noproxy;	/* NO_PROXY plus loopback, read once */
+	char	*url;		/* the URL last set on ${easy} (libcurl copies each one set) */
+	void	*hdr;		/* the header list's block, reused; wiped after each request */
+	size_t	 hdr_cap;
+	int	 configured;	/* the options every request shares are set */
 };
 
 /* Set only by the flow fuzzer (tests/fuzz/fuzz_flow.c); NULL in the bootstrap. */
@@ -71,6 +76,9 @@ http_client_free(struct http_client *c)
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->easy);
+	free(c->noproxy);
+	free(c->url);
+	buf_wipe_free(c->hdr);
 	free(c);
 }
 
@@ -201,73 +209,70 @@ noproxy_list(void)
 
 /*
  * The header list libcurl reads, built here rather than with curl_slist_append
- * (which keeps a second copy of each line): one block per line, each wiped when
- * freed, since lines carry the session token and the signature.
+ * (which allocates twice a line): the nodes and every line in one block, wiped
+ * when freed, since lines carry the session token and the signature.
  */
 static struct curl_slist *
-headers_new(const struct http_request *req)
+headers_new(struct http_client *c, const struct http_request *req, size_t *size)
 {
+	static const char expect[] = "Expect:";
 	struct curl_slist *hl;
-	size_t i, n;
+	size_t i, n, total, lens[2];
+	char *p;
 
 	/* One node more for "Expect:": no 100-continue round trip; we never sign Expect. */
-	if ((hl = calloc(req->n_headers + 1, sizeof(*hl))) == NULL)
-		return (NULL);
+	total = (req->n_headers + 1) * sizeof(*hl) + sizeof(expect);
 	for (i = 0; i < req->n_headers; i++) {
 		n = strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) + 1;
-		if ((hl[i].data = malloc(n)) == NULL)
-			goto fail;
-		snprintf(hl[i].data, n, "%s: %s", req->headers[i].name, req->headers[i].value);
+		if (total > ((size_t)-1) - n)
+			return (NULL);
+		total += n;
+	}
+	if (total > c->hdr_cap) {
+		buf_wipe_free(c->hdr);
+		c->hdr_cap = 0;
+		if ((c->hdr = malloc(total)) == NULL)
+			return (NULL);
+		c->hdr_cap = total;
+	}
+	hl = c->hdr;
+	*size = total;
+	p = (char *)(hl + req->n_headers + 1);
+	for (i = 0; i < req->n_headers; i++) {
+		lens[0] = strlen(req->headers[i].name);
+		lens[1] = strlen(req->headers[i].value);
+		hl[i].data = p;
+		memcpy(p, req->headers[i].name, lens[0]);
+		p += lens[0];
+		*p++ = ':';
+		*p++ = ' ';
+		memcpy(p, req->headers[i].value, lens[1]);
+		p += lens[1];
+		*p++ = '\0';
 		hl[i].next = &hl[i + 1];
 	}
-	if ((hl[i].data = xstrdup("Expect:")) == NULL)
-		goto fail;
+	hl[i].data = p;
+	memcpy(p, expect, sizeof(expect));
+	hl[i].next = NULL;
 	return (hl);
-fail:
-	for (i = 0; i <= req->n_headers; i++)
-		free_secret(hl[i].data);
-	free(hl);
-	return (NULL);
 }
 
-static void
-headers_free(struct curl_slist *hl)
+/*
+ * The options every request of a client shares, set once: curl_easy_reset
+ * before each request would free and copy them all again.  Connections stay
+ * alive per host either way.  0 or -1 (ENOMEM).
+ */
+static int
+configure(struct http_client *c)
 {
-	struct curl_slist *t;
-
-	for (t = hl; t != NULL; t = t->next)
-		free_secret(t->data);
-	free(hl);
-}
-
-int
-http_perform(struct http_client *c, const struct http_request *req,
-    struct http_response *resp)
-{
-	struct curl_slist *hl = NULL;
-	struct http_ctx x;
 	const char *ca;
-	char *noproxy = NULL;
-	CURLcode rc;
 	CURL *e = c->easy;
 
-	memset(resp, 0, sizeof(*resp));
-	buf_init(&resp->body, req->max_response ? req->max_response : HTTP_DEFAULT_MAX);
-	x.resp = resp;
-	x.too_large = 0;
-	if (transport_hook != NULL)
-		return (transport_hook(req, resp));
-
-	if ((hl = headers_new(req)) == NULL)
-		goto nomem;
-	if ((noproxy = noproxy_list()) == NULL)
-		goto nomem;
-
-	/* Reset keeps the connection cache: connections stay alive per host. */
-	curl_easy_reset(e);
-	c->errbuf[0] = '\0';
+	if (c->configured)
+		return (0);
+	if (c->noproxy == NULL && (c->noproxy = noproxy_list()) == NULL)
+		return (-1);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -276,37 +281,73 @@ http_perform(struct http_client *c, const struct http_request *req,
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_NOPROXY, noproxy);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, c->noproxy);
 	if ((ca = http_ca_bundle()) != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "snapferry/" SNAPFERRY_VERSION);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	c->configured = 1;
+	return (0);
+}
+
+int
+http_perform(struct http_client *c, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct curl_slist *hl = NULL;
+	struct http_ctx x;
+	size_t hl_size = 0;
+	CURLcode rc;
+	CURL *e = c->easy;
+
+	memset(resp, 0, sizeof(resp[0]));
+	buf_init(&resp->body, req->max_response ? req->max_response : HTTP_DEFAULT_MAX);
+	x.resp = resp;
+	x.too_large = 0;
+	if (transport_hook != NULL)
+		return (transport_hook(req, resp));
+
+	if (configure(c) != 0 || (hl = headers_new(c, req, &hl_size)) == NULL)
+		goto nomem;
+
+	/* What differs between requests is set on every one, so nothing of the last
+	 * request carries over. */
+	c->errbuf[0] = '\0';
+	/* The same URL again (an AWS client's) is not copied and set again. */
+	if (c->url == NULL || strcmp(c->url, req->url) != 0) {
+		free(c->url);
+		if ((c->url = xstrdup(req->url)) == NULL ||
+		    curl_easy_setopt(e, CURLOPT_URL, req->url) != CURLE_OK) {
+			free(c->url);
+			c->url = NULL;
+			goto nomem;
+		}
+	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
-	if (req->timeout_ms > 0) {
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-		    req->timeout_ms < HTTP_CONNECT_MS ? req->timeout_ms : HTTP_CONNECT_MS);
-	} else
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_MS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms > 0 &&
+	    req->timeout_ms < HTTP_CONNECT_MS ? req->timeout_ms : HTTP_CONNECT_MS);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
 	if (strcmp(req->method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-	} else if (strcmp(req->method, "GET") == 0)
+	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	else
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+		if (strcmp(req->method, "GET") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	}
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
 
 	rc = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
 	/* Drop our pointers from the handle before they go away. */
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-	headers_free(hl);
-	free(noproxy);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+	wipe(hl, hl_size);
 	if (rc != CURLE_OK || x.too_large) {
 		resp->fail = map_fail(rc, x.too_large);
 		if (x.too_large)
@@ -320,8 +361,8 @@ http_perform(struct http_client *c, const struct http_request *req,
 	}
 	return (0);
 nomem:
-	headers_free(hl);
-	free(noproxy);
+	if (hl != NULL)
+		wipe(hl, hl_size);
 	resp->fail = HTTP_FAIL_OTHER;
 	snprintf(resp->errstr, sizeof(resp->errstr), "out of memory");
 	return (-1);

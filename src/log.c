@@ -105,6 +105,12 @@ iso8601(char out[64], long long ms)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+int
+log_enabled(enum log_level l)
+{
+	return (l >= log_level && l <= LOG_ERROR);
+}
+
 void
 log_msg(enum log_level l, const char *msg, cJSON *fields)
 {

@@ -21,6 +21,8 @@ void	log_set_stream(FILE *f);
 void	log_set_mode(const char *mode);
 /** log_set_request_id(id): request id stamped on each line; NULL clears it. */
 void	log_set_request_id(const char *id);
+/** log_enabled(l): 1 when lines of level ${l} are written (skip building fields otherwise). */
+int	log_enabled(enum log_level l);
 /** log_msg(l, msg, fields): write a line; takes ownership of ${fields} (object or NULL). */
 void	log_msg(enum log_level l, const char *msg, cJSON *fields);
 /** log_metric(name, value, unit, dim, dimval): one EMF record in namespace "snapferry";

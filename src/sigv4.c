@@ -10,12 +10,25 @@
 #include <strings.h>
 
 #include <mbedtls/md.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
 
 #include "buf.h"
 #include "sigv4.h"
 
 /* Canonical strings are built from our own requests; bound them generously. */
 #define SIGV4_MAX	(64u * 1024 * 1024)
+
+/* mbedTLS 3 dropped the _ret suffix of the SHA-256 streaming calls. */
+#if MBEDTLS_VERSION_MAJOR >= 3
+#define sha256_starts(c)	mbedtls_sha256_starts((c), 0)
+#define sha256_update		mbedtls_sha256_update
+#define sha256_finish		mbedtls_sha256_finish
+#else
+#define sha256_starts(c)	mbedtls_sha256_starts_ret((c), 0)
+#define sha256_update		mbedtls_sha256_update_ret
+#define sha256_finish		mbedtls_sha256_finish_ret
+#endif
 
 static const char hexu[] = "0123456789ABCDEF";
 static const char hexl[] = "0123456789abcdef";
@@ -310,32 +323,45 @@ sigv4_sha256_hex(const void *p, size_t n, char out[65])
 	return (0);
 }
 
+/*
+ * HMAC-SHA256 (RFC 2104) on a SHA-256 context on the stack: mbedtls_md_hmac allocates
+ * two contexts a call, and a request makes two to five calls.  Pads and contexts
+ * hold key material and are wiped.
+ */
 static int
 hmac(const void *key, size_t klen, const void *msg, size_t mlen, unsigned char out[32])
 {
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	mbedtls_sha256_context c;
+	unsigned char k[64], pad[64], inner[32];
+	size_t i;
+	int rc = -1;
 
-	if (md == NULL)
-		return (-1);
-	return (mbedtls_md_hmac(md, key, klen, msg, mlen, out) == 0 ? 0 : -1);
-}
-
-/* One header as canonicalised: lowercase name, trimmed and collapsed value. */
-struct chdr {
-	char	*name;
-	char	*value;
-	size_t	 order;
-};
-
-static int
-chdr_cmp(const void *a, const void *b)
-{
-	const struct chdr *x = a, *y = b;
-	int c;
-
-	if ((c = strcmp(x->name, y->name)) != 0)
-		return (c);
-	return (x->order < y->order ? -1 : x->order > y->order);
+	memset(k, 0, sizeof(k));
+	mbedtls_sha256_init(&c);
+	if (klen > sizeof(k)) {
+		if (sha256_starts(&c) != 0 || sha256_update(&c, key, klen) != 0 ||
+		    sha256_finish(&c, k) != 0)
+			goto done;
+	} else if (klen > 0)
+		memcpy(k, key, klen);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = (unsigned char)(k[i] ^ 0x36);
+	if (sha256_starts(&c) != 0 || sha256_update(&c, pad, sizeof(pad)) != 0 ||
+	    (mlen > 0 && sha256_update(&c, msg, mlen) != 0) || sha256_finish(&c, inner) != 0)
+		goto done;
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = (unsigned char)(k[i] ^ 0x5c);
+	if (sha256_starts(&c) != 0 || sha256_update(&c, pad, sizeof(pad)) != 0 ||
+	    sha256_update(&c, inner, sizeof(inner)) != 0 || sha256_finish(&c, out) != 0)
+		goto done;
+	rc = 0;
+done:
+	mbedtls_sha256_free(&c);
+	wipe(&c, sizeof(c));
+	wipe(k, sizeof(k));
+	wipe(pad, sizeof(pad));
+	wipe(inner, sizeof(inner));
+	return (rc);
 }
 
 static int
@@ -344,311 +370,400 @@ isws(char c)
 	return (c == ' ' || c == '\t' || c == '\r' || c == '\n');
 }
 
-static char *
-collapse(const char *v)
+static int
+lower(int c)
 {
-	size_t n = strlen(v), i, j = 0;
-	char *d;
-	int sp = 0;
+	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+}
 
-	if ((d = malloc(n + 1)) == NULL)
-		return (NULL);
-	for (i = 0; i < n; i++) {
-		if (isws(v[i])) {
-			sp = 1;
-			continue;
-		}
-		if (sp && j > 0)
-			d[j++] = ' ';
-		sp = 0;
-		d[j++] = v[i];
+/* Header names compared as their lower-case forms are. */
+static int
+name_cmp(const char *a, const char *b)
+{
+	for (; *a != '\0' && lower((unsigned char)*a) == lower((unsigned char)*b); a++, b++)
+		;
+	return (lower((unsigned char)*a) - lower((unsigned char)*b));
+}
+
+/* A header name, lower-cased, onto ${b}. */
+static int
+append_lower(struct buf *b, const char *s)
+{
+	char c;
+
+	for (; *s != '\0'; s++) {
+		c = (char)lower((unsigned char)*s);
+		if (buf_append(b, &c, 1) != 0)
+			return (-1);
 	}
-	d[j] = '\0';
-	return (d);
+	return (0);
+}
+
+/* A header value onto ${b}: trimmed, inner runs of white space as one ' '. */
+static int
+append_collapsed(struct buf *b, const char *v)
+{
+	const char *run;
+	int first = 1;
+
+	while (*v != '\0') {
+		while (isws(*v))
+			v++;
+		if (*v == '\0')
+			break;
+		for (run = v; *v != '\0' && !isws(*v); v++)
+			;
+		if ((!first && buf_append(b, " ", 1) != 0) ||
+		    buf_append(b, run, (size_t)(v - run)) != 0)
+			return (-1);
+		first = 0;
+	}
+	return (0);
+}
+
+/* 1 when RFC 3986 dot-segment removal and '//' collapsing leave ${path} as it is. */
+static int
+path_is_normal(const char *path)
+{
+	const char *p, *e;
+
+	for (p = path; ; p = e + 1) {
+		e = strchr(p, '/');
+		if (e == NULL)
+			e = p + strlen(p);
+		/* An empty segment is fine only before the first '/' or after the last. */
+		if (e == p && p != path && *e != '\0')
+			return (0);
+		if ((e - p == 1 && p[0] == '.') || (e - p == 2 && p[0] == '.' && p[1] == '.'))
+			return (0);
+		if (*e == '\0')
+			return (1);
+	}
+}
+
+/*
+ * The canonical request onto ${b}, and where in ${b} its signed-header list
+ * ("a;b;c") starts and how long it is.  Written straight into ${b}: headers
+ * are ordered through an index, not copied, and the common path ("/", or one
+ * that needs no normalisation) and empty query need no allocation.
+ */
+static int
+creq_into(struct buf *b, const struct sigv4_request *r, size_t *sh_off, size_t *sh_len)
+{
+	size_t small[16], *idx = small, n = r->n_headers, i, j, t;
+	char phash[65], *part = NULL;
+	int rc = -1;
+
+	if (n > sizeof(small) / sizeof(small[0]) && (idx = calloc(n, sizeof(*idx))) == NULL)
+		return (-1);
+	/* Insertion sort by lower-case name, stable: repeated headers keep the order sent. */
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && name_cmp(r->headers[idx[j - 1]].name,
+		    r->headers[i].name) > 0; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+	}
+	if (buf_append_str(b, r->method) || buf_append(b, "\n", 1))
+		goto done;
+	if (r->path == NULL || *r->path == '\0') {
+		if (buf_append(b, "/", 1))
+			goto done;
+	} else if (r->s3) {
+		if (buf_append_str(b, r->path))
+			goto done;
+	} else if (path_is_normal(r->path)) {
+		/* The path is already encoded once on the wire; encode it again. */
+		if (encode_into(b, r->path, strlen(r->path), 1))
+			goto done;
+	} else if ((part = sigv4_canonical_path(r->path, 0)) == NULL ||
+	    buf_append_str(b, part))
+		goto done;
+	free(part);
+	part = NULL;
+	if (buf_append(b, "\n", 1))
+		goto done;
+	if (r->query != NULL && *r->query != '\0' &&
+	    ((part = sigv4_canonical_query(r->query)) == NULL || buf_append_str(b, part)))
+		goto done;
+	if (buf_append(b, "\n", 1))
+		goto done;
+	/* Repeated headers: one line, values joined with ',' in the order sent. */
+	for (i = 0; i < n; i++) {
+		const struct http_header *h = &r->headers[idx[i]];
+
+		if (i == 0 || name_cmp(r->headers[idx[i - 1]].name, h->name) != 0) {
+			if ((i > 0 && buf_append(b, "\n", 1)) || append_lower(b, h->name) ||
+			    buf_append(b, ":", 1))
+				goto done;
+		} else if (buf_append(b, ",", 1))
+			goto done;
+		if (append_collapsed(b, h->value))
+			goto done;
+	}
+	if ((n > 0 && buf_append(b, "\n", 1)) || buf_append(b, "\n", 1))
+		goto done;
+	*sh_off = b->len;
+	for (i = 0; i < n; i++) {
+		t = idx[i];
+		if (i > 0 && name_cmp(r->headers[idx[i - 1]].name, r->headers[t].name) == 0)
+			continue;
+		if ((i > 0 && buf_append(b, ";", 1)) || append_lower(b, r->headers[t].name))
+			goto done;
+	}
+	*sh_len = b->len - *sh_off;
+	if (r->payload_hash != NULL && strlen(r->payload_hash) == 64)
+		memcpy(phash, r->payload_hash, 65);
+	else if (sigv4_sha256_hex(r->body, r->body_len, phash) != 0)
+		goto done;
+	if (buf_append(b, "\n", 1) || buf_append(b, phash, 64))
+		goto done;
+	rc = 0;
+done:
+	free_secret(part);
+	if (idx != small)
+		free(idx);
+	return (rc);
 }
 
 char *
 sigv4_canonical_request(const struct sigv4_request *r, char **signed_headers)
 {
-	struct chdr *h = NULL;
-	struct buf b, sh;
-	char *cpath = NULL, *cquery = NULL, *out = NULL;
-	char phash[65];
-	size_t i, k, n = r->n_headers;
+	struct buf b;
+	size_t off = 0, len = 0;
+	char *out;
 
-	buf_init(&b, SIGV4_MAX);
-	buf_init(&sh, SIGV4_MAX);
 	if (signed_headers != NULL)
 		*signed_headers = NULL;
-	if ((h = calloc(n ? n : 1, sizeof(*h))) == NULL)
-		goto done;
-	for (i = 0; i < n; i++) {
-		size_t nl = strlen(r->headers[i].name);
-
-		if ((h[i].name = strndup(r->headers[i].name, nl)) == NULL ||
-		    (h[i].value = collapse(r->headers[i].value)) == NULL)
-			goto done;
-		for (k = 0; k < nl; k++)
-			if (h[i].name[k] >= 'A' && h[i].name[k] <= 'Z')
-				h[i].name[k] = (char)(h[i].name[k] - 'A' + 'a');
-		h[i].order = i;
+	buf_init(&b, SIGV4_MAX);
+	if (creq_into(&b, r, &off, &len) != 0) {
+		buf_clean(&b);
+		return (NULL);
 	}
-	qsort(h, n, sizeof(*h), chdr_cmp);
-
-	if ((cpath = sigv4_canonical_path(r->path, r->s3)) == NULL ||
-	    (cquery = sigv4_canonical_query(r->query)) == NULL)
-		goto done;
-	if (r->payload_hash != NULL && strlen(r->payload_hash) == 64)
-		memcpy(phash, r->payload_hash, 65);
-	else if (sigv4_sha256_hex(r->body, r->body_len, phash) != 0)
-		goto done;
-
-	if (buf_append_str(&b, r->method) || buf_append(&b, "\n", 1) ||
-	    buf_append_str(&b, cpath) || buf_append(&b, "\n", 1) ||
-	    buf_append_str(&b, cquery) || buf_append(&b, "\n", 1))
-		goto done;
-	/* Repeated headers: one line, values joined with ',' in the order sent. */
-	for (i = 0; i < n; i++) {
-		int first = (i == 0 || strcmp(h[i].name, h[i - 1].name) != 0);
-		int last = (i + 1 == n || strcmp(h[i].name, h[i + 1].name) != 0);
-
-		if (first) {
-			if ((sh.len > 0 && buf_append(&sh, ";", 1)) ||
-			    buf_append_str(&sh, h[i].name) ||
-			    buf_append_str(&b, h[i].name) || buf_append(&b, ":", 1))
-				goto done;
-		} else if (buf_append(&b, ",", 1))
-			goto done;
-		if (buf_append_str(&b, h[i].value))
-			goto done;
-		if (last && buf_append(&b, "\n", 1))
-			goto done;
+	if (signed_headers != NULL && (*signed_headers = strndup(b.data + off, len)) == NULL) {
+		buf_clean(&b);
+		return (NULL);
 	}
-	if (buf_append(&b, "\n", 1) || buf_append(&b, sh.data ? sh.data : "", sh.len) ||
-	    buf_append(&b, "\n", 1) || buf_append_str(&b, phash))
-		goto done;
 	out = buf_steal(&b);
-	if (signed_headers != NULL && (*signed_headers = buf_steal(&sh)) == NULL) {
-		free(out);
-		out = NULL;
+	if (out == NULL && signed_headers != NULL) {
+		free(*signed_headers);
+		*signed_headers = NULL;
 	}
-done:
-	buf_clean(&b);
-	buf_clean(&sh);
-	if (h != NULL)
-		for (i = 0; i < n; i++) {
-			free(h[i].name);
-			free_secret(h[i].value);	/* may be the session token */
-		}
-	free(h);
-	free(cpath);
-	free(cquery);
 	return (out);
+}
+
+/* "YYYYMMDD/<region>/<service>/aws4_request" onto ${b}. */
+static int
+scope_into(struct buf *b, const struct sigv4_signer *s)
+{
+	return (buf_append(b, s->amz_date, 8) || buf_append(b, "/", 1) ||
+	    buf_append_str(b, s->region) || buf_append(b, "/", 1) ||
+	    buf_append_str(b, s->service) || buf_append_str(b, "/aws4_request") ? -1 : 0);
 }
 
 char *
 sigv4_scope(const struct sigv4_signer *s)
 {
-	size_t n = 8 + 1 + strlen(s->region) + 1 + strlen(s->service) + 1 + 12 + 1;
-	char *d;
+	struct buf b;
 
-	if ((d = malloc(n)) == NULL)
+	buf_init(&b, SIGV4_MAX);
+	if (scope_into(&b, s) != 0) {
+		buf_clean(&b);
 		return (NULL);
-	snprintf(d, n, "%.8s/%s/%s/aws4_request", s->amz_date, s->region, s->service);
-	return (d);
+	}
+	return (buf_steal(&b));
+}
+
+/* The string to sign for the ${n} bytes of canonical request at ${creq}, onto ${b}. */
+static int
+sts_into(struct buf *b, const struct sigv4_signer *s, const char *creq, size_t n)
+{
+	char h[65];
+
+	if (sigv4_sha256_hex(creq, n, h) != 0)
+		return (-1);
+	return (buf_append_str(b, "AWS4-HMAC-SHA256\n") || buf_append(b, s->amz_date, 16) ||
+	    buf_append(b, "\n", 1) || scope_into(b, s) || buf_append(b, "\n", 1) ||
+	    buf_append(b, h, 64) ? -1 : 0);
 }
 
 char *
 sigv4_string_to_sign(const struct sigv4_signer *s, const char *creq)
 {
-	char h[65], *scope, *d = NULL;
-	size_t n;
+	struct buf b;
 
-	if (sigv4_sha256_hex(creq, strlen(creq), h) != 0 ||
-	    (scope = sigv4_scope(s)) == NULL)
+	buf_init(&b, SIGV4_MAX);
+	if (sts_into(&b, s, creq, strlen(creq)) != 0) {
+		buf_clean(&b);
 		return (NULL);
-	n = 16 + 1 + 16 + 1 + strlen(scope) + 1 + 64 + 1;
-	if ((d = malloc(n)) != NULL)
-		snprintf(d, n, "AWS4-HMAC-SHA256\n%s\n%s\n%s", s->amz_date, scope, h);
-	free(scope);
-	return (d);
+	}
+	return (buf_steal(&b));
+}
+
+/* The signing key: HMAC chain "AWS4"+secret -> date -> region -> service -> "aws4_request". */
+static int
+derive_key(const struct sigv4_signer *s, unsigned char key[32])
+{
+	unsigned char k1[32], k2[32];
+	size_t slen = strlen(s->secret_access_key);
+	struct buf kinit;
+	int rc = -1;
+
+	buf_init(&kinit, SIGV4_MAX);
+	if (buf_append(&kinit, "AWS4", 4) || buf_append(&kinit, s->secret_access_key, slen) ||
+	    hmac(kinit.data, kinit.len, s->amz_date, 8, k1) != 0 ||
+	    hmac(k1, 32, s->region, strlen(s->region), k2) != 0 ||
+	    hmac(k2, 32, s->service, strlen(s->service), k1) != 0 ||
+	    hmac(k1, 32, "aws4_request", 12, key) != 0)
+		goto done;
+	rc = 0;
+done:
+	wipe(k1, sizeof(k1));
+	wipe(k2, sizeof(k2));
+	buf_clean(&kinit);
+	return (rc);
+}
+
+void
+sigv4_cache_init(struct sigv4_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+	buf_init(&c->work, SIGV4_MAX);
+}
+
+/* Forget the cached key (wiped); the work buffer stays. */
+static void
+cache_drop(struct sigv4_cache *c)
+{
+	wipe(c->key, sizeof(c->key));
+	wipe(c->secret_fp, sizeof(c->secret_fp));
+	wipe(c->date, sizeof(c->date));
+	free(c->region_service);
+	c->region_service = NULL;
+	c->valid = 0;
+}
+
+void
+sigv4_cache_clean(struct sigv4_cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_drop(c);
+	buf_clean(&c->work);
+	c->derivations = 0;
+}
+
+/*
+ * The signing key for ${s}, from ${c} when it was derived for the same date,
+ * Region, service and secret, else derived and kept there.  The secret is told
+ * apart by its SHA-256 (no copy of it is kept), so a renewed credential -- an
+ * assumed role's next session -- never signs with the key of the last one.
+ */
+static int
+cached_key(struct sigv4_cache *c, const struct sigv4_signer *s, unsigned char key[32])
+{
+	unsigned char fp[32];
+	size_t rl = strlen(s->region), sl = strlen(s->service);
+	int rc = -1;
+
+	if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+	    (const unsigned char *)s->secret_access_key, strlen(s->secret_access_key), fp) != 0)
+		goto done;
+	if (c->valid && memcmp(c->date, s->amz_date, 8) == 0 &&
+	    memcmp(c->secret_fp, fp, sizeof(fp)) == 0 &&
+	    strncmp(c->region_service, s->region, rl) == 0 && c->region_service[rl] == '\n' &&
+	    strcmp(c->region_service + rl + 1, s->service) == 0) {
+		memcpy(key, c->key, 32);
+		rc = 0;
+		goto done;
+	}
+	cache_drop(c);
+	if (derive_key(s, key) != 0)
+		goto done;
+	c->derivations++;
+	/* Kept only when it can be told apart next time; a failed copy just isn't cached. */
+	if ((c->region_service = malloc(rl + 1 + sl + 1)) != NULL) {
+		memcpy(c->region_service, s->region, rl);
+		c->region_service[rl] = '\n';
+		memcpy(c->region_service + rl + 1, s->service, sl + 1);
+		memcpy(c->key, key, 32);
+		memcpy(c->secret_fp, fp, sizeof(fp));
+		memcpy(c->date, s->amz_date, 8);
+		c->valid = 1;
+	}
+	rc = 0;
+done:
+	wipe(fp, sizeof(fp));
+	return (rc);
+}
+
+/* hex HMAC of ${n} bytes at ${sts} under the signing key (from ${c} when non-NULL). */
+static int
+signature_of(const struct sigv4_signer *s, struct sigv4_cache *c, const char *sts,
+    size_t n, char out[65])
+{
+	unsigned char key[32], d[32];
+	int rc = -1;
+
+	if ((c != NULL ? cached_key(c, s, key) : derive_key(s, key)) != 0 ||
+	    hmac(key, 32, sts, n, d) != 0)
+		goto done;
+	tohex(d, 32, out);
+	rc = 0;
+done:
+	wipe(key, sizeof(key));
+	wipe(d, sizeof(d));
+	return (rc);
 }
 
 int
 sigv4_signature(const struct sigv4_signer *s, const char *sts, char out[65])
 {
-	unsigned char k1[32], k2[32];
-	size_t slen = strlen(s->secret_access_key);
-	char *kinit;
+	return (signature_of(s, NULL, sts, strlen(sts), out));
+}
+
+int
+sigv4_authorize(const struct sigv4_signer *s, const struct sigv4_request *r,
+    struct sigv4_cache *c, struct buf *out)
+{
+	struct buf local, *w;
+	size_t sh_off = 0, sh_len = 0, creq_len;
+	char sig[65];
 	int rc = -1;
 
-	if ((kinit = malloc(slen + 5)) == NULL)
-		return (-1);
-	memcpy(kinit, "AWS4", 4);
-	memcpy(kinit + 4, s->secret_access_key, slen + 1);
-	if (hmac(kinit, slen + 4, s->amz_date, 8, k1) != 0 ||
-	    hmac(k1, 32, s->region, strlen(s->region), k2) != 0 ||
-	    hmac(k2, 32, s->service, strlen(s->service), k1) != 0 ||
-	    hmac(k1, 32, "aws4_request", 12, k2) != 0 ||
-	    hmac(k2, 32, sts, strlen(sts), k1) != 0)
+	buf_init(&local, SIGV4_MAX);
+	w = c != NULL ? &c->work : &local;
+	buf_reset(w);
+	if (creq_into(w, r, &sh_off, &sh_len) != 0)
 		goto done;
-	tohex(k1, 32, out);
+	creq_len = w->len;
+	if (sts_into(w, s, w->data, creq_len) != 0 ||
+	    signature_of(s, c, w->data + creq_len, w->len - creq_len, sig) != 0)
+		goto done;
+	/* ${out} is written only now: ${r}'s strings may live in it. */
+	if (buf_append_str(out, "AWS4-HMAC-SHA256 Credential=") ||
+	    buf_append_str(out, s->access_key_id) || buf_append(out, "/", 1) ||
+	    scope_into(out, s) || buf_append_str(out, ", SignedHeaders=") ||
+	    buf_append(out, w->data + sh_off, sh_len) ||
+	    buf_append_str(out, ", Signature=") || buf_append(out, sig, 64))
+		goto done;
 	rc = 0;
 done:
-	wipe(k1, sizeof(k1));
-	wipe(k2, sizeof(k2));
-	free_secret(kinit);
+	/* The canonical request carries the session token. */
+	buf_reset(w);
+	buf_clean(&local);
+	wipe(sig, sizeof(sig));
 	return (rc);
 }
 
 char *
 sigv4_authorization(const struct sigv4_signer *s, const struct sigv4_request *r)
 {
-	char *creq = NULL, *sh = NULL, *sts = NULL, *scope = NULL, *out = NULL;
-	char sig[65];
-	size_t n;
+	struct buf out;
 
-	if ((creq = sigv4_canonical_request(r, &sh)) == NULL ||
-	    (sts = sigv4_string_to_sign(s, creq)) == NULL ||
-	    sigv4_signature(s, sts, sig) != 0 || (scope = sigv4_scope(s)) == NULL)
-		goto done;
-	n = 64 + strlen(s->access_key_id) + strlen(scope) + strlen(sh) + 64 + 1;
-	if ((out = malloc(n)) != NULL)
-		snprintf(out, n, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		    s->access_key_id, scope, sh, sig);
-done:
-	free_secret(creq);
-	free(sh);
-	free(sts);
-	free(scope);
-	return (out);
-}
-
-int
-sigv4_url_split(const char *url, char **host, char **path, char **query)
-{
-	const char *p, *hs, *he, *ps, *qs;
-	size_t hl;
-	int https;
-
-	*host = *path = *query = NULL;
-	/* Schemes are case-insensitive (RFC 3986 3.1). */
-	if (strncasecmp(url, "https://", 8) == 0) {
-		https = 1;
-		hs = url + 8;
-	} else if (strncasecmp(url, "http://", 7) == 0) {
-		https = 0;
-		hs = url + 7;
-	} else
-		return (-1);
-	for (p = hs; *p && *p != '/' && *p != '?' && *p != '#'; p++)
-		;
-	he = p;
-	if (he == hs)
-		return (-1);
-	hl = (size_t)(he - hs);
-	/* botocore drops the scheme's default port from the signed host. */
-	if (https && hl > 4 && memcmp(he - 4, ":443", 4) == 0)
-		hl -= 4;
-	else if (!https && hl > 3 && memcmp(he - 3, ":80", 3) == 0)
-		hl -= 3;
-	if ((*host = strndup(hs, hl)) == NULL)
-		goto fail;
-	ps = he;
-	for (p = ps; *p && *p != '?' && *p != '#'; p++)
-		;
-	if (p == ps)
-		*path = strndup("/", 1);
-	else
-		*path = strndup(ps, (size_t)(p - ps));
-	if (*path == NULL)
-		goto fail;
-	if (*p == '?') {
-		qs = p + 1;
-		for (p = qs; *p && *p != '#'; p++)
-			;
-		if ((*query = strndup(qs, (size_t)(p - qs))) == NULL)
-			goto fail;
+	buf_init(&out, SIGV4_MAX);
+	if (sigv4_authorize(s, r, NULL, &out) != 0) {
+		buf_clean(&out);
+		return (NULL);
 	}
-	return (0);
-fail:
-	free(*host);
-	free(*path);
-	*host = *path = NULL;
-	return (-1);
-}
-
-static int
-append_param(struct buf *b, const char *k, const char *v)
-{
-	if (b->len > 0 && buf_append(b, "&", 1) != 0)
-		return (-1);
-	if (encode_into(b, k, strlen(k), 0) != 0 || buf_append(b, "=", 1) != 0)
-		return (-1);
-	return (encode_into(b, v, strlen(v), 0));
-}
-
-char *
-sigv4_presign(const struct sigv4_signer *s, const char *method, const char *url,
-    long expires_s)
-{
-	char *host = NULL, *path = NULL, *query = NULL, *scope = NULL, *cred = NULL;
-	char *creq = NULL, *sts = NULL, *out = NULL, *base;
-	struct http_header hh;
-	struct sigv4_request r;
-	struct buf q, u;
-	char exp[24], sig[65];
-	size_t n;
-
-	buf_init(&q, SIGV4_MAX);
-	buf_init(&u, SIGV4_MAX);
-	if (sigv4_url_split(url, &host, &path, &query) != 0 ||
-	    (scope = sigv4_scope(s)) == NULL)
-		goto done;
-	n = strlen(s->access_key_id) + 1 + strlen(scope) + 1;
-	if ((cred = malloc(n)) == NULL)
-		goto done;
-	snprintf(cred, n, "%s/%s", s->access_key_id, scope);
-	snprintf(exp, sizeof(exp), "%ld", expires_s);
-	/* Operation parameters first, then the auth parameters (botocore's order). */
-	if (query != NULL && *query != '\0' && buf_append_str(&q, query) != 0)
-		goto done;
-	if (append_param(&q, "X-Amz-Algorithm", "AWS4-HMAC-SHA256") ||
-	    append_param(&q, "X-Amz-Credential", cred) ||
-	    append_param(&q, "X-Amz-Date", s->amz_date) ||
-	    append_param(&q, "X-Amz-Expires", exp) ||
-	    append_param(&q, "X-Amz-SignedHeaders", "host") ||
-	    (s->session_token != NULL &&
-	    append_param(&q, "X-Amz-Security-Token", s->session_token)))
-		goto done;
-	hh.name = "host";
-	hh.value = host;
-	memset(&r, 0, sizeof(r));
-	r.method = method;
-	r.path = path;
-	r.query = q.data;
-	r.headers = &hh;
-	r.n_headers = 1;
-	if ((creq = sigv4_canonical_request(&r, NULL)) == NULL ||
-	    (sts = sigv4_string_to_sign(s, creq)) == NULL ||
-	    sigv4_signature(s, sts, sig) != 0)
-		goto done;
-	/* The URL up to (not including) any '?' or '#'. */
-	base = strpbrk(strstr(url, "://") + 3, "?#");
-	if (buf_append(&u, url, base ? (size_t)(base - url) : strlen(url)) ||
-	    buf_append(&u, "?", 1) || buf_append(&u, q.data, q.len) ||
-	    buf_append_str(&u, "&X-Amz-Signature=") || buf_append_str(&u, sig))
-		goto done;
-	out = buf_steal(&u);
-done:
-	buf_clean(&q);
-	buf_clean(&u);
-	free(host);
-	free(path);
-	free(query);
-	free(scope);
-	free(cred);
-	free_secret(creq);
-	free(sts);
-	return (out);
+	return (buf_steal(&out));
 }

@@ -34,6 +34,32 @@ struct sigv4_signer {
 	char		 amz_date[17];	/* "YYYYMMDDTHHMMSSZ" */
 };
 
+/*
+ * What signing many requests can keep between them, as the AWS SDKs do: the
+ * derived signing key, which changes only with the date, Region, service or
+ * secret (so one HMAC a request instead of five), and a work buffer for the
+ * canonical request and string to sign.  Owned by one signer at a time.
+ */
+struct sigv4_cache {
+	unsigned char	 key[32];	/* secret: wiped when replaced or cleaned */
+	unsigned char	 secret_fp[32];	/* SHA-256 of the secret the key is for */
+	char		 date[8];	/* "YYYYMMDD" the key is for */
+	char		*region_service;	/* "<region>\n<service>" the key is for */
+	int		 valid;
+	unsigned long	 derivations;	/* keys derived so far (tests, bench) */
+	struct buf	 work;		/* wiped after each use: holds the token */
+};
+
+/** sigv4_cache_init(c): an empty cache. */
+void	sigv4_cache_init(struct sigv4_cache *c);
+/** sigv4_cache_clean(c): wipe the key and the work buffer, release. */
+void	sigv4_cache_clean(struct sigv4_cache *c);
+/** sigv4_authorize(s, r, c, out): append the Authorization value for ${r} to ${out},
+ *  with the key cached in ${c} (NULL: derived afresh).  ${out} is written only after
+ *  ${r} is read, so ${r}'s strings may live in it.  0 or -1. */
+int	sigv4_authorize(const struct sigv4_signer *s, const struct sigv4_request *r,
+	    struct sigv4_cache *c, struct buf *out);
+
 /** sigv4_amz_date(t, out): format ${t} (UTC) as "YYYYMMDDTHHMMSSZ" into ${out}. */
 void	sigv4_amz_date(time_t t, char out[17]);
 /** sigv4_uri_encode(s, n, keep_slash): percent-encode all but A-Za-z0-9-_.~ (and '/'
@@ -69,6 +95,18 @@ char	*sigv4_authorization(const struct sigv4_signer *s, const struct sigv4_reque
  */
 char	*sigv4_presign(const struct sigv4_signer *s, const char *method,
 	    const char *url, long expires_s);
+/* The parts of an http(s) URL, pointing into it (not NUL-terminated). */
+struct sigv4_url {
+	const char	*host;		/* host[:port], the scheme's default port dropped */
+	size_t		 host_len;
+	const char	*path;		/* "" when the URL has none */
+	size_t		 path_len;
+	const char	*query;		/* after '?', or NULL */
+	size_t		 query_len;
+};
+/** sigv4_url_parts(url, u): split ${url} without copying; 0, or -1 when it is not an
+ *  http(s) URL with a host. */
+int	sigv4_url_parts(const char *url, struct sigv4_url *u);
 /** sigv4_url_split(url, host, path, query): malloc'd host[:port], path ("/" if empty)
  *  and query (NULL if none) of an http(s) URL; 0 or -1. */
 int	sigv4_url_split(const char *url, char **host, char **path, char **query);

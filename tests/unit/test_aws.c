@@ -440,6 +440,83 @@ test_xml_budget(void)
 	free(flood);
 }
 
+/* One parser for many answers: each parsed as alone, a bad one leaves none behind, a
+ * DOCTYPE is refused, and documents outlive the parser. */
+static void
+test_xml_reuse(void)
+{
+	const char *a = "<R xmlns=\"urn:x\"><Id>first</Id><N>1</N></R>";
+	const char *b = "<Q><Id>second-answer-with-a-longer-text</Id></Q>";
+	const char *bad = "<R><Id>x</R>";
+	const char *dtd = "<!DOCTYPE R [<!ENTITY e \"boom\">]><R>&e;</R>";
+	xmlParserCtxtPtr ctxt = NULL;
+	xmlDocPtr d1, d2, d3, d4;
+	struct buf big;
+	char *t;
+	int i;
+
+	d1 = aws_xml_parse_reuse(&ctxt, a, strlen(a));
+	CHECK(d1 != NULL && ctxt != NULL);
+	CHECK(aws_xml_parse_reuse(&ctxt, bad, strlen(bad)) == NULL);
+	CHECK(aws_xml_parse_reuse(&ctxt, dtd, strlen(dtd)) == NULL);
+	CHECK(aws_xml_parse_reuse(&ctxt, "", 0) == NULL);
+	d2 = aws_xml_parse_reuse(&ctxt, b, strlen(b));
+	CHECK(d2 != NULL);
+	/* Many more on the same parser: it stays usable. */
+	for (i = 0, d3 = NULL; i < 50; i++) {
+		xmlFreeDoc(d3);
+		d3 = aws_xml_parse_reuse(&ctxt, a, strlen(a));
+	}
+	CHECK(d3 != NULL);
+	/* A large answer (20,000 elements) parses on the reused parser too. */
+	buf_init(&big, 1u << 20);
+	CHECK(buf_append_str(&big, "<L>") == 0);
+	for (i = 0; i < 20000 && buf_append_str(&big, "<x/>") == 0; i++)
+		;
+	CHECK(i == 20000);
+	CHECK(buf_append_str(&big, "</L>") == 0);
+	d4 = aws_xml_parse_reuse(&ctxt, big.data, big.len);
+	CHECK(d4 != NULL);
+	xmlFreeDoc(d4);
+	buf_clean(&big);
+	xmlFreeParserCtxt(ctxt);
+	t = d1 ? xml_text(xmlDocGetRootElement(d1), "Id") : NULL;
+	CHECK_STR(t, "first");
+	free(t);
+	t = d2 ? xml_text(xmlDocGetRootElement(d2), "Id") : NULL;
+	CHECK_STR(t, "second-answer-with-a-longer-text");
+	free(t);
+	t = d3 ? xml_text(xmlDocGetRootElement(d3), "N") : NULL;
+	CHECK_STR(t, "1");
+	free(t);
+	xmlFreeDoc(d1);
+	xmlFreeDoc(d2);
+	xmlFreeDoc(d3);
+}
+
+/* Parameters keep each key and value, in order, values may be empty or NULL. */
+static void
+test_params_block(void)
+{
+	struct aws_params p;
+	struct buf b;
+
+	aws_params_init(&p);
+	CHECK(aws_params_add(&p, "A", "1") == 0 && aws_params_add(&p, "B", NULL) == 0 &&
+	    aws_params_add(&p, "C", "x y") == 0 && aws_params_add(&p, NULL, "v") == -1);
+	CHECK(p.n == 3);
+	CHECK_STR(p.kv[0], "A");
+	CHECK_STR(p.kv[1], "1");
+	CHECK_STR(p.kv[3], "");
+	CHECK_STR(p.kv[5], "x y");
+	buf_init(&b, 1024);
+	CHECK(aws_form_encode(&b, "Act", "v1", &p) == 0);
+	CHECK_STR(b.data, "Action=Act&Version=v1&A=1&B=&C=x+y");
+	buf_clean(&b);
+	aws_params_clean(&p);
+	CHECK(p.n == 0 && p.kv == NULL);
+}
+
 int
 main(void)
 {
@@ -456,5 +533,7 @@ main(void)
 	test_xml_helpers();
 	test_creds_expiry();
 	test_xml_budget();
+	test_xml_reuse();
+	test_params_block();
 	UNIT_DONE();
 }

@@ -506,6 +506,129 @@ test_presign_shape(void)
 	free(v);
 }
 
+/* holds(p, n, s): 1 when the ${n} bytes at ${p} contain the string ${s}. */
+static int
+holds(const char *p, size_t n, const char *s)
+{
+	size_t i, l = strlen(s);
+
+	for (i = 0; i + l <= n; i++)
+		if (memcmp(p + i, s, l) == 0)
+			return (1);
+	return (0);
+}
+
+/* sign(s, c, r): the Authorization value for ${r}, through the cache ${c} (NULL: none). */
+static char *
+sign_with(const struct sigv4_signer *s, struct sigv4_cache *c, const struct sigv4_request *r)
+{
+	struct buf b;
+
+	buf_init(&b, 1u << 20);
+	if (sigv4_authorize(s, r, c, &b) != 0) {
+		buf_clean(&b);
+		return (NULL);
+	}
+	return (buf_steal(&b));
+}
+
+/*
+ * The cached signing key signs exactly as a key derived afresh, and is derived again
+ * whenever the date, Region, service or secret changes -- a renewed credential (an
+ * assumed role's next session, same access key id) must never sign with the old key.
+ */
+static void
+test_key_cache(void)
+{
+	static const struct {
+		const char *date, *region, *service, *secret;
+		int derives;	/* 1: this row must derive a new key */
+	} rows[] = {
+		{ "20150830T123600Z", "us-east-1", "service", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1 },
+		{ "20150830T235959Z", "us-east-1", "service", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 0 },
+		{ "20150831T000000Z", "us-east-1", "service", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1 },
+		{ "20150831T000001Z", "us-east-1", "service", "second-secret-after-a-refresh", 1 },
+		{ "20150831T000002Z", "us-east-1", "service", "second-secret-after-a-refresh", 0 },
+		{ "20150831T000003Z", "us-east-1", "service", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1 },
+		{ "20150831T000004Z", "eu-west-1", "service", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1 },
+		{ "20150831T000005Z", "eu-west-1", "rds", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1 },
+		/* Region and service that concatenate alike are still told apart. */
+		{ "20150831T000006Z", "eu-west-1r", "ds", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1 },
+		{ "20150831T000007Z", "eu-west-1r", "ds", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 0 },
+	};
+	struct http_header h[3] = {
+		{ "Content-Type", "application/x-www-form-urlencoded" },
+		{ "Host", "example.amazonaws.com" },
+		{ "X-Amz-Date", NULL },
+	};
+	struct sigv4_cache c;
+	struct sigv4_signer s;
+	struct sigv4_request r;
+	unsigned long before;
+	size_t i, k, used;
+	char *a, *b, *creq, *sts;
+	int zero;
+
+	sigv4_cache_init(&c);
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.path = "/";
+	r.headers = h;
+	r.n_headers = 3;
+	r.body = "Param1=value1";
+	r.body_len = 13;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		s.access_key_id = "AKIDEXAMPLE";
+		s.secret_access_key = rows[i].secret;
+		s.region = rows[i].region;
+		s.service = rows[i].service;
+		memcpy(s.amz_date, rows[i].date, 17);
+		h[2].value = rows[i].date;
+		before = c.derivations;
+		a = sign_with(&s, &c, &r);
+		b = sign_with(&s, NULL, &r);
+		CHECK(a != NULL && b != NULL);
+		CHECK_STR(a, b);
+		CHECK(c.derivations - before == (unsigned long)rows[i].derives);
+		if (a == NULL || b == NULL || strcmp(a, b) != 0 ||
+		    c.derivations - before != (unsigned long)rows[i].derives)
+			fprintf(stderr, "key cache row %zu\n", i);
+		free(a);
+		free(b);
+	}
+	/* The suite's own answer, through a warm cache. */
+	memcpy(s.amz_date, "20150830T123600Z", 17);
+	h[2].value = "20150830T123600Z";
+	s.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	s.region = "us-east-1";
+	s.service = "service";
+	a = sign_with(&s, &c, &r);
+	free(a);
+	a = sign_with(&s, &c, &r);
+	CHECK_STR(a, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+	    "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
+	    "Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
+	free(a);
+	/* Nothing of the request is left in the work buffer (canonical request, string to
+	 * sign); the key is wiped on clean. */
+	creq = sigv4_canonical_request(&r, NULL);
+	sts = creq ? sigv4_string_to_sign(&s, creq) : NULL;
+	/* The bytes the last request wrote (the ones beyond were never written). */
+	used = creq && sts ? strlen(creq) + strlen(sts) : 0;
+	CHECK(used > 0 && c.work.data != NULL && c.work.len == 0 && used <= c.work.cap);
+	CHECK(c.work.data == NULL || used > c.work.cap ||
+	    (!holds(c.work.data, used, "content-type:") &&
+	    !holds(c.work.data, used, "AWS4-HMAC-SHA256")));
+	free(creq);
+	free(sts);
+	sigv4_cache_clean(&c);
+	for (k = 0, zero = 1; k < sizeof(c.key); k++)
+		if (c.key[k] != 0 || c.secret_fp[k] != 0)
+			zero = 0;
+	CHECK(zero && !c.valid && c.region_service == NULL && c.work.data == NULL);
+}
+
 int
 main(void)
 {
@@ -515,6 +638,7 @@ main(void)
 	test_url_split();
 	test_form_post();
 	test_presign_shape();
+	test_key_cache();
 	test_suite();
 	UNIT_DONE();
 }
