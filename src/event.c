@@ -50,6 +50,7 @@ event_kind_name(enum event_kind k)
 	case EVENT_MANUAL_SWEEP:		return ("sweep");
 	case EVENT_MANUAL_ADVANCE:		return ("advance");
 	case EVENT_MANUAL_RESTORE:		return ("restore");
+	case EVENT_MANUAL_INFLIGHT:		return ("inflight");
 	}
 	return ("unknown");
 }
@@ -207,6 +208,10 @@ parse_manual(const cJSON *root, struct event *ev)
 		ev->kind = EVENT_MANUAL_SWEEP;
 		return (F_OK);
 	}
+	if (strcmp(ev->action, "inflight") == 0) {
+		ev->kind = EVENT_MANUAL_INFLIGHT;
+		return (F_OK);
+	}
 	if (strcmp(ev->action, "advance") == 0) {
 		char *snap = NULL;
 
@@ -278,8 +283,8 @@ parse_manual(const cJSON *root, struct event *ev)
 		ev->snap_kind = (kind != SNAP_NONE) ? kind : SNAP_INSTANCE;
 		return (F_OK);
 	}
-	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.*s\" (expected sweep, advance "
-	    "or restore)", CUT(ev->action, 60)));
+	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.*s\" (expected sweep, inflight, "
+	    "advance or restore)", CUT(ev->action, 60)));
 }
 
 /* ---- EventBridge ------------------------------------------------------------------- */

@@ -19,7 +19,8 @@ enum event_kind {
 	EVENT_SCHEDULED,		/* aws.events Scheduled Event */
 	EVENT_MANUAL_SWEEP,		/* {"action":"sweep"} */
 	EVENT_MANUAL_ADVANCE,		/* {"action":"advance","snapshot":...} */
-	EVENT_MANUAL_RESTORE		/* {"action":"restore","db":...} */
+	EVENT_MANUAL_RESTORE,		/* {"action":"restore","db":...} */
+	EVENT_MANUAL_INFLIGHT		/* {"action":"inflight"} (inflight.h) */
 };
 
 enum snap_kind {
@@ -45,7 +46,7 @@ struct event {
 	struct arn	 arn;		/* snapshot_arn split (fields NULL when no ARN) */
 
 	/* Manual actions */
-	char	*action;		/* "sweep", "advance", "restore" */
+	char	*action;		/* "sweep", "advance", "restore", "inflight" */
 	char	*db;			/* restore: the source DB instance or cluster id */
 	char	*target;		/* restore: the id of the new DB, or NULL */
 	char	*db_account;		/* restore: the 12-digit production account whose copies

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "ferry.h"
 #include "handler.h"
+#include "inflight.h"
 #include "keeper.h"
 #include "log.h"
 #include "rds.h"
@@ -116,6 +117,12 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	/* Outside Lambda the account is not known before STS says it (the handler's check
 	 * saw only the region): an event naming another account is refused here, and one
 	 * whose account can't be checked is a failure, never acted on. */
+	if (inflight_is_forwarded(ev, ctx->cfg)) {
+		/* The backup account's copy finished: the one event of another account the
+		 * ferry takes, and only as a hint (inflight_forwarded reads the copy). */
+		inflight_forwarded(&f, ev, &r);
+		goto done;
+	}
 	if (ev->kind != EVENT_UNKNOWN && (session_foreign_account(&f, ev->account, &r) != 0 ||
 	    session_foreign_account(&f, ev->arn.account, &r) != 0))
 		goto done;
@@ -143,6 +150,9 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 	case EVENT_SCHEDULED:
 	case EVENT_MANUAL_SWEEP:
 		sweep_run(&f, time(NULL), &r);
+		break;
+	case EVENT_MANUAL_INFLIGHT:
+		inflight_run(&f, time(NULL), &r);
 		break;
 	case EVENT_MANUAL_RESTORE:
 		restore_db(&f, ev->db, ev->db_account, ev->target, &r);
@@ -237,7 +247,8 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		result_add_opt(f, "detailType", ev.detail_type);
 		result_add_opt(f, "eventId", ev.event_id);
 		log_info("event ignored", f);
-	} else if (event_foreign(&ev, cfg ? cfg->account_id : NULL, cfg ? cfg->region : NULL)) {
+	} else if (!inflight_is_forwarded(&ev, cfg) &&
+	    event_foreign(&ev, cfg ? cfg->account_id : NULL, cfg ? cfg->region : NULL)) {
 		/* Never act on another account's or region's resources. */
 		snprintf(ev.reason, sizeof(ev.reason), "event of account %s, region %s; this "
 		    "function runs in account %s, region %s",

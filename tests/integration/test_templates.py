@@ -402,6 +402,8 @@ PLATFORM = {
     "logs:CreateLogStream": "the Lambda service writes the function's stdout to its log group",
     "logs:PutLogEvents": "same",
     "sqs:SendMessage": "failed asynchronous invocations go to the dead-letter queue",
+    "events:PutEvents": "EventBridge forwards the backup account's copy-finished events to "
+                        "the production bus (ForwardCopyEventsRole, assumed by EventBridge)",
 }
 
 
@@ -736,7 +738,31 @@ def test_pattern_matcher_itself():
         pattern_matches({"a": [{"anything-but": "x"}]}, {"a": "y"})
 
 
+# The accounts of the sample events: production's own, and its backup account.
+OWN_ACCOUNT, BACKUP_ACCOUNT = "123456789012", "210987654321"
+
+
+def _resolve(v, refs):
+    """A pattern with its account Refs replaced by the samples' accounts."""
+    if isinstance(v, dict) and set(v) == {"Ref"} and v["Ref"] in refs:
+        return refs[v["Ref"]]
+    if isinstance(v, dict):
+        return {k: _resolve(x, refs) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_resolve(x, refs) for x in v]
+    return v
+
+
 def rds_patterns(template):
+    """Every RDS event pattern of ${template}, its account Refs resolved as deployed for the
+    sample events: template.yaml in OWN_ACCOUNT, the backup account's in BACKUP_ACCOUNT."""
+    keeper = "KeeperFunction" in template["Resources"]
+    refs = {"AWS::AccountId": BACKUP_ACCOUNT if keeper else OWN_ACCOUNT,
+            "BackupAccountId": BACKUP_ACCOUNT}
+    return [_resolve(p, refs) for p in _rds_patterns(template)]
+
+
+def _rds_patterns(template):
     out = []
     for lid, res in template["Resources"].items():
         if res["Type"] == "AWS::Serverless::Function":
@@ -768,11 +794,17 @@ def test_trigger_list_agrees_with_design():
 
 
 def must_trigger(event):
-    """The oracle: an RDS snapshot event whose (detail-type, EventID) the design lists."""
+    """The oracle: an RDS snapshot event of the own account whose (detail-type, EventID)
+    the design lists, or a copy-finished event of the backup account (forwarded to the
+    production bus, issue 11)."""
     if not isinstance(event, dict) or event.get("source") != "aws.rds":
         return False
     detail = event.get("detail")
     ids = TRIGGERS.get(event.get("detail-type"), set())
+    if event.get("account") == BACKUP_ACCOUNT:
+        ids = ids & KEEPER_TRIGGERS.get(event.get("detail-type"), set())
+    elif event.get("account") != OWN_ACCOUNT:
+        return False
     return isinstance(detail, dict) and detail.get("EventID") in ids
 
 
@@ -870,13 +902,60 @@ def test_keeper_rule_matches_copy_finished_events(backup):
 
 def test_schedule_sends_a_scheduled_event(prod):
     events = prod["Resources"]["SnapferryFunction"]["Properties"]["Events"]
-    sched = [e["Properties"] for e in events.values() if e["Type"] == "Schedule"]
+    sched = [e["Properties"] for e in events.values() if e["Type"] == "Schedule" and
+             e["Properties"]["Schedule"] == {"Ref": "SweepSchedule"}]
     assert len(sched) == 1
-    assert sched[0]["Schedule"] == {"Ref": "SweepSchedule"}
     assert prod["Parameters"]["SweepSchedule"]["Default"] == "rate(1 hour)"
     # no Input: EventBridge delivers its own "Scheduled Event" document, which the
     # function classifies as a sweep
     assert "Input" not in sched[0]
+
+
+def test_inflight_schedule(prod):
+    """Issue 11: the in-flight check every 5 minutes, {"action":"inflight"}, "off" disables
+    it (the rule stays, DISABLED: a schedule expression can't be "off")."""
+    p = prod["Resources"]["SnapferryFunction"]["Properties"]["Events"]["Inflight"]
+    assert p["Type"] == "Schedule"
+    p = p["Properties"]
+    assert json.loads(p["Input"]) == {"action": "inflight"}
+    assert p["Schedule"] == {"Fn::If": ["InflightOn", {"Ref": "InflightSchedule"},
+                                        "rate(5 minutes)"]}
+    assert p["State"] == {"Fn::If": ["InflightOn", "ENABLED", "DISABLED"]}
+    assert prod["Parameters"]["InflightSchedule"]["Default"] == "rate(5 minutes)"
+    assert prod["Conditions"]["InflightOn"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "InflightSchedule"}, "off"]}]}
+
+
+def test_forwarded_copy_events_reach_production(prod, backup):
+    """Issue 11: the backup account forwards its copy-finished events to the production
+    bus named by ProductionEventBusArn (a role EventBridge assumes, PutEvents on that bus
+    only); production's bus policy lets exactly the backup account in."""
+    rule = backup["Resources"]["ForwardCopyEventsRule"]
+    role = backup["Resources"]["ForwardCopyEventsRole"]
+    assert rule["Condition"] == role["Condition"] == "ForwardCopyEvents"
+    (t,) = rule["Properties"]["Targets"]
+    assert t["Arn"] == {"Ref": "ProductionEventBusArn"}
+    assert t["RoleArn"] == {"Fn::GetAtt": ["ForwardCopyEventsRole", "Arn"]}
+    assert rule["Properties"]["EventPattern"]["detail"]["EventID"] == [
+        "RDS-EVENT-0197", "RDS-EVENT-0060"]
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "events.amazonaws.com"}]
+    (pol,) = role["Properties"]["Policies"]
+    assert pol["PolicyDocument"]["Statement"] == [{
+        "Effect": "Allow", "Action": "events:PutEvents",
+        "Resource": {"Ref": "ProductionEventBusArn"}}]
+    assert backup["Parameters"]["ProductionEventBusArn"]["Default"] == ""
+    bus = prod["Resources"]["BackupAccountBusPolicy"]["Properties"]
+    assert bus["EventBusName"] == "default"
+    assert bus["Statement"]["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${BackupAccountId}:root"}}
+    assert bus["Statement"]["Action"] == "events:PutEvents"
+    # the forwarded event, as delivered on production's bus, is matched by exactly one rule
+    doc = json.loads((ROOT / "events" / "copy-finished-forwarded.json").read_text())
+    assert doc["account"] == BACKUP_ACCOUNT
+    assert sum(pattern_matches(p, doc) for p in rds_patterns(prod)) == 1
+    own = json.loads((ROOT / "events" / "copy-finished-local.json").read_text())
+    assert sum(pattern_matches(p, own) for p in rds_patterns(prod)) == 1
 
 
 def _alarmed_metrics_are_emitted(template):
@@ -1036,6 +1115,8 @@ def test_stackset_twin_has_no_transform_and_code_per_region(prod):
     assert eic["MaximumEventAgeInSeconds"] == {"Ref": "MaximumEventAgeInSeconds"}
     sched = [r["Properties"] for r in twin["Resources"].values()
              if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]]
-    assert [s["ScheduleExpression"] for s in sched] == [{"Ref": "SweepSchedule"}]
+    assert sorted(map(json.dumps, (s["ScheduleExpression"] for s in sched))) == sorted(
+        map(json.dumps, ({"Ref": "SweepSchedule"}, {"Fn::If": [
+            "InflightOn", {"Ref": "InflightSchedule"}, "rate(5 minutes)"]})))
     assert sorted(map(json.dumps, rds_patterns(twin))) == sorted(map(json.dumps,
                                                                      rds_patterns(prod)))

@@ -4,11 +4,15 @@
  * payloads, ARN splitting and the foreign-event check.
  */
 #include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "event.h"
+#include "inflight.h"
 #include "utf8.h"
 #include "unit.h"
 
@@ -61,6 +65,11 @@ static const struct expect samples[] = {
 	{ "keeper-copy-finished.json", EVENT_COPY_FINISHED, 0, SNAP_INSTANCE,
 	    "snapferry-orders-db-2024-05-01-03-05-1fd162ee", 1 },
 	{ "keeper-manual-restore.json", EVENT_MANUAL_RESTORE, 0, SNAP_INSTANCE, NULL, 0 },
+	/* Forwarded to production's bus: still the backup account's (foreign); the ferry
+	 * takes it through inflight_is_forwarded only. */
+	{ "copy-finished-forwarded.json", EVENT_COPY_FINISHED, 0, SNAP_INSTANCE,
+	    "snapferry-orders-db-2024-05-01-03-05-1fd162ee", 1 },
+	{ "manual-inflight.json", EVENT_MANUAL_INFLIGHT, 0, SNAP_NONE, NULL, 0 },
 };
 
 /* AWS's documented samples (../shared/reference/events/). */
@@ -420,6 +429,62 @@ test_foreign(void)
 	event_clean(&ev);
 }
 
+/* A copy-finished event forwarded by the backup account: the only event of another
+ * account the ferry takes, and only for a copy with its prefix in BACKUP_REGION. */
+static void
+test_forwarded(void)
+{
+	static const char fmt[] = "{\"source\":\"aws.rds\",\"detail-type\":\"RDS DB Snapshot "
+	    "Event\",\"account\":\"%s\",\"region\":\"us-east-1\",\"detail\":{\"EventID\":"
+	    "\"%s\",\"SourceArn\":\"arn:aws:rds:us-east-1:%s:snapshot:%s\"}}";
+	struct config cfg;
+	struct event ev;
+	char buf[512];
+	static const struct {
+		const char *account, *event_id, *arn_account, *id;
+		int mode, want;
+	} c[] = {
+		{ "210987654321", "RDS-EVENT-0197", "210987654321", "snapferry-a-1fd162ee",
+		    CONFIG_MODE_FERRY, 1 },
+		{ "210987654321", "RDS-EVENT-0060", "210987654321", "snapferry-a-1fd162ee",
+		    CONFIG_MODE_FERRY, 1 },
+		{ "210987654321", "RDS-EVENT-0197", "210987654321", "snapferry-a",
+		    CONFIG_MODE_KEEPER, 0 },			/* the keeper's own */
+		{ "210987654321", "RDS-EVENT-0197", "210987654321", "user-copy",
+		    CONFIG_MODE_FERRY, 0 },			/* not snapferry's name */
+		{ "210987654321", "RDS-EVENT-0197", "210987654321", "snapferryx-a",
+		    CONFIG_MODE_FERRY, 0 },
+		{ "444455556666", "RDS-EVENT-0197", "444455556666", "snapferry-a",
+		    CONFIG_MODE_FERRY, 0 },			/* another account */
+		{ "210987654321", "RDS-EVENT-0197", "444455556666", "snapferry-a",
+		    CONFIG_MODE_FERRY, 0 },			/* ARN of another account */
+		{ "210987654321", "RDS-EVENT-0042", "210987654321", "snapferry-a",
+		    CONFIG_MODE_FERRY, 0 },			/* not copy-finished */
+	};
+	size_t i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.backup_account_id = (char *)(uintptr_t)"210987654321";
+	cfg.backup_region = (char *)(uintptr_t)"us-east-1";
+	cfg.name_prefix = (char *)(uintptr_t)"snapferry";
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(buf, sizeof(buf), fmt, c[i].account, c[i].event_id, c[i].arn_account,
+		    c[i].id);
+		CHECK(event_parse(buf, strlen(buf), &ev) == 0);
+		cfg.mode = c[i].mode;
+		if (inflight_is_forwarded(&ev, &cfg) != c[i].want)
+			fprintf(stderr, "forwarded case %zu\n", i);
+		CHECK(inflight_is_forwarded(&ev, &cfg) == c[i].want);
+		event_clean(&ev);
+	}
+	cfg.backup_region = (char *)(uintptr_t)"eu-west-1";		/* not BACKUP_REGION */
+	snprintf(buf, sizeof(buf), fmt, c[0].account, c[0].event_id, c[0].arn_account, c[0].id);
+	CHECK(event_parse(buf, strlen(buf), &ev) == 0);
+	CHECK(inflight_is_forwarded(&ev, &cfg) == 0);
+	CHECK(inflight_is_forwarded(&ev, NULL) == 0);
+	event_clean(&ev);
+}
+
 /* The restore's "account" names whose backup copies to restore: kept apart from the
  * envelope's account, so it never makes the payload foreign. */
 static void
@@ -448,7 +513,7 @@ test_names(void)
 {
 	static const enum event_kind all[] = { EVENT_MALFORMED, EVENT_UNKNOWN, EVENT_SNAPSHOT_CREATED,
 	    EVENT_CLUSTER_SNAPSHOT_CREATED, EVENT_COPY_FINISHED, EVENT_SCHEDULED, EVENT_MANUAL_SWEEP,
-	    EVENT_MANUAL_ADVANCE, EVENT_MANUAL_RESTORE };
+	    EVENT_MANUAL_ADVANCE, EVENT_MANUAL_RESTORE, EVENT_MANUAL_INFLIGHT };
 	size_t i, j, n = sizeof(all) / sizeof(all[0]);
 
 	for (i = 0; i < n; i++)
@@ -476,6 +541,7 @@ main(void)
 	test_payloads();
 	test_foreign();
 	test_restore_account();
+	test_forwarded();
 	test_names();
 	UNIT_DONE();
 }
