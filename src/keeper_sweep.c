@@ -49,6 +49,7 @@ struct ksweep {
 	unsigned	 total, available, failed_left, failed_deleted, mismatches, deleted;
 	unsigned	 would;
 	int		 stopped, enomem;
+	double		 quota_pct;	/* BackupSnapshotQuotaUsedPercent; < 0: not read */
 	cJSON		*mismatch_items, *failed_items;
 };
 
@@ -314,6 +315,41 @@ restore_newest(struct ksweep *ks)
 	return (0);
 }
 
+/* quota(ks): the account's manual-snapshot quota usage in this Region, shared by every
+ *  production account's copies (and anything else the backup account keeps): the higher
+ *  of ManualSnapshots and ManualClusterSnapshots in percent.  Unreadable: a warning. */
+static void
+quota(struct ksweep *ks)
+{
+	struct rds_snapshot_quotas q;
+	const struct rds_quota *v[2] = { &q.instance, &q.cluster };
+	struct aws_error e;
+	double pct;
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	if (rds_snapshot_quotas(ks->bc, &q, &e) != 0) {
+		result_warn(ks->r, "snapshot quota not read: DescribeAccountAttributes failed "
+		    "(%s: %s); allow rds:DescribeAccountAttributes to the keeper's role",
+		    e.code ? e.code : "error", e.message ? e.message : "");
+		aws_error_clear(&e);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if (!v[i]->found || v[i]->max <= 0)
+			continue;
+		pct = (double)v[i]->used * 100.0 / (double)v[i]->max;
+		if (pct > ks->quota_pct)
+			ks->quota_pct = pct;
+	}
+	if (ks->quota_pct < 0) {
+		result_warn(ks->r, "snapshot quota not read: DescribeAccountAttributes named "
+		    "neither ManualSnapshots nor ManualClusterSnapshots");
+		return;
+	}
+	log_metric("BackupSnapshotQuotaUsedPercent", ks->quota_pct, "Percent", NULL, NULL);
+}
+
 static void
 freshness(struct ksweep *ks, cJSON *x)
 {
@@ -373,6 +409,8 @@ report(struct ksweep *ks, int listed)
 	    (double)ks->f->cfg->keeper_min_retention_days);
 	if (listed)
 		freshness(ks, x);
+	if (ks->quota_pct >= 0)
+		cJSON_AddNumberToObject(x, "snapshotQuotaUsedPercent", ks->quota_pct);
 	cJSON_AddItemToObject(x, "lineageMismatches", ks->mismatch_items);
 	cJSON_AddItemToObject(x, "failedCopies", ks->failed_items);
 	ks->mismatch_items = ks->failed_items = NULL;
@@ -404,6 +442,7 @@ keeper_sweep(struct session *f, time_t now, struct result *r)
 	ks.f = f;
 	ks.r = r;
 	ks.now = now;
+	ks.quota_pct = -1;
 	ks.keep = cfg->retention_min_copies > 0 ? (size_t)cfg->retention_min_copies : 1;
 	/* The floor wins over RETENTION_DAYS (config refuses a smaller one anyway). */
 	if (days > 0 && days < cfg->keeper_min_retention_days)
@@ -425,6 +464,8 @@ keeper_sweep(struct session *f, time_t now, struct result *r)
 			work = 1;
 	if (days > 0 && work && !ks.stopped && list(&ks, retention_cb) != 0)
 		goto out;
+	if (!ks.stopped)
+		quota(&ks);
 	if (cfg->restore && !ks.stopped && restore_newest(&ks) != 0 &&
 	    r->outcome != RESULT_FAILED)
 		result_fail(r, "Snapferry.Internal", "out of memory");

@@ -249,6 +249,7 @@ class FidelityApp:
         if route == "reset":
             STATE.reset()
             policy.reset()
+            patches.reset_quotas()
             return 200, {"reset": True}
         if route == "policy":
             return _policy_route(method, doc)
@@ -289,6 +290,13 @@ class FidelityApp:
                 doc["account"], doc["region"], doc["db"], doc["count"], doc.get("prefix"),
                 doc.get("kind", "instance"), doc.get("type", "manual"),
                 doc.get("spacing_minutes", 0))
+        if route == "snapshot-quota":
+            for k in ("account", "region"):
+                if not doc.get(k):
+                    raise ValueError(f"'{k}' is required")
+            if doc.get("max") is None:
+                raise ValueError("'max' is required")
+            return 200, patches.set_snapshot_quota(doc["account"], doc["region"], doc["max"])
         return 404, {"error": f"no control route /_fidelity/{route}"}
 
 

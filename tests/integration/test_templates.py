@@ -904,23 +904,10 @@ def test_alarmed_metrics_are_emitted_by_the_code(prod):
     _alarmed_metrics_are_emitted(prod)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BackupSnapshotQuotaAlarm (organization mode) reads BackupSnapshotQuotaUsedPercent, which "
-    "the keeper does not emit yet: it would need rds:DescribeAccountAttributes, which "
-    "KeeperRole does not grant, and moto has no DescribeAccountAttributes for the fidelity "
-    "layer; the keeper's other alarmed metrics are emitted"))
 def test_keeper_alarmed_metrics_are_emitted_by_the_code(backup):
-    """LineageMismatch is the keeper's (NewestBackupAgeSecondsMax is emitted already)."""
+    """LineageMismatch, NewestBackupAgeSecondsMax and BackupSnapshotQuotaUsedPercent (the
+    organization mode's BackupSnapshotQuotaAlarm) are the keeper's."""
     _alarmed_metrics_are_emitted(backup)
-
-
-def test_keeper_alarmed_metrics_but_the_quota_are_emitted_by_the_code(backup):
-    """The same without BackupSnapshotQuotaAlarm (see the xfail above): LineageMismatch,
-    NewestBackupAgeSecondsMax are the keeper's."""
-    import copy
-    t = copy.deepcopy(backup)
-    t["Resources"].pop("BackupSnapshotQuotaAlarm", None)
-    _alarmed_metrics_are_emitted(t)
 
 
 # events/README.md names the files by what they are: a second oracle, independent
