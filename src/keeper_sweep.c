@@ -49,6 +49,7 @@ struct ksweep {
 	unsigned	 total, available, failed_left, failed_deleted, mismatches, deleted;
 	unsigned	 would;
 	int		 stopped, enomem;
+	const char	*only_db;	/* keeper_restore_target: the DB whose sources count */
 	double		 quota_pct;	/* BackupSnapshotQuotaUsedPercent; < 0: not read */
 	cJSON		*mismatch_items, *failed_items;
 };
@@ -280,8 +281,88 @@ list(struct ksweep *ks, rds_snapshot_cb cb)
 	return (0);
 }
 
-/* restore_newest(ks): RESTORE on: each group's newest copy into "<prefix>-<db>" unless
- *  that DB exists (restore_copy never restores over one).  -1 only on ENOMEM. */
+/* sources(ks, db): how many groups (production account, region) have copies of ${db}. */
+static size_t
+sources(const struct ksweep *ks, const char *db)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ks->ng; i++)
+		if (ks->g[i].newest_id != NULL && strcmp(ks->g[i].db, db) == 0)
+			n++;
+	return (n);
+}
+
+/* auto_target(prefix, db, account, region, n): "<prefix>-<db>", or with the account's and region's 8-hex
+ *  when ${n} > 1 sources have copies of that DB name (same-named DBs of a fleet). */
+static char *
+auto_target(const char *prefix, const char *db, const char *account, const char *region,
+    size_t n)
+{
+	return (n > 1 ? names_restore_id_of(prefix, db, account, region) :
+	    names_restore_id(prefix, db));
+}
+
+static int
+sources_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct ksweep *ks = arg;
+	struct keeper_copy kc;
+	struct group *g;
+
+	keeper_copy_classify(ks->f->cfg->name_prefix, s, &kc);
+	/* The copies the sweep groups: ours, available, consistent. */
+	if (!kc.ours || !kc.available || kc.mismatch[0] != '\0' || kc.db == NULL ||
+	    strcmp(kc.db, ks->only_db) != 0)
+		return (0);
+	if ((g = group_get(ks, &kc, s->kind)) == NULL || note(ks, g, s, kc.when) != 0) {
+		ks->enomem = 1;
+		return (1);
+	}
+	return (0);
+}
+
+static void
+groups_free(struct ksweep *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->ng; i++) {
+		free(ks->g[i].db);
+		free(ks->g[i].top);
+		free(ks->g[i].newest_id);
+		free(ks->g[i].newest_engine);
+		free(ks->g[i].newest_version);
+		free(ks->g[i].newest_src);
+	}
+	free(ks->g);
+	ks->g = NULL;
+	ks->ng = ks->capg = 0;
+}
+
+char *
+keeper_restore_target(struct session *f, struct aws_client *bc, const struct keeper_copy *kc,
+    struct result *r)
+{
+	struct ksweep ks;
+	char *t = NULL;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.f = f;
+	ks.r = r;
+	ks.bc = bc;
+	ks.keep = 1;
+	ks.only_db = kc->db;
+	if (list(&ks, sources_cb) == 0 && (t = auto_target(f->cfg->name_prefix, kc->db,
+	    kc->account, kc->region, sources(&ks, kc->db))) == NULL)
+		result_fail(r, "Snapferry.Internal", "out of memory");
+	groups_free(&ks);
+	return (t);
+}
+
+/* restore_newest(ks): RESTORE on: each group's newest copy into "<prefix>-<db>" (with the
+ *  account's and region's 8-hex when several have copies of that DB name) unless that DB
+ *  exists (restore_copy never restores over one).  -1 only on ENOMEM. */
 static int
 restore_newest(struct ksweep *ks)
 {
@@ -300,7 +381,8 @@ restore_newest(struct ksweep *ks)
 		}
 		if (g->newest_id == NULL)
 			continue;
-		if ((target = names_restore_id(cfg->name_prefix, g->db)) == NULL)
+		if ((target = auto_target(cfg->name_prefix, g->db, g->account, g->region,
+		    sources(ks, g->db))) == NULL)
 			return (-1);
 		rc = restore_copy(ks->f, ks->bc, g->kind, g->newest_id, g->newest_engine,
 		    g->newest_version, target, g->newest_src, g->db, ks->r);
@@ -473,13 +555,5 @@ out:
 	report(&ks, listed);
 	cJSON_Delete(ks.mismatch_items);
 	cJSON_Delete(ks.failed_items);
-	for (i = 0; i < ks.ng; i++) {
-		free(ks.g[i].db);
-		free(ks.g[i].top);
-		free(ks.g[i].newest_id);
-		free(ks.g[i].newest_engine);
-		free(ks.g[i].newest_version);
-		free(ks.g[i].newest_src);
-	}
-	free(ks.g);
+	groups_free(&ks);
 }

@@ -163,3 +163,50 @@ def test_restore_picks_the_named_accounts_copy_or_is_ambiguous(fleet, aws, start
     assert res["backup"] == copies[OTHERS[0]] and res["restored"] == "proddb-from-other"
     (call,) = aws.calls(action="RestoreDBInstanceFromDBSnapshot")
     assert call["params"]["DBSnapshotIdentifier"] == copies[OTHERS[0]]
+
+
+def restore_id(db, account, region, prefix="snapferry"):
+    """names_restore_id_of: "<prefix>-<db>-<8 hex of SHA-256 of '<account>:<region>'>",
+    the same hex as that account's and region's backup copy ids."""
+    import hashlib
+    h = hashlib.sha256(f"{account}:{region}".encode()).hexdigest()[:8]
+    return fs._sanitize(f"{prefix}-{db}-{h}", 63)
+
+
+def test_restore_on_with_same_named_dbs_of_two_accounts(fleet, aws, start_rie):
+    """RESTORE=on: two accounts' `proddb` restore into two DBs, each named with its
+    account's hex; one account alone keeps "<prefix>-<db>"; the manual restore's
+    "target" still wins."""
+    w, other = fleet[0], fleet[1]
+    copies = {}
+    for p in (w, other):
+        res, _ = ferry(p, p.snapshot_id)
+        assert res["outcome"] == "done", res
+        copies[p.prod_account] = fs.backup_id(p.snapshot_id, p.prod_account, p.region)
+    # A DB name only one account has: no suffix.
+    w.create_db("solo")
+    w.create_snapshot("solo", "solo-1")
+    res, _ = ferry(w, "solo-1")
+    assert res["outcome"] == "done", res
+    keeper = start_keeper(start_rie, w, RESTORE="on")
+    # The copy-finished event of the other account's copy: its own target.
+    res = invoke(keeper, snapshot_event(w, copies[other.prod_account], "RDS-EVENT-0197",
+                                        account=w.backup_account))
+    want_other = restore_id("proddb", other.prod_account, w.region)
+    assert res["outcome"] == "done" and res["restored"] == want_other, res
+    # The sweep: the first account's copy into its own, not over the other's.
+    res = invoke(keeper, scheduled(w))
+    assert res["outcome"] == "done", res
+    restores = {c["params"]["DBSnapshotIdentifier"]: c["params"]["DBInstanceIdentifier"]
+                for c in aws.calls(action="RestoreDBInstanceFromDBSnapshot")}
+    want_own = restore_id("proddb", w.prod_account, w.region)
+    assert restores == {copies[other.prod_account]: want_other,
+                        copies[w.prod_account]: want_own,
+                        fs.backup_id("solo-1", w.prod_account, w.region): "snapferry-solo"}
+    assert want_own != want_other and len(want_own) <= 63
+    assert want_own.endswith(copies[w.prod_account].rsplit("-", 1)[1])
+    # The manual restore keeps "target".
+    res = invoke(keeper, {"action": "restore", "db": "proddb", "account": w.prod_account,
+                          "target": "proddb-dr"})
+    assert res["outcome"] == "done" and res["restored"] == "proddb-dr", res
+
