@@ -9,8 +9,9 @@
  *   2. only when retention has work: delete the copies older than
  *      max(RETENTION_DAYS, KEEPER_MIN_RETENTION_DAYS) beyond each group's newest
  *      RETENTION_MIN_COPIES (DRY_RUN names them only).
- * Then freshness metrics per group and, with RESTORE on, the newest copy of each DB not
- * yet restored.  Memory: a few bytes per group plus RETENTION_MIN_COPIES times.
+ * Then the backup account's manual-snapshot quota usage (shared by the fleet), freshness
+ * metrics per group and, with RESTORE on, the newest copy of each DB not yet restored.
+ * Memory: a few bytes per group plus RETENTION_MIN_COPIES times.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,8 +294,9 @@ sources(const struct ksweep *ks, const char *db)
 	return (n);
 }
 
-/* auto_target(prefix, db, account, region, n): "<prefix>-<db>", or with the account's and region's 8-hex
- *  when ${n} > 1 sources have copies of that DB name (same-named DBs of a fleet). */
+/* auto_target(prefix, db, account, region, n): "<prefix>-<db>", or with the 8 hex of
+ *  ${account} and ${region} when ${n} > 1 sources have copies of that DB name (same-named
+ *  DBs of a fleet): one DB per source, never the second restored over the first's name. */
 static char *
 auto_target(const char *prefix, const char *db, const char *account, const char *region,
     size_t n)
