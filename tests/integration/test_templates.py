@@ -436,7 +436,11 @@ def test_no_wildcards_and_conditions_on_service_actions(prod, backup):
             if "kms:CreateGrant" in actions:
                 assert "kms:GrantIsForAWSResource" in cond, (owner, st)
             if st.get("Resource") == "*":
-                assert actions == ["kms:DescribeKey"], (owner, st)
+                # Only actions on no resource of the account's: DescribeKey (the function
+                # names keys by id), and DescribeAccountAttributes (no resource type in the
+                # Service Authorization Reference: "*" is the only resource it takes).
+                assert actions in (["kms:DescribeKey"], ["rds:DescribeAccountAttributes"]), \
+                    (owner, st)
             for a in actions:
                 if a.startswith(("rds:Delete", "rds:Restore")) or a == "rds:AddTagsToResource":
                     # every snapshot these name is one of snapferry's (the prefix)
@@ -558,9 +562,14 @@ def test_keeper_role(backup):
     (tag,) = g["rds:AddTagsToResource"]
     assert not any("snapshot" in json.dumps(r) for r in as_list(tag["Resource"])), \
         "the keeper tags the DBs it restores, never a copy"
-    for r in (r for sts in g.values() for st in sts for r in as_list(st["Resource"])):
-        s = json.dumps(r)
-        assert "${AWS::AccountId}" in s or "KeeperLogGroup" in s or "BackupKey" in s, s
+    for st in {id(st): st for sts in g.values() for st in sts}.values():
+        if as_list(st["Action"]) == ["rds:DescribeAccountAttributes"]:
+            assert st["Resource"] == "*" and "Condition" not in st, st   # no resource type
+            continue
+        for r in as_list(st["Resource"]):
+            s = json.dumps(r)
+            assert "${AWS::AccountId}" in s or "KeeperLogGroup" in s or "BackupKey" in s, s
+    assert "rds:DescribeAccountAttributes" in g   # BackupSnapshotQuotaUsedPercent
     assert "cloudwatch:PutMetricData" not in g   # metrics are EMF log lines
 
 
