@@ -453,7 +453,8 @@ def bulk_snapshots(account, region, db, count, prefix=None, kind="instance",
     """Create `count` snapshots of one DB fast (benchmarks): manual ones named
     <prefix>-00000.., automated ones rds:<db>-<time>; with spacing_minutes each is that
     much older than the previous one. moto's snapshot quota applies
-    (MOTO_RDS_SNAPSHOT_LIMIT in the server's environment, default 1000)."""
+    (MOTO_RDS_SNAPSHOT_LIMIT in the server's environment, default 1000); this layer's
+    (DEFAULT_SNAPSHOT_QUOTA) is raised for the account to hold them and their copies."""
     count = int(count)
     if count < 1 or count > 100000:
         raise ValueError("count must be 1..100000")
@@ -464,8 +465,8 @@ def bulk_snapshots(account, region, db, count, prefix=None, kind="instance",
     backend = rds_backend(account, region)
     if snapshot_type == "manual":
         # A benchmark account: its snapshot quota is raised (AWS: adjustable) to hold what
-        # this makes plus the default's headroom for the flow's own copies.
-        want = manual_snapshots_used(backend, kind) + count + DEFAULT_SNAPSHOT_QUOTA
+        # this makes, a transit copy of each, and the default's headroom.
+        want = manual_snapshots_used(backend, kind) + 2 * count + DEFAULT_SNAPSHOT_QUOTA
         if snapshot_quota(account, region) < want:
             set_snapshot_quota(account, region, want)
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
