@@ -119,6 +119,10 @@ def sweep_bench(srv, n, dbs=100):
     aws = srv.control
     aws.reset_all()
     w = build_world(srv.endpoint)
+    # The fidelity layer's manual-snapshot quota (AWS's default 100, adjustable): raised
+    # in both accounts as a large fleet's would be.
+    for account in (w.prod_account, w.backup_account):
+        aws.snapshot_quota(account, w.region, 2 * n + 1000)
     rds = w.admin("rds")
     t0 = time.monotonic()
     for d in range(dbs):

@@ -82,8 +82,9 @@ copied(struct session *f, int kind, const char *ref, struct result *r)
 		    "it on demand with {\"action\":\"restore\",\"db\":\"%s\"}", s.id, kc.db);
 		goto out;
 	}
-	if ((target = names_restore_id(cfg->name_prefix, kc.db)) == NULL ||
-	    (s_arn = names_lineage_arn(s.tags, s.n_tags)) == NULL) {
+	if ((target = keeper_restore_target(f, bc, &kc, r)) == NULL)
+		goto out;
+	if ((s_arn = names_lineage_arn(s.tags, s.n_tags)) == NULL) {
 		free(target);
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		goto out;

@@ -35,4 +35,11 @@ void	keeper_run(struct session *f, const struct event *ev, time_t now, struct re
  *  newest copy of each DB not yet restored.  Listings page by page. */
 void	keeper_sweep(struct session *f, time_t now, struct result *r);
 
+/** keeper_restore_target(f, bc, kc, r): the automatic restore's target for copy ${kc}:
+ *  "<prefix>-<db>", or names_restore_id_of's when available copies of that DB name come
+ *  from more than one (production account, region) (the sweep decides alike).  malloc'd;
+ *  NULL with ${r} failed. */
+char	*keeper_restore_target(struct session *f, struct aws_client *bc,
+	    const struct keeper_copy *kc, struct result *r);
+
 #endif

@@ -9,8 +9,9 @@
  *   2. only when retention has work: delete the copies older than
  *      max(RETENTION_DAYS, KEEPER_MIN_RETENTION_DAYS) beyond each group's newest
  *      RETENTION_MIN_COPIES (DRY_RUN names them only).
- * Then freshness metrics per group and, with RESTORE on, the newest copy of each DB not
- * yet restored.  Memory: a few bytes per group plus RETENTION_MIN_COPIES times.
+ * Then the backup account's manual-snapshot quota usage (shared by the fleet), freshness
+ * metrics per group and, with RESTORE on, the newest copy of each DB not yet restored.
+ * Memory: a few bytes per group plus RETENTION_MIN_COPIES times.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,8 @@ struct ksweep {
 	unsigned	 total, available, failed_left, failed_deleted, mismatches, deleted;
 	unsigned	 would;
 	int		 stopped, enomem;
+	const char	*only_db;	/* keeper_restore_target: the DB whose sources count */
+	double		 quota_pct;	/* BackupSnapshotQuotaUsedPercent; < 0: not read */
 	cJSON		*mismatch_items, *failed_items;
 };
 
@@ -279,8 +282,89 @@ list(struct ksweep *ks, rds_snapshot_cb cb)
 	return (0);
 }
 
-/* restore_newest(ks): RESTORE on: each group's newest copy into "<prefix>-<db>" unless
- *  that DB exists (restore_copy never restores over one).  -1 only on ENOMEM. */
+/* sources(ks, db): how many groups (production account, region) have copies of ${db}. */
+static size_t
+sources(const struct ksweep *ks, const char *db)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ks->ng; i++)
+		if (ks->g[i].newest_id != NULL && strcmp(ks->g[i].db, db) == 0)
+			n++;
+	return (n);
+}
+
+/* auto_target(prefix, db, account, region, n): "<prefix>-<db>", or with the 8 hex of
+ *  ${account} and ${region} when ${n} > 1 sources have copies of that DB name (same-named
+ *  DBs of a fleet): one DB per source, never the second restored over the first's name. */
+static char *
+auto_target(const char *prefix, const char *db, const char *account, const char *region,
+    size_t n)
+{
+	return (n > 1 ? names_restore_id_of(prefix, db, account, region) :
+	    names_restore_id(prefix, db));
+}
+
+static int
+sources_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct ksweep *ks = arg;
+	struct keeper_copy kc;
+	struct group *g;
+
+	keeper_copy_classify(ks->f->cfg->name_prefix, s, &kc);
+	/* The copies the sweep groups: ours, available, consistent. */
+	if (!kc.ours || !kc.available || kc.mismatch[0] != '\0' || kc.db == NULL ||
+	    strcmp(kc.db, ks->only_db) != 0)
+		return (0);
+	if ((g = group_get(ks, &kc, s->kind)) == NULL || note(ks, g, s, kc.when) != 0) {
+		ks->enomem = 1;
+		return (1);
+	}
+	return (0);
+}
+
+static void
+groups_free(struct ksweep *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->ng; i++) {
+		free(ks->g[i].db);
+		free(ks->g[i].top);
+		free(ks->g[i].newest_id);
+		free(ks->g[i].newest_engine);
+		free(ks->g[i].newest_version);
+		free(ks->g[i].newest_src);
+	}
+	free(ks->g);
+	ks->g = NULL;
+	ks->ng = ks->capg = 0;
+}
+
+char *
+keeper_restore_target(struct session *f, struct aws_client *bc, const struct keeper_copy *kc,
+    struct result *r)
+{
+	struct ksweep ks;
+	char *t = NULL;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.f = f;
+	ks.r = r;
+	ks.bc = bc;
+	ks.keep = 1;
+	ks.only_db = kc->db;
+	if (list(&ks, sources_cb) == 0 && (t = auto_target(f->cfg->name_prefix, kc->db,
+	    kc->account, kc->region, sources(&ks, kc->db))) == NULL)
+		result_fail(r, "Snapferry.Internal", "out of memory");
+	groups_free(&ks);
+	return (t);
+}
+
+/* restore_newest(ks): RESTORE on: each group's newest copy into "<prefix>-<db>" (with the
+ *  account's and region's 8-hex when several have copies of that DB name) unless that DB
+ *  exists (restore_copy never restores over one).  -1 only on ENOMEM. */
 static int
 restore_newest(struct ksweep *ks)
 {
@@ -299,7 +383,8 @@ restore_newest(struct ksweep *ks)
 		}
 		if (g->newest_id == NULL)
 			continue;
-		if ((target = names_restore_id(cfg->name_prefix, g->db)) == NULL)
+		if ((target = auto_target(cfg->name_prefix, g->db, g->account, g->region,
+		    sources(ks, g->db))) == NULL)
 			return (-1);
 		rc = restore_copy(ks->f, ks->bc, g->kind, g->newest_id, g->newest_engine,
 		    g->newest_version, target, g->newest_src, g->db, ks->r);
@@ -312,6 +397,41 @@ restore_newest(struct ksweep *ks)
 	if (restored > 0)
 		result_step(ks->r, "restored the newest copy of %u DB(s)", restored);
 	return (0);
+}
+
+/* quota(ks): the account's manual-snapshot quota usage in this Region, shared by every
+ *  production account's copies (and anything else the backup account keeps): the higher
+ *  of ManualSnapshots and ManualClusterSnapshots in percent.  Unreadable: a warning. */
+static void
+quota(struct ksweep *ks)
+{
+	struct rds_snapshot_quotas q;
+	const struct rds_quota *v[2] = { &q.instance, &q.cluster };
+	struct aws_error e;
+	double pct;
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	if (rds_snapshot_quotas(ks->bc, &q, &e) != 0) {
+		result_warn(ks->r, "snapshot quota not read: DescribeAccountAttributes failed "
+		    "(%s: %s); allow rds:DescribeAccountAttributes to the keeper's role",
+		    e.code ? e.code : "error", e.message ? e.message : "");
+		aws_error_clear(&e);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if (!v[i]->found || v[i]->max <= 0)
+			continue;
+		pct = (double)v[i]->used * 100.0 / (double)v[i]->max;
+		if (pct > ks->quota_pct)
+			ks->quota_pct = pct;
+	}
+	if (ks->quota_pct < 0) {
+		result_warn(ks->r, "snapshot quota not read: DescribeAccountAttributes named "
+		    "neither ManualSnapshots nor ManualClusterSnapshots");
+		return;
+	}
+	log_metric("BackupSnapshotQuotaUsedPercent", ks->quota_pct, "Percent", NULL, NULL);
 }
 
 static void
@@ -373,6 +493,8 @@ report(struct ksweep *ks, int listed)
 	    (double)ks->f->cfg->keeper_min_retention_days);
 	if (listed)
 		freshness(ks, x);
+	if (ks->quota_pct >= 0)
+		cJSON_AddNumberToObject(x, "snapshotQuotaUsedPercent", ks->quota_pct);
 	cJSON_AddItemToObject(x, "lineageMismatches", ks->mismatch_items);
 	cJSON_AddItemToObject(x, "failedCopies", ks->failed_items);
 	ks->mismatch_items = ks->failed_items = NULL;
@@ -404,6 +526,7 @@ keeper_sweep(struct session *f, time_t now, struct result *r)
 	ks.f = f;
 	ks.r = r;
 	ks.now = now;
+	ks.quota_pct = -1;
 	ks.keep = cfg->retention_min_copies > 0 ? (size_t)cfg->retention_min_copies : 1;
 	/* The floor wins over RETENTION_DAYS (config refuses a smaller one anyway). */
 	if (days > 0 && days < cfg->keeper_min_retention_days)
@@ -425,6 +548,8 @@ keeper_sweep(struct session *f, time_t now, struct result *r)
 			work = 1;
 	if (days > 0 && work && !ks.stopped && list(&ks, retention_cb) != 0)
 		goto out;
+	if (!ks.stopped)
+		quota(&ks);
 	if (cfg->restore && !ks.stopped && restore_newest(&ks) != 0 &&
 	    r->outcome != RESULT_FAILED)
 		result_fail(r, "Snapferry.Internal", "out of memory");
@@ -432,13 +557,5 @@ out:
 	report(&ks, listed);
 	cJSON_Delete(ks.mismatch_items);
 	cJSON_Delete(ks.failed_items);
-	for (i = 0; i < ks.ng; i++) {
-		free(ks.g[i].db);
-		free(ks.g[i].top);
-		free(ks.g[i].newest_id);
-		free(ks.g[i].newest_engine);
-		free(ks.g[i].newest_version);
-		free(ks.g[i].newest_src);
-	}
-	free(ks.g);
+	groups_free(&ks);
 }

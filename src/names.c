@@ -185,6 +185,33 @@ names_restore_id(const char *prefix, const char *db_id)
 	return (s);
 }
 
+char *
+names_restore_id_of(const char *prefix, const char *db_id, const char *account,
+    const char *region)
+{
+	char *who, *rest, *raw, *s;
+	char h[HASH_HEX + 1];
+
+	if (prefix == NULL || db_id == NULL || *db_id == '\0' || account == NULL ||
+	    region == NULL || (who = joined(account, region)) == NULL)
+		return (NULL);
+	who[strlen(account)] = ':';	/* as names_backup_id: "<account>:<region>" */
+	if (hash8(who, h) != 0) {
+		free(who);
+		return (NULL);
+	}
+	free(who);
+	if ((rest = joined(db_id, h)) == NULL)
+		return (NULL);
+	raw = joined(prefix, rest);
+	free(rest);
+	if (raw == NULL)
+		return (NULL);
+	s = names_sanitize(raw, NAMES_MAX_DB);
+	free(raw);
+	return (s);
+}
+
 /* Key of part ${i} (0-based) of the source ARN: "snapferry:source-arn", "...-2", ... */
 static const char *
 arn_part_key(size_t i)

@@ -54,6 +54,12 @@ char	*names_backup_id(const char *prefix, const char *source_id, enum rds_kind k
 /** names_restore_id(prefix, db_id): the id of a DB restored from a backup copy of
  *  ${db_id}, same rules as names_copy_id, capped at 63. malloc'd. */
 char	*names_restore_id(const char *prefix, const char *db_id);
+/** names_restore_id_of(prefix, db_id, account, region): the automatic restore's id when
+ *  copies of DB ${db_id} come from more than one production account (or region):
+ *  "<prefix>-<db_id>-<8 hex>", the hex the same as in that account's and region's backup
+ *  copy ids; same rules, capped at 63 (a cut keeps names distinct with a hash). malloc'd. */
+char	*names_restore_id_of(const char *prefix, const char *db_id, const char *account,
+	    const char *region);
 
 /** names_sanitize(raw, max): the rules of names_copy_id applied to ${raw} as a whole. */
 char	*names_sanitize(const char *raw, size_t max);

@@ -685,6 +685,27 @@ rds_option_group_blocks_share(struct aws_client *c, const char *name,
 	return (rds_option_group_blocking(c, name, NULL, err));
 }
 
+static int
+parse_quotas(xmlNodePtr res, void *arg, struct aws_error *err)
+{
+	if (rds_parse_account_quotas(res, arg) != 0)
+		return (fail(err, "MalformedResponse", "bad AccountQuota in the response"));
+	return (0);
+}
+
+int
+rds_snapshot_quotas(struct aws_client *c, struct rds_snapshot_quotas *q,
+    struct aws_error *err)
+{
+	const struct rq rq = { "DescribeAccountAttributes", NULL,
+	    "DescribeAccountAttributesResult", parse_quotas, q };
+	struct aws_params p;
+
+	memset(q, 0, sizeof(*q));
+	aws_params_init(&p);
+	return (call(c, &rq, &p, 0, err));
+}
+
 /* ---- operations of the flow ------------------------------------------------ */
 
 const char *

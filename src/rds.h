@@ -167,6 +167,21 @@ int	rds_option_group_blocks_share(struct aws_client *c, const char *name,
 int	rds_option_group_blocking(struct aws_client *c, const char *name, char **blocking,
 	    struct aws_error *err);
 
+/* One account quota of DescribeAccountAttributes (AccountQuota: Used, Max). */
+struct rds_quota {
+	long long	 used, max;
+	int		 found;		/* 0: the answer did not name it */
+};
+/* The manual-snapshot quotas of an account in a Region. */
+struct rds_snapshot_quotas {
+	struct rds_quota instance;	/* AccountQuotaName ManualSnapshots */
+	struct rds_quota cluster;	/* AccountQuotaName ManualClusterSnapshots */
+};
+/** rds_snapshot_quotas(c, q, err): DescribeAccountAttributes: the account's manual
+ *  snapshot quotas in ${c}'s Region. 0 or -1 with ${err}. */
+int	rds_snapshot_quotas(struct aws_client *c, struct rds_snapshot_quotas *q,
+	    struct aws_error *err);
+
 /* ---- response parsers (exposed for the unit tests; no network) ---- */
 
 /* The operations of the flow, named per kind by rds_op_name (for messages). */
@@ -232,6 +247,10 @@ int	rds_parse_option_groups(xmlNodePtr result);
  *  non-NULL, *blocking gets the blocking options' names, ", "-separated (malloc'd), NULL when none.
  *  1, 0, or -1 (ENOMEM). */
 int	rds_parse_option_groups_named(xmlNodePtr result, char **blocking);
+/** rds_parse_account_quotas(result, q): the ManualSnapshots and ManualClusterSnapshots
+ *  AccountQuota elements under ${result} into ${q} (zeroed first; a quota not named keeps
+ *  found 0). 0, or -1 when a named one has no valid non-negative Used or Max. */
+int	rds_parse_account_quotas(xmlNodePtr result, struct rds_snapshot_quotas *q);
 /** rds_parse_db(n, kind, out): a DBInstance / DBCluster element into ${out}.
  *  0, or -1 (ENOMEM, or the element lacks its identifier). */
 int	rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out);

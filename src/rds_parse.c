@@ -321,6 +321,51 @@ rds_parse_option_groups(xmlNodePtr result)
 	return (rds_parse_option_groups_named(result, NULL));
 }
 
+/* quota_number(n, name, out): child ${name} of ${n} as a non-negative integer. 0 or -1. */
+static int
+quota_number(xmlNodePtr n, const char *name, long long *out)
+{
+	char *s, *end;
+	int rc = -1;
+
+	if ((s = rds_xml_text(n, name)) == NULL)
+		return (-1);
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno == 0 && end != s && *end == '\0' && *out >= 0)
+		rc = 0;
+	free(s);
+	return (rc);
+}
+
+int
+rds_parse_account_quotas(xmlNodePtr result, struct rds_snapshot_quotas *q)
+{
+	xmlNodePtr list, it;
+	struct rds_quota *dst;
+	char *name;
+
+	memset(q, 0, sizeof(*q));
+	if ((list = xml_find(result, "AccountQuotas")) == NULL)
+		return (0);
+	for (it = list->children; it != NULL; it = it->next) {
+		if (!rds_xml_is(it, "AccountQuota"))
+			continue;
+		if ((name = rds_xml_text(it, "AccountQuotaName")) == NULL)
+			continue;
+		dst = strcmp(name, "ManualSnapshots") == 0 ? &q->instance :
+		    strcmp(name, "ManualClusterSnapshots") == 0 ? &q->cluster : NULL;
+		free(name);
+		if (dst == NULL)
+			continue;
+		if (quota_number(it, "Used", &dst->used) != 0 ||
+		    quota_number(it, "Max", &dst->max) != 0)
+			return (-1);
+		dst->found = 1;
+	}
+	return (0);
+}
+
 void
 rds_db_clean(struct rds_db *d)
 {

@@ -99,6 +99,11 @@ class Control:
         return self._req("POST", "/_fidelity/bulk-snapshots", body)
 
     # moto's own API
+    def snapshot_quota(self, account, region, max):
+        """The account+Region's manual snapshot quota (both kinds; default 100)."""
+        return self._req("POST", "/_fidelity/snapshot-quota",
+                         {"account": account, "region": region, "max": max})
+
     def moto_reset(self):
         return self._req("POST", "/moto-api/reset", raw=b"")
 

@@ -4,7 +4,7 @@ moto still authenticates and answers everything it does not intercept.
 
 Control API (JSON in, JSON out):
   GET  /_fidelity/status                  moto version, hold, injections, held snapshots
-  POST /_fidelity/reset                   clear holds, injections and the call log
+  POST /_fidelity/reset                   clear holds, injections, quotas and the call log
   POST /_fidelity/hold     {"enabled":true,"accounts":[..]?,"actions":[..]?}
   POST /_fidelity/release  {"id"?, "account"?, "region"?, "status"?}   held snapshots ->
                           available (or "status": failed / incompatible-* (DB snapshots only): the copy failed)
@@ -17,6 +17,10 @@ Control API (JSON in, JSON out):
   POST /_fidelity/snapshot-time {"account","region","id","time":ISO-8601,"kind"?}  backdate
   POST /_fidelity/bulk-snapshots {"account","region","db","count","prefix"?,"kind"?,
                                   "type"?:"manual"|"automated","spacing_minutes"?}
+  POST /_fidelity/snapshot-quota {"account","region","max"}  the account+Region's manual
+                          snapshot quota, both kinds (default 100; reset restores it):
+                          DescribeAccountAttributes reports it, creates/copies beyond it are
+                          refused with SnapshotQuotaExceeded
   GET  /_fidelity/policy   the enforced-policy record: enabled, denials, errors, evaluated
   POST /_fidelity/policy   {"enabled": bool} switch enforcement (fidelity.policy; reset
                           turns it off) | {"role_credentials": role ARN} execution-role keys
@@ -249,6 +253,7 @@ class FidelityApp:
         if route == "reset":
             STATE.reset()
             policy.reset()
+            patches.reset_quotas()
             return 200, {"reset": True}
         if route == "policy":
             return _policy_route(method, doc)
@@ -289,6 +294,13 @@ class FidelityApp:
                 doc["account"], doc["region"], doc["db"], doc["count"], doc.get("prefix"),
                 doc.get("kind", "instance"), doc.get("type", "manual"),
                 doc.get("spacing_minutes", 0))
+        if route == "snapshot-quota":
+            for k in ("account", "region"):
+                if not doc.get(k):
+                    raise ValueError(f"'{k}' is required")
+            if doc.get("max") is None:
+                raise ValueError("'max' is required")
+            return 200, patches.set_snapshot_quota(doc["account"], doc["region"], doc["max"])
         return 404, {"error": f"no control route /_fidelity/{route}"}
 
 

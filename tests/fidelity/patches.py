@@ -403,12 +403,58 @@ def set_snapshot_time(account, region, snapshot_id, when, kind="instance"):
     return {"id": snap.resource_id, "arn": snap.arn, "time": t.isoformat() + "Z"}
 
 
+# AWS (RDS quotas, "Manual DB instance snapshots" / "Manual DB cluster snapshots"): 100 per
+# account and Region by default, adjustable; DescribeAccountAttributes reports each as an
+# AccountQuota (ManualSnapshots, ManualClusterSnapshots) with Used and Max, and a manual
+# snapshot beyond Max is refused with SnapshotQuotaExceeded (botocore's
+# SnapshotQuotaExceededFault). moto has no DescribeAccountAttributes, and its own limit
+# (MOTO_RDS_SNAPSHOT_LIMIT) counts automated snapshots too. Max is this layer's, one value
+# for both quotas, per (account, Region), set by POST /_fidelity/snapshot-quota.
+DEFAULT_SNAPSHOT_QUOTA = 100
+_quotas = {}
+_quota_lock = threading.Lock()
+
+
+def reset_quotas():
+    with _quota_lock:
+        _quotas.clear()
+
+
+def snapshot_quota(account, region):
+    with _quota_lock:
+        return _quotas.get((account, region), DEFAULT_SNAPSHOT_QUOTA)
+
+
+def set_snapshot_quota(account, region, maximum):
+    maximum = int(maximum)
+    if maximum < 0:
+        raise ValueError("max must be >= 0")
+    with _quota_lock:
+        _quotas[(account, region)] = maximum
+    return {"account": account, "region": region, "max": maximum}
+
+
+def manual_snapshots_used(backend, kind):
+    """The account+Region's manual snapshots of ${kind} ("instance" or "cluster"), in any
+    state: a copy under way counts (AWS counts it towards the quota once it is created)."""
+    store = backend.database_snapshots if kind == "instance" else backend.cluster_snapshots
+    return sum(1 for s in list(store.values()) if s.snapshot_type == "manual")
+
+
+def check_snapshot_quota(backend, kind):
+    from moto.rds.exceptions import SnapshotQuotaExceededFault
+    if manual_snapshots_used(backend, kind) >= snapshot_quota(backend.account_id,
+                                                              backend.region_name):
+        raise SnapshotQuotaExceededFault()
+
+
 def bulk_snapshots(account, region, db, count, prefix=None, kind="instance",
                    snapshot_type="manual", spacing_minutes=0):
     """Create `count` snapshots of one DB fast (benchmarks): manual ones named
     <prefix>-00000.., automated ones rds:<db>-<time>; with spacing_minutes each is that
     much older than the previous one. moto's snapshot quota applies
-    (MOTO_RDS_SNAPSHOT_LIMIT in the server's environment, default 1000)."""
+    (MOTO_RDS_SNAPSHOT_LIMIT in the server's environment, default 1000); this layer's
+    (DEFAULT_SNAPSHOT_QUOTA) is raised for the account to hold them and their copies."""
     count = int(count)
     if count < 1 or count > 100000:
         raise ValueError("count must be 1..100000")
@@ -417,6 +463,12 @@ def bulk_snapshots(account, region, db, count, prefix=None, kind="instance",
     if snapshot_type not in ("manual", "automated"):
         raise ValueError("type must be 'manual' or 'automated'")
     backend = rds_backend(account, region)
+    if snapshot_type == "manual":
+        # A benchmark account: its snapshot quota is raised (AWS: adjustable) to hold what
+        # this makes, a transit copy of each, and the default's headroom.
+        want = manual_snapshots_used(backend, kind) + 2 * count + DEFAULT_SNAPSHOT_QUOTA
+        if snapshot_quota(account, region) < want:
+            set_snapshot_quota(account, region, want)
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     step = timedelta(minutes=int(spacing_minutes))
     prefix = prefix or f"{db}-bulk"
@@ -729,6 +781,7 @@ def _patch_rds():
     def copy_db_snapshot(self, source_db_snapshot_identifier, target_db_snapshot_identifier,
                          kms_key_id=None, tags=None, copy_tags=False, **kw):
         src = _check_copy_source(self, source_db_snapshot_identifier, DBSnapshot, kms_key_id)
+        check_snapshot_quota(self, "instance")
         snap = orig_copy(self, source_db_snapshot_identifier, target_db_snapshot_identifier,
                          kms_key_id=kms_key_id or None, tags=tags, copy_tags=copy_tags, **kw)
         snap.snapshot_type = "manual"
@@ -766,6 +819,7 @@ def _patch_rds():
             raise _err("InvalidParameterCombination",
                        f"Snapshot {source_db_cluster_snapshot_identifier} is not encrypted: "
                        "KmsKeyId can't be given to copy it.")
+        check_snapshot_quota(self, "cluster")
         snap = orig_copy_cluster(self, source_db_cluster_snapshot_identifier,
                                  target_db_cluster_snapshot_identifier,
                                  kms_key_id=kms_key_id or None, copy_tags=copy_tags,
@@ -780,7 +834,11 @@ def _patch_rds():
 
     # --- manual snapshots (instance and cluster) may be held in creating too.
     def _make_create(orig, action):
+        kind = "instance" if action == "CreateDBSnapshot" else "cluster"
+
         def create(self, *a, **kw):     # moto passes the request's members by name
+            if kw.get("snapshot_type", "manual") == "manual":
+                check_snapshot_quota(self, kind)
             snap = orig(self, *a, **kw)
             if snap.snapshot_type == "manual":
                 _hold(snap, action, self.account_id)
@@ -985,6 +1043,19 @@ def _patch_rds():
         return ActionResult(result)
 
     RDSResponse.describe_db_snapshots = r_describe_db_snapshots
+
+    # DescribeAccountAttributes: moto has none. Only the two snapshot quotas this layer
+    # models (see DEFAULT_SNAPSHOT_QUOTA); AWS lists more (DBInstances, AllocatedStorage..).
+    def r_describe_account_attributes(self):
+        b = self.backend
+        mx = snapshot_quota(b.account_id, b.region_name)
+        return ActionResult({"AccountQuotas": [
+            {"AccountQuotaName": "ManualSnapshots",
+             "Used": manual_snapshots_used(b, "instance"), "Max": mx},
+            {"AccountQuotaName": "ManualClusterSnapshots",
+             "Used": manual_snapshots_used(b, "cluster"), "Max": mx}]})
+
+    RDSResponse.describe_account_attributes = r_describe_account_attributes
     RDSResponse.describe_db_cluster_snapshots = r_describe_db_cluster_snapshots
 
     # --- restores by ARN of a shared snapshot (AWS: "If you are restoring from a shared

@@ -407,6 +407,8 @@ RDS_RESOURCES = {
                                      ("DBClusterIdentifier", "cluster", "target"),
                                      ("DBSubnetGroupName", "subgrp", ""),
                                      ("DBClusterParameterGroupName", "cluster-pg", "")],
+    # No resource type in the Service Authorization Reference: authorized on "*".
+    "DescribeAccountAttributes": [],
     "CreateDBInstance": [("DBInstanceIdentifier", "db", "target"),
                          ("DBClusterIdentifier", "cluster", ""),
                          ("DBSubnetGroupName", "subgrp", ""),
@@ -498,7 +500,9 @@ def rds_requests(action, account, region, params):
                          "tags"))
         if role == "source" and rtype in ("snapshot", "cluster-snapshot"):
             source_key = _snapshot_key(arn, rtype, account)
-    if not any(r[3] != "tags" for r in reqs):
+    if not RDS_RESOURCES[action]:
+        reqs.append(("rds:" + action, "*", {}, ""))
+    elif not any(r[3] != "tags" for r in reqs):
         # a list call that names no resource: authorized on the type's wildcard
         first = RDS_RESOURCES[action][0]
         if first[1]:

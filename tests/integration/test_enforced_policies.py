@@ -754,10 +754,6 @@ def doc_rows():
     return rows
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the keeper's enforced runs now pass and exercise the snapferry-keeper role; "
-    "docs/permissions.md's enforced-run table has no rows for its calls yet (the docs' "
-    "owner adds them, then this mark comes off)"))
 def test_docs_name_the_call_for_every_permission():
     """Runs last: every permission the zero-denial runs above were allowed is in the docs'
     table with each call that needed it, and the table lists nothing that was not needed."""

@@ -993,3 +993,44 @@ def test_what_aws_records_about_a_copy_survives_the_copies(world, aws):
         assert s["DBInstanceIdentifier"] == world.db_id
     assert b["SnapshotCreateTime"] > b["OriginalSnapshotCreateTime"]
     assert b["SourceDBSnapshotIdentifier"] == arn
+
+
+def test_manual_snapshot_quota_and_describe_account_attributes(world, aws):
+    """AWS: ManualSnapshots and ManualClusterSnapshots (default 100 per account and Region)
+    reported by DescribeAccountAttributes (AccountQuotas: Used, Max); a manual snapshot beyond
+    Max is refused with SnapshotQuotaExceeded; automated snapshots and other accounts' don't
+    count."""
+    rds = world.prod("rds")
+
+    def quotas(client):
+        return {q["AccountQuotaName"]: (q["Used"], q["Max"])
+                for q in client.describe_account_attributes()["AccountQuotas"]}
+
+    assert quotas(rds) == {"ManualSnapshots": (1, 100), "ManualClusterSnapshots": (0, 100)}
+    assert quotas(world.backup("rds"))["ManualSnapshots"] == (0, 100)
+    aws.snapshot_quota(world.prod_account, world.region, 2)
+    rds.create_db_snapshot(DBInstanceIdentifier=world.db_id, DBSnapshotIdentifier="q-2")
+    assert quotas(rds)["ManualSnapshots"] == (2, 2)
+    with pytest.raises(ClientError) as e:
+        rds.create_db_snapshot(DBInstanceIdentifier=world.db_id, DBSnapshotIdentifier="q-3")
+    assert code_of(e) == "SnapshotQuotaExceeded"
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="q-copy",
+                             KmsKeyId=world.share_key_arn)
+    assert code_of(e) == "SnapshotQuotaExceeded"
+    assert "q-3" not in {x["DBSnapshotIdentifier"]
+                         for x in rds.describe_db_snapshots()["DBSnapshots"]}
+    # Clusters: a quota of their own.
+    world.create_cluster("qcl")
+    world.create_cluster_snapshot("qcl", "qcl-1")
+    world.create_cluster_snapshot("qcl", "qcl-2")
+    with pytest.raises(ClientError) as e:
+        rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="qcl-1",
+                                     TargetDBClusterSnapshotIdentifier="qcl-copy")
+    assert code_of(e) == "SnapshotQuotaExceeded"
+    assert quotas(rds)["ManualClusterSnapshots"] == (2, 2)
+    # Another account's quota is its own; a reset restores the default.
+    assert quotas(world.backup("rds"))["ManualSnapshots"] == (0, 100)
+    aws.reset()
+    assert quotas(rds)["ManualSnapshots"][1] == 100

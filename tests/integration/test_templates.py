@@ -438,7 +438,11 @@ def test_no_wildcards_and_conditions_on_service_actions(prod, backup):
             if "kms:CreateGrant" in actions:
                 assert "kms:GrantIsForAWSResource" in cond, (owner, st)
             if st.get("Resource") == "*":
-                assert actions == ["kms:DescribeKey"], (owner, st)
+                # Only actions on no resource of the account's: DescribeKey (the function
+                # names keys by id), and DescribeAccountAttributes (no resource type in the
+                # Service Authorization Reference: "*" is the only resource it takes).
+                assert actions in (["kms:DescribeKey"], ["rds:DescribeAccountAttributes"]), \
+                    (owner, st)
             for a in actions:
                 if a.startswith(("rds:Delete", "rds:Restore")) or a == "rds:AddTagsToResource":
                     # every snapshot these name is one of snapferry's (the prefix)
@@ -560,9 +564,14 @@ def test_keeper_role(backup):
     (tag,) = g["rds:AddTagsToResource"]
     assert not any("snapshot" in json.dumps(r) for r in as_list(tag["Resource"])), \
         "the keeper tags the DBs it restores, never a copy"
-    for r in (r for sts in g.values() for st in sts for r in as_list(st["Resource"])):
-        s = json.dumps(r)
-        assert "${AWS::AccountId}" in s or "KeeperLogGroup" in s or "BackupKey" in s, s
+    for st in {id(st): st for sts in g.values() for st in sts}.values():
+        if as_list(st["Action"]) == ["rds:DescribeAccountAttributes"]:
+            assert st["Resource"] == "*" and "Condition" not in st, st   # no resource type
+            continue
+        for r in as_list(st["Resource"]):
+            s = json.dumps(r)
+            assert "${AWS::AccountId}" in s or "KeeperLogGroup" in s or "BackupKey" in s, s
+    assert "rds:DescribeAccountAttributes" in g   # BackupSnapshotQuotaUsedPercent
     assert "cloudwatch:PutMetricData" not in g   # metrics are EMF log lines
 
 
@@ -983,23 +992,10 @@ def test_alarmed_metrics_are_emitted_by_the_code(prod):
     _alarmed_metrics_are_emitted(prod)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BackupSnapshotQuotaAlarm (organization mode) reads BackupSnapshotQuotaUsedPercent, which "
-    "the keeper does not emit yet: it would need rds:DescribeAccountAttributes, which "
-    "KeeperRole does not grant, and moto has no DescribeAccountAttributes for the fidelity "
-    "layer; the keeper's other alarmed metrics are emitted"))
 def test_keeper_alarmed_metrics_are_emitted_by_the_code(backup):
-    """LineageMismatch is the keeper's (NewestBackupAgeSecondsMax is emitted already)."""
+    """LineageMismatch, NewestBackupAgeSecondsMax and BackupSnapshotQuotaUsedPercent (the
+    organization mode's BackupSnapshotQuotaAlarm) are the keeper's."""
     _alarmed_metrics_are_emitted(backup)
-
-
-def test_keeper_alarmed_metrics_but_the_quota_are_emitted_by_the_code(backup):
-    """The same without BackupSnapshotQuotaAlarm (see the xfail above): LineageMismatch,
-    NewestBackupAgeSecondsMax are the keeper's."""
-    import copy
-    t = copy.deepcopy(backup)
-    t["Resources"].pop("BackupSnapshotQuotaAlarm", None)
-    _alarmed_metrics_are_emitted(t)
 
 
 # events/README.md names the files by what they are: a second oracle, independent

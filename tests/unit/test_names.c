@@ -116,7 +116,7 @@ test_caps(void)
 static void
 test_restore_ids(void)
 {
-	char db[100], *s;
+	char db[100], *s, *t, *u;
 
 	s = names_restore_id("snapferry", "orders-db");
 	CHECK_STR(s, "snapferry-orders-db");
@@ -127,6 +127,29 @@ test_restore_ids(void)
 	CHECK(s != NULL && strlen(s) == 63 && valid_id(s, 63));
 	free(s);
 	CHECK(names_restore_id("snapferry", "") == NULL);
+	/* Same-named DBs of a fleet: the hex of "<account>:<region>", as in the backup ids
+	 * (SHA-256 of "444455556666:us-east-1", first 8 hex digits). */
+	s = names_restore_id_of("snapferry", "orders", "444455556666", "us-east-1");
+	t = names_backup_id("snapferry", "orders-m1", RDS_INSTANCE, "444455556666",
+	    "us-east-1");
+	CHECK(s != NULL && t != NULL && strncmp(s, "snapferry-orders-", 17) == 0 &&
+	    strlen(s) == 25 && strcmp(s + 17, t + strlen(t) - 8) == 0);
+	u = names_restore_id_of("snapferry", "orders", "777788889999", "us-east-1");
+	CHECK(u != NULL && strcmp(s, u) != 0);
+	free(s);
+	free(t);
+	free(u);
+	/* Too long: cut to 63, still distinct per account, deterministic. */
+	s = names_restore_id_of("snapferry", db, "444455556666", "us-east-1");
+	t = names_restore_id_of("snapferry", db, "777788889999", "us-east-1");
+	u = names_restore_id_of("snapferry", db, "444455556666", "us-east-1");
+	CHECK(s != NULL && t != NULL && u != NULL && strlen(s) == 63 && valid_id(s, 63) &&
+	    strlen(t) == 63 && strcmp(s, t) != 0 && strcmp(s, u) == 0);
+	free(s);
+	free(t);
+	free(u);
+	CHECK(names_restore_id_of("snapferry", "", "444455556666", "us-east-1") == NULL);
+	CHECK(names_restore_id_of("snapferry", "orders", NULL, "us-east-1") == NULL);
 }
 
 static void

@@ -526,6 +526,54 @@ test_option_groups(void)
 	}
 }
 
+/* ---- DescribeAccountAttributes: the manual-snapshot quotas ------------------------ */
+
+#define QUOTA(n, u, m) "<AccountQuota><AccountQuotaName>" n "</AccountQuotaName><Used>" u \
+	"</Used><Max>" m "</Max></AccountQuota>"
+
+static void
+test_account_quotas(void)
+{
+	struct rds_snapshot_quotas q;
+	xmlDocPtr doc;
+	char xml[2048];
+	size_t i;
+	static const struct {
+		const char	*name, *quotas;
+		int		 rc, ifound, cfound;
+		long long	 iused, imax, cused, cmax;
+	} qs[] = {
+		{ "both, among others", QUOTA("DBInstances", "4", "40")
+		    QUOTA("ManualSnapshots", "87", "100")
+		    QUOTA("ManualClusterSnapshots", "3", "100"), 0, 1, 1, 87, 100, 3, 100 },
+		{ "instances only", QUOTA("ManualSnapshots", "0", "500"), 0, 1, 0, 0, 500, 0, 0 },
+		{ "none named", QUOTA("AllocatedStorage", "40", "100000"), 0, 0, 0, 0, 0, 0, 0 },
+		{ "empty list", "", 0, 0, 0, 0, 0, 0, 0 },
+		{ "Used not a number", QUOTA("ManualSnapshots", "x1", "100"), -1, 0, 0, 0, 0, 0, 0 },
+		{ "negative Max", QUOTA("ManualClusterSnapshots", "1", "-5"), -1, 0, 0, 0, 0, 0,
+		    0 },
+		{ "Max missing", "<AccountQuota><AccountQuotaName>ManualSnapshots"
+		    "</AccountQuotaName><Used>1</Used></AccountQuota>", -1, 0, 0, 0, 0, 0, 0 },
+	};
+
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		fprintf(stderr, "account quota case: %s\n", qs[i].name);
+		snprintf(xml, sizeof(xml), "<DescribeAccountAttributesResponse xmlns=\"%s\">"
+		    "<DescribeAccountAttributesResult><AccountQuotas>%s</AccountQuotas>"
+		    "</DescribeAccountAttributesResult></DescribeAccountAttributesResponse>", NS,
+		    qs[i].quotas);
+		doc = parse(xml);
+		CHECK(doc != NULL);
+		CHECK(rds_parse_account_quotas(xmlDocGetRootElement(doc), &q) == qs[i].rc);
+		if (qs[i].rc == 0) {
+			CHECK(q.instance.found == qs[i].ifound && q.cluster.found == qs[i].cfound);
+			CHECK(q.instance.used == qs[i].iused && q.instance.max == qs[i].imax);
+			CHECK(q.cluster.used == qs[i].cused && q.cluster.max == qs[i].cmax);
+		}
+		xmlFreeDoc(doc);
+	}
+}
+
 /* ---- DB instances and clusters (the restore's existence checks) ------------- */
 
 static void
@@ -766,6 +814,7 @@ main(void)
 	test_attributes();
 	test_tags();
 	test_option_groups();
+	test_account_quotas();
 	test_dbs();
 	test_errors();
 	test_sts();
