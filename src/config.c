@@ -444,22 +444,6 @@ common:
 	    check_endpoint(get, "AWS_ENDPOINT_URL_KMS", err))
 		goto fail;
 
-	/*
-	 * Valid, but half of the snapshots can't go there: AWS copies a shared
-	 * encrypted snapshot only within its region (aws-facts §2.2), so only
-	 * unencrypted ones are ferried across; ferry skips the others.
-	 */
-	if (c->backup_region != NULL && strcmp(c->backup_region, c->region) != 0 &&
-	    c->log_level <= LOG_WARN) {
-		cJSON *f = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(f, "AWS_REGION", c->region);
-		cJSON_AddStringToObject(f, "BACKUP_REGION", c->backup_region);
-		log_warn("BACKUP_REGION differs from AWS_REGION: AWS copies a shared encrypted "
-		    "snapshot only within its region, so only unencrypted snapshots are ferried "
-		    "and encrypted ones are skipped", f);
-	}
-
 	/* Several destinations are read and checked, but the ferry serves one of them yet. */
 	if (c->n_backup_regions > 1 && c->log_level <= LOG_WARN) {
 		cJSON *f = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(f, "BACKUP_REGIONS");
