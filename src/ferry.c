@@ -418,7 +418,7 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
-	struct rds_tag tags[NAMES_MAX_TAGS];
+	struct rds_tag tags[NAMES_MAX_TAGS + 1];	/* + snapferry:source-region */
 	struct names_arn_tags at;
 	struct aws_error e;
 	const char *key;
@@ -477,6 +477,10 @@ share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct
 	if (before) {
 		tags[nt].key = FERRY_TAG_SHARED_BEFORE;
 		tags[nt++].value = "true";
+	}
+	if (ferry_cross_region(cfg)) {
+		tags[nt].key = NAMES_TAG_SOURCE_REGION;
+		tags[nt++].value = cfg->region;
 	}
 	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->backup_id, key, tags, nt, NULL, &e);
 	names_arn_tags_clean(&at);

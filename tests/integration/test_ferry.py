@@ -600,6 +600,13 @@ def assert_single_step(world, aws, env, snap, cluster=False):
     src = copy["params"]["SourceDBClusterSnapshotIdentifier" if cluster else
                          "SourceDBSnapshotIdentifier"]
     assert src.startswith(f"arn:aws:rds:{world.region}:{world.prod_account}:")
+    from fidelity.world import admin_client
+    arn = b["DBClusterSnapshotArn" if cluster else "DBSnapshotArn"]
+    tags = {t["Key"]: t["Value"] for t in admin_client(
+        world.endpoint, "rds", world.backup_account, CROSS_REGION).list_tags_for_resource(
+        ResourceName=arn)["TagList"]}
+    assert tags["snapferry:source-region"] == world.region, tags
+    assert tags["snapferry:role"] == "backup", tags
     return copy
 
 
