@@ -687,6 +687,40 @@ def test_cross_region_single_step_refused_fails_with_the_fix(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
 
 
+def test_cross_region_held_duplicate_and_concurrent(world, aws):
+    """Copies held `creating` in the backup Region: pending, concurrent and repeated
+    triggers make one T and one B (in the backup Region) ever; T goes once B is available."""
+    env = cross_region_env(world)
+    aws.hold(True)
+    ev = snapshot_event(world, world.snapshot_id)
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda _: run_event(world, ev, **env), range(4)))
+    assert {r["outcome"] for _, r, _ in results} == {"pending"}, results
+    aws.release(region=world.region)        # T, in the production Region
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda _: run_event(world, ev, **env), range(4)))
+    assert all(rc == 0 for rc, _, _ in results), [r for _, r, _ in results]
+    assert {r["outcome"] for _, r, _ in results} == {"pending"}, results
+    (b,) = snapshots_in(world, world.backup_account, CROSS_REGION).values()
+    assert b["Status"] == "creating"
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")  # T waits
+    assert [h["region"] for h in aws.status()["held"]] == [CROSS_REGION]
+    aws.release(region=CROSS_REGION)
+    aws.hold(False)
+    for _ in range(2):
+        rc, res, _ = run_event(world, ev, **env)
+        assert rc == 0 and res["outcome"] == "done", res
+    # Concurrent requests race to AlreadyExists: one copy each, whatever the calls.
+    (b,) = snapshots_in(world, world.backup_account, CROSS_REGION).values()
+    assert b["Status"] == "available" and b["SourceRegion"] == world.region
+    assert not snapshots_in(world, world.backup_account, world.region)
+    n = len(calls_of(aws, "CopyDBSnapshot", world.backup_account))
+    rc, res, _ = run_event(world, ev, **env)     # done: no further copy
+    assert rc == 0 and res["outcome"] == "done", res
+    assert len(calls_of(aws, "CopyDBSnapshot", world.backup_account)) == n
+    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "prod")
+
+
 def test_cross_region_dry_run_names_the_region(world, aws):
     env = cross_region_env(world)
     world.create_db("plaindb", encrypted=False)
