@@ -721,6 +721,28 @@ def test_cross_region_held_duplicate_and_concurrent(world, aws):
     assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "prod")
 
 
+def test_cross_region_single_step_under_rie(aws, start_rie):
+    """The single step, and its refusal the old way, under the Runtime Interface Emulator."""
+    from fidelity.world import build_world
+    world = build_world(aws.endpoint, prod_account=RIE_ACCOUNT)
+    env = cross_region_env(world)
+    rie = start_rie(fs.bootstrap_path(), world.env(**env))
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    aws.rules(refuse_shared_encrypted_cross_region=True)
+    try:
+        status, res = rie.invoke_json(snapshot_event(world, "proddb-manual-2"))
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
+    assert status == 200
+    assert res["errorType"] == "Snapferry.CrossRegionRefused", res
+    assert f"add {world.region} to BACKUP_REGIONS" in res["errorMessage"]
+    status, res = rie.invoke_json(snapshot_event(world, world.snapshot_id))
+    assert status == 200 and res["outcome"] == "done", json.dumps(res)
+    b = snapshots_in(world, world.backup_account, CROSS_REGION)[fs.bid(world, world.snapshot_id)]
+    assert b["Status"] == "available" and b["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
+    assert b["SourceRegion"] == world.region
+
+
 def test_cross_region_dry_run_names_the_region(world, aws):
     env = cross_region_env(world)
     world.create_db("plaindb", encrypted=False)
