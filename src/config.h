@@ -22,8 +22,11 @@ struct config {
 	char	*backup_role_arn;	/* BACKUP_ROLE_ARN */
 	char	*backup_external_id;	/* BACKUP_EXTERNAL_ID or NULL */
 	char	*share_kms_key_id;	/* SHARE_KMS_KEY_ID */
-	char	*backup_kms_key_id;	/* BACKUP_KMS_KEY_ID */
-	char	*backup_region;		/* BACKUP_REGION, default region */
+	char	*backup_kms_key_id;	/* the key of backup_region */
+	char	*backup_region;		/* the destination in region if listed, else the first */
+	char	**backup_regions;	/* BACKUP_REGIONS (or BACKUP_REGION), default region */
+	char	**backup_kms_keys;	/* BACKUP_KMS_KEY_ID: the key of backup_regions[i] */
+	size_t	 n_backup_regions;
 	char	*name_prefix;		/* NAME_PREFIX, default "snapferry" */
 	int	 has_include, has_exclude;
 	regex_t	 include_re, exclude_re;	/* INCLUDE_PATTERN / EXCLUDE_PATTERN (POSIX ERE) */

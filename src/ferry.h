@@ -42,10 +42,12 @@ struct rds_tag;
  */
 #define FERRY_REFUSAL_HOURS	24
 
-/* Why an encrypted snapshot or transit copy is not ferried to another region. */
-#define FERRY_CROSS_REGION_REASON "encrypted %s, and BACKUP_REGION %.30s is not AWS_REGION %.30s: " \
-	"AWS copies a shared encrypted snapshot only within its region (unencrypted ones " \
-	"are copied across)"
+/* Why a single-step cross-account cross-Region copy ended failed: AWS refused it the old
+ * way (an encrypted snapshot shared by another account copied only within its Region). */
+#define FERRY_SINGLE_STEP_REASON "AWS refused the single-step copy of the encrypted %s %s " \
+	"from AWS_REGION %s into the backup account in %s (%s: %s). To fix: add %s to " \
+	"BACKUP_REGIONS (deploy the backup stack and a keeper there), so that the copy is " \
+	"made in %s and the keeper of %s pulls it from there"
 
 /* Why S is skipped for its option group; the %s triple is " (", the blocking options, ")"
  * once DescribeOptionGroups has named them. */
@@ -95,9 +97,8 @@ void	ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
  *  SHARE_KMS_KEY_ID, given as that ARN or as the bare key id; 0 otherwise (an alias is
  *  not resolved: such a snapshot gets a transit copy, which is safe). */
 int	ferry_is_share_key(const struct config *cfg, const char *key);
-/** ferry_cross_region(cfg): 1 when BACKUP_REGION is not AWS_REGION (only unencrypted
- *  snapshots can be ferried then: AWS copies a shared encrypted snapshot only within its
- *  region). */
+/** ferry_cross_region(cfg): 1 when the ferry's destination (cfg->backup_region) is not
+ *  AWS_REGION: its copy is a single step, cross-account and cross-Region. */
 int	ferry_cross_region(const struct config *cfg);
 /** ferry_refusal_is_final(e, created, now): 1 when ${e} is AWS's "snapshot not in a valid
  *  state" refusal and the snapshot it names, taken at ${created} (0 = unknown), is more than

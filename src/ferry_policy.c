@@ -60,13 +60,6 @@ ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
 		    "%.120s): AWS does not allow sharing it", s->tde_credential_arn);
 		return;
 	}
-	if ((s->encrypted || s->kms_key_id != NULL) && ferry_cross_region(cfg)) {
-		d->plan = FERRY_PLAN_SKIP;
-		d->encrypted = 1;
-		snprintf(d->reason, sizeof(d->reason), FERRY_CROSS_REGION_REASON, "snapshot",
-		    cfg->backup_region, cfg->region);
-		return;
-	}
 	if (s->kind == RDS_INSTANCE && s->option_group != NULL &&
 	    strncmp(s->option_group, "default:", 8) != 0) {
 		if (og_blocks < 0) {

@@ -17,6 +17,8 @@
 #define NAMES_TAG_SOURCE_KEY	"snapferry:source-key"	/* KMS key of S, "none" when unencrypted */
 #define NAMES_TAG_SOURCE_TIME	"snapferry:source-time"	/* SnapshotCreateTime of S (age of the data) */
 #define NAMES_TAG_ROLE		"snapferry:role"	/* "transit" or "backup" */
+#define NAMES_TAG_SOURCE_REGION	"snapferry:source-region"	/* S's Region, on a copy made
+							 * in another Region */
 #define NAMES_TAG_VERSION	"snapferry:version"
 #define NAMES_TAG_CREATED_BY	"snapferry:created-by"	/* always "snapferry" */
 

@@ -44,13 +44,21 @@ class Control:
     def reset(self):
         return self._req("POST", "/_fidelity/reset", {})
 
-    def hold(self, enabled=True, accounts=None, actions=None):
+    def hold(self, enabled=True, accounts=None, actions=None, regions=None):
         body = {"enabled": enabled}
         if accounts:
             body["accounts"] = list(accounts)
+        if regions:
+            body["regions"] = list(regions)
         if actions:
             body["actions"] = list(actions)
         return self._req("POST", "/_fidelity/hold", body)["hold"]
+
+    def rules(self, refuse_shared_encrypted_cross_region=None):
+        body = {}
+        if refuse_shared_encrypted_cross_region is not None:
+            body["refuse_shared_encrypted_cross_region"] = refuse_shared_encrypted_cross_region
+        return self._req("POST", "/_fidelity/rules", body)["rules"]
 
     def release(self, id=None, account=None, region=None):
         body = {k: v for k, v in (("id", id), ("account", account), ("region", region)) if v}

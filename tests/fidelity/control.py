@@ -5,7 +5,10 @@ moto still authenticates and answers everything it does not intercept.
 Control API (JSON in, JSON out):
   GET  /_fidelity/status                  moto version, hold, injections, held snapshots
   POST /_fidelity/reset                   clear holds, injections, quotas and the call log
-  POST /_fidelity/hold     {"enabled":true,"accounts":[..]?,"actions":[..]?}
+  POST /_fidelity/hold     {"enabled":true,"accounts":[..]?,"actions":[..]?,"regions":[..]?}
+  POST /_fidelity/rules    {"refuse_shared_encrypted_cross_region":bool}  AWS's old rule: an
+                          encrypted snapshot shared by another account is never copied
+                          across Regions (default false: the current single-step rule)
   POST /_fidelity/release  {"id"?, "account"?, "region"?, "status"?}   held snapshots ->
                           available (or "status": failed / incompatible-* (DB snapshots only): the copy failed)
   POST /_fidelity/inject   {"action","code","status"?,"count"?,"message"?,"account"?,
@@ -247,6 +250,7 @@ class FidelityApp:
         if route == "status" and method == "GET":
             return 200, {"ready": True, "moto_version": MOTO_VERSION,
                          "hold": STATE.hold_view(), "injections": STATE.injections_view(),
+                         "rules": STATE.rules_view(),
                          "held": patches.held()}
         if method != "POST" and route not in ("calls", "policy"):
             return 405, {"error": f"use POST for /_fidelity/{route}"}
@@ -258,8 +262,12 @@ class FidelityApp:
         if route == "policy":
             return _policy_route(method, doc)
         if route == "hold":
-            STATE.set_hold(doc.get("enabled", True), doc.get("accounts"), doc.get("actions"))
+            STATE.set_hold(doc.get("enabled", True), doc.get("accounts"), doc.get("actions"),
+                           doc.get("regions"))
             return 200, {"hold": STATE.hold_view()}
+        if route == "rules":
+            STATE.set_rules(doc)
+            return 200, {"rules": STATE.rules_view()}
         if route == "release":
             released = patches.release(doc.get("id"), doc.get("account"), doc.get("region"),
                                        doc.get("status", "available"))

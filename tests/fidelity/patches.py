@@ -291,7 +291,7 @@ def _resolved(snapshot):
 def _hold(snapshot, action, account):
     """AWS: a copy is `creating` (instance) / `copying` (cluster) until it finishes; when a
     hold is on, the new snapshot stays there until POST /_fidelity/release."""
-    if not STATE.should_hold(action, account):
+    if not STATE.should_hold(action, account, getattr(snapshot, "region", None)):
         return
     from moto.rds.models import DBSnapshot
     if isinstance(snapshot, DBSnapshot):
@@ -743,10 +743,14 @@ def _patch_rds():
             # valid DB snapshot ARN" (SourceDBSnapshotIdentifier).
             if not source.startswith("arn:"):
                 raise _not_found(resource_type, source)
-            # "You can't copy an encrypted, shared DB snapshot from one AWS Region to
-            # another" (USER_CopySnapshot, share-encrypted-snapshot). The code is not
-            # documented: InvalidParameterValue is this layer's choice, NOT verified.
-            if encrypted and src.account_id != self.account_id:
+            # The old rule, still on some pages: "You can't copy an encrypted, shared DB
+            # snapshot from one AWS Region to another". AWS's current CopyDBSnapshot /
+            # CopyDBClusterSnapshot reference allows "an ARN of a snapshot that is in a
+            # different account and a different AWS Region" (one step), so this refusal is
+            # a switch, off by default (POST /_fidelity/rules). The code is not documented:
+            # InvalidParameterValue is this layer's choice, NOT verified.
+            if encrypted and src.account_id != self.account_id and \
+                    STATE.refuse_shared_encrypted_cross_region:
                 raise _err("InvalidParameterValue",
                            f"You can't copy an encrypted, shared snapshot {source} from "
                            f"{src.region} to {self.region_name}.")

@@ -29,26 +29,51 @@ class State:
         with getattr(self, "lock", threading.Lock()):
             self.hold_enabled = False
             self.hold_accounts = None      # None: every account
+            self.hold_regions = None       # None: every Region
+            # AWS's older rule (still on some pages): "You can't copy an encrypted, shared
+            # DB snapshot from one AWS Region to another". The current CopyDBSnapshot
+            # reference allows a source "in a different account and a different AWS
+            # Region" in one step; True restores the old refusal (POST /_fidelity/rules).
+            self.refuse_shared_encrypted_cross_region = False
             self.hold_actions = set(DEFAULT_HELD)
             self.injections = []
             self.strips = []
             self.calls = []
             self.dropped_calls = 0
 
+    # ---- AWS rules that changed over time ---------------------------------------------
+    def set_rules(self, doc):
+        known = {"refuse_shared_encrypted_cross_region"}
+        unknown = set(doc) - known
+        if unknown:
+            raise ValueError(f"unknown rules {sorted(unknown)}; known: {sorted(known)}")
+        with self.lock:
+            if "refuse_shared_encrypted_cross_region" in doc:
+                self.refuse_shared_encrypted_cross_region = bool(
+                    doc["refuse_shared_encrypted_cross_region"])
+
+    def rules_view(self):
+        with self.lock:
+            return {"refuse_shared_encrypted_cross_region":
+                    self.refuse_shared_encrypted_cross_region}
+
     # ---- holds -------------------------------------------------------------------------
-    def set_hold(self, enabled, accounts=None, actions=None):
+    def set_hold(self, enabled, accounts=None, actions=None, regions=None):
         with self.lock:
             self.hold_enabled = bool(enabled)
             self.hold_accounts = set(accounts) if accounts else None
+            self.hold_regions = set(regions) if regions else None
             acts = set(actions) if actions else set(DEFAULT_HELD)
             unknown = acts - set(HOLDABLE)
             if unknown:
                 raise ValueError(f"cannot hold {sorted(unknown)}; holdable: {list(HOLDABLE)}")
             self.hold_actions = acts
 
-    def should_hold(self, action, account):
+    def should_hold(self, action, account, region=None):
         with self.lock:
             if not self.hold_enabled or action not in self.hold_actions:
+                return False
+            if self.hold_regions is not None and region not in self.hold_regions:
                 return False
             return self.hold_accounts is None or account in self.hold_accounts
 
@@ -56,6 +81,7 @@ class State:
         with self.lock:
             return {"enabled": self.hold_enabled,
                     "accounts": sorted(self.hold_accounts) if self.hold_accounts else None,
+                    "regions": sorted(self.hold_regions) if self.hold_regions else None,
                     "actions": sorted(self.hold_actions)}
 
     # ---- injections --------------------------------------------------------------------

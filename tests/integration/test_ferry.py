@@ -555,10 +555,12 @@ def test_name_conflict_is_a_failure(world, aws):
     assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")
 
 
-# ---- BACKUP_REGION != AWS_REGION ------------------------------------------------------------
-# AWS copies a shared encrypted snapshot only within its region (aws-facts §2.2): unencrypted
-# ones are ferried across, encrypted ones are skipped without any call bound to fail.
-# moto is one process: the second region is a name in the same server.
+# ---- BACKUP_REGION != AWS_REGION: the single step -------------------------------------------
+# AWS's current CopyDBSnapshot / CopyDBClusterSnapshot reference allows a source "in a
+# different account and a different AWS Region": the backup role copies the shared S or T
+# straight into the backup Region (source by ARN, KmsKeyId a key of that Region). Where AWS
+# refuses that the old way (the fidelity switch), the outcome is failed with the fix: add the
+# source Region to BACKUP_REGIONS. moto is one process: the second region is a name in it.
 
 CROSS_REGION = "eu-west-1"
 
@@ -570,16 +572,42 @@ def cross_region_env(world):
     return {"BACKUP_REGION": CROSS_REGION, "BACKUP_KMS_KEY_ID": key["Arn"]}
 
 
-def snapshots_in(world, account, region):
+def snapshots_in(world, account, region, cluster=False):
     from fidelity.world import admin_client
     rds = admin_client(world.endpoint, "rds", account, region)
+    if cluster:
+        return {s["DBClusterSnapshotIdentifier"]: s for s in rds.describe_db_cluster_snapshots(
+            SnapshotType="manual")["DBClusterSnapshots"]}
     return {s["DBSnapshotIdentifier"]: s for s in rds.describe_db_snapshots(
         SnapshotType="manual")["DBSnapshots"]}
 
 
 def region_warning(logs):
-    return [l for l in logs if l.get("level") == "warn" and "BACKUP_REGION differs"
-            in l.get("msg", l.get("message", ""))]
+    return [l for l in logs if l.get("level") == "warn" and "BACKUP_REGION" in
+            l.get("msg", l.get("message", ""))]
+
+
+def assert_single_step(world, aws, env, snap, cluster=False):
+    b = snapshots_in(world, world.backup_account, CROSS_REGION, cluster)[
+        fs.bid(world, snap, cluster=cluster) if cluster else fs.bid(world, snap)]
+    assert b["Status"] == "available" and b["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
+    if not cluster:
+        assert b["SourceRegion"] == world.region
+    assert not snapshots_in(world, world.backup_account, world.region, cluster)
+    op = "CopyDBClusterSnapshot" if cluster else "CopyDBSnapshot"
+    (copy,) = calls_of(aws, op, world.backup_account)
+    assert copy["region"] == CROSS_REGION
+    src = copy["params"]["SourceDBClusterSnapshotIdentifier" if cluster else
+                         "SourceDBSnapshotIdentifier"]
+    assert src.startswith(f"arn:aws:rds:{world.region}:{world.prod_account}:")
+    from fidelity.world import admin_client
+    arn = b["DBClusterSnapshotArn" if cluster else "DBSnapshotArn"]
+    tags = {t["Key"]: t["Value"] for t in admin_client(
+        world.endpoint, "rds", world.backup_account, CROSS_REGION).list_tags_for_resource(
+        ResourceName=arn)["TagList"]}
+    assert tags["snapferry:source-region"] == world.region, tags
+    assert tags["snapferry:role"] == "backup", tags
+    return copy
 
 
 def test_cross_region_unencrypted_snapshot_is_ferried(world, aws):
@@ -588,46 +616,144 @@ def test_cross_region_unencrypted_snapshot_is_ferried(world, aws):
     world.create_snapshot("plaindb", "plaindb-snap")
     rc, res, logs = run_event(world, snapshot_event(world, "plaindb-snap"), **env)
     assert rc == 0 and res["outcome"] == "done", res
-    (w,) = region_warning(logs)            # said once, at start-up
-    assert w["AWS_REGION"] == world.region and w["BACKUP_REGION"] == CROSS_REGION
-    b = snapshots_in(world, world.backup_account, CROSS_REGION)[fs.bid(world, "plaindb-snap")]
-    assert b["Status"] == "available" and b["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
-    assert fs.bid(world, "plaindb-snap") not in snapshots_in(world, world.backup_account,
-                                                        world.region)
-    # The copy by ARN, made in the backup region from the source region.
-    (copy,) = calls_of(aws, "CopyDBSnapshot", world.backup_account)
-    assert copy["region"] == CROSS_REGION
-    assert copy["params"]["SourceDBSnapshotIdentifier"] == \
-        f"arn:aws:rds:{world.region}:{world.prod_account}:snapshot:plaindb-snap"
+    assert not region_warning(logs)         # nothing to warn about any more
+    assert_single_step(world, aws, env, "plaindb-snap")
     assert fs.shared_with(world, "plaindb-snap") == []
 
 
-def test_cross_region_encrypted_snapshot_is_skipped(world, aws):
+def test_cross_region_encrypted_snapshot_single_step(world, aws):
+    """aws/rds: a transit copy under the share key, copied in one step to the other
+    Region, then un-shared and deleted."""
     env = cross_region_env(world)
-    mark = max(c["seq"] for c in aws.calls())
-    rc, res, logs = run_event(world, snapshot_event(world, world.snapshot_id), **env)
-    assert rc == 0 and res["outcome"] == "skipped", res
-    assert "only within its region" in res["reason"]
-    assert CROSS_REGION in res["reason"] and world.region in res["reason"]
-    assert region_warning(logs)
-    # Nothing that is bound to fail: no key lookup, no role, no share, no copy.
-    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING |
-                {"DescribeKey", "AssumeRole"}]
-    # The sweep skips the encrypted ones (the manual and moto's automated snapshot) and
-    # ferries the unencrypted one across.
-    world.create_db("plaindb", encrypted=False)
-    world.create_snapshot("plaindb", "plaindb-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), **env)
+    assert rc == 0 and res["outcome"] == "done", res
+    copy = assert_single_step(world, aws, env, world.snapshot_id)
+    assert copy["params"]["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
+    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "prod")
+
+
+def test_cross_region_customer_key_and_automated_single_step(world, aws):
+    env = cross_region_env(world)
+    key = world.create_key()
+    world.create_db("cmkdb", kms_key_id=key["Arn"])
+    world.create_snapshot("cmkdb", "cmkdb-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "cmkdb-snap"), **env)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert_single_step(world, aws, env, "cmkdb-snap")
+    # The sweep takes the rest (moto's automated snapshot of proddb, the manual one).
     rc, res, _ = run_event(world, SWEEP, **env)
     assert rc == 0 and res["outcome"] == "done", res
-    assert res["counts"]["skipped"] >= 2, res["counts"]
-    copies = calls_of(aws, "CopyDBSnapshot")
-    assert all("plaindb" in c["params"]["SourceDBSnapshotIdentifier"] for c in copies), copies
-    there = set(snapshots_in(world, world.backup_account, CROSS_REGION))
-    assert fs.bid(world, "plaindb-snap") in there
-    assert all(k.startswith("snapferry-plaindb-") for k in there), there
+    assert res["counts"].get("skipped", 0) == 0, res["counts"]
+    there = snapshots_in(world, world.backup_account, CROSS_REGION)
+    assert len(there) >= 3 and all(s["Status"] == "available" for s in there.values()), there
 
 
-def test_cross_region_encrypted_transit_copy_is_skipped(world, aws):
+def test_cross_region_aurora_single_step(world, aws):
+    env = cross_region_env(world)
+    world.create_cluster("aurxr")
+    world.create_cluster_snapshot("aurxr", "aurxr-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "aurxr-snap", "RDS-EVENT-0075",
+                                                 cluster=True), **env)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert_single_step(world, aws, env, "aurxr-snap", cluster=True)
+
+
+def test_cross_region_single_step_refused_fails_with_the_fix(world, aws):
+    """Where AWS still applies the old rule, the copy is refused: failed (a function error
+    the alarm sees), saying to add the source Region to BACKUP_REGIONS; one attempt, no
+    retry loop; once AWS allows it, the next trigger completes."""
+    env = cross_region_env(world)
+    aws.rules(refuse_shared_encrypted_cross_region=True)
+    try:
+        rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), **env)
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
+    assert rc == 1, res
+    assert res["errorType"] == "Snapferry.CrossRegionRefused", res
+    msg = res["errorMessage"]
+    assert f"add {world.region} to BACKUP_REGIONS" in msg and CROSS_REGION in msg, msg
+    assert len(calls_of(aws, "CopyDBSnapshot", world.backup_account)) == 1
+    assert not snapshots_in(world, world.backup_account, CROSS_REGION)
+    # The unencrypted one still goes across with the old rule on.
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plaindb-snap")
+    aws.rules(refuse_shared_encrypted_cross_region=True)
+    try:
+        rc, res, _ = run_event(world, snapshot_event(world, "plaindb-snap"), **env)
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
+    assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), **env)
+    assert rc == 0 and res["outcome"] == "done", res
+
+
+def test_cross_region_held_duplicate_and_concurrent(world, aws):
+    """Copies held `creating` in the backup Region: pending, concurrent and repeated
+    triggers make one T and one B (in the backup Region) ever; T goes once B is available."""
+    env = cross_region_env(world)
+    aws.hold(True)
+    ev = snapshot_event(world, world.snapshot_id)
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda _: run_event(world, ev, **env), range(4)))
+    assert {r["outcome"] for _, r, _ in results} == {"pending"}, results
+    aws.release(region=world.region)        # T, in the production Region
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda _: run_event(world, ev, **env), range(4)))
+    assert all(rc == 0 for rc, _, _ in results), [r for _, r, _ in results]
+    assert {r["outcome"] for _, r, _ in results} == {"pending"}, results
+    (b,) = snapshots_in(world, world.backup_account, CROSS_REGION).values()
+    assert b["Status"] == "creating"
+    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")  # T waits
+    assert [h["region"] for h in aws.status()["held"]] == [CROSS_REGION]
+    aws.release(region=CROSS_REGION)
+    aws.hold(False)
+    for _ in range(2):
+        rc, res, _ = run_event(world, ev, **env)
+        assert rc == 0 and res["outcome"] == "done", res
+    # Concurrent requests race to AlreadyExists: one copy each, whatever the calls.
+    (b,) = snapshots_in(world, world.backup_account, CROSS_REGION).values()
+    assert b["Status"] == "available" and b["SourceRegion"] == world.region
+    assert not snapshots_in(world, world.backup_account, world.region)
+    n = len(calls_of(aws, "CopyDBSnapshot", world.backup_account))
+    rc, res, _ = run_event(world, ev, **env)     # done: no further copy
+    assert rc == 0 and res["outcome"] == "done", res
+    assert len(calls_of(aws, "CopyDBSnapshot", world.backup_account)) == n
+    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "prod")
+
+
+def test_cross_region_single_step_under_rie(aws, start_rie):
+    """The single step, and its refusal the old way, under the Runtime Interface Emulator."""
+    from fidelity.world import build_world
+    world = build_world(aws.endpoint, prod_account=RIE_ACCOUNT)
+    env = cross_region_env(world)
+    rie = start_rie(fs.bootstrap_path(), world.env(**env))
+    world.create_snapshot(world.db_id, "proddb-manual-2")
+    aws.rules(refuse_shared_encrypted_cross_region=True)
+    try:
+        status, res = rie.invoke_json(snapshot_event(world, "proddb-manual-2"))
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
+    assert status == 200
+    assert res["errorType"] == "Snapferry.CrossRegionRefused", res
+    assert f"add {world.region} to BACKUP_REGIONS" in res["errorMessage"]
+    status, res = rie.invoke_json(snapshot_event(world, world.snapshot_id))
+    assert status == 200 and res["outcome"] == "done", json.dumps(res)
+    b = snapshots_in(world, world.backup_account, CROSS_REGION)[fs.bid(world, world.snapshot_id)]
+    assert b["Status"] == "available" and b["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
+    assert b["SourceRegion"] == world.region
+
+
+def test_cross_region_dry_run_names_the_region(world, aws):
+    env = cross_region_env(world)
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plaindb-snap")
+    rc, res, _ = run_event(world, snapshot_event(world, "plaindb-snap"), DRY_RUN="true", **env)
+    assert rc == 0, res
+    assert any(s.startswith("would:CopyDBSnapshot") and f"Region {CROSS_REGION}" in s
+               for s in res["steps"]), res["steps"]
+
+
+def test_cross_region_encrypted_transit_copy_is_finished(world, aws):
     # A transit copy made while both regions were the same; its source is gone since.
     aws.hold(True)
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
@@ -636,13 +762,10 @@ def test_cross_region_encrypted_transit_copy_is_skipped(world, aws):
     aws.hold(False)
     world.admin("rds").delete_db_snapshot(DBSnapshotIdentifier=world.snapshot_id)
     env = cross_region_env(world)
-    mark = max(c["seq"] for c in aws.calls())
     rc, res, _ = run_event(world, snapshot_event(world, "snapferry-proddb-manual-1",
                                                  "RDS-EVENT-0197"), **env)
-    assert rc == 0 and res["outcome"] == "skipped", res
-    assert res["reason"].startswith("encrypted transit copy")
-    assert not [c for c in aws.calls(since=mark) if c["action"] in MUTATING | {"AssumeRole"}]
-    assert "snapferry-proddb-manual-1" in fs.instance_snapshots(world, "prod")
+    assert rc == 0 and res["outcome"] == "done", res
+    assert_single_step(world, aws, env, world.snapshot_id)
 
 
 def test_same_region_says_nothing(world, aws):

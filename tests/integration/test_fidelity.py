@@ -903,10 +903,12 @@ def test_cluster_snapshot_type_awsbackup_is_refused(world):
 OTHER_REGION = "eu-central-1"
 
 
-def test_cross_region_copy_rules(world):
+def test_cross_region_copy_rules(world, aws):
     """A copy is made in the caller's Region: a source of another Region is given by ARN;
-    an encrypted one needs KmsKeyId, a key of the destination Region; an encrypted snapshot
-    shared by another account is never copied across Regions (an unencrypted one is)."""
+    an encrypted one needs KmsKeyId, a key of the destination Region; the copy records its
+    SourceRegion. An encrypted snapshot shared by another account is copied across Regions
+    in one step (AWS's current CopyDBSnapshot reference); the rules switch restores the old
+    refusal."""
     from fidelity.world import admin_client
     src_arn = world.snapshot_arn            # encrypted with aws/rds, in world.region
     there = admin_client(world.endpoint, "rds", world.prod_account, OTHER_REGION)
@@ -928,15 +930,42 @@ def test_cross_region_copy_rules(world):
                                TargetDBSnapshotIdentifier="x4",
                                KmsKeyId=key_there)["DBSnapshot"]
     assert c["KmsKeyId"] == key_there and c["DBSnapshotArn"].split(":")[3] == OTHER_REGION
-    # Another account's shared snapshots: encrypted never across Regions; unencrypted yes.
+    assert c["SourceRegion"] == world.region and c["SourceDBSnapshotIdentifier"] == src_arn
+    # Another account's shared encrypted snapshot: one step, with a key of the destination.
     arn = share(world, "xr-shared")
     b_there = world.backup("rds", region=OTHER_REGION)
     bkms_there = admin_client(world.endpoint, "kms", world.backup_account, OTHER_REGION)
     bkey_there = bkms_there.create_key(Description="backup key there")["KeyMetadata"]["Arn"]
-    with pytest.raises(ClientError) as e:
+    with pytest.raises(ClientError) as e:   # the backup key of the source Region won't do
         b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
-                                 TargetDBSnapshotIdentifier="xr-b", KmsKeyId=bkey_there)
-    assert code_of(e) == "InvalidParameterValue" and "shared" in str(e.value)
+                                 TargetDBSnapshotIdentifier="xr-b0",
+                                 KmsKeyId=world.backup_key_arn)
+    assert code_of(e) == "KMSKeyNotAccessibleFault"
+    c = b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                 TargetDBSnapshotIdentifier="xr-b",
+                                 KmsKeyId=bkey_there)["DBSnapshot"]
+    assert c["KmsKeyId"] == bkey_there and c["SourceRegion"] == world.region
+    assert c["SourceDBSnapshotIdentifier"] == arn
+    # The old rule, switched on: refused, naming the share; switched off again: allowed.
+    assert aws.rules(refuse_shared_encrypted_cross_region=True) == {
+        "refuse_shared_encrypted_cross_region": True}
+    try:
+        with pytest.raises(ClientError) as e:
+            b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                     TargetDBSnapshotIdentifier="xr-b2", KmsKeyId=bkey_there)
+        assert code_of(e) == "InvalidParameterValue" and "shared" in str(e.value)
+        # within one Region, and across Regions within one account, nothing changes
+        world.backup("rds").copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                             TargetDBSnapshotIdentifier="xr-same",
+                                             KmsKeyId=world.backup_key_arn)
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=src_arn,
+                               TargetDBSnapshotIdentifier="x5", KmsKeyId=key_there)
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
+    assert aws.status()["rules"]["refuse_shared_encrypted_cross_region"] is False
+    b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                             TargetDBSnapshotIdentifier="xr-b3", KmsKeyId=bkey_there)
+    # Unencrypted: across Regions either way.
     world.create_db("xrplain", encrypted=False)
     world.create_snapshot("xrplain", "xrplain-1")
     rds = world.prod("rds")
@@ -944,9 +973,88 @@ def test_cross_region_copy_rules(world):
                                      ValuesToAdd=[world.backup_account])
     plain_arn = rds.describe_db_snapshots(
         DBSnapshotIdentifier="xrplain-1")["DBSnapshots"][0]["DBSnapshotArn"]
-    c = b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=plain_arn,
-                                 TargetDBSnapshotIdentifier="xrplain-b")["DBSnapshot"]
+    aws.rules(refuse_shared_encrypted_cross_region=True)
+    try:
+        c = b_there.copy_db_snapshot(SourceDBSnapshotIdentifier=plain_arn,
+                                     TargetDBSnapshotIdentifier="xrplain-b")["DBSnapshot"]
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
     assert c["DBSnapshotArn"].split(":")[3] == OTHER_REGION
+    assert c["SourceRegion"] == world.region
+    with pytest.raises(Exception):      # an unknown rule is refused, not ignored
+        aws._req("POST", "/_fidelity/rules", {"nope": True})
+
+
+def test_cross_region_cluster_copy_single_step(world, aws):
+    """An Aurora cluster snapshot shared by another account is copied across Regions in one
+    step (source by ARN, a key of the destination); the switch refuses it the old way."""
+    from fidelity.world import admin_client
+    world.create_cluster("auxr", kms_key_id=world.share_key_arn)
+    world.create_cluster_snapshot("auxr", "auxr-1")
+    rds = world.prod("rds")
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="auxr-1",
+                                             AttributeName="restore",
+                                             ValuesToAdd=[world.backup_account])
+    arn = rds.describe_db_cluster_snapshots(
+        DBClusterSnapshotIdentifier="auxr-1")["DBClusterSnapshots"][0]["DBClusterSnapshotArn"]
+    b_there = world.backup("rds", region=OTHER_REGION)
+    bkey_there = admin_client(world.endpoint, "kms", world.backup_account, OTHER_REGION) \
+        .create_key(Description="backup key there")["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as e:   # by id: a snapshot of the caller's Region
+        b_there.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="auxr-1",
+                                         TargetDBClusterSnapshotIdentifier="auxr-b0",
+                                         KmsKeyId=bkey_there)
+    assert code_of(e) == "DBClusterSnapshotNotFoundFault"
+    aws.rules(refuse_shared_encrypted_cross_region=True)
+    try:
+        with pytest.raises(ClientError) as e:
+            b_there.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                             TargetDBClusterSnapshotIdentifier="auxr-b1",
+                                             KmsKeyId=bkey_there)
+        assert code_of(e) == "InvalidParameterValue"
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
+    c = b_there.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                         TargetDBClusterSnapshotIdentifier="auxr-b",
+                                         KmsKeyId=bkey_there)["DBClusterSnapshot"]
+    assert c["KmsKeyId"] == bkey_there and c["SourceDBClusterSnapshotArn"] == arn
+    assert c["DBClusterSnapshotArn"].split(":")[3] == OTHER_REGION
+
+
+def test_copies_are_held_in_every_region_or_one(world, aws):
+    """Holds apply to copies in every Region (or only the Regions listed); release takes a
+    Region."""
+    from fidelity.world import admin_client
+    there = admin_client(world.endpoint, "rds", world.prod_account, OTHER_REGION)
+    key_there = admin_client(world.endpoint, "kms", world.prod_account, OTHER_REGION) \
+        .create_key(Description="k")["KeyMetadata"]["Arn"]
+    rds = world.prod("rds")
+    aws.hold(True)
+    try:
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_arn,
+                               TargetDBSnapshotIdentifier="h-there", KmsKeyId=key_there)
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="h-here")
+        held = {(h["region"], h["id"]) for h in aws.status()["held"]}
+        assert {(OTHER_REGION, "h-there"), (world.region, "h-here")} <= held
+        assert [r["id"] for r in aws.release(region=OTHER_REGION)] == ["h-there"]
+        st = there.describe_db_snapshots(DBSnapshotIdentifier="h-there")["DBSnapshots"][0]
+        assert st["Status"] == "available"
+        assert rds.describe_db_snapshots(
+            DBSnapshotIdentifier="h-here")["DBSnapshots"][0]["Status"] == "creating"
+        aws.release()
+        assert aws.hold(True, regions=[OTHER_REGION])["regions"] == [OTHER_REGION]
+        there.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_arn,
+                               TargetDBSnapshotIdentifier="h-there2", KmsKeyId=key_there)
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=world.snapshot_id,
+                             TargetDBSnapshotIdentifier="h-here2")
+        assert rds.describe_db_snapshots(
+            DBSnapshotIdentifier="h-here2")["DBSnapshots"][0]["Status"] == "available"
+        assert there.describe_db_snapshots(
+            DBSnapshotIdentifier="h-there2")["DBSnapshots"][0]["Status"] == "creating"
+    finally:
+        aws.hold(False)
+        aws.release()
 
 
 def test_unencrypted_cluster_copy_with_kms_key_is_refused(world):

@@ -126,6 +126,11 @@ def test_handler_error(bootstrap_bin, start_rie):
     ("WAIT_SECONDS", "900", "between 0 and 840"),
     ("NAME_PREFIX", "SnapFerry", "lower case"),
     ("AWS_REGION", None, "required"),
+    ("BACKUP_REGIONS", "us-east-1,us-east-1", "lists us-east-1 twice"),
+    ("BACKUP_REGIONS", "us-east-1,eu-west-1", "BACKUP_KMS_KEY_ID has no key in eu-west-1"),
+    ("BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:444455556666:key/5678abcd-12ab-34cd-56ef-"
+     "1234567890ab,arn:aws:kms:eu-west-1:444455556666:key/5678abcd-12ab-34cd-56ef-1234567890ab",
+     "has a key in eu-west-1, which is not a Region of BACKUP_REGIONS"),
 ])
 def test_bad_configuration(bootstrap_bin, start_rie, var, value, words):
     env = dict(GOOD_ENV)

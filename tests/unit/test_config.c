@@ -105,6 +105,21 @@ static const struct {
 	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:" ACCT ":key/" KEY, 1, NULL },
 	{ "BACKUP_REGION", "eu-west-1", 1, NULL },
 	{ "BACKUP_REGION", "nowhere", 0, "region" },
+	{ "BACKUP_REGION", "us-east-1,eu-west-1", 0, "names one Region; list several in BACKUP_REGIONS" },
+	{ "BACKUP_REGIONS", "us-east-1", 1, NULL },
+	{ "BACKUP_REGIONS", " us-east-1 ", 1, NULL },
+	{ "BACKUP_REGIONS", "us-east-1,us-east-1", 0, "lists us-east-1 twice" },
+	{ "BACKUP_REGIONS", "us-east-1,", 0, "\"\" is not a region" },
+	{ "BACKUP_REGIONS", "us-east-1,,eu-west-1", 0, "comma-separated list of Regions" },
+	{ "BACKUP_REGIONS", "us-east-1;eu-west-1", 0, "is not a region" },
+	{ "BACKUP_REGIONS", "a-1,b-1,c-1,d-1,e-1,f-1,g-1,h-1,i-1,j-1,k-1,l-1,m-1,n-1,o-1,p-1,q-1",
+	    0, "at most 16" },
+	/* Several destinations: BACKUP_KMS_KEY_ID must then name a key per Region. */
+	{ "BACKUP_REGIONS", "us-east-1,eu-west-1", 0, "BACKUP_KMS_KEY_ID must list one key ARN "
+	    "per Region of BACKUP_REGIONS" },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:" ACCT ":key/" KEY ",arn:aws:kms:us-east-1:"
+	    ACCT ":key/" KEY, 0, "has two keys in us-east-1" },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:" ACCT ":key/" KEY ",", 0, "is not a key ARN" },
 	{ "NAME_PREFIX", "sf-2", 1, NULL },
 	{ "NAME_PREFIX", "a234567890123456789012345678901234567890", 1, NULL },
 	{ "NAME_PREFIX", "a2345678901234567890123456789012345678901", 0, "at most 40" },
@@ -184,6 +199,7 @@ static const struct {
 	{ "SHARE_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
 	{ "BACKUP_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
 	{ "BACKUP_REGION", "us-east-1", 0, "is read by the ferry" },
+	{ "BACKUP_REGIONS", "us-east-1,eu-west-1", 0, "is read by the ferry" },
 	{ "INCLUDE_PATTERN", "x", 0, "is read by the ferry" },
 	{ "EXCLUDE_PATTERN", "x", 0, "is read by the ferry" },
 	{ "TRANSIT_CLEANUP", "off", 0, "is read by the ferry" },
@@ -288,6 +304,9 @@ test_defaults(void)
 	CHECK(config_load(&c, fake_getenv, &err) == 0);
 	CHECK_STR(c.region, "us-east-1");
 	CHECK_STR(c.backup_region, "us-east-1");
+	CHECK(c.n_backup_regions == 1);
+	CHECK_STR(c.backup_regions[0], "us-east-1");
+	CHECK_STR(c.backup_kms_keys[0], KEY);
 	CHECK_STR(c.name_prefix, "snapferry");
 	CHECK(c.account_id == NULL && c.backup_external_id == NULL);
 	CHECK(c.transit_cleanup == 1 && c.dry_run == 0 && c.restore == 0);
@@ -365,6 +384,109 @@ test_key_regions(void)
 	over_name = over2_name = NULL;
 }
 
+#define MRK	"mrk-1234abcd12ab34cd56ef1234567890ab"
+#define KARN(r)	"arn:aws:kms:" r ":" ACCT ":key/" KEY
+
+/* BACKUP_REGIONS and its keys: one per Region (any order), or one multi-Region key. */
+static void
+test_destinations(void)
+{
+	static const struct {
+		const char	*regions, *keys;
+		const char	*var, *words;	/* var NULL: loads */
+	} t[] = {
+		{ "us-east-1,eu-west-1", KARN("eu-west-1") "," KARN("us-east-1"), NULL, NULL },
+		{ "eu-west-1 , us-east-1", " " KARN("us-east-1") " , " KARN("eu-west-1"), NULL, NULL },
+		{ "us-east-1,eu-west-1", "arn:aws:kms:ap-south-1:" ACCT ":key/" MRK, NULL, NULL },
+		{ "us-east-1,eu-west-1", KARN("us-east-1") ",arn:aws:kms:eu-west-1:" ACCT
+		    ":alias/aws/rds", NULL, NULL },
+		{ "us-east-1,eu-west-1", KARN("us-east-1"), "BACKUP_KMS_KEY_ID",
+		    "BACKUP_KMS_KEY_ID has no key in eu-west-1 (a Region of BACKUP_REGIONS)" },
+		{ "us-east-1,eu-west-1", KARN("us-east-1") "," KARN("eu-west-1") "," KARN("ap-south-1"),
+		    "BACKUP_KMS_KEY_ID", "has a key in ap-south-1, which is not a Region of "
+		    "BACKUP_REGIONS" },
+		{ "us-east-1,eu-west-1", KARN("us-east-1") ",arn:aws:kms:eu-west-1:123456789012:key/"
+		    KEY, "BACKUP_KMS_KEY_ID", "must belong to BACKUP_ACCOUNT_ID " ACCT },
+		{ "us-east-1,eu-west-1", "arn:aws:kms:us-east-1:123456789012:key/" MRK,
+		    "BACKUP_KMS_KEY_ID", "must belong to BACKUP_ACCOUNT_ID" },
+		{ "us-east-1,eu-west-1", MRK, "BACKUP_KMS_KEY_ID", "\"" MRK "\" is not a key ARN" },
+		{ "us-east-1,eu-west-1", "alias/snapferry-backup", "BACKUP_KMS_KEY_ID",
+		    "is not a key ARN" },
+		{ "us-east-1,eu-west-1", NULL, "BACKUP_KMS_KEY_ID", "is required" },
+		{ "eu-west-1", KARN("us-east-1"), "BACKUP_KMS_KEY_ID",
+		    "is a key in us-east-1, but it must be in eu-west-1 (BACKUP_REGIONS)" },
+		{ "eu-west-1", KARN("eu-west-1") "," KARN("us-east-1"), "BACKUP_KMS_KEY_ID",
+		    "has a key in us-east-1, which is not a Region of BACKUP_REGIONS" },
+	};
+	struct config_error err;
+	struct config c;
+	size_t i;
+	int rc;
+
+	over_name = "BACKUP_REGIONS";
+	over2_name = "BACKUP_KMS_KEY_ID";
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		over_value = t[i].regions;
+		over2_value = t[i].keys;
+		rc = config_load(&c, fake_getenv, &err);
+		if ((rc == 0) != (t[i].var == NULL) || (rc != 0 &&
+		    strstr(err.msg, t[i].words) == NULL))
+			fprintf(stderr, "destinations %zu: rc %d (%s)\n", i, rc, err.msg);
+		CHECK((rc == 0) == (t[i].var == NULL));
+		if (rc == 0) {
+			CHECK(c.n_backup_regions == 2 || i > 3);
+			config_clean(&c);
+			continue;
+		}
+		CHECK_STR(err.var, t[i].var);
+		CHECK(strstr(err.msg, t[i].words) != NULL);
+	}
+
+	/* Each Region gets its own key; the ferry's destination is AWS_REGION's. */
+	over_value = "eu-west-1,us-east-1";
+	over2_value = KARN("us-east-1") "," KARN("eu-west-1");
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.n_backup_regions == 2);
+	if (c.n_backup_regions == 2) {
+		CHECK_STR(c.backup_regions[0], "eu-west-1");
+		CHECK_STR(c.backup_kms_keys[0], KARN("eu-west-1"));
+		CHECK_STR(c.backup_regions[1], "us-east-1");
+		CHECK_STR(c.backup_kms_keys[1], KARN("us-east-1"));
+	}
+	CHECK_STR(c.backup_region, "us-east-1");
+	CHECK_STR(c.backup_kms_key_id, KARN("us-east-1"));
+	config_clean(&c);
+
+	/* A multi-Region key: the replica ARN of each Region, same key id. */
+	over_value = "eu-west-1,ap-south-1";
+	over2_value = "arn:aws:kms:us-east-1:" ACCT ":key/" MRK;
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.n_backup_regions == 2);
+	if (c.n_backup_regions == 2) {
+		CHECK_STR(c.backup_kms_keys[0], "arn:aws:kms:eu-west-1:" ACCT ":key/" MRK);
+		CHECK_STR(c.backup_kms_keys[1], "arn:aws:kms:ap-south-1:" ACCT ":key/" MRK);
+	}
+	CHECK_STR(c.backup_region, "eu-west-1");	/* AWS_REGION is not a destination */
+	CHECK_STR(c.backup_kms_key_id, "arn:aws:kms:eu-west-1:" ACCT ":key/" MRK);
+	config_clean(&c);
+
+	/* The one-Region spelling, and both spellings at once. */
+	over_name = "BACKUP_REGION";
+	over_value = "eu-west-1";
+	over2_value = "alias/snapferry-backup";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.n_backup_regions == 1);
+	CHECK_STR(c.backup_regions[0], "eu-west-1");
+	CHECK_STR(c.backup_kms_keys[0], "alias/snapferry-backup");
+	config_clean(&c);
+	over2_name = "BACKUP_REGIONS";
+	over2_value = "eu-west-1";
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK_STR(err.var, "BACKUP_REGION");
+	CHECK(strstr(err.msg, "set only one of them") != NULL);
+	over_name = over2_name = NULL;
+}
+
 static void
 test_secret_not_echoed(void)
 {
@@ -433,6 +555,7 @@ main(void)
 	test_keeper_table();
 	test_defaults();
 	test_key_regions();
+	test_destinations();
 	test_secret_not_echoed();
 	test_own_account();
 	test_patterns();
