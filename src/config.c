@@ -32,7 +32,9 @@ static const char *const ferry_only[] = { "BACKUP_ACCOUNT_ID", "BACKUP_ROLE_ARN"
     "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS", NULL };
 static const char *const keeper_only[] = { "RETENTION_DAYS", "RETENTION_MIN_COPIES",
     "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS", "RESTORE_SUBNET_GROUP",
-    "RESTORE_SECURITY_GROUP_IDS", NULL };
+    "RESTORE_SECURITY_GROUP_IDS", "DRILL_INCLUDE_PATTERN", "DRILL_CONCURRENCY",
+    "DRILL_INSTANCE_CLASS", "DRILL_SUBNET_GROUP", "DRILL_SECURITY_GROUP_IDS",
+    "DRILL_TIMEOUT_MINUTES", "DRILL_MAX_AGE_DAYS", "DRILL_PROBE", NULL };
 
 static const char *
 env_get(const char *name)
@@ -708,7 +710,7 @@ common:
 			goto fail;
 		}
 	}
-	if (get_sg_ids(get, c, err))
+	if (get_sg_ids(get, c, err) || config_drill_load(&c->drill, get, err))
 		goto fail;
 
 	if (check_endpoint(get, "AWS_ENDPOINT_URL", err) ||
@@ -794,5 +796,6 @@ config_clean(struct config *c)
 	for (i = 0; i < c->n_restore_sg_ids; i++)
 		free(c->restore_sg_ids[i]);
 	free(c->restore_sg_ids);
+	config_drill_clean(&c->drill);
 	memset(c, 0, sizeof(*c));
 }

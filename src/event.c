@@ -50,6 +50,7 @@ event_kind_name(enum event_kind k)
 	case EVENT_MANUAL_SWEEP:		return ("sweep");
 	case EVENT_MANUAL_ADVANCE:		return ("advance");
 	case EVENT_MANUAL_RESTORE:		return ("restore");
+	case EVENT_MANUAL_DRILL:		return ("drill");
 	}
 	return ("unknown");
 }
@@ -278,8 +279,18 @@ parse_manual(const cJSON *root, struct event *ev)
 		ev->snap_kind = (kind != SNAP_NONE) ? kind : SNAP_INSTANCE;
 		return (F_OK);
 	}
-	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.*s\" (expected sweep, advance "
-	    "or restore)", CUT(ev->action, 60)));
+	if (strcmp(ev->action, "drill") == 0) {
+		ev->kind = EVENT_MANUAL_DRILL;
+		if ((rc = opt_str(root, "db", &ev->db, ev, "")) != F_OK ||
+		    (rc = opt_str(root, "region", &ev->drill_region, ev, "")) != F_OK)
+			return (rc);
+		if (ev->db != NULL && !db_id_ok(ev->db))
+			return (bad(ev, ev->kind, 1, "\"db\" is not a DB instance or cluster id "
+			    "(\"%.*s\")", CUT(ev->db, 80)));
+		return (F_OK);
+	}
+	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.*s\" (expected sweep, advance, "
+	    "restore or drill)", CUT(ev->action, 60)));
 }
 
 /* ---- EventBridge ------------------------------------------------------------------- */
@@ -486,6 +497,7 @@ event_clean(struct event *ev)
 	free(ev->snapshot_arn);
 	arn_clean(&ev->arn);
 	free(ev->action);
+	free(ev->drill_region);
 	free(ev->db);
 	free(ev->target);
 	free(ev->db_account);
