@@ -8,6 +8,8 @@ Control API (JSON in, JSON out):
   POST /_fidelity/hold     {"enabled":true,"accounts":[..]?,"actions":[..]?}
   POST /_fidelity/release  {"id"?, "account"?, "region"?, "status"?}   held snapshots ->
                           available (or "status": failed / incompatible-* (DB snapshots only): the copy failed)
+                          held DBs (restores, a cluster's writer) -> available or
+                          failed / incompatible-* the same way
   POST /_fidelity/inject   {"action","code","status"?,"count"?,"message"?,"account"?,
                             "region"?,"service"?,"match"?:{param:value}}
   POST /_fidelity/strip    {"action","element","count"?,"account"?,"match"?}  successful
