@@ -250,6 +250,7 @@ drill_run(struct session *f, const char *db, const char *region, int start, time
 	d.f = f;
 	d.r = r;
 	d.now = now;
+	r->dry_run = cfg->dry_run;
 	strftime(d.run_id, sizeof(d.run_id), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &(struct tm){0}));
 	if ((d.items = cJSON_CreateArray()) == NULL) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
