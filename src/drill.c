@@ -187,6 +187,10 @@ age_metrics(struct drill_ctx *d)
 		age = since > 0 && d->now > since ? (double)(d->now - since) : 0;
 		log_metric2("LastGoodDrillAgeSeconds", age, "Seconds", "Account",
 		    d->g[i].account, "SourceDb", d->g[i].db);
+		if (age > (double)d->f->cfg->drill.max_age_days * 86400)
+			result_warn(d->r, "no passed restore drill of %s (account %s) for %.0f days "
+			    "(DRILL_MAX_AGE_DAYS %ld)", d->g[i].db, d->g[i].account, age / 86400,
+			    d->f->cfg->drill.max_age_days);
 		if (age > worst)
 			worst = age;
 	}
