@@ -24,74 +24,6 @@
 #include "result.h"
 #include "session.h"
 
-/*
- * The smallest sensible class per engine family when DRILL_INSTANCE_CLASS is unset: the
- * burstable classes every current version of the engine offers in commercial Regions.
- * Aurora's smallest burstable class for current MySQL 3 and PostgreSQL versions is
- * db.t4g.medium; SQL Server Standard/Enterprise start at db.m5.large.  An engine not
- * listed: instances keep the snapshot's class, Aurora needs DRILL_INSTANCE_CLASS.
- */
-static const struct {
-	const char	*prefix;
-	const char	*instance_class;
-} drill_classes[] = {
-	{ "aurora", "db.t4g.medium" },		/* aurora, aurora-mysql, aurora-postgresql */
-	{ "mysql", "db.t3.micro" },
-	{ "mariadb", "db.t3.micro" },
-	{ "postgres", "db.t3.micro" },
-	{ "oracle-", "db.t3.small" },
-	{ "sqlserver-ex", "db.t3.small" },
-	{ "sqlserver-web", "db.t3.small" },
-	{ "sqlserver-", "db.m5.large" },
-};
-
-const char *
-drill_class(const char *engine, const char *configured)
-{
-	size_t i;
-
-	if (configured != NULL)
-		return (configured);
-	for (i = 0; engine != NULL && i < sizeof(drill_classes) / sizeof(drill_classes[0]);
-	    i++)
-		if (strncmp(engine, drill_classes[i].prefix, strlen(drill_classes[i].prefix)) == 0)
-			return (drill_classes[i].instance_class);
-	return (NULL);
-}
-
-void
-drill_tag_value(char *buf, size_t n, int passed, time_t when, long seconds)
-{
-	struct tm tm;
-	char t[32];
-
-	gmtime_r(&when, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(buf, n, "%s %s %ld", passed ? "passed" : "failed", t, seconds);
-}
-
-int
-drill_tag_parse(const char *v, int *passed, time_t *when, long *seconds)
-{
-	char word[8], t[32], *end;
-	const char *p;
-
-	if (v == NULL || sscanf(v, "%7s %31s", word, t) != 2)
-		return (-1);
-	if (strcmp(word, "passed") == 0)
-		*passed = 1;
-	else if (strcmp(word, "failed") == 0)
-		*passed = 0;
-	else
-		return (-1);
-	if (aws_parse_time(t, when) != 0)
-		return (-1);
-	if ((p = strrchr(v, ' ')) == NULL)
-		return (-1);
-	*seconds = strtol(p + 1, &end, 10);
-	return (*end == '\0' && end != p + 1 ? 0 : -1);
-}
-
 static struct drill_group *
 group_get(struct drill_ctx *d, const char *account, const char *db)
 {
@@ -135,7 +67,7 @@ on_copy(const struct rds_snapshot *s, void *arg)
 		d->enomem = 1;
 		return (1);
 	}
-	if (drill_tag_parse(rds_tag_get(s->tags, s->n_tags, DRILL_TAG_RESULT), &passed, &when,
+	if (drill_db_tag_parse(rds_tag_get(s->tags, s->n_tags, DRILL_TAG_RESULT), &passed, &when,
 	    &secs) == 0 && passed && when > g->last_pass)
 		g->last_pass = when;
 	if (!kc.available)

@@ -9,6 +9,7 @@
 #ifndef SNAPFERRY_DRILL_H
 #define SNAPFERRY_DRILL_H
 
+#include <stddef.h>
 #include <time.h>
 
 struct session;
@@ -28,18 +29,5 @@ struct result;
  *  outcome (pending while drills are in flight), without it (the sweep) it leaves it. */
 void	drill_run(struct session *f, const char *db, const char *region, int start,
 	    time_t now, struct result *r);
-
-/** drill_class(engine, configured): the instance class of a drill DB of ${engine}:
- *  ${configured} when set, else the smallest sensible class of the engine family
- *  (db.t3.micro for MySQL, MariaDB and PostgreSQL, db.t4g.medium for Aurora, ...), else NULL
- *  (instances: the snapshot's own class; Aurora: no writer can be added). */
-const char *drill_class(const char *engine, const char *configured);
-
-/** drill_tag_value(buf, n, passed, when, seconds): "passed 2026-01-02T03:04:05Z 842" into
- *  ${buf} (RDS refuses commas in tag values: the fields are separated by spaces). */
-void	drill_tag_value(char *buf, size_t n, int passed, time_t when, long seconds);
-/** drill_tag_parse(v, passed, when, seconds): read a drill-result value; 0, or -1 when it
- *  is not one. */
-int	drill_tag_parse(const char *v, int *passed, time_t *when, long *seconds);
 
 #endif

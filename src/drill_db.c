@@ -38,6 +38,74 @@ static const char *const dead[] = { "failed", "incompatible-parameters",
     "incompatible-credentials", "inaccessible-encryption-credentials",
     "inaccessible-encryption-credentials-recoverable", "storage-full", "stopped" };
 
+/*
+ * The smallest sensible class per engine family when DRILL_INSTANCE_CLASS is unset: the
+ * burstable classes every current version of the engine offers in commercial Regions.
+ * Aurora's smallest burstable class for current MySQL 3 and PostgreSQL versions is
+ * db.t4g.medium; SQL Server Standard/Enterprise start at db.m5.large.  An engine not
+ * listed: instances keep the snapshot's class, Aurora needs DRILL_INSTANCE_CLASS.
+ */
+static const struct {
+	const char	*prefix;
+	const char	*instance_class;
+} classes[] = {
+	{ "aurora", "db.t4g.medium" },		/* aurora, aurora-mysql, aurora-postgresql */
+	{ "mysql", "db.t3.micro" },
+	{ "mariadb", "db.t3.micro" },
+	{ "postgres", "db.t3.micro" },
+	{ "oracle-", "db.t3.small" },
+	{ "sqlserver-ex", "db.t3.small" },
+	{ "sqlserver-web", "db.t3.small" },
+	{ "sqlserver-", "db.m5.large" },
+};
+
+const char *
+drill_db_class(const char *engine, const char *configured)
+{
+	size_t i;
+
+	if (configured != NULL)
+		return (configured);
+	for (i = 0; engine != NULL && i < sizeof(classes) / sizeof(classes[0]);
+	    i++)
+		if (strncmp(engine, classes[i].prefix, strlen(classes[i].prefix)) == 0)
+			return (classes[i].instance_class);
+	return (NULL);
+}
+
+void
+drill_db_tag_value(char *buf, size_t n, int passed, time_t when, long seconds)
+{
+	struct tm tm;
+	char t[32];
+
+	gmtime_r(&when, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, n, "%s %s %ld", passed ? "passed" : "failed", t, seconds);
+}
+
+int
+drill_db_tag_parse(const char *v, int *passed, time_t *when, long *seconds)
+{
+	char word[8], t[32], *end;
+	const char *p;
+
+	if (v == NULL || sscanf(v, "%7s %31s", word, t) != 2)
+		return (-1);
+	if (strcmp(word, "passed") == 0)
+		*passed = 1;
+	else if (strcmp(word, "failed") == 0)
+		*passed = 0;
+	else
+		return (-1);
+	if (aws_parse_time(t, when) != 0)
+		return (-1);
+	if ((p = strrchr(v, ' ')) == NULL)
+		return (-1);
+	*seconds = strtol(p + 1, &end, 10);
+	return (*end == '\0' && end != p + 1 ? 0 : -1);
+}
+
 static int
 is_dead(const char *status)
 {
@@ -133,7 +201,7 @@ decide(struct drill_ctx *d, struct drill_group *g, const struct rds_db *db,
 	char v[80];
 
 	memset(&e, 0, sizeof(e));
-	drill_tag_value(v, sizeof(v), passed, d->now, secs);
+	drill_db_tag_value(v, sizeof(v), passed, d->now, secs);
 	t.value = v;
 	/* On the DB first: a run that dies after it only deletes the DB next time. */
 	if (db != NULL && db->arn != NULL && named(d, "AddTagsToResource", db->id) &&
@@ -243,7 +311,7 @@ writer(struct drill_ctx *d, const struct rds_db *db,
 	io.db_id = wid;
 	io.cluster_id = db->id;
 	io.engine = db->engine;
-	io.instance_class = drill_class(db->engine, d->f->cfg->drill.instance_class);
+	io.instance_class = drill_db_class(db->engine, d->f->cfg->drill.instance_class);
 	io.tags = tags;
 	io.n_tags = 1 + names_base_tags(DRILL_ROLE, tags + 1);
 	if (io.instance_class == NULL)
@@ -418,14 +486,14 @@ drill_db_start(struct drill_ctx *d, struct drill_group *g)
 	o.n_tags = nt;
 	o.no_deletion_protection = 1;
 	if (g->kind == RDS_INSTANCE) {
-		o.instance_class = drill_class(g->engine, cfg->drill.instance_class);
+		o.instance_class = drill_db_class(g->engine, cfg->drill.instance_class);
 		o.backup_retention = "0";	/* no automated backups */
 	} else {
 		o.engine_version = g->version;
 		/* Aurora keeps at least one day; DeleteAutomatedBackups removes them. */
 		o.backup_retention = "1";
 	}
-	if (g->kind == RDS_CLUSTER && drill_class(g->engine, cfg->drill.instance_class) == NULL)
+	if (g->kind == RDS_CLUSTER && drill_db_class(g->engine, cfg->drill.instance_class) == NULL)
 		snprintf(why, sizeof(why), "no default instance class for engine %s: set "
 		    "DRILL_INSTANCE_CLASS", g->engine ? g->engine : "?");
 	else if (named(d, g->kind == RDS_CLUSTER ? "RestoreDBClusterFromSnapshot" :
@@ -464,7 +532,7 @@ drill_db_start(struct drill_ctx *d, struct drill_group *g)
 		io.db_id = wid;
 		io.cluster_id = g->drill_id;
 		io.engine = g->engine;
-		io.instance_class = drill_class(g->engine, cfg->drill.instance_class);
+		io.instance_class = drill_db_class(g->engine, cfg->drill.instance_class);
 		io.tags = tags;
 		io.n_tags = nt;
 		/* Refused now (the cluster not ready yet): the next run adds it. */

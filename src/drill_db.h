@@ -5,6 +5,7 @@
 #ifndef SNAPFERRY_DRILL_DB_H
 #define SNAPFERRY_DRILL_DB_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -52,5 +53,18 @@ int	drill_db_advance(struct drill_ctx *d, struct drill_group *g);
  *  gets its writer); AWS refusing it is a failed drill, recorded on the copy.  0, or -1 when
  *  the run stops. */
 int	drill_db_start(struct drill_ctx *d, struct drill_group *g);
+
+/** drill_db_class(engine, configured): the instance class of a drill DB of ${engine}:
+ *  ${configured} when set, else the smallest sensible class of the engine family
+ *  (db.t3.micro for MySQL, MariaDB and PostgreSQL, db.t4g.medium for Aurora, ...), else NULL
+ *  (instances: the snapshot's own class; Aurora: no writer can be added). */
+const char *drill_db_class(const char *engine, const char *configured);
+
+/** drill_db_tag_value(buf, n, passed, when, seconds): "passed 2026-01-02T03:04:05Z 842" into
+ *  ${buf} (RDS refuses commas in tag values: the fields are separated by spaces). */
+void	drill_db_tag_value(char *buf, size_t n, int passed, time_t when, long seconds);
+/** drill_db_tag_parse(v, passed, when, seconds): read a drill-result value; 0, or -1 when it
+ *  is not one. */
+int	drill_db_tag_parse(const char *v, int *passed, time_t *when, long *seconds);
 
 #endif

@@ -6,23 +6,23 @@
 #include <string.h>
 #include <time.h>
 
-#include "drill.h"
+#include "drill_db.h"
 #include "unit.h"
 
 static void
 test_class(void)
 {
-	CHECK_STR(drill_class("mysql", NULL), "db.t3.micro");
-	CHECK_STR(drill_class("postgres", NULL), "db.t3.micro");
-	CHECK_STR(drill_class("mariadb", NULL), "db.t3.micro");
-	CHECK_STR(drill_class("aurora-postgresql", NULL), "db.t4g.medium");
-	CHECK_STR(drill_class("aurora-mysql", NULL), "db.t4g.medium");
-	CHECK_STR(drill_class("oracle-se2", NULL), "db.t3.small");
-	CHECK_STR(drill_class("sqlserver-ex", NULL), "db.t3.small");
-	CHECK_STR(drill_class("sqlserver-se", NULL), "db.m5.large");
-	CHECK_STR(drill_class("db2-se", NULL), NULL);
-	CHECK_STR(drill_class(NULL, NULL), NULL);
-	CHECK_STR(drill_class("mysql", "db.r6g.large"), "db.r6g.large");
+	CHECK_STR(drill_db_class("mysql", NULL), "db.t3.micro");
+	CHECK_STR(drill_db_class("postgres", NULL), "db.t3.micro");
+	CHECK_STR(drill_db_class("mariadb", NULL), "db.t3.micro");
+	CHECK_STR(drill_db_class("aurora-postgresql", NULL), "db.t4g.medium");
+	CHECK_STR(drill_db_class("aurora-mysql", NULL), "db.t4g.medium");
+	CHECK_STR(drill_db_class("oracle-se2", NULL), "db.t3.small");
+	CHECK_STR(drill_db_class("sqlserver-ex", NULL), "db.t3.small");
+	CHECK_STR(drill_db_class("sqlserver-se", NULL), "db.m5.large");
+	CHECK_STR(drill_db_class("db2-se", NULL), NULL);
+	CHECK_STR(drill_db_class(NULL, NULL), NULL);
+	CHECK_STR(drill_db_class("mysql", "db.r6g.large"), "db.r6g.large");
 }
 
 static void
@@ -33,20 +33,20 @@ test_tag(void)
 	long secs;
 	int passed;
 
-	drill_tag_value(v, sizeof(v), 1, (time_t)1777777777, 842);
+	drill_db_tag_value(v, sizeof(v), 1, (time_t)1777777777, 842);
 	CHECK_STR(v, "passed 2026-05-03T03:09:37Z 842");
 	CHECK(strchr(v, ',') == NULL);
-	CHECK(drill_tag_parse(v, &passed, &when, &secs) == 0);
+	CHECK(drill_db_tag_parse(v, &passed, &when, &secs) == 0);
 	CHECK(passed == 1 && when == (time_t)1777777777 && secs == 842);
-	drill_tag_value(v, sizeof(v), 0, (time_t)0, 0);
-	CHECK(drill_tag_parse(v, &passed, &when, &secs) == 0 && passed == 0 && secs == 0);
-	CHECK(drill_tag_parse("passed,2026-05-03T03:09:37Z,842", &passed, &when, &secs) == -1);
-	CHECK(drill_tag_parse("maybe 2026-05-03T03:09:37Z 1", &passed, &when, &secs) == -1);
-	CHECK(drill_tag_parse("passed yesterday 1", &passed, &when, &secs) == -1);
-	CHECK(drill_tag_parse("passed 2026-05-03T03:09:37Z", &passed, &when, &secs) == -1);
-	CHECK(drill_tag_parse("passed 2026-05-03T03:09:37Z 12x", &passed, &when, &secs) == -1);
-	CHECK(drill_tag_parse("", &passed, &when, &secs) == -1);
-	CHECK(drill_tag_parse(NULL, &passed, &when, &secs) == -1);
+	drill_db_tag_value(v, sizeof(v), 0, (time_t)0, 0);
+	CHECK(drill_db_tag_parse(v, &passed, &when, &secs) == 0 && passed == 0 && secs == 0);
+	CHECK(drill_db_tag_parse("passed,2026-05-03T03:09:37Z,842", &passed, &when, &secs) == -1);
+	CHECK(drill_db_tag_parse("maybe 2026-05-03T03:09:37Z 1", &passed, &when, &secs) == -1);
+	CHECK(drill_db_tag_parse("passed yesterday 1", &passed, &when, &secs) == -1);
+	CHECK(drill_db_tag_parse("passed 2026-05-03T03:09:37Z", &passed, &when, &secs) == -1);
+	CHECK(drill_db_tag_parse("passed 2026-05-03T03:09:37Z 12x", &passed, &when, &secs) == -1);
+	CHECK(drill_db_tag_parse("", &passed, &when, &secs) == -1);
+	CHECK(drill_db_tag_parse(NULL, &passed, &when, &secs) == -1);
 }
 
 int
