@@ -306,6 +306,33 @@ def test_keeper_disaster_day_restore_with_restore_off(enforced):
     e.assert_no_denials()
 
 
+def test_keeper_restore_drill(enforced):
+    """A restore drill of an instance and of an Aurora cluster under the rendered KeeperRole:
+    restore into <prefix>-drill-*, verify, tag the result on the DB and the copy, delete the
+    writer, then the cluster: zero denials (issue 13)."""
+    e = enforced(pinned=True)
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    w.create_cluster("aurora1")
+    w.create_cluster_snapshot("aurora1", "aurora1-snap")
+    res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
+    assert res.get("outcome") == "done", res
+    k = e.keeper()
+    res = k.invoke({"action": "drill"})
+    assert sorted(d["state"] for d in res["drills"]) == ["restoring", "restoring"], res
+    res = k.sweep()
+    states = {d["db"]: d["state"] for d in res["drills"]}
+    assert states == {"proddb": "passed", "aurora1": "passed"}, res
+    res = k.sweep()                       # the cluster, once its writer is gone
+    rds = w.admin("rds", "backup")
+    assert not [c for c in rds.describe_db_clusters()["DBClusters"]
+                if c["DBClusterIdentifier"].startswith("snapferry-drill")]
+    assert not [d for d in rds.describe_db_instances()["DBInstances"]
+                if d["DBInstanceIdentifier"].startswith("snapferry-drill")]
+    e.assert_no_denials()
+
+
 # ---- the attacker: production's credentials and the ExternalId against the bunker ------------
 
 def _as_ferry_facing_role(w, session="attacker"):
