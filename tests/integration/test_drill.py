@@ -35,7 +35,6 @@ def test_full_drill_across_invocations(kworld, aws, start_rie):
     b = ferry_backdated(w, aws, w.snapshot_id, 1)
     keeper = start_keeper(start_rie, w)
     res = invoke(keeper, DRILL)
-    print(res)
     d = drills(res)["proddb"]
     assert d["state"] == "restoring" and d["drillDb"] == "snapferry-drill-proddb", res
     assert res["outcome"] == "pending", res
@@ -45,7 +44,6 @@ def test_full_drill_across_invocations(kworld, aws, start_rie):
     assert p["PubliclyAccessible"] == "false" and p["DeletionProtection"] == "false"
     assert p["BackupRetentionPeriod"] == "0" and p["DBInstanceClass"] == "db.t3.micro"
     res = invoke(keeper, scheduled(w))
-    print(res)
     d = drills(res)["proddb"]
     assert d["state"] == "passed", res
     assert aws.calls(action="DeleteDBInstance")
@@ -221,3 +219,31 @@ def test_region_and_ferry_refusals(kworld, aws, start_rie):
     # A DRILL_ variable on the ferry: a configuration error at start-up (exit 2).
     rc, res, logs = fs.run_event(w, {"action": "sweep"}, DRILL_CONCURRENCY="3")
     assert rc == 2 and "DRILL_CONCURRENCY is read by the keeper" in str(logs), (rc, res, logs)
+
+
+def test_measured_seconds_across_several_invocations(kworld, aws, start_rie):
+    """Held `creating` over three sweeps; the restore started 7 minutes ago (backdated):
+    the time recorded on the copy and in RestoreDrillSeconds is the restore's start to the
+    invocation that found it available."""
+    w = kworld
+    b = ferry_backdated(w, aws, w.snapshot_id, 1)
+    aws.hold(actions=["RestoreDBInstanceFromDBSnapshot"])
+    keeper = start_keeper(start_rie, w)
+    invoke(keeper, DRILL)
+    for _ in range(3):
+        res = invoke(keeper, scheduled(w))
+        assert drills(res)["proddb"]["state"] == "restoring", res
+        assert not aws.calls(action="DeleteDBInstance")
+    backdate_drill(w, "snapferry-drill-proddb", 7)
+    fs.release(aws, id="snapferry-drill-proddb")
+    res = invoke(keeper, scheduled(w))
+    d = drills(res)["proddb"]
+    assert d["state"] == "passed" and 420 <= d["seconds"] < 480, res
+    word, _when, secs = copy_tags(w, b)["snapferry:drill-result"].split(" ")
+    assert word == "passed" and int(secs) == d["seconds"]
+    (m,) = drill_metrics(keeper, "RestoreDrillSeconds")
+    assert m[1] == d["seconds"] and m[2] == {"Account": w.prod_account, "SourceDb": "proddb"}
+    # Nothing done twice: the next sweep finds nothing in flight.
+    res = invoke(keeper, scheduled(w))
+    assert drills(res) == {} and len(aws.calls(action="DeleteDBInstance")) == 1, res
+    assert len(aws.calls(action="RestoreDBInstanceFromDBSnapshot")) == 1
