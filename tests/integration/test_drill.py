@@ -247,3 +247,17 @@ def test_measured_seconds_across_several_invocations(kworld, aws, start_rie):
     res = invoke(keeper, scheduled(w))
     assert drills(res) == {} and len(aws.calls(action="DeleteDBInstance")) == 1, res
     assert len(aws.calls(action="RestoreDBInstanceFromDBSnapshot")) == 1
+
+
+def test_tcp_probe_that_cannot_connect_fails_the_drill(kworld, aws, start_rie):
+    """DRILL_PROBE=tcp: moto's endpoint is a name nobody serves; the probe (bounded to 3 s)
+    can't connect, so the drill fails with the probe's reason and its DB is still deleted."""
+    w = kworld
+    b = ferry_backdated(w, aws, w.snapshot_id, 1)
+    keeper = start_keeper(start_rie, w, DRILL_PROBE="tcp")
+    invoke(keeper, DRILL)
+    res = invoke(keeper, scheduled(w))
+    d = drills(res)["proddb"]
+    assert d["state"] == "failed" and d["reason"].startswith("TCP probe"), res
+    assert "snapferry-drill-proddb" not in db_instances(w)
+    assert copy_tags(w, b)["snapferry:drill-result"].startswith("failed ")
