@@ -261,3 +261,25 @@ def test_tcp_probe_that_cannot_connect_fails_the_drill(kworld, aws, start_rie):
     assert d["state"] == "failed" and d["reason"].startswith("TCP probe"), res
     assert "snapferry-drill-proddb" not in db_instances(w)
     assert copy_tags(w, b)["snapferry:drill-result"].startswith("failed ")
+
+
+def test_restore_refused_by_aws_is_a_failed_drill_with_its_reason(kworld, aws, start_rie):
+    """AWS refuses the restore (here InsufficientDBInstanceCapacity, not retried): the drill
+    fails with AWS's code and message, recorded on the copy; no DB was made. A restore
+    refused for a quota is only queued."""
+    w = kworld
+    b = ferry_backdated(w, aws, w.snapshot_id, 1)
+    keeper = start_keeper(start_rie, w)
+    aws.inject("RestoreDBInstanceFromDBSnapshot", "InstanceQuotaExceeded", status=400)
+    res = invoke(keeper, DRILL)
+    assert drills(res)["proddb"]["state"] == "queued", res
+    assert "snapferry:drill-result" not in copy_tags(w, b)
+    aws.inject("RestoreDBInstanceFromDBSnapshot", "InsufficientDBInstanceCapacity",
+               message="Cannot create a db.t3.micro instance now")
+    res = invoke(keeper, DRILL)
+    d = drills(res)["proddb"]
+    assert d["state"] == "failed" and "InsufficientDBInstanceCapacity" in d["reason"], d
+    assert "db.t3.micro instance now" in d["reason"]
+    assert copy_tags(w, b)["snapferry:drill-result"].startswith("failed ")
+    assert "snapferry-drill-proddb" not in db_instances(w)
+    assert res["outcome"] == "done", res
