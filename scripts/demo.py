@@ -239,6 +239,12 @@ def run_keeper(world, bootstrap, sample, prefix, n):
                    account=world.backup_account)),
             ("sweep", "the keeper's schedule: failed copies, retention, freshness",
              adapt(sample("keeper-scheduled-sweep.json"), world,
+                   account=world.backup_account)),
+            ("drill", "a restore drill ({\"action\":\"drill\"}): restore the newest copy "
+             "into %s-drill-%s" % (prefix, world.db_id), sample("manual-drill.json")),
+            ("drillSweep", "the next sweep: the drill DB is available, verified, its measured "
+             "seconds recorded, then deleted",
+             adapt(sample("keeper-scheduled-sweep.json"), world,
                    account=world.backup_account))):
         say()
         say("-- %s" % title, 2)
@@ -269,6 +275,17 @@ def check_keeper(world, keeper, prefix):
                             % (world.prod_account, world.db_id, sw.get("freshness")))
         if sw.get("lineageMismatches") or sw.get("counts", {}).get("failedCopies"):
             problems.append("the keeper found mismatched or failed copies: %s" % sw)
+    # The drill: restored on the drill action, verified and deleted by the next sweep.
+    dr = {d.get("db"): d for d in (keeper.get("drillSweep") or {}).get("drills", [])}
+    d = dr.get(world.db_id) or {}
+    if d.get("state") != "passed" or "seconds" not in d:
+        problems.append("the restore drill of %s did not pass: %s"
+                        % (world.db_id, keeper.get("drillSweep")))
+    left = [x["DBInstanceIdentifier"] for x in world.admin("rds", "backup")
+            .describe_db_instances()["DBInstances"]
+            if x["DBInstanceIdentifier"].startswith(prefix + "-drill-")]
+    if left:
+        problems.append("the drill DB was not deleted: %s" % left)
     return problems
 
 
@@ -392,8 +409,11 @@ def run(args):
         say()
         say("OK: every snapshot of production (encrypted with aws/rds, which can't be shared) "
             "has an off-account copy encrypted with the backup account's own key; transit "
-            "copies and shares are gone; the ferry only added, the keeper restored the copy "
-            "and reports its age (%d invocations, %.1fs)" % (n, time.monotonic() - t0))
+            "copies and shares are gone; the ferry only added, the keeper restored the copy, "
+            "reports its age, and drilled a restore of it (restored, %s s measured, deleted) "
+            "(%d invocations, %.1fs)" % (
+                ((keeper.get("drillSweep") or {}).get("drills") or [{}])[0].get("seconds"),
+                n, time.monotonic() - t0))
         return 0
     finally:
         if emulator is not None:

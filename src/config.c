@@ -34,7 +34,9 @@ static const char *const ferry_only[] = { "BACKUP_ACCOUNT_ID", "BACKUP_ROLE_ARN"
     NULL };
 static const char *const keeper_only[] = { "RETENTION_DAYS", "RETENTION_MIN_COPIES",
     "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS", "RESTORE_SUBNET_GROUP",
-    "RESTORE_SECURITY_GROUP_IDS", NULL };
+    "RESTORE_SECURITY_GROUP_IDS", "DRILL_INCLUDE_PATTERN", "DRILL_CONCURRENCY", "DRILL_PROBE",
+    "DRILL_INSTANCE_CLASS", "DRILL_SUBNET_GROUP", "DRILL_SECURITY_GROUP_IDS",
+    "DRILL_TIMEOUT_MINUTES", "DRILL_MAX_AGE_DAYS", NULL };
 
 static const char *
 env_get(const char *name)
@@ -435,7 +437,7 @@ common:
 			goto fail;
 		}
 	}
-	if (get_sg_ids(get, c, err))
+	if (get_sg_ids(get, c, err) || config_drill_load(&c->drill, get, err))
 		goto fail;
 
 	if (check_endpoint(get, "AWS_ENDPOINT_URL", err) ||
@@ -455,7 +457,6 @@ common:
 		    "one of them (\"served\"): the others get no copy (README, Limitations)", f);
 	}
 
-	/* Success! */
 	return (0);
 
 fail:
@@ -523,5 +524,6 @@ config_clean(struct config *c)
 	for (i = 0; i < c->n_restore_sg_ids; i++)
 		free(c->restore_sg_ids[i]);
 	free(c->restore_sg_ids);
+	config_drill_clean(&c->drill);
 	memset(c, 0, sizeof(*c));
 }

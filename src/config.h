@@ -14,6 +14,20 @@
  * runs in the backup account and is the only one that deletes or restores them. */
 enum config_mode { CONFIG_MODE_FERRY = 0, CONFIG_MODE_KEEPER = 1 };
 
+/* Restore drills (keeper only): the DRILL_* variables. */
+struct config_drill {
+	int	 has_include;
+	regex_t	 include_re;		/* DRILL_INCLUDE_PATTERN (POSIX ERE), default all */
+	long	 concurrency;		/* DRILL_CONCURRENCY, default 2 */
+	char	*instance_class;	/* DRILL_INSTANCE_CLASS, NULL = the family's smallest */
+	char	*subnet_group;		/* DRILL_SUBNET_GROUP, NULL = default */
+	char	**sg_ids;		/* DRILL_SECURITY_GROUP_IDS */
+	size_t	 n_sg_ids;
+	long	 timeout_minutes;	/* DRILL_TIMEOUT_MINUTES, default 180 */
+	long	 max_age_days;		/* DRILL_MAX_AGE_DAYS, default 14 (the alarm's) */
+	int	 probe_tcp;		/* DRILL_PROBE=tcp (default off) */
+};
+
 struct config {
 	enum config_mode mode;		/* SNAPFERRY_MODE, default ferry */
 	char	*region;		/* AWS_REGION (or AWS_DEFAULT_REGION) */
@@ -40,6 +54,7 @@ struct config {
 	char	**restore_sg_ids;		/* RESTORE_SECURITY_GROUP_IDS, comma separated */
 	size_t	 n_restore_sg_ids;
 	long	 wait_seconds;		/* WAIT_SECONDS, default 0 */
+	struct config_drill drill;	/* DRILL_* (keeper), config_drill.c */
 	int	 dry_run;		/* DRY_RUN */
 	enum log_level log_level;	/* LOG_LEVEL */
 };
@@ -61,6 +76,13 @@ int	config_check_own_account(const struct config *c, const char *account,
 int	config_db_selected(const struct config *c, const char *db_id);
 /** config_mode_name(m): "ferry" or "keeper". */
 const char *config_mode_name(enum config_mode m);
+/** config_drill_load(d, get, err): the DRILL_* variables into ${d} (zeroed first); 0, or
+ *  -1 with ${err} naming the variable. */
+int	config_drill_load(struct config_drill *d, config_getenv_fn get, struct config_error *err);
+/** config_drill_selected(d, db_id): 1 when DRILL_INCLUDE_PATTERN lets ${db_id} through. */
+int	config_drill_selected(const struct config_drill *d, const char *db_id);
+/** config_drill_clean(d): release what config_drill_load allocated; safe on a zeroed struct. */
+void	config_drill_clean(struct config_drill *d);
 /** config_clean(c): release everything config_load allocated; safe on a zeroed struct. */
 void	config_clean(struct config *c);
 

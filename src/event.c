@@ -51,6 +51,7 @@ event_kind_name(enum event_kind k)
 	case EVENT_MANUAL_ADVANCE:		return ("advance");
 	case EVENT_MANUAL_RESTORE:		return ("restore");
 	case EVENT_MANUAL_INFLIGHT:		return ("inflight");
+	case EVENT_MANUAL_DRILL:		return ("drill");
 	}
 	return ("unknown");
 }
@@ -283,8 +284,18 @@ parse_manual(const cJSON *root, struct event *ev)
 		ev->snap_kind = (kind != SNAP_NONE) ? kind : SNAP_INSTANCE;
 		return (F_OK);
 	}
+	if (strcmp(ev->action, "drill") == 0) {
+		ev->kind = EVENT_MANUAL_DRILL;
+		if ((rc = opt_str(root, "db", &ev->db, ev, "")) != F_OK ||
+		    (rc = opt_str(root, "region", &ev->drill_region, ev, "")) != F_OK)
+			return (rc);
+		if (ev->db != NULL && !db_id_ok(ev->db))
+			return (bad(ev, ev->kind, 1, "\"db\" is not a DB instance or cluster id "
+			    "(\"%.*s\")", CUT(ev->db, 80)));
+		return (F_OK);
+	}
 	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.*s\" (expected sweep, inflight, "
-	    "advance or restore)", CUT(ev->action, 60)));
+	    "advance, restore or drill)", CUT(ev->action, 60)));
 }
 
 /* ---- EventBridge ------------------------------------------------------------------- */
@@ -491,6 +502,7 @@ event_clean(struct event *ev)
 	free(ev->snapshot_arn);
 	arn_clean(&ev->arn);
 	free(ev->action);
+	free(ev->drill_region);
 	free(ev->db);
 	free(ev->target);
 	free(ev->db_account);

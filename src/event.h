@@ -20,7 +20,8 @@ enum event_kind {
 	EVENT_MANUAL_SWEEP,		/* {"action":"sweep"} */
 	EVENT_MANUAL_ADVANCE,		/* {"action":"advance","snapshot":...} */
 	EVENT_MANUAL_RESTORE,		/* {"action":"restore","db":...} */
-	EVENT_MANUAL_INFLIGHT		/* {"action":"inflight"} (inflight.h) */
+	EVENT_MANUAL_INFLIGHT,		/* {"action":"inflight"} (inflight.h) */
+	EVENT_MANUAL_DRILL		/* {"action":"drill"[,"db":...][,"region":...]} (keeper) */
 };
 
 enum snap_kind {
@@ -51,6 +52,7 @@ struct event {
 	char	*target;		/* restore: the id of the new DB, or NULL */
 	char	*db_account;		/* restore: the 12-digit production account whose copies
 					 * of ${db} to restore, or NULL (see restore_db) */
+	char	*drill_region;		/* drill: the Region named, or NULL (keeper checks it) */
 };
 
 /** event_parse(json, len, ev): parse and classify ${json}; always fills ${ev}

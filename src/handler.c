@@ -230,6 +230,11 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		rc = set_error(out, "Event.Invalid", ev.reason);
 		goto done;
 	}
+	if (ev.kind == EVENT_MANUAL_DRILL && cfg != NULL && cfg->mode == CONFIG_MODE_FERRY) {
+		rc = set_error(out, "Event.Invalid", "restore drills run on the keeper "
+		    "(SNAPFERRY_MODE=keeper) in the backup account, not on the ferry");
+		goto done;
+	}
 	if (ev.kind == EVENT_MANUAL_RESTORE && cfg != NULL && cfg->mode == CONFIG_MODE_FERRY) {
 		/* The production account may be the one lost, and its function must not be
 		 * able to touch the backup account's DBs: restores belong to the keeper. */

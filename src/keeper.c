@@ -11,6 +11,7 @@
 #include "arn.h"
 #include "buf.h"
 #include "config.h"
+#include "drill.h"
 #include "event.h"
 #include "ferry.h"
 #include "session.h"
@@ -128,6 +129,12 @@ keeper_run(struct session *f, const struct event *ev, time_t now, struct result 
 	case EVENT_SCHEDULED:
 	case EVENT_MANUAL_SWEEP:
 		keeper_sweep(f, now, r);
+		/* The sweep advances the drills in flight; it starts none. */
+		if (r->outcome != RESULT_FAILED)
+			drill_run(f, NULL, NULL, 0, now, r);
+		break;
+	case EVENT_MANUAL_DRILL:
+		drill_run(f, ev->db, ev->drill_region, 1, now, r);
 		break;
 	case EVENT_MANUAL_RESTORE:
 		restore_db(f, ev->db, ev->db_account, ev->target, r);

@@ -578,7 +578,28 @@ rds_restore(struct aws_client *c, const struct rds_restore_opts *o, struct aws_e
 	for (i = 0; i < o->n_sg_ids; i++)
 		bad |= aws_params_addi(&p, "VpcSecurityGroupIds.VpcSecurityGroupId", i + 1,
 		    NULL, o->sg_ids[i]);
+	if (o->backup_retention != NULL)
+		bad |= aws_params_add(&p, "BackupRetentionPeriod", o->backup_retention);
+	if (o->no_deletion_protection)
+		bad |= aws_params_add(&p, "DeletionProtection", "false");
 	bad |= add_tags(&p, o->tags, o->n_tags);
+	return (call(c, &rq, &p, bad, err));
+}
+
+int
+rds_delete_db(struct aws_client *c, enum rds_kind kind, const char *db_id, int automated,
+    struct aws_error *err)
+{
+	const struct rq rq = { kind == RDS_CLUSTER ? "DeleteDBCluster" : "DeleteDBInstance",
+	    NULL, NULL, NULL, NULL };
+	struct aws_params p;
+	int bad;
+
+	aws_params_init(&p);
+	bad = aws_params_add(&p, names[kind].db_param, db_id);
+	bad |= aws_params_add(&p, "SkipFinalSnapshot", "true");
+	if (automated)
+		bad |= aws_params_add(&p, "DeleteAutomatedBackups", "true");
 	return (call(c, &rq, &p, bad, err));
 }
 

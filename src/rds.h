@@ -112,6 +112,8 @@ struct rds_restore_opts {
 	size_t		 n_sg_ids;
 	const struct rds_tag *tags;
 	size_t		 n_tags;
+	const char	*backup_retention;	/* BackupRetentionPeriod, NULL = not sent */
+	int		 no_deletion_protection;	/* 1: DeletionProtection=false */
 	/* Always sent: PubliclyAccessible=false (instances). */
 };
 /** rds_restore(c, opts, err): RestoreDBInstanceFromDBSnapshot / RestoreDBClusterFromSnapshot. 0 or -1. */
@@ -134,7 +136,16 @@ struct rds_db {
 	size_t		 n_members;
 	struct rds_tag	*tags;		/* TagList */
 	size_t		 n_tags;
+	char		*arn;		/* DBInstanceArn / DBClusterArn */
+	char		*engine_version;
+	char		*storage_type;	/* StorageType, may be NULL */
+	char		*address;	/* Endpoint/Address (instances), Endpoint (clusters) */
+	int		 port;		/* Endpoint/Port (instances), Port (clusters); 0 unknown */
 };
+/** rds_delete_db(c, kind, db_id, automated, err): DeleteDBInstance / DeleteDBCluster with
+ *  SkipFinalSnapshot, and DeleteAutomatedBackups when ${automated}. 0 or -1. */
+int	rds_delete_db(struct aws_client *c, enum rds_kind kind, const char *db_id,
+	    int automated, struct aws_error *err);
 /** rds_db_clean(d): free the fields of ${d}. */
 void	rds_db_clean(struct rds_db *d);
 /** rds_describe_db(c, kind, db_id, out, err): DescribeDBInstances / DescribeDBClusters of one

@@ -377,7 +377,27 @@ rds_db_clean(struct rds_db *d)
 	free(d->cluster_id);
 	rds_strv_free(d->members, d->n_members);
 	rds_tags_free(d->tags, d->n_tags);
+	free(d->arn);
+	free(d->engine_version);
+	free(d->storage_type);
+	free(d->address);
 	memset(d, 0, sizeof(*d));
+}
+
+/* What a drill verifies of a DB: its ARN, version, storage and endpoint. */
+static void
+db_details(xmlNodePtr n, struct rds_db *out)
+{
+	xmlNodePtr ep = out->kind == RDS_INSTANCE ? xml_child(n, "Endpoint") : NULL;
+	char *port;
+
+	out->arn = rds_xml_text(n, out->kind == RDS_INSTANCE ? "DBInstanceArn" : "DBClusterArn");
+	out->engine_version = rds_xml_text(n, "EngineVersion");
+	out->storage_type = rds_xml_text(n, "StorageType");
+	out->address = rds_xml_text(ep != NULL ? ep : n, ep != NULL ? "Address" : "Endpoint");
+	port = rds_xml_text(ep != NULL ? ep : n, "Port");
+	out->port = port != NULL ? atoi(port) : 0;
+	free(port);
 }
 
 int
@@ -400,6 +420,7 @@ rds_parse_db(xmlNodePtr n, enum rds_kind kind, struct rds_db *out)
 	out->engine = rds_xml_text(n, "Engine");
 	if (out->id == NULL)
 		goto err0;
+	db_details(n, out);
 	list = kind == RDS_CLUSTER ? xml_child(n, "DBClusterMembers") : NULL;
 	for (m = list != NULL ? list->children : NULL; m != NULL; m = m->next) {
 		if (!rds_xml_is(m, "DBClusterMember") ||

@@ -11,6 +11,8 @@ Control API (JSON in, JSON out):
                           across Regions (default false: the current single-step rule)
   POST /_fidelity/release  {"id"?, "account"?, "region"?, "status"?}   held snapshots ->
                           available (or "status": failed / incompatible-* (DB snapshots only): the copy failed)
+                          held DBs (restores, a cluster's writer) -> available or
+                          failed / incompatible-* the same way
   POST /_fidelity/inject   {"action","code","status"?,"count"?,"message"?,"account"?,
                             "region"?,"service"?,"match"?:{param:value}}
   POST /_fidelity/strip    {"action","element","count"?,"account"?,"match"?}  successful

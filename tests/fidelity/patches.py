@@ -181,8 +181,9 @@ def _is_shared_with(snapshot, account):
 
 
 def _kind(resource_type):
-    from moto.rds.models import DBSnapshot
-    return "snapshot" if resource_type is DBSnapshot else "cluster-snapshot"
+    from moto.rds.models import DBSnapshot, DBInstance, DBCluster
+    return {DBSnapshot: "snapshot", DBInstance: "db-instance",
+            DBCluster: "db-cluster"}.get(resource_type, "cluster-snapshot")
 
 
 def _not_found(resource_type, identifier):
@@ -337,6 +338,7 @@ def release(snapshot_id=None, account=None, region=None, status="available"):
                         raise ValueError(f"cluster snapshot {snap.resource_id}: status must "
                                          f"be available or one of {CLUSTER_FAILED_STATES}")
                     matches.append((acct, reg, rtype, snap))
+    matches += _held_dbs(snapshot_id, account, region)
     released = []
     for acct, reg, rtype, snap in matches:
         snap.status = status
@@ -345,6 +347,59 @@ def release(snapshot_id=None, account=None, region=None, status="available"):
         released.append({"account": acct, "region": reg, "kind": _kind(rtype),
                          "id": snap.resource_id, "arn": snap.arn})
     return released
+
+
+def _hold_db(db, action, account):
+    """AWS: a restored DB (and an instance added to a cluster) is `creating` until it is
+    ready; when a hold on ${action} is on, it stays there until POST /_fidelity/release
+    makes it `available` or a failure state (FAILED_STATES, e.g. incompatible-parameters)."""
+    if not STATE.should_hold(action, account):
+        return
+    db.status = "creating"
+    db._fidelity_held = action
+
+
+def _held_dbs(db_id, account, region):
+    """Held DB instances and clusters matching the release's filters."""
+    from moto.rds.models import rds_backends, DBInstance, DBCluster
+    out = []
+    for acct, regions in list(rds_backends.items()):
+        if account and acct != account:
+            continue
+        for reg, backend in list(regions.items()):
+            if region and reg != region:
+                continue
+            for rtype in (DBInstance, DBCluster):
+                for db in list(backend.resource_map[rtype].values()):
+                    if getattr(db, "_fidelity_held", None) and \
+                            (not db_id or db_id in (db.resource_id, db.arn)):
+                        out.append((acct, reg, rtype, db))
+    return out
+
+
+def _patch_db_holds(B):
+    """Restores and CreateDBInstance may be held `creating` (_hold_db).  moto's DBCluster
+    turns `creating` into `available` the first time it is read: not while held."""
+    from moto.rds.models import DBCluster
+    prop = DBCluster.status
+
+    def status(self):
+        if getattr(self, "_fidelity_held", None):
+            return self._status
+        return prop.fget(self)
+
+    DBCluster.status = property(status, prop.fset)
+    for name, action in (("restore_db_instance_from_db_snapshot",
+                          "RestoreDBInstanceFromDBSnapshot"),
+                         ("restore_db_cluster_from_snapshot", "RestoreDBClusterFromSnapshot"),
+                         ("create_db_instance", "CreateDBInstance")):
+        def wrap(orig, act):
+            def f(self, *a, **kw):
+                db = orig(self, *a, **kw)
+                _hold_db(db, act, self.account_id)
+                return db
+            return f
+        setattr(B, name, wrap(getattr(B, name), action))
 
 
 def held():
@@ -1097,6 +1152,7 @@ def _patch_rds():
 
     B.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot
 
+    _patch_db_holds(B)
     # Last: around the copies and creates patched above.
     _patch_tag_limits(B)
 

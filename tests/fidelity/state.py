@@ -9,7 +9,10 @@ import time
 
 # Copy/create actions a hold can apply to; copies by default.
 HOLDABLE = ("CopyDBSnapshot", "CopyDBClusterSnapshot", "CreateDBSnapshot",
-            "CreateDBClusterSnapshot")
+            "CreateDBClusterSnapshot",
+            # restored DBs (instances, clusters) and a cluster's writer: held `creating`
+            "RestoreDBInstanceFromDBSnapshot", "RestoreDBClusterFromSnapshot",
+            "CreateDBInstance")
 DEFAULT_HELD = ("CopyDBSnapshot", "CopyDBClusterSnapshot")
 
 # Parameters that never go into the call log (secrets of DB users).

@@ -55,6 +55,11 @@ def test_demo_end_to_end(tmp_path):
     assert doc["outcome"] == "done" and doc["problems"] == []
     assert doc["keeper"]["copyFinished"]["restored"] == "snapferry-proddb"
     assert doc["keeper"]["sweep"]["mode"] == "keeper"
+    # ...and it ends with one restore drill: restored, its measured seconds, deleted
+    for text in ("RestoreDrillSeconds", "DeleteDBInstance snapferry-drill-proddb"):
+        assert text in out, text
+    (drill,) = doc["keeper"]["drillSweep"]["drills"]
+    assert drill["state"] == "passed" and drill["seconds"] >= 0, drill
     w, prod, backup = doc["world"], doc["state"]["production"], doc["state"]["backup"]
     # production keeps its sources, encrypted with aws/rds, unshared; no transit copy left
     assert w["snapshot_id"] in {s["id"] for s in prod}

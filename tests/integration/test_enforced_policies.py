@@ -306,6 +306,70 @@ def test_keeper_disaster_day_restore_with_restore_off(enforced):
     e.assert_no_denials()
 
 
+def test_keeper_restore_drill(enforced):
+    """A restore drill of an instance and of an Aurora cluster under the rendered KeeperRole:
+    restore into <prefix>-drill-*, verify, tag the result on the DB and the copy, delete the
+    writer, then the cluster: zero denials (issue 13)."""
+    e = enforced(pinned=True)
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    w.create_cluster("aurora1")
+    w.create_cluster_snapshot("aurora1", "aurora1-snap")
+    res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
+    assert res.get("outcome") == "done", res
+    k = e.keeper()
+    res = k.invoke({"action": "drill"})
+    assert sorted(d["state"] for d in res["drills"]) == ["restoring", "restoring"], res
+    res = k.sweep()
+    states = {d["db"]: d["state"] for d in res["drills"]}
+    assert states == {"proddb": "passed", "aurora1": "passed"}, res
+    res = k.sweep()                       # the cluster, once its writer is gone
+    rds = w.admin("rds", "backup")
+    assert not [c for c in rds.describe_db_clusters()["DBClusters"]
+                if c["DBClusterIdentifier"].startswith("snapferry-drill")]
+    assert not [d for d in rds.describe_db_instances()["DBInstances"]
+                if d["DBInstanceIdentifier"].startswith("snapferry-drill")]
+    e.assert_no_denials()
+
+
+def test_keeper_role_drill_limits(enforced):
+    """What the drill statements do not allow the keeper's role: another tag on a copy than
+    snapferry:drill-result, and the delete of a DB without the snapferry:drill tag (even one
+    named <prefix>-drill-*, and a RESTORE=on / disaster-day restore)."""
+    e = enforced(pinned=True)
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    b = fs.bid(w, "proddb-manual-1")
+    admin = w.admin("rds", "backup")
+    admin.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="snapferry-drill-x",
+                                               DBSnapshotIdentifier=b)
+    admin.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="snapferry-proddb",
+                                               DBSnapshotIdentifier=b)
+    c = w.keeper_credentials
+    rds = boto3.client("rds", endpoint_url=w.endpoint, region_name=w.region,
+                       aws_access_key_id=c["AccessKeyId"],
+                       aws_secret_access_key=c["SecretAccessKey"],
+                       aws_session_token=c["SessionToken"])
+    arn = fs.instance_snapshots(w, "backup")[b]["DBSnapshotArn"]
+    e.aws._req("POST", "/_fidelity/policy", {"enabled": True})
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[
+        {"Key": "snapferry:drill-result", "Value": "passed 2026-01-01T00:00:00Z 1"}])
+    for tags in ([{"Key": "snapferry:source-db", "Value": "other"}],
+                 [{"Key": "snapferry:drill-result", "Value": "x"},
+                  {"Key": "snapferry:role", "Value": "none"}]):
+        with pytest.raises(ClientError) as ei:
+            rds.add_tags_to_resource(ResourceName=arn, Tags=tags)
+        assert ei.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException")
+    for db in ("snapferry-drill-x", "snapferry-proddb"):
+        with pytest.raises(ClientError) as ei:
+            rds.delete_db_instance(DBInstanceIdentifier=db, SkipFinalSnapshot=True)
+        assert ei.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException")
+    assert {"snapferry-drill-x", "snapferry-proddb"} <= {
+        d["DBInstanceIdentifier"] for d in admin.describe_db_instances()["DBInstances"]}
+
+
 # ---- the attacker: production's credentials and the ExternalId against the bunker ------------
 
 def _as_ferry_facing_role(w, session="attacker"):

@@ -244,11 +244,11 @@ NOT_DEPLOYED = {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_ST
                 "AWS_ENDPOINT_URL_KMS"}
 
 
-# Contract variables of features still open (README "Limitations" says so): the DRILL_*
-# restore-drill settings. The one-Region spelling BACKUP_REGION, which the contract keeps,
-# stays a parameter next to BACKUP_REGIONS.
+# Contract variables of features still open (README "Limitations" says so): none now
+# (BACKUP_REGIONS is read, DRILL_* are the keeper's). The one-Region spelling
+# BACKUP_REGION, which the contract keeps, stays a parameter next to BACKUP_REGIONS.
 NOT_YET = set()
-NOT_YET_FAMILIES = ("DRILL_",)
+NOT_YET_FAMILIES = ()
 KEPT_SPELLINGS = {"BACKUP_REGION"}
 
 
@@ -265,7 +265,10 @@ def test_contract_parser_reads_families():
 BUNKER_VARIABLES = {"SNAPFERRY_MODE", "KEEPER_MIN_RETENTION_DAYS"}
 KEEPER_ONLY = {"SNAPFERRY_MODE", "RETENTION_DAYS", "RETENTION_MIN_COPIES",
                "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS",
-               "RESTORE_SUBNET_GROUP", "RESTORE_SECURITY_GROUP_IDS"}
+               "RESTORE_SUBNET_GROUP", "RESTORE_SECURITY_GROUP_IDS",
+               "DRILL_INCLUDE_PATTERN", "DRILL_CONCURRENCY", "DRILL_INSTANCE_CLASS",
+               "DRILL_SUBNET_GROUP", "DRILL_SECURITY_GROUP_IDS", "DRILL_TIMEOUT_MINUTES",
+               "DRILL_MAX_AGE_DAYS", "DRILL_PROBE"}
 BOTH_MODES = {"NAME_PREFIX", "DRY_RUN", "LOG_LEVEL"}
 
 
@@ -425,6 +428,9 @@ def test_templates_grant_exactly_what_the_code_calls(prod, backup):
 # copies (lineage tag present); the keeper deletes snapferry's backup copies (created-by).
 DELETE_CONDITIONS = ({"Null": {"aws:ResourceTag/snapferry:source-arn": "false"}},
                      {"StringEquals": {"aws:ResourceTag/snapferry:created-by": "snapferry"}})
+# The keeper's restore drills delete only DBs named <NamePrefix>-drill-* tagged as drills.
+DRILL_DELETE = ("rds:DeleteDBInstance", "rds:DeleteDBCluster")
+DRILL_DELETE_CONDITION = {"Null": {"aws:ResourceTag/snapferry:drill": "false"}}
 
 
 def test_no_wildcards_and_conditions_on_service_actions(prod, backup):
@@ -445,6 +451,12 @@ def test_no_wildcards_and_conditions_on_service_actions(prod, backup):
                 assert actions in (["kms:DescribeKey"], ["rds:DescribeAccountAttributes"]), \
                     (owner, st)
             for a in actions:
+                if a in DRILL_DELETE:
+                    assert st["Condition"] == DRILL_DELETE_CONDITION, (owner, st)
+                    for r in as_list(st["Resource"]):
+                        assert re.search(r":(db|cluster):\$\{NamePrefix\}-drill-\*",
+                                         json.dumps(r)), (owner, a, r)
+                    continue
                 if a.startswith(("rds:Delete", "rds:Restore")) or a == "rds:AddTagsToResource":
                     # every snapshot these name is one of snapferry's (the prefix)
                     snaps = [json.dumps(r) for r in as_list(st["Resource"])
@@ -562,9 +574,16 @@ def test_keeper_role(backup):
         assert a in g, a
     assert "RestoreOn" not in backup.get("Conditions", {})
     assert not any("Fn::If" in json.dumps(st) for sts in g.values() for st in sts)
-    (tag,) = g["rds:AddTagsToResource"]
+    tag, result = g["rds:AddTagsToResource"]
     assert not any("snapshot" in json.dumps(r) for r in as_list(tag["Resource"])), \
-        "the keeper tags the DBs it restores, never a copy"
+        "the keeper tags the DBs it restores"
+    # ... and on a copy, only a restore drill's result (issue 13)
+    assert result["Sid"] == "TagDrillResultOnCopies"
+    assert result["Condition"] == {
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["snapferry:drill-result"]},
+        "Null": {"aws:TagKeys": "false"}}
+    (drop,) = {id(s): s for a in DRILL_DELETE for s in g[a]}.values()
+    assert drop["Condition"] == DRILL_DELETE_CONDITION
     for st in {id(st): st for sts in g.values() for st in sts}.values():
         if as_list(st["Action"]) == ["rds:DescribeAccountAttributes"]:
             assert st["Resource"] == "*" and "Condition" not in st, st   # no resource type
@@ -680,7 +699,15 @@ def test_backup_account_alarms(backup):
     the copies (alarms on no data too: a keeper that stopped is as bad), lineage mismatches."""
     res = backup["Resources"]
     alarms = {lid: r["Properties"] for lid, r in res.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
-    by_metric = {(a["Namespace"], a["MetricName"]): a for a in alarms.values()}
+    by_metric = {(a["Namespace"], a["MetricName"]): a for a in alarms.values()
+                 if "Namespace" in a}
+    # Restore drills: the largest LastGoodDrillAgeSeconds in days against DrillMaxAgeDays.
+    drill = alarms["DrillAgeAlarm"]
+    (age,) = [m for m in drill["Metrics"] if "MetricStat" in m]
+    assert age["MetricStat"]["Metric"] == {"Namespace": "snapferry",
+                                           "MetricName": "LastGoodDrillAgeSeconds"}
+    assert drill["Threshold"] == {"Ref": "DrillMaxAgeDays"}
+    assert res["DrillScheduleRule"]["Properties"]["Targets"][0]["Input"] == '{"action":"drill"}'
     errors = by_metric[("AWS/Lambda", "Errors")]
     assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "KeeperFunction"}}]
     rpo = by_metric[("snapferry", "NewestBackupAgeSecondsMax")]
@@ -983,6 +1010,13 @@ def _alarmed_metrics_are_emitted(template):
         skip_or_fail("no log_metric() calls in src/ yet")
     for lid, res in template["Resources"].items():
         props = res.get("Properties", {})
+        if res["Type"] == "AWS::CloudWatch::Alarm" and "Metrics" in props:
+            # metric math: each metric it reads is emitted without dimensions
+            for m in props["Metrics"]:
+                if "MetricStat" in m:
+                    name = m["MetricStat"]["Metric"]["MetricName"]
+                    assert None in emitted.get(name, set()), (lid, name)
+            continue
         if res["Type"] == "AWS::CloudWatch::Alarm" and props["Namespace"] == "snapferry":
             dims = {d["Name"] for d in props.get("Dimensions", [])}
             assert props["MetricName"] in emitted, (lid, props["MetricName"], sorted(emitted))

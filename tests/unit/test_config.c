@@ -145,6 +145,9 @@ static const struct {
 	{ "RETENTION_MIN_COPIES", "3", 0, "is read by the keeper" },
 	{ "KEEPER_MIN_RETENTION_DAYS", "3", 0, "is read by the keeper" },
 	{ "RESTORE_SUBNET_GROUP", "private", 0, "is read by the keeper" },
+	{ "DRILL_CONCURRENCY", "3", 0, "is read by the keeper" },
+	{ "DRILL_PROBE", "tcp", 0, "is read by the keeper" },
+	{ "DRILL_INCLUDE_PATTERN", "^orders", 0, "is read by the keeper" },
 	{ "SNAPFERRY_MODE", "ferry", 1, NULL },
 	{ "SNAPFERRY_MODE", "Ferry", 1, NULL },
 	{ "SNAPFERRY_MODE", "bunker", 0, "must be ferry (production) or keeper" },
@@ -168,6 +171,25 @@ static const struct {
 } keeper_cases[] = {
 	{ "RESTORE", "on", 1, NULL },
 	{ "RESTORE", "enabled", 0, "true or false" },
+	{ "DRILL_INCLUDE_PATTERN", "^(orders|billing)$", 1, NULL },
+	{ "DRILL_INCLUDE_PATTERN", "([", 0, "regular expression" },
+	{ "DRILL_CONCURRENCY", "5", 1, NULL },
+	{ "DRILL_CONCURRENCY", "0", 0, "from 1 to 20" },
+	{ "DRILL_CONCURRENCY", "2x", 0, "whole number" },
+	{ "DRILL_INSTANCE_CLASS", "db.r6g.large", 1, NULL },
+	{ "DRILL_INSTANCE_CLASS", "r6g.large", 0, "db.t3.micro" },
+	{ "DRILL_INSTANCE_CLASS", "db.t3;micro", 0, "db.t3.micro" },
+	{ "DRILL_SUBNET_GROUP", "private drills", 1, NULL },
+	{ "DRILL_SUBNET_GROUP", "a/b", 0, "subnet group" },
+	{ "DRILL_SECURITY_GROUP_IDS", "sg-0123456789abcdef0,sg-12345678", 1, NULL },
+	{ "DRILL_SECURITY_GROUP_IDS", "sg-XYZ", 0, "security group" },
+	{ "DRILL_TIMEOUT_MINUTES", "60", 1, NULL },
+	{ "DRILL_TIMEOUT_MINUTES", "5", 0, "from 10 to" },
+	{ "DRILL_MAX_AGE_DAYS", "30", 1, NULL },
+	{ "DRILL_MAX_AGE_DAYS", "0", 0, "from 1 to" },
+	{ "DRILL_PROBE", "tcp", 1, NULL },
+	{ "DRILL_PROBE", "OFF", 1, NULL },
+	{ "DRILL_PROBE", "icmp", 0, "off or tcp" },
 	{ "RETENTION_DAYS", "35", 1, NULL },
 	{ "RETENTION_DAYS", "7", 1, NULL },
 	{ "RETENTION_DAYS", "0", 1, NULL },
@@ -247,6 +269,11 @@ test_keeper_table(void)
 	    c.backup_kms_key_id == NULL && c.share_kms_key_id == NULL);
 	CHECK(c.keeper_min_retention_days == 7 && c.retention_days == 0 &&
 	    c.retention_min_copies == 1 && c.restore == 0);
+	/* Restore drills: every DB, two at once, three hours, fourteen days, no probe. */
+	CHECK(c.drill.concurrency == 2 && c.drill.timeout_minutes == 180 &&
+	    c.drill.max_age_days == 14 && c.drill.probe_tcp == 0 && !c.drill.has_include &&
+	    c.drill.instance_class == NULL && c.drill.n_sg_ids == 0);
+	CHECK(config_drill_selected(&c.drill, "anything") == 1);
 	config_clean(&c);
 
 	/* A lower floor admits a shorter RETENTION_DAYS. */

@@ -70,6 +70,8 @@ static const struct expect samples[] = {
 	{ "copy-finished-forwarded.json", EVENT_COPY_FINISHED, 0, SNAP_INSTANCE,
 	    "snapferry-orders-db-2024-05-01-03-05-1fd162ee", 1 },
 	{ "manual-inflight.json", EVENT_MANUAL_INFLIGHT, 0, SNAP_NONE, NULL, 0 },
+	{ "manual-drill.json", EVENT_MANUAL_DRILL, 0, SNAP_NONE, NULL, 0 },
+	{ "manual-drill-db.json", EVENT_MANUAL_DRILL, 0, SNAP_NONE, NULL, 0 },
 };
 
 /* AWS's documented samples (../shared/reference/events/). */
@@ -248,6 +250,10 @@ static const struct {
 	    EVENT_MANUAL_ADVANCE, 0, NULL, "rds:c-2024" },
 	{ "advance, awsbackup id", "{\"action\":\"advance\",\"snapshot\":\"awsbackup:job-1a2b\"}",
 	    EVENT_MANUAL_ADVANCE, 0, NULL, "awsbackup:job-1a2b" },
+	{ "drill, bad db", "{\"action\":\"drill\",\"db\":\"1db\"}", EVENT_MANUAL_DRILL, 1,
+	    "not a DB instance or cluster id", NULL },
+	{ "drill, region a number", "{\"action\":\"drill\",\"region\":5}", EVENT_MALFORMED, 0,
+	    "\"region\" must be a string", NULL },
 	{ "restore without db", "{\"action\":\"restore\"}", EVENT_MANUAL_RESTORE, 1, "needs \"db\"", NULL },
 	{ "restore, bad db", "{\"action\":\"restore\",\"db\":\"1db\"}", EVENT_MANUAL_RESTORE, 1,
 	    "not a DB instance or cluster id", NULL },
