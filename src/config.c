@@ -195,39 +195,10 @@ get_regex(config_getenv_fn get, const char *name, regex_t *re, int *has,
 static int
 get_sg_ids(config_getenv_fn get, struct config *c, struct config_error *err)
 {
-	const char *name = "RESTORE_SECURITY_GROUP_IDS", *v = var(get, name), *p, *e;
-	size_t n = 1, i, len;
-	char s[48];
+	const char *name = "RESTORE_SECURITY_GROUP_IDS";
 
-	if (v == NULL)
-		return (0);
-	for (p = v; *p != '\0'; p++)
-		if (*p == ',')
-			n++;
-	if (n > 64)
-		return (config_fail(err, name, "lists %zu groups; at most 64", n));
-	if ((c->restore_sg_ids = calloc(n, sizeof(char *))) == NULL)
-		return (config_fail(err, name, "could not be stored (out of memory)"));
-	for (p = v, i = 0; i < n; i++) {
-		while (*p == ' ')
-			p++;
-		e = p + strcspn(p, ",");
-		len = (size_t)(e - p);
-		while (len > 0 && p[len - 1] == ' ')
-			len--;
-		if (!(len == 11 || len == 20) || strncmp(p, "sg-", 3) != 0 ||
-		    !config_hex_run(p + 3, len - 3)) {
-			snprintf(s, sizeof(s), "%.*s", (int)(len < 40 ? len : 40), p);
-			config_shown(s, s);
-			return (config_fail(err, name, "must be a comma-separated list of security group "
-			    "ids (sg-0123456789abcdef0); \"%s\" is not one", s));
-		}
-		if ((c->restore_sg_ids[i] = strndup(p, len)) == NULL)
-			return (config_fail(err, name, "could not be stored (out of memory)"));
-		c->n_restore_sg_ids = i + 1;
-		p = (*e == ',') ? e + 1 : e;
-	}
-	return (0);
+	return (config_sg_ids(name, var(get, name), &c->restore_sg_ids, &c->n_restore_sg_ids,
+	    err));
 }
 
 static int

@@ -12,27 +12,11 @@
 #include <strings.h>
 
 #include "config.h"
+#include "config_shape.h"
 
 #define DRILL_CONCURRENCY_MAX	20L
 #define DRILL_TIMEOUT_MAX	(7L * 24 * 60)
 #define DRILL_AGE_MAX		3650L
-
-static int dfail(struct config_error *, const char *, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-dfail(struct config_error *err, const char *name, const char *fmt, ...)
-{
-	char what[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(err->var, sizeof(err->var), "%s", name);
-	snprintf(err->msg, sizeof(err->msg), "%s %s", name, what);
-	return (-1);
-}
 
 /* The value, NULL when unset or empty (an empty variable counts as unset). */
 static const char *
@@ -41,17 +25,6 @@ dvar(config_getenv_fn get, const char *name)
 	const char *v = get(name);
 
 	return ((v != NULL && *v != '\0') ? v : NULL);
-}
-
-/* A printable copy of at most 40 characters of a (non-secret) value, for messages. */
-static void
-dshown(char out[48], const char *v)
-{
-	size_t i;
-
-	for (i = 0; i < 40 && v[i] != '\0'; i++)
-		out[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
-	out[i] = '\0';
 }
 
 static int
@@ -68,8 +41,8 @@ dlong(config_getenv_fn get, const char *name, long dflt, long lo, long hi, long 
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
-		dshown(s, v);
-		return (dfail(err, name, "must be a whole number from %ld to %ld, not \"%s\"", lo,
+		config_shown(s, v);
+		return (config_fail(err, name, "must be a whole number from %ld to %ld, not \"%s\"", lo,
 		    hi, s));
 	}
 	*out = n;
@@ -92,61 +65,21 @@ dstr(config_getenv_fn get, const char *name, const char *extra, size_t max, char
 	for (i = 0; ok && v[i] != '\0'; i++)
 		ok = isalnum((unsigned char)v[i]) || strchr(extra, v[i]) != NULL;
 	if (!ok) {
-		dshown(s, v);
-		return (dfail(err, name, "must be %s, not \"%s\"", what, s));
+		config_shown(s, v);
+		return (config_fail(err, name, "must be %s, not \"%s\"", what, s));
 	}
 	if ((*out = strdup(v)) == NULL)
-		return (dfail(err, name, "could not be stored (out of memory)"));
+		return (config_fail(err, name, "could not be stored (out of memory)"));
 	return (0);
-}
-
-static int
-hexrun(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)p[i]) || isupper((unsigned char)p[i]))
-			return (0);
-	return (1);
 }
 
 /* DRILL_SECURITY_GROUP_IDS: comma-separated sg-<8 or 17 hex>, like RESTORE_'s. */
 static int
 dsg_ids(config_getenv_fn get, struct config_drill *d, struct config_error *err)
 {
-	const char *name = "DRILL_SECURITY_GROUP_IDS", *v = dvar(get, name), *p, *e;
-	size_t n = 1, i, len;
-	char s[48];
+	const char *name = "DRILL_SECURITY_GROUP_IDS";
 
-	if (v == NULL)
-		return (0);
-	for (p = v; *p != '\0'; p++)
-		n += *p == ',';
-	if (n > 64)
-		return (dfail(err, name, "lists %zu groups; at most 64", n));
-	if ((d->sg_ids = calloc(n, sizeof(char *))) == NULL)
-		return (dfail(err, name, "could not be stored (out of memory)"));
-	for (p = v, i = 0; i < n; i++) {
-		while (*p == ' ')
-			p++;
-		e = p + strcspn(p, ",");
-		len = (size_t)(e - p);
-		while (len > 0 && p[len - 1] == ' ')
-			len--;
-		if (!(len == 11 || len == 20) || strncmp(p, "sg-", 3) != 0 ||
-		    !hexrun(p + 3, len - 3)) {
-			snprintf(s, sizeof(s), "%.*s", (int)(len < 40 ? len : 40), p);
-			dshown(s, s);
-			return (dfail(err, name, "must be a comma-separated list of security group "
-			    "ids (sg-0123456789abcdef0); \"%s\" is not one", s));
-		}
-		if ((d->sg_ids[i] = strndup(p, len)) == NULL)
-			return (dfail(err, name, "could not be stored (out of memory)"));
-		d->n_sg_ids = i + 1;
-		p = (*e == ',') ? e + 1 : e;
-	}
-	return (0);
+	return (config_sg_ids(name, dvar(get, name), &d->sg_ids, &d->n_sg_ids, err));
 }
 
 int
@@ -160,7 +93,7 @@ config_drill_load(struct config_drill *d, config_getenv_fn get, struct config_er
 	if ((v = dvar(get, "DRILL_INCLUDE_PATTERN")) != NULL) {
 		if ((rc = regcomp(&d->include_re, v, REG_EXTENDED | REG_NOSUB)) != 0) {
 			regerror(rc, &d->include_re, ebuf, sizeof(ebuf));
-			return (dfail(err, "DRILL_INCLUDE_PATTERN", "is not a valid POSIX extended "
+			return (config_fail(err, "DRILL_INCLUDE_PATTERN", "is not a valid POSIX extended "
 			    "regular expression: %s", ebuf));
 		}
 		d->has_include = 1;
@@ -178,16 +111,16 @@ config_drill_load(struct config_drill *d, config_getenv_fn get, struct config_er
 		return (-1);
 	if (d->instance_class != NULL && (strncmp(d->instance_class, "db.", 3) != 0 ||
 	    d->instance_class[3] == '\0')) {
-		dshown(s, d->instance_class);
-		return (dfail(err, "DRILL_INSTANCE_CLASS", "must be a DB instance class such as "
+		config_shown(s, d->instance_class);
+		return (config_fail(err, "DRILL_INSTANCE_CLASS", "must be a DB instance class such as "
 		    "db.t3.micro, not \"%s\"", s));
 	}
 	if ((v = dvar(get, "DRILL_PROBE")) != NULL) {
 		if (strcasecmp(v, "tcp") == 0)
 			d->probe_tcp = 1;
 		else if (strcasecmp(v, "off") != 0) {
-			dshown(s, v);
-			return (dfail(err, "DRILL_PROBE", "must be off or tcp, not \"%s\"", s));
+			config_shown(s, v);
+			return (config_fail(err, "DRILL_PROBE", "must be off or tcp, not \"%s\"", s));
 		}
 	}
 	return (0);

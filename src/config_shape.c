@@ -287,3 +287,44 @@ config_key_arn_in(const char *arn, const char *region)
 	snprintf(out, n, "%.*s%s%s", (int)head, arn, region, a.region + a.region_len);
 	return (out);
 }
+
+int
+config_sg_ids(const char *name, const char *v, char ***ids, size_t *n_ids,
+    struct config_error *err)
+{
+	const char *p, *e;
+	size_t n = 1, i, len;
+	char s[48];
+
+	*ids = NULL;
+	*n_ids = 0;
+	if (v == NULL)
+		return (0);
+	for (p = v; *p != '\0'; p++)
+		if (*p == ',')
+			n++;
+	if (n > 64)
+		return (config_fail(err, name, "lists %zu groups; at most 64", n));
+	if ((*ids = calloc(n, sizeof(char *))) == NULL)
+		return (config_fail(err, name, "could not be stored (out of memory)"));
+	for (p = v, i = 0; i < n; i++) {
+		while (*p == ' ')
+			p++;
+		e = p + strcspn(p, ",");
+		len = (size_t)(e - p);
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (!(len == 11 || len == 20) || strncmp(p, "sg-", 3) != 0 ||
+		    !config_hex_run(p + 3, len - 3)) {
+			snprintf(s, sizeof(s), "%.*s", (int)(len < 40 ? len : 40), p);
+			config_shown(s, s);
+			return (config_fail(err, name, "must be a comma-separated list of security group "
+			    "ids (sg-0123456789abcdef0); \"%s\" is not one", s));
+		}
+		if (((*ids)[i] = strndup(p, len)) == NULL)
+			return (config_fail(err, name, "could not be stored (out of memory)"));
+		*n_ids = i + 1;
+		p = (*e == ',') ? e + 1 : e;
+	}
+	return (0);
+}

@@ -25,6 +25,11 @@ int	config_region_ok(const char *s);
 int	config_role_arn_ok(const char *s, char acct[13]);
 /** config_hex_run(p, n): 1 when the ${n} characters at ${p} are lower-case hex. */
 int	config_hex_run(const char *p, size_t n);
+/** config_sg_ids(name, v, ids, n_ids, err): ${v}, comma-separated security group ids
+ *  (sg-<8 or 17 hex>, at most 64), into malloc'd ${ids} (the caller frees them, also after a
+ *  failure: ${n_ids} counts those stored); NULL/0 for a NULL ${v}. 0, or -1 with ${err}. */
+int	config_sg_ids(const char *name, const char *v, char ***ids, size_t *n_ids,
+	    struct config_error *err);
 /** config_key_shape(s, region, acct, alias): the shape of KMS key reference ${s}; an ARN's
  *  Region and account into ${region} and ${acct} (else ""), an alias into ${alias}. */
 enum config_key_shape config_key_shape(const char *s, char region[40], char acct[13],
