@@ -35,24 +35,8 @@ HEADER = ("# GENERATED from template.yaml by scripts/stackset_template.py (make 
           "# Organization).\n")
 
 
-class _Loader(yaml.SafeLoader):
-    """CloudFormation YAML: the short intrinsic forms (!Ref, !Sub, ...) as their long forms."""
-
-
-def _intrinsic(loader, suffix, node):
-    name = "Ref" if suffix == "Ref" else ("Fn::GetAtt" if suffix == "GetAtt" else "Fn::" + suffix)
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_Loader.add_multi_constructor("!", _intrinsic)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from cfn_yaml import CfnLoader as _Loader  # noqa: E402  (the one loader of the templates)
 
 
 def makefile_version():

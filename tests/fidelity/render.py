@@ -14,8 +14,8 @@ import os
 import pathlib
 import re
 import subprocess
+import sys
 
-import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROD_TEMPLATE = ROOT / "template.yaml"
@@ -27,29 +27,8 @@ class RenderError(RuntimeError):
     pass
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """YAML with the short intrinsic forms (!Ref, !Sub, ...) as their long forms."""
-
-
-def _intrinsic(loader, suffix, node):
-    name = "Ref" if suffix == "Ref" else ("Fn::GetAtt" if suffix == "GetAtt" else "Fn::" + suffix)
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+sys.path.insert(0, str(ROOT / "scripts"))
+from cfn_yaml import load  # noqa: E402  (the one loader of the templates)
 
 
 _SAM_SCRIPT = r"""

@@ -12,9 +12,9 @@ import pathlib
 import re
 import struct
 import subprocess
+import sys
 
 import pytest
-import yaml
 
 from harness.paths import ROOT, SHARED
 
@@ -35,29 +35,8 @@ def skip_or_fail(reason):
 
 
 # ---- loading CloudFormation YAML ---------------------------------------------
-class CfnLoader(yaml.SafeLoader):
-    """YAML with the short intrinsic forms (!Ref, !Sub, !If, ...) as their long forms."""
-
-
-def _intrinsic(loader, suffix, node):
-    name = "Ref" if suffix == "Ref" else ("Fn::GetAtt" if suffix == "GetAtt" else "Fn::" + suffix)
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+sys.path.insert(0, str(ROOT / "scripts"))
+from cfn_yaml import load  # noqa: E402  (the one loader of the templates)
 
 
 @pytest.fixture(scope="module")
