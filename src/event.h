@@ -23,6 +23,8 @@ enum event_kind {
 	EVENT_MANUAL_INFLIGHT,		/* {"action":"inflight"} (inflight.h) */
 	EVENT_MANUAL_DRILL		/* {"action":"drill"[,"db":...][,"region":...]} (keeper) */
 };
+/* The last kind: a new one goes before it, or becomes it (checks of the range use this). */
+#define EVENT_KIND_LAST	EVENT_MANUAL_DRILL
 
 enum snap_kind {
 	SNAP_NONE = 0,		/* the event names no snapshot */

@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (event_parse((const char *)data, size, &ev) != 0)
 		return (0);	/* ENOMEM: ev is already freed */
-	FUZZ_ASSERT(ev.kind >= EVENT_MALFORMED && ev.kind <= EVENT_MANUAL_RESTORE);
+	FUZZ_ASSERT(ev.kind >= EVENT_MALFORMED && ev.kind <= EVENT_KIND_LAST);
 	FUZZ_ASSERT(memchr(ev.reason, '\0', sizeof(ev.reason)) != NULL);
 	/* Whatever the input, a reason is valid UTF-8 (it reaches results and logs). */
 	FUZZ_ASSERT(utf8_valid(ev.reason, strlen(ev.reason)) == strlen(ev.reason));
