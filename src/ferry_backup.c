@@ -1,0 +1,280 @@
+/*
+ * ferry_backup: the backup copy B of S in the backup account: observe it (and its retry
+ * attempts), share S or T and copy, and finish once B is available (un-share, T clean-up).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arn.h"
+#include "buf.h"
+#include "config.h"
+#include "ferry.h"
+#include "ferry_flow.h"
+#include "kms.h"
+#include "names.h"
+#include "retry.h"
+
+/* finish(f, fl, r): B is available: un-share, delete T, done (restores are the keeper's). */
+static void
+finish(struct session *f, struct flow *fl, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	struct aws_error e;
+	int worked = 0, rc;
+
+	memset(&e, 0, sizeof(e));
+	if (fl->need_transit) {
+		if (!fl->have_t) {
+			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
+			    &e)) == -1) {
+				session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->copy_id,
+				    SESSION_OWN_ROLE);
+				return;
+			}
+			fl->have_t = (rc == 1);
+		}
+		if (fl->have_t && cfg->transit_cleanup) {
+			if (!names_has_lineage(fl->t.tags, fl->t.n_tags, fl->s_arn,
+			    NAMES_ROLE_TRANSIT)) {
+				result_warn(r, "transit copy %s does not carry snapferry's "
+				    "lineage for %s: left alone", fl->copy_id, fl->s_arn);
+			} else {
+				if (ferry_unshare(f, fl->kind, fl->t.id, r) != 0)
+					return;
+				if (ferry_delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
+				    "transit copy") != 0)
+					return;
+				worked = 1;
+			}
+		}
+	} else if (fl->have_s && fl->have_b && rds_tag_get(fl->b.tags, fl->b.n_tags,
+	    FERRY_TAG_SHARED_BEFORE) != NULL) {
+		result_step(r, "%s was shared with %s before snapferry: the share is left",
+		    fl->s.id, cfg->backup_account_id);
+	} else if (fl->have_s) {
+		/* S itself was shared by snapferry: take the share back; S is never deleted. */
+		if (ferry_unshare(f, fl->kind, fl->s.id, r) != 0)
+			return;
+	}
+	if (worked)
+		session_count_metric(f, &f->counts.completed, "CopiesCompleted");
+	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
+	    fl->backup_id, cfg->backup_account_id);
+}
+
+/*
+ * old_named_b(fl, bc, r, e): before issue 12, B was named like T ("<prefix>-<S id>",
+ * without the production account).  A copy of that name whose lineage names exactly S
+ * is S's backup copy: it is kept (no second copy; retention finds it by its lineage).
+ * One of another source (same-named snapshot of another account) is not ours: ignored.
+ * 1 adopted (fl->b, fl->backup_id), 0 none, -1 error in ${e}.
+ */
+static int
+old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws_error *e)
+{
+	int rc;
+
+	if (strcmp(fl->copy_id, fl->backup_id) == 0)
+		return (0);
+	if ((rc = rds_describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
+		return (rc);
+	if (fl->b.arn == NULL || !names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
+	    NAMES_ROLE_BACKUP)) {
+		rds_snapshot_clean(&fl->b);
+		memset(&fl->b, 0, sizeof(fl->b));
+		return (0);
+	}
+	free(fl->backup_id);
+	if ((fl->backup_id = strdup(fl->copy_id)) == NULL)
+		return (-1);
+	xstrdup_replace(&r->backup, fl->backup_id);
+	result_step(r, "backup copy %s has the name used before account-specific names; "
+	    "it is this source's copy and is kept", fl->backup_id);
+	return (1);
+}
+
+/*
+ * next_attempt(f, fl, bc, r): B, one of snapferry's, ended failed; AWS deletes only
+ * available snapshots and the ferry deletes no copy: copy again under the next retry id
+ * (retry.h), the same lineage.  0 go on to create it, -1 ${r} holds the outcome.
+ */
+static int
+next_attempt(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
+{
+	if (retry_next(f, r, fl->kind, &fl->first_id, &fl->backup_id, &fl->attempt,
+	    fl->b.status, fl->s_arn) != 0)
+		return (-1);
+	rds_snapshot_clean(&fl->b);
+	fl->have_b = 0;
+	return (ferry_observe_b(f, fl, bc, r));
+}
+
+/*
+ * ferry_observe_b(f, fl, bc, r): observe B (under its name, else under the old name).
+ * 0 when the flow must go on to create B, -1 when ${r} holds the outcome.
+ */
+int
+ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
+{
+	struct aws_error e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = rds_describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0 &&
+	    fl->attempt <= 1)
+		rc = old_named_b(fl, bc, r, &e);
+	if (rc == -1) {
+		if (e.code == NULL) {
+			result_fail(r, "Snapferry.Internal", "out of memory");
+			return (-1);
+		}
+		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
+		    SESSION_BACKUP_ROLE);
+		return (-1);
+	}
+	if (rc == 0)
+		return (0);
+	fl->have_b = 1;
+	if (rds_is_terminal(fl->b.status) && strcmp(fl->b.status, "deleting") != 0 &&
+	    fl->b.arn != NULL && names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
+	    NAMES_ROLE_BACKUP))
+		return (next_attempt(f, fl, bc, r));
+	if (ferry_vet_copy(f, bc, fl, &fl->b, NAMES_ROLE_BACKUP, r) != 0)
+		return (-1);
+	switch (rds_wait_available(bc, fl->kind, fl->backup_id, &fl->b, ferry_wait_budget_ms(f),
+	    &e)) {
+	case RDS_WAIT_AVAILABLE:
+		finish(f, fl, r);
+		return (-1);
+	case RDS_WAIT_GONE:
+		fl->have_b = 0;
+		rds_snapshot_clean(&fl->b);
+		/* An old-named copy that vanished: the next trigger copies under the new name. */
+		if (strcmp(fl->backup_id, fl->copy_id) == 0) {
+			PENDING(f, r, "backup copy %s disappeared", fl->backup_id);
+			return (-1);
+		}
+		return (0);
+	case RDS_WAIT_ERROR:
+		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
+		    SESSION_BACKUP_ROLE);
+		return (-1);
+	default:
+		PENDING(f, r, "backup copy %s is %s (%d%%)%s", fl->backup_id,
+		    fl->b.status ? fl->b.status : "not ready", fl->b.percent, retry_note(fl->attempt));
+		return (-1);
+	}
+}
+
+/* How AWS answers a single-step cross-account cross-Region copy of an encrypted snapshot
+ * where it still applies the old rule (its code is not documented). */
+static const char *const single_step_refusals[] = { "InvalidParameterValue",
+    "InvalidParameterCombination" };
+
+/* ferry_share_and_copy(f, fl, bc, r): share S or T, copy it into the backup account (in
+ * BACKUP_REGION: across Regions in one step when that is not AWS_REGION). */
+void
+ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
+	struct rds_tag tags[NAMES_MAX_TAGS + 1];	/* + snapferry:source-region */
+	struct names_arn_tags at;
+	struct aws_error e;
+	const char *key;
+	size_t nt;
+	int rc, before = 0;
+
+	memset(&e, 0, sizeof(e));
+	/* S's own share: snapferry removes later only a share it added itself. */
+	if (!fl->need_transit && (before = ferry_shared_with_backup(f, fl->kind, sh->id, r)) == -1)
+		return;
+	if (before) {
+		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
+		    sh->id, cfg->backup_account_id);
+	} else if (cfg->dry_run) {
+		result_step(r, "would:%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
+		    cfg->backup_account_id);
+	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
+	    &e) != 0) {
+		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
+		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
+		    "to the function's role", sh);
+		return;
+	} else {
+		result_step(r, "%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
+		    cfg->backup_account_id);
+	}
+
+	/* An unencrypted cluster snapshot copy refuses a KmsKeyId. */
+	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
+	if (cfg->dry_run) {
+		result_step(r, "would:%s %s -> %s kms=%s (backup account %s, Region %s)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
+		    key ? key : "(none)", cfg->backup_account_id, cfg->backup_region);
+		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
+		    "created", fl->backup_id);
+		return;
+	}
+	/* B's lineage names S, whether T or S was shared. */
+	if (fl->have_s) {
+		rc = names_lineage_tags(&fl->s, NAMES_ROLE_BACKUP, &at, tags, &nt);
+	} else {
+		struct rds_snapshot pseudo = fl->t;
+
+		pseudo.arn = fl->s_arn;
+		pseudo.db_id = fl->db_id;
+		pseudo.kms_key_id = (char *)(uintptr_t)rds_tag_get(fl->t.tags, fl->t.n_tags,
+		    NAMES_TAG_SOURCE_KEY);
+		pseudo.create_time = (char *)(uintptr_t)rds_tag_get(fl->t.tags,
+		    fl->t.n_tags, NAMES_TAG_SOURCE_TIME);
+		rc = names_lineage_tags(&pseudo, NAMES_ROLE_BACKUP, &at, tags, &nt);
+	}
+	if (rc != 0) {
+		ferry_lineage_too_long(f, fl, r);
+		return;
+	}
+	if (before) {
+		tags[nt].key = FERRY_TAG_SHARED_BEFORE;
+		tags[nt++].value = "true";
+	}
+	if (ferry_cross_region(cfg)) {
+		tags[nt].key = NAMES_TAG_SOURCE_REGION;
+		tags[nt++].value = cfg->region;
+	}
+	rc = rds_copy_snapshot(bc, fl->kind, sh->arn, fl->backup_id, key, tags, nt, NULL, &e);
+	names_arn_tags_clean(&at);
+	if (rc == 0) {
+		session_count_metric(f, &f->counts.started, "CopiesStarted");
+		result_step(r, "%s %s -> %s (backup account %s)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
+		    cfg->backup_account_id);
+	} else if (aws_error_has(&e, "AlreadyExists")) {
+		result_step(r, "%s %s: already exists in the backup account",
+		    rds_op_name(fl->kind, RDS_OP_COPY), fl->backup_id);
+		aws_error_clear(&e);
+	} else if (fl->encrypted && ferry_cross_region(cfg) &&
+	    aws_str_in(e.code, single_step_refusals, 2)) {
+		/* Final: the same request gets the same answer; the chain is the way. */
+		session_count_metric(f, &f->counts.failed, "CopiesFailed");
+		result_fail(r, "Snapferry.CrossRegionRefused", FERRY_SINGLE_STEP_REASON,
+		    fl->need_transit ? "transit copy" : "snapshot", sh->id, cfg->region,
+		    cfg->backup_region, e.code, e.message ? e.message : "", cfg->region,
+		    cfg->region, cfg->backup_region);
+		aws_error_clear(&e);
+		return;
+	} else {
+		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), sh->arn,
+		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
+		    "rds:AddTagsToResource, and kms:CreateGrant + kms:DescribeKey on "
+		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
+		    "SHARE_KMS_KEY_ID must grant the backup account kms:Decrypt, "
+		    "kms:CreateGrant and kms:DescribeKey", sh);
+		return;
+	}
+	if (ferry_observe_b(f, fl, bc, r) == 0)
+		PENDING(f, r, "backup copy %s requested%s", fl->backup_id, retry_note(fl->attempt));
+}
