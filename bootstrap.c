@@ -146,6 +146,7 @@ run_local(const char *path, struct shared *sh)
 	ctx.http = sh->http;
 	ctx.role_cache = sh->roles;
 	ctx.request_id = "local";
+	ctx.local = 1;
 	ctx.deadline_ms = millis_now() + LOCAL_TIMEOUT_MS;
 	log_set_request_id("local");
 	if (handler_invoke(&ctx, ev.data ? ev.data : "", ev.len, &res) == 0) {

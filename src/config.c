@@ -30,8 +30,7 @@
  */
 static const char *const ferry_only[] = { "BACKUP_ACCOUNT_ID", "BACKUP_ROLE_ARN",
     "BACKUP_EXTERNAL_ID", "SHARE_KMS_KEY_ID", "BACKUP_KMS_KEY_ID", "BACKUP_REGION",
-    "BACKUP_REGIONS", "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS",
-    NULL };
+    "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS", NULL };
 static const char *const keeper_only[] = { "RETENTION_DAYS", "RETENTION_MIN_COPIES",
     "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS", "RESTORE_SUBNET_GROUP",
     "RESTORE_SECURITY_GROUP_IDS", "DRILL_INCLUDE_PATTERN", "DRILL_CONCURRENCY", "DRILL_PROBE",
@@ -289,8 +288,13 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 	if (get_mode(get, c, err))
 		goto fail;
 	/* The keeper runs in the backup account with its own role: no backup target. */
-	if (c->mode == CONFIG_MODE_KEEPER)
+	if (c->mode == CONFIG_MODE_KEEPER) {
+		/* BACKUP_REGIONS: the Regions the disaster-day restore of bootstrap --event
+		 * looks in (restore_db.c); the keeper's other uses of it are the chain's. */
+		if (config_regions_keeper(c, get, err) != 0)
+			goto fail;
 		goto common;
+	}
 
 	if (required(get, "BACKUP_ACCOUNT_ID", &c->backup_account_id,
 	    "the 12-digit id of the backup account", err))
@@ -418,7 +422,8 @@ common:
 		goto fail;
 
 	/* Several destinations are read and checked, but the ferry serves one of them yet. */
-	if (c->n_backup_regions > 1 && c->log_level <= LOG_WARN) {
+	if (c->mode == CONFIG_MODE_FERRY && c->n_backup_regions > 1 &&
+	    c->log_level <= LOG_WARN) {
 		cJSON *f = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(f, "BACKUP_REGIONS");
 
 		for (i = 0; i < c->n_backup_regions; i++)

@@ -183,3 +183,11 @@ config_regions_load(struct config *c, config_getenv_fn get, struct config_error 
 		return (config_fail(err, rvar, "could not be stored (out of memory)"));
 	return (0);
 }
+
+int
+config_regions_keeper(struct config *c, config_getenv_fn get, struct config_error *err)
+{
+	if (var(get, "BACKUP_REGIONS") == NULL)
+		return (0);
+	return (load_regions(c, get, "BACKUP_REGIONS", err));
+}

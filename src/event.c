@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "arn.h"
+#include "config_shape.h"
 #include "event.h"
 #include "utf8.h"
 
@@ -279,6 +280,14 @@ parse_manual(const cJSON *root, struct event *ev)
 			if ((ev->db_account = strdup(acct->valuestring)) == NULL)
 				return (F_NOMEM);
 		}
+		/* Where to restore: a Region of the backup account (restore_db decides whether
+		 * this keeper may restore there); its shape is checked as BACKUP_REGIONS' is. */
+		if ((rc = opt_str(root, "region", &ev->restore_region, ev, "")) != F_OK)
+			return (rc);
+		if (ev->restore_region != NULL && !config_region_ok(ev->restore_region))
+			return (bad(ev, ev->kind, 1, "\"region\" must be the Region of the backup "
+			    "account to restore in, such as eu-central-1, not \"%.*s\"",
+			    CUT(ev->restore_region, 40)));
 		if ((rc = parse_kind(root, &kind, ev)) != F_OK)
 			return (rc);
 		ev->snap_kind = (kind != SNAP_NONE) ? kind : SNAP_INSTANCE;
@@ -503,6 +512,7 @@ event_clean(struct event *ev)
 	arn_clean(&ev->arn);
 	free(ev->action);
 	free(ev->drill_region);
+	free(ev->restore_region);
 	free(ev->db);
 	free(ev->target);
 	free(ev->db_account);

@@ -19,7 +19,7 @@ enum event_kind {
 	EVENT_SCHEDULED,		/* aws.events Scheduled Event */
 	EVENT_MANUAL_SWEEP,		/* {"action":"sweep"} */
 	EVENT_MANUAL_ADVANCE,		/* {"action":"advance","snapshot":...} */
-	EVENT_MANUAL_RESTORE,		/* {"action":"restore","db":...} */
+	EVENT_MANUAL_RESTORE,		/* {"action":"restore","db":...[,"region":...]} */
 	EVENT_MANUAL_INFLIGHT,		/* {"action":"inflight"} (inflight.h) */
 	EVENT_MANUAL_DRILL		/* {"action":"drill"[,"db":...][,"region":...]} (keeper) */
 };
@@ -55,6 +55,8 @@ struct event {
 	char	*db_account;		/* restore: the 12-digit production account whose copies
 					 * of ${db} to restore, or NULL (see restore_db) */
 	char	*drill_region;		/* drill: the Region named, or NULL (keeper checks it) */
+	char	*restore_region;	/* restore: the Region named (a Region's shape), or NULL:
+					 * where to restore (see restore_db) */
 };
 
 /** event_parse(json, len, ev): parse and classify ${json}; always fills ${ev}

@@ -71,6 +71,7 @@ describe(const struct event *ev, const char *outcome, int foreign)
 	result_add_opt(o, "db", ev->db);
 	result_add_opt(o, "target", ev->target);
 	result_add_opt(o, "dbAccount", ev->db_account);
+	result_add_opt(o, "restoreRegion", ev->restore_region);
 	result_add_opt(o, "account", ev->account);
 	result_add_opt(o, "region", ev->region);
 	if (foreign)
@@ -114,6 +115,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		aws_error_clear(&e);
 		goto report;
 	}
+	f.local = ctx->local;
 	/* Outside Lambda the account is not known before STS says it (the handler's check
 	 * saw only the region): an event naming another account is refused here, and one
 	 * whose account can't be checked is a failure, never acted on. */
@@ -155,7 +157,7 @@ dispatch(const struct handler_ctx *ctx, const struct event *ev, cJSON **result,
 		inflight_run(&f, time(NULL), &r);
 		break;
 	case EVENT_MANUAL_RESTORE:
-		restore_db(&f, ev->db, ev->db_account, ev->target, &r);
+		restore_db(&f, ev->db, ev->db_account, ev->restore_region, ev->target, &r);
 		break;
 	default:
 		result_finish(&r, RESULT_IGNORED, "event %s: nothing to do",

@@ -18,6 +18,7 @@ struct handler_ctx {
 	const char		*request_id;
 	const char		*function_arn;	/* may be NULL (CLI) */
 	int64_t			 deadline_ms;	/* epoch ms; the handler keeps a margin to report */
+	int			 local;		/* 1: bootstrap --event (the CLI path), not Lambda */
 };
 
 struct handler_result {

@@ -137,7 +137,7 @@ keeper_run(struct session *f, const struct event *ev, time_t now, struct result 
 		drill_run(f, ev->db, ev->drill_region, 1, now, r);
 		break;
 	case EVENT_MANUAL_RESTORE:
-		restore_db(f, ev->db, ev->db_account, ev->target, r);
+		restore_db(f, ev->db, ev->db_account, ev->restore_region, ev->target, r);
 		break;
 	case EVENT_COPY_FINISHED:
 		if (ref == NULL) {

@@ -449,8 +449,10 @@ freshness(struct ksweep *ks, cJSON *x)
 		age = (double)(ks->now - ks->g[i].newest);
 		if (age < 0)
 			age = 0;
-		log_metric2("NewestBackupAgeSeconds", age, "Seconds", "Account",
-		    ks->g[i].account, "SourceDb", ks->g[i].db);
+		/* Region: where the copies are (this keeper's), so that one dashboard or
+		 * alarm per destination Region tells the Regions apart. */
+		log_metric3("NewestBackupAgeSeconds", age, "Seconds", "Account",
+		    ks->g[i].account, "SourceDb", ks->g[i].db, "Region", ks->f->cfg->region);
 		if (age > max)
 			max = age;
 		if (list == NULL || i >= KEEPER_MAX_ITEMS || (o = cJSON_CreateObject()) == NULL)
@@ -464,7 +466,7 @@ freshness(struct ksweep *ks, cJSON *x)
 		cJSON_AddItemToArray(list, o);
 	}
 	if (max >= 0)
-		log_metric("NewestBackupAgeSecondsMax", max, "Seconds", NULL, NULL);
+		log_metric("NewestBackupAgeSecondsMax", max, "Seconds", "Region", ks->f->cfg->region);
 }
 
 static void

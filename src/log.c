@@ -165,8 +165,21 @@ void
 log_metric2(const char *name, double value, const char *unit, const char *dim,
     const char *dimval, const char *dim2, const char *dimval2)
 {
-	cJSON *o, *aws, *cwm, *dir, *dims, *set, *metrics, *m;
+	log_metric3(name, value, unit, dim, dimval, dim2, dimval2, NULL, NULL);
+}
 
+void
+log_metric3(const char *name, double value, const char *unit, const char *dim,
+    const char *dimval, const char *dim2, const char *dimval2, const char *dim3,
+    const char *dimval3)
+{
+	/* One dimension set; a NULL name ends it (EMF allows up to 30 keys in a set). */
+	const char *keys[3] = { dim, dim2, dim3 }, *vals[3] = { dimval, dimval2, dimval3 };
+	cJSON *o, *aws, *cwm, *dir, *dims, *set, *metrics, *m;
+	size_t i, n;
+
+	for (n = 0; n < 3 && keys[n] != NULL; n++)
+		;
 	if (name == NULL || (o = cJSON_CreateObject()) == NULL)
 		return;
 	if ((aws = cJSON_AddObjectToObject(o, "_aws")) == NULL)
@@ -181,20 +194,18 @@ log_metric2(const char *name, double value, const char *unit, const char *dim,
 	    (set = cJSON_CreateArray()) == NULL)
 		goto fail;
 	cJSON_AddItemToArray(dims, set);
-	if (dim != NULL)
-		cJSON_AddItemToArray(set, cJSON_CreateString(dim));
-	if (dim != NULL && dim2 != NULL)
-		cJSON_AddItemToArray(set, cJSON_CreateString(dim2));
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(set, cJSON_CreateString(keys[i]));
 	if ((metrics = cJSON_AddArrayToObject(dir, "Metrics")) == NULL ||
 	    (m = cJSON_CreateObject()) == NULL)
 		goto fail;
 	cJSON_AddItemToArray(metrics, m);
 	cJSON_AddStringToObject(m, "Name", name);
 	cJSON_AddStringToObject(m, "Unit", unit ? unit : "None");
-	if (dim != NULL)
-		cJSON_AddStringToObject(o, dim, dimval ? dimval : "");
-	if (dim != NULL && dim2 != NULL)
-		cJSON_AddStringToObject(o, dim2, dimval2 ? dimval2 : "");
+	/* Every dimension is a target member of the root, a string (EMF: else the record
+	 * yields no metric). */
+	for (i = 0; i < n; i++)
+		cJSON_AddStringToObject(o, keys[i], vals[i] ? vals[i] : "");
 	if (log_mode != NULL)
 		cJSON_AddStringToObject(o, "mode", log_mode);
 	cJSON_AddNumberToObject(o, name, value);

@@ -33,6 +33,11 @@ void	log_metric(const char *name, double value, const char *unit,
  *  dimension ${dim2} (ignored when NULL). */
 void	log_metric2(const char *name, double value, const char *unit, const char *dim,
 	    const char *dimval, const char *dim2, const char *dimval2);
+/** log_metric3(name, value, unit, dim, dimval, dim2, dimval2, dim3, dimval3): one EMF record
+ *  with up to three dimensions in one dimension set; a NULL ${dim2} or ${dim3} ends it. */
+void	log_metric3(const char *name, double value, const char *unit, const char *dim,
+	    const char *dimval, const char *dim2, const char *dimval2, const char *dim3,
+	    const char *dimval3);
 
 #define log_debug(msg, f)	log_msg(LOG_DEBUG, (msg), (f))
 #define log_info(msg, f)	log_msg(LOG_INFO, (msg), (f))

@@ -32,15 +32,20 @@ int	restore_copy(struct session *f, struct aws_client *c, enum rds_kind kind,
 	    const char *snap_id, const char *engine, const char *version, const char *target,
 	    const char *s_arn, const char *db, struct result *r);
 /**
- * restore_db(f, db_id, account, target, r): restore the newest available backup copy of
- * source DB ${db_id} in the backup account into ${target} (NULL = "<NAME_PREFIX>-<db_id>"),
- * never over an existing DB, among the copies whose lineage names a source of DB ${db_id}
- * in production account ${account} and this function's region.  ${account} NULL: this
- * function's own account when it can be learned and has copies, else the only production
- * account with copies of ${db_id}; copies of several accounts, none of them ours, fail
- * Snapferry.Ambiguous (naming them).
+ * restore_db(f, db_id, account, region, target, r): (restore_db.c) restore the newest
+ * available backup copy of source DB ${db_id} into ${target} (NULL =
+ * "<NAME_PREFIX>-<db_id>"), never over an existing DB, in Region ${region} of the backup
+ * account.  ${region} NULL: under Lambda the keeper's own Region; on the CLI path
+ * (f->local) the one Region of BACKUP_REGIONS (else AWS_REGION) with copies, several
+ * failing Snapferry.Ambiguous (naming them).  Under Lambda, a ${region} other than the
+ * keeper's own is Event.Invalid.  Among the copies whose lineage names a source of DB
+ * ${db_id}: those of production account ${account}; NULL: this function's own account
+ * when it can be learned and has copies, else the only production account with copies;
+ * copies of several accounts, none of them ours, fail Snapferry.Ambiguous (naming them).
+ * Of an account's copies, those of a source in the restore's Region, else of its one
+ * other source Region (several: Snapferry.Ambiguous).
  */
 void	restore_db(struct session *f, const char *db_id, const char *account,
-	    const char *target, struct result *r);
+	    const char *region, const char *target, struct result *r);
 
 #endif

@@ -38,6 +38,8 @@ struct session {
 	int64_t			 deadline_ms;	/* epoch ms, 0 = none */
 	int			 quiet_metrics;	/* 1: count only (the sweep emits totals) */
 	int			 no_wait;	/* 1: never poll a copy (the sweep) */
+	int			 local;		/* 1: one invocation from the CLI (bootstrap
+						 * --event), not under Lambda (the handler) */
 	struct session_counts	 counts;
 	struct aws_creds	 creds;		/* the function's own, from the environment */
 	struct aws_client	 rds, kms, sts;	/* production account, own region */

@@ -467,8 +467,12 @@ emit_metrics(struct sweep *sw)
 		age = (double)(sw->now - t);
 		if (age < 0)
 			age = 0;
-		log_metric("NewestBackupAgeSeconds", age, "Seconds", "SourceDb",
-		    sw->dbs[i].db);
+		/* Region: the destination whose copies were measured (the keeper's metric
+		 * carries the same); the Max below stays without dimensions, as
+		 * template.yaml's recovery-point alarm reads it. */
+		log_metric2("NewestBackupAgeSeconds", age, "Seconds", "SourceDb",
+		    sw->dbs[i].db, "Region", sw->f->cfg->backup_region ?
+		    sw->f->cfg->backup_region : sw->f->cfg->region);
 		if (age > max)
 			max = age;
 	}

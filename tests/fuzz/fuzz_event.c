@@ -6,6 +6,7 @@
 #include "fuzz.h"
 
 #include "arn.h"
+#include "config_shape.h"
 #include "event.h"
 #include "names.h"
 #include "utf8.h"
@@ -98,6 +99,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_name(names_restore_id("restored", ev.db), NAMES_MAX_DB);
 	if (ev.target != NULL)
 		check_name(names_sanitize(ev.target, NAMES_MAX_DB), NAMES_MAX_DB);
+	/* A restore's Region reaches an RDS client's endpoint and the credential scope: an
+	 * accepted one always has a Region's shape (issue 10). */
+	if (ev.kind == EVENT_MANUAL_RESTORE && !ev.invalid && ev.restore_region != NULL)
+		FUZZ_ASSERT(config_region_ok(ev.restore_region));
 	event_clean(&ev);
 	/* Freeing twice is allowed: event_clean zeroes what it freed. */
 	event_clean(&ev);

@@ -731,7 +731,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfgs[cv].mode == CONFIG_MODE_KEEPER) {
 		/* 2024-05-03T00:00:00Z, as the sweep below. */
 		if (op == 3)
-			restore_db(&f, "src", NULL, NULL, &r);
+			restore_db(&f, "src", NULL, NULL, NULL, &r);
 		else
 			keeper_sweep(&f, (time_t)1714694400, &r);
 		goto check;

@@ -248,9 +248,11 @@ def test_keeper_retention(enforced):
     assert fs.bid(w, "proddb-manual-2") in backups
     from harness.rie_fixtures import json_lines
     m = fs.metrics(json_lines(k.output))
-    assert any(n == "NewestBackupAgeSecondsMax" and not dims for n, _v, dims in m), m
-    assert any(n == "NewestBackupAgeSeconds" and dims.get("Account") == w.prod_account
-               and dims.get("SourceDb") == w.db_id for n, _v, dims in m), m
+    assert any(n == "NewestBackupAgeSecondsMax" and dims == {"Region": w.region}
+               for n, _v, dims in m), m
+    assert any(n == "NewestBackupAgeSeconds" and dims == {
+        "Account": w.prod_account, "SourceDb": w.db_id, "Region": w.region}
+        for n, _v, dims in m), m
     e.assert_no_denials()
 
 

@@ -690,7 +690,9 @@ def test_backup_account_alarms(backup):
     errors = by_metric[("AWS/Lambda", "Errors")]
     assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "KeeperFunction"}}]
     rpo = by_metric[("snapferry", "NewestBackupAgeSecondsMax")]
-    assert "Dimensions" not in rpo and rpo["Threshold"] == {"Ref": "RpoSeconds"}
+    # issue 10: one stack per destination Region; the keeper emits the Max with its Region
+    assert rpo["Dimensions"] == [{"Name": "Region", "Value": {"Ref": "AWS::Region"}}]
+    assert rpo["Threshold"] == {"Ref": "RpoSeconds"}
     assert rpo["TreatMissingData"] == "breaching"
     lineage = by_metric[("snapferry", "LineageMismatch")]
     assert lineage["Threshold"] == 0 and lineage["ComparisonOperator"] == "GreaterThanThreshold"

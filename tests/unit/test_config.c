@@ -221,7 +221,11 @@ static const struct {
 	{ "SHARE_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
 	{ "BACKUP_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
 	{ "BACKUP_REGION", "us-east-1", 0, "is read by the ferry" },
-	{ "BACKUP_REGIONS", "us-east-1,eu-west-1", 0, "is read by the ferry" },
+	/* The keeper reads BACKUP_REGIONS too (issue 10): the Regions its CLI restore
+	 * looks in; malformed, it is refused as on the ferry. */
+	{ "BACKUP_REGIONS", "us-east-1,eu-west-1", 1, NULL },
+	{ "BACKUP_REGIONS", "us-east-1,us-east-1", 0, "lists us-east-1 twice" },
+	{ "BACKUP_REGIONS", "us-east-1,Frankfurt", 0, "\"Frankfurt\" is not a region" },
 	{ "INCLUDE_PATTERN", "x", 0, "is read by the ferry" },
 	{ "EXCLUDE_PATTERN", "x", 0, "is read by the ferry" },
 	{ "TRANSIT_CLEANUP", "off", 0, "is read by the ferry" },

@@ -65,6 +65,7 @@ static const struct expect samples[] = {
 	{ "keeper-copy-finished.json", EVENT_COPY_FINISHED, 0, SNAP_INSTANCE,
 	    "snapferry-orders-db-2024-05-01-03-05-1fd162ee", 1 },
 	{ "keeper-manual-restore.json", EVENT_MANUAL_RESTORE, 0, SNAP_INSTANCE, NULL, 0 },
+	{ "restore-region.json", EVENT_MANUAL_RESTORE, 0, SNAP_INSTANCE, NULL, 0 },
 	/* Forwarded to production's bus: still the backup account's (foreign); the ferry
 	 * takes it through inflight_is_forwarded only. */
 	{ "copy-finished-forwarded.json", EVENT_COPY_FINISHED, 0, SNAP_INSTANCE,
@@ -255,6 +256,14 @@ static const struct {
 	{ "drill, region a number", "{\"action\":\"drill\",\"region\":5}", EVENT_MALFORMED, 0,
 	    "\"region\" must be a string", NULL },
 	{ "restore without db", "{\"action\":\"restore\"}", EVENT_MANUAL_RESTORE, 1, "needs \"db\"", NULL },
+	{ "restore, region not a Region", "{\"action\":\"restore\",\"db\":\"db1\","
+	    "\"region\":\"Frankfurt\"}", EVENT_MANUAL_RESTORE, 1, "\"region\" must be the Region", NULL },
+	{ "restore, region upper case", "{\"action\":\"restore\",\"db\":\"db1\","
+	    "\"region\":\"EU-CENTRAL-1\"}", EVENT_MANUAL_RESTORE, 1, "not \"EU-CENTRAL-1\"", NULL },
+	{ "restore, region empty", "{\"action\":\"restore\",\"db\":\"db1\",\"region\":\"\"}",
+	    EVENT_MANUAL_RESTORE, 1, "\"region\" must be the Region", NULL },
+	{ "restore, region a number", "{\"action\":\"restore\",\"db\":\"db1\",\"region\":1}",
+	    EVENT_MALFORMED, 0, "\"region\" must be a string", NULL },
 	{ "restore, bad db", "{\"action\":\"restore\",\"db\":\"1db\"}", EVENT_MANUAL_RESTORE, 1,
 	    "not a DB instance or cluster id", NULL },
 	{ "restore, bad target", "{\"action\":\"restore\",\"db\":\"db1\",\"target\":\"x--y\"}",
@@ -511,6 +520,32 @@ test_restore_account(void)
 	CHECK(ev.db_account == NULL);
 	CHECK(event_parse(without, strlen(without), &ev) == 0);
 	CHECK(ev.kind == EVENT_MANUAL_RESTORE && !ev.invalid && ev.db_account == NULL);
+	CHECK(ev.restore_region == NULL);
+	event_clean(&ev);
+}
+
+/* "region" of a restore (issue 10): where to restore, not the envelope's region, so a
+ * restore naming another Region is no foreign event (restore_db decides). */
+static void
+test_restore_region(void)
+{
+	static const char with[] = "{\"action\":\"restore\",\"db\":\"orders-db\","
+	    "\"region\":\"eu-central-1\",\"account\":\"210987654321\"}";
+	static const char gov[] = "{\"action\":\"restore\",\"db\":\"orders-db\","
+	    "\"region\":\"us-gov-west-1\"}";
+	struct event ev;
+
+	CHECK(event_parse(with, strlen(with), &ev) == 0);
+	CHECK(ev.kind == EVENT_MANUAL_RESTORE && !ev.invalid);
+	CHECK_STR(ev.restore_region, "eu-central-1");
+	CHECK_STR(ev.db_account, "210987654321");
+	CHECK(ev.region == NULL && ev.drill_region == NULL);
+	CHECK(event_foreign(&ev, OWN_ACCT, OWN_REGION) == 0);
+	event_clean(&ev);
+	CHECK(ev.restore_region == NULL);
+	CHECK(event_parse(gov, strlen(gov), &ev) == 0);
+	CHECK(!ev.invalid);
+	CHECK_STR(ev.restore_region, "us-gov-west-1");
 	event_clean(&ev);
 }
 
@@ -547,6 +582,7 @@ main(void)
 	test_payloads();
 	test_foreign();
 	test_restore_account();
+	test_restore_region();
 	test_forwarded();
 	test_names();
 	UNIT_DONE();

@@ -189,6 +189,35 @@ test_metrics(void)
 	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "NewestBackupAgeSeconds")) == 3600.5);
 	CHECK(cJSON_GetArraySize(o) == 2);
 	cJSON_Delete(o);
+
+	/* Three dimensions (the keeper's freshness, issue 10): one set of three keys, each a
+	 * string member of the root; a NULL third name gives a set of two. */
+	log_metric3("NewestBackupAgeSeconds", 60, "Seconds", "Account", "111111111111",
+	    "SourceDb", "orders-db", "Region", "eu-central-1");
+	o = one_line();
+	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o,
+	    "_aws"), "CloudWatchMetrics"), 0);
+	dims = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "Dimensions"), 0);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "Dimensions")) == 1);
+	CHECK(cJSON_GetArraySize(dims) == 3);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(dims, 0)), "Account");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(dims, 1)), "SourceDb");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(dims, 2)), "Region");
+	CHECK_STR(str(o, "Account"), "111111111111");
+	CHECK_STR(str(o, "SourceDb"), "orders-db");
+	CHECK_STR(str(o, "Region"), "eu-central-1");
+	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "NewestBackupAgeSeconds")) == 60);
+	cJSON_Delete(o);
+	log_metric3("NewestBackupAgeSeconds", 1, "Seconds", "SourceDb", "db1", "Region",
+	    "eu-west-1", NULL, "ignored");
+	o = one_line();
+	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o,
+	    "_aws"), "CloudWatchMetrics"), 0);
+	CHECK(cJSON_GetArraySize(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d,
+	    "Dimensions"), 0)) == 2);
+	CHECK_STR(str(o, "Region"), "eu-west-1");
+	CHECK(cJSON_GetObjectItemCaseSensitive(o, "ignored") == NULL);
+	cJSON_Delete(o);
 	log_set_level(LOG_INFO);
 }
 
