@@ -334,6 +334,12 @@ transit_chain_note(struct transit_chain_set *cs, const struct rds_snapshot *t, i
 	return (0);
 }
 
+const char *
+transit_chain_superseded(const struct transit_chain_set *cs, size_t i)
+{
+	return (i < cs->ndel ? cs->del[i].id : NULL);
+}
+
 int
 transit_chain_prune(struct session *f, struct transit_chain_set *cs, struct result *r)
 {

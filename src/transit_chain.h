@@ -10,6 +10,8 @@
 #ifndef SNAPFERRY_TRANSIT_CHAIN_H
 #define SNAPFERRY_TRANSIT_CHAIN_H
 
+#include <stddef.h>
+
 #include "rds.h"
 #include "result.h"
 #include "session.h"
@@ -47,6 +49,9 @@ struct transit_chain_set *transit_chain_set_new(void);
 /** transit_chain_note(cs, t, done): one of snapferry's transit copies of this account and
  *  region from a listing; ${done}: its B is available.  0, -1 on ENOMEM. */
 int	transit_chain_note(struct transit_chain_set *cs, const struct rds_snapshot *t, int done);
+/** transit_chain_superseded(cs, i): the id of the ${i}-th superseded transit copy ${cs}
+ *  holds, NULL past the end. */
+const char *transit_chain_superseded(const struct transit_chain_set *cs, size_t i);
 /** transit_chain_prune(f, cs, r): delete the superseded transit copies ${cs} noted (each
  *  read again first); how many were deleted, -1 when ${r} holds a failure. */
 int	transit_chain_prune(struct session *f, struct transit_chain_set *cs, struct result *r);
