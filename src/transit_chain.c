@@ -142,13 +142,15 @@ done:
 	return (rc);
 }
 
-/* The finish's listing of T's DB: the older kept transit copies of it. */
+/* The finish's listing of T's DB: the older kept transit copies of it, and whether a
+ * newer kept one exists (events out of order: then T itself is superseded). */
 struct older {
 	const struct session	*f;
 	const struct rds_snapshot *t;
 	const char		*db;
 	char			*id[TRANSIT_CHAIN_MAX_DELETES];
 	size_t			 n;
+	int			 newer_kept;
 };
 
 static int
@@ -161,8 +163,12 @@ older_cb(const struct rds_snapshot *s, void *arg)
 	    !prefixed(o->f->cfg, s->id) || !rds_is_available(s) || !transit_chain_is_kept(s) ||
 	    !names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_TRANSIT) ||
 	    (sdb = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL ||
-	    strcmp(sdb, o->db) != 0 || !same_place(s, o->t) || !transit_chain_newer(o->t, s))
+	    strcmp(sdb, o->db) != 0 || !same_place(s, o->t))
 		return (0);
+	if (!transit_chain_newer(o->t, s)) {
+		o->newer_kept = 1;
+		return (0);
+	}
 	if (o->n == TRANSIT_CHAIN_MAX_DELETES)
 		return (1);	/* the rest: the next finish, or the sweep */
 	if ((o->id[o->n] = strdup(s->id)) == NULL)
@@ -171,7 +177,8 @@ older_cb(const struct rds_snapshot *s, void *arg)
 	return (0);
 }
 
-/* prune_db(f, fl, r): delete the kept transit copies of T's DB older than T. */
+/* prune_db(f, fl, r): delete the kept transit copies of T's DB older than T, or T itself
+ * when a newer one of its DB is kept already (its B is done: T is not the newest). */
 static int
 prune_db(struct session *f, struct flow *fl, struct result *r)
 {
@@ -200,6 +207,9 @@ prune_db(struct session *f, struct flow *fl, struct result *r)
 			rc = -1;
 		free(o.id[i]);
 	}
+	if (rc == 0 && o.newer_kept && delete_superseded(f, fl->kind, fl->t.id, o.db,
+	    r) == -1)
+		rc = -1;
 	return (rc);
 }
 

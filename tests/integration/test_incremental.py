@@ -186,9 +186,9 @@ def test_held_backup_copy_keeps_the_older_transit_copy(world, aws):
     assert [c["incremental_eligible"] for c in backup] == [False, True]
 
 
-def test_reordered_finish_leaves_the_newer_transit_copy(world, aws):
-    """B of day 2 finishes before B of day 1: day 1's T is older, so it never deletes day
-    2's; the sweep deletes day 1's once both are done."""
+def test_reordered_finish_deletes_the_older_never_the_newer(world, aws):
+    """B of day 2 finishes before B of day 1: day 2's T is kept; when day 1's B finishes,
+    day 1's T (older, superseded by a kept newer one) is deleted, never day 2's."""
     fleet = Fleet(world, aws, days=3)
     fleet.dbs = [("daily1", False)]
     aws.hold(True, accounts=[world.backup_account])
@@ -199,11 +199,13 @@ def test_reordered_finish_leaves_the_newer_transit_copy(world, aws):
     (s2, r2), = fleet.ferry_day(2).values()
     assert r2["outcome"] == "done", r2
     t1, t2 = fs.transit_id(s1), fs.transit_id(s2)
+    # Day 1's T is still the source of its B: kept while that copies.
+    assert set(transit_copies(world, "daily1", False)) == {t1, t2}
     fs.release(aws, id=b1)
     rc, res, _ = run_event(world, fleet.event(s1, False))
     assert rc == 0 and res["outcome"] == "done", res
-    # T1 finished last: it is kept (un-shared) but T2, newer, is untouched.
-    assert set(transit_copies(world, "daily1", False)) == {t1, t2}
+    assert any("DeleteDBSnapshot " + t1 in s for s in res["steps"]), res["steps"]
+    assert list(transit_copies(world, "daily1", False)) == [t2]
     rc, res, _ = run_event(world, SWEEP)
     assert rc == 0 and res["outcome"] == "done", res
     assert list(transit_copies(world, "daily1", False)) == [t2]
