@@ -12,6 +12,9 @@
  * (keeper_sweep.c), which decides on AWS's record of each copy, not its tags.
  * Memory: one page of a listing, plus 8 bytes per finished backup copy (16
  * when its source keeps a share its user made) and a few bytes per source DB.
+ * With TRANSIT_CLEANUP it also deletes the transit copies that a newer one of their DB,
+ * its B available, supersedes (transit_chain.h: what a stopped invocation left), at most
+ * TRANSIT_CHAIN_MAX_DELETES per sweep; one id per DB with a transit copy more in memory.
  * A backup account may hold the copies of several production accounts (or
  * regions): only copies whose lineage names a source of this function's own
  * account and region are counted or aged.
