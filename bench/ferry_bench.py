@@ -149,6 +149,88 @@ def sweep_bench(srv, n, dbs=100):
         print(f"      {fmt(c)}")
 
 
+def incremental_bench(srv, dbs=5, days=7):
+    """A simulated week: one snapshot a day of each of ${dbs} aws/rds DBs (each travels
+    through a transit copy T), B held until the next step as a real copy would be. From
+    the fidelity layer's copy log: copies full vs incremental-eligible (T and B apart),
+    and the peak number of T's and B's kept per DB; TRANSIT_CLEANUP true and false, and
+    the old behaviour (T deleted at the end) re-enacted for comparison."""
+    import datetime
+    aws = srv.control
+    print(f"\nincremental copy chains: {days} daily snapshots of {dbs} DBs (aws/rds, via a "
+          "transit copy; B held until the next invocation)")
+    print(f"  {'TRANSIT_CLEANUP':16s} {'T full':>7s} {'T incr':>7s} {'B full':>7s}"
+          f" {'B incr':>7s} {'peak T/DB':>10s} {'peak B/DB':>10s} {'calls':>6s}")
+    for mode in ("true", "false", "old"):
+        # "old": the behaviour before the chains, re-enacted: each T deleted once its B
+        # is available (here by the bench, after each day; its calls are not counted).
+        cleanup = "true" if mode == "old" else mode
+        aws.reset_all()
+        w = build_world(srv.endpoint)
+        rds = w.admin("rds")
+        names = [f"week-{d}" for d in range(dbs)]
+        for db in names:
+            w.create_db(db)
+            # moto's automated snapshot of the new DB: out of these days.
+            for a in rds.describe_db_snapshots(DBInstanceIdentifier=db,
+                                               SnapshotType="automated")["DBSnapshots"]:
+                aws.snapshot_time(w.prod_account, w.region, a["DBSnapshotIdentifier"],
+                                  "2000-01-01T00:00:00Z")
+        peak_t = peak_b = 0
+        mark = max([c["seq"] for c in aws.calls()] or [0])
+
+        def kept():
+            nonlocal peak_t, peak_b
+            for acct in ("prod", "backup"):
+                per = collections.Counter(
+                    s["DBInstanceIdentifier"] for s in fs.instance_snapshots(w, acct).values()
+                    if s["DBSnapshotIdentifier"].startswith("snapferry-")
+                    and s["DBInstanceIdentifier"] in names)
+                top = max(per.values() or [0])
+                if acct == "prod":
+                    peak_t = max(peak_t, top)
+                else:
+                    peak_b = max(peak_b, top)
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for day in range(days):
+            when = (now - datetime.timedelta(days=days - day)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            aws.hold(True, accounts=[w.backup_account])
+            evs = []
+            for db in names:
+                sid = f"{db}-day-{day + 1}"
+                w.create_snapshot(db, sid)
+                aws.snapshot_time(w.prod_account, w.region, sid, when)
+                evs.append(fs.snapshot_event(w, sid))
+                invoke(w, evs[-1], TRANSIT_CLEANUP=cleanup)      # T made, B copying
+            kept()
+            aws.release()
+            aws.hold(False)
+            for ev in evs:
+                invoke(w, ev, TRANSIT_CLEANUP=cleanup)           # B done: the next step
+            kept()
+            if mode == "old":
+                for sid in fs.instance_snapshots(w, "prod"):
+                    if sid.startswith("snapferry-"):
+                        rds.delete_db_snapshot(DBSnapshotIdentifier=sid)
+        calls = len(aws.calls(since=mark))
+        log = [c for c in aws.copies() if c["source_db"].rsplit(":", 1)[-1] in names]
+        t = [c for c in log if c["account"] == w.prod_account]
+        b = [c for c in log if c["account"] == w.backup_account]
+
+        def fi(cs):
+            inc = sum(1 for c in cs if c["incremental_eligible"])
+            return len(cs) - inc, inc
+        (tf, ti), (bf, bi) = fi(t), fi(b)
+        label = "old: T deleted" if mode == "old" else mode
+        print(f"  {label:16s} {tf:7d} {ti:7d} {bf:7d} {bi:7d} {peak_t:10d} {peak_b:10d}"
+              f" {calls if mode != 'old' else '-':>6}")
+    print("  full = not incremental-eligible when it started (no earlier copy of the DB under"
+          " the same key\n  in that account and Region: fidelity.patches.incremental_eligible);"
+          " T = transit copies\n  (production), B = backup copies (the ferry deletes none;"
+          " retention is the keeper's).")
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     # moto's own cap on manual snapshots per account (AWS's default quota is lower, but
@@ -156,7 +238,11 @@ def main():
     os.environ["MOTO_RDS_SNAPSHOT_LIMIT"] = str(n + 1000)
     log = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"ferry-bench-{os.getpid()}.log"
     with FidelityServer(log_path=log) as srv:
+        if os.environ.get("BENCH_ONLY") == "incremental":
+            incremental_bench(srv)
+            return
         per_event(srv)
+        incremental_bench(srv)
         for m in sorted({min(n, 1000), n}):
             sweep_bench(srv, m)
 

@@ -149,15 +149,23 @@ def check_final_state(world, state, prefix):
     """The design's promise: every source snapshot of production (the manual one of the
     event, and the automated one RDS took when the DB was created, which the sweep finds)
     has one available backup copy in the backup account, encrypted with the backup key and
-    tagged with its lineage; no transit copy and no share is left in production."""
+    tagged with its lineage; no share is left in production, and no transit copy but the
+    newest of each DB, un-shared and kept as the base of its next incremental copy."""
     problems = []
     prod = {s["id"]: s for s in state["production"]}
     by_source = {}
     for b in state["backup"]:
         by_source.setdefault(b["tags"].get("snapferry:source-arn"), []).append(b)
     leftovers = [i for i in prod if i.startswith(prefix + "-")]
-    if leftovers:
-        problems.append("transit copies left in production: %s" % leftovers)
+    kept = {}
+    for i in leftovers:
+        tags = prod[i]["tags"]
+        if tags.get("snapferry:transit-kept") != "true":
+            problems.append("transit copy left in production: %s" % i)
+        kept.setdefault(tags.get("snapferry:source-db"), []).append(i)
+    for db, ids in kept.items():
+        if len(ids) > 1:
+            problems.append("more than one transit copy of %s kept: %s" % (db, ids))
     if world.snapshot_id not in prod:
         problems.append("the source snapshot %s is gone from production" % world.snapshot_id)
     for s in state["production"]:
@@ -408,8 +416,8 @@ def run(args):
             raise DemoFailure("the final state is wrong:\n  " + "\n  ".join(problems))
         say()
         say("OK: every snapshot of production (encrypted with aws/rds, which can't be shared) "
-            "has an off-account copy encrypted with the backup account's own key; transit "
-            "copies and shares are gone; the ferry only added, the keeper restored the copy, "
+            "has an off-account copy encrypted with the backup account's own key; shares "
+            "are gone, one transit copy per DB is kept un-shared (incremental copies); the ferry only added, the keeper restored the copy, "
             "reports its age, and drilled a restore of it (restored, %s s measured, deleted) "
             "(%d invocations, %.1fs)" % (
                 ((keeper.get("drillSweep") or {}).get("drills") or [{}])[0].get("seconds"),

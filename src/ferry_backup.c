@@ -16,40 +16,22 @@
 #include "kms.h"
 #include "names.h"
 #include "retry.h"
+#include "transit_chain.h"
 
-/* finish(f, fl, r): B is available: un-share, delete T, done (restores are the keeper's). */
+/* finish(f, fl, r): B is available: un-share, keep T as the chain's newest, done (restores
+ * are the keeper's). */
 static void
 finish(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct aws_error e;
-	int worked = 0, rc;
+	int worked = 0;
 
 	memset(&e, 0, sizeof(e));
 	if (fl->need_transit) {
-		if (!fl->have_t) {
-			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
-			    &e)) == -1) {
-				session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->copy_id,
-				    SESSION_OWN_ROLE);
-				return;
-			}
-			fl->have_t = (rc == 1);
-		}
-		if (fl->have_t && cfg->transit_cleanup) {
-			if (!names_has_lineage(fl->t.tags, fl->t.n_tags, fl->s_arn,
-			    NAMES_ROLE_TRANSIT)) {
-				result_warn(r, "transit copy %s does not carry snapferry's "
-				    "lineage for %s: left alone", fl->copy_id, fl->s_arn);
-			} else {
-				if (ferry_unshare(f, fl->kind, fl->t.id, r) != 0)
-					return;
-				if (ferry_delete_ours(f, &f->rds, fl->kind, &fl->t, fl->s_arn, r,
-				    "transit copy") != 0)
-					return;
-				worked = 1;
-			}
-		}
+		/* T stays as the base of the next incremental copy (transit_chain.h). */
+		if ((worked = transit_chain_finish(f, fl, r)) < 0)
+			return;
 	} else if (fl->have_s && fl->have_b && rds_tag_get(fl->b.tags, fl->b.n_tags,
 	    FERRY_TAG_SHARED_BEFORE) != NULL) {
 		result_step(r, "%s was shared with %s before snapferry: the share is left",

@@ -21,6 +21,7 @@
 #include "rds.h"
 #include "result.h"
 #include "session.h"
+#include "transit_chain.h"
 
 struct inflight {
 	struct session	*f;
@@ -74,6 +75,11 @@ transit_cb(const struct rds_snapshot *s, void *arg)
 		 * failed one is the sweep's and advance's business, not in flight. */
 		if (s->status == NULL || !rds_is_terminal(s->status))
 			in->copying++;
+		return (0);
+	}
+	if (f->cfg->transit_cleanup && transit_chain_is_kept(s)) {
+		/* Its B is done: kept only as the base of the next incremental copy. */
+		in->kept++;
 		return (0);
 	}
 	if (!f->cfg->transit_cleanup) {

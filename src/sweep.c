@@ -12,6 +12,9 @@
  * (keeper_sweep.c), which decides on AWS's record of each copy, not its tags.
  * Memory: one page of a listing, plus 8 bytes per finished backup copy (16
  * when its source keeps a share its user made) and a few bytes per source DB.
+ * With TRANSIT_CLEANUP it also deletes the transit copies that a newer one of their DB,
+ * its B available, supersedes (transit_chain.h: what a stopped invocation left), at most
+ * TRANSIT_CHAIN_MAX_DELETES per sweep; one id per DB with a transit copy more in memory.
  * A backup account may hold the copies of several production accounts (or
  * regions): only copies whose lineage names a source of this function's own
  * account and region are counted or aged.
@@ -30,6 +33,7 @@
 #include "rds.h"
 #include "result.h"
 #include "sweep.h"
+#include "transit_chain.h"
 
 /* Per source DB of this account and region (the copies of other accounts never get here,
  * so a DB id is the key: same-named DBs of other accounts are not merged in). */
@@ -67,6 +71,10 @@ struct sweep {
 	size_t		 ndbs, capdbs;
 	unsigned	 b_pending, b_total;
 	int		 final_done;	/* listing 3 went through */
+
+	/* This account: the done transit copies per DB, to delete the superseded ones
+	 * (TRANSIT_CLEANUP=true; transit_chain.h) */
+	struct transit_chain_set *chains;
 };
 
 /* FNV-1a, 64 bits, of "<kind>:<id>" (a source snapshot's ARN). */
@@ -366,6 +374,19 @@ source_cb(const struct rds_snapshot *s, void *arg)
 		/* Without clean-up, old transit copies stay: only recent ones matter. */
 		if (!cfg->transit_cleanup && s->created != 0 && s->created < sw->since)
 			return (0);
+		if (cfg->transit_cleanup && sw->chains != NULL) {
+			/* Its B available (kept, or known from listing 1): it may supersede
+			 * an older one, or be superseded; a kept one needs no advance. */
+			char *src = names_lineage_arn(s->tags, s->n_tags);
+
+			done = transit_chain_is_kept(s) || (src != NULL &&
+			    hset_has(&sw->done, copy_hash(s->kind, src)));
+			free(src);
+			if (transit_chain_note(sw->chains, s, done) != 0)
+				return (1);
+			if (transit_chain_is_kept(s))
+				return (0);
+		}
 	} else {
 		if (s->created != 0 && s->created < sw->since)
 			return (0);
@@ -551,7 +572,9 @@ sweep_run(struct session *f, time_t now, struct result *r)
 	r->dry_run = cfg->dry_run;
 	f->quiet_metrics = 1;
 	f->no_wait = 1;
-	if ((sw.items = cJSON_CreateArray()) == NULL) {
+	if ((sw.items = cJSON_CreateArray()) == NULL ||
+	    (cfg->transit_cleanup && (sw.chains = transit_chain_set_new()) == NULL)) {
+		cJSON_Delete(sw.items);
 		result_fail(r, "Snapferry.Internal", "out of memory");
 		return;
 	}
@@ -584,6 +607,12 @@ sweep_run(struct session *f, time_t now, struct result *r)
 	    "this account") != 0)
 		goto done;
 
+	/* The transit copies that a newer one, its B available, supersedes. */
+	if (!sw.stopped && sw.chains != NULL && transit_chain_prune(f, sw.chains, r) < 0) {
+		sw.error = 1;
+		goto done;
+	}
+
 	/* 3. The ages of the newest copies once this sweep's are in. */
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", fresh_cb,
@@ -599,6 +628,7 @@ done:
 		free(sw.dbs[i].db);
 	}
 	free(sw.dbs);
+	transit_chain_set_free(sw.chains);
 	free(sw.done.v);
 	free(sw.kept.v);
 	free(sw.fail_type);

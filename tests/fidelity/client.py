@@ -88,6 +88,13 @@ class Control:
         path = "/_fidelity/calls" + ("?" + urllib.parse.urlencode(q) if q else "")
         return self._req("GET", path)["calls"]
 
+    def copies(self, account=None, region=None, since=None):
+        """The copy log: each accepted copy and whether it was incremental-eligible."""
+        q = {k: v for k, v in (("account", account), ("region", region), ("since", since))
+             if v is not None}
+        path = "/_fidelity/copies" + ("?" + urllib.parse.urlencode(q) if q else "")
+        return self._req("GET", path)["copies"]
+
     def automated_snapshot(self, account, region, db, kind="instance"):
         return self._req("POST", "/_fidelity/automated-snapshot",
                          {"account": account, "region": region, "db": db, "kind": kind})

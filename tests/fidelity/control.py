@@ -18,6 +18,9 @@ Control API (JSON in, JSON out):
   POST /_fidelity/strip    {"action","element","count"?,"account"?,"match"?}  successful
                           answers lose an XML element (e.g. a Describe without its ARN)
   GET  /_fidelity/calls    ?account=&action=&service=&since=
+  GET  /_fidelity/copies   ?account=&region=&since=  every CopyDB(Cluster)Snapshot that was
+                          accepted: {account, region, id, kind, source, source_db, kms_key,
+                          incremental_eligible, previous} (patches.incremental_eligible)
   POST /_fidelity/automated-snapshot {"account","region","db","kind":"instance"|"cluster"}
   POST /_fidelity/snapshot-time {"account","region","id","time":ISO-8601,"kind"?}  backdate
   POST /_fidelity/bulk-snapshots {"account","region","db","count","prefix"?,"kind"?,
@@ -254,7 +257,7 @@ class FidelityApp:
                          "hold": STATE.hold_view(), "injections": STATE.injections_view(),
                          "rules": STATE.rules_view(),
                          "held": patches.held()}
-        if method != "POST" and route not in ("calls", "policy"):
+        if method != "POST" and route not in ("calls", "copies", "policy"):
             return 405, {"error": f"use POST for /_fidelity/{route}"}
         if route == "reset":
             STATE.reset()
@@ -284,6 +287,11 @@ class FidelityApp:
                                      query.get("service"),
                                      int(since) if since is not None else None)
             return 200, {"calls": calls, "dropped": STATE.dropped_calls}
+        if route == "copies":
+            since = query.get("since")
+            return 200, {"copies": STATE.copies_view(query.get("account"), query.get("region"),
+                                                     int(since) if since is not None else None),
+                         "dropped": STATE.dropped_copies}
         if route == "automated-snapshot":
             for k in ("account", "region", "db"):
                 if not doc.get(k):

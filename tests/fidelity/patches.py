@@ -699,6 +699,66 @@ def _patch_tag_limits(B):
     B.add_tags_to_resource = add_tags_to_resource
 
 
+
+# ---- incremental copies ----------------------------------------------------------------
+# AWS copies a snapshot incrementally only under conditions it documents (aws-facts.md,
+# "Incremental copies"): the AWS Backup guide says "deleting previous copies first will
+# cause full snapshot copies to be made (instead of incremental)", and the RDS User Guide
+# ("Incremental snapshot copying") that "Copying shared incremental snapshots in the same
+# AWS Region is supported when they're unencrypted, or encrypted using the same KMS key as
+# the initial full snapshot". Modelled here, for each copy when it starts: it is
+# incremental-eligible when the destination (account + Region) still holds an earlier
+# *copy* of the same source DB, available, under the same KMS key (both unencrypted
+# counts as the same). AWS does not say whether it then copies incrementally every time
+# (its notes also say a copy of a copy may not be); this is eligibility, not a promise.
+
+def snapshot_origin(snap):
+    """The source DB a snapshot's data comes from, "account:region:db-id": a copy keeps
+    its source's (recorded by record_copy), any other snapshot names its own DB."""
+    origin = getattr(snap, "_fidelity_origin", None)
+    if origin:
+        return origin
+    db = getattr(snap, "database", None)
+    db_id = getattr(db, "db_instance_identifier", None) if db is not None else None
+    if db_id is None:
+        cl = getattr(snap, "cluster", None)
+        db_id = getattr(cl, "db_cluster_identifier", None) if cl is not None else None
+    return f"{snap.account_id}:{snap.region}:{db_id}"
+
+
+def _copy_key(snap):
+    encrypted = bool(getattr(snap, "encrypted", False) or
+                     getattr(snap, "storage_encrypted", False))
+    return snap.kms_key_id if encrypted else None
+
+
+def incremental_eligible(origin, kms_key, earlier):
+    """The earlier copy in ${earlier} (snapshots of the destination account + Region, the
+    new copy not among them) that makes a copy of ${origin} under ${kms_key} eligible for
+    an incremental copy, or None: a copy (not the DB's own snapshot) of the same source
+    DB, still available, under the same key."""
+    for c in earlier:
+        if getattr(c, "_fidelity_origin", None) != origin:
+            continue
+        if c.status != "available" or _copy_key(c) != kms_key:
+            continue
+        return c
+    return None
+
+
+def record_copy(backend, snap, src, kind, earlier):
+    """Note ${snap}, a copy of ${src} just accepted by ${backend}, in the copy log."""
+    origin = snapshot_origin(src)
+    snap._fidelity_origin = origin
+    key = _copy_key(snap)
+    prev = incremental_eligible(origin, key, [c for c in earlier if c is not snap])
+    STATE.log_copy({"account": backend.account_id, "region": backend.region_name,
+                    "id": snap.resource_id, "kind": kind, "source": src.arn,
+                    "source_db": origin, "kms_key": key,
+                    "incremental_eligible": prev is not None,
+                    "previous": prev.resource_id if prev is not None else None})
+
+
 def _patch_rds():
     from moto.rds import models as m
     from moto.rds.responses import RDSResponse
@@ -841,6 +901,7 @@ def _patch_rds():
                          kms_key_id=None, tags=None, copy_tags=False, **kw):
         src = _check_copy_source(self, source_db_snapshot_identifier, DBSnapshot, kms_key_id)
         check_snapshot_quota(self, "instance")
+        earlier = list(self.database_snapshots.values())
         snap = orig_copy(self, source_db_snapshot_identifier, target_db_snapshot_identifier,
                          kms_key_id=kms_key_id or None, tags=tags, copy_tags=copy_tags, **kw)
         snap.snapshot_type = "manual"
@@ -850,6 +911,7 @@ def _patch_rds():
         if not kms_key_id and src.encrypted:
             snap.kms_key_id = src.kms_key_id
             snap.encrypted = snap.storage_encrypted = True
+        record_copy(self, snap, src, "instance", earlier)
         _hold(snap, "CopyDBSnapshot", self.account_id)
         return snap
 
@@ -879,6 +941,7 @@ def _patch_rds():
                        f"Snapshot {source_db_cluster_snapshot_identifier} is not encrypted: "
                        "KmsKeyId can't be given to copy it.")
         check_snapshot_quota(self, "cluster")
+        earlier = list(self.cluster_snapshots.values())
         snap = orig_copy_cluster(self, source_db_cluster_snapshot_identifier,
                                  target_db_cluster_snapshot_identifier,
                                  kms_key_id=kms_key_id or None, copy_tags=copy_tags,
@@ -886,6 +949,7 @@ def _patch_rds():
         snap.snapshot_type = "manual"
         if src.account_id != self.account_id or src.region != self.region_name:
             snap.source_db_cluster_snapshot_arn = src.arn
+        record_copy(self, snap, src, "cluster", earlier)
         _hold(snap, "CopyDBClusterSnapshot", self.account_id)
         return snap
 

@@ -43,6 +43,8 @@ class State:
             self.strips = []
             self.calls = []
             self.dropped_calls = 0
+            self.copies = []
+            self.dropped_copies = 0
 
     # ---- AWS rules that changed over time ---------------------------------------------
     def set_rules(self, doc):
@@ -209,6 +211,24 @@ class State:
                     continue
                 out.append(dict(c))
             return out
+
+
+    # ---- copy log: was each copy incremental-eligible when it started (patches.py) -------
+    def log_copy(self, entry):
+        with self.lock:
+            if len(self.copies) >= MAX_CALLS:
+                self.copies.pop(0)
+                self.dropped_copies += 1
+            entry = dict(entry, seq=next(self._seq))
+            self.copies.append(entry)
+        return entry
+
+    def copies_view(self, account=None, region=None, since=None):
+        with self.lock:
+            return [dict(c) for c in self.copies
+                    if (not account or c["account"] == account)
+                    and (not region or c["region"] == region)
+                    and (since is None or c["seq"] > since)]
 
 
 def _default_message(code):

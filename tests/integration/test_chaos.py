@@ -5,8 +5,9 @@ lost after moto applied the request).
 
 What must hold whatever the faults:
 - every source (aws/rds, customer-key, unencrypted, automated, Aurora cluster snapshots)
-  ends with exactly one available backup copy, and no transit copy or share is left,
-  within a bounded number of sweeps;
+  ends with exactly one available backup copy, no share is left and no transit copy but
+  the newest of each DB (un-shared, kept for the next incremental copy), within a bounded
+  number of sweeps;
 - never two backup (or transit) copies of one source at any moment (checked after every
   invocation, while copies are still `creating`);
 - the runtime keeps answering: every invocation answers, from the same bootstrap process;
@@ -130,7 +131,18 @@ class State:
         self.backup = snapshots(world, "backup")
         self.sources = {v[0]: k for k, v in self.prod.items()
                         if not k.startswith(PREFIX + "-")}
-        self.transit = {k: v for k, v in self.prod.items() if k.startswith(PREFIX + "-")}
+        t_all = {k: v for k, v in self.prod.items() if k.startswith(PREFIX + "-")}
+        # A transit copy whose B is done stays, un-shared and tagged, as its DB's newest
+        # (transit_chain.h): at most one per DB. Any other is left over.
+        kept = {k: v for k, v in t_all.items()
+                if v[2].get("snapferry:transit-kept") == "true"}
+        self.transit = {k: v for k, v in t_all.items() if k not in kept}
+        per_db = {}
+        for k, v in kept.items():
+            per_db.setdefault((v[3], v[2].get("snapferry:source-db")), []).append(k)
+        self.kept_extra = sorted(k for ks in per_db.values() if len(ks) > 1 for k in ks)
+        self.kept_shared = [k for k, v in kept.items() if world.backup_account in
+                            fs.shared_with(world, k, v[3] == "cluster")]
         self.copies = {}
         for k, (_, status, tags, _) in self.backup.items():
             if tags.get("snapferry:role") == "backup":
@@ -152,7 +164,8 @@ class State:
     def converged(self, shares=True):
         ok = all(len(self.copies.get(a, [])) == 1 and self.copies[a][0][1] == "available"
                  for a in self.sources)
-        return ok and not self.transit and (not self.shared or not shares)
+        return ok and not self.transit and not self.kept_extra and not self.kept_shared \
+            and (not self.shared or not shares)
 
     def problems(self):
         out = []
@@ -162,6 +175,10 @@ class State:
                 out.append(f"{sid}: backup copies {c}")
         if self.transit:
             out.append(f"transit copies left: {sorted(self.transit)}")
+        if self.kept_extra:
+            out.append(f"more than one kept transit copy of a DB: {self.kept_extra}")
+        if self.kept_shared:
+            out.append(f"kept transit copies still shared: {self.kept_shared}")
         if self.shared:
             out.append(f"still shared: {self.shared}")
         return out

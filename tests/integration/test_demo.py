@@ -61,11 +61,15 @@ def test_demo_end_to_end(tmp_path):
     (drill,) = doc["keeper"]["drillSweep"]["drills"]
     assert drill["state"] == "passed" and drill["seconds"] >= 0, drill
     w, prod, backup = doc["world"], doc["state"]["production"], doc["state"]["backup"]
-    # production keeps its sources, encrypted with aws/rds, unshared; no transit copy left
+    # production keeps its sources, encrypted with aws/rds, unshared; one transit copy of
+    # its DB is kept (un-shared, the base of the next incremental copy)
+    kept = [s for s in prod if s["id"].startswith("snapferry-")]
+    assert len(kept) == 1 and kept[0]["tags"]["snapferry:transit-kept"] == "true", kept
+    prod = [s for s in prod if s not in kept]
     assert w["snapshot_id"] in {s["id"] for s in prod}
-    for s in prod:
-        assert not s["id"].startswith("snapferry-"), s["id"]
+    for s in prod + kept:
         assert s["shared"] == [], s
+    for s in prod:
         assert s["key"] == w["rds_default_key_arn"]
     # one available backup copy per source, with the backup account's key and lineage
     assert len(backup) == len(prod)

@@ -182,7 +182,15 @@ def test_every_snapshot_kind_and_sweep(enforced, pinned):
     # the sweep: what no event announced (moto's automated snapshots made with the DBs)
     res = e.invoke(dict(SCHEDULED, account=w.prod_account))
     assert res.get("outcome") == "done", res
-    assert not [k for k in fs.instance_snapshots(w, "prod") if k.startswith("snapferry-")]
+    # One transit copy per DB stays: the newest, un-shared, kept for the next incremental
+    # copy (transit_chain.h), tagged under the function role's TagOwnCopies.
+    kept = {k: v for k, v in fs.instance_snapshots(w, "prod").items()
+            if k.startswith("snapferry-")}
+    dbs = [v["DBInstanceIdentifier"] for v in kept.values()]
+    assert len(dbs) == len(set(dbs)), kept
+    for k, v in kept.items():
+        assert fs.tags_of(w.admin("rds"), v["DBSnapshotArn"]).get(
+            "snapferry:transit-kept") == "true", k
     # every backup copy carries the lineage written at creation, under the add-only role
     for bid, snap in fs.instance_snapshots(w, "backup").items():
         tags = fs.tags_of(w.admin("rds", "backup"), snap["DBSnapshotArn"])

@@ -24,7 +24,8 @@ def calls_of(aws, action, account=None):
 
 def assert_ferried(world, snapshot_id, copy_id=None, cluster=False):
     """The backup account holds exactly one copy, encrypted with the backup key, with the
-    lineage tags; no transit copy is left; S is untouched and not shared."""
+    lineage tags; a transit copy is left only kept and un-shared; S is untouched and not
+    shared."""
     copy_id = copy_id or fs.bid(world, snapshot_id, cluster)
     listing = fs.cluster_snapshots if cluster else fs.instance_snapshots
     backup = listing(world, "backup")
@@ -46,7 +47,12 @@ def assert_ferried(world, snapshot_id, copy_id=None, cluster=False):
     assert tags["snapferry:created-by"] == "snapferry"
     assert "snapferry:source-db" in tags
     prod = listing(world, "prod", None if snapshot_id.startswith("rds:") else "manual")
-    assert fs.transit_id(snapshot_id, cluster) not in prod, "the transit copy must be gone"
+    tid = fs.transit_id(snapshot_id, cluster)
+    if tid in prod:
+        # Kept, un-shared, as the base of the DB's next incremental copy (transit_chain.h).
+        assert fs.shared_with(world, tid, cluster) == [], "the kept transit copy is shared"
+        t_arn = prod[tid]["DBClusterSnapshotArn" if cluster else "DBSnapshotArn"]
+        assert fs.tags_of(world.admin("rds"), t_arn).get("snapferry:transit-kept") == "true"
     if not snapshot_id.startswith("rds:"):
         assert snapshot_id in prod, "the source snapshot must be untouched"
         assert fs.shared_with(world, snapshot_id, cluster) == []
@@ -388,10 +394,10 @@ def test_duplicate_and_late_events(world, aws):
         rc, res, _ = run_event(world, ev)
         assert rc == 0 and res["outcome"] == "done", res
     assert len(calls_of(aws, "CopyDBSnapshot")) == 2    # one T, one B, ever
-    # A late copy-finished event for the (deleted) transit copy changes nothing.
+    # A late copy-finished event for the (kept) transit copy changes nothing.
     rc, res, _ = run_event(world, snapshot_event(world, "snapferry-proddb-manual-1",
                                                  "RDS-EVENT-0197"))
-    assert rc == 0 and res["outcome"] in ("ignored", "skipped"), res
+    assert rc == 0 and res["outcome"] == "done", res
     assert len(calls_of(aws, "CopyDBSnapshot")) == 2
     assert_ferried(world, world.snapshot_id)
 
@@ -623,13 +629,13 @@ def test_cross_region_unencrypted_snapshot_is_ferried(world, aws):
 
 def test_cross_region_encrypted_snapshot_single_step(world, aws):
     """aws/rds: a transit copy under the share key, copied in one step to the other
-    Region, then un-shared and deleted."""
+    Region, then un-shared (and kept for the next incremental copy)."""
     env = cross_region_env(world)
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), **env)
     assert rc == 0 and res["outcome"] == "done", res
     copy = assert_single_step(world, aws, env, world.snapshot_id)
     assert copy["params"]["KmsKeyId"] == env["BACKUP_KMS_KEY_ID"]
-    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "prod")
+    assert fs.shared_with(world, "snapferry-proddb-manual-1") == [], "kept, un-shared"
 
 
 def test_cross_region_customer_key_and_automated_single_step(world, aws):
@@ -718,7 +724,7 @@ def test_cross_region_held_duplicate_and_concurrent(world, aws):
     rc, res, _ = run_event(world, ev, **env)     # done: no further copy
     assert rc == 0 and res["outcome"] == "done", res
     assert len(calls_of(aws, "CopyDBSnapshot", world.backup_account)) == n
-    assert "snapferry-proddb-manual-1" not in fs.instance_snapshots(world, "prod")
+    assert fs.shared_with(world, "snapferry-proddb-manual-1") == [], "kept, un-shared"
 
 
 def test_cross_region_single_step_under_rie(aws, start_rie):
@@ -820,7 +826,8 @@ INJECT = [
     ("CopyDBSnapshot", "KMSKeyNotAccessibleFault", 400, 1, "backup", "failed",
      "Snapferry.KMSKeyNotAccessible"),
     ("CopyDBSnapshot", "AccessDenied", 403, 1, "backup", "failed", "Snapferry.AccessDenied"),
-    ("DeleteDBSnapshot", "Throttling", 400, 3, "prod", "pending", None),
+    # T is kept, tagged, once B is available (transit_chain.h): no delete in one flow.
+    ("AddTagsToResource", "Throttling", 400, 3, "prod", "pending", None),
     ("DescribeDBSnapshotAttributes", "ServiceUnavailable", 503, 3, "prod", "pending", None),
 ]
 

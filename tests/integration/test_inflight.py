@@ -77,8 +77,11 @@ def test_held_copies_released_next_step_by_the_check(world, aws):
     finish_s = time.monotonic() - t0
     assert rc == 0 and res["outcome"] == "done", res
     assert res["counts"]["done"] == 1, res
-    # The step after B: T unshared and deleted (TRANSIT_CLEANUP=true), no sweep involved.
-    assert transit not in fs.instance_snapshots(world, "prod")
+    # The step after B: T unshared and kept as the chain's newest (TRANSIT_CLEANUP=true),
+    # no sweep involved.
+    assert fs.shared_with(world, transit) == []
+    assert fs.tags_of(world.admin("rds"), fs.instance_snapshots(world, "prod")[transit][
+        "DBSnapshotArn"]).get("snapferry:transit-kept") == "true"
     assert fs.instance_snapshots(world, "backup")[fs.bid(world, world.snapshot_id)][
         "Status"] == "available"
     # One check after each release is enough; the schedule's period (5 minutes) bounds
@@ -106,13 +109,15 @@ def test_aurora_without_copy_event_is_finished_by_the_check(world, aws):
     aws.hold(False)
     rc, res, _ = run_event(world, INFLIGHT)
     assert rc == 0 and res["outcome"] == "done", res
-    assert fs.transit_id("aurora1-snap", cluster=True) not in fs.cluster_snapshots(
-        world, "prod")
+    t = fs.transit_id("aurora1-snap", cluster=True)
+    assert fs.shared_with(world, t, cluster=True) == []
+    assert fs.tags_of(world.admin("rds"), fs.cluster_snapshots(world, "prod")[t][
+        "DBClusterSnapshotArn"]).get("snapferry:transit-kept") == "true"
 
 
 def test_forwarded_copy_finished_event_takes_the_next_step(world, aws):
     """B finishes in the backup account; its event, forwarded to production, makes the
-    ferry unshare and delete T at once."""
+    ferry unshare (and keep) T at once."""
     aws.hold(True, accounts=[world.backup_account])
     rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id))
     assert rc == 0 and res["outcome"] == "pending", res
@@ -125,7 +130,7 @@ def test_forwarded_copy_finished_event_takes_the_next_step(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     assert res["source"] == world.snapshot_arn, res
     assert any("forwarded by the backup account" in s for s in res["steps"]), res
-    assert transit not in fs.instance_snapshots(world, "prod")
+    assert fs.shared_with(world, transit) == [], "un-shared, kept for the next copy"
 
 
 def refused(res):

@@ -27,8 +27,16 @@ def test_lost_events_sweep_catches_up(world, aws):
     # moto's automated snapshots of both DBs were ferried too.
     assert sum(1 for k in backup if k.startswith("snapferry-proddb-20") or
                k.startswith("snapferry-otherdb-20")) >= 1
-    # No transit copy left in production.
-    assert not [k for k in fs.instance_snapshots(world, "prod") if k.startswith("snapferry-")]
+    # One transit copy per DB left in production: the newest, kept un-shared as the base
+    # of the next incremental copy (transit_chain.h).
+    kept = {k: v for k, v in fs.instance_snapshots(world, "prod").items()
+            if k.startswith("snapferry-")}
+    assert sorted(v["DBInstanceIdentifier"] for v in kept.values()) == ["otherdb", "proddb"]
+    assert "snapferry-proddb-manual-2" in kept or "snapferry-proddb-manual-1" not in kept
+    for k, v in kept.items():
+        assert fs.shared_with(world, k) == []
+        assert fs.tags_of(world.admin("rds"), v["DBSnapshotArn"]).get(
+            "snapferry:transit-kept") == "true"
     names = {m[0] for m in fs.metrics(logs)}
     assert {"CopiesStarted", "CopiesCompleted", "CopiesPending", "CopiesFailed",
             "NewestBackupAgeSeconds", "NewestBackupAgeSecondsMax"} <= names
@@ -154,7 +162,8 @@ def test_sweep_picks_up_a_cluster_transit_copy(world, aws):
     assert rc == 0 and res["outcome"] == "done", res
     b = fs.cluster_snapshots(world, "backup")[b_id]
     assert b["Status"] == "available" and b["KmsKeyId"] == world.backup_key_arn
-    assert "snapferry-aurora1-snap" not in fs.cluster_snapshots(world, "prod")
+    # T stays, un-shared, as the newest of its DB (transit_chain.h).
+    assert fs.shared_with(world, "snapferry-aurora1-snap", cluster=True) == []
     copies = [c for c in aws.calls(action="CopyDBClusterSnapshot")
               if c["params"]["TargetDBClusterSnapshotIdentifier"] in
               ("snapferry-aurora1-snap", b_id)]
