@@ -43,6 +43,7 @@ struct rds_snapshot {
 	int		 percent;	/* PercentProgress */
 	struct rds_tag	*tags;		/* TagList when the response carried it */
 	size_t		 n_tags;
+	int		 has_tag_list;	/* 1: the answer had a TagList, even an empty one */
 };
 
 /** rds_snapshot_clean(s): free the fields of ${s}. */
@@ -214,7 +215,7 @@ int	rds_is_available(const struct rds_snapshot *s);
 /** rds_is_terminal(status): 1 when a snapshot in ${status} never becomes available. */
 int	rds_is_terminal(const char *status);
 /** rds_describe_tagged(c, kind, id, out, err): rds_describe_snapshot, then the tags through
- *  ListTagsForResource when the description carried none.  1 found, 0 not found, -1 error. */
+ *  ListTagsForResource when the description carried no TagList (an empty one is an answer).  1 found, 0 not found, -1 error. */
 int	rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
 	    struct rds_snapshot *out, struct aws_error *err);
 /** rds_shared_with(c, kind, id, account, err): 1 when snapshot ${id}'s "restore" attribute

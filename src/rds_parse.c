@@ -192,6 +192,7 @@ rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out)
 	}
 	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
 		goto err0;
+	out->has_tag_list = xml_child(n, "TagList") != NULL;
 	return (0);
 err0:
 	rds_snapshot_clean(out);

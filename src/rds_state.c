@@ -18,7 +18,9 @@ rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
 	memset(out, 0, sizeof(*out));
 	if ((rc = rds_describe_snapshot(c, kind, id, out, err)) != 1)
 		return (rc);
-	if (out->n_tags == 0 && out->arn != NULL) {
+	/* RDS's describe answers carry the TagList (DBSnapshot / DBClusterSnapshot), empty
+	 * when there are no tags: only an answer without one costs ListTagsForResource. */
+	if (!out->has_tag_list && out->n_tags == 0 && out->arn != NULL) {
 		rds_tags_free(out->tags, out->n_tags);
 		out->tags = NULL;
 		out->n_tags = 0;
