@@ -209,6 +209,7 @@ ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, 
 		    "to the function's role", sh);
 		return;
 	} else {
+		ferry_note_shared(f, fl->kind, sh->id);
 		result_step(r, "%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    cfg->backup_account_id);
 	}

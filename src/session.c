@@ -227,6 +227,7 @@ session_clean(struct session *ses)
 	creds_clean(&ses->backup_creds);
 	creds_clean(&ses->creds);
 	free(ses->account);
+	free(ses->shared_here);
 	memset(ses, 0, sizeof(*ses));
 }
 
