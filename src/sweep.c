@@ -16,7 +16,8 @@
  * It deletes no backup copy: the ferry only adds; retention is the keeper's
  * (keeper_sweep.c), which decides on AWS's record of each copy, not its tags.
  * Memory: one page of a listing, plus 8 bytes per finished backup copy (16
- * when its source keeps a share its user made) and a few bytes per source DB.
+ * when its source keeps a share its user made), 8 or 16 per source of this
+ * account shared with the backup account, and a few bytes per source DB.
  * A backup account may hold the copies of several production accounts (or
  * regions): only copies whose lineage names a source of this function's own
  * account and region are counted or aged.
@@ -338,24 +339,29 @@ note_item(struct sweep *sw, const char *id, const struct result *ir)
 }
 
 /* shared_cb: a snapshot shared with the backup account; the sources of this account and
- * region are remembered by their ARN. */
+ * region are remembered by their ARN.  Another account's snapshot is named by its ARN in
+ * its identifier, and its ARN member: both are taken (one too many only costs the
+ * advance of a source that turns out not shared; one missing would hide a share). */
 static int
 shared_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct sweep *sw = arg;
+	const char *names[2] = { s->arn, s->id };
 	struct arn_snapshot a;
-	/* Another account's snapshot is named by its ARN (the identifier too). */
-	const char *arn = s->arn != NULL ? s->arn : s->id;
+	size_t i;
 	int here;
 
-	if (arn == NULL || arn_rds_snapshot(arn, &a) != 0)
-		return (0);
-	here = strcmp(a.account, sw->account) == 0 &&
-	    strcmp(a.region, sw->f->cfg->region) == 0;
-	arn_snapshot_clean(&a);
-	if (here && hset_add(&sw->shared, copy_hash(s->kind, arn)) != 0) {
-		sw->shared_oom = 1;
-		return (1);
+	for (i = 0; i < 2; i++) {
+		if (names[i] == NULL || arn_is(names[i]) != 1 ||
+		    arn_rds_snapshot(names[i], &a) != 0)
+			continue;
+		here = strcmp(a.account, sw->account) == 0 &&
+		    strcmp(a.region, sw->f->cfg->region) == 0;
+		arn_snapshot_clean(&a);
+		if (here && hset_add(&sw->shared, copy_hash(s->kind, names[i])) != 0) {
+			sw->shared_oom = 1;
+			return (1);
+		}
 	}
 	return (0);
 }
