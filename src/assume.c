@@ -20,6 +20,8 @@ struct assume_entry {
 
 struct assume_cache {
 	struct assume_entry	*head;
+	char			*own_key_id;	/* the process's own access key id... */
+	char			*own_account;	/* ...and its account (GetCallerIdentity) */
 };
 
 struct assume_cache *
@@ -48,7 +50,34 @@ assume_cache_free(struct assume_cache *cc)
 		n = e->next;
 		entry_free(e);
 	}
+	free(cc->own_key_id);
+	free(cc->own_account);
 	free(cc);
+}
+
+const char *
+assume_cache_account(const struct assume_cache *cc, const char *key_id)
+{
+	if (cc == NULL || key_id == NULL || cc->own_key_id == NULL ||
+	    strcmp(cc->own_key_id, key_id) != 0)
+		return (NULL);
+	return (cc->own_account);
+}
+
+void
+assume_cache_set_account(struct assume_cache *cc, const char *key_id, const char *account)
+{
+	if (cc == NULL || key_id == NULL || account == NULL)
+		return;
+	free(cc->own_key_id);
+	free(cc->own_account);
+	cc->own_key_id = xstrdup(key_id);
+	cc->own_account = xstrdup(account);
+	if (cc->own_key_id == NULL || cc->own_account == NULL) {
+		free(cc->own_key_id);
+		free(cc->own_account);
+		cc->own_key_id = cc->own_account = NULL;
+	}
 }
 
 static int

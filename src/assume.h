@@ -15,6 +15,14 @@ struct assume_cache;
 struct assume_cache *assume_cache_new(void);
 /** assume_cache_free(cc): wipe everything; NULL is fine. */
 void	assume_cache_free(struct assume_cache *cc);
+/** assume_cache_account(cc, key_id): the account sts:GetCallerIdentity answered earlier in
+ *  this process for the credentials of access key ${key_id}, or NULL.  An access key belongs
+ *  to one account for its whole life, so the answer never goes stale. */
+const char *assume_cache_account(const struct assume_cache *cc, const char *key_id);
+/** assume_cache_set_account(cc, key_id, account): remember it (one entry: a process runs with
+ *  one set of its own credentials).  Out of memory only forgets. */
+void	assume_cache_set_account(struct assume_cache *cc, const char *key_id,
+	    const char *account);
 /**
  * assume_role(cc, sts, role_arn, session, external_id, duration_s, out, err):
  * credentials for ${role_arn} from the cache, or from sts:AssumeRole through

@@ -133,7 +133,7 @@ age_metrics(struct drill_ctx *d)
 static int
 list_copies(struct drill_ctx *d)
 {
-	const struct rds_list_opts opts = { "manual", NULL, 0, 100 };
+	const struct rds_list_opts opts = { "manual", NULL, 0, 100, NULL, 0 };
 	struct aws_error e;
 	int k;
 

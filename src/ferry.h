@@ -124,6 +124,9 @@ int	ferry_delete_ours(struct session *f, struct aws_client *c, enum rds_kind kin
  *  backup account, 0 when not (or ${id} is gone), -1 with ${r} set. */
 int	ferry_shared_with_backup(struct session *f, enum rds_kind kind, const char *id,
 	    struct result *r);
+/** ferry_note_shared(f, kind, id): this invocation shared ${id} with the backup account
+ *  (so ferry_unshare knows it is shared without reading its attribute). */
+void	ferry_note_shared(struct session *f, enum rds_kind kind, const char *id);
 /** ferry_unshare(f, kind, id, r): remove the backup account from ${id}'s "restore"
  *  attribute.  0, or -1 with ${r} set. */
 int	ferry_unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r);

@@ -48,20 +48,27 @@ finish(struct session *f, struct flow *fl, struct result *r)
 }
 
 /*
- * old_named_b(fl, bc, r, e): before issue 12, B was named like T ("<prefix>-<S id>",
- * without the production account).  A copy of that name whose lineage names exactly S
- * is S's backup copy: it is kept (no second copy; retention finds it by its lineage).
- * One of another source (same-named snapshot of another account) is not ours: ignored.
- * 1 adopted (fl->b, fl->backup_id), 0 none, -1 error in ${e}.
+ * describe_b(fl, bc, r, e): B under its name; at the first attempt also under the name
+ * used before issue 12, like T's ("<prefix>-<S id>", without the production account),
+ * in the same describe (a Filter on both ids: one call, not two).  The new name wins.
+ * A copy of the old name whose lineage names exactly S is S's backup copy: it is kept
+ * (no second copy; retention finds it by its lineage).  One of another source (a
+ * same-named snapshot of another account) is not ours: ignored.
+ * 1 found (fl->b, fl->backup_id), 0 none, -1 error in ${e}.
  */
 static int
-old_named_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws_error *e)
+describe_b(struct flow *fl, struct aws_client *bc, struct result *r, struct aws_error *e)
 {
+	const char *ids[2];
+	size_t which = 0;
 	int rc;
 
-	if (strcmp(fl->copy_id, fl->backup_id) == 0)
-		return (0);
-	if ((rc = rds_describe_tagged(bc, fl->kind, fl->copy_id, &fl->b, e)) != 1)
+	if (fl->attempt > 1 || strcmp(fl->copy_id, fl->backup_id) == 0)
+		return (rds_describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, e));
+	ids[0] = fl->backup_id;
+	ids[1] = fl->copy_id;
+	if ((rc = rds_describe_first(bc, fl->kind, ids, 2, &fl->b, &which, e)) != 1 ||
+	    which == 0)
 		return (rc);
 	if (fl->b.arn == NULL || !names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
 	    NAMES_ROLE_BACKUP)) {
@@ -105,10 +112,7 @@ ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struc
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	if ((rc = rds_describe_tagged(bc, fl->kind, fl->backup_id, &fl->b, &e)) == 0 &&
-	    fl->attempt <= 1)
-		rc = old_named_b(fl, bc, r, &e);
-	if (rc == -1) {
+	if ((rc = describe_b(fl, bc, r, &e)) == -1) {
 		if (e.code == NULL) {
 			result_fail(r, "Snapferry.Internal", "out of memory");
 			return (-1);
@@ -187,6 +191,7 @@ ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, 
 		    "to the function's role", sh);
 		return;
 	} else {
+		ferry_note_shared(f, fl->kind, sh->id);
 		result_step(r, "%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
 		    cfg->backup_account_id);
 	}

@@ -2,9 +2,11 @@
  * ferry_share: the steps of the flow that share, un-share and delete: each answers 0 (go
  * on) or -1 (stop: ${r} holds the outcome), and never touches what snapferry did not make.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "config.h"
 #include "ferry.h"
 #include "names.h"
@@ -97,15 +99,28 @@ ferry_shared_with_backup(struct session *f, enum rds_kind kind, const char *id, 
 	return (-1);
 }
 
+void
+ferry_note_shared(struct session *f, enum rds_kind kind, const char *id)
+{
+	/* Out of memory only costs the attribute read the note would have saved. */
+	(void)xstrdup_replace(&f->shared_here, id);
+	f->shared_here_kind = kind;
+}
+
 int
 ferry_unshare(struct session *f, enum rds_kind kind, const char *id, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct aws_error e;
-	int shared;
+	int shared, shared_here;
 
 	memset(&e, 0, sizeof(e));
-	if ((shared = ferry_shared_with_backup(f, kind, id, r)) != 1)
+	/* Shared by this very invocation: no need to read the attribute to know it. */
+	shared_here = f->shared_here != NULL && f->shared_here_kind == kind &&
+	    strcmp(f->shared_here, id) == 0;
+	if (shared_here)
+		shared = 1;
+	else if ((shared = ferry_shared_with_backup(f, kind, id, r)) != 1)
 		return (shared);
 	if (cfg->dry_run) {
 		result_step(r, "would:%s %s remove %s", rds_op_name(kind, RDS_OP_SHARE), id,
@@ -121,5 +136,9 @@ ferry_unshare(struct session *f, enum rds_kind kind, const char *id, struct resu
 		return (-1);
 	}
 	result_step(r, "%s %s remove %s", rds_op_name(kind, RDS_OP_SHARE), id, cfg->backup_account_id);
+	if (shared_here) {
+		free(f->shared_here);
+		f->shared_here = NULL;
+	}
 	return (0);
 }

@@ -17,6 +17,35 @@
 #include "retry.h"
 
 /*
+ * sent_tags(t, tags, n): give ${t}, a copy's answer, the ${n} tags its request set when
+ * the answer lists none.  The request's CopyTags is false: the copy carries exactly
+ * these, so T need not be read again for them.  0, or -1 out of memory.
+ */
+static int
+sent_tags(struct rds_snapshot *t, const struct rds_tag *tags, size_t n)
+{
+	size_t i;
+
+	if (t->n_tags > 0)
+		return (0);
+	free(t->tags);
+	t->tags = NULL;
+	if (n == 0)
+		return (0);
+	if ((t->tags = calloc(n, sizeof(*t->tags))) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		t->tags[i].key = strdup(tags[i].key);
+		t->tags[i].value = strdup(tags[i].value != NULL ? tags[i].value : "");
+		t->n_tags = i + 1;
+		if (t->tags[i].key == NULL || t->tags[i].value == NULL)
+			return (-1);
+	}
+	t->has_tag_list = 1;
+	return (0);
+}
+
+/*
  * ferry_make_t(f, fl, r): make sure the transit copy exists and is available.
  * 0 available (fl->t), -1 ${r} holds the outcome.
  */
@@ -56,15 +85,21 @@ ferry_make_t(struct session *f, struct flow *fl, struct result *r)
 		}
 		rc = rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
 		    fl->transit_key, tags, nt, &fl->t, &e);
+		/* T as AWS made it a moment ago, with the tags this request gave it. */
+		if (rc == 0 && (fl->t.arn == NULL || sent_tags(&fl->t, tags, nt) != 0)) {
+			/* An answer without T's ARN: read T back, as before (no guess). */
+			rds_snapshot_clean(&fl->t);
+			rc = 1;
+		}
 		names_arn_tags_clean(&at);
-		if (rc == 0) {
-			fl->have_t = 1;
+		if (rc >= 0) {
 			session_count_metric(f, &f->counts.transit_started, "TransitCopiesStarted");
 			result_step(r, "%s %s -> %s", rds_op_name(fl->kind, RDS_OP_COPY), fl->s.id,
 			    fl->copy_id);
-			/* The copy's answer has no tags: read them back for the checks. */
-			rds_snapshot_clean(&fl->t);
-			fl->have_t = 0;
+		}
+		if (rc == 0) {
+			fl->have_t = 1;
+		} else if (rc == 1) {
 			if ((rc = rds_describe_tagged(&f->rds, fl->kind, fl->copy_id, &fl->t,
 			    &e)) == -1)
 				goto fail;

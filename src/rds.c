@@ -363,6 +363,12 @@ rds_list_snapshots(struct aws_client *c, enum rds_kind kind,
 			bad |= aws_params_add(&p, names[kind].db_param, opts->db_id);
 		if (opts != NULL && opts->include_shared)
 			bad |= aws_params_add(&p, "IncludeShared", "true");
+		if (opts != NULL && opts->n_ids > 0)
+			bad |= aws_params_add(&p, "Filters.Filter.1.Name", kind == RDS_INSTANCE ?
+			    "db-snapshot-id" : "db-cluster-snapshot-id");
+		for (i = 0; opts != NULL && i < opts->n_ids; i++)
+			bad |= aws_params_addi(&p, "Filters.Filter.1.Values.Value", i + 1, NULL,
+			    opts->ids[i]);
 		bad |= aws_params_add(&p, "MaxRecords", num);
 		if (marker != NULL)
 			bad |= aws_params_add(&p, "Marker", marker);

@@ -43,8 +43,12 @@ struct rds_snapshot {
 	int		 percent;	/* PercentProgress */
 	struct rds_tag	*tags;		/* TagList when the response carried it */
 	size_t		 n_tags;
+	int		 has_tag_list;	/* 1: the answer had a TagList, even an empty one */
 };
 
+/** rds_snapshot_copy(dst, src): ${dst} a deep copy of ${src}; 0, or -1 (out of memory,
+ *  ${dst} zeroed). */
+int	rds_snapshot_copy(struct rds_snapshot *dst, const struct rds_snapshot *src);
 /** rds_snapshot_clean(s): free the fields of ${s}. */
 void	rds_snapshot_clean(struct rds_snapshot *s);
 /** rds_tags_free(tags, n): free an array of tags. */
@@ -62,6 +66,8 @@ struct rds_list_opts {
 	const char	*db_id;		/* NULL = all DBs */
 	int		 include_shared;
 	int		 max_records;	/* page size, 20..100; 0 = 100 */
+	const char * const *ids;	/* with n_ids > 0: only these snapshot ids (a Filter) */
+	size_t		 n_ids;
 };
 /** Callback for each snapshot of a page; return non-zero to stop the listing. */
 typedef int (*rds_snapshot_cb)(const struct rds_snapshot *s, void *arg);
@@ -214,9 +220,14 @@ int	rds_is_available(const struct rds_snapshot *s);
 /** rds_is_terminal(status): 1 when a snapshot in ${status} never becomes available. */
 int	rds_is_terminal(const char *status);
 /** rds_describe_tagged(c, kind, id, out, err): rds_describe_snapshot, then the tags through
- *  ListTagsForResource when the description carried none.  1 found, 0 not found, -1 error. */
+ *  ListTagsForResource when the description carried no TagList (an empty one is an answer).  1 found, 0 not found, -1 error. */
 int	rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
 	    struct rds_snapshot *out, struct aws_error *err);
+/** rds_describe_first(c, kind, ids, n, out, which, err): one describe (a Filter on the
+ *  snapshot ids) for ${n} names of one snapshot of this account: the first of ${ids} that
+ *  exists, with its tags, in ${out} and its index in ${which}.  1 found, 0 none, -1 error. */
+int	rds_describe_first(struct aws_client *c, enum rds_kind kind, const char * const *ids,
+	    size_t n, struct rds_snapshot *out, size_t *which, struct aws_error *err);
 /** rds_shared_with(c, kind, id, account, err): 1 when snapshot ${id}'s "restore" attribute
  *  lists ${account}, 0 when not, -1 with ${err} (a missing snapshot included). */
 int	rds_shared_with(struct aws_client *c, enum rds_kind kind, const char *id,

@@ -113,6 +113,39 @@ rds_snapshot_clean(struct rds_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int
+rds_snapshot_copy(struct rds_snapshot *dst, const struct rds_snapshot *src)
+{
+	const char *from;
+	size_t i;
+	char **to;
+
+	*dst = *src;
+	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++)
+		*(char **)(void *)((char *)dst + str_fields[i].off) = NULL;
+	dst->tags = NULL;
+	dst->n_tags = 0;
+	for (i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++) {
+		from = *(char * const *)(const void *)((const char *)src + str_fields[i].off);
+		to = (char **)(void *)((char *)dst + str_fields[i].off);
+		if (from != NULL && (*to = strdup(from)) == NULL)
+			goto err0;
+	}
+	if (src->n_tags > 0 && (dst->tags = calloc(src->n_tags, sizeof(*dst->tags))) == NULL)
+		goto err0;
+	for (i = 0; i < src->n_tags; i++) {
+		dst->n_tags = i + 1;
+		if ((dst->tags[i].key = strdup(src->tags[i].key)) == NULL ||
+		    (dst->tags[i].value = strdup(src->tags[i].value != NULL ?
+		    src->tags[i].value : "")) == NULL)
+			goto err0;
+	}
+	return (0);
+err0:
+	rds_snapshot_clean(dst);
+	return (-1);
+}
+
 void
 rds_strv_free(char **v, size_t n)
 {
@@ -192,6 +225,7 @@ rds_parse_snapshot(xmlNodePtr n, enum rds_kind kind, struct rds_snapshot *out)
 	}
 	if (rds_parse_tags(n, &out->tags, &out->n_tags) != 0)
 		goto err0;
+	out->has_tag_list = xml_child(n, "TagList") != NULL;
 	return (0);
 err0:
 	rds_snapshot_clean(out);

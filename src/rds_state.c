@@ -18,7 +18,9 @@ rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
 	memset(out, 0, sizeof(*out));
 	if ((rc = rds_describe_snapshot(c, kind, id, out, err)) != 1)
 		return (rc);
-	if (out->n_tags == 0 && out->arn != NULL) {
+	/* RDS's describe answers carry the TagList (DBSnapshot / DBClusterSnapshot), empty
+	 * when there are no tags: only an answer without one costs ListTagsForResource. */
+	if (!out->has_tag_list && out->n_tags == 0 && out->arn != NULL) {
 		rds_tags_free(out->tags, out->n_tags);
 		out->tags = NULL;
 		out->n_tags = 0;
@@ -26,6 +28,63 @@ rds_describe_tagged(struct aws_client *c, enum rds_kind kind, const char *id,
 			rds_snapshot_clean(out);
 			return (-1);
 		}
+	}
+	return (1);
+}
+
+/* What rds_describe_first keeps: the snapshot of the earliest id of ${ids} seen so far. */
+struct first_of {
+	const char * const	*ids;
+	size_t			 n, best;	/* best == n: none yet */
+	struct rds_snapshot	*out;
+	int			 nomem;
+};
+
+static int
+first_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct first_of *fo = arg;
+	size_t i;
+
+	for (i = 0; i < fo->best; i++) {
+		if (s->id == NULL || strcmp(s->id, fo->ids[i]) != 0)
+			continue;
+		rds_snapshot_clean(fo->out);
+		if (rds_snapshot_copy(fo->out, s) != 0) {
+			fo->nomem = 1;
+			return (1);
+		}
+		fo->best = i;
+		break;
+	}
+	return (0);
+}
+
+int
+rds_describe_first(struct aws_client *c, enum rds_kind kind, const char * const *ids,
+    size_t n, struct rds_snapshot *out, size_t *which, struct aws_error *err)
+{
+	struct first_of fo = { ids, n, n, out, 0 };
+	struct rds_list_opts lo;
+
+	memset(out, 0, sizeof(*out));
+	memset(&lo, 0, sizeof(lo));
+	lo.ids = ids;
+	lo.n_ids = n;
+	lo.max_records = 20;	/* AWS's least; a filter by ids matches at most ${n} */
+	if (rds_list_snapshots(c, kind, &lo, first_cb, &fo, err) != 0 || fo.nomem) {
+		if (fo.nomem)
+			aws_error_set(err, "ClientError", "out of memory");
+		rds_snapshot_clean(out);
+		return (-1);
+	}
+	if (fo.best == n)
+		return (0);
+	*which = fo.best;
+	if (!out->has_tag_list && out->n_tags == 0 && out->arn != NULL &&
+	    rds_list_tags(c, out->arn, &out->tags, &out->n_tags, err) != 0) {
+		rds_snapshot_clean(out);
+		return (-1);
 	}
 	return (1);
 }

@@ -227,6 +227,7 @@ session_clean(struct session *ses)
 	creds_clean(&ses->backup_creds);
 	creds_clean(&ses->creds);
 	free(ses->account);
+	free(ses->shared_here);
 	memset(ses, 0, sizeof(*ses));
 }
 
@@ -294,6 +295,18 @@ checked_account(struct session *ses, const char *acct, struct result *r)
 	return (NULL);
 }
 
+/* cached_account(ses): ses->account from the process's earlier answer for these
+ * credentials; 0, or -1 when there is none (or no memory for it). */
+static int
+cached_account(struct session *ses)
+{
+	const char *a = assume_cache_account(ses->role_cache, ses->creds.access_key_id);
+
+	if (a == NULL || (ses->account = strdup(a)) == NULL)
+		return (-1);
+	return (0);
+}
+
 const char *
 session_own_account(struct session *ses, struct result *r)
 {
@@ -301,12 +314,16 @@ session_own_account(struct session *ses, struct result *r)
 
 	if (ses->cfg->account_id != NULL)
 		return (checked_account(ses, ses->cfg->account_id, r));
-	if (ses->account != NULL)
+	if (ses->account != NULL || cached_account(ses) == 0)
 		return (checked_account(ses, ses->account, r));
-	/* Outside Lambda (no function ARN) the account is not configured: ask STS once. */
+	/* Outside Lambda (no function ARN) the account is not configured: ask STS once
+	 * per process (the keeper, a local run). */
 	memset(&e, 0, sizeof(e));
-	if (sts_caller_identity(&ses->sts, &ses->account, NULL, &e) == 0 && ses->account != NULL)
+	if (sts_caller_identity(&ses->sts, &ses->account, NULL, &e) == 0 &&
+	    ses->account != NULL) {
+		assume_cache_set_account(ses->role_cache, ses->creds.access_key_id, ses->account);
 		return (checked_account(ses, ses->account, r));
+	}
 	if (is_transport(&e)) {
 		session_fail_aws(ses, r, &e, "sts:GetCallerIdentity", "the own account", "");
 		return (NULL);
@@ -328,7 +345,7 @@ session_known_account(struct session *ses)
 
 	if (ses->cfg->account_id != NULL)
 		return (ses->cfg->account_id);
-	if (ses->account != NULL)
+	if (ses->account != NULL || cached_account(ses) == 0)
 		return (ses->account);
 	memset(&e, 0, sizeof(e));
 	if (sts_caller_identity(&ses->sts, &ses->account, NULL, &e) != 0) {
@@ -336,6 +353,7 @@ session_known_account(struct session *ses)
 		ses->account = NULL;
 	}
 	aws_error_clear(&e);
+	assume_cache_set_account(ses->role_cache, ses->creds.access_key_id, ses->account);
 	return (ses->account);
 }
 

@@ -48,6 +48,10 @@ struct session {
 	struct assume_source	 backup_src;	/* backup_rds's credentials, renewed near expiry */
 	int			 have_backup_rds;
 	char			*account;	/* own account from STS, when the config lacks it */
+	/* The snapshot this invocation last shared with the backup account (ferry_share.c):
+	 * un-sharing it needs no read of its attribute first. */
+	char			*shared_here;
+	enum rds_kind		 shared_here_kind;
 };
 
 /** session_init(ses, cfg, http, role_cache, deadline_ms, err): clients for the production

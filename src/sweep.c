@@ -6,12 +6,18 @@
  *      (metrics), the set of finished copies;
  *   2. this account: every source snapshot of the last SWEEP_LOOKBACK_DAYS
  *      and every transit copy still around -> advance;
- *   3. the backup account again: the age of each DB's newest copy once this
- *      sweep's are in (production's own recovery-point metric).
+ *   3. the backup account again, when this sweep advanced anything: the age of
+ *      each DB's newest copy once this sweep's are in (production's own
+ *      recovery-point metric).
+ * A finished source that was shared directly is checked for a share left behind
+ * in the backup account's listing of what is shared with it (one listing per
+ * kind, on first need), not by one attribute read per source; across Regions,
+ * where that listing can't see the share, by the read per source.
  * It deletes no backup copy: the ferry only adds; retention is the keeper's
  * (keeper_sweep.c), which decides on AWS's record of each copy, not its tags.
  * Memory: one page of a listing, plus 8 bytes per finished backup copy (16
- * when its source keeps a share its user made) and a few bytes per source DB.
+ * when its source keeps a share its user made), 8 or 16 per source of this
+ * account shared with the backup account, and a few bytes per source DB.
  * With TRANSIT_CLEANUP it also deletes the transit copies that a newer one of their DB,
  * its B available, supersedes (transit_chain.h: what a stopped invocation left), at most
  * TRANSIT_CHAIN_MAX_DELETES per sweep; one id per DB with a transit copy more in memory.
@@ -24,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arn.h"
 #include "buf.h"
 #include "config.h"
 #include "ferry.h"
@@ -65,8 +72,14 @@ struct sweep {
 	char		*fail_type, *fail_reason;	/* first failure */
 
 	/* Backup account */
+	struct aws_client *bc;
 	struct hset	 done;		/* available backup copies */
 	struct hset	 kept;		/* ...of them, those whose S needs no share check */
+	/* Sources of this account and region shared with the backup account, as the backup
+	 * account lists them (per kind: 0 not listed yet, 1 listed, -1 listing failed). */
+	struct hset	 shared;
+	int		 shared_listed[2];
+	int		 shared_oom;
 	struct dbage	*dbs;
 	size_t		 ndbs, capdbs;
 	unsigned	 b_pending, b_total;
@@ -333,6 +346,65 @@ note_item(struct sweep *sw, const char *id, const struct result *ir)
 	add_item(sw, id, ir->outcome, ir->reason, ir->error_type);
 }
 
+/* shared_cb: a snapshot shared with the backup account; the sources of this account and
+ * region are remembered by their ARN.  Another account's snapshot is named by its ARN in
+ * its identifier, and its ARN member: both are taken (one too many only costs the
+ * advance of a source that turns out not shared; one missing would hide a share). */
+static int
+shared_cb(const struct rds_snapshot *s, void *arg)
+{
+	struct sweep *sw = arg;
+	const char *names[2] = { s->arn, s->id };
+	struct arn_snapshot a;
+	size_t i;
+	int here;
+
+	for (i = 0; i < 2; i++) {
+		if (names[i] == NULL || arn_is(names[i]) != 1 ||
+		    arn_rds_snapshot(names[i], &a) != 0)
+			continue;
+		here = strcmp(a.account, sw->account) == 0 &&
+		    strcmp(a.region, sw->f->cfg->region) == 0;
+		arn_snapshot_clean(&a);
+		if (here && hset_add(&sw->shared, copy_hash(s->kind, names[i])) != 0) {
+			sw->shared_oom = 1;
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/* list_shared(sw, kind): what the backup account sees shared with it, one listing per kind
+ * and sweep instead of one attribute read per finished source.  Only where the backup
+ * account looks in this Region (a share is seen in the snapshot's own Region); a failed
+ * listing leaves the reads per source.  1 listed, -1 not. */
+static int
+list_shared(struct sweep *sw, enum rds_kind kind)
+{
+	struct rds_list_opts lo;
+	struct aws_error e;
+	size_t before = sw->shared.n;
+
+	if (sw->shared_listed[kind] != 0)
+		return (sw->shared_listed[kind]);
+	sw->shared_listed[kind] = -1;
+	if (sw->bc == NULL || ferry_cross_region(sw->f->cfg))
+		return (-1);
+	memset(&lo, 0, sizeof(lo));
+	memset(&e, 0, sizeof(e));
+	lo.snapshot_type = "shared";
+	lo.include_shared = 1;
+	/* An incomplete set would hide a share: all of it, or none. */
+	if (rds_list_snapshots(sw->bc, kind, &lo, shared_cb, sw, &e) != 0 || sw->shared_oom) {
+		aws_error_clear(&e);
+		sw->shared.n = before;
+		return (-1);
+	}
+	hset_sort(&sw->shared);
+	sw->shared_listed[kind] = 1;
+	return (1);
+}
+
 /* still_shared(sw, s): 1 when manual ${s} still lists the backup account (0 not, -1 error:
  *  advance finds out what it was). */
 static int
@@ -341,6 +413,8 @@ still_shared(struct sweep *sw, const struct rds_snapshot *s)
 	struct aws_error e;
 	int shared;
 
+	if (list_shared(sw, s->kind) == 1)
+		return (hset_has(&sw->shared, copy_hash(s->kind, s->arn)));
 	memset(&e, 0, sizeof(e));
 	shared = rds_shared_with(&sw->f->rds, s->kind, s->id, sw->f->cfg->backup_account_id, &e);
 	aws_error_clear(&e);
@@ -589,6 +663,7 @@ sweep_run(struct session *f, time_t now, struct result *r)
 		sw.error = 1;
 		goto done;
 	}
+	sw.bc = bc;
 	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", backup_cb,
 		    "the backup account") != 0)
@@ -613,12 +688,13 @@ sweep_run(struct session *f, time_t now, struct result *r)
 		goto done;
 	}
 
-	/* 3. The ages of the newest copies once this sweep's are in. */
-	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped; k++)
+	/* 3. The ages of the newest copies once this sweep's are in.  A sweep that advanced
+	 * nothing changed no copy: listing 1, moments old, holds the same ages. */
+	for (k = RDS_INSTANCE; k <= RDS_CLUSTER && !sw.stopped && sw.advanced > 0; k++)
 		if (list(&sw, bc, (enum rds_kind)k, "manual", fresh_cb,
 		    "the backup account") != 0)
 			goto done;
-	sw.final_done = !sw.stopped;
+	sw.final_done = !sw.stopped && sw.advanced > 0;
 
 done:
 	emit_metrics(&sw);
@@ -631,6 +707,7 @@ done:
 	transit_chain_set_free(sw.chains);
 	free(sw.done.v);
 	free(sw.kept.v);
+	free(sw.shared.v);
 	free(sw.fail_type);
 	free(sw.fail_reason);
 }

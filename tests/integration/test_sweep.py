@@ -211,7 +211,8 @@ def test_never_shared_source_costs_a_steady_sweep_no_call(world, aws):
     """S encrypted with aws/rds went through a transit copy: S itself was never shared.
     The steady-state sweep knows it from the backup copy (copied from T, not from S) and
     makes no call on S at all, not even an attribute check; a source that was shared
-    directly (unencrypted) is still checked."""
+    directly (unencrypted) is still checked, in the backup account's listing of what is
+    shared with it (one call for every such source, not an attribute read each)."""
     world.create_db("plaindb", encrypted=False)
     world.create_snapshot("plaindb", "plain-snap")
     rc, res, _ = run_event(world, SWEEP)
@@ -225,7 +226,11 @@ def test_never_shared_source_costs_a_steady_sweep_no_call(world, aws):
     checked = [c["params"].get("DBSnapshotIdentifier") for c in aws.calls(since=mark)
                if c["action"] == "DescribeDBSnapshotAttributes"]
     assert "proddb-manual-1" not in checked, checked
-    assert "plain-snap" in checked, checked
+    assert checked == [], checked
+    shared_listings = [c for c in aws.calls(since=mark, account=world.backup_account)
+                       if c["action"] == "DescribeDBSnapshots"
+                       and c["params"].get("SnapshotType") == "shared"]
+    assert len(shared_listings) == 1, shared_listings
     assert res["counts"]["advanced"] == 0, res["counts"]
 
 

@@ -245,7 +245,8 @@ run(const char *op, struct opts *o, struct aws_client *rds, struct aws_client *s
 		return (emit(r, err, rc < 0));
 	}
 	if (strcmp(op, "list-snapshots") == 0) {
-		struct rds_list_opts lo = { o->type, o->db, o->include_shared, o->max_records };
+		struct rds_list_opts lo = { o->type, o->db, o->include_shared, o->max_records,
+		    NULL, 0 };
 		struct list_arg la;
 
 		need(o, 1);
