@@ -191,7 +191,8 @@ def sweep_bench(srv, n, dbs=100):
 
 def incremental_bench(srv, dbs=5, days=7):
     """A simulated week: one snapshot a day of each of ${dbs} aws/rds DBs (each travels
-    through a transit copy T), B held until the next step as a real copy would be. From
+    through a transit copy T), B held until the next step as a real copy would be, and one
+    in-flight check a day after the copies (it runs every 5 minutes when deployed). From
     the fidelity layer's copy log: copies full vs incremental-eligible (T and B apart),
     and the peak number of T's and B's kept per DB; TRANSIT_CLEANUP true and false, and
     the old behaviour (T deleted at the end) re-enacted for comparison."""
@@ -249,6 +250,8 @@ def incremental_bench(srv, dbs=5, days=7):
             for ev in evs:
                 invoke(w, ev, TRANSIT_CLEANUP=cleanup)           # B done: the next step
             kept()
+            # The 5-minute in-flight check: deletes the T's a newer kept one supersedes.
+            invoke(w, {"action": "inflight"}, TRANSIT_CLEANUP=cleanup)
             if mode == "old":
                 for sid in fs.instance_snapshots(w, "prod"):
                     if sid.startswith("snapferry-"):

@@ -28,8 +28,10 @@ struct inflight {
 	const char	*account;
 	time_t		 now;
 	unsigned	 transit, copying, advanced, kept, by_outcome[RESULT_FAILED + 1];
+	int		 pruned;	/* superseded kept transit copies deleted */
 	int		 stopped;
 	char		*fail_type, *fail_reason;	/* first failure */
+	struct transit_chain_set *chains;	/* kept T's per DB: the superseded ones go */
 };
 
 /* here(f, account, tags, n): 1 when the lineage tags name a source of ${account} in this
@@ -78,9 +80,10 @@ transit_cb(const struct rds_snapshot *s, void *arg)
 		return (0);
 	}
 	if (f->cfg->transit_cleanup && transit_chain_is_kept(s)) {
-		/* Its B is done: kept only as the base of the next incremental copy. */
+		/* Its B is done: kept only as the base of the next incremental copy, until a
+		 * newer kept one of its DB supersedes it (pruned after the listing). */
 		in->kept++;
-		return (0);
+		return (in->chains != NULL && transit_chain_note(in->chains, s, 1) != 0);
 	}
 	if (!f->cfg->transit_cleanup) {
 		/* Kept transit copies are not in flight once finish() has unshared them. */
@@ -124,6 +127,7 @@ report(struct inflight *in, struct result *r)
 		cJSON_AddNumberToObject(c, "copying", in->copying);
 		cJSON_AddNumberToObject(c, "advanced", in->advanced);
 		cJSON_AddNumberToObject(c, "kept", in->kept);
+		cJSON_AddNumberToObject(c, "pruned", in->pruned > 0 ? in->pruned : 0);
 		cJSON_AddNumberToObject(c, "done", in->by_outcome[RESULT_DONE]);
 		cJSON_AddNumberToObject(c, "pending", in->by_outcome[RESULT_PENDING]);
 		cJSON_AddNumberToObject(c, "failed", in->by_outcome[RESULT_FAILED]);
@@ -143,9 +147,10 @@ report(struct inflight *in, struct result *r)
 		result_finish(r, RESULT_PENDING, "%u transit cop%s copying, %u waiting for "
 		    "the backup copy", in->copying, in->copying == 1 ? "y" : "ies",
 		    in->by_outcome[RESULT_PENDING]);
-	else if (in->advanced > 0)
-		result_finish(r, RESULT_DONE, "%u transit cop%s advanced", in->advanced,
-		    in->advanced == 1 ? "y" : "ies");
+	else if (in->advanced > 0 || in->pruned > 0)
+		result_finish(r, RESULT_DONE, "%u transit cop%s advanced, %d superseded one%s "
+		    "deleted", in->advanced, in->advanced == 1 ? "y" : "ies", in->pruned,
+		    in->pruned == 1 ? "" : "s");
 	else
 		result_finish(r, RESULT_DONE, "nothing in flight");
 }
@@ -163,6 +168,10 @@ inflight_run(struct session *f, time_t now, struct result *r)
 	memset(&e, 0, sizeof(e));
 	in.f = f;
 	in.now = now;
+	if (f->cfg->transit_cleanup && (in.chains = transit_chain_set_new()) == NULL) {
+		result_fail(r, "Snapferry.Internal", "out of memory");
+		return;
+	}
 	r->dry_run = f->cfg->dry_run;
 	f->quiet_metrics = 1;
 	f->no_wait = 1;
@@ -177,9 +186,15 @@ inflight_run(struct session *f, time_t now, struct result *r)
 			goto done;
 		}
 	}
+	/* Older kept transit copies that a newer kept one of their DB supersedes: deleted
+	 * here, within minutes of the newer one's B, at no listing of their own. */
+	if (!in.stopped && in.chains != NULL && (in.pruned = transit_chain_prune(f, in.chains,
+	    r)) < 0)
+		goto done;
 	session_emit_counts(&f->counts);
 done:
 	report(&in, r);
+	transit_chain_set_free(in.chains);
 	free(in.fail_type);
 	free(in.fail_reason);
 }

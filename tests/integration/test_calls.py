@@ -80,10 +80,13 @@ def test_whole_flow_duplicate_and_automated_within_bounds(rie_world, aws, runtim
     every = cold + warm + dup + auto
     assert not [c for c in every if c["action"] in ("GetCallerIdentity", "ListTagsForResource")]
     assert actions(every)["AssumeRole"] == 1
-    # Still the whole flow: B exists, T is gone, nothing left shared.
+    # Still the whole flow: B exists, T is kept un-shared (the base of the next incremental
+    # copy, transit_chain.h), nothing left shared.
     for sid in (w.snapshot_id, "proddb-manual-2"):
         assert fs.bid(w, sid) in fs.instance_snapshots(w, "backup")
-        assert fs.transit_id(sid) not in fs.instance_snapshots(w, "prod")
+        t = fs.instance_snapshots(w, "prod")[fs.transit_id(sid)]
+        assert fs.tags_of(w.admin("rds"), t["DBSnapshotArn"]).get("snapferry:transit-kept") == "true"
+        assert fs.shared_with(w, fs.transit_id(sid), False) == []
 
 
 def test_local_event_adds_only_sts(world, aws):

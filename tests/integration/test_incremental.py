@@ -18,6 +18,7 @@ from ferry_support import SWEEP, run_event, snapshot_event
 pytest.importorskip("botocore")
 
 KEPT = "snapferry:transit-kept"
+INFLIGHT = {"action": "inflight"}
 CROSS_REGION = "eu-west-1"
 
 
@@ -63,13 +64,18 @@ class Fleet:
         return snapshot_event(self.world, sid, "RDS-EVENT-0075" if cluster else
                               "RDS-EVENT-0042", cluster=cluster)
 
-    def ferry_day(self, day, **env):
+    def ferry_day(self, day, inflight=True, **env):
+        """The day's snapshot of every DB and its event; then, as the 5-minute schedule
+        does, the in-flight check (which deletes the T's a newer kept one supersedes)."""
         out = {}
         for db, cluster in self.dbs:
             sid = self.snapshot(db, cluster, day)
             rc, res, _ = run_event(self.world, self.event(sid, cluster), **env)
             assert rc == 0, res
             out[db] = (sid, res)
+        if inflight:
+            rc, res, _ = run_event(self.world, INFLIGHT, **env)
+            assert rc == 0 and res["outcome"] in ("done", "pending"), res
         return out
 
 
@@ -180,7 +186,12 @@ def test_held_backup_copy_keeps_the_older_transit_copy(world, aws):
     aws.hold(False)
     rc, res, _ = run_event(world, fleet.event(sid, False))
     assert rc == 0 and res["outcome"] == "done", res
+    # The finish keeps T2 and lists nothing; the next in-flight check deletes T1.
+    assert set(transit_copies(world, "daily1", False)) == {t1, t2}
+    rc, res, _ = run_event(world, INFLIGHT)
+    assert rc == 0 and res["outcome"] == "done", res
     assert any("DeleteDBSnapshot " + t1 in s for s in res["steps"]), res["steps"]
+    assert res["counts"]["pruned"] == 1, res
     assert list(transit_copies(world, "daily1", False)) == [t2]
     backup = copies_of(aws, world, "daily1", world.backup_account)
     assert [c["incremental_eligible"] for c in backup] == [False, True]
@@ -204,6 +215,8 @@ def test_reordered_finish_deletes_the_older_never_the_newer(world, aws):
     fs.release(aws, id=b1)
     rc, res, _ = run_event(world, fleet.event(s1, False))
     assert rc == 0 and res["outcome"] == "done", res
+    rc, res, _ = run_event(world, INFLIGHT)
+    assert rc == 0 and res["outcome"] == "done", res
     assert any("DeleteDBSnapshot " + t1 in s for s in res["steps"]), res["steps"]
     assert list(transit_copies(world, "daily1", False)) == [t2]
     rc, res, _ = run_event(world, SWEEP)
@@ -213,19 +226,24 @@ def test_reordered_finish_deletes_the_older_never_the_newer(world, aws):
 
 # ---- a stopped invocation ------------------------------------------------------------------
 
-def test_sweep_deletes_the_superseded_copy_a_stopped_invocation_left(world, aws):
+def test_sweep_deletes_the_superseded_copy_the_inflight_check_left(world, aws):
+    """The in-flight check did not run (its schedule off, or it failed): the hourly sweep
+    deletes the superseded T from its own listing."""
     fleet = Fleet(world, aws, days=3)
     fleet.dbs = [("daily1", False)]
-    fleet.ferry_day(1)
-    # Day 2's finish stops at its listing of the DB's copies (after tagging T2 kept).
-    aws.inject("DescribeDBSnapshots", "InternalFailure", status=500, count=10,
-               account=world.prod_account, match={"DBInstanceIdentifier": "daily1"})
-    (sid, res), = fleet.ferry_day(2).values()
-    assert res["outcome"] != "done", res
+    fleet.ferry_day(1, inflight=False)
+    (sid, res), = fleet.ferry_day(2, inflight=False).values()
+    assert res["outcome"] == "done", res
     t1, t2 = fs.transit_id("daily1-day-1"), fs.transit_id(sid)
     ts = transit_copies(world, "daily1", False)
-    assert set(ts) == {t1, t2} and ts[t2].get(KEPT) == "true"
+    assert set(ts) == {t1, t2} and ts[t1].get(KEPT) == ts[t2].get(KEPT) == "true"
+    # A failing in-flight check deletes nothing and loses nothing.
+    aws.inject("DescribeDBSnapshots", "InternalFailure", status=500, count=10,
+               account=world.prod_account)
+    rc, res, _ = run_event(world, INFLIGHT)
+    assert res["outcome"] == "pending" and "InternalFailure" in res["reason"], res
     aws.reset()     # the fault is over
+    assert set(transit_copies(world, "daily1", False)) == {t1, t2}
     rc, res, _ = run_event(world, SWEEP)
     assert rc == 0 and res["outcome"] == "done", res
     assert any("DeleteDBSnapshot " + t1 in s for s in res["steps"]), res["steps"]
