@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arn.h"
 #include "aws.h"
 #include "config.h"
 #include "keeper.h"
@@ -43,6 +42,7 @@ struct chain {
 	time_t			 cutoff;	/* 0: no retention window */
 	struct strset		 lineage;	/* sources with a copy here (not failed) */
 	struct strset		 ids;		/* "<i|c>:<id>" of the prefix taken here */
+	struct strset		 others;	/* those of them without snapferry's lineage */
 	unsigned		 inflight;	/* copies of snapferry's in flight here */
 	unsigned		 candidates, present, started, already, old, would, waiting;
 	unsigned		 quota, exhausted, foreign;
@@ -143,8 +143,10 @@ here_cb(const struct rds_snapshot *s, void *arg)
 		return (0);
 	if (set_add_own(&c->ids, kind_id(s->kind, s->id)) != 0)
 		goto nomem;
-	if (!names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_BACKUP) ||
-	    (s->status != NULL && rds_is_terminal(s->status)))
+	if (!names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_BACKUP))
+		return (set_add_own(&c->others, kind_id(s->kind, s->id)) != 0 ?
+		    (c->enomem = 1) : 0);
+	if (s->status != NULL && rds_is_terminal(s->status))
 		return (0);
 	if (s->status != NULL && (strcmp(s->status, "creating") == 0 ||
 	    strcmp(s->status, "copying") == 0 || strcmp(s->status, "pending") == 0))
@@ -286,7 +288,7 @@ there_cb(const struct rds_snapshot *s, void *arg)
 	const struct config *cfg = c->f->cfg;
 	struct keeper_copy kc;
 	char *lineage = NULL, *id = NULL, *k;
-	int at, taken;
+	int at, taken, foreign;
 
 	if (session_time_left_ms(c->f) < KEEPER_ITEM_MS) {
 		c->stop = 1;
@@ -321,7 +323,17 @@ there_cb(const struct rds_snapshot *s, void *arg)
 		    (k = kind_id(s->kind, id)) == NULL)
 			goto nomem;
 		taken = set_has(&c->ids, k);
+		foreign = set_has(&c->others, k);
 		free(k);
+		if (foreign) {
+			/* Not ours: never touched, never worked around (a human decides). */
+			c->foreign++;
+			add_item(c, id, "the name is taken here by a snapshot without snapferry's "
+			    "lineage: never touched, not copied");
+			result_warn(c->r, "chain: %s exists in %s without snapferry's lineage: "
+			    "not touched, %s not copied", id, cfg->region, s->id);
+			goto out;
+		}
 		if (!taken)
 			break;
 		free(id);
@@ -390,23 +402,26 @@ region(struct chain *c, const char *q)
 static int
 key_account_ok(struct chain *c)
 {
-	const char *key = c->f->cfg->backup_kms_key_id, *own;
-	struct arn a;
-	int ok = 1;
+	const char *key = c->f->cfg->backup_kms_key_id, *own, *p;
+	size_t len;
+	int i;
 
 	if (key == NULL || strncmp(key, "arn:", 4) != 0)
 		return (1);
+	/* arn:<partition>:kms:<region>:<account>:key/<id> (config checked the shape). */
+	for (p = key, i = 0; i < 4 && p != NULL; i++)
+		if ((p = strchr(p, ':')) != NULL)
+			p++;
+	if (p == NULL || (len = strcspn(p, ":")) != 12)
+		return (1);
 	if ((own = session_own_account(c->f, c->r)) == NULL)
 		return (0);
-	memset(&a, 0, sizeof(a));
-	if (arn_parse(key, &a) == 0 && a.account != NULL && strcmp(a.account, own) != 0) {
-		result_fail(c->r, "Snapferry.Config", "BACKUP_KMS_KEY_ID is a key of account %s "
-		    "in %s, but this keeper runs in account %s: give a key of account %s in %s",
-		    a.account, c->f->cfg->region, own, own, c->f->cfg->region);
-		ok = 0;
-	}
-	arn_clean(&a);
-	return (ok);
+	if (strncmp(p, own, 12) == 0 && own[12] == '\0')
+		return (1);
+	result_fail(c->r, "Snapferry.Config", "BACKUP_KMS_KEY_ID is a key of account %.12s in "
+	    "%s, but this keeper runs in account %s: give a key of account %s in %s", p,
+	    c->f->cfg->region, own, own, c->f->cfg->region);
+	return (0);
 }
 
 static void
@@ -426,6 +441,7 @@ report(struct chain *c, int alone, unsigned others)
 		cJSON_AddNumberToObject(x, "outsideRetention", c->old);
 		cJSON_AddNumberToObject(x, "waiting", c->waiting);
 		cJSON_AddNumberToObject(x, "inFlight", c->inflight);
+		cJSON_AddNumberToObject(x, "namesTaken", c->foreign);
 		if (c->f->cfg->dry_run)
 			cJSON_AddNumberToObject(x, "wouldCopy", c->would);
 		cJSON_AddItemToObject(x, "notCopied", c->items);
@@ -433,6 +449,7 @@ report(struct chain *c, int alone, unsigned others)
 	}
 	log_metric("ChainCopiesStarted", c->started, "Count", NULL, NULL);
 	log_metric("ChainCopiesWaiting", c->waiting, "Count", NULL, NULL);
+	log_metric("ChainNamesTaken", c->foreign, "Count", NULL, NULL);
 	if (r->outcome == RESULT_FAILED)
 		return;
 	if (c->enomem) {
@@ -508,4 +525,5 @@ out:
 	cJSON_Delete(c.items);
 	set_free(&c.lineage);
 	set_free(&c.ids);
+	set_free(&c.others);
 }

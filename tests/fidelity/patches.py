@@ -221,6 +221,10 @@ def find_snapshot(backend, identifier, resource_type, for_account=None):
         a = split_arn(identifier)
         if not a or a["service"] != "rds" or a["type"] != _kind(resource_type):
             return None
+        # A lost account's snapshots are out of everyone else's reach (POST
+        # /_fidelity/gone): a copy from production's share fails once production is gone.
+        if a["account"] != caller and STATE.is_gone(a["account"]):
+            return None
         other = rds_backend(a["account"], a["region"])
         snap = other.resource_map[resource_type].get(a["id"])
         if snap is None:
