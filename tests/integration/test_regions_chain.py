@@ -384,6 +384,36 @@ def test_in_flight_limit_leaves_the_rest_pending(kworld, aws):
     assert res["outcome"] == "done" and res["chain"]["started"] == 1, res
 
 
+def test_fidelity_models_the_cross_region_in_flight_limit(kworld, aws):
+    """The fidelity rule the chain's cap rests on: the 21st cross-Region copy in flight to
+    one destination Region is refused (AWS: up to 20 copy requests in progress to a single
+    destination Region per account); same-Region copies don't count."""
+    from botocore.exceptions import ClientError
+    w = kworld
+    two = Two(w)
+    b = two.ferry(w.snapshot_id)
+    src = two.snaps(w.region)[b]["DBSnapshotArn"]
+    aws.hold(True, accounts=[w.backup_account], regions=[R])
+    for i in range(20):
+        two.rds_r.copy_db_snapshot(SourceDBSnapshotIdentifier=src,
+                                   TargetDBSnapshotIdentifier=f"x-{i}",
+                                   KmsKeyId=two.key_r["Arn"])
+    with pytest.raises(ClientError) as e:
+        two.rds_r.copy_db_snapshot(SourceDBSnapshotIdentifier=src,
+                                   TargetDBSnapshotIdentifier="x-20", KmsKeyId=two.key_r["Arn"])
+    assert e.value.response["Error"]["Code"] == "SnapshotQuotaExceeded"
+    # One finished: a 20th may start; a same-Region copy (held too) is not counted.
+    fs.release(aws, id="x-0", account=w.backup_account, region=R)
+    two.rds_r.copy_db_snapshot(SourceDBSnapshotIdentifier="x-0", TargetDBSnapshotIdentifier="y")
+    two.rds_r.copy_db_snapshot(SourceDBSnapshotIdentifier=src, TargetDBSnapshotIdentifier="x-20",
+                               KmsKeyId=two.key_r["Arn"])
+    with pytest.raises(ClientError) as e:
+        two.rds_r.copy_db_snapshot(SourceDBSnapshotIdentifier=src,
+                                   TargetDBSnapshotIdentifier="x-21", KmsKeyId=two.key_r["Arn"])
+    assert e.value.response["Error"]["Code"] == "SnapshotQuotaExceeded"
+    aws.hold(False)
+
+
 # ---- DRY_RUN -----------------------------------------------------------------------------------
 
 def test_dry_run_names_each_cross_region_copy(kworld, aws):
