@@ -137,6 +137,7 @@ here_cb(const struct rds_snapshot *s, void *arg)
 {
 	struct chain *c = arg;
 	const char *prefix = c->f->cfg->name_prefix;
+	struct keeper_copy kc;
 	char *arn;
 
 	if (!prefixed(prefix, s->id))
@@ -151,6 +152,11 @@ here_cb(const struct rds_snapshot *s, void *arg)
 	if (s->status != NULL && (strcmp(s->status, "creating") == 0 ||
 	    strcmp(s->status, "copying") == 0 || strcmp(s->status, "pending") == 0))
 		c->inflight++;
+	/* Only a copy AWS's record agrees with stands for its source here: one whose tags
+	 * merely claim a lineage (made by hand, or planted) never keeps the chain away. */
+	keeper_copy_classify(prefix, s, &kc);
+	if (kc.mismatch[0] != '\0')
+		return (0);
 	if ((arn = names_lineage_arn(s->tags, s->n_tags)) == NULL)
 		return (0);
 	if (!set_has(&c->lineage, arn))
@@ -490,6 +496,13 @@ keeper_chain(struct session *f, time_t now, int alone, struct result *r)
 		if (alone)
 			result_finish(r, RESULT_IGNORED, "no chain: BACKUP_REGIONS lists no Region "
 			    "but this keeper's own (%s)", cfg->region);
+		return;
+	}
+	/* After a sweep that used the invocation up: the chain schedule comes soon. */
+	if (session_time_left_ms(f) < KEEPER_ITEM_MS) {
+		result_warn(r, "chain: not run, too close to the deadline; the next run does it");
+		if (alone || r->outcome != RESULT_FAILED)
+			result_finish(r, RESULT_PENDING, "chain: not run before the deadline");
 		return;
 	}
 	memset(&c, 0, sizeof(c));

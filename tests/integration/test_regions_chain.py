@@ -301,11 +301,22 @@ def test_forged_chained_tag_is_a_lineage_mismatch(kworld, aws):
                                TargetDBSnapshotIdentifier="snapferry-forged",
                                KmsKeyId=two.key_r["Arn"],
                                Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    # A copy claiming B_s's very lineage, which AWS's record does not back (its source is
+    # the backup account's B_s, no chained-from): it does not stand for the source here.
+    two.rds_r.copy_db_snapshot(SourceDBSnapshotIdentifier=src["DBSnapshotArn"],
+                               TargetDBSnapshotIdentifier="snapferry-planted",
+                               KmsKeyId=two.key_r["Arn"],
+                               Tags=[{"Key": k, "Value": v} for k, v in
+                                     two.tags(w.region, src["DBSnapshotArn"]).items()])
     rc, res, _ = run_env(two.keeper_env(RETENTION_DAYS="7"), {"action": "sweep"})
-    assert res["counts"]["lineageMismatches"] == 1, res
-    (m,) = res["lineageMismatches"]
-    assert m["snapshot"] == "snapferry-forged" and "AWS's source" in m["reason"], m
-    assert "snapferry-forged" in two.snaps(R)
+    assert res["counts"]["lineageMismatches"] == 2, res
+    reasons = {m["snapshot"]: m["reason"] for m in res["lineageMismatches"]}
+    assert "AWS's source" in reasons["snapferry-forged"], reasons
+    assert "account 012345678912" in reasons["snapferry-planted"], reasons
+    # ... so the chain of that sweep made the real B_r, and kept both.
+    assert res["chain"]["started"] == 1, res
+    assert {"snapferry-forged", "snapferry-planted", b} <= set(two.snaps(R))
+    assert_chained(two, b)
 
 
 # ---- retention per Region --------------------------------------------------------------------
