@@ -490,3 +490,65 @@ def test_no_other_region_no_chain(kworld, aws):
     assert rc == 0 and res["outcome"] == "ignored" and "no chain" in res["reason"], res
     rc, res, _ = run_env(env, {"action": "sweep"})
     assert res["outcome"] == "done" and "chain" not in res, res
+
+
+# ---- the backup template, rendered per Region ------------------------------------------------
+
+def _render(regions, region):
+    from fidelity.render import SAM_PYTHON, render_backup
+    from harness.rie_fixtures import skip_or_fail
+    if not SAM_PYTHON.exists():
+        skip_or_fail(f"{SAM_PYTHON} is missing: the SAM transform needs SAM CLI's venv")
+    acct = "210987654321"
+    params = {"ProductionFunctionRoleArn": "arn:aws:iam::123456789012:role/snapferry-function",
+              "ExternalId": "snapferry-ext-7f3a", "BackupRegions": regions}
+    return render_backup(params, acct, region,
+                         f"arn:aws:kms:{region}:{acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+
+
+def _statements(stack, role):
+    return {st["Sid"]: st for _, doc in stack.role_policies(role)
+            for st in doc["Statement"]}
+
+
+def test_backup_template_in_each_region():
+    """Three Regions, the stack of ap-south-1: its roles' names carry the Region; the keeper
+    reads the listed Regions only, copies into its own, uses keys through each listed
+    Region's RDS endpoint; its env names every Region and its own key; the chain schedule
+    sends {"action":"chain"}. One Region: none of it, today's names."""
+    regions = "us-east-1,eu-west-1,ap-south-1"
+    st = _render(regions, "ap-south-1")
+    assert st.resource("KeeperRole")["RoleName"] == "snapferry-keeper-ap-south-1"
+    assert st.resource("BackupRole")["RoleName"] == "snapferry-backup-ap-south-1"
+    k = _statements(st, "KeeperRole")
+    assert k["ChainReadOtherRegions"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": regions.split(",")}}
+    assert k["ChainCopyIntoThisRegion"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": "ap-south-1"}}
+    via = [f"rds.{r}.amazonaws.com" for r in regions.split(",")]
+    assert k["ChainKeysThroughRds"]["Condition"]["StringEquals"]["kms:ViaService"] == via
+    assert k["ChainGrantsForRdsOnly"]["Condition"]["StringEquals"]["kms:ViaService"] == via
+    assert k["ChainGrantsForRdsOnly"]["Condition"]["Bool"] == {
+        "kms:GrantIsForAWSResource": "true"}
+    assert k["ChainTagNewCopiesAtCreation"]["Condition"]["Null"] == {
+        "aws:ResourceTag/snapferry:created-by": "true"}
+    env = st.resolve(st.t["Resources"]["KeeperFunction"]["Properties"])["Environment"][
+        "Variables"]
+    assert env["BACKUP_REGIONS"] == regions
+    assert env["BACKUP_KMS_KEY_ID"].startswith("arn:aws:kms:ap-south-1:")
+    rule = st.resource("ChainScheduleRule")
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["Targets"][0]["Input"] == json.dumps(CHAIN, separators=(",", ":"))
+
+    one = _render("", "us-east-1")
+    assert one.resource("KeeperRole")["RoleName"] == "snapferry-keeper"
+    assert one.resource("BackupRole")["RoleName"] == "snapferry-backup"
+    assert not [s for s in _statements(one, "KeeperRole") if s.startswith("Chain")]
+    assert one.resource("ChainScheduleRule") is None
+    env = one.resolve(one.t["Resources"]["KeeperFunction"]["Properties"])["Environment"][
+        "Variables"]
+    assert "BACKUP_REGIONS" not in env and "BACKUP_KMS_KEY_ID" not in env
+    # BackupRegions naming only this Region: the keeper gets it, no chain.
+    own = _render("us-east-1", "us-east-1")
+    assert own.resource("KeeperRole")["RoleName"] == "snapferry-keeper"
+    assert own.resource("ChainScheduleRule") is None
