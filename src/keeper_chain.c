@@ -297,7 +297,9 @@ there_cb(const struct rds_snapshot *s, void *arg)
 	int at, taken, foreign;
 
 	if (session_time_left_ms(c->f) < KEEPER_ITEM_MS) {
+		/* The rest of this listing waits for the next run. */
 		c->stop = 1;
+		c->waiting++;
 		return (1);
 	}
 	keeper_copy_classify(cfg->name_prefix, s, &kc);
