@@ -178,6 +178,9 @@ def test_chain_every_kind_of_snapshot(kworld, aws, start_rie):
     assert rc == 0 and res_s["outcome"] == "done" and res_s["chain"]["started"] == 0, res_s
     assert res_s["chain"]["sources"] == 0, res_s      # every copy in r is a chained one
     assert not copies_in(aws, w.backup_account, w.region, mark)
+    log = keeper.log()
+    for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        assert bad not in log, log[-4000:]         # SNAPFERRY_VARIANT=asan
 
 
 # ---- production gone after B_s exists --------------------------------------------------------
