@@ -184,10 +184,50 @@ config_regions_load(struct config *c, config_getenv_fn get, struct config_error 
 	return (0);
 }
 
+/*
+ * The keeper's: it copies into AWS_REGION only (from the other Regions of BACKUP_REGIONS,
+ * keeper_chain), so BACKUP_KMS_KEY_ID is one key, of AWS_REGION.  Its account is checked
+ * when the keeper first learns its own (from its credentials), not here.
+ */
 int
-config_regions_keeper(struct config *c, config_getenv_fn get, struct config_error *err)
+config_keeper_regions_load(struct config *c, config_getenv_fn get, struct config_error *err)
 {
-	if (var(get, "BACKUP_REGIONS") == NULL)
+	const char *name = "BACKUP_KMS_KEY_ID", *v = var(get, name), *alias;
+	char kregion[40], kacct[13], s[48];
+	enum config_key_shape sh;
+
+	if (load_regions(c, get, "BACKUP_REGIONS", err) != 0)
+		return (-1);
+	if (find_region(c, c->region) < 0)
+		return (config_fail(err, "BACKUP_REGIONS", "must list this keeper's own Region %s "
+		    "(AWS_REGION): deploy one keeper in each destination Region", c->region));
+	if ((c->backup_region = strdup(c->region)) == NULL)
+		return (config_fail(err, "BACKUP_REGIONS", "could not be stored (out of memory)"));
+	/* Unset with other Regions listed: each chain run fails naming it (keeper_chain.c);
+	 * the disaster-day restore of bootstrap --event reads BACKUP_REGIONS without a key. */
+	if (v == NULL)
 		return (0);
-	return (load_regions(c, get, "BACKUP_REGIONS", err));
+	config_shown(s, v);
+	if (strchr(v, ',') != NULL)
+		return (config_fail(err, name, "is, on the keeper, the one key of its own Region "
+		    "%s (AWS_REGION), not a list (\"%s\"): each Region's keeper has its own",
+		    c->region, s));
+	if ((sh = config_key_shape(v, kregion, kacct, &alias)) == CONFIG_KEY_BAD)
+		return (config_fail(err, name, "must be a KMS key id, key ARN, alias/<name> or "
+		    "alias ARN of %s (AWS_REGION), not \"%s\"", c->region, s));
+	/* A multi-Region key: its replica with the same id in this Region. */
+	if (sh == CONFIG_KEY_ARN && strcmp(kregion, c->region) != 0 &&
+	    strstr(v, ":key/mrk-") != NULL) {
+		if ((c->backup_kms_key_id = config_key_arn_in(v, c->region)) == NULL)
+			return (config_fail(err, name, "could not be stored (out of memory)"));
+		return (0);
+	}
+	if ((sh == CONFIG_KEY_ARN || sh == CONFIG_KEY_ALIAS_ARN) &&
+	    strcmp(kregion, c->region) != 0)
+		return (config_fail(err, name, "is a key in %s, but this keeper copies into its "
+		    "own Region %s (AWS_REGION): give the key of %s (or a multi-Region key "
+		    "ARN, key/mrk-...)", kregion, c->region, c->region));
+	if ((c->backup_kms_key_id = strdup(v)) == NULL)
+		return (config_fail(err, name, "could not be stored (out of memory)"));
+	return (0);
 }

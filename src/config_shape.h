@@ -48,8 +48,13 @@ char	*config_key_arn_in(const char *arn, const char *region);
  *  backup_kms_key_id (the destination in AWS_REGION, else the first listed); 0, or -1 with
  *  ${err}. ${c}'s region and backup_account_id must be set; config_clean frees the rest. */
 int	config_regions_load(struct config *c, config_getenv_fn get, struct config_error *err);
-/** config_regions_keeper(c, get, err): the keeper's BACKUP_REGIONS, when set, into ${c}'s
- *  backup_regions (no keys): the Regions its CLI restore looks in.  0, or -1 with ${err}. */
-int	config_regions_keeper(struct config *c, config_getenv_fn get, struct config_error *err);
+/** config_keeper_regions_load(c, get, err): the keeper's BACKUP_REGIONS (every destination
+ *  Region, AWS_REGION among them; default AWS_REGION alone) and BACKUP_KMS_KEY_ID (the key
+ *  of AWS_REGION its chained copies are encrypted with: key id, alias or ARN of AWS_REGION,
+ *  or a multi-Region key ARN whose replica in AWS_REGION is used), into ${c}'s
+ *  backup_regions, backup_region (AWS_REGION) and backup_kms_key_id (NULL when unset).
+ *  0, or -1 with ${err} naming the variable (and the Region at fault). */
+int	config_keeper_regions_load(struct config *c, config_getenv_fn get,
+	    struct config_error *err);
 
 #endif

@@ -53,6 +53,7 @@ event_kind_name(enum event_kind k)
 	case EVENT_MANUAL_RESTORE:		return ("restore");
 	case EVENT_MANUAL_INFLIGHT:		return ("inflight");
 	case EVENT_MANUAL_DRILL:		return ("drill");
+	case EVENT_MANUAL_CHAIN:		return ("chain");
 	}
 	return ("unknown");
 }
@@ -214,6 +215,10 @@ parse_manual(const cJSON *root, struct event *ev)
 		ev->kind = EVENT_MANUAL_INFLIGHT;
 		return (F_OK);
 	}
+	if (strcmp(ev->action, "chain") == 0) {
+		ev->kind = EVENT_MANUAL_CHAIN;
+		return (F_OK);
+	}
 	if (strcmp(ev->action, "advance") == 0) {
 		char *snap = NULL;
 
@@ -304,7 +309,7 @@ parse_manual(const cJSON *root, struct event *ev)
 		return (F_OK);
 	}
 	return (bad(ev, EVENT_UNKNOWN, 1, "unknown action \"%.*s\" (expected sweep, inflight, "
-	    "advance, restore or drill)", CUT(ev->action, 60)));
+	    "advance, restore, drill or chain)", CUT(ev->action, 60)));
 }
 
 /* ---- EventBridge ------------------------------------------------------------------- */

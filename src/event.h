@@ -21,10 +21,11 @@ enum event_kind {
 	EVENT_MANUAL_ADVANCE,		/* {"action":"advance","snapshot":...} */
 	EVENT_MANUAL_RESTORE,		/* {"action":"restore","db":...[,"region":...]} */
 	EVENT_MANUAL_INFLIGHT,		/* {"action":"inflight"} (inflight.h) */
-	EVENT_MANUAL_DRILL		/* {"action":"drill"[,"db":...][,"region":...]} (keeper) */
+	EVENT_MANUAL_DRILL,		/* {"action":"drill"[,"db":...][,"region":...]} (keeper) */
+	EVENT_MANUAL_CHAIN		/* {"action":"chain"} (keeper, keeper_chain.h) */
 };
 /* The last kind: a new one goes before it, or becomes it (checks of the range use this). */
-#define EVENT_KIND_LAST	EVENT_MANUAL_DRILL
+#define EVENT_KIND_LAST	EVENT_MANUAL_CHAIN
 
 enum snap_kind {
 	SNAP_NONE = 0,		/* the event names no snapshot */

@@ -232,6 +232,11 @@ handler_invoke(const struct handler_ctx *ctx, const char *event, size_t len,
 		rc = set_error(out, "Event.Invalid", ev.reason);
 		goto done;
 	}
+	if (ev.kind == EVENT_MANUAL_CHAIN && cfg != NULL && cfg->mode == CONFIG_MODE_FERRY) {
+		rc = set_error(out, "Event.Invalid", "the cross-Region chain runs on the keeper "
+		    "(SNAPFERRY_MODE=keeper) of each destination Region, not on the ferry");
+		goto done;
+	}
 	if (ev.kind == EVENT_MANUAL_DRILL && cfg != NULL && cfg->mode == CONFIG_MODE_FERRY) {
 		rc = set_error(out, "Event.Invalid", "restore drills run on the keeper "
 		    "(SNAPFERRY_MODE=keeper) in the backup account, not on the ferry");

@@ -16,6 +16,7 @@
 #include "ferry.h"
 #include "session.h"
 #include "keeper.h"
+#include "keeper_chain.h"
 #include "log.h"
 #include "names.h"
 #include "rds.h"
@@ -129,9 +130,15 @@ keeper_run(struct session *f, const struct event *ev, time_t now, struct result 
 	case EVENT_SCHEDULED:
 	case EVENT_MANUAL_SWEEP:
 		keeper_sweep(f, now, r);
+		/* The copies of the other Regions not here yet (the chain action's work too). */
+		if (r->outcome != RESULT_FAILED)
+			keeper_chain(f, now, 0, r);
 		/* The sweep advances the drills in flight; it starts none. */
 		if (r->outcome != RESULT_FAILED)
 			drill_run(f, NULL, NULL, 0, now, r);
+		break;
+	case EVENT_MANUAL_CHAIN:
+		keeper_chain(f, now, 1, r);
 		break;
 	case EVENT_MANUAL_DRILL:
 		drill_run(f, ev->db, ev->drill_region, 1, now, r);

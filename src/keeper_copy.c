@@ -3,6 +3,7 @@
  * lineage tags are only cross-checked, and a disagreement is reported, never acted on.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arn.h"
@@ -10,6 +11,7 @@
 #include "keeper_copy.h"
 #include "names.h"
 #include "rds.h"
+#include "retry.h"
 
 /*
  * Slack when a source-time tag is compared with AWS's times: the tag holds the source's
@@ -35,10 +37,82 @@ starts_with_prefix(const char *id, const char *prefix)
 	return (id != NULL && strncmp(id, prefix, n) == 0 && id[n] == '-');
 }
 
+/*
+ * source_id_ok(prefix, id, kind, tag): 1 when ${id}, the id AWS records for the source of a
+ * chained copy, is one snapferry gives a backup copy of the source ${tag} names: its
+ * names_backup_id, a retry of it, or the id copies had before (names_copy_id).  The id is
+ * AWS's record and can't change; it binds the lineage's account and Region (hashed into
+ * it) to the copy.
+ */
+static int
+source_id_ok(const char *prefix, const char *id, enum rds_kind kind,
+    const struct arn_snapshot *tag)
+{
+	char *b, *x;
+	int at, ok = 0;
+
+	if ((b = names_backup_id(prefix, tag->id, kind, tag->account, tag->region)) == NULL)
+		return (0);
+	for (at = 1; at <= RETRY_ATTEMPTS && !ok; at++) {
+		if ((x = retry_id(b, kind, at)) == NULL)
+			break;
+		ok = strcmp(x, id) == 0;
+		free(x);
+	}
+	free(b);
+	if (!ok && (x = names_copy_id(prefix, tag->id, kind)) != NULL) {
+		ok = strcmp(x, id) == 0;
+		free(x);
+	}
+	return (ok);
+}
+
+/* chained(prefix, s, src, from, out): copy ${s} says it was chained from Region ${from};
+ *  AWS records ${src} as its source.  The lineage's account and region into ${out} when
+ *  AWS's record agrees, else ${out}'s mismatch says why. */
+static void
+chained(const char *prefix, const struct rds_snapshot *s, const struct arn_snapshot *src,
+    const char *from, struct keeper_copy *out)
+{
+	struct arn_snapshot self, tag;
+
+	out->chained = 1;
+	memset(&self, 0, sizeof(self));
+	memset(&tag, 0, sizeof(tag));
+	if (s->arn == NULL || arn_rds_snapshot(s->arn, &self) != 0) {
+		snprintf(out->mismatch, sizeof(out->mismatch), "AWS reports no ARN for it");
+		return;
+	}
+	if (strcmp(src->account, self.account) != 0 || strcmp(src->region, from) != 0 ||
+	    strcmp(src->region, self.region) == 0) {
+		snprintf(out->mismatch, sizeof(out->mismatch), "its %s tag is %.31s, AWS records "
+		    "a copy from account %s region %s", KEEPER_TAG_CHAINED_FROM, from,
+		    src->account, src->region);
+		goto out;
+	}
+	if (names_lineage_source(s->tags, s->n_tags, &tag) != 0) {
+		snprintf(out->mismatch, sizeof(out->mismatch), "its %s tag is no snapshot ARN",
+		    NAMES_TAG_SOURCE_ARN);
+		goto out;
+	}
+	if (strcmp(tag.region, from) != 0 || strlen(tag.account) != 12 ||
+	    strlen(tag.region) >= sizeof(out->region) ||
+	    !source_id_ok(prefix, src->id, s->kind, &tag)) {
+		snprintf(out->mismatch, sizeof(out->mismatch), "its %s tag (%.12s, "
+		    "%.20s) is not the lineage of %.50s, AWS's source", NAMES_TAG_SOURCE_ARN, tag.account, tag.region, src->id);
+		goto out;
+	}
+	memcpy(out->account, tag.account, 13);
+	snprintf(out->region, sizeof(out->region), "%s", tag.region);
+out:
+	arn_snapshot_clean(&tag);
+	arn_snapshot_clean(&self);
+}
+
 void
 keeper_copy_classify(const char *prefix, const struct rds_snapshot *s, struct keeper_copy *out)
 {
-	const char *db_tag, *time_tag;
+	const char *db_tag, *time_tag, *from;
 	struct arn_snapshot src, tag;
 	time_t tt;
 	int have_src = 0;
@@ -52,9 +126,15 @@ keeper_copy_classify(const char *prefix, const struct rds_snapshot *s, struct ke
 	out->failed = is_failed_status(s->status);
 
 	/* AWS's record: whose snapshot it was copied from, of which DB, taken when. */
+	from = rds_tag_get(s->tags, s->n_tags, KEEPER_TAG_CHAINED_FROM);
 	if (s->source_arn != NULL && arn_rds_snapshot(s->source_arn, &src) == 0) {
 		have_src = 1;
-		if (strlen(src.account) == 12 && strlen(src.region) < sizeof(out->region)) {
+		if (from != NULL) {
+			chained(prefix, s, &src, from, out);
+			if (out->mismatch[0] != '\0')
+				goto out;
+		} else if (strlen(src.account) == 12 &&
+		    strlen(src.region) < sizeof(out->region)) {
 			memcpy(out->account, src.account, 13);
 			snprintf(out->region, sizeof(out->region), "%s", src.region);
 		}

@@ -60,6 +60,12 @@ class Control:
             body["refuse_shared_encrypted_cross_region"] = refuse_shared_encrypted_cross_region
         return self._req("POST", "/_fidelity/rules", body)["rules"]
 
+    def gone(self, accounts, gone=True):
+        """The accounts are lost: nothing they sign succeeds, nobody reaches their
+        snapshots (POST /_fidelity/gone)."""
+        return self._req("POST", "/_fidelity/gone",
+                         {"accounts": list(accounts), "gone": gone})["gone"]
+
     def release(self, id=None, account=None, region=None):
         body = {k: v for k, v in (("id", id), ("account", account), ("region", region)) if v}
         return self._req("POST", "/_fidelity/release", body)["released"]

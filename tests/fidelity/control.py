@@ -29,6 +29,10 @@ Control API (JSON in, JSON out):
                           snapshot quota, both kinds (default 100; reset restores it):
                           DescribeAccountAttributes reports it, creates/copies beyond it are
                           refused with SnapshotQuotaExceeded
+  POST /_fidelity/gone     {"accounts":[..], "gone"?: bool}  the accounts are lost (closed,
+                          taken over): every request they sign is refused (403
+                          InvalidClientTokenId) and their snapshots, shared or not, are
+                          out of every other account's reach (a copy from them is NotFound)
   GET  /_fidelity/policy   the enforced-policy record: enabled, denials, errors, evaluated
   POST /_fidelity/policy   {"enabled": bool} switch enforcement (fidelity.policy; reset
                           turns it off) | {"role_credentials": role ARN} execution-role keys
@@ -164,6 +168,13 @@ class FidelityApp:
             return self.app(environ, start_response)
         entry = STATE.log_call(service, action, account, region, params)
         inj = STATE.take_injection(service, action, account, region, params)
+        if inj is None and STATE.is_gone(account):
+            # A lost account answers nothing of what it signs. AWS documents no single
+            # error for it (a closed account's keys stop working: InvalidClientTokenId,
+            # "The security token included in the request is invalid."); the point is
+            # that nothing the account signs succeeds.
+            inj = {"code": "InvalidClientTokenId", "status": 403,
+                   "message": "The security token included in the request is invalid."}
         if inj is not None:
             status, headers, payload = error_response(inj, service, is_json)
             entry["status"], entry["error"], entry["injected"] = status, inj["code"], True
@@ -266,6 +277,11 @@ class FidelityApp:
             return 200, {"reset": True}
         if route == "policy":
             return _policy_route(method, doc)
+        if route == "gone":
+            accounts = doc.get("accounts")
+            if not accounts or not isinstance(accounts, list):
+                raise ValueError("'accounts' (a list of account ids) is required")
+            return 200, {"gone": STATE.set_gone(accounts, bool(doc.get("gone", True)))}
         if route == "hold":
             STATE.set_hold(doc.get("enabled", True), doc.get("accounts"), doc.get("actions"),
                            doc.get("regions"))

@@ -221,6 +221,10 @@ def find_snapshot(backend, identifier, resource_type, for_account=None):
         a = split_arn(identifier)
         if not a or a["service"] != "rds" or a["type"] != _kind(resource_type):
             return None
+        # A lost account's snapshots are out of everyone else's reach (POST
+        # /_fidelity/gone): a copy from production's share fails once production is gone.
+        if a["account"] != caller and STATE.is_gone(a["account"]):
+            return None
         other = rds_backend(a["account"], a["region"])
         snap = other.resource_map[resource_type].get(a["id"])
         if snap is None:
@@ -508,6 +512,29 @@ def check_snapshot_quota(backend, kind):
     if manual_snapshots_used(backend, kind) >= snapshot_quota(backend.account_id,
                                                               backend.region_name):
         raise SnapshotQuotaExceededFault()
+
+
+# AWS (USER_CopySnapshot, Limitations): "You can have up to 20 snapshot copy requests in
+# progress to a single destination Region per account." Counted here over the copies from
+# another Region held in flight (creating / copying) in the destination account+Region. The
+# error AWS answers beyond it is not documented: SnapshotQuotaExceeded is this layer's
+# choice, NOT verified against a live account.
+CROSS_REGION_COPIES_IN_FLIGHT = 20
+
+
+def check_cross_region_copies(backend):
+    from moto.rds.models import DBSnapshot, DBClusterSnapshot
+    n = 0
+    for rtype in (DBSnapshot, DBClusterSnapshot):
+        for snap in backend.resource_map[rtype].values():
+            if getattr(snap, "_fidelity_copy_from_region", backend.region_name) != \
+                    backend.region_name and snap.status in ("creating", "copying"):
+                n += 1
+    if n >= CROSS_REGION_COPIES_IN_FLIGHT:
+        raise _err("SnapshotQuotaExceeded",
+                   f"You have {n} snapshot copy requests in progress to "
+                   f"{backend.region_name}; at most {CROSS_REGION_COPIES_IN_FLIGHT} are "
+                   "allowed per destination Region.")
 
 
 def bulk_snapshots(account, region, db, count, prefix=None, kind="instance",
@@ -908,10 +935,13 @@ def _patch_rds():
                          kms_key_id=None, tags=None, copy_tags=False, **kw):
         src = _check_copy_source(self, source_db_snapshot_identifier, DBSnapshot, kms_key_id)
         check_snapshot_quota(self, "instance")
+        if src.region != self.region_name:
+            check_cross_region_copies(self)
         earlier = list(self.database_snapshots.values())
         snap = orig_copy(self, source_db_snapshot_identifier, target_db_snapshot_identifier,
                          kms_key_id=kms_key_id or None, tags=tags, copy_tags=copy_tags, **kw)
         snap.snapshot_type = "manual"
+        snap._fidelity_copy_from_region = src.region
         if src.account_id != self.account_id or src.region != self.region_name:
             snap.source_db_snapshot_identifier = src.arn
             snap.source_region = src.region
@@ -948,12 +978,15 @@ def _patch_rds():
                        f"Snapshot {source_db_cluster_snapshot_identifier} is not encrypted: "
                        "KmsKeyId can't be given to copy it.")
         check_snapshot_quota(self, "cluster")
+        if src.region != self.region_name:
+            check_cross_region_copies(self)
         earlier = list(self.cluster_snapshots.values())
         snap = orig_copy_cluster(self, source_db_cluster_snapshot_identifier,
                                  target_db_cluster_snapshot_identifier,
                                  kms_key_id=kms_key_id or None, copy_tags=copy_tags,
                                  tags=tags, **kw)
         snap.snapshot_type = "manual"
+        snap._fidelity_copy_from_region = src.region
         if src.account_id != self.account_id or src.region != self.region_name:
             snap.source_db_cluster_snapshot_arn = src.arn
         record_copy(self, snap, src, "cluster", earlier)

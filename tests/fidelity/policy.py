@@ -42,7 +42,7 @@ from .patches import find_snapshot, rds_backend, resolve_key, split_arn
 # Condition keys the evaluator knows how to fill (lower case: keys are case-insensitive).
 CONTEXT_KEYS = ("sts:externalid", "aws:principalarn", "aws:principalaccount",
                 "aws:principalorgid", "kms:viaservice", "kms:grantisforawsresource",
-                "kms:calleraccount", "aws:tagkeys")
+                "kms:calleraccount", "aws:tagkeys", "aws:requestedregion")
 CONTEXT_PREFIXES = ("aws:resourcetag/", "aws:requesttag/")
 OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "ArnEquals",
              "ArnLike", "ArnNotEquals", "ArnNotLike", "Bool", "Null")
@@ -668,6 +668,10 @@ def _note(who, call, action, resource, considered):
 
 def _check(service, action, region, params, who, call):
     base = _base_context(who)
+    # aws:RequestedRegion: the Region the request is signed for and sent to (the SigV4
+    # credential scope), e.g. the keeper's chain lists another Region's copies there.
+    if region:
+        base["aws:requestedregion"] = region
     if service == "sts":
         if action == "GetCallerIdentity":
             return None     # AWS: no permission needed

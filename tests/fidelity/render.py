@@ -216,8 +216,11 @@ def render_backup(parameters, account, region, key_arn, template=None):
     policies name."""
     raw = _packaged(template or load(BACKUP_TEMPLATE))
     transformed = sam_transform(raw, {k: str(v) for k, v in parameters.items()}, region)
-    name = parameters.get("BackupRoleName", "snapferry-backup")
-    keeper = parameters.get("KeeperRoleName", "snapferry-keeper")
+    # The role names as the stack gives them (with several BackupRegions they carry the
+    # Region, issue 10): what Ref and GetAtt Arn of the roles return.
+    probe = Stack(transformed, parameters, account, region)
+    name = probe.resolve(transformed["Resources"]["BackupRole"]["Properties"]["RoleName"])
+    keeper = probe.resolve(transformed["Resources"]["KeeperRole"]["Properties"]["RoleName"])
     fn = KEEPER_FUNCTION
     return Stack(transformed, parameters, account, region,
                  refs={"BackupRole": name, "BackupKey": key_arn.rsplit("/", 1)[-1],
@@ -355,6 +358,7 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
     world.keeper_env = keeper_env
     world.keeper_role_arn = keeper_role_arn
     world.keeper_credentials = keeper_creds
+    world.backup_parameters = bp
     world.rendered = {
         "function_role": pstack.role_policies("FunctionRole"),
         "function_trust": pstack.resource("FunctionRole")["AssumeRolePolicyDocument"],
@@ -425,3 +429,31 @@ def add_enforced_production_account(control, world, account, db_id="orders",
     w.session_token = creds["SessionToken"]
     w.template_env = {k: str(v) for k, v in fn["Environment"]["Variables"].items()}
     return w
+
+
+def add_enforced_backup_region(control, world, region):
+    """The backup stack deployed once more, in `region` (issue 10: one stack per Region of
+    BackupRegions, the same parameters): its backup key, its roles (their names carry the
+    Region) and its keeper. Returns a dict: key_arn, keeper_env (the rendered keeper's
+    Environment), keeper_role_arn, keeper_credentials, rendered (its keeper role's and
+    key's policies)."""
+    from .world import admin_client
+    endpoint = control.endpoint
+    iam_b = admin_client(endpoint, "iam", world.backup_account, region)
+    kms_b = admin_client(endpoint, "kms", world.backup_account, region)
+    key = kms_b.create_key(Description=f"snapferry backup key ({region})")["KeyMetadata"]
+    bstack = render_backup(world.backup_parameters, world.backup_account, region, key["Arn"])
+    _deploy_role(iam_b, bstack, "BackupRole")
+    kms_b.put_key_policy(KeyId=key["KeyId"], PolicyName="default",
+                         Policy=json.dumps(bstack.resource("BackupKey")["KeyPolicy"]))
+    keeper_role = _deploy_role(iam_b, bstack, "KeeperRole")
+    keeper_role_arn = f"arn:aws:iam::{world.backup_account}:role/{keeper_role}"
+    fn = bstack.resolve(bstack.t["Resources"]["KeeperFunction"]["Properties"])
+    creds = control._req("POST", "/_fidelity/policy",
+                         {"role_credentials": keeper_role_arn,
+                          "session_name": "snapferry-keeper"})["credentials"]
+    return {"key_arn": key["Arn"], "keeper_role_arn": keeper_role_arn,
+            "keeper_env": {k: str(v) for k, v in fn["Environment"]["Variables"].items()},
+            "keeper_credentials": creds,
+            "rendered": {"keeper_role": bstack.role_policies("KeeperRole"),
+                         "backup_key": bstack.resource("BackupKey")["KeyPolicy"]}}

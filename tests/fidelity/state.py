@@ -41,6 +41,8 @@ class State:
             self.hold_actions = set(DEFAULT_HELD)
             self.injections = []
             self.strips = []
+            # Accounts that are gone (POST /_fidelity/gone): production lost.
+            self.gone = set()
             self.calls = []
             self.dropped_calls = 0
             self.copies = []
@@ -61,6 +63,19 @@ class State:
         with self.lock:
             return {"refuse_shared_encrypted_cross_region":
                     self.refuse_shared_encrypted_cross_region}
+
+    # ---- lost accounts -----------------------------------------------------------------
+    def set_gone(self, accounts, gone=True):
+        with self.lock:
+            if gone:
+                self.gone |= set(accounts)
+            else:
+                self.gone -= set(accounts)
+            return sorted(self.gone)
+
+    def is_gone(self, account):
+        with self.lock:
+            return account in self.gone
 
     # ---- holds -------------------------------------------------------------------------
     def set_hold(self, enabled, accounts=None, actions=None, regions=None):

@@ -798,12 +798,92 @@ def test_enforcement_is_per_world(aws):
 
 # ---- docs/permissions.md: for each permission, the call that needed it ----------------------
 
+# ---- issue 10: the keeper's chain, with the backup stack in two Regions ---------------------
+
+CHAIN_REGION = "eu-west-1"
+
+
+def test_keeper_chain_across_regions(enforced, start_rie):
+    """BackupRegions lists both Regions; the backup stack is deployed in each (its role
+    names carry the Region). The ferry makes B_s in the source Region; the keeper of the
+    other Region, with its rendered role and environment, copies B_s -> B_r: zero
+    denials, and the chain's permissions are the ones docs/permissions.md lists."""
+    from fidelity.render import add_enforced_backup_region
+    regions = f"us-east-1,{CHAIN_REGION}"
+    e = enforced(pinned=True, backup_parameters={"BackupRegions": regions})
+    w = e.world
+    assert w.role_name == "snapferry-backup-us-east-1"
+    assert w.keeper_env["BACKUP_REGIONS"] == regions
+    assert w.keeper_env["BACKUP_KMS_KEY_ID"] == w.backup_key_arn
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    b = fs.bid(w, w.snapshot_id)
+
+    r = add_enforced_backup_region(e.aws, w, CHAIN_REGION)
+    assert r["keeper_role_arn"].endswith(f":role/snapferry-keeper-{CHAIN_REGION}")
+    assert r["keeper_env"]["BACKUP_KMS_KEY_ID"] == r["key_arn"]
+    c = r["keeper_credentials"]
+    env = {"AWS_ENDPOINT_URL": w.endpoint, "AWS_REGION": CHAIN_REGION,
+           "AWS_DEFAULT_REGION": CHAIN_REGION, "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
+           "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+           "AWS_SESSION_TOKEN": c["SessionToken"], "LOG_LEVEL": "debug"}
+    env.update(r["keeper_env"])
+    rie = start_rie(fs.bootstrap_path(), env)
+    status, res = rie.invoke_json({"action": "chain"})
+    assert status == 200 and res.get("outcome") == "done", (res, e.record()["denials"])
+    assert res["chain"]["started"] == 1, res
+    from fidelity.world import admin_client
+    rds_r = admin_client(w.endpoint, "rds", w.backup_account, CHAIN_REGION)
+    (copy,) = rds_r.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert copy["DBSnapshotIdentifier"] == b and copy["KmsKeyId"] == r["key_arn"]
+    # The keeper of r's sweep, the chain in it, under the same policies.
+    status, res = rie.invoke_json(dict(SCHEDULED, account=w.backup_account,
+                                       region=CHAIN_REGION))
+    assert status == 200 and res.get("outcome") == "done", res
+    assert res["counts"]["lineageMismatches"] == 0 and res["chain"]["present"] == 1, res
+    e.assert_no_denials()
+
+
+def test_keeper_chain_needs_its_statements(enforced, start_rie):
+    """Negative control: the second Region's keeper without ChainCopyIntoThisRegion is
+    denied the copy, naming the call."""
+    from fidelity.render import add_enforced_backup_region, load, BACKUP_TEMPLATE
+    regions = f"us-east-1,{CHAIN_REGION}"
+    e = enforced(pinned=True, backup_parameters={"BackupRegions": regions})
+    w = e.world
+    assert e.event(w.snapshot_id).get("outcome") == "done"
+    r = add_enforced_backup_region(e.aws, w, CHAIN_REGION)
+    from fidelity.world import admin_client
+    iam = admin_client(w.endpoint, "iam", w.backup_account, CHAIN_REGION)
+    role = r["keeper_role_arn"].rsplit("/", 1)[-1]
+    for name, doc in r["rendered"]["keeper_role"]:
+        if name == "snapferry-keeper-rds":
+            doc = dict(doc, Statement=[st for st in doc["Statement"]
+                                       if st.get("Sid") != "ChainCopyIntoThisRegion"])
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(doc))
+    c = r["keeper_credentials"]
+    env = {"AWS_ENDPOINT_URL": w.endpoint, "AWS_REGION": CHAIN_REGION,
+           "AWS_DEFAULT_REGION": CHAIN_REGION, "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
+           "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+           "AWS_SESSION_TOKEN": c["SessionToken"]}
+    env.update(r["keeper_env"])
+    rie = start_rie(fs.bootstrap_path(), env)
+    status, res = rie.invoke_json({"action": "chain"})
+    assert res.get("errorType") == "Snapferry.AccessDenied", res
+    denials = e.record()["denials"]
+    assert any(d["action"] == "rds:CopyDBSnapshot" for d in denials), denials
+    assert load(BACKUP_TEMPLATE)    # the template itself is untouched
+
+
 def needed_table(evaluated):
     """{(principal role name, permission): (sorted statements, sorted calls)} of the
     allowed requests; the role's own `sts:AssumeRole` call is its caller's."""
     out = {}
     for x in evaluated:
         role = x["principal"].rsplit("/", 1)[-1]
+        # with several BackupRegions the role names carry the Region (issue 10): one row
+        # per role of the template, whatever its Region
+        role = re.sub(r"-[a-z]{2}(-[a-z]+)+-[0-9]+$", "", role)
         k = (role, x["action"])
         st, calls = out.setdefault(k, (set(), set()))
         # a customer key's id is the test's own: "customer key" in the docs

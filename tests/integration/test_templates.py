@@ -278,8 +278,9 @@ def test_every_contract_variable_is_a_parameter(prod, backup):
     keeper = backup["Resources"]["KeeperFunction"]["Properties"]["Environment"]["Variables"]
     # the ferry (production): everything but the keeper's; SNAPFERRY_MODE unset (default)
     assert set(ferry) == ((names - KEEPER_ONLY) | KEPT_SPELLINGS) - NOT_DEPLOYED
-    # the keeper (backup account): its own, and nothing of the ferry's
-    assert set(keeper) == KEEPER_ONLY | BOTH_MODES
+    # the keeper (backup account): its own, and nothing of the ferry's but the two the
+    # chain reads there too (issue 10: every destination Region, its own Region's key)
+    assert set(keeper) == KEEPER_ONLY | BOTH_MODES | {"BACKUP_REGIONS", "BACKUP_KMS_KEY_ID"}
     assert keeper["SNAPFERRY_MODE"] == "keeper"
     _env_from_parameters(prod, ferry)
     _env_from_parameters(backup, keeper, constant={"SNAPFERRY_MODE"})
@@ -469,7 +470,13 @@ def test_split_between_the_accounts(prod, backup):
     assert "rds:ModifyDBSnapshotAttribute" in p
     assert "rds:RestoreDBInstanceFromDBSnapshot" in k and "rds:RestoreDBInstanceFromDBSnapshot" not in p
     assert "rds:CopyDBSnapshot" in p and "rds:CopyDBSnapshot" in b
-    assert not any(a.startswith("rds:Copy") for a in k), "the keeper only keeps"
+    # the keeper copies only within the backup account: its chain (issue 10), from this
+    # account's copies in the other Regions into its own
+    for a in ("rds:CopyDBSnapshot", "rds:CopyDBClusterSnapshot"):
+        (chain,) = k[a]
+        assert chain["Sid"] == "ChainCopyIntoThisRegion", chain
+        for r in as_list(chain["Resource"]):
+            assert "${AWS::AccountId}:" in r["Fn::Sub"] and "${NamePrefix}-*" in r["Fn::Sub"]
 
 
 # Issue 15: the ferry-facing role may only add (the bunker contract, exactly).
@@ -495,7 +502,9 @@ def test_backup_role_is_add_only(backup):
     assert trust["Condition"]["ArnEquals"] == {"aws:PrincipalArn": {"Ref": "ProductionFunctionRoleArn"}}
     assert "Service" not in trust["Principal"]
     assert backup["Parameters"]["ExternalId"]["MinLength"] >= 2   # no default: required
-    assert role["RoleName"] == {"Ref": "BackupRoleName"}
+    # IAM is global: with several Regions the name carries the Region (issue 10)
+    assert role["RoleName"] == {"Fn::If": ["SeveralRegions", {
+        "Fn::Sub": "${BackupRoleName}-${AWS::Region}"}, {"Ref": "BackupRoleName"}]}
     assert backup["Parameters"]["BackupRoleName"]["Default"] == "snapferry-backup"
     g = role_grants(backup, "BackupRole")
     assert set(g) == ADD_ONLY, sorted(set(g) ^ ADD_ONLY)
@@ -539,7 +548,8 @@ def test_keeper_role(backup):
     role = backup["Resources"]["KeeperRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
-    assert role["RoleName"] == {"Ref": "KeeperRoleName"}
+    assert role["RoleName"] == {"Fn::If": ["SeveralRegions", {
+        "Fn::Sub": "${KeeperRoleName}-${AWS::Region}"}, {"Ref": "KeeperRoleName"}]}
     assert backup["Parameters"]["KeeperRoleName"]["Default"] == "snapferry-keeper"
     g = role_grants(backup, "KeeperRole")
     (delete,) = {id(s): s for sts in (g["rds:DeleteDBSnapshot"], g["rds:DeleteDBClusterSnapshot"])
@@ -553,7 +563,8 @@ def test_keeper_role(backup):
         assert a in g, a
     assert "RestoreOn" not in backup.get("Conditions", {})
     assert not any("Fn::If" in json.dumps(st) for sts in g.values() for st in sts)
-    tag, result = g["rds:AddTagsToResource"]
+    tag, result, chain = g["rds:AddTagsToResource"]
+    assert chain["Sid"] == "ChainTagNewCopiesAtCreation"
     assert not any("snapshot" in json.dumps(r) for r in as_list(tag["Resource"])), \
         "the keeper tags the DBs it restores"
     # ... and on a copy, only a restore drill's result (issue 13)

@@ -219,13 +219,22 @@ static const struct {
 	{ "BACKUP_ACCOUNT_ID", ACCT, 0, "is read by the ferry" },
 	{ "BACKUP_EXTERNAL_ID", "ext-id", 0, "is read by the ferry" },
 	{ "SHARE_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
-	{ "BACKUP_KMS_KEY_ID", KEY, 0, "is read by the ferry" },
 	{ "BACKUP_REGION", "us-east-1", 0, "is read by the ferry" },
-	/* The keeper reads BACKUP_REGIONS too (issue 10): the Regions its CLI restore
-	 * looks in; malformed, it is refused as on the ferry. */
-	{ "BACKUP_REGIONS", "us-east-1,eu-west-1", 1, NULL },
+	/* Read by both: on the keeper, every destination Region and its own Region's key. */
+	{ "BACKUP_REGIONS", "us-east-1", 1, NULL },
+	{ "BACKUP_REGIONS", "eu-west-1", 0, "must list this keeper's own Region us-east-1" },
 	{ "BACKUP_REGIONS", "us-east-1,us-east-1", 0, "lists us-east-1 twice" },
-	{ "BACKUP_REGIONS", "us-east-1,Frankfurt", 0, "\"Frankfurt\" is not a region" },
+	{ "BACKUP_REGIONS", "us-east-1,eu-west", 0, "\"eu-west\" is not a region" },
+	{ "BACKUP_KMS_KEY_ID", KEY, 1, NULL },
+	{ "BACKUP_KMS_KEY_ID", "alias/snapferry-backup", 1, NULL },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:us-east-1:" ACCT ":key/" KEY, 1, NULL },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:eu-west-1:" ACCT ":key/mrk-1234abcd12ab34cd56ef1234567890ab", 1, NULL },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:eu-west-1:" ACCT ":key/" KEY, 0,
+	    "is a key in eu-west-1, but this keeper copies into its own Region us-east-1" },
+	{ "BACKUP_KMS_KEY_ID", "arn:aws:kms:eu-west-1:" ACCT ":alias/snapferry-backup", 0,
+	    "is a key in eu-west-1" },
+	{ "BACKUP_KMS_KEY_ID", KEY "," KEY, 0, "not a list" },
+	{ "BACKUP_KMS_KEY_ID", "not a key", 0, "must be a KMS key id" },
 	{ "INCLUDE_PATTERN", "x", 0, "is read by the ferry" },
 	{ "EXCLUDE_PATTERN", "x", 0, "is read by the ferry" },
 	{ "TRANSIT_CLEANUP", "off", 0, "is read by the ferry" },
@@ -292,6 +301,34 @@ test_keeper_table(void)
 	CHECK(config_load(&c, fake_getenv, &err) == -1);
 	CHECK_STR(err.var, "RETENTION_DAYS");
 	over_name = over2_name = NULL;
+
+	/* The chain's Regions and key: BACKUP_REGIONS with another Region and no key loads
+	 * (the CLI restore reads BACKUP_REGIONS without a key; each chain run fails naming it). */
+	over_name = "BACKUP_REGIONS";
+	over_value = "eu-west-1, us-east-1";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.n_backup_regions == 2 && c.backup_kms_key_id == NULL);
+	config_clean(&c);
+	over2_name = "BACKUP_KMS_KEY_ID";
+	over2_value = "arn:aws:kms:eu-west-1:" ACCT ":key/mrk-0123abcd12ab34cd56ef1234567890ab";
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.n_backup_regions == 2);
+	CHECK_STR(c.backup_regions[0], "eu-west-1");
+	CHECK_STR(c.backup_regions[1], "us-east-1");
+	CHECK_STR(c.backup_region, "us-east-1");
+	/* The multi-Region key's replica in the keeper's own Region. */
+	CHECK_STR(c.backup_kms_key_id, "arn:aws:kms:us-east-1:" ACCT ":key/mrk-0123abcd12ab34cd56ef1234567890ab");
+	config_clean(&c);
+	over2_value = "arn:aws:kms:eu-west-1:" ACCT ":key/" KEY;
+	CHECK(config_load(&c, fake_getenv, &err) == -1);
+	CHECK_STR(err.var, "BACKUP_KMS_KEY_ID");
+	CHECK(strstr(err.msg, "eu-west-1") != NULL);
+	/* Neither set: the keeper's own Region alone, no key, no chain. */
+	over_name = over2_name = NULL;
+	CHECK(config_load(&c, fake_getenv, &err) == 0);
+	CHECK(c.n_backup_regions == 1 && c.backup_kms_key_id == NULL);
+	CHECK_STR(c.backup_regions[0], "us-east-1");
+	config_clean(&c);
 	keeper = 0;
 }
 

@@ -73,6 +73,7 @@ static const struct expect samples[] = {
 	{ "manual-inflight.json", EVENT_MANUAL_INFLIGHT, 0, SNAP_NONE, NULL, 0 },
 	{ "manual-drill.json", EVENT_MANUAL_DRILL, 0, SNAP_NONE, NULL, 0 },
 	{ "manual-drill-db.json", EVENT_MANUAL_DRILL, 0, SNAP_NONE, NULL, 0 },
+	{ "keeper-chain.json", EVENT_MANUAL_CHAIN, 0, SNAP_NONE, NULL, 0 },
 };
 
 /* AWS's documented samples (../shared/reference/events/). */

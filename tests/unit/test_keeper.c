@@ -5,6 +5,7 @@
  * disagreement is reported, never acted on.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,10 +154,84 @@ test_classify(void)
 	CHECK(kc.failed && !kc.available);
 }
 
+/*
+ * A chained copy (issue 10): the keeper of eu-west-1 copied the backup copy B_s of
+ * us-east-1 (this backup account, 444455556666) into its Region; AWS records B_s as its
+ * source; its tags are B_s's lineage plus snapferry:chained-from.
+ */
+static void
+chained_copy(struct rds_snapshot *s, struct rds_tag *t, char *b_arn, size_t n,
+    const char *b_id, const char *from)
+{
+	copy_of(s, t, SRC, "orders", "2024-05-01T10:00:00Z");
+	s->id = (char *)(uintptr_t)b_id;
+	s->arn = (char *)(uintptr_t)"arn:aws:rds:eu-west-1:444455556666:snapshot:chained";
+	snprintf(b_arn, n, "arn:aws:rds:us-east-1:444455556666:snapshot:%s", b_id);
+	s->source_arn = b_arn;
+	t[5].key = (char *)(uintptr_t)KEEPER_TAG_CHAINED_FROM;
+	t[5].value = (char *)(uintptr_t)from;
+	s->n_tags = 6;
+}
+
+static void
+test_classify_chained(void)
+{
+	struct rds_snapshot s;
+	struct rds_tag t[6];
+	struct keeper_copy kc;
+	char *b, *b2, arn[300];
+
+	b = names_backup_id("snapferry", "orders-m1", RDS_INSTANCE, "111122223333", "us-east-1");
+	b2 = retry_id(b, RDS_INSTANCE, 2);
+	CHECK(b != NULL && b2 != NULL);
+
+	/* Attributed to the lineage's production account and source Region. */
+	chained_copy(&s, t, arn, sizeof(arn), b, "us-east-1");
+	keeper_copy_classify("snapferry", &s, &kc);
+	CHECK(kc.ours && kc.chained && kc.attributed && kc.available);
+	CHECK_STR(kc.mismatch, "");
+	CHECK_STR(kc.account, "111122223333");
+	CHECK_STR(kc.region, "us-east-1");
+	CHECK(kc.when == 1714557600);
+
+	/* A chained copy of a retry of B_s is one too. */
+	chained_copy(&s, t, arn, sizeof(arn), b2, "us-east-1");
+	keeper_copy_classify("snapferry", &s, &kc);
+	CHECK_STR(kc.mismatch, "");
+
+	/* AWS's source is not the backup id of that lineage: e.g. the tags name another
+	 * production account than the one hashed into the source copy's id. */
+	chained_copy(&s, t, arn, sizeof(arn), "snapferry-orders-m1-00000000", "us-east-1");
+	keeper_copy_classify("snapferry", &s, &kc);
+	CHECK(kc.chained && strstr(kc.mismatch, "AWS's source") != NULL);
+	CHECK(kc.account[0] == '\0');
+
+	/* chained-from names another Region than AWS's source. */
+	chained_copy(&s, t, arn, sizeof(arn), b, "ap-south-1");
+	keeper_copy_classify("snapferry", &s, &kc);
+	CHECK(strstr(kc.mismatch, KEEPER_TAG_CHAINED_FROM) != NULL);
+
+	/* The source copy in another account: a chain never leaves the backup account. */
+	chained_copy(&s, t, arn, sizeof(arn), b, "us-east-1");
+	snprintf(arn, sizeof(arn), "arn:aws:rds:us-east-1:999988887777:snapshot:%s", b);
+	keeper_copy_classify("snapferry", &s, &kc);
+	CHECK(strstr(kc.mismatch, "account 999988887777") != NULL);
+
+	/* The same copy without the chained-from tag: AWS's source account (the backup
+	 * account) disagrees with the lineage's, as for any copy. */
+	chained_copy(&s, t, arn, sizeof(arn), b, "us-east-1");
+	s.n_tags = 5;
+	keeper_copy_classify("snapferry", &s, &kc);
+	CHECK(!kc.chained && strstr(kc.mismatch, "account 444455556666") != NULL);
+	free(b);
+	free(b2);
+}
+
 int
 main(void)
 {
 	test_retry_id();
 	test_classify();
+	test_classify_chained();
 	UNIT_DONE();
 }
