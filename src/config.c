@@ -417,15 +417,24 @@ common:
 	    check_endpoint(get, "AWS_ENDPOINT_URL_KMS", err))
 		goto fail;
 
-	/* Several destinations are read and checked, but the ferry serves one of them yet. */
-	if (c->n_backup_regions > 1 && c->log_level <= LOG_WARN) {
-		cJSON *f = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(f, "BACKUP_REGIONS");
+	/* Which Regions the ferry fills itself and which the keepers chain (the rule of
+	 * ferry_destinations, ferry_policy.c): one line at start-up. */
+	if (c->mode == CONFIG_MODE_FERRY && c->log_level <= LOG_INFO) {
+		cJSON *f = cJSON_CreateObject();
+		cJSON *fills = cJSON_AddArrayToObject(f, "ferryCopiesTo");
+		cJSON *chains = cJSON_AddArrayToObject(f, "keepersChainTo");
+		int mine = 0;
 
 		for (i = 0; i < c->n_backup_regions; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(c->backup_regions[i]));
-		cJSON_AddStringToObject(f, "served", c->backup_region);
-		log_warn("BACKUP_REGIONS lists several Regions, but this version copies only to "
-		    "one of them (\"served\"): the others get no copy (README, Limitations)", f);
+			mine |= strcmp(c->backup_regions[i], c->region) == 0;
+		for (i = 0; i < c->n_backup_regions; i++)
+			cJSON_AddItemToArray(mine && strcmp(c->backup_regions[i], c->region) != 0 ?
+			    chains : fills, cJSON_CreateString(c->backup_regions[i]));
+		cJSON_AddStringToObject(f, "sourceRegion", c->region);
+		log_info(!mine ? "backup Regions: the ferry copies to each in one step "
+		    "(AWS_REGION is not one of them)" : c->n_backup_regions > 1 ? "backup "
+		    "Regions: the ferry copies to AWS_REGION; the keepers chain from there to "
+		    "the others" : "backup Region: the ferry copies to AWS_REGION", f);
 	}
 
 	return (0);

@@ -33,6 +33,8 @@ ferry_wait_budget_ms(const struct session *f)
 void
 ferry_flow_clean(struct flow *fl)
 {
+	size_t i;
+
 	if (fl->have_s)
 		rds_snapshot_clean(&fl->s);
 	if (fl->have_t)
@@ -45,6 +47,12 @@ ferry_flow_clean(struct flow *fl)
 	free(fl->copy_id);
 	free(fl->backup_id);
 	free(fl->first_id);
+	for (i = 0; i < fl->n_dests; i++) {
+		free(fl->dests[i].id);
+		free(fl->dests[i].first_id);
+		free(fl->dests[i].status);
+		free(fl->dests[i].why);
+	}
 	memset(fl, 0, sizeof(*fl));
 }
 
