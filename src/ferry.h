@@ -19,6 +19,9 @@
 struct config;
 struct rds_tag;
 
+/* Destinations of one source, at most (config_regions.c's REGIONS_MAX). */
+#define FERRY_DEST_MAX	16
+
 /* Kind hint for a reference that is a plain id: try instance, then cluster. */
 #define FERRY_KIND_ANY	(-1)
 

@@ -273,6 +273,14 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 	} else if (nref > 0) {
 		/* No clean-up: see the comment at the top. */
 		refused(f, fl, r);
+	} else if (pend > 0 && fl->n_dests == 1) {
+		/* One Region: the answer it always gave. */
+		d = &fl->dests[0];
+		if (d->status == NULL)
+			PENDING(f, r, "backup copy %s requested%s", d->id, retry_note(d->attempt));
+		else
+			PENDING(f, r, "backup copy %s is %s (%d%%)%s", d->id, d->status,
+			    d->percent, retry_note(d->attempt));
 	} else if (pend > 0) {
 		PENDING(f, r, "backup cop%s in progress: %s", pend == 1 ? "y" : "ies",
 		    pending_note(fl, note, sizeof(note)));

@@ -8,12 +8,10 @@
 
 #include <stdint.h>
 
+#include "ferry.h"
 #include "rds.h"
 #include "result.h"
 #include "session.h"
-
-/* Destinations of one source, at most (config_regions.c's REGIONS_MAX). */
-#define FERRY_DEST_MAX	16
 
 /* What the ferry knows of B in one destination Region (ferry_dest.c). */
 enum ferry_copy_state {
