@@ -113,6 +113,29 @@ def per_event(srv):
         w, fs.snapshot_event(w, "maz1-snap", "RDS-EVENT-0075", cluster=True)))
     rows.append(("Multi-AZ cluster snapshot (skipped)", r["outcome"], c))
 
+    # Several backup Regions (issue 10): the two remote Regions R1, R2 each get a key of
+    # the backup account; the source Region is either not a destination (the ferry copies
+    # to both in one step) or one of them (the ferry copies there; the keeper chains).
+    w = fresh()
+    from fidelity.world import admin_client
+    keys = {}
+    for reg in ("eu-west-1", "ap-southeast-2"):
+        kms = admin_client(w.endpoint, "kms", w.backup_account, reg)
+        keys[reg] = kms.create_key(Description=f"backup key {reg}")["KeyMetadata"]["Arn"]
+    two = {"BACKUP_REGION": "", "BACKUP_REGIONS": "eu-west-1,ap-southeast-2",
+           "BACKUP_KMS_KEY_ID": f'{keys["eu-west-1"]},{keys["ap-southeast-2"]}'}
+    (r, _, _), c = calls_during(aws, lambda: invoke(w, ev, **two))
+    rows.append(("two Regions, single step to both (aws/rds)", r["outcome"], c))
+    (r, _, _), c = calls_during(aws, lambda: invoke(w, ev, **two))
+    rows.append(("two Regions, same event again (duplicate)", r["outcome"], c))
+    w = fresh()
+    kms = admin_client(w.endpoint, "kms", w.backup_account, "eu-west-1")
+    k1 = kms.create_key(Description="backup key eu-west-1")["KeyMetadata"]["Arn"]
+    chain = {"BACKUP_REGION": "", "BACKUP_REGIONS": f"{w.region},eu-west-1",
+             "BACKUP_KMS_KEY_ID": f"{w.backup_key_arn},{k1}"}
+    (r, _, _), c = calls_during(aws, lambda: invoke(w, ev, **chain))
+    rows.append(("two Regions, source Region one (ferry part)", r["outcome"], c))
+
     print("API calls per event type (fidelity call log):")
     for name, outcome, c in rows:
         print(f"  {name:48s} {outcome:8s} {fmt(c)}")
