@@ -178,9 +178,10 @@ ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struc
 static const char *const single_step_refusals[] = { "InvalidParameterValue",
     "InvalidParameterCombination" };
 
-/* ferry_share(f, fl, r): share S or T with the backup account (once, for every Region). */
+/* ferry_share(f, fl, ours, r): share S or T with the backup account (once, for every
+ * Region); ${ours}: a B made earlier says the share of S is snapferry's, not the user's. */
 int
-ferry_share(struct session *f, struct flow *fl, struct result *r)
+ferry_share(struct session *f, struct flow *fl, int ours, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
@@ -190,7 +191,8 @@ ferry_share(struct session *f, struct flow *fl, struct result *r)
 
 	memset(&e, 0, sizeof(e));
 	/* S's own share: snapferry removes later only a share it added itself. */
-	if (!fl->need_transit && (before = ferry_shared_with_backup(f, fl->kind, id, r)) == -1)
+	if (!fl->need_transit && !ours &&
+	    (before = ferry_shared_with_backup(f, fl->kind, id, r)) == -1)
 		return (-1);
 	if (before) {
 		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",

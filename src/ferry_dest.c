@@ -194,7 +194,7 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 	size_t idx[FERRY_DEST_MAX], i, need = 0, avail = 0, pend = 0, nref = 0, would = 0;
 	struct ferry_dest *d;
 	char *base = NULL, note[1024];
-	int chained, rc, before, all_before = 1;
+	int chained, rc, before, ours, all_before = 1;
 
 	fl->n_dests = ferry_destinations(cfg, idx, FERRY_DEST_MAX, &chained);
 	if (fl->n_dests == 0 || (base = strdup(fl->backup_id)) == NULL) {
@@ -236,7 +236,11 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 		}
 		if (!fl->need_transit)
 			xstrdup_replace(&r->transit, NULL);
-		if ((before = ferry_share(f, fl, r)) == -1)
+		/* A B made earlier without the shared-before tag: the share on S is ours. */
+		for (i = 0, ours = 0; i < fl->n_dests; i++)
+			ours |= fl->dests[i].state != FERRY_COPY_ABSENT &&
+			    !fl->dests[i].shared_before;
+		if ((before = ferry_share(f, fl, ours, r)) == -1)
 			goto out;
 		for (i = 0; i < fl->n_dests; i++) {
 			d = &fl->dests[i];

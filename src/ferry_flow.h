@@ -89,10 +89,12 @@ int	ferry_make_t(struct session *f, struct flow *fl, struct result *r);
  * FERRY_COPY_AVAILABLE (fl->b), -1 when ${r} holds the outcome. (ferry_backup.c) */
 int	ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc,
 	    struct result *r);
-/* ferry_share(f, fl, r): share S or T (fl->need_transit) with the backup account, once for
- * every destination.  1 when S was shared before snapferry (it stays shared), 0 shared by
- * snapferry (or would be, in a dry run), -1 ${r} holds the outcome. (ferry_backup.c) */
-int	ferry_share(struct session *f, struct flow *fl, struct result *r);
+/* ferry_share(f, fl, ours, r): share S or T (fl->need_transit) with the backup account, once
+ * for every destination.  1 when S was shared before snapferry (it stays shared), 0 shared by
+ * snapferry (or would be, in a dry run), -1 ${r} holds the outcome.  ${ours} 1: a B of an
+ * earlier invocation lacks FERRY_TAG_SHARED_BEFORE, so a share found on S is snapferry's own
+ * (not checked, added again). (ferry_backup.c) */
+int	ferry_share(struct session *f, struct flow *fl, int ours, struct result *r);
 /* ferry_copy_b(f, fl, bc, before, r): copy the shared S or T into the backup account in
  * fl->dest_region with fl->dest_key (cross-Region in one step when that is not AWS_REGION),
  * with B's lineage tags.  0 requested or already there, 1 AWS refused the single step the

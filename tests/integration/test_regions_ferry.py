@@ -212,6 +212,29 @@ def test_one_region_refused_fails_keeps_the_other_and_the_share(world, aws):
     assert t not in fs.instance_snapshots(world, "prod")
 
 
+def test_share_of_an_earlier_invocation_is_not_taken_for_the_users(world, aws):
+    """S (unencrypted) is shared by snapferry and copied to R1, but R2's copy fails; the next
+    trigger finds S shared: R1's copy (without snapferry:shared-before) says the share is
+    snapferry's, so R2's copy gets no shared-before tag either, and the share is taken back."""
+    env, keys = regions_env(world)
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plaindb-snap")
+    aws.inject("CopyDBSnapshot", "InvalidParameterValue", count=1,
+               account=world.backup_account, region=R2, message="injected")
+    rc, res, _ = run_event(world, snapshot_event(world, "plaindb-snap"), **env)
+    assert rc == 1 and res["errorType"] == "Snapferry.AWSError", res
+    assert fs.shared_with(world, "plaindb-snap") == [world.backup_account]
+    rc, res, _ = run_event(world, snapshot_event(world, "plaindb-snap"), **env)
+    assert rc == 0, res
+    bid = fs.bid(world, "plaindb-snap")
+    assert_done_two(res, bid)
+    for r in (R1, R2):
+        b = snaps(world, r)[bid]
+        assert "snapferry:shared-before" not in tags(world, r, b["DBSnapshotArn"]), r
+    assert fs.shared_with(world, "plaindb-snap") == []
+    assert not any("not by snapferry" in s for s in res["steps"]), res["steps"]
+
+
 def test_old_rule_refuses_both_regions_unencrypted_still_goes(world, aws):
     env, keys = regions_env(world)
     aws.rules(refuse_shared_encrypted_cross_region=True)
