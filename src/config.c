@@ -418,8 +418,10 @@ common:
 		goto fail;
 
 	/* Which Regions the ferry fills itself and which the keepers chain (the rule of
-	 * ferry_destinations, ferry_policy.c): one line at start-up. */
-	if (c->mode == CONFIG_MODE_FERRY && c->log_level <= LOG_INFO) {
+	 * ferry_destinations, ferry_policy.c): one line at start-up, unless the one
+	 * destination is AWS_REGION (nothing crosses a Region). */
+	if (c->mode == CONFIG_MODE_FERRY && c->log_level <= LOG_INFO &&
+	    (c->n_backup_regions > 1 || strcmp(c->backup_regions[0], c->region) != 0)) {
 		cJSON *f = cJSON_CreateObject();
 		cJSON *fills = cJSON_AddArrayToObject(f, "ferryCopiesTo");
 		cJSON *chains = cJSON_AddArrayToObject(f, "keepersChainTo");
@@ -431,10 +433,9 @@ common:
 			cJSON_AddItemToArray(mine && strcmp(c->backup_regions[i], c->region) != 0 ?
 			    chains : fills, cJSON_CreateString(c->backup_regions[i]));
 		cJSON_AddStringToObject(f, "sourceRegion", c->region);
-		log_info(!mine ? "backup Regions: the ferry copies to each in one step "
-		    "(AWS_REGION is not one of them)" : c->n_backup_regions > 1 ? "backup "
-		    "Regions: the ferry copies to AWS_REGION; the keepers chain from there to "
-		    "the others" : "backup Region: the ferry copies to AWS_REGION", f);
+		log_info(mine ? "backup Regions: the ferry copies to AWS_REGION; the keepers "
+		    "chain from there to the others" : "backup Regions: the ferry copies to each "
+		    "in one step (AWS_REGION is not one of them)", f);
 	}
 
 	return (0);
