@@ -120,48 +120,40 @@ report(const struct config *cfg, struct flow *fl, struct result *r, int chained)
 	}
 }
 
-/* join(fl, state, buf, n): the Regions in ${state}, comma-separated, into ${buf}. */
+/* join(fl, state, b): the Regions in ${state}, comma-separated, appended to ${b}. */
 static const char *
-join(const struct flow *fl, enum ferry_copy_state state, char *buf, size_t n)
+join(const struct flow *fl, enum ferry_copy_state state, struct buf *b)
 {
-	size_t i, used = 0;
-	int w;
+	size_t i;
 
-	buf[0] = '\0';
-	for (i = 0; i < fl->n_dests; i++) {
-		if (fl->dests[i].state != state)
-			continue;
-		w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
-		    fl->dests[i].region);
-		if (w < 0 || (size_t)w >= n - used)
-			break;
-		used += (size_t)w;
-	}
-	return (buf);
+	for (i = 0; i < fl->n_dests; i++)
+		if (fl->dests[i].state == state)
+			(void)((b->len > 0 && buf_append_str(b, ", ") != 0) ||
+			    buf_append_str(b, fl->dests[i].region) != 0);
+	return (b->data != NULL ? b->data : "");
 }
 
-/* pending_note(fl, buf, n): "<id> in <region> is <status> (<pct>%)" for each copy in
- * progress, into ${buf}. */
+/* pending_note(fl, b): "<id> in <region> is <status> (<pct>%)" for each copy in progress,
+ * appended to ${b} (AWS's status is network data: no fixed-size buffer). */
 static const char *
-pending_note(const struct flow *fl, char *buf, size_t n)
+pending_note(const struct flow *fl, struct buf *b)
 {
-	size_t i, used = 0;
-	int w;
+	char pct[32];
+	size_t i;
 
-	buf[0] = '\0';
 	for (i = 0; i < fl->n_dests; i++) {
 		const struct ferry_dest *d = &fl->dests[i];
 
 		if (d->state != FERRY_COPY_PENDING)
 			continue;
-		w = snprintf(buf + used, n - used, "%s%s in %s is %s (%d%%)%s",
-		    used ? "; " : "", d->id, d->region, state_name(d), d->percent,
-		    retry_note(d->attempt));
-		if (w < 0 || (size_t)w >= n - used)
-			break;
-		used += (size_t)w;
+		snprintf(pct, sizeof(pct), " (%d%%)", d->percent);
+		(void)((b->len > 0 && buf_append_str(b, "; ") != 0) ||
+		    buf_append_str(b, d->id) != 0 || buf_append_str(b, " in ") != 0 ||
+		    buf_append_str(b, d->region) != 0 || buf_append_str(b, " is ") != 0 ||
+		    buf_append_str(b, state_name(d)) != 0 || buf_append_str(b, pct) != 0 ||
+		    buf_append_str(b, retry_note(d->attempt)) != 0);
 	}
-	return (buf);
+	return (b->data != NULL ? b->data : "");
 }
 
 /* refused(f, fl, r, code, why): ${r} fails: the single step was refused in some Regions. */
@@ -171,7 +163,8 @@ refused(struct session *f, struct flow *fl, struct result *r)
 	const struct config *cfg = f->cfg;
 	const struct ferry_dest *d = NULL;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
-	char regions[512];
+	struct buf regions;
+	const char *rs;
 	size_t i;
 
 	for (i = 0; i < fl->n_dests && d == NULL; i++)
@@ -179,12 +172,14 @@ refused(struct session *f, struct flow *fl, struct result *r)
 			d = &fl->dests[i];
 	if (d == NULL)
 		return;
-	join(fl, FERRY_COPY_REFUSED, regions, sizeof(regions));
+	buf_init(&regions, 4096);
+	rs = join(fl, FERRY_COPY_REFUSED, &regions);
 	session_count_metric(f, &f->counts.failed, "CopiesFailed");
 	result_fail(r, "Snapferry.CrossRegionRefused", FERRY_SINGLE_STEP_REASON,
 	    fl->need_transit ? "transit copy" : "snapshot", sh->id ? sh->id : fl->copy_id,
-	    cfg->region, regions, d->status ? d->status : "", d->why ? d->why : "",
-	    cfg->region, cfg->region, regions);
+	    cfg->region, rs, d->status ? d->status : "", d->why ? d->why : "", cfg->region,
+	    cfg->region, rs);
+	buf_clean(&regions);
 }
 
 void
@@ -193,9 +188,11 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 	const struct config *cfg = f->cfg;
 	size_t idx[FERRY_DEST_MAX], i, need = 0, avail = 0, pend = 0, nref = 0, would = 0;
 	struct ferry_dest *d;
-	char *base = NULL, note[1024];
+	struct buf note;
+	char *base = NULL;
 	int chained, rc, before, ours, all_before = 1;
 
+	buf_init(&note, 16384);
 	fl->n_dests = ferry_destinations(cfg, idx, FERRY_DEST_MAX, &chained);
 	if (fl->n_dests == 0 || (base = strdup(fl->backup_id)) == NULL) {
 		result_fail(r, "Snapferry.Internal", "no destination Region (out of memory)");
@@ -273,7 +270,7 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 	}
 	if (would > 0) {
 		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be created "
-		    "in %s", base, join(fl, FERRY_COPY_WOULD, note, sizeof(note)));
+		    "in %s", base, join(fl, FERRY_COPY_WOULD, &note));
 	} else if (nref > 0) {
 		/* No clean-up: see the comment at the top. */
 		refused(f, fl, r);
@@ -287,7 +284,7 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 			    d->percent, retry_note(d->attempt));
 	} else if (pend > 0) {
 		PENDING(f, r, "backup cop%s in progress: %s", pend == 1 ? "y" : "ies",
-		    pending_note(fl, note, sizeof(note)));
+		    pending_note(fl, &note));
 	} else if (avail == fl->n_dests) {
 		/* The user's own share of S stays only when every copy says so. */
 		fl->shared_before = all_before;
@@ -295,5 +292,6 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 	}
 out:
 	report(cfg, fl, r, chained);
+	buf_clean(&note);
 	free(base);
 }

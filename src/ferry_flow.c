@@ -108,10 +108,11 @@ ferry_vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
 		session_count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
-		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
-		    "another NAME_PREFIX", name, c == &f->rds ? "" :
-		    " in the backup account", fl->s_arn);
+		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s%s%s but does "
+		    "not carry snapferry's lineage tags for %s; rename or delete it, or set "
+		    "another NAME_PREFIX", name, c == &f->rds ? "" : " in the backup account",
+		    c == &f->rds || fl->dest_region == NULL ? "" : ", Region ",
+		    c == &f->rds || fl->dest_region == NULL ? "" : fl->dest_region, fl->s_arn);
 		return (-1);
 	}
 	if (!rds_is_terminal(snap->status))

@@ -235,6 +235,24 @@ def test_share_of_an_earlier_invocation_is_not_taken_for_the_users(world, aws):
     assert not any("not by snapferry" in s for s in res["steps"]), res["steps"]
 
 
+def test_name_conflict_in_one_region_names_it(world, aws):
+    """A snapshot of B's name without snapferry's lineage in R2: failed (NameConflict)
+    naming R2, never touched; the share and T stay (no clean-up before every copy is in)."""
+    from fidelity.world import admin_client
+    env, keys = regions_env(world)
+    rds = admin_client(world.endpoint, "rds", world.backup_account, R2)
+    rds.create_db_instance(DBInstanceIdentifier="someone", DBInstanceClass="db.t3.micro",
+                           Engine="postgres", AllocatedStorage=20, MasterUsername="u",
+                           MasterUserPassword="not-a-secret-1")
+    bid = fs.bid(world, world.snapshot_id)
+    rds.create_db_snapshot(DBInstanceIdentifier="someone", DBSnapshotIdentifier=bid)
+    rc, res, _ = run_event(world, snapshot_event(world, world.snapshot_id), **env)
+    assert rc == 1 and res["errorType"] == "Snapferry.NameConflict", res
+    assert f"Region {R2}" in res["errorMessage"], res["errorMessage"]
+    assert bid in snaps(world, R2) and not backup_copies(aws, world, target=bid)
+    assert not [c for c in aws.calls(action="DeleteDBSnapshot", account=world.backup_account)]
+
+
 def test_old_rule_refuses_both_regions_unencrypted_still_goes(world, aws):
     env, keys = regions_env(world)
     aws.rules(refuse_shared_encrypted_cross_region=True)
