@@ -301,6 +301,36 @@ def test_held_in_one_region_pending_no_cleanup_until_released(world, aws):
     assert len(backup_copies(aws, world, target=bid)) == 2
 
 
+def test_failed_copy_in_one_region_is_retried_there_only(world, aws):
+    """B ends failed in R2: the retry id (<B id>-r2) is copied in R2 only; R1's copy keeps
+    its id; clean-up waits for the retry; the sweep then counts the source done."""
+    env, keys = regions_env(world)
+    aws.hold(True, accounts=[world.backup_account])
+    ev = snapshot_event(world, world.snapshot_id)
+    rc, res, _ = run_event(world, ev, **env)
+    assert rc == 0 and res["outcome"] == "pending", res
+    first = fs.bid(world, world.snapshot_id)
+    fs.release(aws, "failed", account=world.backup_account, region=R2)
+    fs.release(aws, "available", account=world.backup_account, region=R1)
+    rc, res, _ = run_event(world, ev, **env)
+    assert rc == 0 and res["outcome"] == "pending", res
+    by = copies_by_region(res)
+    assert by[R1] == {**by[R1], "id": first, "status": "available"}, by
+    assert by[R2]["id"] == f"{first}-r2" and by[R2]["status"] == "creating", by
+    assert res["backup"] == first and f"{first}-r2 in {R2}" in res["reason"], res
+    assert fs.transit_id(world.snapshot_id) in fs.instance_snapshots(world, "prod")
+    assert sorted((c["region"], c["params"]["TargetDBSnapshotIdentifier"])
+                  for c in backup_copies(aws, world)) == sorted(
+        [(R1, first), (R2, first), (R2, f"{first}-r2")])
+    fs.release(aws, "available", account=world.backup_account, region=R2)
+    aws.hold(False)
+    rc, res, _ = run_event(world, ev, **env)
+    assert rc == 0 and res["outcome"] == "done", res
+    assert copies_by_region(res)[R2]["id"] == f"{first}-r2"
+    assert fs.transit_id(world.snapshot_id) not in fs.instance_snapshots(world, "prod")
+    assert not [c for c in aws.calls(action="DeleteDBSnapshot", account=world.backup_account)]
+
+
 def test_duplicate_and_concurrent_events_make_one_copy_per_region(world, aws):
     env, keys = regions_env(world)
     aws.hold(True)
