@@ -187,6 +187,7 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	size_t idx[FERRY_DEST_MAX], i, need = 0, avail = 0, pend = 0, nref = 0, would = 0;
+	int asked[FERRY_DEST_MAX] = { 0 };
 	struct ferry_dest *d;
 	struct buf note;
 	char *base = NULL;
@@ -248,12 +249,20 @@ ferry_to_destinations(struct session *f, struct flow *fl, struct result *r)
 			free(d->why);
 			d->status = d->why = NULL;
 			rc = ferry_copy_b(f, fl, d->bc, before, &d->status, &d->why, r);
-			if (rc == 0 && !cfg->dry_run)
-				rc = ferry_observe_b(f, fl, d->bc, r);
-			else if (rc == 0)
-				rc = FERRY_COPY_WOULD;
-			else if (rc == 1)
-				rc = FERRY_COPY_REFUSED;
+			asked[i] = rc == 0 && !cfg->dry_run;
+			store(fl, d, rc == 0 ? (cfg->dry_run ? FERRY_COPY_WOULD : FERRY_COPY_PENDING) :
+			    rc == 1 ? FERRY_COPY_REFUSED : -1);
+			if (rc == -1)
+				goto out;
+		}
+		/* Every copy is asked for before any is waited on (WAIT_SECONDS): they run
+		 * side by side. */
+		for (i = 0; i < fl->n_dests; i++) {
+			if (!asked[i])
+				continue;
+			d = &fl->dests[i];
+			load(fl, d);
+			rc = ferry_observe_b(f, fl, d->bc, r);
 			/* Not listed yet right after the request: in progress. */
 			store(fl, d, rc == FERRY_COPY_ABSENT ? FERRY_COPY_PENDING : rc);
 			if (rc == -1)

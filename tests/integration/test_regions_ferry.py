@@ -331,6 +331,21 @@ def test_failed_copy_in_one_region_is_retried_there_only(world, aws):
     assert not [c for c in aws.calls(action="DeleteDBSnapshot", account=world.backup_account)]
 
 
+def test_wait_seconds_asks_for_every_copy_before_waiting(world, aws):
+    """With WAIT_SECONDS, every Region's copy is requested before the invocation waits on
+    any: they run side by side (held here, so the wait runs out: pending)."""
+    env, keys = regions_env(world)
+    world.create_db("plaindb", encrypted=False)
+    world.create_snapshot("plaindb", "plaindb-snap")
+    aws.hold(True, accounts=[world.backup_account])
+    rc, res, _ = run_event(world, snapshot_event(world, "plaindb-snap"), WAIT_SECONDS="3",
+                           **env)
+    assert rc == 0 and res["outcome"] == "pending", res
+    calls = {c["region"]: c for c in backup_copies(aws, world)}
+    assert set(calls) == {R1, R2}, calls
+    assert abs(calls[R2]["time"] - calls[R1]["time"]) < 1.5, calls
+
+
 def test_duplicate_and_concurrent_events_make_one_copy_per_region(world, aws):
     env, keys = regions_env(world)
     aws.hold(True)
