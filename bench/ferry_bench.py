@@ -147,6 +147,37 @@ def per_event(srv):
         w.create_cluster_snapshot("maz1", "maz1-snap")
         count("Multi-AZ cluster snapshot (skipped)", rt,
               fs.snapshot_event(w, "maz1-snap", "RDS-EVENT-0075", cluster=True))
+        # Several backup Regions (issue 10): the two remote Regions each get a key of the
+        # backup account; the source Region is either not a destination (the ferry copies
+        # to both in one step) or one of them (the ferry copies there; the keepers chain).
+        from fidelity.world import admin_client
+        w, _ = fresh()
+        keys = {}
+        for reg in ("eu-west-1", "ap-southeast-2"):
+            kms = admin_client(w.endpoint, "kms", w.backup_account, reg)
+            keys[reg] = kms.create_key(Description=f"backup key {reg}")["KeyMetadata"]["Arn"]
+        two = {"BACKUP_REGION": "", "BACKUP_REGIONS": "eu-west-1,ap-southeast-2",
+               "BACKUP_KMS_KEY_ID": f'{keys["eu-west-1"]},{keys["ap-southeast-2"]}'}
+        runtimes.append(Runtime(w, **two))
+        rt = runtimes[-1]
+        count("warm-up: two Regions, the first invocation", rt,
+              fs.snapshot_event(w, w.snapshot_id))
+        w.create_snapshot(w.db_id, "proddb-manual-2")
+        ev = fs.snapshot_event(w, "proddb-manual-2")
+        count("two Regions, single step to both (aws/rds)", rt, ev)
+        count("two Regions, same event again (duplicate)", rt, ev)
+        w, _ = fresh()
+        kms = admin_client(w.endpoint, "kms", w.backup_account, "eu-west-1")
+        k1 = kms.create_key(Description="backup key eu-west-1")["KeyMetadata"]["Arn"]
+        chain = {"BACKUP_REGION": "", "BACKUP_REGIONS": f"{w.region},eu-west-1",
+                 "BACKUP_KMS_KEY_ID": f"{w.backup_key_arn},{k1}"}
+        runtimes.append(Runtime(w, **chain))
+        rt = runtimes[-1]
+        count("warm-up: source Region one of two, the first invocation", rt,
+              fs.snapshot_event(w, w.snapshot_id))
+        w.create_snapshot(w.db_id, "proddb-manual-2")
+        count("two Regions, source Region one (ferry part)", rt,
+              fs.snapshot_event(w, "proddb-manual-2"))
     finally:
         for rt in runtimes:
             rt.stop()

@@ -29,10 +29,9 @@
  * ignored: RETENTION_DAYS on a ferry would otherwise look like retention that runs.
  */
 static const char *const ferry_only[] = { "BACKUP_ACCOUNT_ID", "BACKUP_ROLE_ARN",
-    "BACKUP_EXTERNAL_ID", "SHARE_KMS_KEY_ID", "BACKUP_REGION", "INCLUDE_PATTERN",
-    "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS", NULL };
-/* BACKUP_REGIONS and BACKUP_KMS_KEY_ID are read by both: on the keeper they are every
- * destination Region and the key of its own Region (config_keeper_regions_load). */
+    "BACKUP_EXTERNAL_ID", "SHARE_KMS_KEY_ID", "BACKUP_KMS_KEY_ID", "BACKUP_REGION",
+    "BACKUP_REGIONS", "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS",
+    NULL };
 static const char *const keeper_only[] = { "RETENTION_DAYS", "RETENTION_MIN_COPIES",
     "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS", "RESTORE_SUBNET_GROUP",
     "RESTORE_SECURITY_GROUP_IDS", "DRILL_INCLUDE_PATTERN", "DRILL_CONCURRENCY", "DRILL_PROBE",
@@ -289,13 +288,9 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 
 	if (get_mode(get, c, err))
 		goto fail;
-	/* The keeper runs in the backup account with its own role: no backup target, only
-	 * the other destination Regions it chains copies from (keeper_chain). */
-	if (c->mode == CONFIG_MODE_KEEPER) {
-		if (config_keeper_regions_load(c, get, err) != 0)
-			goto fail;
+	/* The keeper runs in the backup account with its own role: no backup target. */
+	if (c->mode == CONFIG_MODE_KEEPER)
 		goto common;
-	}
 
 	if (required(get, "BACKUP_ACCOUNT_ID", &c->backup_account_id,
 	    "the 12-digit id of the backup account", err))
@@ -422,16 +417,25 @@ common:
 	    check_endpoint(get, "AWS_ENDPOINT_URL_KMS", err))
 		goto fail;
 
-	/* Several destinations are read and checked, but the ferry serves one of them yet. */
-	if (c->mode == CONFIG_MODE_FERRY && c->n_backup_regions > 1 &&
-	    c->log_level <= LOG_WARN) {
-		cJSON *f = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(f, "BACKUP_REGIONS");
+	/* Which Regions the ferry fills itself and which the keepers chain (the rule of
+	 * ferry_destinations, ferry_policy.c): one line at start-up, unless the one
+	 * destination is AWS_REGION (nothing crosses a Region). */
+	if (c->mode == CONFIG_MODE_FERRY && c->log_level <= LOG_INFO &&
+	    (c->n_backup_regions > 1 || strcmp(c->backup_regions[0], c->region) != 0)) {
+		cJSON *f = cJSON_CreateObject();
+		cJSON *fills = cJSON_AddArrayToObject(f, "ferryCopiesTo");
+		cJSON *chains = cJSON_AddArrayToObject(f, "keepersChainTo");
+		int mine = 0;
 
 		for (i = 0; i < c->n_backup_regions; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(c->backup_regions[i]));
-		cJSON_AddStringToObject(f, "served", c->backup_region);
-		log_warn("BACKUP_REGIONS lists several Regions, but this version copies only to "
-		    "one of them (\"served\"): the others get no copy (README, Limitations)", f);
+			mine |= strcmp(c->backup_regions[i], c->region) == 0;
+		for (i = 0; i < c->n_backup_regions; i++)
+			cJSON_AddItemToArray(mine && strcmp(c->backup_regions[i], c->region) != 0 ?
+			    chains : fills, cJSON_CreateString(c->backup_regions[i]));
+		cJSON_AddStringToObject(f, "sourceRegion", c->region);
+		log_info(mine ? "backup Regions: the ferry copies to AWS_REGION; the keepers "
+		    "chain from there to the others" : "backup Regions: the ferry copies to each "
+		    "in one step (AWS_REGION is not one of them)", f);
 	}
 
 	return (0);

@@ -152,7 +152,6 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 {
 	const struct config *cfg = f->cfg;
 	struct arn_snapshot a;
-	struct aws_client *bc;
 	struct aws_error e;
 	struct flow fl;
 	const char *id = ref, *src;
@@ -266,16 +265,9 @@ advance(struct session *f, int kind, const char *ref, struct result *r, int copi
 	if (fl.need_transit)
 		xstrdup_replace(&r->transit, fl.copy_id);
 
-	/* B first: after it is done, T is gone and must not come back. */
-	if ((bc = session_backup(f, r)) == NULL)
-		goto done;
-	if (ferry_observe_b(f, &fl, bc, r) != 0)
-		goto done;
-	if (fl.need_transit && ferry_make_t(f, &fl, r) != 0)
-		goto done;
-	if (!fl.need_transit)
-		xstrdup_replace(&r->transit, NULL);
-	ferry_share_and_copy(f, &fl, bc, r);
+	/* B in every destination Region first: after they are done, T is gone and must
+	 * not come back. */
+	ferry_to_destinations(f, &fl, r);
 
 done:
 	ferry_flow_clean(&fl);

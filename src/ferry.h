@@ -19,6 +19,9 @@
 struct config;
 struct rds_tag;
 
+/* Destinations of one source, at most (config_regions.c's REGIONS_MAX). */
+#define FERRY_DEST_MAX	16
+
 /* Kind hint for a reference that is a plain id: try instance, then cluster. */
 #define FERRY_KIND_ANY	(-1)
 
@@ -97,9 +100,12 @@ void	ferry_decide(const struct config *cfg, const struct rds_snapshot *s,
  *  SHARE_KMS_KEY_ID, given as that ARN or as the bare key id; 0 otherwise (an alias is
  *  not resolved: such a snapshot gets a transit copy, which is safe). */
 int	ferry_is_share_key(const struct config *cfg, const char *key);
-/** ferry_cross_region(cfg): 1 when the ferry's destination (cfg->backup_region) is not
- *  AWS_REGION: its copy is a single step, cross-account and cross-Region. */
-int	ferry_cross_region(const struct config *cfg);
+/** ferry_destinations(cfg, idx, max, chained): the Regions the ferry itself copies S into,
+ *  as indexes into cfg->backup_regions written to ${idx} (at most ${max}); their number.
+ *  AWS_REGION in BACKUP_REGIONS: only AWS_REGION, and *${chained} = 1 when there are others
+ *  (the keepers there chain their copies from it).  Otherwise every Region of
+ *  BACKUP_REGIONS, each a single-step cross-Region copy, and *${chained} = 0.  No I/O. */
+size_t	ferry_destinations(const struct config *cfg, size_t *idx, size_t max, int *chained);
 /** ferry_refusal_is_final(e, created, now): 1 when ${e} is AWS's "snapshot not in a valid
  *  state" refusal and the snapshot it names, taken at ${created} (0 = unknown), is more than
  *  FERRY_REFUSAL_HOURS older than ${now}: a permanent refusal, no longer "pending". */

@@ -1,6 +1,7 @@
 /*
- * ferry_backup: the backup copy B of S in the backup account: observe it (and its retry
- * attempts), share S or T and copy, and finish once B is available (un-share, T clean-up).
+ * ferry_backup: the backup copy B of S in one destination Region of the backup account:
+ * observe it (and its retry attempts), share S or T and copy; and finish once every B is
+ * available (un-share, T clean-up).  Which Regions, and when to finish: ferry_dest.c.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,10 +19,10 @@
 #include "retry.h"
 #include "transit_chain.h"
 
-/* finish(f, fl, r): B is available: un-share, keep T as the chain's newest, done (restores
- * are the keeper's). */
-static void
-finish(struct session *f, struct flow *fl, struct result *r)
+/* ferry_finish(f, fl, r): every B is available: un-share, keep T as the chain's newest,
+ * done (restores are the keeper's). */
+void
+ferry_finish(struct session *f, struct flow *fl, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	struct aws_error e;
@@ -32,8 +33,7 @@ finish(struct session *f, struct flow *fl, struct result *r)
 		/* T stays as the base of the next incremental copy (transit_chain.h). */
 		if ((worked = transit_chain_finish(f, fl, r)) < 0)
 			return;
-	} else if (fl->have_s && fl->have_b && rds_tag_get(fl->b.tags, fl->b.n_tags,
-	    FERRY_TAG_SHARED_BEFORE) != NULL) {
+	} else if (fl->have_s && fl->shared_before) {
 		result_step(r, "%s was shared with %s before snapferry: the share is left",
 		    fl->s.id, cfg->backup_account_id);
 	} else if (fl->have_s) {
@@ -43,8 +43,13 @@ finish(struct session *f, struct flow *fl, struct result *r)
 	}
 	if (worked)
 		session_count_metric(f, &f->counts.completed, "CopiesCompleted");
-	result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
-	    fl->backup_id, cfg->backup_account_id);
+	if (fl->n_dests > 1)
+		result_finish(r, RESULT_DONE, "backup copy %s is available in account %s in "
+		    "%zu Regions (see copies)", fl->dests[0].id, cfg->backup_account_id,
+		    fl->n_dests);
+	else
+		result_finish(r, RESULT_DONE, "backup copy %s is available in account %s",
+		    fl->n_dests == 1 ? fl->dests[0].id : fl->backup_id, cfg->backup_account_id);
 }
 
 /*
@@ -102,8 +107,9 @@ next_attempt(struct session *f, struct flow *fl, struct aws_client *bc, struct r
 }
 
 /*
- * ferry_observe_b(f, fl, bc, r): observe B (under its name, else under the old name).
- * 0 when the flow must go on to create B, -1 when ${r} holds the outcome.
+ * ferry_observe_b(f, fl, bc, r): observe B in fl->dest_region (under its name, else under
+ * the old name).  FERRY_COPY_ABSENT when the flow must go on to create B,
+ * FERRY_COPY_PENDING / FERRY_COPY_AVAILABLE (fl->b), -1 when ${r} holds the outcome.
  */
 int
 ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
@@ -122,7 +128,7 @@ ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struc
 		return (-1);
 	}
 	if (rc == 0)
-		return (0);
+		return (FERRY_COPY_ABSENT);
 	fl->have_b = 1;
 	if (rds_is_terminal(fl->b.status) && strcmp(fl->b.status, "deleting") != 0 &&
 	    fl->b.arn != NULL && names_has_lineage(fl->b.tags, fl->b.n_tags, fl->s_arn,
@@ -133,8 +139,7 @@ ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struc
 	switch (rds_wait_available(bc, fl->kind, fl->backup_id, &fl->b, ferry_wait_budget_ms(f),
 	    &e)) {
 	case RDS_WAIT_AVAILABLE:
-		finish(f, fl, r);
-		return (-1);
+		return (FERRY_COPY_AVAILABLE);
 	case RDS_WAIT_GONE:
 		fl->have_b = 0;
 		rds_snapshot_clean(&fl->b);
@@ -143,15 +148,13 @@ ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struc
 			PENDING(f, r, "backup copy %s disappeared", fl->backup_id);
 			return (-1);
 		}
-		return (0);
+		return (FERRY_COPY_ABSENT);
 	case RDS_WAIT_ERROR:
 		session_fail_rds(f, r, &e, fl->kind, RDS_OP_DESCRIBE, fl->backup_id,
 		    SESSION_BACKUP_ROLE);
 		return (-1);
 	default:
-		PENDING(f, r, "backup copy %s is %s (%d%%)%s", fl->backup_id,
-		    fl->b.status ? fl->b.status : "not ready", fl->b.percent, retry_note(fl->attempt));
-		return (-1);
+		return (FERRY_COPY_PENDING);
 	}
 }
 
@@ -160,51 +163,66 @@ ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc, struc
 static const char *const single_step_refusals[] = { "InvalidParameterValue",
     "InvalidParameterCombination" };
 
-/* ferry_share_and_copy(f, fl, bc, r): share S or T, copy it into the backup account (in
- * BACKUP_REGION: across Regions in one step when that is not AWS_REGION). */
-void
-ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, struct result *r)
+/* ferry_share(f, fl, ours, r): share S or T with the backup account (once, for every
+ * Region); ${ours}: a B made earlier says the share of S is snapferry's, not the user's. */
+int
+ferry_share(struct session *f, struct flow *fl, int ours, struct result *r)
 {
 	const struct config *cfg = f->cfg;
 	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
-	struct rds_tag tags[NAMES_MAX_TAGS + 1];	/* + snapferry:source-region */
+	const char *id = sh->id ? sh->id : fl->copy_id;
+	struct aws_error e;
+	int before = 0;
+
+	memset(&e, 0, sizeof(e));
+	/* S's own share: snapferry removes later only a share it added itself. */
+	if (!fl->need_transit && !ours &&
+	    (before = ferry_shared_with_backup(f, fl->kind, id, r)) == -1)
+		return (-1);
+	if (before) {
+		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
+		    id, cfg->backup_account_id);
+	} else if (cfg->dry_run) {
+		result_step(r, "would:%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), id,
+		    cfg->backup_account_id);
+	} else if (rds_modify_share(&f->rds, fl->kind, id, cfg->backup_account_id, 1,
+	    &e) != 0) {
+		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_SHARE), id,
+		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
+		    "to the function's role", sh);
+		return (-1);
+	} else {
+		ferry_note_shared(f, fl->kind, id);
+		result_step(r, "%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), id,
+		    cfg->backup_account_id);
+	}
+	return (before);
+}
+
+/* ferry_copy_b(f, fl, bc, before, code, why, r): copy the shared S or T to B in
+ * fl->dest_region. */
+int
+ferry_copy_b(struct session *f, struct flow *fl, struct aws_client *bc, int before,
+    char **code, char **why, struct result *r)
+{
+	const struct config *cfg = f->cfg;
+	const struct rds_snapshot *sh = fl->need_transit ? &fl->t : &fl->s;
+	struct rds_tag tags[NAMES_MAX_TAGS + 2];	/* + shared-before, source-region */
 	struct names_arn_tags at;
 	struct aws_error e;
 	const char *key;
 	size_t nt;
-	int rc, before = 0;
+	int rc, cross = strcmp(fl->dest_region, cfg->region) != 0;
 
 	memset(&e, 0, sizeof(e));
-	/* S's own share: snapferry removes later only a share it added itself. */
-	if (!fl->need_transit && (before = ferry_shared_with_backup(f, fl->kind, sh->id, r)) == -1)
-		return;
-	if (before) {
-		result_step(r, "%s is already shared with %s (not by snapferry): it stays shared",
-		    sh->id, cfg->backup_account_id);
-	} else if (cfg->dry_run) {
-		result_step(r, "would:%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
-		    cfg->backup_account_id);
-	} else if (rds_modify_share(&f->rds, fl->kind, sh->id, cfg->backup_account_id, 1,
-	    &e) != 0) {
-		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
-		    "allow rds:ModifyDBSnapshotAttribute / rds:ModifyDBClusterSnapshotAttribute "
-		    "to the function's role", sh);
-		return;
-	} else {
-		ferry_note_shared(f, fl->kind, sh->id);
-		result_step(r, "%s %s add %s", rds_op_name(fl->kind, RDS_OP_SHARE), sh->id,
-		    cfg->backup_account_id);
-	}
-
 	/* An unencrypted cluster snapshot copy refuses a KmsKeyId. */
-	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : cfg->backup_kms_key_id;
+	key = (fl->kind == RDS_CLUSTER && !fl->encrypted) ? NULL : fl->dest_key;
 	if (cfg->dry_run) {
-		result_step(r, "would:%s %s -> %s kms=%s (backup account %s, Region %s)",
-		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
-		    key ? key : "(none)", cfg->backup_account_id, cfg->backup_region);
-		result_finish(r, RESULT_PENDING, "dry run: the backup copy %s would be "
-		    "created", fl->backup_id);
-		return;
+		result_step(r, "would:%s %s -> %s kms=%s (backup account %s, Region %s%s)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn ? sh->arn : fl->copy_id,
+		    fl->backup_id, key ? key : "(none)", cfg->backup_account_id,
+		    fl->dest_region, cross ? ", single step across Regions" : "");
+		return (0);
 	}
 	/* B's lineage names S, whether T or S was shared. */
 	if (fl->have_s) {
@@ -222,13 +240,13 @@ ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, 
 	}
 	if (rc != 0) {
 		ferry_lineage_too_long(f, fl, r);
-		return;
+		return (-1);
 	}
 	if (before) {
 		tags[nt].key = FERRY_TAG_SHARED_BEFORE;
 		tags[nt++].value = "true";
 	}
-	if (ferry_cross_region(cfg)) {
+	if (cross) {
 		tags[nt].key = NAMES_TAG_SOURCE_REGION;
 		tags[nt++].value = cfg->region;
 	}
@@ -236,23 +254,22 @@ ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, 
 	names_arn_tags_clean(&at);
 	if (rc == 0) {
 		session_count_metric(f, &f->counts.started, "CopiesStarted");
-		result_step(r, "%s %s -> %s (backup account %s)",
+		result_step(r, "%s %s -> %s (backup account %s, Region %s)",
 		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
-		    cfg->backup_account_id);
+		    cfg->backup_account_id, fl->dest_region);
 	} else if (aws_error_has(&e, "AlreadyExists")) {
-		result_step(r, "%s %s: already exists in the backup account",
-		    rds_op_name(fl->kind, RDS_OP_COPY), fl->backup_id);
+		result_step(r, "%s %s: already exists in the backup account (Region %s)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), fl->backup_id, fl->dest_region);
 		aws_error_clear(&e);
-	} else if (fl->encrypted && ferry_cross_region(cfg) &&
-	    aws_str_in(e.code, single_step_refusals, 2)) {
+	} else if (fl->encrypted && cross && aws_str_in(e.code, single_step_refusals, 2)) {
 		/* Final: the same request gets the same answer; the chain is the way. */
-		session_count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.CrossRegionRefused", FERRY_SINGLE_STEP_REASON,
-		    fl->need_transit ? "transit copy" : "snapshot", sh->id, cfg->region,
-		    cfg->backup_region, e.code, e.message ? e.message : "", cfg->region,
-		    cfg->region, cfg->backup_region);
+		result_warn(r, "%s %s -> %s in %s: refused as a single step (%s: %s)",
+		    rds_op_name(fl->kind, RDS_OP_COPY), sh->arn, fl->backup_id,
+		    fl->dest_region, e.code, e.message ? e.message : "");
+		*code = strdup(e.code);
+		*why = strdup(e.message ? e.message : "");
 		aws_error_clear(&e);
-		return;
+		return (1);
 	} else {
 		ferry_fail_refused(f, r, &e, rds_op_name(fl->kind, RDS_OP_COPY), sh->arn,
 		    "BACKUP_ROLE_ARN needs rds:CopyDBSnapshot / rds:CopyDBClusterSnapshot and "
@@ -260,8 +277,7 @@ ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc, 
 		    "BACKUP_KMS_KEY_ID and SHARE_KMS_KEY_ID; the key policy of "
 		    "SHARE_KMS_KEY_ID must grant the backup account kms:Decrypt, "
 		    "kms:CreateGrant and kms:DescribeKey", sh);
-		return;
+		return (-1);
 	}
-	if (ferry_observe_b(f, fl, bc, r) == 0)
-		PENDING(f, r, "backup copy %s requested%s", fl->backup_id, retry_note(fl->attempt));
+	return (0);
 }

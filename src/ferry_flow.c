@@ -33,6 +33,8 @@ ferry_wait_budget_ms(const struct session *f)
 void
 ferry_flow_clean(struct flow *fl)
 {
+	size_t i;
+
 	if (fl->have_s)
 		rds_snapshot_clean(&fl->s);
 	if (fl->have_t)
@@ -45,6 +47,12 @@ ferry_flow_clean(struct flow *fl)
 	free(fl->copy_id);
 	free(fl->backup_id);
 	free(fl->first_id);
+	for (i = 0; i < fl->n_dests; i++) {
+		free(fl->dests[i].id);
+		free(fl->dests[i].first_id);
+		free(fl->dests[i].status);
+		free(fl->dests[i].why);
+	}
 	memset(fl, 0, sizeof(*fl));
 }
 
@@ -100,10 +108,11 @@ ferry_vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 	}
 	if (!names_has_lineage(snap->tags, snap->n_tags, fl->s_arn, role)) {
 		session_count_metric(f, &f->counts.failed, "CopiesFailed");
-		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s but does not "
-		    "carry snapferry's lineage tags for %s; rename or delete it, or set "
-		    "another NAME_PREFIX", name, c == &f->rds ? "" :
-		    " in the backup account", fl->s_arn);
+		result_fail(r, "Snapferry.NameConflict", "snapshot %s exists%s%s%s but does "
+		    "not carry snapferry's lineage tags for %s; rename or delete it, or set "
+		    "another NAME_PREFIX", name, c == &f->rds ? "" : " in the backup account",
+		    c == &f->rds || fl->dest_region == NULL ? "" : ", Region ",
+		    c == &f->rds || fl->dest_region == NULL ? "" : fl->dest_region, fl->s_arn);
 		return (-1);
 	}
 	if (!rds_is_terminal(snap->status))

@@ -8,11 +8,38 @@
 
 #include <stdint.h>
 
+#include "ferry.h"
 #include "rds.h"
 #include "result.h"
 #include "session.h"
 
-/* What one call of advance learns about S and its copies. */
+/* What the ferry knows of B in one destination Region (ferry_dest.c). */
+enum ferry_copy_state {
+	FERRY_COPY_ABSENT = 0,	/* not there (yet): to be copied */
+	FERRY_COPY_PENDING,	/* creating (or just requested) */
+	FERRY_COPY_AVAILABLE,
+	FERRY_COPY_REFUSED,	/* AWS refused the single step the old way */
+	FERRY_COPY_WOULD	/* dry run: would be copied */
+};
+
+struct ferry_dest {
+	const char		*region;	/* cfg->backup_regions[i] (borrowed) */
+	const char		*key;		/* cfg->backup_kms_keys[i] (borrowed) */
+	struct aws_client	*bc;		/* session_backup_in(region) */
+	char			*id;		/* B's id there: names_backup_id, a retry id or an
+						   old name */
+	char			*first_id;	/* B's id at attempt 1, once a retry is made */
+	int			 attempt;
+	enum ferry_copy_state	 state;
+	char			*status;	/* AWS's status, or the refusal's code */
+	char			*why;		/* the refusal's message */
+	int			 percent;
+	int			 shared_before;	/* B carries FERRY_TAG_SHARED_BEFORE */
+};
+
+/* What one call of advance learns about S and its copies.  The B fields (b, backup_id,
+ * attempt, first_id, dest_*) are those of the destination being worked on; ferry_dest.c
+ * moves them in and out of dests[]. */
 struct flow {
 	enum rds_kind		 kind;
 	struct rds_snapshot	 s, t, b;
@@ -27,6 +54,11 @@ struct flow {
 	int			 attempt;	/* of B: 1, or the retry id's (retry.h) */
 	char			*first_id;	/* B's id at attempt 1, once a retry is made */
 	int			 encrypted;
+	const char		*dest_region;	/* B's Region (borrowed from the config) */
+	const char		*dest_key;	/* B's KmsKeyId there */
+	struct ferry_dest	 dests[FERRY_DEST_MAX];
+	size_t			 n_dests;
+	int			 shared_before;	/* every B carries FERRY_TAG_SHARED_BEFORE */
 };
 
 #define PENDING(f, r, ...) do {						\
@@ -52,12 +84,28 @@ int	ferry_vet_copy(struct session *f, struct aws_client *c, struct flow *fl,
 /* ferry_make_t(f, fl, r): make sure the transit copy exists and is available:
  * 0 available (fl->t), -1 ${r} holds the outcome.  (ferry_transit.c) */
 int	ferry_make_t(struct session *f, struct flow *fl, struct result *r);
-/* ferry_observe_b(f, fl, bc, r): observe B; when available, finish (un-share, clean up).
- * 0 when the flow must go on to create B, -1 when ${r} holds the outcome. (ferry_backup.c) */
+/* ferry_observe_b(f, fl, bc, r): observe B in fl->dest_region (client ${bc}), and its retry
+ * attempts.  FERRY_COPY_ABSENT when it must be created, FERRY_COPY_PENDING or
+ * FERRY_COPY_AVAILABLE (fl->b), -1 when ${r} holds the outcome. (ferry_backup.c) */
 int	ferry_observe_b(struct session *f, struct flow *fl, struct aws_client *bc,
 	    struct result *r);
-/* ferry_share_and_copy(f, fl, bc, r): share S or T and copy it into the backup account. */
-void	ferry_share_and_copy(struct session *f, struct flow *fl, struct aws_client *bc,
-	    struct result *r);
+/* ferry_share(f, fl, ours, r): share S or T (fl->need_transit) with the backup account, once
+ * for every destination.  1 when S was shared before snapferry (it stays shared), 0 shared by
+ * snapferry (or would be, in a dry run), -1 ${r} holds the outcome.  ${ours} 1: a B of an
+ * earlier invocation lacks FERRY_TAG_SHARED_BEFORE, so a share found on S is snapferry's own
+ * (not checked, added again). (ferry_backup.c) */
+int	ferry_share(struct session *f, struct flow *fl, int ours, struct result *r);
+/* ferry_copy_b(f, fl, bc, before, r): copy the shared S or T into the backup account in
+ * fl->dest_region with fl->dest_key (cross-Region in one step when that is not AWS_REGION),
+ * with B's lineage tags.  0 requested or already there, 1 AWS refused the single step the
+ * old way (code and message in *${code}, *${why}, malloc'd), -1 ${r} holds the outcome. */
+int	ferry_copy_b(struct session *f, struct flow *fl, struct aws_client *bc, int before,
+	    char **code, char **why, struct result *r);
+/* ferry_finish(f, fl, r): every B is available: un-share, delete T, done. (ferry_backup.c) */
+void	ferry_finish(struct session *f, struct flow *fl, struct result *r);
+/* ferry_to_destinations(f, fl, r): observe B in every destination of the ferry, make T,
+ * share and copy where B is missing, and clean up once every copy is available.
+ * (ferry_dest.c) */
+void	ferry_to_destinations(struct session *f, struct flow *fl, struct result *r);
 
 #endif

@@ -17,11 +17,28 @@ ferry_refusal_is_final(const struct aws_error *e, time_t created, time_t now)
 	    now - created > (time_t)FERRY_REFUSAL_HOURS * 3600);
 }
 
-int
-ferry_cross_region(const struct config *cfg)
+size_t
+ferry_destinations(const struct config *cfg, size_t *idx, size_t max, int *chained)
 {
-	return (cfg->backup_region != NULL && cfg->region != NULL &&
-	    strcmp(cfg->backup_region, cfg->region) != 0);
+	size_t i, n = 0;
+
+	*chained = 0;
+	if (cfg->region == NULL)
+		return (0);
+	/* AWS_REGION is a destination: the ferry fills it alone, and every other Region's
+	 * keeper chains its copy from there (inside the backup account: it needs nothing
+	 * from production, so it completes even when production is lost). */
+	for (i = 0; i < cfg->n_backup_regions; i++)
+		if (strcmp(cfg->backup_regions[i], cfg->region) == 0) {
+			idx[0] = i;
+			*chained = cfg->n_backup_regions > 1;
+			return (max > 0);
+		}
+	/* It is not: no copy in this Region to chain from, so the ferry copies to each
+	 * Region in one step (cross-account and cross-Region). */
+	for (i = 0; i < cfg->n_backup_regions && n < max; i++)
+		idx[n++] = i;
+	return (n);
 }
 
 void

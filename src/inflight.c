@@ -199,11 +199,28 @@ done:
 	free(in.fail_reason);
 }
 
+/* ferry_region(cfg, region): the Region of BACKUP_REGIONS named ${region} when the ferry
+ *  fills it itself (ferry_destinations: a copy finished there is one of its own), else NULL. */
+static const char *
+ferry_region(const struct config *cfg, const char *region)
+{
+	size_t idx[FERRY_DEST_MAX], n, i;
+	int chained;
+
+	if (region == NULL)
+		return (NULL);
+	n = ferry_destinations(cfg, idx, FERRY_DEST_MAX, &chained);
+	for (i = 0; i < n; i++)
+		if (strcmp(cfg->backup_regions[idx[i]], region) == 0)
+			return (cfg->backup_regions[idx[i]]);
+	return (NULL);
+}
+
 int
 inflight_is_forwarded(const struct event *ev, const struct config *cfg)
 {
 	const char *b = cfg != NULL ? cfg->backup_account_id : NULL;
-	const char *br = cfg != NULL ? cfg->backup_region : NULL;
+	const char *br = cfg != NULL ? ferry_region(cfg, ev->arn.region) : NULL;
 
 	return (cfg != NULL && cfg->mode == CONFIG_MODE_FERRY && b != NULL && br != NULL &&
 	    ev->kind == EVENT_COPY_FINISHED && ev->snapshot_arn != NULL &&
@@ -228,8 +245,9 @@ inflight_forwarded(struct session *f, const struct event *ev, struct result *r)
 	memset(&b, 0, sizeof(b));
 	memset(&e, 0, sizeof(e));
 	r->dry_run = f->cfg->dry_run;
+	/* The copy's own Region (inflight_is_forwarded let only the ferry's Regions in). */
 	if ((own = session_own_account(f, r)) == NULL ||
-	    (bc = session_backup(f, r)) == NULL)
+	    (bc = session_backup_in(f, ev->arn.region, r)) == NULL)
 		return;
 	if ((rc = rds_describe_tagged(bc, kind, ev->arn.id, &b, &e)) == -1) {
 		session_fail_rds(f, r, &e, kind, RDS_OP_DESCRIBE, ev->arn.id,

@@ -216,10 +216,17 @@ err0:
 void
 session_clean(struct session *ses)
 {
+	size_t i;
+
 	if (ses->cfg == NULL)
 		return;
 	if (ses->have_backup_rds)
 		aws_client_clean(&ses->backup_rds);
+	for (i = 0; ses->have_backup_in != NULL && i < ses->cfg->n_backup_regions; i++)
+		if (ses->have_backup_in[i])
+			aws_client_clean(&ses->backup_in[i]);
+	free(ses->backup_in);
+	free(ses->have_backup_in);
 	aws_client_clean(&ses->sts);
 	aws_client_clean(&ses->kms);
 	aws_client_clean(&ses->rds);
@@ -231,26 +238,19 @@ session_clean(struct session *ses)
 	memset(ses, 0, sizeof(*ses));
 }
 
-struct aws_client *
-session_backup(struct session *ses, struct result *r)
+/* backup_creds(ses, r): the credentials of the backup account, BACKUP_ROLE_ARN assumed
+ *  once per session (the keeper's own).  NULL with ${r} failed. */
+static const struct aws_creds *
+backup_creds(struct session *ses, struct result *r)
 {
-	struct aws_error e;
 	const struct config *cfg = ses->cfg;
-	int rc;
+	struct aws_error e;
 
-	if (ses->have_backup_rds)
-		return (&ses->backup_rds);
 	/* The keeper runs in the backup account with its own role: it assumes none. */
-	if (cfg->mode == CONFIG_MODE_KEEPER) {
-		if (aws_client_init(&ses->backup_rds, ses->http, "rds", cfg->region,
-		    &ses->creds) != 0) {
-			result_fail(r, "Snapferry.Internal", "out of memory");
-			return (NULL);
-		}
-		ses->backup_rds.deadline_ms = ses->deadline_ms;
-		ses->have_backup_rds = 1;
-		return (&ses->backup_rds);
-	}
+	if (cfg->mode == CONFIG_MODE_KEEPER)
+		return (&ses->creds);
+	if (ses->have_backup_creds)
+		return (&ses->backup_creds);
 	memset(&e, 0, sizeof(e));
 	ses->backup_src.cache = ses->role_cache;
 	ses->backup_src.sts = &ses->sts;
@@ -264,19 +264,85 @@ session_backup(struct session *ses, struct result *r)
 		    "BACKUP_EXTERNAL_ID when set)");
 		return (NULL);
 	}
-	rc = aws_client_init(&ses->backup_rds, ses->http, "rds", cfg->backup_region ?
-	    cfg->backup_region : cfg->region, &ses->backup_creds);
-	if (rc != 0) {
-		creds_clean(&ses->backup_creds);
+	ses->have_backup_creds = 1;
+	return (&ses->backup_creds);
+}
+
+/* backup_client(ses, c, region, r): ${c}, the backup account's RDS client in ${region}.
+ *  0, or -1 with ${r} failed. */
+static int
+backup_client(struct session *ses, struct aws_client *c, const char *region, struct result *r)
+{
+	const struct aws_creds *cr;
+
+	if ((cr = backup_creds(ses, r)) == NULL)
+		return (-1);
+	if (aws_client_init(c, ses->http, "rds", region, cr) != 0) {
 		result_fail(r, "Snapferry.Internal", "out of memory");
-		return (NULL);
+		return (-1);
 	}
-	ses->backup_rds.deadline_ms = ses->deadline_ms;
-	/* An invocation may outlast them (WAIT_SECONDS): each call renews them if needed. */
-	ses->backup_rds.refresh = assume_source_fetch;
-	ses->backup_rds.refresh_arg = &ses->backup_src;
+	c->deadline_ms = ses->deadline_ms;
+	if (ses->cfg->mode != CONFIG_MODE_KEEPER) {
+		/* An invocation may outlast them (WAIT_SECONDS): each call renews them if
+		 * needed. */
+		c->refresh = assume_source_fetch;
+		c->refresh_arg = &ses->backup_src;
+	}
+	return (0);
+}
+
+struct aws_client *
+session_backup(struct session *ses, struct result *r)
+{
+	const struct config *cfg = ses->cfg;
+	const char *region;
+
+	if (ses->have_backup_rds)
+		return (&ses->backup_rds);
+	/* The keeper's client is in its own Region. */
+	region = (cfg->mode == CONFIG_MODE_KEEPER || cfg->backup_region == NULL) ?
+	    cfg->region : cfg->backup_region;
+	if (backup_client(ses, &ses->backup_rds, region, r) != 0)
+		return (NULL);
 	ses->have_backup_rds = 1;
 	return (&ses->backup_rds);
+}
+
+struct aws_client *
+session_backup_in(struct session *ses, const char *region, struct result *r)
+{
+	const struct config *cfg = ses->cfg;
+	size_t i;
+
+	if (region == NULL || cfg->mode == CONFIG_MODE_KEEPER || cfg->backup_region == NULL ||
+	    strcmp(region, cfg->backup_region) == 0)
+		return (session_backup(ses, r));
+	for (i = 0; i < cfg->n_backup_regions; i++)
+		if (strcmp(cfg->backup_regions[i], region) == 0)
+			break;
+	if (i == cfg->n_backup_regions) {
+		result_fail(r, "Snapferry.Internal", "%s is not a Region of BACKUP_REGIONS",
+		    region);
+		return (NULL);
+	}
+	if (ses->backup_in == NULL) {
+		ses->backup_in = calloc(cfg->n_backup_regions, sizeof(*ses->backup_in));
+		ses->have_backup_in = calloc(cfg->n_backup_regions, 1);
+		if (ses->backup_in == NULL || ses->have_backup_in == NULL) {
+			free(ses->backup_in);
+			free(ses->have_backup_in);
+			ses->backup_in = NULL;
+			ses->have_backup_in = NULL;
+			result_fail(r, "Snapferry.Internal", "out of memory");
+			return (NULL);
+		}
+	}
+	if (!ses->have_backup_in[i]) {
+		if (backup_client(ses, &ses->backup_in[i], region, r) != 0)
+			return (NULL);
+		ses->have_backup_in[i] = 1;
+	}
+	return (&ses->backup_in[i]);
 }
 
 /* ---- the own account ------------------------------------------------------------ */

@@ -47,6 +47,11 @@ struct session {
 	struct aws_creds	 backup_creds;	/* what backup_rds borrows until it renews them */
 	struct assume_source	 backup_src;	/* backup_rds's credentials, renewed near expiry */
 	int			 have_backup_rds;
+	int			 have_backup_creds;	/* BACKUP_ROLE_ARN assumed (once) */
+	/* The other destination Regions' clients (cfg->backup_regions[i]), made on first use
+	 * with the same credentials: one AssumeRole serves every Region. */
+	struct aws_client	*backup_in;
+	unsigned char		*have_backup_in;
 	char			*account;	/* own account from STS, when the config lacks it */
 	/* The snapshot this invocation last shared with the backup account (ferry_share.c):
 	 * un-sharing it needs no read of its attribute first. */
@@ -63,6 +68,11 @@ void	session_clean(struct session *ses);
 /** session_backup(ses, r): the RDS client of the backup account (assumes BACKUP_ROLE_ARN
  *  with BACKUP_EXTERNAL_ID on first use); NULL with the failure and its fix recorded in ${r}. */
 struct aws_client *session_backup(struct session *ses, struct result *r);
+/** session_backup_in(ses, region, r): the backup account's RDS client in ${region}, one of
+ *  BACKUP_REGIONS (session_backup's for the primary destination, cfg->backup_region); the
+ *  role is assumed once for all of them.  NULL with the failure recorded in ${r}. */
+struct aws_client *session_backup_in(struct session *ses, const char *region,
+	    struct result *r);
 
 /** session_own_account(ses, r): this function's account: the configuration's (from the
  *  function ARN), else sts:GetCallerIdentity once per ${ses}.  NULL with ${r} failed when it

@@ -72,9 +72,11 @@ struct sweep {
 	char		*fail_type, *fail_reason;	/* first failure */
 
 	/* Backup account */
-	struct aws_client *bc;
-	struct hset	 done;		/* available backup copies */
+	struct aws_client *bc;		/* the first ferry Region's client */
+	struct hset	 done;		/* available backup copies (in every ferry Region) */
 	struct hset	 kept;		/* ...of them, those whose S needs no share check */
+	struct hset	 more_done, more_kept;	/* the same in one further ferry Region */
+	int		 more;		/* listing a further ferry Region: into more_* */
 	/* Sources of this account and region shared with the backup account, as the backup
 	 * account lists them (per kind: 0 not listed yet, 1 listed, -1 listing failed). */
 	struct hset	 shared;
@@ -248,6 +250,12 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 	kept = rds_tag_get(s->tags, s->n_tags, FERRY_TAG_SHARED_BEFORE) != NULL ||
 	    (s->source_arn != NULL && strcmp(s->source_arn, src) != 0);
 	free(src);
+	if (sw->more) {
+		/* A further Region only says which sources are done there too (the ages are
+		 * the first Region's, as the recovery-point metric always was). */
+		return (hset_add(&sw->more_done, h) != 0 || (kept &&
+		    hset_add(&sw->more_kept, h) != 0));
+	}
 	if (hset_add(&sw->done, h) != 0 || (kept && hset_add(&sw->kept, h) != 0))
 		return (1);
 	if ((db = rds_tag_get(s->tags, s->n_tags, NAMES_TAG_SOURCE_DB)) == NULL)
@@ -258,6 +266,64 @@ backup_cb(const struct rds_snapshot *s, void *arg)
 	if ((d = db_get(sw, db)) == NULL)
 		return (1);
 	db_note(d, t);
+	return (0);
+}
+
+static int	list(struct sweep *, struct aws_client *, enum rds_kind, const char *,
+		    rds_snapshot_cb, const char *);
+
+/* keep_common(hs, other): keep in sorted ${hs} only what sorted ${other} holds too. */
+static void
+keep_common(struct hset *hs, const struct hset *other)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < hs->n; i++)
+		if (hset_has(other, hs->v[i]))
+			hs->v[n++] = hs->v[i];
+	hs->n = n;
+}
+
+/*
+ * list_backups(sw, bc): listing 1 in every Region the ferry fills (ferry_destinations): a
+ * source is done only when its copy is available in each (the copies the keepers chain
+ * are theirs to watch).  ${bc} is the first Region's client, kept for listing 3.  0, or
+ * -1 with ${sw->r} failed.
+ */
+static int
+list_backups(struct sweep *sw, struct aws_client **bc)
+{
+	const struct config *cfg = sw->f->cfg;
+	size_t idx[FERRY_DEST_MAX], nd, j;
+	struct aws_client *c;
+	int chained, k;
+
+	if ((nd = ferry_destinations(cfg, idx, FERRY_DEST_MAX, &chained)) == 0) {
+		result_fail(sw->r, "Snapferry.Internal", "no destination Region");
+		return (-1);
+	}
+	for (j = 0; j < nd; j++) {
+		if ((c = session_backup_in(sw->f, cfg->backup_regions[idx[j]], sw->r)) == NULL)
+			return (-1);
+		if (j == 0)
+			*bc = c;
+		sw->more = j > 0;
+		sw->more_done.n = sw->more_kept.n = 0;
+		for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++)
+			if (list(sw, c, (enum rds_kind)k, "manual", backup_cb,
+			    "the backup account") != 0)
+				return (-1);
+		if (j == 0) {
+			hset_sort(&sw->done);
+			hset_sort(&sw->kept);
+			continue;
+		}
+		hset_sort(&sw->more_done);
+		hset_sort(&sw->more_kept);
+		keep_common(&sw->done, &sw->more_done);
+		keep_common(&sw->kept, &sw->more_kept);
+	}
+	sw->more = 0;
 	return (0);
 }
 
@@ -388,7 +454,8 @@ list_shared(struct sweep *sw, enum rds_kind kind)
 	if (sw->shared_listed[kind] != 0)
 		return (sw->shared_listed[kind]);
 	sw->shared_listed[kind] = -1;
-	if (sw->bc == NULL || ferry_cross_region(sw->f->cfg))
+	if (sw->bc == NULL || sw->bc->region == NULL ||
+	    strcmp(sw->bc->region, sw->f->cfg->region) != 0)
 		return (-1);
 	memset(&lo, 0, sizeof(lo));
 	memset(&e, 0, sizeof(e));
@@ -658,18 +725,12 @@ sweep_run(struct session *f, time_t now, struct result *r)
 		sw.error = 1;
 		goto done;
 	}
-	/* 1. What the backup account already holds. */
-	if ((bc = session_backup(f, r)) == NULL) {
+	/* 1. What the backup account already holds, in each Region the ferry fills. */
+	if (list_backups(&sw, &bc) != 0) {
 		sw.error = 1;
 		goto done;
 	}
 	sw.bc = bc;
-	for (k = RDS_INSTANCE; k <= RDS_CLUSTER; k++)
-		if (list(&sw, bc, (enum rds_kind)k, "manual", backup_cb,
-		    "the backup account") != 0)
-			goto done;
-	hset_sort(&sw.done);
-	hset_sort(&sw.kept);
 	result_step(r, "backup account: %u snapferry copies (%u in progress) of %zu DBs",
 	    sw.b_total, sw.b_pending, sw.ndbs);
 
@@ -708,6 +769,8 @@ done:
 	free(sw.done.v);
 	free(sw.kept.v);
 	free(sw.shared.v);
+	free(sw.more_done.v);
+	free(sw.more_kept.v);
 	free(sw.fail_type);
 	free(sw.fail_reason);
 }

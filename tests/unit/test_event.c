@@ -477,11 +477,16 @@ test_forwarded(void)
 		{ "210987654321", "RDS-EVENT-0042", "210987654321", "snapferry-a",
 		    CONFIG_MODE_FERRY, 0 },			/* not copy-finished */
 	};
+	char *one[] = { "us-east-1" }, *other[] = { "eu-west-1" };
+	char *two[] = { "eu-west-1", "us-east-1" };
 	size_t i;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.backup_account_id = (char *)(uintptr_t)"210987654321";
+	cfg.region = (char *)(uintptr_t)"us-east-1";
 	cfg.backup_region = (char *)(uintptr_t)"us-east-1";
+	cfg.backup_regions = one;
+	cfg.n_backup_regions = 1;
 	cfg.name_prefix = (char *)(uintptr_t)"snapferry";
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		snprintf(buf, sizeof(buf), fmt, c[i].account, c[i].event_id, c[i].arn_account,
@@ -494,8 +499,17 @@ test_forwarded(void)
 		event_clean(&ev);
 	}
 	cfg.backup_region = (char *)(uintptr_t)"eu-west-1";		/* not BACKUP_REGION */
+	cfg.backup_regions = other;
 	snprintf(buf, sizeof(buf), fmt, c[0].account, c[0].event_id, c[0].arn_account, c[0].id);
 	CHECK(event_parse(buf, strlen(buf), &ev) == 0);
+	CHECK(inflight_is_forwarded(&ev, &cfg) == 0);
+	/* Two Regions the ferry fills in one step (AWS_REGION not one): either one's copy. */
+	cfg.region = (char *)(uintptr_t)"ca-central-1";
+	cfg.backup_regions = two;
+	cfg.n_backup_regions = 2;
+	CHECK(inflight_is_forwarded(&ev, &cfg) == 1);
+	/* AWS_REGION one of them: us-east-1's copy is the keeper's chain, not the ferry's. */
+	cfg.region = (char *)(uintptr_t)"eu-west-1";
 	CHECK(inflight_is_forwarded(&ev, &cfg) == 0);
 	CHECK(inflight_is_forwarded(&ev, NULL) == 0);
 	event_clean(&ev);

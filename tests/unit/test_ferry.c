@@ -319,7 +319,8 @@ test_cross_region(void)
 	struct config_error ce;
 	struct ferry_decision d;
 	struct rds_snapshot s;
-	size_t i;
+	size_t i, ix[16];
+	int chained;
 
 	env_include = env_exclude = NULL;
 	env_over[0][0] = "BACKUP_REGION";
@@ -329,7 +330,9 @@ test_cross_region(void)
 	    "66666666-7777-8888-9999-000000000000";
 	memset(&cfg, 0, sizeof(cfg));
 	CHECK(config_load(&cfg, fake_env, &ce) == 0);
-	CHECK(ferry_cross_region(&cfg) == 1);
+	/* The one destination is another Region: a single step (ferry_destinations). */
+	CHECK(ferry_destinations(&cfg, ix, 16, &chained) == 1 && chained == 0);
+	CHECK(strcmp(cfg.backup_regions[ix[0]], cfg.region) != 0);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		memset(&s, 0, sizeof(s));
 		s.kind = RDS_INSTANCE;
@@ -353,7 +356,8 @@ test_cross_region(void)
 	/* Same region: the encrypted one goes (after its key lookup). */
 	memset(&cfg, 0, sizeof(cfg));
 	CHECK(config_load(&cfg, fake_env, &ce) == 0);
-	CHECK(ferry_cross_region(&cfg) == 0);
+	CHECK(ferry_destinations(&cfg, ix, 16, &chained) == 1 && chained == 0);
+	CHECK(strcmp(cfg.backup_regions[ix[0]], cfg.region) == 0);
 	ferry_decide(&cfg, &s, NULL, -1, &d);
 	CHECK(d.plan != FERRY_PLAN_SKIP);
 	config_clean(&cfg);
