@@ -29,9 +29,10 @@
  * ignored: RETENTION_DAYS on a ferry would otherwise look like retention that runs.
  */
 static const char *const ferry_only[] = { "BACKUP_ACCOUNT_ID", "BACKUP_ROLE_ARN",
-    "BACKUP_EXTERNAL_ID", "SHARE_KMS_KEY_ID", "BACKUP_KMS_KEY_ID", "BACKUP_REGION",
-    "BACKUP_REGIONS", "INCLUDE_PATTERN", "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS",
-    NULL };
+    "BACKUP_EXTERNAL_ID", "SHARE_KMS_KEY_ID", "BACKUP_REGION", "INCLUDE_PATTERN",
+    "EXCLUDE_PATTERN", "TRANSIT_CLEANUP", "WAIT_SECONDS", NULL };
+/* BACKUP_REGIONS and BACKUP_KMS_KEY_ID are read by both: on the keeper they are every
+ * destination Region and the key of its own Region (config_keeper_regions_load). */
 static const char *const keeper_only[] = { "RETENTION_DAYS", "RETENTION_MIN_COPIES",
     "KEEPER_MIN_RETENTION_DAYS", "RESTORE", "RESTORE_INSTANCE_CLASS", "RESTORE_SUBNET_GROUP",
     "RESTORE_SECURITY_GROUP_IDS", "DRILL_INCLUDE_PATTERN", "DRILL_CONCURRENCY", "DRILL_PROBE",
@@ -288,9 +289,13 @@ config_load(struct config *c, config_getenv_fn get, struct config_error *err)
 
 	if (get_mode(get, c, err))
 		goto fail;
-	/* The keeper runs in the backup account with its own role: no backup target. */
-	if (c->mode == CONFIG_MODE_KEEPER)
+	/* The keeper runs in the backup account with its own role: no backup target, only
+	 * the other destination Regions it chains copies from (keeper_chain). */
+	if (c->mode == CONFIG_MODE_KEEPER) {
+		if (config_keeper_regions_load(c, get, err) != 0)
+			goto fail;
 		goto common;
+	}
 
 	if (required(get, "BACKUP_ACCOUNT_ID", &c->backup_account_id,
 	    "the 12-digit id of the backup account", err))

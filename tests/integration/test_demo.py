@@ -71,17 +71,44 @@ def test_demo_end_to_end(tmp_path):
         assert s["shared"] == [], s
     for s in prod:
         assert s["key"] == w["rds_default_key_arn"]
-    # one available backup copy per source, with the backup account's key and lineage
-    assert len(backup) == len(prod)
+    # Two Regions of the backup account (issue 10, the chain): the source Region, filled by
+    # the ferry, and a second one, filled by that Region's keeper from the first.
+    region, second = w["region"], w["second_region"]
+    assert region == w["snapshot_arn"].split(":")[3] and second != region
+    assert sorted(backup) == sorted([region, second])
+    keys = w["backup_keys"]
+    assert keys[region] == w["backup_key_arn"] and keys[second] != keys[region]
+    assert keys[second].split(":")[3] == second
+    assert {c["region"]: c["by"] for c in doc["ferry_copies"]} == {
+        region: "ferry", second: "keeper"}
+    assert [c["status"] for c in doc["ferry_copies"] if c["region"] == second] == ["chained"]
+    assert "BACKUP_REGIONS=%s,%s" % (region, second) in out
+    assert doc["chain"]["chain"]["chain"]["started"] == len(prod), doc["chain"]
+    assert doc["chain"]["sweep"]["chain"]["present"] == len(prod), doc["chain"]
+    # one available backup copy per source in each Region, with that Region's key and
+    # lineage; the second Region's is the chained twin of the first's
     sources = {s["arn"] for s in prod}
-    for b in backup:
-        assert b["status"] == "available"
-        assert b["encrypted"] and b["key"] == w["backup_key_arn"]
-        assert b["key"].split(":")[4] == w["backup_account"]
-        assert b["tags"]["snapferry:source-arn"] in sources
-        assert b["tags"]["snapferry:source-db"] == w["db_id"]
-        assert b["shared"] == []
-    assert sorted(b["tags"]["snapferry:source-arn"] for b in backup) == sorted(sources)
-    region = w["snapshot_arn"].split(":")[3]
-    assert fs.backup_id(w["snapshot_id"], w["prod_account"], region) in \
-        {b["id"] for b in backup}
+    first = {b["id"]: b for b in backup[region]}
+    for r in (region, second):
+        assert len(backup[r]) == len(prod), (r, backup[r])
+        for b in backup[r]:
+            assert b["status"] == "available", b
+            assert b["encrypted"] and b["key"] == keys[r], b
+            assert b["key"].split(":")[3:5] == [r, w["backup_account"]], b
+            assert b["tags"]["snapferry:source-arn"] in sources
+            assert b["tags"]["snapferry:source-db"] == w["db_id"]
+            assert b["shared"] == []
+            if r == region:
+                assert "snapferry:chained-from" not in b["tags"], b
+            else:
+                tags = dict(b["tags"])
+                assert tags.pop("snapferry:chained-from") == region, b
+                # the lineage of the first Region's copy (not the drill's later tag)
+                origin = dict(first[b["id"]]["tags"])
+                origin.pop("snapferry:drill-result", None)
+                assert tags == origin, (b, first[b["id"]])
+        assert sorted(b["tags"]["snapferry:source-arn"] for b in backup[r]) == sorted(sources)
+        assert fs.backup_id(w["snapshot_id"], w["prod_account"], region) in \
+            {b["id"] for b in backup[r]}
+    assert "Final state" in out and ("backup account %s, %s:" % (w["backup_account"], second)) \
+        in out
