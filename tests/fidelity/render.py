@@ -328,7 +328,9 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
     keeper_fn = bstack.resolve(bstack.t["Resources"]["KeeperFunction"]["Properties"])
     keeper_env = {k: str(v) for k, v in keeper_fn["Environment"]["Variables"].items()}
 
-    more = {r: _backup_stack_in(control, backup_account, r, bp) for r in more_backup_regions}
+    # the same (edited) template in every Region, as one deploys it
+    more = {r: _backup_stack_in(control, backup_account, r, bp, braw)
+            for r in more_backup_regions}
     pp = {"BackupAccountId": backup_account, "BackupRoleArn": role_arn,
           "BackupExternalId": external_id,
           "BackupKmsKeyId": ",".join([backup_key["Arn"]] +
@@ -454,19 +456,19 @@ def add_enforced_production_account(control, world, account, db_id="orders",
 def add_enforced_backup_region(control, world, region):
     """The backup stack deployed once more, in `region` (issue 10: one stack per Region of
     BackupRegions, the same parameters): its backup key, its roles (their names carry the
-    Region) and its keeper. Returns a dict: key_arn, keeper_env (the rendered keeper's
-    Environment), keeper_role_arn, keeper_credentials, rendered (its keeper role's and
-    key's policies)."""
+    Region) and its keeper. Returns a dict: key_arn, role_arn (its ferry-facing role),
+    keeper_env (the rendered keeper's Environment), keeper_role_arn, keeper_credentials,
+    rendered (its keeper role's, ferry-facing role's and key's policies)."""
     return _backup_stack_in(control, world.backup_account, region, world.backup_parameters)
 
 
-def _backup_stack_in(control, account, region, parameters):
+def _backup_stack_in(control, account, region, parameters, template=None):
     from .world import admin_client
     endpoint = control.endpoint
     iam_b = admin_client(endpoint, "iam", account, region)
     kms_b = admin_client(endpoint, "kms", account, region)
     key = kms_b.create_key(Description=f"snapferry backup key ({region})")["KeyMetadata"]
-    bstack = render_backup(parameters, account, region, key["Arn"])
+    bstack = render_backup(parameters, account, region, key["Arn"], template)
     role = _deploy_role(iam_b, bstack, "BackupRole")
     key_props = bstack.resource("BackupKey")
     kms_b.put_key_policy(KeyId=key["KeyId"], PolicyName="default",
