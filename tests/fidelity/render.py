@@ -474,6 +474,8 @@ def _backup_stack_in(control, account, region, parameters, template=None):
     kms_b.put_key_policy(KeyId=key["KeyId"], PolicyName="default",
                          Policy=json.dumps(key_props["KeyPolicy"]))
     _tag_key(kms_b, key["KeyId"], key_props)
+    kms_b.create_alias(AliasName=bstack.resource("BackupKeyAlias")["AliasName"],
+                       TargetKeyId=key["KeyId"])
     keeper_role = _deploy_role(iam_b, bstack, "KeeperRole")
     keeper_role_arn = f"arn:aws:iam::{account}:role/{keeper_role}"
     fn = bstack.resolve(bstack.t["Resources"]["KeeperFunction"]["Properties"])

@@ -664,7 +664,7 @@ def test_control_via_service_condition_broken(enforced):
     policy AND the role's IAM policy must allow) for the backup copy."""
     def edit(t):
         for st in _statements(t, "BackupRoleKmsPolicy"):
-            if st["Sid"] == "ReadShareKeyThroughRds":
+            if isinstance(st, dict) and st.get("Sid") == "ReadShareKeyThroughRds":
                 st["Condition"]["StringEquals"]["kms:ViaService"] = {
                     "Fn::Sub": "rds.eu-west-1.amazonaws.com"}
     e = enforced(pinned=True, edit_backup=edit)
