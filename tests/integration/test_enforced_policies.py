@@ -882,12 +882,12 @@ def test_keeper_chain_needs_its_statements(enforced, start_rie):
 SINGLE = ("eu-west-1", "us-west-2")     # production is us-east-1 (the world's Region)
 
 
-def _single_step(enforced, **kw):
+def _single_step(enforced, pinned=True, **kw):
     """The backup stack deployed in both Regions of BackupRegions (SINGLE), production in
     us-east-1 with the same BackupRegions and a key per Region; BACKUP_ROLE_ARN names the
     first Region's role (docs/deployment.md)."""
     regions = ",".join(SINGLE)
-    e = enforced(pinned=True, backup_region=SINGLE[0], more_backup_regions=SINGLE[1:],
+    e = enforced(pinned=pinned, backup_region=SINGLE[0], more_backup_regions=SINGLE[1:],
                  backup_parameters={"BackupRegions": regions},
                  prod_parameters={"BackupRegions": regions}, **kw)
     w = e.world
@@ -908,12 +908,14 @@ def _copies_in(w, region, cluster=False):
         SnapshotType="manual")["DBSnapshots"]}
 
 
-def test_single_step_into_two_regions(enforced):
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "unpinned"])
+def test_single_step_into_two_regions(enforced, pinned):
     """The ferry in us-east-1 copies S (aws/rds, through T under the share key) and an
     Aurora snapshot straight into eu-west-1 AND us-west-2, cross-account and cross-Region,
     under the one rendered role of eu-west-1's stack: each copy under its Region's backup
-    key (us-west-2's found by its tag), with the lineage; zero denials."""
-    e, keys = _single_step(enforced)
+    key (us-west-2's found by its tag), with the lineage; zero denials. Pinned: the share
+    key through the listed Regions' RDS (and its own Region's); unpinned: RDS of any Region."""
+    e, keys = _single_step(enforced, pinned)
     w = e.world
     res = e.event(w.snapshot_id)
     assert res.get("outcome") == "done", res
