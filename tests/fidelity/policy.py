@@ -14,7 +14,8 @@ What it evaluates (AWS's policy evaluation logic, single and cross account):
   - RDS: the resources of each call, taken from the request (a copy is authorized on the
     source and the target, and on rds:AddTagsToResource for the target when Tags are
     passed; a restore on the snapshot and the new DB, ...: RDS_RESOURCES below);
-  - KMS: for a direct call, the key policy AND the caller's IAM policy (a key policy that
+  - KMS: for a direct call, the key policy AND the caller's IAM policy, with the key's
+    tags as aws:ResourceTag/* (ABAC for AWS KMS) (a key policy that
     names the principal itself suffices in its own account; naming the account root
     delegates to IAM; another account needs both); for the keys RDS uses on the caller's
     behalf (IMPLIED_KMS below), the same with kms:ViaService = rds.<region>.amazonaws.com
@@ -608,12 +609,27 @@ def _decide_iam(who, action, resource, ctx):
     return d == "allow", considered
 
 
+def _key_tags(key_arn):
+    """aws:ResourceTag/* of a KMS key (KMS authorizes its key operations on the key's tags:
+    ABAC for AWS KMS), from moto's state."""
+    from moto.kms.models import kms_backends
+    a = split_arn(key_arn or "")
+    if not a:
+        return {}
+    try:
+        tags = kms_backends[a["account"]][a["region"]].list_resource_tags(key_arn)["Tags"]
+    except Exception:
+        return {}
+    return {"aws:resourcetag/" + t["TagKey"].lower(): t["TagValue"] for t in tags}
+
+
 def _decide_kms(who, action, key_arn, ctx):
     """Key policy AND IAM, as KMS evaluates: (allowed, considered)."""
     kp = key_policy(key_arn)
     if kp is None:
         return False, [f"no KMS key {key_arn}"]
     arn, kpol = kp
+    ctx = dict(ctx, **_key_tags(arn))
     kd, kc = evaluate(kpol, action, arn, ctx, who=who)
     idd, ic = _identity(who, action, arn, ctx)
     same = split_arn(arn)["account"] == who.account

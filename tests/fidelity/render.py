@@ -265,16 +265,29 @@ def _deploy_role(iam, stack, lid):
     return props["RoleName"]
 
 
+def _tag_key(kms, key_id, props):
+    """The rendered AWS::KMS::Key's Tags (Key/Value) put on the key (KMS: TagKey/TagValue)."""
+    tags = props.get("Tags") or []
+    if tags:
+        kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": t["Key"], "TagValue": t["Value"]}
+                                             for t in tags])
+
+
 def build_enforced_world(control, prod_account, backup_account="210987654321",
                          region="us-east-1", pinned=True, external_id="snapferry-ext-7f3a",
                          prod_parameters=None, backup_parameters=None, edit_prod=None,
-                         edit_backup=None, db_id="proddb", snapshot_id="proddb-manual-1"):
+                         edit_backup=None, db_id="proddb", snapshot_id="proddb-manual-1",
+                         backup_region=None, more_backup_regions=()):
     """Deploy both templates into the fidelity server behind `control` (a
     fidelity.client.Control) and switch the policy evaluator on.
 
     pinned: the backup stack's ProductionShareKeyArn is the share key (else empty).
     edit_prod / edit_backup: functions given the loaded template (a dict) before it is
-    rendered, for negative controls. Returns a fidelity.world.World whose credentials are
+    rendered, for negative controls. backup_region: the Region of the backup stack whose role
+    production assumes (default: `region`, production's); more_backup_regions: the same
+    backup stack deployed in each of these Regions too, before production (issue 10, the
+    single step: production's BackupKmsKeyId then lists every Region's key, unless
+    prod_parameters gives it); .more_backup: {Region: add_enforced_backup_region's dict}. Returns a fidelity.world.World whose credentials are
     the function role's (as Lambda gives them), with .template_env: the function's
     Environment from the rendered template, .rendered: the resolved policies, and the
     keeper: .keeper_env (its Environment from the backup template), .keeper_role_arn and
@@ -282,9 +295,10 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
     from .world import World, admin_client
     endpoint = control.endpoint
     iam_p = admin_client(endpoint, "iam", prod_account, region)
-    iam_b = admin_client(endpoint, "iam", backup_account, region)
+    backup_region = backup_region or region
+    iam_b = admin_client(endpoint, "iam", backup_account, backup_region)
     kms_p = admin_client(endpoint, "kms", prod_account, region)
-    kms_b = admin_client(endpoint, "kms", backup_account, region)
+    kms_b = admin_client(endpoint, "kms", backup_account, backup_region)
     rds_p = admin_client(endpoint, "rds", prod_account, region)
 
     # The keys first: their ARNs are in the policies (CloudFormation's order is the same,
@@ -300,12 +314,13 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
     braw = load(BACKUP_TEMPLATE)
     if edit_backup:
         edit_backup(braw)
-    bstack = render_backup(bp, backup_account, region, backup_key["Arn"], braw)
+    bstack = render_backup(bp, backup_account, backup_region, backup_key["Arn"], braw)
     role_name = _deploy_role(iam_b, bstack, "BackupRole")
     role_arn = f"arn:aws:iam::{backup_account}:role/{role_name}"
     bkey_props = bstack.resource("BackupKey")
     kms_b.put_key_policy(KeyId=backup_key["KeyId"], PolicyName="default",
                          Policy=json.dumps(bkey_props["KeyPolicy"]))
+    _tag_key(kms_b, backup_key["KeyId"], bkey_props)
     kms_b.create_alias(AliasName=bstack.resource("BackupKeyAlias")["AliasName"],
                        TargetKeyId=backup_key["KeyId"])
     keeper_role = _deploy_role(iam_b, bstack, "KeeperRole")
@@ -313,8 +328,13 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
     keeper_fn = bstack.resolve(bstack.t["Resources"]["KeeperFunction"]["Properties"])
     keeper_env = {k: str(v) for k, v in keeper_fn["Environment"]["Variables"].items()}
 
+    # the same (edited) template in every Region, as one deploys it
+    more = {r: _backup_stack_in(control, backup_account, r, bp, braw)
+            for r in more_backup_regions}
     pp = {"BackupAccountId": backup_account, "BackupRoleArn": role_arn,
-          "BackupExternalId": external_id, "BackupKmsKeyId": backup_key["Arn"]}
+          "BackupExternalId": external_id,
+          "BackupKmsKeyId": ",".join([backup_key["Arn"]] +
+                                     [m["key_arn"] for m in more.values()])}
     pp.update(prod_parameters or {})
     praw = load(PROD_TEMPLATE)
     if edit_prod:
@@ -359,6 +379,8 @@ def build_enforced_world(control, prod_account, backup_account="210987654321",
     world.keeper_role_arn = keeper_role_arn
     world.keeper_credentials = keeper_creds
     world.backup_parameters = bp
+    world.backup_region = backup_region
+    world.more_backup = more
     world.rendered = {
         "function_role": pstack.role_policies("FunctionRole"),
         "function_trust": pstack.resource("FunctionRole")["AssumeRolePolicyDocument"],
@@ -434,26 +456,36 @@ def add_enforced_production_account(control, world, account, db_id="orders",
 def add_enforced_backup_region(control, world, region):
     """The backup stack deployed once more, in `region` (issue 10: one stack per Region of
     BackupRegions, the same parameters): its backup key, its roles (their names carry the
-    Region) and its keeper. Returns a dict: key_arn, keeper_env (the rendered keeper's
-    Environment), keeper_role_arn, keeper_credentials, rendered (its keeper role's and
-    key's policies)."""
+    Region) and its keeper. Returns a dict: key_arn, role_arn (its ferry-facing role),
+    keeper_env (the rendered keeper's Environment), keeper_role_arn, keeper_credentials,
+    rendered (its keeper role's, ferry-facing role's and key's policies)."""
+    return _backup_stack_in(control, world.backup_account, region, world.backup_parameters)
+
+
+def _backup_stack_in(control, account, region, parameters, template=None):
     from .world import admin_client
     endpoint = control.endpoint
-    iam_b = admin_client(endpoint, "iam", world.backup_account, region)
-    kms_b = admin_client(endpoint, "kms", world.backup_account, region)
+    iam_b = admin_client(endpoint, "iam", account, region)
+    kms_b = admin_client(endpoint, "kms", account, region)
     key = kms_b.create_key(Description=f"snapferry backup key ({region})")["KeyMetadata"]
-    bstack = render_backup(world.backup_parameters, world.backup_account, region, key["Arn"])
-    _deploy_role(iam_b, bstack, "BackupRole")
+    bstack = render_backup(parameters, account, region, key["Arn"], template)
+    role = _deploy_role(iam_b, bstack, "BackupRole")
+    key_props = bstack.resource("BackupKey")
     kms_b.put_key_policy(KeyId=key["KeyId"], PolicyName="default",
-                         Policy=json.dumps(bstack.resource("BackupKey")["KeyPolicy"]))
+                         Policy=json.dumps(key_props["KeyPolicy"]))
+    _tag_key(kms_b, key["KeyId"], key_props)
+    kms_b.create_alias(AliasName=bstack.resource("BackupKeyAlias")["AliasName"],
+                       TargetKeyId=key["KeyId"])
     keeper_role = _deploy_role(iam_b, bstack, "KeeperRole")
-    keeper_role_arn = f"arn:aws:iam::{world.backup_account}:role/{keeper_role}"
+    keeper_role_arn = f"arn:aws:iam::{account}:role/{keeper_role}"
     fn = bstack.resolve(bstack.t["Resources"]["KeeperFunction"]["Properties"])
     creds = control._req("POST", "/_fidelity/policy",
                          {"role_credentials": keeper_role_arn,
                           "session_name": "snapferry-keeper"})["credentials"]
     return {"key_arn": key["Arn"], "keeper_role_arn": keeper_role_arn,
+            "role_arn": f"arn:aws:iam::{account}:role/{role}",
             "keeper_env": {k: str(v) for k, v in fn["Environment"]["Variables"].items()},
             "keeper_credentials": creds,
             "rendered": {"keeper_role": bstack.role_policies("KeeperRole"),
-                         "backup_key": bstack.resource("BackupKey")["KeyPolicy"]}}
+                         "backup_role": bstack.role_policies("BackupRole"),
+                         "backup_key": key_props["KeyPolicy"]}}

@@ -51,6 +51,8 @@ class Enforced:
         env.update({"AWS_ENDPOINT_URL": w.endpoint, "AWS_ACCESS_KEY_ID": w.access_key_id,
                     "AWS_SECRET_ACCESS_KEY": w.secret_access_key,
                     "AWS_SESSION_TOKEN": w.session_token, "LOG_LEVEL": "debug"})
+        if "BACKUP_REGIONS" in w.template_env and "BACKUP_REGION" not in w.template_env:
+            env.pop("BACKUP_REGION", None)   # the template sets one spelling, not both
         self.env = env
         self.start_rie = start_rie
         self.rie = start_rie(fs.bootstrap_path(), env)
@@ -662,7 +664,7 @@ def test_control_via_service_condition_broken(enforced):
     policy AND the role's IAM policy must allow) for the backup copy."""
     def edit(t):
         for st in _statements(t, "BackupRoleKmsPolicy"):
-            if st["Sid"] == "ReadShareKeyThroughRds":
+            if isinstance(st, dict) and st.get("Sid") == "ReadShareKeyThroughRds":
                 st["Condition"]["StringEquals"]["kms:ViaService"] = {
                     "Fn::Sub": "rds.eu-west-1.amazonaws.com"}
     e = enforced(pinned=True, edit_backup=edit)
@@ -873,6 +875,121 @@ def test_keeper_chain_needs_its_statements(enforced, start_rie):
     denials = e.record()["denials"]
     assert any(d["action"] == "rds:CopyDBSnapshot" for d in denials), denials
     assert load(BACKUP_TEMPLATE)    # the template itself is untouched
+
+
+# ---- issue 10: the single step, the production Region not among BackupRegions ----------------
+
+SINGLE = ("eu-west-1", "us-west-2")     # production is us-east-1 (the world's Region)
+
+
+def _single_step(enforced, pinned=True, **kw):
+    """The backup stack deployed in both Regions of BackupRegions (SINGLE), production in
+    us-east-1 with the same BackupRegions and a key per Region; BACKUP_ROLE_ARN names the
+    first Region's role (docs/deployment.md)."""
+    regions = ",".join(SINGLE)
+    e = enforced(pinned=pinned, backup_region=SINGLE[0], more_backup_regions=SINGLE[1:],
+                 backup_parameters={"BackupRegions": regions},
+                 prod_parameters={"BackupRegions": regions}, **kw)
+    w = e.world
+    assert w.role_name == f"snapferry-backup-{SINGLE[0]}"
+    assert e.env["BACKUP_REGIONS"] == regions and "BACKUP_REGION" not in e.env
+    keys = {SINGLE[0]: w.backup_key_arn, SINGLE[1]: w.more_backup[SINGLE[1]]["key_arn"]}
+    assert sorted(e.env["BACKUP_KMS_KEY_ID"].split(",")) == sorted(keys.values())
+    return e, keys
+
+
+def _copies_in(w, region, cluster=False):
+    from fidelity.world import admin_client
+    rds = admin_client(w.endpoint, "rds", w.backup_account, region)
+    if cluster:
+        return {s["DBClusterSnapshotIdentifier"]: s for s in rds.describe_db_cluster_snapshots(
+            SnapshotType="manual")["DBClusterSnapshots"]}
+    return {s["DBSnapshotIdentifier"]: s for s in rds.describe_db_snapshots(
+        SnapshotType="manual")["DBSnapshots"]}
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "unpinned"])
+def test_single_step_into_two_regions(enforced, pinned):
+    """The ferry in us-east-1 copies S (aws/rds, through T under the share key) and an
+    Aurora snapshot straight into eu-west-1 AND us-west-2, cross-account and cross-Region,
+    under the one rendered role of eu-west-1's stack: each copy under its Region's backup
+    key (us-west-2's found by its tag), with the lineage; zero denials. Pinned: the share
+    key through the listed Regions' RDS (and its own Region's); unpinned: RDS of any Region."""
+    e, keys = _single_step(enforced, pinned)
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") == "done", res
+    assert {c["region"] for c in res["copies"]} == set(SINGLE), res
+    w.create_cluster("aurora1")
+    w.create_cluster_snapshot("aurora1", "aurora1-snap")
+    res = e.event("aurora1-snap", "RDS-EVENT-0075", cluster=True)
+    assert res.get("outcome") == "done", res
+    from fidelity.world import admin_client
+    for r in SINGLE:
+        for snap, cluster in ((w.snapshot_id, False), ("aurora1-snap", True)):
+            b = _copies_in(w, r, cluster)[fs.bid(w, snap, cluster)]
+            assert b["KmsKeyId"] == keys[r], (r, b)
+            arn = b["DBClusterSnapshotArn" if cluster else "DBSnapshotArn"]
+            t = fs.tags_of(admin_client(w.endpoint, "rds", w.backup_account, r), arn)
+            assert t["snapferry:role"] == "backup" and t["snapferry:source-region"] == w.region
+    assert not _copies_in(w, w.region), "no copy in the production Region"
+    rec = e.assert_no_denials()
+    # The second Region went through the single-step statements: its copy, its tags, its
+    # key (by tag), the share key through its RDS endpoint.
+    by = {}
+    for x in rec["evaluated"]:
+        for st in x["allowed_by"]:
+            by.setdefault(st.split("/", 1)[-1], set()).add((x["action"], x["resource"]))
+    r2 = f":{SINGLE[1]}:{w.backup_account}:"
+    assert any(a == "rds:CopyDBSnapshot" and r2 in res_
+               for a, res_ in by["SingleStepCopyIntoListedRegions"])
+    assert any(a == "rds:AddTagsToResource" and r2 in res_
+               for a, res_ in by["SingleStepTagNewCopiesAtCreation"])
+    assert ("kms:GenerateDataKey", keys[SINGLE[1]]) in by["SingleStepEncryptWithListedBackupKeys"]
+    assert ("kms:CreateGrant", keys[SINGLE[1]]) in by["SingleStepBackupKeyGrantsForRds"]
+    assert ("kms:Decrypt", w.share_key_arn) in by["SingleStepReadShareKeyThroughRds"]
+
+
+def _without_single_step(t):
+    """The backup template as it was before the single step had its statements: only the
+    Region of the stack in its role's policies."""
+    for lid in ("BackupRole", "BackupRoleKmsPolicy"):
+        st = _statements(t, lid)
+        before = len(st)
+        st[:] = [s for s in st if not (isinstance(s, dict) and "Fn::If" in s and
+                                       s["Fn::If"][1].get("Sid", "").startswith("SingleStep"))]
+        assert len(st) < before, lid
+
+
+def test_single_step_control_one_region_role(enforced):
+    """Negative control: the role of one Region's stack without the single-step statements
+    (the template before them) is denied the copy into the other Region."""
+    e, _keys = _single_step(enforced, edit_backup=_without_single_step)
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") != "done", res
+    denials = e.record()["denials"]
+    assert denials and all(f":{SINGLE[1]}:" in d["resource"] for d in denials), denials
+    assert all(d["principal"].startswith(
+        f"arn:aws:sts::{w.backup_account}:assumed-role/snapferry-backup-{SINGLE[0]}/")
+        for d in denials), denials
+    assert not _copies_in(w, SINGLE[1])
+
+
+def test_single_step_control_untagged_key(enforced):
+    """Negative control: the other Region's backup key without the tag the stacks put on it
+    is refused to RDS for the new copy (the tag condition is what lets it in)."""
+    def untagged(t):
+        t["Resources"]["BackupKey"]["Properties"].pop("Tags")
+    e, keys = _single_step(enforced, edit_backup=untagged)
+    w = e.world
+    res = e.event(w.snapshot_id)
+    assert res.get("outcome") != "done", res
+    d = _denial(e, "rds:CopyDBSnapshot", "kms:DescribeKey")   # RDS's first use of the key
+    assert d["resource"] == keys[SINGLE[1]], d
+    assert any("SingleStepEncryptWithListedBackupKeys: condition not met" in s
+               for s in d["statements"]), d["statements"]
+    assert fs.bid(w, w.snapshot_id) in _copies_in(w, SINGLE[0])
 
 
 def needed_table(evaluated):

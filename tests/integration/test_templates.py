@@ -510,20 +510,31 @@ def test_backup_role_is_add_only(backup):
     assert set(g) == ADD_ONLY, sorted(set(g) ^ ADD_ONLY)
     # tags only at creation: no lineage on the resource yet, snapferry's lineage in the
     # request, snapferry's keys only
-    (tag,) = g["rds:AddTagsToResource"]
+    # (the single step's twin, several Regions only: the same in each listed Region)
+    tag, step = g["rds:AddTagsToResource"]
     assert tag["Sid"] == "TagNewCopiesAtCreation"
     assert tag["Condition"] == {
         "Null": {"aws:ResourceTag/snapferry:created-by": "true"},
         "StringEquals": {"aws:RequestTag/snapferry:created-by": "snapferry",
                          "aws:RequestTag/snapferry:role": "backup"},
         "ForAllValues:StringLike": {"aws:TagKeys": "snapferry:*"}}
-    # the backup key: what RDS needs to encrypt a new copy; the share key: to read it
+    assert step["Sid"] == "SingleStepTagNewCopiesAtCreation"
+    assert step["Condition"] == dict(tag["Condition"], StringEquals=dict(
+        tag["Condition"]["StringEquals"],
+        **{"aws:RequestedRegion": {"Fn::Split": [",", {"Ref": "BackupRegions"}]}}))
+    # the backup key: what RDS needs to encrypt a new copy; the share key: to read it;
+    # through RDS of this Region, or (the single step) of a listed Region or the share
+    # key's own (test_backup_role_single_step_in_every_listed_region renders them)
     bkey = {"Fn::GetAtt": ["BackupKey", "Arn"]}
     for a, sts in g.items():
         if not a.startswith("kms:"):
             continue
         for st in sts:
-            assert "rds.${AWS::Region}.amazonaws.com" in json.dumps(st["Condition"]), (a, st)
+            if st["Sid"].startswith("SingleStep"):
+                assert "kms:ViaService" in json.dumps(st["Condition"]), (a, st)
+            else:
+                assert "rds.${AWS::Region}.amazonaws.com" in json.dumps(st["Condition"]), \
+                    (a, st)
             if a == "kms:Decrypt":
                 assert bkey not in as_list(st["Resource"]), "no Decrypt on the backup key"
     key_stmts = [s for s in key_statements(backup, "BackupKey")
@@ -542,6 +553,73 @@ def test_backup_role_is_add_only(backup):
     assert backup["Resources"]["BackupKey"]["DeletionPolicy"] == "Retain"
     assert {"BackupRoleArn", "BackupKeyArn", "KeeperRoleArn",
             "KeeperFunctionName"} <= set(backup["Outputs"])
+
+
+def _render_backup(regions, region, share_key="", org=""):
+    from fidelity.render import SAM_PYTHON, render_backup
+    if not SAM_PYTHON.exists():
+        skip_or_fail(f"{SAM_PYTHON} is missing: the SAM transform needs SAM CLI's venv")
+    acct = "210987654321"
+    params = {"ExternalId": "snapferry-ext-7f3a", "BackupRegions": regions,
+              "ProductionShareKeyArn": share_key}
+    if org:
+        params["OrganizationId"] = org
+    else:
+        params["ProductionFunctionRoleArn"] = "arn:aws:iam::123456789012:role/snapferry-function"
+    return render_backup(params, acct, region,
+                         f"arn:aws:kms:{region}:{acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+
+
+def _sids(stack, lid):
+    return {st["Sid"]: st for _, doc in stack.role_policies(lid) for st in doc["Statement"]}
+
+
+def test_backup_role_single_step_in_every_listed_region():
+    """Issue 10, the single step: the ferry-facing role of ANY Region's stack copies into
+    every Region of BackupRegions (not others), reads the pinned share key through the RDS
+    endpoint of each listed Region and of the key's own Region, and encrypts with each
+    Region's backup key, found by the tag every stack puts on its key. One Region: the
+    role and the key exactly as before (no single-step statement, no tag)."""
+    regions = "eu-west-1,us-west-2"
+    share = "arn:aws:kms:us-east-1:123456789012:key/share-1"
+    st = _render_backup(regions, "us-west-2", share)
+    b = _sids(st, "BackupRole")
+    listed = regions.split(",")
+    for sid in ("SingleStepReadListedRegions", "SingleStepCopyIntoListedRegions"):
+        assert b[sid]["Condition"] == {"StringEquals": {"aws:RequestedRegion": listed}}
+    assert b["SingleStepCopyIntoListedRegions"]["Resource"] == [
+        "arn:aws:rds:*:210987654321:snapshot:snapferry-*",
+        "arn:aws:rds:*:210987654321:cluster-snapshot:snapferry-*"]
+    assert b["SingleStepTagNewCopiesAtCreation"]["Condition"]["StringEquals"][
+        "aws:RequestedRegion"] == listed
+    via = [f"rds.{r}.amazonaws.com" for r in listed]
+    for sid in ("SingleStepReadShareKeyThroughRds", "SingleStepShareKeyGrantsForRds"):
+        assert b[sid]["Resource"] == share
+        assert b[sid]["Condition"]["StringEquals"] == {
+            "kms:ViaService": via + ["rds.us-east-1.amazonaws.com"]}
+    assert b["SingleStepShareKeyGrantsForRds"]["Condition"]["Bool"] == {
+        "kms:GrantIsForAWSResource": "true"}
+    for sid in ("SingleStepEncryptWithListedBackupKeys", "SingleStepBackupKeyGrantsForRds"):
+        assert b[sid]["Resource"] == "arn:aws:kms:*:210987654321:key/*"
+        assert b[sid]["Condition"]["StringEquals"] == {
+            "aws:ResourceTag/snapferry:backup-key": "snapferry", "kms:ViaService": via}
+    assert "kms:Decrypt" not in b["SingleStepEncryptWithListedBackupKeys"]["Action"]
+    assert st.resource("BackupKey")["Tags"] == [
+        {"Key": "snapferry:backup-key", "Value": "snapferry"}]
+    # no pinned share key (first deployment; organization mode): RDS of any Region
+    for org in ("", "o-abcdefghij"):
+        un = _sids(_render_backup(regions, "eu-west-1", "", org), "BackupRole")
+        r = un["SingleStepReadShareKeyThroughRds"]
+        assert r["Condition"]["StringLike"] == {"kms:ViaService": "rds.*.amazonaws.com"}
+        assert r["Resource"] == ("arn:aws:kms:*:*:key/*" if org else
+                                 "arn:aws:kms:*:123456789012:key/*")
+        assert r["Condition"].get("StringEquals") == (
+            {"aws:PrincipalOrgID": org} if org else None)
+    # one Region: as before the single step
+    for one in (_render_backup("", "us-east-1", share),
+                _render_backup("us-east-1", "us-east-1", share)):
+        assert not [s for s in _sids(one, "BackupRole") if s.startswith("SingleStep")]
+        assert "Tags" not in one.resource("BackupKey")
 
 
 def test_keeper_role(backup):
