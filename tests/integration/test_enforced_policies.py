@@ -184,6 +184,10 @@ def test_every_snapshot_kind_and_sweep(enforced, pinned):
     # the sweep: what no event announced (moto's automated snapshots made with the DBs)
     res = e.invoke(dict(SCHEDULED, account=w.prod_account))
     assert res.get("outcome") == "done", res
+    # the in-flight check (every 5 minutes): deletes the kept transit copies a newer kept
+    # one of their DB supersedes, under DeleteOwnTransitCopies.
+    res = e.invoke({"action": "inflight"})
+    assert res.get("outcome") == "done", res
     # One transit copy per DB stays: the newest, un-shared, kept for the next incremental
     # copy (transit_chain.h), tagged under the function role's TagOwnCopies.
     kept = {k: v for k, v in fs.instance_snapshots(w, "prod").items()

@@ -84,6 +84,16 @@ def assert_in_both(world, aws, keys, snap, cluster=False, regions=(R1, R2)):
     return bid
 
 
+def assert_t_cleaned_up(world, t):
+    """T after clean-up: un-shared and kept (tagged) as the base of the DB's next incremental
+    copy (transit_chain.h), not deleted."""
+    snap = fs.instance_snapshots(world, "prod").get(t)
+    assert snap is not None, f"{t} is gone: the newest T of a DB is kept"
+    assert fs.shared_with(world, t) == []
+    assert fs.tags_of(world.admin("rds"), snap["DBSnapshotArn"]).get(
+        "snapferry:transit-kept") == "true"
+
+
 def assert_done_two(res, bid, regions=(R1, R2)):
     assert res["outcome"] == "done", res
     assert res["backup"] == bid, res
@@ -100,10 +110,10 @@ def test_aws_rds_key_reaches_two_regions(world, aws):
     assert rc == 0, res
     bid = assert_in_both(world, aws, keys, world.snapshot_id)
     assert_done_two(res, bid)
-    # One T (under the share key), shared once, deleted once both copies are in.
+    # One T (under the share key), shared once, un-shared and kept once both copies are in.
     prod_copies = [c for c in aws.calls(action="CopyDBSnapshot", account=world.prod_account)]
     assert len(prod_copies) == 1 and prod_copies[0]["params"]["KmsKeyId"] == world.share_key_arn
-    assert fs.transit_id(world.snapshot_id) not in fs.instance_snapshots(world, "prod")
+    assert_t_cleaned_up(world, fs.transit_id(world.snapshot_id))
     # The role is assumed once for both Regions.
     assert len(aws.calls(action="AssumeRole")) == 1
     # The start-up line names the Regions the ferry fills.
@@ -209,7 +219,7 @@ def test_one_region_refused_fails_keeps_the_other_and_the_share(world, aws):
     assert_done_two(res, bid)
     assert len(backup_copies(aws, world)) == 3
     assert len(aws.calls(action="CopyDBSnapshot", account=world.prod_account)) == 1
-    assert t not in fs.instance_snapshots(world, "prod")
+    assert_t_cleaned_up(world, t)
 
 
 def test_share_of_an_earlier_invocation_is_not_taken_for_the_users(world, aws):
@@ -297,7 +307,7 @@ def test_held_in_one_region_pending_no_cleanup_until_released(world, aws):
     rc, res, _ = run_event(world, ev, **env)
     assert rc == 0, res
     assert_done_two(res, bid)
-    assert t not in fs.instance_snapshots(world, "prod")
+    assert_t_cleaned_up(world, t)
     assert len(backup_copies(aws, world, target=bid)) == 2
 
 
@@ -327,7 +337,7 @@ def test_failed_copy_in_one_region_is_retried_there_only(world, aws):
     rc, res, _ = run_event(world, ev, **env)
     assert rc == 0 and res["outcome"] == "done", res
     assert copies_by_region(res)[R2]["id"] == f"{first}-r2"
-    assert fs.transit_id(world.snapshot_id) not in fs.instance_snapshots(world, "prod")
+    assert_t_cleaned_up(world, fs.transit_id(world.snapshot_id))
     assert not [c for c in aws.calls(action="DeleteDBSnapshot", account=world.backup_account)]
 
 
