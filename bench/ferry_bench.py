@@ -124,7 +124,7 @@ def per_event(srv):
               fs.snapshot_event(w, fs.transit_id("proddb-manual-2"), "RDS-EVENT-0197"))
         aws.release()
         aws.hold(False)
-        count("async: B available (un-share, delete T)", rt,
+        count("async: B available (un-share, keep T)", rt,
               {"action": "advance", "snapshot": "proddb-manual-2"})
 
         w, rt = fresh()

@@ -309,6 +309,17 @@ def keeper_invoke(bootstrap, env, event):
     return p.returncode, decoded(p.stdout.strip()), p.stderr.decode(errors="replace")
 
 
+def keeper_step(bootstrap, env, title, event):
+    """One keeper invocation shown as a step: its title, result and log lines."""
+    say()
+    say("-- %s" % title, 2)
+    rc, result, log = keeper_invoke(bootstrap, env, event)
+    show_result(rc, result, "exit")
+    say("log lines:", 4)
+    show_log_lines(log, raw=True)
+    return result
+
+
 def run_keeper(world, bootstrap, sample, prefix, n, keys):
     heading("%d. The keeper of %s: the same bootstrap in the backup account "
             "(SNAPFERRY_MODE=keeper)" % (4 + n, world.region))
@@ -330,13 +341,7 @@ def run_keeper(world, bootstrap, sample, prefix, n, keys):
              "seconds recorded, then deleted",
              adapt(sample("keeper-scheduled-sweep.json"), world,
                    account=world.backup_account))):
-        say()
-        say("-- %s" % title, 2)
-        rc, result, log = keeper_invoke(bootstrap, env, event)
-        show_result(rc, result, "exit")
-        say("log lines:", 4)
-        show_log_lines(log, raw=True)
-        out[key] = result
+        out[key] = keeper_step(bootstrap, env, title, event)
     return out
 
 
@@ -389,13 +394,7 @@ def run_chain(world, bootstrap, sample, server, step, region, keys):
              "retention and freshness in %s" % region,
              adapt(sample("keeper-scheduled-sweep.json"), world,
                    account=world.backup_account, region=region))):
-        say()
-        say("-- %s" % title, 2)
-        rc, result, log = keeper_invoke(bootstrap, env, event)
-        show_result(rc, result, "exit")
-        say("log lines:", 4)
-        show_log_lines(log, raw=True)
-        out[key] = result
+        out[key] = keeper_step(bootstrap, env, title, event)
         if key == "chain":
             # Snapshot times have one-second resolution; let the copies finish.
             time.sleep(1.1)
