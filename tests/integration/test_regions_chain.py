@@ -183,6 +183,24 @@ def test_chain_every_kind_of_snapshot(kworld, aws, start_rie):
         assert bad not in log, log[-4000:]         # SNAPFERRY_VARIANT=asan
 
 
+# ---- AWS refusing the single step the old way ------------------------------------------------
+
+def test_single_step_refused_the_chain_still_works(kworld, aws):
+    """Where AWS still refuses a cross-account cross-Region copy of an encrypted shared
+    snapshot (fidelity switch), the chain is the way: B_s is a same-Region copy, B_r a
+    same-account one, and both are made."""
+    w = kworld
+    two = Two(w)
+    aws.rules(refuse_shared_encrypted_cross_region=True)
+    try:
+        b = two.ferry(w.snapshot_id)
+        res, _ = two.chain()
+        assert res["outcome"] == "done" and res["chain"]["started"] == 1, res
+        assert_chained(two, b)
+    finally:
+        aws.rules(refuse_shared_encrypted_cross_region=False)
+
+
 # ---- production gone after B_s exists --------------------------------------------------------
 
 def test_production_gone_the_keeper_still_completes(kworld, aws):
