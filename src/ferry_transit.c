@@ -86,8 +86,12 @@ ferry_make_t(struct session *f, struct flow *fl, struct result *r)
 		rc = rds_copy_snapshot(&f->rds, fl->kind, fl->s.id, fl->copy_id,
 		    fl->transit_key, tags, nt, &fl->t, &e);
 		/* T as AWS made it a moment ago, with the tags this request gave it. */
-		if (rc == 0 && (fl->t.arn == NULL || sent_tags(&fl->t, tags, nt) != 0)) {
-			/* An answer without T's ARN: read T back, as before (no guess). */
+		if (rc == 0 && (fl->t.arn == NULL || fl->t.id == NULL ||
+		    strcmp(fl->t.id, fl->copy_id) != 0 || rds_is_terminal(fl->t.status) ||
+		    sent_tags(&fl->t, tags, nt) != 0)) {
+			/* An answer without T's ARN, of another id, or ended already (what ends
+			 * in a delete): read T back, as before: a delete rests on AWS's own
+			 * record of T's lineage, never on the tags this request sent. */
 			rds_snapshot_clean(&fl->t);
 			rc = 1;
 		}
