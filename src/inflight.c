@@ -34,29 +34,6 @@ struct inflight {
 	struct transit_chain_set *chains;	/* kept T's per DB: the superseded ones go */
 };
 
-/* here(f, account, tags, n): 1 when the lineage tags name a source of ${account} in this
- *  function's region (another production account's copies are its own business). */
-static int
-here(const struct session *f, const char *account, const struct rds_tag *tags, size_t n)
-{
-	struct arn_snapshot a;
-	int yes;
-
-	if (names_lineage_source(tags, n, &a) != 0)
-		return (0);
-	yes = strcmp(a.account, account) == 0 && strcmp(a.region, f->cfg->region) == 0;
-	arn_snapshot_clean(&a);
-	return (yes);
-}
-
-/* prefixed(cfg, id): 1 when ${id} is "<NAME_PREFIX>-...". */
-static int
-prefixed(const struct config *cfg, const char *id)
-{
-	size_t lp = strlen(cfg->name_prefix);
-
-	return (id != NULL && strncmp(id, cfg->name_prefix, lp) == 0 && id[lp] == '-');
-}
 
 static int
 transit_cb(const struct rds_snapshot *s, void *arg)
@@ -67,9 +44,9 @@ transit_cb(const struct rds_snapshot *s, void *arg)
 	struct result ir;
 	int shared;
 
-	if (s->id == NULL || s->arn == NULL || !prefixed(f->cfg, s->id) ||
+	if (s->id == NULL || s->arn == NULL || !names_has_prefix(f->cfg->name_prefix, s->id) ||
 	    !names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_TRANSIT) ||
-	    !here(f, in->account, s->tags, s->n_tags))
+	    !names_lineage_from(s->tags, s->n_tags, in->account, f->cfg->region))
 		return (0);
 	in->transit++;
 	if (!rds_is_available(s)) {
@@ -228,7 +205,7 @@ inflight_is_forwarded(const struct event *ev, const struct config *cfg)
 	    ev->arn.account != NULL && strcmp(ev->arn.account, b) == 0 &&
 	    ev->arn.region != NULL && strcmp(ev->arn.region, br) == 0 &&
 	    (ev->region == NULL || strcmp(ev->region, br) == 0) &&
-	    prefixed(cfg, ev->arn.id));
+	    names_has_prefix(cfg->name_prefix, ev->arn.id));
 }
 
 void
@@ -264,7 +241,7 @@ inflight_forwarded(struct session *f, const struct event *ev, struct result *r)
 		    "backup copy", ev->arn.id);
 		goto done;
 	}
-	if (!here(f, own, b.tags, b.n_tags) ||
+	if (!names_lineage_from(b.tags, b.n_tags, own, f->cfg->region) ||
 	    (src = names_lineage_arn(b.tags, b.n_tags)) == NULL) {
 		result_finish(r, RESULT_IGNORED, "backup copy %s is of another account's or "
 		    "region's snapshot", ev->arn.id);

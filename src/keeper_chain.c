@@ -108,14 +108,6 @@ kind_id(enum rds_kind kind, const char *id)
 	return (out);
 }
 
-static int
-prefixed(const char *prefix, const char *id)
-{
-	size_t n = strlen(prefix);
-
-	return (id != NULL && strncmp(id, prefix, n) == 0 && id[n] == '-');
-}
-
 static void
 add_item(struct chain *c, const char *id, const char *why)
 {
@@ -140,7 +132,7 @@ here_cb(const struct rds_snapshot *s, void *arg)
 	struct keeper_copy kc;
 	char *arn;
 
-	if (!prefixed(prefix, s->id))
+	if (!names_has_prefix(prefix, s->id))
 		return (0);
 	if (set_add_own(&c->ids, kind_id(s->kind, s->id)) != 0)
 		goto nomem;

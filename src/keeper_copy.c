@@ -27,16 +27,6 @@ is_failed_status(const char *st)
 	    strncmp(st, "incompatible-", 13) == 0));
 }
 
-/* starts_with_prefix(id, prefix): 1 when ${id} is "<prefix>-...": only such ids can
- *  have been made by the ferry (its role may create nothing else). */
-static int
-starts_with_prefix(const char *id, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return (id != NULL && strncmp(id, prefix, n) == 0 && id[n] == '-');
-}
-
 /*
  * source_id_ok(prefix, id, kind, tag): 1 when ${id}, the id AWS records for the source of a
  * chained copy, is one snapferry gives a backup copy of the source ${tag} names: its
@@ -118,7 +108,7 @@ keeper_copy_classify(const char *prefix, const struct rds_snapshot *s, struct ke
 	int have_src = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->ours = starts_with_prefix(s->id, prefix) &&
+	out->ours = names_has_prefix(prefix, s->id) &&
 	    names_is_snapferry(s->tags, s->n_tags, NAMES_ROLE_BACKUP);
 	if (!out->ours)
 		return;

@@ -374,3 +374,25 @@ names_lineage_tags(const struct rds_snapshot *snap,
 	*n = i;
 	return (0);
 }
+
+int
+names_has_prefix(const char *prefix, const char *id)
+{
+	size_t n = strlen(prefix);
+
+	return (id != NULL && strncmp(id, prefix, n) == 0 && id[n] == '-');
+}
+
+int
+names_lineage_from(const struct rds_tag *tags, size_t n, const char *account,
+    const char *region)
+{
+	struct arn_snapshot a;
+	int yes;
+
+	if (names_lineage_source(tags, n, &a) != 0)
+		return (0);
+	yes = strcmp(a.account, account) == 0 && strcmp(a.region, region) == 0;
+	arn_snapshot_clean(&a);
+	return (yes);
+}

@@ -109,6 +109,14 @@ int	names_lineage_source(const struct rds_tag *tags, size_t n, struct arn_snapsh
 
 /** names_strip_system_prefix(id): ${id} past a leading "rds:" or "awsbackup:". */
 const char *names_strip_system_prefix(const char *id);
+/** names_has_prefix(prefix, id): 1 when ${id} is "<prefix>-..." (only such ids can be
+ *  snapferry's copies: NAME_PREFIX), else 0; NULL ${id} is 0. */
+int	names_has_prefix(const char *prefix, const char *id);
+/** names_lineage_from(tags, n, account, region): 1 when the lineage tags name a source of
+ *  ${account} in ${region} (another production account's or Region's copies are its own
+ *  business), else 0. */
+int	names_lineage_from(const struct rds_tag *tags, size_t n, const char *account,
+	    const char *region);
 
 /** names_base_tags(role, tags): the tags of everything snapferry creates (who made it, which
  *  version, its ${role}) into ${tags}, which has room for 3; how many (3). */

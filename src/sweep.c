@@ -184,34 +184,17 @@ db_note(struct dbage *d, time_t t)
 		d->newest = t;
 }
 
-/* from_here(sw, s): 1 when the lineage of ${s} names a source snapshot of this function's
- *  account and region.  Another production account (or region) that shares the backup
- *  account has copies with the same prefix and tags: they are its own business. */
-static int
-from_here(const struct sweep *sw, const struct rds_snapshot *s)
-{
-	struct arn_snapshot a;
-	int here;
-
-	if (names_lineage_source(s->tags, s->n_tags, &a) != 0)
-		return (0);
-	here = strcmp(a.account, sw->account) == 0 &&
-	    strcmp(a.region, sw->f->cfg->region) == 0;
-	arn_snapshot_clean(&a);
-	return (here);
-}
-
 /* ours(sw, s, role): 1 when ${s} is one of snapferry's copies with ${role}, made from a
  *  source of this account and region. */
 static int
 ours(const struct sweep *sw, const struct rds_snapshot *s, const char *role)
 {
-	const char *p = sw->f->cfg->name_prefix;
-	size_t lp = strlen(p);
-
-	/* Without its own ARN (an incomplete answer) a copy is never acted on. */
-	return (s->id != NULL && s->arn != NULL && strncmp(s->id, p, lp) == 0 &&
-	    s->id[lp] == '-' && names_is_snapferry(s->tags, s->n_tags, role) && from_here(sw, s));
+	/* Without its own ARN (an incomplete answer) a copy is never acted on.  Another
+	 * production account (or Region) sharing the backup account has copies with the
+	 * same prefix and tags: they are its own business. */
+	return (s->arn != NULL && names_has_prefix(sw->f->cfg->name_prefix, s->id) &&
+	    names_is_snapferry(s->tags, s->n_tags, role) &&
+	    names_lineage_from(s->tags, s->n_tags, sw->account, sw->f->cfg->region));
 }
 
 /* ---- 1. the backup account ------------------------------------------------------ */
