@@ -81,13 +81,20 @@ def per_event(srv):
     rows = []
     runtimes = []
 
-    def fresh():
+    def fresh(env_of=lambda w: {}):
+        """A new world and one runtime process serving it, its environment from
+        ${env_of}(world) (made before the process starts)."""
         for rt in runtimes:
             rt.stop()
         aws.reset_all()
         w = build_world(srv.endpoint, prod_account=RIE_ACCOUNT)
-        runtimes.append(Runtime(w))
+        runtimes.append(Runtime(w, **env_of(w)))
         return w, runtimes[-1]
+
+    def backup_key(w, region):
+        from fidelity.world import admin_client
+        kms = admin_client(w.endpoint, "kms", w.backup_account, region)
+        return kms.create_key(Description=f"backup key {region}")["KeyMetadata"]["Arn"]
 
     def count(name, rt, event):
         r, c = calls_during(aws, lambda: rt(event))
@@ -150,29 +157,19 @@ def per_event(srv):
         # Several backup Regions (issue 10): the two remote Regions each get a key of the
         # backup account; the source Region is either not a destination (the ferry copies
         # to both in one step) or one of them (the ferry copies there; the keepers chain).
-        from fidelity.world import admin_client
-        w, _ = fresh()
-        keys = {}
-        for reg in ("eu-west-1", "ap-southeast-2"):
-            kms = admin_client(w.endpoint, "kms", w.backup_account, reg)
-            keys[reg] = kms.create_key(Description=f"backup key {reg}")["KeyMetadata"]["Arn"]
-        two = {"BACKUP_REGION": "", "BACKUP_REGIONS": "eu-west-1,ap-southeast-2",
-               "BACKUP_KMS_KEY_ID": f'{keys["eu-west-1"]},{keys["ap-southeast-2"]}'}
-        runtimes.append(Runtime(w, **two))
-        rt = runtimes[-1]
+        w, rt = fresh(lambda w: {
+            "BACKUP_REGION": "", "BACKUP_REGIONS": "eu-west-1,ap-southeast-2",
+            "BACKUP_KMS_KEY_ID": ",".join(backup_key(w, r)
+                                          for r in ("eu-west-1", "ap-southeast-2"))})
         count("warm-up: two Regions, the first invocation", rt,
               fs.snapshot_event(w, w.snapshot_id))
         w.create_snapshot(w.db_id, "proddb-manual-2")
         ev = fs.snapshot_event(w, "proddb-manual-2")
         count("two Regions, single step to both (aws/rds)", rt, ev)
         count("two Regions, same event again (duplicate)", rt, ev)
-        w, _ = fresh()
-        kms = admin_client(w.endpoint, "kms", w.backup_account, "eu-west-1")
-        k1 = kms.create_key(Description="backup key eu-west-1")["KeyMetadata"]["Arn"]
-        chain = {"BACKUP_REGION": "", "BACKUP_REGIONS": f"{w.region},eu-west-1",
-                 "BACKUP_KMS_KEY_ID": f"{w.backup_key_arn},{k1}"}
-        runtimes.append(Runtime(w, **chain))
-        rt = runtimes[-1]
+        w, rt = fresh(lambda w: {
+            "BACKUP_REGION": "", "BACKUP_REGIONS": f"{w.region},eu-west-1",
+            "BACKUP_KMS_KEY_ID": f"{w.backup_key_arn},{backup_key(w, 'eu-west-1')}"})
         count("warm-up: source Region one of two, the first invocation", rt,
               fs.snapshot_event(w, w.snapshot_id))
         w.create_snapshot(w.db_id, "proddb-manual-2")
